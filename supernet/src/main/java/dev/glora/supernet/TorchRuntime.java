@@ -1,0 +1,48 @@
+package dev.glora.supernet;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * Loads DJL's PyTorch engine from the natives on the class path, never from the network.
+ *
+ * <p>DJL downloads a missing native library by default; a server that silently downloads half a
+ * gigabyte (or hangs behind a firewall) is worse than one that fails at once, so offline mode is
+ * forced before the engine is first touched.
+ */
+public final class TorchRuntime {
+
+    /** The engine name DJL registers for PyTorch. */
+    public static final String ENGINE = "PyTorch";
+
+    private TorchRuntime() {}
+
+    /**
+     * Returns the PyTorch engine, loading it on first use.
+     *
+     * @return the engine
+     * @throws GloraException if the natives are not on the class path
+     */
+    public static synchronized Engine engine() {
+        System.setProperty("ai.djl.offline", "true");
+        try {
+            return Engine.getEngine(ENGINE);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new GloraException(
+                    "the PyTorch engine could not be loaded offline; the class path must hold"
+                            + " ai.djl.pytorch:pytorch-jni and"
+                            + " ai.djl.pytorch:pytorch-native-cpu (classifier linux-x86_64): "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Opens a new root manager on the PyTorch engine's CPU device. The caller closes it.
+     *
+     * @return a new manager
+     */
+    public static NDManager newManager() {
+        return engine().newBaseManager();
+    }
+}

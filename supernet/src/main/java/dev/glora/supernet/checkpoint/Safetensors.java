@@ -1,0 +1,288 @@
+package dev.glora.supernet.checkpoint;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
+ * ({@code {"name": {"dtype", "shape", "data_offsets"}, "__metadata__": {...}}}), then the raw
+ * little-endian tensor data.
+ *
+ * <p>Files are written as float32. Reading accepts F32, F64, F16 and BF16 and converts to float32.
+ * Every offset is checked against the file, so a truncated or corrupt file is an error that says
+ * what is wrong, never a crash or a silently wrong tensor.
+ */
+public final class Safetensors {
+
+    private static final String METADATA = "__metadata__";
+    private static final long MAX_HEADER = 100L << 20;
+    private static final Gson GSON = new Gson();
+
+    private Safetensors() {}
+
+    /**
+     * Reads a safetensors file.
+     *
+     * @param file the file
+     * @return its tensors (as float32) and metadata
+     * @throws CheckpointException naming the file and the tensor when the file is not valid
+     */
+    public static Checkpoint read(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw bad(file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength < 2 || headerLength > MAX_HEADER || headerLength > size - 8) {
+                throw bad(file, "header length " + headerLength + " does not fit a file of " + size
+                        + " bytes (not a safetensors file, or truncated)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, header, 8);
+            long dataStart = 8 + headerLength;
+            ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, size - dataStart)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            return parse(file, new String(header.array(), StandardCharsets.UTF_8), data);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e, e);
+        }
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+    }
+
+    private static Checkpoint parse(Path file, String headerText, ByteBuffer data) {
+        JsonObject header;
+        try {
+            JsonElement element = JsonParser.parseString(headerText);
+            if (!element.isJsonObject()) {
+                throw bad(file, "header is not a JSON object");
+            }
+            header = element.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw bad(file, "header is not valid JSON: " + e.getMessage());
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
+            if (entry.getKey().equals(METADATA)) {
+                readMetadata(file, entry.getValue(), metadata);
+            } else {
+                tensors.put(entry.getKey(), readTensor(file, entry.getKey(), entry.getValue(), data));
+            }
+        }
+        return new Checkpoint(tensors, metadata);
+    }
+
+    private static void readMetadata(Path file, JsonElement value, Map<String, String> metadata) {
+        if (!value.isJsonObject()) {
+            throw bad(file, "__metadata__ is not a JSON object");
+        }
+        for (Map.Entry<String, JsonElement> meta : value.getAsJsonObject().entrySet()) {
+            JsonElement v = meta.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+                throw bad(file, "__metadata__ value of \"" + meta.getKey() + "\" is not a string: " + v);
+            }
+            metadata.put(meta.getKey(), v.getAsString());
+        }
+    }
+
+    private static Tensor readTensor(Path file, String name, JsonElement value, ByteBuffer data) {
+        String where = "tensor " + name;
+        if (!value.isJsonObject()) {
+            throw bad(file, where + ": header entry is not an object");
+        }
+        JsonObject info = value.getAsJsonObject();
+        DType dtype = DType.parse(file, where, info.get("dtype"));
+        long[] shape = longs(file, where + ": \"shape\"", info.get("shape"), -1);
+        long[] offsets = longs(file, where + ": \"data_offsets\"", info.get("data_offsets"), 2);
+        long count = 1;
+        for (long extent : shape) {
+            if (extent < 0) {
+                throw bad(file, where + ": negative extent in shape");
+            }
+            count = Math.multiplyExact(count, extent);
+        }
+        long begin = offsets[0];
+        long end = offsets[1];
+        if (begin < 0 || end < begin) {
+            throw bad(file, where + ": invalid data_offsets [" + begin + ", " + end + "]");
+        }
+        if (end - begin != count * dtype.bytes) {
+            throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
+                    + " needs " + count * dtype.bytes + " bytes, data_offsets span " + (end - begin));
+        }
+        if (end > data.capacity()) {
+            throw bad(file, where + ": data ends at byte " + end + " but the file holds only "
+                    + data.capacity() + " bytes of tensor data (truncated?)");
+        }
+        if (count > Integer.MAX_VALUE) {
+            throw bad(file, where + ": " + count + " elements is more than one tensor can hold here");
+        }
+        float[] values = new float[(int) count];
+        ByteBuffer slice = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        slice.position((int) begin);
+        dtype.decode(slice, values);
+        return new Tensor(shape, values);
+    }
+
+    private static long[] longs(Path file, String where, JsonElement value, int expectedLength) {
+        if (value == null || !value.isJsonArray()) {
+            throw bad(file, where + " must be an array of integers, found " + value);
+        }
+        JsonArray array = value.getAsJsonArray();
+        if (expectedLength >= 0 && array.size() != expectedLength) {
+            throw bad(file, where + " must have " + expectedLength + " entries, found " + array.size());
+        }
+        long[] result = new long[array.size()];
+        for (int i = 0; i < result.length; i++) {
+            JsonElement item = array.get(i);
+            if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isNumber()) {
+                throw bad(file, where + " must hold integers, found " + item);
+            }
+            result[i] = item.getAsLong();
+        }
+        return result;
+    }
+
+    private static CheckpointException bad(Path file, String message) {
+        return new CheckpointException(file + ": " + message);
+    }
+
+    /**
+     * Writes a checkpoint as float32 safetensors. The file appears whole or not at all: it is
+     * written beside the target and moved into place.
+     *
+     * @param checkpoint the tensors and metadata
+     * @param file the target file
+     */
+    public static void write(Checkpoint checkpoint, Path file) {
+        Map<String, Object> header = new LinkedHashMap<>();
+        if (!checkpoint.metadata().isEmpty()) {
+            header.put(METADATA, checkpoint.metadata());
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> entry : checkpoint.tensors().entrySet()) {
+            long bytes = 4L * entry.getValue().data().length;
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("dtype", "F32");
+            info.put("shape", entry.getValue().shape());
+            info.put("data_offsets", new long[] {offset, offset + bytes});
+            header.put(entry.getKey(), info);
+            offset += bytes;
+        }
+        byte[] json = GSON.toJson(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        Path absolute = file.toAbsolutePath();
+        Path temp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
+        try {
+            if (absolute.getParent() != null) {
+                Files.createDirectories(absolute.getParent());
+            }
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
+                ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+                out.write(length.array());
+                out.write(json);
+                for (int i = json.length; i < padded; i++) {
+                    out.write(' ');
+                }
+                ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                for (Tensor tensor : checkpoint.tensors().values()) {
+                    for (float v : tensor.data()) {
+                        if (!chunk.hasRemaining()) {
+                            out.write(chunk.array(), 0, chunk.position());
+                            chunk.clear();
+                        }
+                        chunk.putFloat(v);
+                    }
+                }
+                out.write(chunk.array(), 0, chunk.position());
+            }
+            Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot write: " + e, e);
+        }
+    }
+
+    /** The element types this reader converts to float32. */
+    private enum DType {
+        F32(4), F64(8), F16(2), BF16(2);
+
+        final int bytes;
+
+        DType(int bytes) {
+            this.bytes = bytes;
+        }
+
+        static DType parse(Path file, String where, JsonElement value) {
+            String name = value != null && value.isJsonPrimitive() ? value.getAsString() : String.valueOf(value);
+            for (DType type : values()) {
+                if (type.name().equals(name)) {
+                    return type;
+                }
+            }
+            throw bad(file, where + ": dtype " + name + " is not supported (F32, F64, F16 and BF16 are)");
+        }
+
+        void decode(ByteBuffer in, float[] out) {
+            switch (this) {
+                case F32 -> in.asFloatBuffer().get(out);
+                case F64 -> {
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = (float) in.getDouble();
+                    }
+                }
+                case BF16 -> {
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = Float.intBitsToFloat((in.getShort() & 0xffff) << 16);
+                    }
+                }
+                case F16 -> {
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = halfToFloat(in.getShort());
+                    }
+                }
+            }
+        }
+
+        private static float halfToFloat(short half) {
+            int bits = half & 0xffff;
+            int sign = (bits & 0x8000) << 16;
+            int exponent = (bits >>> 10) & 0x1f;
+            int mantissa = bits & 0x3ff;
+            if (exponent == 0x1f) {
+                return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+            }
+            if (exponent == 0) {
+                float value = mantissa * 0x1p-24f;
+                return sign == 0 ? value : -value;
+            }
+            return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+        }
+    }
+}

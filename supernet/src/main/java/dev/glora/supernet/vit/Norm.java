@@ -1,0 +1,50 @@
+package dev.glora.supernet.vit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * LayerNorm over the last axis with eps 1e-6, as timm's ViT uses it:
+ * \(y = (x - \mu) / \sqrt{\sigma^2 + 10^{-6}} \cdot w + b\).
+ *
+ * <p>Input (..., D); output the same shape. Parameters {@code weight} and {@code bias} (D).
+ */
+public class Norm extends AbstractBlock {
+
+    /** timm's {@code partial(nn.LayerNorm, eps=1e-6)}. */
+    public static final float EPS = 1e-6f;
+
+    private final int dim;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    /**
+     * @param dim the width of the last axis
+     */
+    public Norm(int dim) {
+        this.dim = dim;
+        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA)
+                .optShape(new Shape(dim)).build());
+        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA)
+                .optShape(new Shape(dim)).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        return LayerNorm.layerNorm(x, new Shape(dim), store.getValue(weight, x.getDevice(), training),
+                store.getValue(bias, x.getDevice(), training), EPS);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.glora.supernet.vit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A timm-layout Vision Transformer: patch embedding, class token, learned position embedding,
+ * {@code depth} pre-norm blocks, final norm, linear head on the class token.
+ *
+ * <p>Input (B, C, H, W), already normalised; output logits (B, numClasses). Direct parameters
+ * {@code cls_token} (1, 1, D) and {@code pos_embed} (1, N + 1, D); children {@code patch_embed},
+ * {@code blocks.0} … {@code blocks.(depth-1)}, {@code norm}, {@code head}.
+ */
+public class VisionTransformer extends AbstractBlock {
+
+    private final VitArchitecture arch;
+    private final Parameter clsToken;
+    private final Parameter posEmbed;
+    private final Block patchEmbed;
+    private final List<Block> blocks = new ArrayList<>();
+    private final Block norm;
+    private final Block head;
+
+    /**
+     * @param arch the architecture
+     * @param linears makes the four linears of every block (the head is always plain)
+     */
+    public VisionTransformer(VitArchitecture arch, LinearFactory linears) {
+        this.arch = arch;
+        int dim = arch.embedDim();
+        clsToken = addParameter(Parameter.builder().setName("cls_token").setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(1, 1, dim)).build());
+        posEmbed = addParameter(Parameter.builder().setName("pos_embed").setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(1, arch.tokens(), dim)).build());
+        patchEmbed = addChildBlock("patch_embed", new PatchEmbed(arch));
+        for (int i = 0; i < arch.depth(); i++) {
+            String path = "blocks." + i;
+            blocks.add(addChildBlock(path, new TransformerBlock(path, arch, linears)));
+        }
+        norm = addChildBlock("norm", new Norm(dim));
+        head = addChildBlock("head", new LinearLayer(dim, arch.numClasses(), true));
+    }
+
+    /** @return the architecture */
+    public VitArchitecture architecture() {
+        return arch;
+    }
+
+    /** @return the input shape of a batch of {@code batch} images, (B, C, H, W) */
+    public Shape inputShape(long batch) {
+        return new Shape(batch, arch.inChans(), arch.imgSize(), arch.imgSize());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray images = inputs.singletonOrThrow();
+        NDArray patches = patchEmbed.forward(store, new NDList(images), training).singletonOrThrow();
+        long batch = patches.getShape().get(0);
+        NDArray cls = store.getValue(clsToken, images.getDevice(), training).broadcast(batch, 1, arch.embedDim());
+        NDArray x = cls.concat(patches, 1).add(store.getValue(posEmbed, images.getDevice(), training));
+        NDList tokens = new NDList(x);
+        for (Block block : blocks) {
+            tokens = block.forward(store, tokens, training);
+        }
+        NDArray normed = norm.forward(store, tokens, training).singletonOrThrow();
+        return head.forward(store, new NDList(normed.get(":, 0, :")), training);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        patchEmbed.initialize(manager, dataType, inputShapes);
+        Shape tokens = new Shape(inputShapes[0].get(0), arch.tokens(), arch.embedDim());
+        for (Block block : blocks) {
+            block.initialize(manager, dataType, tokens);
+        }
+        norm.initialize(manager, dataType, tokens);
+        head.initialize(manager, dataType, new Shape(inputShapes[0].get(0), arch.embedDim()));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0), arch.numClasses())};
+    }
+}

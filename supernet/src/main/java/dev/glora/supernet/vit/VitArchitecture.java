@@ -1,0 +1,208 @@
+package dev.glora.supernet.vit;
+
+import dev.glora.supernet.checkpoint.CheckpointException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The shape of a timm VisionTransformer and how its inputs are normalised.
+ *
+ * @param imgSize input height and width in pixels
+ * @param patchSize patch height and width; divides {@code imgSize}
+ * @param inChans input channels (1 grey, 3 RGB)
+ * @param embedDim token width D; divisible by {@code numHeads}
+ * @param depth number of transformer blocks
+ * @param numHeads attention heads
+ * @param mlpRatio hidden width of the MLP over D
+ * @param numClasses outputs of the head
+ * @param qkvBias whether {@code attn.qkv} has a bias (timm's default: true)
+ * @param mean per-channel mean subtracted after scaling pixels to [0,1]
+ * @param std per-channel standard deviation divided by after subtracting the mean
+ */
+public record VitArchitecture(
+        int imgSize,
+        int patchSize,
+        int inChans,
+        int embedDim,
+        int depth,
+        int numHeads,
+        double mlpRatio,
+        int numClasses,
+        boolean qkvBias,
+        float[] mean,
+        float[] std) {
+
+    /** Checks every extent, and that patches tile the image and heads split the width. */
+    public VitArchitecture {
+        positive("img_size", imgSize);
+        positive("patch_size", patchSize);
+        positive("in_chans", inChans);
+        positive("embed_dim", embedDim);
+        positive("depth", depth);
+        positive("num_heads", numHeads);
+        positive("num_classes", numClasses);
+        if (imgSize % patchSize != 0) {
+            throw new IllegalArgumentException("patch_size " + patchSize + " does not divide img_size " + imgSize);
+        }
+        if (embedDim % numHeads != 0) {
+            throw new IllegalArgumentException("num_heads " + numHeads + " does not divide embed_dim " + embedDim);
+        }
+        if (!(mlpRatio > 0) || (int) (embedDim * mlpRatio) < 1) {
+            throw new IllegalArgumentException("mlp_ratio must be positive, got " + mlpRatio);
+        }
+        if (mean.length != inChans || std.length != inChans) {
+            throw new IllegalArgumentException("mean " + Arrays.toString(mean) + " and std " + Arrays.toString(std)
+                    + " need one value per channel (" + inChans + ")");
+        }
+        for (float s : std) {
+            if (!(s > 0)) {
+                throw new IllegalArgumentException("std must be positive, got " + Arrays.toString(std));
+            }
+        }
+        mean = mean.clone();
+        std = std.clone();
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+
+    /** @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it */
+    public int hiddenDim() {
+        return (int) (embedDim * mlpRatio);
+    }
+
+    /** @return the number of patches, (imgSize / patchSize)² */
+    public int numPatches() {
+        int side = imgSize / patchSize;
+        return side * side;
+    }
+
+    /** @return tokens per image: the patches plus the class token */
+    public int tokens() {
+        return numPatches() + 1;
+    }
+
+    /**
+     * @param classes the new number of outputs
+     * @return this architecture with another head size
+     */
+    public VitArchitecture withNumClasses(int classes) {
+        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, classes,
+                qkvBias, mean, std);
+    }
+
+    /** @return the safetensors metadata entries describing this architecture */
+    public Map<String, String> toMetadata() {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("img_size", Integer.toString(imgSize));
+        meta.put("patch_size", Integer.toString(patchSize));
+        meta.put("in_chans", Integer.toString(inChans));
+        meta.put("embed_dim", Integer.toString(embedDim));
+        meta.put("depth", Integer.toString(depth));
+        meta.put("num_heads", Integer.toString(numHeads));
+        meta.put("mlp_ratio", formatDouble(mlpRatio));
+        meta.put("num_classes", Integer.toString(numClasses));
+        meta.put("qkv_bias", Boolean.toString(qkvBias));
+        meta.put("mean", join(mean));
+        meta.put("std", join(std));
+        return meta;
+    }
+
+    /**
+     * Reads an architecture from safetensors metadata.
+     *
+     * @param meta the metadata
+     * @param source the file, for error messages
+     * @return the architecture
+     * @throws CheckpointException if a key is missing or malformed
+     */
+    public static VitArchitecture fromMetadata(Map<String, String> meta, String source) {
+        try {
+            return new VitArchitecture(
+                    integer(meta, "img_size", source),
+                    integer(meta, "patch_size", source),
+                    integer(meta, "in_chans", source),
+                    integer(meta, "embed_dim", source),
+                    integer(meta, "depth", source),
+                    integer(meta, "num_heads", source),
+                    Double.parseDouble(required(meta, "mlp_ratio", source)),
+                    integer(meta, "num_classes", source),
+                    Boolean.parseBoolean(meta.getOrDefault("qkv_bias", "true")),
+                    floats(required(meta, "mean", source)),
+                    floats(required(meta, "std", source)));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(source + ": architecture metadata is not valid: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param meta safetensors metadata
+     * @return whether it describes an architecture
+     */
+    public static boolean isDescribedBy(Map<String, String> meta) {
+        return meta.containsKey("embed_dim") && meta.containsKey("depth");
+    }
+
+    private static String required(Map<String, String> meta, String key, String source) {
+        String value = meta.get(key);
+        if (value == null) {
+            throw new CheckpointException(source + ": metadata has no \"" + key
+                    + "\"; supply the architecture for a plain timm checkpoint");
+        }
+        return value;
+    }
+
+    private static int integer(Map<String, String> meta, String key, String source) {
+        String value = required(meta, key, source);
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new CheckpointException(source + ": metadata \"" + key + "\" is not an integer: " + value);
+        }
+    }
+
+    /**
+     * @param text comma-separated numbers, e.g. {@code 0.5,0.5,0.5}
+     * @return the numbers
+     */
+    public static float[] floats(String text) {
+        String[] parts = text.split(",");
+        float[] values = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = Float.parseFloat(parts[i].trim());
+        }
+        return values;
+    }
+
+    private static String join(float[] values) {
+        StringBuilder text = new StringBuilder();
+        for (float v : values) {
+            text.append(text.length() == 0 ? "" : ",").append(v);
+        }
+        return text.toString();
+    }
+
+    private static String formatDouble(double value) {
+        return value == Math.rint(value) ? String.format(Locale.ROOT, "%.1f", value) : Double.toString(value);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof VitArchitecture that && toMetadata().equals(that.toMetadata());
+    }
+
+    @Override
+    public int hashCode() {
+        return toMetadata().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "VitArchitecture" + toMetadata();
+    }
+}
