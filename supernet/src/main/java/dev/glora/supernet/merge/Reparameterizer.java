@@ -6,6 +6,7 @@ import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.config.LayerConfig;
+import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.GloraLinear;
 import dev.glora.supernet.glora.GloraTensors;
@@ -45,8 +46,7 @@ public final class Reparameterizer {
         boolean needsQkvBias = !arch.qkvBias() && shapes.stream()
                 .filter(s -> !s.bias())
                 .map(s -> config.layer(s.path()))
-                .anyMatch(c -> c.c().kind() != dev.glora.supernet.config.Mode.Kind.NONE
-                        || c.e().kind() != dev.glora.supernet.config.Mode.Kind.NONE);
+                .anyMatch(c -> c.c().kind() != Mode.Kind.NONE || c.e().kind() != Mode.Kind.NONE);
 
         Map<String, Tensor> merged = new LinkedHashMap<>();
         Map<String, LayerShape> byPath = new LinkedHashMap<>();
@@ -54,7 +54,7 @@ public final class Reparameterizer {
         for (Map.Entry<String, Tensor> entry : supernet.tensors().entrySet()) {
             String name = entry.getKey();
             int dot = name.lastIndexOf('.');
-            String owner = name.substring(0, dot);
+            String owner = dot < 0 ? "" : name.substring(0, dot);
             String leaf = name.substring(dot + 1);
             LayerShape layer = byPath.get(owner);
             if (layer == null) {

@@ -1,0 +1,115 @@
+package dev.glora.supernet.glora;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.CheckpointException;
+import dev.glora.supernet.checkpoint.Tensor;
+import dev.glora.supernet.config.ConfigException;
+import dev.glora.supernet.config.LayerConfig;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.vit.ModelWeights;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitModel;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SupernetTest {
+
+    static float[] logits(Supernet supernet, Tensor images, boolean training) {
+        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            return supernet.logits(images.toNDArray(inputs), training).toFloatArray();
+        }
+    }
+
+    static float[] logits(VitModel model, Tensor images) {
+        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            return model.logits(images.toNDArray(inputs)).toFloatArray();
+        }
+    }
+
+    @Test
+    void freshSupernetComputesExactlyThePretrainedModelOnEveryPath() {
+        VitArchitecture arch = TinyModels.tinyArch();
+        Checkpoint backbone = TinyModels.randomBackbone(arch, 11);
+        Tensor images = TinyModels.images(arch, 3, 12);
+        try (VitModel plain = VitModel.load(backbone, null, "backbone");
+                Supernet supernet = Supernet.load(Supernet.fresh(backbone, arch, 4, 13), "fresh")) {
+            float[] expected = logits(plain, images);
+            supernet.samplePaths(SearchSpace.ofRanks(4, 2), new SplittableRandom(14));
+            Set<SubnetConfig> paths = new HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                assertArrayEquals(expected, logits(supernet, images, false), "path " + supernet.lastPath());
+                paths.add(supernet.lastPath());
+            }
+            assertEquals(20, paths.size(), "every forward pass should draw a new path");
+        }
+    }
+
+    @Test
+    void onlyAdaptersAndHeadAreTrainable() {
+        VitArchitecture arch = TinyModels.tinyArch();
+        try (Supernet supernet = Supernet.load(Supernet.fresh(TinyModels.randomBackbone(arch, 1), arch, 2, 2), "s")) {
+            Map<String, Parameter> named = ModelWeights.named(supernet.network());
+            named.forEach((name, p) -> assertEquals(
+                    name.startsWith("head.") || name.matches(".*\\.(Ad|Au|Bd|Bu|Cd|Cu|D|E)$"),
+                    p.requiresGradient(), name));
+            assertEquals(arch.depth() * 4, supernet.layers().size());
+            assertEquals(List.of("blocks.0.attn.qkv", "blocks.0.attn.proj", "blocks.0.mlp.fc1", "blocks.0.mlp.fc2"),
+                    Supernet.layerNames(arch).subList(0, 4));
+        }
+    }
+
+    @Test
+    void trainedAdaptersChangeTheOutputPerConfiguration() {
+        VitArchitecture arch = TinyModels.tinyArch();
+        Checkpoint trained = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 3), arch, 4, 4);
+        Tensor images = TinyModels.images(arch, 2, 5);
+        try (Supernet supernet = Supernet.load(trained, "trained")) {
+            supernet.setConfig(SubnetConfig.uniform(supernet.layers().keySet().stream().toList(), LayerConfig.FROZEN));
+            float[] frozen = logits(supernet, images, false);
+            supernet.setConfig(SubnetConfig.uniform(supernet.layers().keySet().stream().toList(),
+                    LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "vector")));
+            assertNotEquals(frozen[0], logits(supernet, images, false)[0]);
+        }
+    }
+
+    @Test
+    void configThatDoesNotFitIsRejectedWithTheLayerNamed() {
+        VitArchitecture arch = TinyModels.tinyArch();
+        try (Supernet supernet = Supernet.load(Supernet.fresh(TinyModels.randomBackbone(arch, 1), arch, 2, 2), "s")) {
+            List<String> names = Supernet.layerNames(arch);
+            ConfigException tooHigh = assertThrows(ConfigException.class, () -> supernet.setConfig(
+                    SubnetConfig.uniform(names, LayerConfig.of("LoRA_4", "none", "none", "none", "none"))));
+            assertTrue(tooHigh.getMessage().contains("layer blocks.0.attn.qkv term A: LoRA_4 is above the supernet rank 2"),
+                    tooHigh.getMessage());
+            ConfigException missing = assertThrows(ConfigException.class, () -> supernet.setConfig(
+                    SubnetConfig.uniform(names.subList(1, names.size()), LayerConfig.FROZEN)));
+            assertTrue(missing.getMessage().contains("missing layer blocks.0.attn.qkv"), missing.getMessage());
+        }
+    }
+
+    @Test
+    void checkpointWithoutRankIsNotASupernet() {
+        VitArchitecture arch = TinyModels.tinyArch();
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> Supernet.load(TinyModels.randomBackbone(arch, 1), "plain.safetensors"));
+        assertTrue(e.getMessage().contains("plain.safetensors: not a supernet checkpoint"), e.getMessage());
+    }
+}
