@@ -1,0 +1,59 @@
+package dev.glora.cli;
+
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.checkpoint.Provenance;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code glora} program: work with GLoRA supernets, configurations and merged models. */
+@Command(
+        name = "glora",
+        mixinStandardHelpOptions = true,
+        versionProvider = Glora.Version.class,
+        description = "Find, inspect and export GLoRA adapters for Vision Transformers.",
+        subcommands = {ExportCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
+public final class Glora {
+
+    /** Exit status of a command that failed on bad input. */
+    public static final int INPUT_ERROR = 2;
+
+    private Glora() {}
+
+    /**
+     * @param args the command line
+     */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Runs one command line.
+     *
+     * @param args the command line
+     * @param out where results go
+     * @param err where errors go
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Glora());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof GloraException) {
+                line.getErr().println("glora: error: " + e.getMessage());
+                return INPUT_ERROR;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    /** Reports the code version recorded in the jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"glora " + Provenance.codeVersion()};
+        }
+    }
+}
