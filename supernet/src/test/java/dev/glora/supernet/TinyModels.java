@@ -1,5 +1,8 @@
 package dev.glora.supernet;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.glora.Supernet;
@@ -7,6 +10,8 @@ import dev.glora.supernet.vit.LinearFactory;
 import dev.glora.supernet.vit.ModelWeights;
 import dev.glora.supernet.vit.VisionTransformer;
 import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitModel;
+import java.util.function.Function;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -90,5 +95,37 @@ public final class TinyModels {
      */
     public static Tensor images(VitArchitecture arch, int batch, long seed) {
         return random(new SplittableRandom(seed), batch, arch.inChans(), arch.imgSize(), arch.imgSize());
+    }
+
+    /**
+     * Runs a forward pass inside its own scope and copies the result to the heap.
+     *
+     * @param images the input batch
+     * @param forward the pass, e.g. {@code model::logits}
+     * @return the output values
+     */
+    public static float[] run(Tensor images, Function<NDArray, NDArray> forward) {
+        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            return forward.apply(images.toNDArray(inputs)).toFloatArray();
+        }
+    }
+
+    /**
+     * @param model a plain model
+     * @param images the input batch
+     * @return its logits
+     */
+    public static float[] logits(VitModel model, Tensor images) {
+        return run(images, model::logits);
+    }
+
+    /**
+     * @param supernet a supernet on its current path
+     * @param images the input batch
+     * @return its inference-mode logits
+     */
+    public static float[] logits(Supernet supernet, Tensor images) {
+        return run(images, x -> supernet.logits(x, false));
     }
 }

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import dev.glora.supernet.TinyModels;
-import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.CheckpointException;
 import dev.glora.supernet.checkpoint.Tensor;
@@ -30,20 +27,6 @@ import org.junit.jupiter.api.Test;
 
 class SupernetTest {
 
-    static float[] logits(Supernet supernet, Tensor images, boolean training) {
-        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            return supernet.logits(images.toNDArray(inputs), training).toFloatArray();
-        }
-    }
-
-    static float[] logits(VitModel model, Tensor images) {
-        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            return model.logits(images.toNDArray(inputs)).toFloatArray();
-        }
-    }
-
     @Test
     void freshSupernetComputesExactlyThePretrainedModelOnEveryPath() {
         VitArchitecture arch = TinyModels.tinyArch();
@@ -51,11 +34,11 @@ class SupernetTest {
         Tensor images = TinyModels.images(arch, 3, 12);
         try (VitModel plain = VitModel.load(backbone, null, "backbone");
                 Supernet supernet = Supernet.load(Supernet.fresh(backbone, arch, 4, 13), "fresh")) {
-            float[] expected = logits(plain, images);
+            float[] expected = TinyModels.logits(plain, images);
             supernet.samplePaths(SearchSpace.ofRanks(4, 2), new SplittableRandom(14));
             Set<SubnetConfig> paths = new HashSet<>();
             for (int i = 0; i < 20; i++) {
-                assertArrayEquals(expected, logits(supernet, images, false), "path " + supernet.lastPath());
+                assertArrayEquals(expected, TinyModels.logits(supernet, images), "path " + supernet.lastPath());
                 paths.add(supernet.lastPath());
             }
             assertEquals(20, paths.size(), "every forward pass should draw a new path");
@@ -83,10 +66,10 @@ class SupernetTest {
         Tensor images = TinyModels.images(arch, 2, 5);
         try (Supernet supernet = Supernet.load(trained, "trained")) {
             supernet.setConfig(SubnetConfig.uniform(supernet.layers().keySet().stream().toList(), LayerConfig.FROZEN));
-            float[] frozen = logits(supernet, images, false);
+            float[] frozen = TinyModels.logits(supernet, images);
             supernet.setConfig(SubnetConfig.uniform(supernet.layers().keySet().stream().toList(),
                     LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "vector")));
-            assertNotEquals(frozen[0], logits(supernet, images, false)[0]);
+            assertNotEquals(frozen[0], TinyModels.logits(supernet, images)[0]);
         }
     }
 

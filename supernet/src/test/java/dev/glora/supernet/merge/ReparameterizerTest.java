@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import dev.glora.supernet.TinyModels;
-import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.checkpoint.Tensor;
@@ -37,21 +34,15 @@ class ReparameterizerTest {
     }
 
     private static float[] supernetLogits(Checkpoint supernet, SubnetConfig config, Tensor images) {
-        try (Supernet net = Supernet.load(supernet, "supernet");
-                NDManager inputs = TorchRuntime.newManager();
-                NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
+        try (Supernet net = Supernet.load(supernet, "supernet")) {
             net.setConfig(config);
-            return net.logits(images.toNDArray(inputs), false).toFloatArray();
+            return TinyModels.logits(net, images);
         }
     }
 
     private static float[] plainLogits(Checkpoint plain, Tensor images) {
-        try (VitModel model = VitModel.load(plain, null, "merged");
-                NDManager inputs = TorchRuntime.newManager();
-                NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            return model.logits(images.toNDArray(inputs)).toFloatArray();
+        try (VitModel model = VitModel.load(plain, null, "merged")) {
+            return TinyModels.logits(model, images);
         }
     }
 

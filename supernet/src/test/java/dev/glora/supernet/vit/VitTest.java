@@ -21,13 +21,6 @@ import org.junit.jupiter.api.Test;
 
 class VitTest {
 
-    static float[] logits(VitModel model, Tensor images) {
-        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            return model.logits(images.toNDArray(inputs)).toFloatArray();
-        }
-    }
-
     @Test
     void forwardMatchesTimmArithmeticComputedByHand() {
         VitArchitecture arch = TinyModels.tinyArch();
@@ -35,7 +28,7 @@ class VitTest {
         Tensor images = TinyModels.images(arch, 2, 2);
         try (VitModel model = VitModel.load(backbone, null, "tiny")) {
             double[] expected = new ReferenceVit(arch, backbone.tensors()).logits(images);
-            float[] actual = logits(model, images);
+            float[] actual = TinyModels.logits(model, images);
             for (int i = 0; i < expected.length; i++) {
                 assertEquals(expected[i], actual[i], 1e-4, "logit " + i);
             }
@@ -60,7 +53,7 @@ class VitTest {
         assertTrue(missing.getMessage().contains("timm.safetensors: no architecture"), missing.getMessage());
         Tensor images = TinyModels.images(arch, 1, 4);
         try (VitModel a = VitModel.load(timm, arch, "timm"); VitModel b = VitModel.load(withMeta, null, "meta")) {
-            assertArrayEquals(logits(b, images), logits(a, images));
+            assertArrayEquals(TinyModels.logits(b, images), TinyModels.logits(a, images));
         }
     }
 
@@ -86,7 +79,7 @@ class VitTest {
         Tensor images = TinyModels.images(arch, 4, 6);
         try (VitModel model = VitModel.load(TinyModels.randomBackbone(arch, 7), null, "tiny");
                 NDManager inputs = TorchRuntime.newManager()) {
-            logits(model, images);
+            TinyModels.logits(model, images);
             int before = countArrays(inputs);
             for (int i = 0; i < 50; i++) {
                 try (NDScope scope = new NDScope()) {
