@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.CheckpointException;
+import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.config.ConfigException;
 import dev.glora.supernet.config.LayerConfig;
@@ -18,12 +19,14 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.vit.ModelWeights;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitModel;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SupernetTest {
 
@@ -94,5 +97,28 @@ class SupernetTest {
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> Supernet.load(TinyModels.randomBackbone(arch, 1), "plain.safetensors"));
         assertTrue(e.getMessage().contains("plain.safetensors: not a supernet checkpoint"), e.getMessage());
+    }
+
+    @Test
+    void saveThenLoadIsBitExact(@TempDir Path dir) {
+        VitArchitecture arch = TinyModels.tinyArch();
+        Checkpoint trained = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 8), arch, 4, 9);
+        Path file = dir.resolve("supernet.safetensors");
+        try (Supernet supernet = Supernet.load(trained, "trained")) {
+            Safetensors.write(supernet.toCheckpoint(Map.of("producer", "test")), file);
+        }
+        Checkpoint reloaded = Safetensors.read(file);
+        assertEquals(trained.tensors().keySet(), reloaded.tensors().keySet());
+        trained.tensors().forEach((name, t) -> assertTrue(t.sameAs(reloaded.tensor(name)), name));
+        assertEquals("4", reloaded.meta(Supernet.RANK_KEY));
+        assertEquals(arch, VitArchitecture.fromMetadata(reloaded.metadata(), "reloaded"));
+        Tensor images = TinyModels.images(arch, 2, 10);
+        try (Supernet a = Supernet.load(trained, "a"); Supernet b = Supernet.load(reloaded, "b")) {
+            SubnetConfig config = SubnetConfig.uniform(Supernet.layerNames(arch),
+                    LayerConfig.of("LoRA_2", "LoRA_4", "vector", "vector", "constant"));
+            a.setConfig(config);
+            b.setConfig(config);
+            assertArrayEquals(TinyModels.logits(a, images), TinyModels.logits(b, images));
+        }
     }
 }
