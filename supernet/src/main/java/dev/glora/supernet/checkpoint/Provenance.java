@@ -2,7 +2,6 @@ package dev.glora.supernet.checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -43,15 +42,4 @@ public final class Provenance {
         }
     }
 
-    /**
-     * @param text any text
-     * @return its SHA-256 over UTF-8, in lower-case hex
-     */
-    public static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

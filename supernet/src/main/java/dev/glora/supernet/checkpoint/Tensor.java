@@ -57,11 +57,6 @@ public record Tensor(long[] shape, float[] data) {
         return manager.create(data, new Shape(shape));
     }
 
-    /** @return the shape as a DJL {@link Shape} */
-    public Shape djlShape() {
-        return new Shape(shape);
-    }
-
     /** @return the shape written as {@code [288, 96]} */
     public String shapeString() {
         return Arrays.toString(shape);

@@ -87,15 +87,6 @@ public record VitArchitecture(
         return numPatches() + 1;
     }
 
-    /**
-     * @param classes the new number of outputs
-     * @return this architecture with another head size
-     */
-    public VitArchitecture withNumClasses(int classes) {
-        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, classes,
-                qkvBias, mean, std);
-    }
-
     /** @return the safetensors metadata entries describing this architecture */
     public Map<String, String> toMetadata() {
         Map<String, String> meta = new LinkedHashMap<>();
