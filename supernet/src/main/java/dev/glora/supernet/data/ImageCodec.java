@@ -1,0 +1,113 @@
+package dev.glora.supernet.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import javax.imageio.ImageIO;
+
+/**
+ * Reads any image format the JDK reads (PNG, JPEG, BMP, GIF, WBMP) and writes PNG.
+ *
+ * <p>Grey images are read from the raster, not through {@code getRGB}, which would pass grey
+ * values through a colour-space conversion and change them; so a grey PNG written here reads
+ * back bit-exact.
+ */
+public final class ImageCodec {
+
+    private ImageCodec() {}
+
+    /**
+     * @param file an image file
+     * @return its pixels: one channel for grey (with or without alpha), else three (alpha dropped)
+     * @throws DataException if the file is missing, unreadable or not an image
+     */
+    public static Image read(Path file) {
+        BufferedImage decoded;
+        try {
+            decoded = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            if (!Files.exists(file)) {
+                throw new DataException(file + ": no such image file");
+            }
+            throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
+        }
+        if (decoded == null) {
+            throw new DataException(Files.exists(file)
+                    ? file + ": not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)"
+                    : file + ": no such image file");
+        }
+        return fromBuffered(decoded);
+    }
+
+    static Image fromBuffered(BufferedImage decoded) {
+        int h = decoded.getHeight();
+        int w = decoded.getWidth();
+        Raster raster = decoded.getRaster();
+        boolean grey = raster.getNumBands() <= 2 && decoded.getColorModel().getNumColorComponents() == 1;
+        if (grey) {
+            int shift = Math.max(0, DataBuffer.getDataTypeSize(raster.getTransferType()) - 8);
+            if (decoded.getColorModel().getComponentSize(0) < 8) {
+                // 1, 2 or 4-bit palettes and binary images: let the colour model expand them
+                grey = false;
+            } else {
+                Image image = Image.blankGrey(h, w);
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        image.set(0, y, x, raster.getSample(x, y, 0) >>> shift);
+                    }
+                }
+                return image;
+            }
+        }
+        byte[] pixels = new byte[3 * h * w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int rgb = decoded.getRGB(x, y);
+                int i = y * w + x;
+                pixels[i] = (byte) (rgb >> 16);
+                pixels[h * w + i] = (byte) (rgb >> 8);
+                pixels[2 * h * w + i] = (byte) rgb;
+            }
+        }
+        return new Image(3, h, w, pixels);
+    }
+
+    /**
+     * Writes a PNG (grey for one channel, RGB for three), atomically.
+     *
+     * @param image the image
+     * @param file where to write it
+     * @throws DataException if it cannot be written
+     */
+    public static void writePng(Image image, Path file) {
+        int h = image.height();
+        int w = image.width();
+        BufferedImage out = new BufferedImage(w, h,
+                image.channels() == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+        WritableRaster raster = out.getRaster();
+        for (int c = 0; c < image.channels(); c++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    raster.setSample(x, y, c, image.at(c, y, x));
+                }
+            }
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            if (!ImageIO.write(out, "png", tmp.toFile())) {
+                throw new DataException(file + ": no PNG writer in this JDK");
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            throw new DataException(file + ": folder does not exist", e);
+        } catch (IOException e) {
+            throw new DataException(file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+}

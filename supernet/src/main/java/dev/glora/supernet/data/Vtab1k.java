@@ -1,0 +1,183 @@
+package dev.glora.supernet.data;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonParseException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * A VTAB-1K task folder as its users prepare it: list files {@code train800.txt},
+ * {@code val200.txt}, {@code train800val200.txt} and {@code test.txt}, each line
+ * {@code images/<split>/<name>.<ext> <label>} with the path relative to the folder. An optional
+ * {@code task.json} may state {@code num_classes}; without it the class count is one more than the
+ * largest label in any of the four lists.
+ */
+public final class Vtab1k {
+
+    /** The four lists every task has, in the order the protocol uses them. */
+    public static final List<String> LISTS = List.of("train800", "val200", "train800val200", "test");
+
+    /** The optional description of a task. */
+    public static final String TASK_FILE = "task.json";
+
+    private Vtab1k() {}
+
+    /** One line of a list file. */
+    record Entry(Path image, int label, String origin) {}
+
+    /**
+     * @param taskDir the task folder
+     * @param list a list name ({@code train800}, {@code val200}, {@code test}, …) or file name
+     * @return the list's file
+     */
+    public static Path listFile(Path taskDir, String list) {
+        return taskDir.resolve(list.endsWith(".txt") ? list : list + ".txt");
+    }
+
+    /**
+     * Reads a list and decodes every image it names.
+     *
+     * @param taskDir the task folder
+     * @param list a list name or file name
+     * @return the split, origins {@code <list file>:<line>}
+     * @throws DataException naming the file and line of the first problem
+     */
+    public static ImageDataset read(Path taskDir, String list) {
+        List<Entry> entries = entries(taskDir, list);
+        Image[] images = new Image[entries.size()];
+        IntStream.range(0, images.length).parallel().forEach(i -> {
+            Entry entry = entries.get(i);
+            try {
+                images[i] = ImageCodec.read(entry.image());
+            } catch (DataException e) {
+                throw new DataException(entry.origin() + ": " + e.getMessage(), e);
+            }
+        });
+        int[] labels = entries.stream().mapToInt(Entry::label).toArray();
+        return new ImageDataset(listFile(taskDir, list).toString(), List.of(images), labels,
+                entries.stream().map(Entry::origin).toList());
+    }
+
+    /**
+     * Parses a list without decoding its images.
+     *
+     * @param taskDir the task folder
+     * @param list a list name or file name
+     * @return its entries, in file order
+     */
+    static List<Entry> entries(Path taskDir, String list) {
+        Path file = listFile(taskDir, list);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new DataException(file + ": no such list file (a VTAB-1K task folder holds "
+                    + String.join(".txt, ", LISTS) + ".txt)");
+        } catch (IOException | UncheckedIOException e) {
+            throw new DataException(file + ": unreadable: " + e.getMessage(), e);
+        }
+        Path root = taskDir.toAbsolutePath().normalize();
+        List<Entry> entries = new ArrayList<>();
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n).strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String origin = file + ":" + (n + 1);
+            int space = Math.max(line.lastIndexOf(' '), line.lastIndexOf('\t'));
+            if (space < 0) {
+                throw new DataException(origin + ": expected \"<image path> <label>\", got \"" + line + "\"");
+            }
+            String path = line.substring(0, space).strip();
+            String labelText = line.substring(space + 1);
+            int label;
+            try {
+                label = Integer.parseInt(labelText);
+            } catch (NumberFormatException e) {
+                throw new DataException(origin + ": label \"" + labelText + "\" is not an integer");
+            }
+            if (label < 0) {
+                throw new DataException(origin + ": label " + label + " is negative");
+            }
+            Path image = root.resolve(path).normalize();
+            if (Path.of(path).isAbsolute() || !image.startsWith(root)) {
+                throw new DataException(origin + ": image path \"" + path + "\" leaves the task folder");
+            }
+            entries.add(new Entry(image, label, origin));
+        }
+        if (entries.isEmpty()) {
+            throw new DataException(file + ": the split is empty");
+        }
+        return entries;
+    }
+
+    /**
+     * The task's class count: {@code num_classes} from {@code task.json} when present, else one
+     * more than the largest label in the lists present.
+     *
+     * @param taskDir the task folder
+     * @return the number of classes
+     */
+    public static int classCount(Path taskDir) {
+        Path description = taskDir.resolve(TASK_FILE);
+        if (Files.isRegularFile(description)) {
+            try {
+                JsonObject json = JsonParser.parseString(Files.readString(description)).getAsJsonObject();
+                if (json.has("num_classes")) {
+                    int classes = json.get("num_classes").getAsInt();
+                    if (classes < 1) {
+                        throw new DataException(description + ": num_classes must be positive, got " + classes);
+                    }
+                    return classes;
+                }
+            } catch (IOException | JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+                throw new DataException(description + ": not a task description: " + e.getMessage(), e);
+            }
+        }
+        int max = -1;
+        for (String list : LISTS) {
+            if (Files.isRegularFile(listFile(taskDir, list))) {
+                for (Entry entry : entries(taskDir, list)) {
+                    max = Math.max(max, entry.label());
+                }
+            }
+        }
+        if (max < 0) {
+            throw new DataException(taskDir + ": not a VTAB-1K task folder (no " + String.join(".txt, ", LISTS)
+                    + ".txt)");
+        }
+        return max + 1;
+    }
+
+    /**
+     * Writes a list file, atomically.
+     *
+     * @param taskDir the task folder
+     * @param list the list name
+     * @param paths image paths relative to the folder
+     * @param labels one label per path
+     */
+    public static void writeList(Path taskDir, String list, List<String> paths, int[] labels) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < paths.size(); i++) {
+            text.append(paths.get(i)).append(' ').append(labels[i]).append('\n');
+        }
+        Path file = listFile(taskDir, list);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new DataException(file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+}
