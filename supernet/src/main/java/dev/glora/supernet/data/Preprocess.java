@@ -26,6 +26,16 @@ public final class Preprocess {
         }
     }
 
+    /** @return the model's input channels C */
+    public int channels() {
+        return channels;
+    }
+
+    /** @return the model's input side H = W */
+    public int size() {
+        return size;
+    }
+
     /** @return the values of one preprocessed image, C * H * W */
     public int imageLength() {
         return channels * size * size;

@@ -9,12 +9,15 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.random.RandomGenerator;
 
 /**
  * One pre-norm transformer block: \(x \leftarrow x + \mathrm{attn}(\mathrm{norm1}(x))\), then
  * \(x \leftarrow x + \mathrm{mlp}(\mathrm{norm2}(x))\).
  *
- * <p>Input (B, T, D); output (B, T, D).
+ * <p>Input (B, T, D); output (B, T, D). In training, each residual branch may be dropped per
+ * sample (stochastic depth, "drop path"): kept with probability 1 - p and then scaled by 1 / (1 - p),
+ * the keep decisions drawn from a seeded Java source, so a training run is reproducible.
  */
 public class TransformerBlock extends AbstractBlock {
 
@@ -22,6 +25,8 @@ public class TransformerBlock extends AbstractBlock {
     private final Block attn;
     private final Block norm2;
     private final Block mlp;
+    private double dropRate;
+    private RandomGenerator random;
 
     /**
      * @param path module path, e.g. {@code blocks.0}
@@ -36,13 +41,40 @@ public class TransformerBlock extends AbstractBlock {
         mlp = addChildBlock("mlp", new Mlp(path + ".mlp", arch.embedDim(), arch.hiddenDim(), linears));
     }
 
+    /**
+     * Sets stochastic depth for training passes.
+     *
+     * @param rate the probability p that a sample skips a residual branch, in [0, 1)
+     * @param random the source of the keep decisions
+     */
+    public void setDropPath(double rate, RandomGenerator random) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + rate);
+        }
+        this.dropRate = rate;
+        this.random = random;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        x = x.add(attn.forward(store, norm1.forward(store, new NDList(x), training), training).singletonOrThrow());
-        x = x.add(mlp.forward(store, norm2.forward(store, new NDList(x), training), training).singletonOrThrow());
-        return new NDList(x);
+        NDArray a = attn.forward(store, norm1.forward(store, new NDList(x), training), training).singletonOrThrow();
+        x = x.add(training ? dropPath(a) : a);
+        NDArray m = mlp.forward(store, norm2.forward(store, new NDList(x), training), training).singletonOrThrow();
+        return new NDList(x.add(training ? dropPath(m) : m));
+    }
+
+    private NDArray dropPath(NDArray branch) {
+        if (dropRate == 0) {
+            return branch;
+        }
+        int batch = (int) branch.getShape().get(0);
+        float[] keep = new float[batch];
+        for (int i = 0; i < batch; i++) {
+            keep[i] = random.nextDouble() < dropRate ? 0f : (float) (1 / (1 - dropRate));
+        }
+        return branch.mul(branch.getManager().create(keep, new Shape(batch, 1, 1)));
     }
 
     @Override

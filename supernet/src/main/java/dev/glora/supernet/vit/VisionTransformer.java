@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
  * A timm-layout Vision Transformer: patch embedding, class token, learned position embedding,
@@ -27,7 +28,7 @@ public class VisionTransformer extends AbstractBlock {
     private final Parameter clsToken;
     private final Parameter posEmbed;
     private final Block patchEmbed;
-    private final List<Block> blocks = new ArrayList<>();
+    private final List<TransformerBlock> blocks = new ArrayList<>();
     private final Block norm;
     private final Block head;
 
@@ -56,6 +57,19 @@ public class VisionTransformer extends AbstractBlock {
         return arch;
     }
 
+    /**
+     * Sets stochastic depth for training passes, rising linearly over the blocks from 0 to
+     * {@code rate} (timm's schedule).
+     *
+     * @param rate the drop-path rate of the last block, in [0, 1)
+     * @param random the source of the keep decisions
+     */
+    public void setDropPath(double rate, RandomGenerator random) {
+        for (int i = 0; i < blocks.size(); i++) {
+            blocks.get(i).setDropPath(blocks.size() == 1 ? rate : rate * i / (blocks.size() - 1), random);
+        }
+    }
+
     /** @return the input shape of a batch of {@code batch} images, (B, C, H, W) */
     public Shape inputShape(long batch) {
         return new Shape(batch, arch.inChans(), arch.imgSize(), arch.imgSize());
@@ -70,7 +84,7 @@ public class VisionTransformer extends AbstractBlock {
         NDArray cls = store.getValue(clsToken, images.getDevice(), training).broadcast(batch, 1, arch.embedDim());
         NDArray x = cls.concat(patches, 1).add(store.getValue(posEmbed, images.getDevice(), training));
         NDList tokens = new NDList(x);
-        for (Block block : blocks) {
+        for (TransformerBlock block : blocks) {
             tokens = block.forward(store, tokens, training);
         }
         NDArray normed = norm.forward(store, tokens, training).singletonOrThrow();
@@ -81,7 +95,7 @@ public class VisionTransformer extends AbstractBlock {
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         patchEmbed.initialize(manager, dataType, inputShapes);
         Shape tokens = new Shape(inputShapes[0].get(0), arch.tokens(), arch.embedDim());
-        for (Block block : blocks) {
+        for (TransformerBlock block : blocks) {
             block.initialize(manager, dataType, tokens);
         }
         norm.initialize(manager, dataType, tokens);

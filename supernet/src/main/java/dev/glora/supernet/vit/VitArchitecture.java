@@ -71,6 +71,15 @@ public record VitArchitecture(
         }
     }
 
+    /**
+     * @param classes another class count
+     * @return this architecture with a head for {@code classes} classes
+     */
+    public VitArchitecture withNumClasses(int classes) {
+        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, classes, qkvBias,
+                mean, std);
+    }
+
     /** @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it */
     public int hiddenDim() {
         return (int) (embedDim * mlpRatio);

@@ -1,0 +1,64 @@
+package dev.glora.supernet.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+
+/** Accuracy of a model on a data set, in batches, each batch in its own native-memory scope. */
+public final class Evaluation {
+
+    private Evaluation() {}
+
+    /**
+     * @param logits the model: normalised images (B, C, H, W) to logits (B, K)
+     * @param preprocess the model's input preprocessing
+     * @param data the examples; every label must be below K
+     * @param numClasses K
+     * @param batchSize examples per forward pass
+     * @return the accuracy
+     */
+    public static Accuracy accuracy(UnaryOperator<NDArray> logits, Preprocess preprocess, ImageDataset data,
+            int numClasses, int batchSize) {
+        data.requireLabelsBelow(numClasses);
+        long[] correctPerClass = new long[numClasses];
+        long[] countPerClass = new long[numClasses];
+        long correct = 0;
+        try (NDManager manager = TorchRuntime.newManager()) {
+            for (int start = 0; start < data.size(); start += batchSize) {
+                int[] indices = IntStream.range(start, Math.min(data.size(), start + batchSize)).toArray();
+                long[] predicted;
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray images = manager.create(preprocess.batch(data, indices),
+                            new Shape(indices.length, preprocess.imageLength()));
+                    predicted = logits.apply(images.reshape(batchShape(preprocess, indices.length))).argMax(1)
+                            .toLongArray();
+                }
+                for (int i = 0; i < indices.length; i++) {
+                    int label = data.label(indices[i]);
+                    countPerClass[label]++;
+                    if (predicted[i] == label) {
+                        correct++;
+                        correctPerClass[label]++;
+                    }
+                }
+            }
+        }
+        return new Accuracy(correct, data.size(), correctPerClass, countPerClass);
+    }
+
+    /**
+     * @param preprocess the preprocessing
+     * @param batch images in the batch
+     * @return (B, C, H, W)
+     */
+    static Shape batchShape(Preprocess preprocess, int batch) {
+        return new Shape(batch, preprocess.channels(), preprocess.size(), preprocess.size());
+    }
+}

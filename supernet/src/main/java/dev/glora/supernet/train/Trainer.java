@@ -1,0 +1,240 @@
+package dev.glora.supernet.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.Loss;
+import com.google.gson.Gson;
+import com.google.gson.reflect.TypeToken;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.checkpoint.Tensor;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
+import dev.glora.supernet.vit.ModelWeights;
+import dev.glora.supernet.vit.VisionTransformer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.random.RandomGenerator;
+
+/**
+ * The epoch loop: seeded shuffling, a forward and backward pass and an AdamW step per batch,
+ * validation after every epoch, and a resume point saved after every epoch.
+ *
+ * <p>Every random choice of epoch e (data order, sampled paths, drop-path decisions) comes from a
+ * generator seeded by (seed, e), so a resumed run continues exactly as an uninterrupted one would.
+ * The resume file holds the weights, the optimiser's moments and the history; a run that finds
+ * one with the same fingerprint continues after its last epoch.
+ */
+public final class Trainer {
+
+    /** Batch size of validation passes. */
+    public static final int EVAL_BATCH = 256;
+
+    private static final long VALIDATION_SALT = 0x5DEECE66DL;
+    private static final Gson GSON = new Gson();
+
+    private final TrainSettings settings;
+    private final TrainingListener listener;
+
+    /**
+     * What is trained.
+     *
+     * @param network the network, already loaded
+     * @param trainable which parameters (by timm name) the run updates; all others are frozen
+     * @param trainingPaths called before each epoch with that epoch's generator, to set how the
+     *     network draws its paths (a supernet samples; a plain network ignores it)
+     * @param validations evaluation modes by name, each called with a fixed generator before it
+     *     runs on the validation set
+     */
+    public record Trainee(VisionTransformer network, Predicate<String> trainable,
+            Consumer<RandomGenerator> trainingPaths, Map<String, Consumer<RandomGenerator>> validations) {}
+
+    /**
+     * @param settings the hyper-parameters
+     * @param listener receives progress
+     */
+    public Trainer(TrainSettings settings, TrainingListener listener) {
+        this.settings = settings;
+        this.listener = listener;
+    }
+
+    /**
+     * Trains, resuming from {@code resumeFile} when it holds an earlier part of the same run.
+     *
+     * @param trainee what is trained
+     * @param train the training set; labels below the network's class count
+     * @param val the validation set
+     * @param resumeFile where the resume point is kept (written after every epoch)
+     * @param identity what else must match for a resume file to belong to this run (the inputs'
+     *     checksums, the method)
+     * @return every epoch's result, those before a resume included
+     * @throws TrainingException on a non-finite loss, or a resume file of another run
+     */
+    public List<EpochResult> fit(Trainee trainee, ImageDataset train, ImageDataset val, Path resumeFile,
+            String identity) {
+        VisionTransformer network = trainee.network();
+        int classes = network.architecture().numClasses();
+        train.requireLabelsBelow(classes);
+        val.requireLabelsBelow(classes);
+        Map<String, Parameter> named = ModelWeights.named(network);
+        Map<String, Parameter> trainable = new LinkedHashMap<>();
+        named.forEach((name, parameter) -> {
+            boolean update = trainee.trainable().test(name);
+            parameter.freeze(!update);
+            if (update) {
+                trainable.put(name, parameter);
+            }
+        });
+        String fingerprint = settings.fingerprint() + " " + identity;
+        Preprocess preprocess = new Preprocess(network.architecture());
+        int batch = Math.min(settings.batchSize(), train.size());
+        int steps = (train.size() + batch - 1) / batch;
+        try (NDManager manager = TorchRuntime.newManager(); AdamW adamw = new AdamW(manager, trainable,
+                settings.weightDecay())) {
+            List<EpochResult> history = new ArrayList<>();
+            int first = resume(resumeFile, fingerprint, named, adamw, history);
+            listener.onStart(first + 1, history, steps);
+            ParameterStore store = new ParameterStore(manager, false);
+            for (int epoch = first; epoch < settings.epochs(); epoch++) {
+                SplittableRandom random = new SplittableRandom(settings.seed() * 1_000_003L + epoch);
+                int[] order = permutation(train.size(), random.split());
+                SplittableRandom paths = random.split();
+                trainee.trainingPaths().accept(paths);
+                network.setDropPath(settings.dropPath(), random.split());
+                double lr = settings.learningRate(epoch);
+                long start = System.nanoTime();
+                double lossSum = 0;
+                for (int step = 0; step < steps; step++) {
+                    int[] indices = java.util.Arrays.copyOfRange(order, step * batch,
+                            Math.min(order.length, (step + 1) * batch));
+                    double loss = step(network, store, manager, preprocess, train, indices, adamw, lr);
+                    if (!Double.isFinite(loss)) {
+                        throw new TrainingException("the training loss is " + loss + " at epoch " + (epoch + 1)
+                                + ", step " + (step + 1) + " (step " + (epoch * steps + step + 1)
+                                + " overall; lr " + lr + "): the weights or the data hold non-finite values,"
+                                + " or the learning rate is too high");
+                    }
+                    lossSum += loss;
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    listener.onStep(epoch + 1, step + 1, steps, loss,
+                            (step * (double) batch + indices.length) / seconds);
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                Map<String, Double> validation = new LinkedHashMap<>();
+                trainee.validations().forEach((mode, prepare) -> {
+                    prepare.accept(new SplittableRandom(settings.seed() ^ VALIDATION_SALT));
+                    validation.put(mode, Evaluation.accuracy(images -> network.forward(store, new NDList(images), false)
+                            .singletonOrThrow(), preprocess, val, classes, EVAL_BATCH).value());
+                });
+                EpochResult result = new EpochResult(epoch + 1, settings.epochs(), lr, lossSum / steps,
+                        train.size() / seconds, seconds, validation);
+                history.add(result);
+                saveResume(resumeFile, fingerprint, network, adamw, history);
+                listener.onEpoch(result);
+            }
+            return history;
+        }
+    }
+
+    private static double step(VisionTransformer network, ParameterStore store, NDManager manager,
+            Preprocess preprocess, ImageDataset data, int[] indices, AdamW adamw, double lr) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            int[] labels = new int[indices.length];
+            for (int i = 0; i < indices.length; i++) {
+                labels[i] = data.label(indices[i]);
+            }
+            NDArray images = manager.create(preprocess.batch(data, indices))
+                    .reshape(Evaluation.batchShape(preprocess, indices.length));
+            NDArray target = manager.create(labels, new Shape(indices.length));
+            boolean wasRecording = JniUtils.isGradMode();
+            float loss;
+            JniUtils.setGradMode(true);
+            try {
+                NDArray logits = network.forward(store, new NDList(images), true).singletonOrThrow();
+                NDArray value = Loss.softmaxCrossEntropyLoss().evaluate(new NDList(target), new NDList(logits));
+                loss = value.getFloat();
+                if (!Float.isFinite(loss)) {
+                    return loss;
+                }
+                JniUtils.backward((PtNDArray) value, (PtNDArray) manager.ones(value.getShape()), false, false);
+            } finally {
+                JniUtils.setGradMode(wasRecording);
+            }
+            adamw.step(lr);
+            return loss;
+        }
+    }
+
+    private static int[] permutation(int n, SplittableRandom random) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    private int resume(Path file, String fingerprint, Map<String, Parameter> named, AdamW adamw,
+            List<EpochResult> history) {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        Checkpoint saved = Safetensors.read(file);
+        Map<String, String> meta = saved.metadata();
+        if (!fingerprint.equals(meta.get("resume_fingerprint"))) {
+            throw new TrainingException(file + " is the resume point of another run (" + meta.get("resume_fingerprint")
+                    + "), not of this one (" + fingerprint + "); delete it or choose another output");
+        }
+        named.forEach((name, parameter) -> {
+            Tensor tensor = saved.tensors().get(name);
+            if (tensor == null || tensor.data().length != parameter.getArray().size()) {
+                throw new TrainingException(file + ": no tensor " + name + " of the right size");
+            }
+            parameter.getArray().set(tensor.data());
+        });
+        adamw.restore(saved.tensors(), Long.parseLong(meta.get("resume_steps")), file.toString());
+        history.addAll(GSON.fromJson(meta.get("train_history"), new TypeToken<List<EpochResult>>() {}.getType()));
+        return Integer.parseInt(meta.get("resume_epochs_done"));
+    }
+
+    private static void saveResume(Path file, String fingerprint, VisionTransformer network, AdamW adamw,
+            List<EpochResult> history) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>(ModelWeights.snapshot(network));
+        tensors.putAll(adamw.state());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("resume_fingerprint", fingerprint);
+        meta.put("resume_epochs_done", Integer.toString(history.size()));
+        meta.put("resume_steps", Long.toString(adamw.steps()));
+        meta.put("train_history", GSON.toJson(history));
+        Safetensors.write(new Checkpoint(tensors, meta), file);
+    }
+
+    /**
+     * @param history epochs
+     * @return them as one JSON array, for a checkpoint's metadata
+     */
+    public static String historyJson(List<EpochResult> history) {
+        return GSON.toJson(history);
+    }
+}

@@ -1,0 +1,164 @@
+package dev.glora.supernet.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.BaseNDManager;
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Tensor;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.data.Image;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.ModelWeights;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+    private static final VitArchitecture ARCH = TinyModels.tinyArch();
+    private static final SearchSpace SPACE = SearchSpace.ofRanks(2, 1);
+
+    @TempDir
+    Path dir;
+
+    /** Three classes of noisy 8x8 images: dark, grey and bright. */
+    static ImageDataset task(int n, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Image> images = new ArrayList<>();
+        List<String> origins = new ArrayList<>();
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            int label = i % 3;
+            Image image = Image.blankGrey(8, 8);
+            for (int y = 0; y < 8; y++) {
+                for (int x = 0; x < 8; x++) {
+                    image.set(0, y, x, 20 + 80 * label + random.nextInt(60));
+                }
+            }
+            images.add(image);
+            labels[i] = label;
+            origins.add("task#" + i);
+        }
+        return new ImageDataset("task", images, labels, origins);
+    }
+
+    private static Checkpoint supernetCheckpoint() {
+        return Supernet.fresh(VitInit.random(ARCH, 3), ARCH, 2, 5);
+    }
+
+    private static TrainSettings settings(int epochs) {
+        return new TrainSettings(epochs, 10, 1e-2, 1e-4, 1, 1e-3, 1e-2, 0.1, 11);
+    }
+
+    private List<EpochResult> train(Checkpoint checkpoint, int epochs, Path resume, TrainingListener listener,
+            Map<String, Tensor> weightsOut) {
+        try (Supernet supernet = Supernet.load(checkpoint, "tiny")) {
+            List<EpochResult> history = new Trainer(settings(epochs), listener)
+                    .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), resume, "tiny");
+            if (weightsOut != null) {
+                weightsOut.putAll(ModelWeights.snapshot(supernet.network()));
+            }
+            return history;
+        }
+    }
+
+    @Test
+    void supernetTrainingLowersTheLossAndValidatesBothWays() {
+        List<EpochResult> history = train(supernetCheckpoint(), 25, dir.resolve("a.resume"), new TrainingListener() {},
+                null);
+        assertEquals(25, history.size());
+        double first = history.subList(0, 3).stream().mapToDouble(EpochResult::loss).average().orElseThrow();
+        double last = history.subList(22, 25).stream().mapToDouble(EpochResult::loss).average().orElseThrow();
+        assertTrue(last < 0.85 * first, "mean loss of the first three epochs " + first + ", of the last three " + last);
+        assertEquals(List.of(Trainees.RANDOM, Trainees.ALL_LORA), List.copyOf(history.get(24).validation().keySet()));
+        assertTrue(history.get(24).validation().get(Trainees.ALL_LORA) >= 0.6, history.get(24).toString());
+    }
+
+    @Test
+    void anInterruptedRunResumesFromItsLastEpochAndEndsBitIdentical() {
+        Map<String, Tensor> straight = new LinkedHashMap<>();
+        train(supernetCheckpoint(), 4, dir.resolve("straight.resume"), new TrainingListener() {}, straight);
+
+        Path resume = dir.resolve("interrupted.resume");
+        assertThrows(IllegalStateException.class, () -> train(supernetCheckpoint(), 4, resume, new TrainingListener() {
+            @Override
+            public void onEpoch(EpochResult result) {
+                if (result.epoch() == 2) {
+                    throw new IllegalStateException("killed");
+                }
+            }
+        }, null));
+        assertTrue(Files.exists(resume));
+        int[] firstEpoch = new int[1];
+        Map<String, Tensor> resumed = new LinkedHashMap<>();
+        List<EpochResult> history = train(supernetCheckpoint(), 4, resume, new TrainingListener() {
+            @Override
+            public void onStart(int first, List<EpochResult> before, int steps) {
+                firstEpoch[0] = first;
+            }
+        }, resumed);
+        assertEquals(3, firstEpoch[0]);
+        assertEquals(4, history.size());
+        straight.forEach((name, tensor) -> assertArrayEquals(tensor.data(), resumed.get(name).data(), name));
+    }
+
+    @Test
+    void aResumeFileOfAnotherRunIsRefused() {
+        Path resume = dir.resolve("other.resume");
+        train(supernetCheckpoint(), 1, resume, new TrainingListener() {}, null);
+        TrainingException e = assertThrows(TrainingException.class,
+                () -> train(supernetCheckpoint(), 2, resume, new TrainingListener() {}, null));
+        assertTrue(e.getMessage().contains("is the resume point of another run"), e.getMessage());
+    }
+
+    @Test
+    void aNonFiniteLossStopsTheRunNamingEpochAndStep() {
+        Checkpoint healthy = supernetCheckpoint();
+        Map<String, Tensor> tensors = new LinkedHashMap<>(healthy.tensors());
+        Tensor weight = tensors.get("blocks.1.mlp.fc2.weight");
+        float[] data = weight.data().clone();
+        data[3] = Float.NaN;
+        tensors.put("blocks.1.mlp.fc2.weight", new Tensor(weight.shape(), data));
+        TrainingException e = assertThrows(TrainingException.class, () -> train(new Checkpoint(tensors,
+                healthy.metadata()), 2, dir.resolve("nan.resume"), new TrainingListener() {}, null));
+        assertTrue(e.getMessage().startsWith("the training loss is NaN at epoch 1, step 1 "), e.getMessage());
+    }
+
+    @Test
+    void trainingLeavesNoArraysBehindInTheModelsManager() {
+        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
+            BaseNDManager weights = (BaseNDManager) supernet.network().getParameters().get(0).getValue().getArray()
+                    .getManager();
+            Trainer trainer = new Trainer(settings(1), new TrainingListener() {});
+            trainer.fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m1"), "tiny");
+            int after1 = weights.getManagedArrays().size();
+            new Trainer(settings(4), new TrainingListener() {})
+                    .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m2"), "tiny");
+            assertEquals(after1, weights.getManagedArrays().size());
+        }
+    }
+
+    @Test
+    void theScheduleWarmsUpLinearlyThenFollowsTheCosine() {
+        TrainSettings s = new TrainSettings(100, 64, 1e-4, 1e-4, 10, 1e-6, 1e-5, 0.1, 0);
+        assertEquals(1e-6, s.learningRate(0), 1e-12);
+        assertEquals(1e-6 + (1e-4 - 1e-6) * 5 / 10, s.learningRate(5), 1e-12);
+        assertEquals(1e-5 + 0.5 * (1e-4 - 1e-5) * (1 + Math.cos(Math.PI * 10 / 100)), s.learningRate(10), 1e-12);
+        assertEquals(1e-5 + 0.5 * (1e-4 - 1e-5) * (1 + Math.cos(Math.PI * 99 / 100)), s.learningRate(99), 1e-12);
+        assertFalse(s.learningRate(50) > s.learningRate(20));
+    }
+}
