@@ -38,6 +38,25 @@ public final class TorchRuntime {
     }
 
     /**
+     * Sets how many threads PyTorch uses inside one operation (intra-op parallelism).
+     *
+     * @param threads at least 1
+     */
+    public static synchronized void setThreads(int threads) {
+        if (threads < 1) {
+            throw new GloraException("--threads must be at least 1, got " + threads);
+        }
+        engine();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
+
+    /** @return the threads PyTorch uses inside one operation */
+    public static int threads() {
+        engine();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /**
      * Opens a new root manager on the PyTorch engine's CPU device. The caller closes it.
      *
      * @return a new manager

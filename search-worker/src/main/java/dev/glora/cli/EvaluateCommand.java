@@ -1,0 +1,107 @@
+package dev.glora.cli;
+
+import com.google.gson.GsonBuilder;
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.train.Accuracy;
+import dev.glora.supernet.train.Evaluation;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitModel;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code glora evaluate}: top-1 accuracy of a model on a split of a task. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Accuracy of a plain checkpoint, or of a supernet with a configuration, on a split of a"
+                + " VTAB-1K task.")
+final class EvaluateCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "plain or supernet checkpoint")
+    private Path model;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "glora-config/1 JSON (required for a supernet)")
+    private Path config;
+
+    @Option(names = "--task", required = true, paramLabel = "DIR", description = "VTAB-1K task folder")
+    private Path task;
+
+    @Option(names = "--split", defaultValue = "test",
+            description = "test, val, train, trainval or a list name (default: ${DEFAULT-VALUE})")
+    private String split;
+
+    @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+    private int batch;
+
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
+    private Integer threads;
+
+    @Option(names = "--json", description = "print {\"accuracy\", \"n\", \"per_class\"} as JSON")
+    private boolean json;
+
+    @Override
+    public Integer call() {
+        if (threads != null) {
+            TorchRuntime.setThreads(threads);
+        }
+        Checkpoint checkpoint = Safetensors.read(model);
+        ImageDataset data = TaskData.read(task, split);
+        boolean supernet = checkpoint.metadata().containsKey(Supernet.RANK_KEY);
+        Accuracy accuracy;
+        VitArchitecture arch;
+        if (supernet) {
+            if (config == null) {
+                throw new GloraException(model + " is a supernet; --config names the subnet to evaluate");
+            }
+            try (Supernet net = Supernet.load(checkpoint, model.toString())) {
+                net.setConfig(ConfigJson.read(config));
+                arch = net.architecture();
+                accuracy = Evaluation.accuracy(images -> net.logits(images, false), new Preprocess(arch), data,
+                        arch.numClasses(), batch);
+            }
+        } else {
+            if (config != null) {
+                throw new GloraException(model + " is a plain checkpoint; --config applies to supernets only");
+            }
+            try (VitModel net = VitModel.load(checkpoint, null, model.toString())) {
+                arch = net.architecture();
+                accuracy = Evaluation.accuracy(net::logits, new Preprocess(arch), data, arch.numClasses(), batch);
+            }
+        }
+        if (json) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("accuracy", accuracy.value());
+            result.put("n", accuracy.n());
+            result.put("correct", accuracy.correct());
+            result.put("per_class", accuracy.perClass());
+            result.put("model", model.toString());
+            result.put("split", TaskData.list(split));
+            spec.commandLine().getOut().println(new GsonBuilder().serializeSpecialFloatingPointValues().create()
+                    .toJson(result));
+        } else {
+            spec.commandLine().getOut().printf(Locale.ROOT, "%s on %s/%s: %.2f%% (%d of %d)%n", model, task,
+                    TaskData.list(split), 100 * accuracy.value(), accuracy.correct(), accuracy.n());
+            double[] perClass = accuracy.perClass();
+            for (int c = 0; c < perClass.length; c++) {
+                spec.commandLine().getOut().printf(Locale.ROOT, "  class %d: %.2f%% of %d%n", c, 100 * perClass[c],
+                        accuracy.countPerClass()[c]);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,177 @@
+package dev.glora.cli;
+
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.checkpoint.Tensor;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.config.LayerConfig;
+import dev.glora.supernet.config.Mode;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.Trainer;
+import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import dev.glora.supernet.vit.VitModel;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code glora finetune}: the baselines of BENCHMARK.md §1, each exported as a plain checkpoint. */
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune a backbone on a VTAB-1K task by a baseline method and export a plain (merged)"
+                + " checkpoint: linear (head only), full, lora (rank 8 on every attn.qkv), glora-fixed"
+                + " (A=B=C=LoRA_8, D=E=constant in every layer).")
+final class FinetuneCommand implements Callable<Integer> {
+
+    /** The baselines. */
+    enum Method {
+        linear, full, lora, glora_fixed;
+
+        static Method parse(String name) {
+            return valueOf(name.replace('-', '_'));
+        }
+
+        String label() {
+            return name().replace('_', '-');
+        }
+
+        double defaultLr() {
+            return this == full ? 1e-4 : 1e-3;
+        }
+    }
+
+    /** Rank of the LoRA and fixed-GLoRA baselines. */
+    static final int BASELINE_RANK = 8;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--method", required = true, description = "linear, full, lora or glora-fixed")
+    private String method;
+
+    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "pretrained plain ViT checkpoint")
+    private Path backbone;
+
+    @Option(names = "--task", required = true, paramLabel = "DIR", description = "VTAB-1K task folder")
+    private Path task;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "plain checkpoint to write")
+    private Path out;
+
+    @Option(names = "--train-list", defaultValue = "train800", description = "training list (default: ${DEFAULT-VALUE})")
+    private String trainList;
+
+    @Option(names = "--val-list", defaultValue = "val200", description = "validation list (default: ${DEFAULT-VALUE})")
+    private String valList;
+
+    @Mixin
+    private TrainingOptions training;
+
+    @Override
+    public Integer call() {
+        Method chosen;
+        try {
+            chosen = Method.parse(method);
+        } catch (IllegalArgumentException e) {
+            throw new dev.glora.supernet.GloraException("--method " + method
+                    + " is not one of linear, full, lora, glora-fixed");
+        }
+        TrainSettings settings = training.settings(new TrainSettings(100, 64, chosen.defaultLr(), 1e-4, 10, 1e-6, 1e-5,
+                chosen == Method.linear ? 0 : 0.1, 0));
+        TrainingRun.checkOutput(out);
+        Checkpoint plain = Safetensors.read(backbone);
+        VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
+        int classes = Vtab1k.classCount(task);
+        VitArchitecture target = arch.withNumClasses(classes);
+        Checkpoint start = VitInit.withNewHead(plain, arch, classes, settings.seed());
+        ImageDataset train = TaskData.read(task, trainList);
+        ImageDataset val = TaskData.read(task, valList);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", "glora finetune " + Provenance.codeVersion());
+        provenance.put("method", chosen.label());
+        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put("train_list", TaskData.describe(task, trainList));
+        provenance.put("val_list", TaskData.describe(task, valList));
+        provenance.put("train_settings", settings.fingerprint());
+        String identity = "finetune " + provenance.values();
+        PrintWrapper printer = new PrintWrapper(spec);
+        long head = (long) classes * target.embedDim() + classes;
+        long trainable;
+        List<EpochResult> history;
+        if (chosen == Method.linear || chosen == Method.full) {
+            try (VitModel model = VitModel.load(start, null, "backbone with a new head")) {
+                trainable = chosen == Method.linear ? head
+                        : model.tensors().values().stream().mapToLong(t -> t.data().length).sum();
+                report(printer, chosen, trainable, head);
+                provenance.put("trainable_parameters", Long.toString(trainable));
+                history = TrainingRun.train(settings, Trainees.plain(model, chosen == Method.linear
+                        ? name -> name.startsWith("head.") : name -> true), train, val, out, identity, printer.err(),
+                        h -> withHistory(new Checkpoint(model.tensors(), target.toMetadata()), provenance, h));
+            }
+        } else {
+            SubnetConfig config = config(chosen, target);
+            trainable = Supernet.parameterCount(target, config) + head;
+            report(printer, chosen, trainable, head);
+            provenance.put("trainable_parameters", Long.toString(trainable));
+            provenance.put("glora_config", ConfigJson.format(config, Map.of()).replaceAll("\\s+", ""));
+            Checkpoint fresh = Supernet.fresh(start, target, BASELINE_RANK, settings.seed());
+            try (Supernet supernet = Supernet.load(fresh, "fresh adapters")) {
+                Function<List<EpochResult>, Checkpoint> merged = h -> withHistory(Reparameterizer.merge(
+                        supernet.toCheckpoint(Map.of()), config, Map.of(), out.toString()), provenance, h);
+                history = TrainingRun.train(settings, Trainees.fixed(supernet, config), train, val, out, identity,
+                        printer.err(), merged);
+            }
+        }
+        EpochResult last = history.get(history.size() - 1);
+        printer.out().printf(Locale.ROOT, "wrote %s (%s, %,d trainable parameters): final loss %.4f, validation"
+                + " accuracy %.2f%%%n", out, chosen.label(), trainable, last.loss(),
+                100 * last.validation().get(Trainees.FIXED));
+        return 0;
+    }
+
+    private static void report(PrintWrapper printer, Method method, long trainable, long head) {
+        printer.err().printf("%s: %,d trainable parameters (%,d of them the head)%n", method.label(), trainable, head);
+    }
+
+    private static Checkpoint withHistory(Checkpoint checkpoint, Map<String, String> provenance,
+            List<EpochResult> history) {
+        Map<String, String> meta = new LinkedHashMap<>(checkpoint.metadata());
+        meta.putAll(provenance);
+        meta.put("train_history", Trainer.historyJson(history));
+        Map<String, Tensor> tensors = checkpoint.tensors();
+        return new Checkpoint(tensors, meta);
+    }
+
+    /**
+     * @param method lora or glora-fixed
+     * @param arch the architecture
+     * @return the fixed configuration the method trains
+     */
+    static SubnetConfig config(Method method, VitArchitecture arch) {
+        Mode lora = Mode.lora(BASELINE_RANK);
+        Map<String, LayerConfig> layers = new LinkedHashMap<>();
+        for (String layer : Supernet.layerNames(arch)) {
+            layers.put(layer, method == Method.glora_fixed
+                    ? new LayerConfig(lora, lora, lora, Mode.CONSTANT, Mode.CONSTANT)
+                    : layer.endsWith("attn.qkv") ? new LayerConfig(Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE)
+                    : LayerConfig.FROZEN);
+        }
+        return new SubnetConfig(layers);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.glora.cli;
+
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The lists of a VTAB-1K task folder that the commands name by their split. */
+final class TaskData {
+
+    private TaskData() {}
+
+    /**
+     * @param split {@code train}, {@code val}, {@code trainval}, {@code test}, or a list name
+     * @return the list it stands for
+     */
+    static String list(String split) {
+        return switch (split) {
+            case "train" -> "train800";
+            case "val" -> "val200";
+            case "trainval" -> "train800val200";
+            default -> split;
+        };
+    }
+
+    /**
+     * @param task a task folder
+     * @param split a split or list name
+     * @return its examples
+     */
+    static ImageDataset read(Path task, String split) {
+        return Vtab1k.read(task, list(split));
+    }
+
+    /**
+     * @param task a task folder
+     * @param split a split or list name
+     * @return the list file's path and checksum, for provenance
+     */
+    static String describe(Path task, String split) {
+        Path file = Vtab1k.listFile(task, list(split));
+        return file.toAbsolutePath() + (Files.isRegularFile(file) ? " sha256:" + Provenance.sha256(file) : "");
+    }
+}

@@ -1,0 +1,126 @@
+package dev.glora.cli;
+
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.Trainer;
+import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import dev.glora.supernet.vit.VitModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code glora train-supernet}: one weight-shared GLoRA supernet for a downstream task. */
+@Command(name = "train-supernet", mixinStandardHelpOptions = true,
+        description = "Train a GLoRA supernet on a VTAB-1K task: every layer draws a random path every step;"
+                + " reports loss and validation accuracy (random paths, all-LoRA path) per epoch."
+                + " Run again with the same --out to resume an interrupted run.")
+final class TrainSupernetCommand implements Callable<Integer> {
+
+    /** Metadata key: the LoRA ranks of the search space the supernet was trained for. */
+    static final String RANKS_KEY = "glora_ranks";
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "pretrained plain ViT checkpoint")
+    private Path backbone;
+
+    @Option(names = "--task", required = true, paramLabel = "DIR", description = "VTAB-1K task folder")
+    private Path task;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "supernet checkpoint to write")
+    private Path out;
+
+    @Option(names = "--rank", description = "supernet rank r (default: the largest of --ranks, else 4)")
+    private Integer rank;
+
+    @Option(names = "--ranks", split = ",", description = "LoRA ranks of the search space (default: the rank alone)")
+    private List<Integer> ranks;
+
+    @Option(names = "--train-list", defaultValue = "train800", description = "training list (default: ${DEFAULT-VALUE})")
+    private String trainList;
+
+    @Option(names = "--val-list", defaultValue = "val200", description = "validation list (default: ${DEFAULT-VALUE})")
+    private String valList;
+
+    @Mixin
+    private TrainingOptions training;
+
+    @Override
+    public Integer call() {
+        TrainSettings settings = training.settings(TrainSettings.reference(500, 0));
+        SearchSpace space = space(rank, ranks);
+        TrainingRun.checkOutput(out);
+        Checkpoint plain = Safetensors.read(backbone);
+        VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
+        int classes = Vtab1k.classCount(task);
+        ImageDataset train = TaskData.read(task, trainList);
+        ImageDataset val = TaskData.read(task, valList);
+        Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
+                arch.withNumClasses(classes), space.supernetRank(), settings.seed());
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", "glora train-supernet " + Provenance.codeVersion());
+        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put("task", task.toAbsolutePath().toString());
+        provenance.put("train_list", TaskData.describe(task, trainList));
+        provenance.put("val_list", TaskData.describe(task, valList));
+        provenance.put("train_settings", settings.fingerprint());
+        provenance.put(RANKS_KEY, space.ranks().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        PrintWrapper printer = new PrintWrapper(spec);
+        printer.err().printf("supernet rank %d, search space ranks %s, %d layers, %d classes; %d train, %d val%n",
+                space.supernetRank(), space.ranks(), Supernet.layerNames(arch).size(), classes, train.size(),
+                val.size());
+        try (Supernet supernet = Supernet.load(fresh, "fresh supernet")) {
+            List<EpochResult> history = TrainingRun.train(settings, Trainees.supernet(supernet, space), train, val, out,
+                    "supernet " + provenance.values(), printer.err(), h -> {
+                        Map<String, String> meta = new LinkedHashMap<>(provenance);
+                        meta.put("train_history", Trainer.historyJson(h));
+                        return supernet.toCheckpoint(meta);
+                    });
+            EpochResult last = history.get(history.size() - 1);
+            printer.out().printf(Locale.ROOT, "wrote %s: final loss %.4f, validation accuracy %s%n", out, last.loss(),
+                    last.validation().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.2f%%",
+                            e.getKey(), 100 * e.getValue())).collect(Collectors.joining(", ")));
+        }
+        return 0;
+    }
+
+    /**
+     * @param rank the supernet rank, or null
+     * @param ranks the search space's ranks, or null
+     * @return the search space; its supernet rank is the largest of its ranks
+     */
+    static SearchSpace space(Integer rank, List<Integer> ranks) {
+        List<Integer> listed = ranks == null ? new ArrayList<>(List.of(rank == null ? 4 : rank)) : new ArrayList<>(ranks);
+        int largest = listed.stream().mapToInt(Integer::intValue).max().orElse(4);
+        if (rank != null && rank != largest) {
+            throw new GloraException("--rank " + rank + " must equal the largest of --ranks " + listed
+                    + " (the supernet rank is the largest LoRA rank in the space)");
+        }
+        try {
+            return new SearchSpace(listed);
+        } catch (IllegalArgumentException e) {
+            throw new GloraException("--ranks " + listed + ": " + e.getMessage());
+        }
+    }
+}

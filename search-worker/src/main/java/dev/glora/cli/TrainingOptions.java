@@ -1,0 +1,58 @@
+package dev.glora.cli;
+
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.train.TrainSettings;
+import picocli.CommandLine.Option;
+
+/** The options every training command shares; each command supplies its own defaults. */
+final class TrainingOptions {
+
+    @Option(names = "--epochs", description = "passes over the training set")
+    Integer epochs;
+
+    @Option(names = "--batch", description = "examples per step")
+    Integer batch;
+
+    @Option(names = "--lr", description = "peak learning rate (AdamW)")
+    Double lr;
+
+    @Option(names = "--weight-decay", description = "AdamW's decoupled weight decay")
+    Double weightDecay;
+
+    @Option(names = "--warmup", description = "warm-up epochs (linear from 1e-6), then a cosine")
+    Integer warmup;
+
+    @Option(names = "--min-lr", description = "learning rate the cosine ends at")
+    Double minLr;
+
+    @Option(names = "--drop-path", description = "stochastic-depth rate of the last block")
+    Double dropPath;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
+    Integer threads;
+
+    /**
+     * @param defaults the command's defaults
+     * @return the defaults overridden by whatever was given
+     */
+    TrainSettings settings(TrainSettings defaults) {
+        if (threads != null) {
+            TorchRuntime.setThreads(threads);
+        }
+        try {
+            return new TrainSettings(or(epochs, defaults.epochs()), or(batch, defaults.batchSize()),
+                    or(lr, defaults.lr()), or(weightDecay, defaults.weightDecay()), or(warmup, defaults.warmupEpochs()),
+                    defaults.warmupLr(), or(minLr, Math.min(defaults.minLr(), or(lr, defaults.lr()))),
+                    or(dropPath, defaults.dropPath()), seed);
+        } catch (IllegalArgumentException e) {
+            throw new dev.glora.supernet.GloraException(e.getMessage());
+        }
+    }
+
+    private static <T> T or(T given, T fallback) {
+        return given != null ? given : fallback;
+    }
+}

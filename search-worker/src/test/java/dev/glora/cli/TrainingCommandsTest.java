@@ -1,0 +1,172 @@
+package dev.glora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.config.LayerConfig;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.Image;
+import dev.glora.supernet.data.ImageCodec;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training and evaluation commands, end to end on a tiny backbone and a tiny task. */
+class TrainingCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    private final VitArchitecture arch = TinyModels.tinyArch();
+    private Path backbone;
+    private Path task;
+
+    private record Result(int status, String out, String err) {}
+
+    private static Result glora(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Glora.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    @BeforeEach
+    void writeInputs() throws IOException {
+        backbone = dir.resolve("backbone.safetensors");
+        Safetensors.write(VitInit.random(arch, 0), backbone);
+        task = dir.resolve("task");
+        writeTask(task, 2);
+    }
+
+    /** A VTAB-1K folder of 8x8 grey PNGs in {@code classes} brightness classes. */
+    static void writeTask(Path task, int classes) throws IOException {
+        SplittableRandom random = new SplittableRandom(4);
+        for (String split : List.of("train800", "val200", "test")) {
+            Path images = task.resolve("images").resolve(split);
+            Files.createDirectories(images);
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < (split.equals("train800") ? 24 : 12); i++) {
+                int label = i % classes;
+                Image image = Image.blankGrey(8, 8);
+                for (int p = 0; p < 64; p++) {
+                    image.set(0, p / 8, p % 8, 30 + 150 * label / Math.max(1, classes - 1) + random.nextInt(40));
+                }
+                ImageCodec.writePng(image, images.resolve(i + ".png"));
+                lines.add("images/" + split + "/" + i + ".png " + label);
+            }
+            Files.write(task.resolve(split + ".txt"), lines);
+        }
+    }
+
+    @Test
+    void trainSupernetWritesASupernetWithItsHistoryAndRefusesToOverwriteIt() {
+        Path out = dir.resolve("supernet.safetensors");
+        Result result = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", out.toString(), "--ranks", "2,1", "--epochs", "2", "--batch", "8", "--warmup", "0",
+                "--lr", "1e-3", "--threads", "1");
+        assertEquals(0, result.status(), result.err());
+        assertTrue(result.err().contains("epoch 2/2"), result.err());
+        assertTrue(result.err().contains("val[random]") && result.err().contains("val[all-lora]"), result.err());
+        Checkpoint supernet = Safetensors.read(out);
+        assertEquals("2", supernet.metadata().get(Supernet.RANK_KEY));
+        assertEquals("2,1", supernet.metadata().get(TrainSupernetCommand.RANKS_KEY));
+        assertEquals("2", supernet.metadata().get("num_classes"));
+        assertTrue(supernet.metadata().get("train_history").contains("\"epoch\":2"));
+        assertFalse(Files.exists(TrainingRun.resumeFile(out)), "the resume point is removed at the end");
+
+        Result again = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", out.toString(), "--epochs", "2");
+        assertEquals(Glora.INPUT_ERROR, again.status());
+        assertTrue(again.err().contains("already exists and holds a finished run"), again.err());
+    }
+
+    @Test
+    void evaluatePrintsJsonForASupernetWithAConfig() throws IOException {
+        Path supernet = dir.resolve("supernet.safetensors");
+        Safetensors.write(Supernet.fresh(VitInit.withNewHead(VitInit.random(arch, 0), arch, 2, 1),
+                arch.withNumClasses(2), 2, 1), supernet);
+        Path config = dir.resolve("config.json");
+        ConfigJson.write(SubnetConfig.uniform(Supernet.layerNames(arch), LayerConfig.of("LoRA_2", "vector", "none",
+                "constant", "vector")), Map.of(), config);
+        Result result = glora("evaluate", "--model", supernet.toString(), "--config", config.toString(),
+                "--task", task.toString(), "--split", "val", "--json");
+        assertEquals(0, result.status(), result.err());
+        JsonObject json = JsonParser.parseString(result.out()).getAsJsonObject();
+        assertEquals(12, json.get("n").getAsInt());
+        assertEquals(2, json.get("per_class").getAsJsonArray().size());
+        double accuracy = json.get("accuracy").getAsDouble();
+        assertTrue(accuracy >= 0 && accuracy <= 1);
+
+        Result noConfig = glora("evaluate", "--model", supernet.toString(), "--task", task.toString());
+        assertEquals(Glora.INPUT_ERROR, noConfig.status());
+        assertTrue(noConfig.err().contains("is a supernet; --config names the subnet"), noConfig.err());
+    }
+
+    @Test
+    void evaluateNamesTheLineOfALabelTheModelCannotPredict() throws IOException {
+        Path wide = dir.resolve("wide");
+        writeTask(wide, 5);
+        Result result = glora("evaluate", "--model", backbone.toString(), "--task", wide.toString(), "--split", "test");
+        assertEquals(Glora.INPUT_ERROR, result.status());
+        assertTrue(result.err().contains("test.txt:4: label 3 is outside the model's 3 classes"), result.err());
+    }
+
+    @Test
+    void finetuneLoraExportsAPlainCheckpointThatEvaluates() {
+        Path out = dir.resolve("lora.safetensors");
+        Result result = glora("finetune", "--method", "lora", "--backbone", backbone.toString(), "--task",
+                task.toString(), "--out", out.toString(), "--epochs", "1", "--batch", "8", "--threads", "1");
+        assertEquals(0, result.status(), result.err());
+        // rank 8 on each of the two qkv layers: 8 * (24 + 8) each, plus the 2-class head: 2 * 8 + 2 = 530
+        assertTrue(result.out().contains("530 trainable parameters"), result.out());
+        Checkpoint merged = Safetensors.read(out);
+        assertFalse(merged.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Bd")));
+        assertFalse(merged.metadata().containsKey(Supernet.RANK_KEY));
+        assertEquals("lora", merged.metadata().get("method"));
+        Result evaluated = glora("evaluate", "--model", out.toString(), "--task", task.toString(), "--json");
+        assertEquals(0, evaluated.status(), evaluated.err());
+        assertEquals(12, JsonParser.parseString(evaluated.out()).getAsJsonObject().get("n").getAsInt());
+
+        Result bad = glora("finetune", "--method", "prompt", "--backbone", backbone.toString(), "--task",
+                task.toString(), "--out", dir.resolve("x").toString());
+        assertEquals(Glora.INPUT_ERROR, bad.status());
+        assertTrue(bad.err().contains("--method prompt is not one of linear, full, lora, glora-fixed"), bad.err());
+    }
+
+    @Test
+    void theProgressBarRedrawsInPlaceOnAConsoleAndLogsEpochsOtherwise() {
+        StringWriter console = new StringWriter();
+        ProgressBar bar = new ProgressBar(new PrintWriter(console, true), 3, true);
+        bar.onStart(1, List.of(), 4);
+        bar.onStep(1, 4, 4, 0.5, 100);
+        bar.onEpoch(new dev.glora.supernet.train.EpochResult(1, 3, 1e-4, 0.5, 100, 1, Map.of("fixed", 0.75)));
+        assertTrue(console.toString().startsWith("\repoch 1/3 [########################] 4/4  loss 0.5000  100 img/s"
+                + "  ETA "), console.toString());
+        assertTrue(console.toString().contains("val[fixed] 75.00%"));
+        StringWriter log = new StringWriter();
+        ProgressBar plain = new ProgressBar(new PrintWriter(log, true), 3, false);
+        plain.onStart(1, List.of(), 4);
+        plain.onStep(1, 4, 4, 0.5, 100);
+        assertEquals("", log.toString());
+        assertEquals("2m05s", ProgressBar.duration(125));
+    }
+}
