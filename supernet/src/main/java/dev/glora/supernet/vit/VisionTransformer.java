@@ -78,17 +78,40 @@ public class VisionTransformer extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray images = inputs.singletonOrThrow();
+        return new NDList(fromTokens(store, embed(store, inputs.singletonOrThrow(), training), training));
+    }
+
+    /**
+     * The part of the network no GLoRA layer touches: patch embedding, class token and position
+     * embedding. A search computes it once per job.
+     *
+     * @param store the parameter store
+     * @param images normalised images (B, C, H, W)
+     * @param training whether gradients are recorded
+     * @return tokens (B, N + 1, D)
+     */
+    public NDArray embed(ParameterStore store, NDArray images, boolean training) {
         NDArray patches = patchEmbed.forward(store, new NDList(images), training).singletonOrThrow();
         long batch = patches.getShape().get(0);
         NDArray cls = store.getValue(clsToken, images.getDevice(), training).broadcast(batch, 1, arch.embedDim());
-        NDArray x = cls.concat(patches, 1).add(store.getValue(posEmbed, images.getDevice(), training));
-        NDList tokens = new NDList(x);
+        return cls.concat(patches, 1).add(store.getValue(posEmbed, images.getDevice(), training));
+    }
+
+    /**
+     * The rest: the blocks, the final norm and the head on the class token.
+     *
+     * @param store the parameter store
+     * @param tokens (B, N + 1, D), as {@link #embed} returns them
+     * @param training whether gradients are recorded
+     * @return logits (B, numClasses)
+     */
+    public NDArray fromTokens(ParameterStore store, NDArray tokens, boolean training) {
+        NDList x = new NDList(tokens);
         for (TransformerBlock block : blocks) {
-            tokens = block.forward(store, tokens, training);
+            x = block.forward(store, x, training);
         }
-        NDArray normed = norm.forward(store, tokens, training).singletonOrThrow();
-        return head.forward(store, new NDList(normed.get(":, 0, :")), training);
+        NDArray normed = norm.forward(store, x, training).singletonOrThrow();
+        return head.forward(store, new NDList(normed.get(":, 0, :")), training).singletonOrThrow();
     }
 
     @Override
