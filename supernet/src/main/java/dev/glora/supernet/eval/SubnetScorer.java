@@ -140,7 +140,11 @@ public final class SubnetScorer implements AutoCloseable {
             scope.suppressNotUsedWarning();
             merge(config);
             for (int b = 0; b < Math.min(batches, tokens.size()); b++) {
-                long[] predicted = plain.fromTokens(store, tokens.get(b), false).argMax(1).toLongArray();
+                long[] predicted;
+                try (NDScope batchScope = new NDScope()) {
+                    batchScope.suppressNotUsedWarning();
+                    predicted = plain.fromTokens(store, tokens.get(b), false).argMax(1).toLongArray();
+                }
                 for (long p : predicted) {
                     int label = labels[seen++];
                     countPerClass[label]++;

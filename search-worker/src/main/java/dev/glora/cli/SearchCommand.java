@@ -1,0 +1,216 @@
+package dev.glora.cli;
+
+import com.google.gson.GsonBuilder;
+import dev.glora.search.Candidate;
+import dev.glora.search.Encoding;
+import dev.glora.search.EvolutionarySearch;
+import dev.glora.search.GenerationStats;
+import dev.glora.search.LocalEvaluator;
+import dev.glora.search.SearchFiles;
+import dev.glora.search.SearchSettings;
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code glora search}: the evolutionary search over a trained supernet. */
+@Command(name = "search", mixinStandardHelpOptions = true,
+        description = "Search the per-layer GLoRA modes of a trained supernet by validation accuracy (no"
+                + " retraining), then score the best once on test and export it merged. Run again with the same"
+                + " --out to resume an interrupted search.")
+final class SearchCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--supernet", required = true, paramLabel = "FILE", description = "trained supernet checkpoint")
+    private Path supernet;
+
+    @Option(names = "--task", required = true, paramLabel = "DIR", description = "VTAB-1K task folder")
+    private Path task;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the results")
+    private Path out;
+
+    @Option(names = "--population", defaultValue = "50", description = "candidates per generation (default: ${DEFAULT-VALUE})")
+    private int population;
+
+    @Option(names = "--generations", defaultValue = "20", description = "generations (default: ${DEFAULT-VALUE})")
+    private int generations;
+
+    @Option(names = "--top-k", defaultValue = "10", description = "parents kept (default: ${DEFAULT-VALUE})")
+    private int topK;
+
+    @Option(names = "--mutations", defaultValue = "25", description = "mutants per generation (default: ${DEFAULT-VALUE})")
+    private int mutations;
+
+    @Option(names = "--crossovers", defaultValue = "25", description = "crossovers per generation (default: ${DEFAULT-VALUE})")
+    private int crossovers;
+
+    @Option(names = "--mutation-prob", defaultValue = "0.2", description = "per-gene re-draw chance (default: ${DEFAULT-VALUE})")
+    private double mutationProb;
+
+    @Option(names = "--max-params", defaultValue = "-1", description = "most adapter parameters, head excluded (default: none)")
+    private long maxParams;
+
+    @Option(names = "--min-params", defaultValue = "0", description = "fewest adapter parameters (default: ${DEFAULT-VALUE})")
+    private long minParams;
+
+    @Option(names = "--objective", defaultValue = "accuracy", description = "accuracy or pareto (default: ${DEFAULT-VALUE})")
+    private String objective;
+
+    @Option(names = "--ranks", split = ",", description = "LoRA ranks of the space (default: those the supernet was trained for)")
+    private List<Integer> ranks;
+
+    @Option(names = "--val-list", defaultValue = "val200", description = "list scored by the search (default: ${DEFAULT-VALUE})")
+    private String valList;
+
+    @Option(names = "--test-list", defaultValue = "test", description = "list the best is scored on once (default: ${DEFAULT-VALUE})")
+    private String testList;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--threads", defaultValue = "1", description = "evaluation threads (default: ${DEFAULT-VALUE})")
+    private int threads;
+
+    @Option(names = "--batch", defaultValue = "200", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+    private int batch;
+
+    @Override
+    public Integer call() throws IOException {
+        SearchSettings settings = settings();
+        Checkpoint checkpoint = Safetensors.read(supernet);
+        VitArchitecture arch = VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
+        int rank = Supernet.rankOf(checkpoint, supernet.toString());
+        SearchSpace space = space(checkpoint, rank);
+        Encoding encoding = new Encoding(Supernet.layerShapes(arch), space);
+        ImageDataset val = TaskData.read(task, valList);
+        String fingerprint = settings.fingerprint() + " ranks=" + space.ranks() + " supernet=sha256:"
+                + Provenance.sha256(supernet) + " val=" + TaskData.describe(task, valList);
+        Files.createDirectories(out);
+        EvolutionarySearch.State resume = SearchFiles.load(out, fingerprint);
+        PrintWrapper printer = new PrintWrapper(spec);
+        if (!resume.history().isEmpty()) {
+            printer.err().printf("resuming after generation %d of %d (%d candidates evaluated)%n",
+                    resume.history().size(), generations, resume.evaluated().size());
+        }
+        printer.err().printf(Locale.ROOT, "search space: ranks %s, %d layers, %d genes; %d validation images;"
+                + " %d thread(s)%n", space.ranks(), encoding.layers().size(), encoding.length(), val.size(), threads);
+        EvolutionarySearch.Result result;
+        try (LocalEvaluator evaluator = new LocalEvaluator(checkpoint, val, threads, batch, supernet.toString())) {
+            result = new EvolutionarySearch(encoding, settings).run(evaluator, resume, (stats, pop, state) -> {
+                SearchFiles.save(out, fingerprint, state);
+                printer.err().println(line(stats, generations));
+            });
+        }
+        SearchFiles.save(out, fingerprint, result.state());
+        finish(result, checkpoint, encoding, arch, printer);
+        return 0;
+    }
+
+    private SearchSettings settings() {
+        SearchSettings.Objective chosen;
+        try {
+            chosen = SearchSettings.Objective.valueOf(objective.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new GloraException("--objective " + objective + " is not one of accuracy, pareto");
+        }
+        try {
+            return new SearchSettings(population, generations, topK, mutations, crossovers, mutationProb, maxParams,
+                    minParams, chosen, seed);
+        } catch (IllegalArgumentException e) {
+            throw new GloraException(e.getMessage());
+        }
+    }
+
+    private SearchSpace space(Checkpoint checkpoint, int rank) {
+        List<Integer> listed = ranks;
+        if (listed == null) {
+            String trained = checkpoint.metadata().get(TrainSupernetCommand.RANKS_KEY);
+            listed = trained == null ? List.of(rank)
+                    : Arrays.stream(trained.split(",")).map(String::trim).map(Integer::valueOf).toList();
+        }
+        if (listed.stream().anyMatch(r -> r > rank)) {
+            throw new GloraException("--ranks " + listed + " exceed the supernet rank " + rank);
+        }
+        return new SearchSpace(new ArrayList<>(listed));
+    }
+
+    static String line(GenerationStats s, int generations) {
+        return String.format(Locale.ROOT, "generation %d/%d  best %.2f%%  mean %.2f%%  worst %.2f%%  best params %,d"
+                + "  best so far %.2f%%  evaluated %d  %.1f s", s.generation() + 1, generations, 100 * s.best(),
+                100 * s.mean(), 100 * s.worst(), s.bestParameters(), 100 * s.bestSoFar(), s.evaluated(), s.seconds());
+    }
+
+    private void finish(EvolutionarySearch.Result result, Checkpoint checkpoint, Encoding encoding,
+            VitArchitecture arch, PrintWrapper printer) {
+        Candidate best = result.best();
+        SubnetConfig config = encoding.decode(best.alleles());
+        ImageDataset test = TaskData.read(task, testList);
+        double testAccuracy;
+        try (SubnetScorer scorer = new SubnetScorer(checkpoint, test, batch, supernet.toString())) {
+            testAccuracy = scorer.score(config).value();
+        }
+        long head = (long) arch.numClasses() * arch.embedDim() + arch.numClasses();
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("validation_accuracy", best.accuracy());
+        extra.put("test_accuracy", testAccuracy);
+        extra.put("trainable_parameters", best.parameters());
+        extra.put("head_parameters", head);
+        extra.put("generation", best.generation());
+        extra.put("search", Map.of("seed", seed, "objective", objective, "max_params", maxParams, "min_params",
+                minParams, "supernet", supernet.toAbsolutePath().toString()));
+        ConfigJson.write(config, extra, out.resolve("best-config.json"));
+        List<Map<String, Object>> front = new ArrayList<>();
+        for (Candidate c : result.front()) {
+            Map<String, Object> point = new LinkedHashMap<>();
+            point.put("trainable_parameters", c.parameters());
+            point.put("validation_accuracy", c.accuracy());
+            point.put("generation", c.generation());
+            point.put("chosen", c.key().equals(best.key()));
+            point.put("config", com.google.gson.JsonParser.parseString(ConfigJson.format(encoding.decode(c.alleles()),
+                    Map.of())));
+            front.add(point);
+        }
+        Map<String, Object> pareto = new LinkedHashMap<>();
+        pareto.put("objectives", List.of("validation_accuracy (max)", "trainable_parameters (min)"));
+        pareto.put("max_params", maxParams);
+        pareto.put("front", front);
+        SearchFiles.write(out.resolve("pareto.json"), new GsonBuilder().setPrettyPrinting().create().toJson(pareto)
+                + "\n");
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", "glora search " + Provenance.codeVersion());
+        provenance.put("merged_from_sha256", Provenance.sha256(supernet));
+        provenance.put("glora_config", ConfigJson.format(config, Map.of()).replaceAll("\\s+", ""));
+        provenance.put("validation_accuracy", Double.toString(best.accuracy()));
+        provenance.put("test_accuracy", Double.toString(testAccuracy));
+        Safetensors.write(Reparameterizer.merge(checkpoint, config, provenance, supernet.toString()),
+                out.resolve("model.safetensors"));
+        printer.out().printf(Locale.ROOT, "best: validation %.2f%%, test %.2f%%, %,d adapter parameters (+%,d head),"
+                + " generation %d; Pareto front of %d; wrote %s%n", 100 * best.accuracy(), 100 * testAccuracy,
+                best.parameters(), head, best.generation() + 1, result.front().size(), out);
+    }
+}

@@ -1,0 +1,188 @@
+package dev.glora.search;
+
+import dev.glora.supernet.config.LayerConfig;
+import dev.glora.supernet.config.Mode;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.config.Term;
+import dev.glora.supernet.glora.LayerShape;
+import io.jenetics.Genotype;
+import io.jenetics.IntegerChromosome;
+import io.jenetics.IntegerGene;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * A configuration as a Jenetics genotype: five {@link IntegerChromosome}s, one per term A to E,
+ * each holding one gene per GLoRA layer in model order: the index of the layer's mode in that
+ * term's list of {@link SearchSpace#modes(Term)} (so all genes of a chromosome share a range, as
+ * Jenetics requires). Jenetics' crossovers act on one chromosome at a time; {@link Operators}
+ * therefore works on the flat gene array, {@code alleles[layer * 5 + term]}, which gives a true
+ * per-gene uniform crossover across all layers and terms.
+ */
+public final class Encoding {
+
+    private static final Term[] TERMS = Term.values();
+
+    private final List<LayerShape> layers;
+    private final Map<Term, List<Mode>> modes = new EnumMap<>(Term.class);
+
+    /**
+     * @param layers the GLoRA layers, in model order
+     * @param space the modes every term may take
+     */
+    public Encoding(List<LayerShape> layers, SearchSpace space) {
+        this.layers = List.copyOf(layers);
+        for (Term term : TERMS) {
+            modes.put(term, space.modes(term));
+        }
+    }
+
+    /** @return genes per configuration: five per layer */
+    public int length() {
+        return layers.size() * TERMS.length;
+    }
+
+    /**
+     * @param gene a gene index
+     * @return how many modes that gene chooses from
+     */
+    public int alleles(int gene) {
+        return modes.get(TERMS[gene % TERMS.length]).size();
+    }
+
+    /**
+     * @param alleles one mode index per gene
+     * @return the genotype
+     */
+    public Genotype<IntegerGene> genotype(int[] alleles) {
+        List<IntegerChromosome> chromosomes = new ArrayList<>();
+        for (int t = 0; t < TERMS.length; t++) {
+            IntegerGene[] genes = new IntegerGene[layers.size()];
+            int max = modes.get(TERMS[t]).size() - 1;
+            for (int l = 0; l < genes.length; l++) {
+                genes[l] = IntegerGene.of(alleles[l * TERMS.length + t], 0, max);
+            }
+            chromosomes.add(IntegerChromosome.of(genes));
+        }
+        return Genotype.of(chromosomes);
+    }
+
+    /**
+     * @param genotype a genotype of this encoding
+     * @return its mode indices
+     */
+    public static int[] alleles(Genotype<IntegerGene> genotype) {
+        int terms = genotype.length();
+        int layerCount = genotype.get(0).length();
+        int[] alleles = new int[terms * layerCount];
+        for (int t = 0; t < terms; t++) {
+            for (int l = 0; l < layerCount; l++) {
+                alleles[l * terms + t] = genotype.get(t).get(l).intValue();
+            }
+        }
+        return alleles;
+    }
+
+    /**
+     * @param random the source
+     * @return mode indices drawn uniformly and independently for every gene
+     */
+    public int[] random(RandomGenerator random) {
+        int[] alleles = new int[length()];
+        for (int i = 0; i < alleles.length; i++) {
+            alleles[i] = random.nextInt(alleles(i));
+        }
+        return alleles;
+    }
+
+    /**
+     * @param alleles mode indices
+     * @return the configuration they encode
+     */
+    public SubnetConfig decode(int[] alleles) {
+        Map<String, LayerConfig> config = new LinkedHashMap<>();
+        for (int l = 0; l < layers.size(); l++) {
+            Map<Term, Mode> layer = new EnumMap<>(Term.class);
+            for (int t = 0; t < TERMS.length; t++) {
+                layer.put(TERMS[t], modes.get(TERMS[t]).get(alleles[l * TERMS.length + t]));
+            }
+            config.put(layers.get(l).path(), LayerConfig.of(layer));
+        }
+        return new SubnetConfig(config);
+    }
+
+    /**
+     * @param config a configuration of every layer, within the space
+     * @return its mode indices
+     */
+    public int[] encode(SubnetConfig config) {
+        int[] alleles = new int[length()];
+        for (int l = 0; l < layers.size(); l++) {
+            LayerConfig layer = config.layer(layers.get(l).path());
+            for (int t = 0; t < TERMS.length; t++) {
+                int index = modes.get(TERMS[t]).indexOf(layer.mode(TERMS[t]));
+                if (index < 0) {
+                    throw new SearchException(layers.get(l).path() + ": mode " + layer.mode(TERMS[t]) + " of "
+                            + TERMS[t] + " is not in the search space " + modes.get(TERMS[t]));
+                }
+                alleles[l * TERMS.length + t] = index;
+            }
+        }
+        return alleles;
+    }
+
+    /**
+     * Trainable parameters a configuration adds (GLORA.md §1; head excluded).
+     *
+     * @param alleles mode indices
+     * @return the count
+     */
+    public long parameters(int[] alleles) {
+        long total = 0;
+        for (int l = 0; l < layers.size(); l++) {
+            LayerShape layer = layers.get(l);
+            for (int t = 0; t < TERMS.length; t++) {
+                total += TERMS[t].parameterCount(modes.get(TERMS[t]).get(alleles[l * TERMS.length + t]), layer.out(),
+                        layer.in());
+            }
+        }
+        return total;
+    }
+
+    /** @return the fewest and the most parameters any configuration of this space adds */
+    public long[] parameterRange() {
+        long most = 0;
+        for (int l = 0; l < layers.size(); l++) {
+            for (int t = 0; t < TERMS.length; t++) {
+                long best = 0;
+                for (Mode mode : modes.get(TERMS[t])) {
+                    best = Math.max(best, TERMS[t].parameterCount(mode, layers.get(l).out(), layers.get(l).in()));
+                }
+                most += best;
+            }
+        }
+        return new long[] {0, most};
+    }
+
+    /**
+     * @param alleles mode indices
+     * @return a compact key, equal for equal configurations
+     */
+    public static String key(int[] alleles) {
+        StringBuilder key = new StringBuilder(alleles.length);
+        for (int allele : alleles) {
+            key.append((char) ('0' + allele));
+        }
+        return key.toString();
+    }
+
+    /** @return the layer shapes, in model order */
+    public List<LayerShape> layers() {
+        return new ArrayList<>(layers);
+    }
+}

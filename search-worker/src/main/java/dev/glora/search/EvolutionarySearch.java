@@ -1,0 +1,197 @@
+package dev.glora.search;
+
+import dev.glora.supernet.config.SubnetConfig;
+import io.jenetics.Genotype;
+import io.jenetics.IntegerGene;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The evolutionary search of the GLoRA reference (GLORA.md §3), no retraining: a random first
+ * generation, then per generation mutants and crossover children of the best candidates so far,
+ * topped up with random candidates when those run short.
+ *
+ * <p>Parameter limits are checked before a candidate is evaluated; a configuration is evaluated
+ * at most once per search. Every random choice of generation g comes from a generator seeded by
+ * (seed, g), and the parents depend only on the candidates evaluated before, so a search resumed
+ * from its last completed generation ends exactly as an uninterrupted one; and the evaluator's
+ * threads never change a result.
+ */
+public final class EvolutionarySearch {
+
+    private static final int ATTEMPTS_PER_CANDIDATE = 10;
+
+    private final Encoding encoding;
+    private final Operators operators;
+    private final SearchSettings settings;
+
+    /** Receives each completed generation. */
+    public interface Listener {
+        /**
+         * @param stats the generation's statistics
+         * @param population the candidates it evaluated
+         * @param state everything needed to resume after it
+         */
+        void onGeneration(GenerationStats stats, List<Candidate> population, State state);
+    }
+
+    /**
+     * What a search has done so far: enough to resume it.
+     *
+     * @param evaluated every evaluated candidate, in evaluation order
+     * @param history one entry per completed generation
+     */
+    public record State(List<Candidate> evaluated, List<GenerationStats> history) {
+
+        /** An empty state: nothing done yet. */
+        public static final State EMPTY = new State(List.of(), List.of());
+    }
+
+    /**
+     * @param best the best candidate (accuracy, then fewer parameters)
+     * @param front the Pareto front of all evaluated candidates, fewest parameters first
+     * @param state all candidates and the generation history
+     */
+    public record Result(Candidate best, List<Candidate> front, State state) {}
+
+    /**
+     * @param encoding how configurations map to genes
+     * @param settings the search's settings
+     */
+    public EvolutionarySearch(Encoding encoding, SearchSettings settings) {
+        this.encoding = encoding;
+        this.operators = new Operators(encoding);
+        this.settings = settings;
+        long[] range = encoding.parameterRange();
+        if (settings.minParams() > range[1]) {
+            throw new SearchException("--min-params " + settings.minParams() + " exceeds the most any configuration"
+                    + " adds (" + range[1] + ")");
+        }
+    }
+
+    /**
+     * Runs (or resumes) the search.
+     *
+     * @param evaluator scores configurations
+     * @param resume the state of an interrupted run of this search, or {@link State#EMPTY}
+     * @param listener receives each generation
+     * @return the result
+     */
+    public Result run(Evaluator evaluator, State resume, Listener listener) {
+        Map<String, Candidate> evaluated = new LinkedHashMap<>();
+        resume.evaluated().forEach(c -> evaluated.put(c.key(), c));
+        List<GenerationStats> history = new ArrayList<>(resume.history());
+        for (int generation = history.size(); generation < settings.generations(); generation++) {
+            long start = System.nanoTime();
+            Map<String, int[]> fresh = breed(generation, new ArrayList<>(evaluated.values()));
+            if (fresh.isEmpty()) {
+                break;
+            }
+            List<SubnetConfig> configs = fresh.values().stream().map(encoding::decode).toList();
+            double[] accuracy = evaluator.evaluate(configs);
+            List<Candidate> population = new ArrayList<>();
+            int i = 0;
+            for (Map.Entry<String, int[]> entry : fresh.entrySet()) {
+                Candidate candidate = new Candidate(entry.getKey(), entry.getValue(),
+                        encoding.parameters(entry.getValue()), accuracy[i++], generation);
+                population.add(candidate);
+                evaluated.put(candidate.key(), candidate);
+            }
+            Candidate best = population.stream().min(Candidate::compareBest).orElseThrow();
+            Candidate bestSoFar = evaluated.values().stream().min(Candidate::compareBest).orElseThrow();
+            GenerationStats stats = new GenerationStats(generation, best.accuracy(),
+                    population.stream().mapToDouble(Candidate::accuracy).average().orElse(0),
+                    population.stream().mapToDouble(Candidate::accuracy).min().orElse(0), best.parameters(),
+                    bestSoFar.accuracy(), evaluated.size(), (System.nanoTime() - start) / 1e9);
+            history.add(stats);
+            listener.onGeneration(stats, population, new State(List.copyOf(evaluated.values()), List.copyOf(history)));
+        }
+        List<Candidate> all = new ArrayList<>(evaluated.values());
+        if (all.isEmpty()) {
+            throw new SearchException("no candidate was evaluated");
+        }
+        return new Result(all.stream().min(Candidate::compareBest).orElseThrow(), Pareto.front(all),
+                new State(List.copyOf(all), List.copyOf(history)));
+    }
+
+    /**
+     * @param generation 0-based generation
+     * @param evaluated every candidate evaluated before it
+     * @return the new configurations of this generation, by key, none of them evaluated before
+     */
+    Map<String, int[]> breed(int generation, List<Candidate> evaluated) {
+        SplittableRandom random = new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + generation);
+        Map<String, Candidate> seen = new LinkedHashMap<>();
+        evaluated.forEach(c -> seen.put(c.key(), c));
+        Map<String, int[]> fresh = new LinkedHashMap<>();
+        if (generation > 0 && !evaluated.isEmpty()) {
+            List<Genotype<IntegerGene>> parents = parents(evaluated).stream()
+                    .map(c -> encoding.genotype(c.alleles())).toList();
+            for (int tries = settings.mutations() * ATTEMPTS_PER_CANDIDATE, made = 0;
+                    made < settings.mutations() && tries > 0; tries--) {
+                Genotype<IntegerGene> parent = parents.get(random.nextInt(parents.size()));
+                made += offer(operators.mutate(parent, settings.mutationProbability(), random), seen, fresh) ? 1 : 0;
+            }
+            for (int tries = settings.crossovers() * ATTEMPTS_PER_CANDIDATE, made = 0;
+                    made < settings.crossovers() && tries > 0; tries--) {
+                Genotype<IntegerGene> mother = parents.get(random.nextInt(parents.size()));
+                Genotype<IntegerGene> father = parents.get(random.nextInt(parents.size()));
+                made += offer(operators.crossover(mother, father, random), seen, fresh) ? 1 : 0;
+            }
+        }
+        for (int tries = settings.population() * ATTEMPTS_PER_CANDIDATE; fresh.size() < settings.population()
+                && tries > 0; tries--) {
+            offer(encoding.genotype(repair(encoding.random(random), random)), seen, fresh);
+        }
+        return fresh;
+    }
+
+    private List<Candidate> parents(List<Candidate> evaluated) {
+        if (settings.objective() == SearchSettings.Objective.PARETO) {
+            return Pareto.select(evaluated, settings.topK());
+        }
+        return evaluated.stream().sorted(Candidate::compareBest).limit(settings.topK()).toList();
+    }
+
+    private boolean offer(Genotype<IntegerGene> child, Map<String, Candidate> seen, Map<String, int[]> fresh) {
+        int[] alleles = Encoding.alleles(child);
+        String key = Encoding.key(alleles);
+        if (seen.containsKey(key) || fresh.containsKey(key) || !settings.allows(encoding.parameters(alleles))) {
+            return false;
+        }
+        fresh.put(key, alleles);
+        return true;
+    }
+
+    /**
+     * Moves a random draw inside the parameter limits: genes picked at random are set to their
+     * cheapest mode while it adds too many, or to their costliest while it adds too few.
+     */
+    private int[] repair(int[] alleles, SplittableRandom random) {
+        for (int step = 0; step < 4 * alleles.length && !settings.allows(encoding.parameters(alleles)); step++) {
+            int gene = random.nextInt(alleles.length);
+            boolean tooMany = settings.maxParams() >= 0 && encoding.parameters(alleles) > settings.maxParams();
+            alleles[gene] = extreme(alleles, gene, tooMany);
+        }
+        return alleles;
+    }
+
+    private int extreme(int[] alleles, int gene, boolean cheapest) {
+        int original = alleles[gene];
+        int chosen = original;
+        long chosenCost = encoding.parameters(alleles);
+        for (int allele = 0; allele < encoding.alleles(gene); allele++) {
+            alleles[gene] = allele;
+            long cost = encoding.parameters(alleles);
+            if (cheapest ? cost < chosenCost : cost > chosenCost) {
+                chosen = allele;
+                chosenCost = cost;
+            }
+        }
+        alleles[gene] = original;
+        return chosen;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.glora.search;
+
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.eval.SubnetScorer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Evaluates candidates on this machine: one {@link SubnetScorer} per thread, each candidate
+ * scored whole by one thread with one PyTorch intra-op thread, so the number of threads changes
+ * the speed and never a result.
+ */
+public final class LocalEvaluator implements Evaluator, AutoCloseable {
+
+    private final ExecutorService pool;
+    private final BlockingQueue<SubnetScorer> scorers;
+    private final List<SubnetScorer> all = new ArrayList<>();
+
+    /**
+     * @param supernet the supernet checkpoint
+     * @param validation the validation set
+     * @param threads worker threads, at least 1
+     * @param batchSize images per forward pass
+     * @param source the checkpoint's file, for error messages
+     */
+    public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source) {
+        if (threads < 1) {
+            throw new SearchException("--threads must be at least 1, got " + threads);
+        }
+        TorchRuntime.setThreads(1);
+        scorers = new ArrayBlockingQueue<>(threads);
+        try {
+            for (int i = 0; i < threads; i++) {
+                SubnetScorer scorer = new SubnetScorer(supernet, validation, batchSize, source);
+                all.add(scorer);
+                scorers.add(scorer);
+            }
+        } catch (RuntimeException e) {
+            all.forEach(SubnetScorer::close);
+            throw e;
+        }
+        pool = Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, "glora-evaluator");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    @Override
+    public double[] evaluate(List<SubnetConfig> configs) {
+        List<Future<Double>> results = new ArrayList<>();
+        for (SubnetConfig config : configs) {
+            results.add(pool.submit(() -> {
+                SubnetScorer scorer = scorers.take();
+                try {
+                    return scorer.score(config).value();
+                } finally {
+                    scorers.add(scorer);
+                }
+            }));
+        }
+        double[] accuracy = new double[configs.size()];
+        try {
+            for (int i = 0; i < accuracy.length; i++) {
+                accuracy[i] = results.get(i).get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SearchException("interrupted while evaluating candidates");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new SearchException("evaluating a candidate failed: " + e.getCause());
+        }
+        return accuracy;
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        all.forEach(SubnetScorer::close);
+    }
+}

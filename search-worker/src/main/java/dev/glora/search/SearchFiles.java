@@ -1,0 +1,89 @@
+package dev.glora.search;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import dev.glora.supernet.GloraException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * A search's folder: {@code search-state.json} (every evaluated candidate and the generation
+ * history, rewritten after every generation, for resuming) and {@code generations.jsonl} (one line
+ * per generation).
+ */
+public final class SearchFiles {
+
+    /** The resume state's file name. */
+    public static final String STATE = "search-state.json";
+    /** The per-generation log's file name. */
+    public static final String GENERATIONS = "generations.jsonl";
+
+    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+
+    private SearchFiles() {}
+
+    /** The saved form of a state, with the fingerprint of the search it belongs to. */
+    private record Saved(String fingerprint, List<Candidate> evaluated, List<GenerationStats> history) {}
+
+    /**
+     * @param dir the search's folder
+     * @param fingerprint what identifies the search (settings, supernet, data)
+     * @return the saved state, or {@link EvolutionarySearch.State#EMPTY} when there is none
+     * @throws SearchException if the folder holds the state of another search
+     */
+    public static EvolutionarySearch.State load(Path dir, String fingerprint) {
+        Path file = dir.resolve(STATE);
+        if (!Files.exists(file)) {
+            return EvolutionarySearch.State.EMPTY;
+        }
+        Saved saved;
+        try {
+            saved = GSON.fromJson(Files.readString(file), Saved.class);
+        } catch (IOException | JsonParseException e) {
+            throw new SearchException(file + ": unreadable search state: " + e.getMessage());
+        }
+        if (saved == null || !fingerprint.equals(saved.fingerprint())) {
+            throw new SearchException(file + " belongs to another search (" + (saved == null ? "empty"
+                    : saved.fingerprint()) + "); this one is " + fingerprint + ". Choose another --out or delete it");
+        }
+        return new EvolutionarySearch.State(saved.evaluated(), saved.history());
+    }
+
+    /**
+     * Saves the state and rewrites the generation log, each atomically.
+     *
+     * @param dir the search's folder
+     * @param fingerprint what identifies the search
+     * @param state the state after the latest generation
+     */
+    public static void save(Path dir, String fingerprint, EvolutionarySearch.State state) {
+        write(dir.resolve(STATE), GSON.toJson(new Saved(fingerprint, state.evaluated(), state.history())));
+        StringBuilder lines = new StringBuilder();
+        state.history().forEach(stats -> lines.append(GSON.toJson(stats)).append('\n'));
+        write(dir.resolve(GENERATIONS), lines.toString());
+    }
+
+    /**
+     * @param file where
+     * @param text what, written beside it and moved into place
+     */
+    public static void write(Path file, String text) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new GloraException(file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the JSON writer the search's files use */
+    public static Gson gson() {
+        return GSON;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.glora.search;
+
+/**
+ * Settings of one search (the reference's defaults: population 50, 20 generations, top 10 kept
+ * as parents, 25 mutants with each gene re-drawn with probability 0.2, 25 crossovers).
+ *
+ * @param population candidates per generation
+ * @param generations generations, the random first one included
+ * @param topK parents kept for the next generation
+ * @param mutations mutants per generation
+ * @param crossovers crossover children per generation
+ * @param mutationProbability chance that a mutant re-draws each gene
+ * @param maxParams most trainable parameters a candidate may add (head excluded), or -1
+ * @param minParams fewest trainable parameters a candidate may add
+ * @param objective what the parents are chosen by
+ * @param seed the seed of every random choice
+ */
+public record SearchSettings(int population, int generations, int topK, int mutations, int crossovers,
+        double mutationProbability, long maxParams, long minParams, Objective objective, long seed) {
+
+    /** What the search optimises. */
+    public enum Objective {
+        /** Validation accuracy; parents are the top-k so far. */
+        ACCURACY,
+        /** NSGA-II on (accuracy up, parameters down); parents by front, then crowding distance. */
+        PARETO
+    }
+
+    /** Checks every value. */
+    public SearchSettings {
+        if (population < 1 || generations < 1 || topK < 1 || mutations < 0 || crossovers < 0) {
+            throw new IllegalArgumentException("population, generations and top-k must be positive and mutations"
+                    + " and crossovers not negative, got " + population + ", " + generations + ", " + topK + ", "
+                    + mutations + ", " + crossovers);
+        }
+        if (mutations + crossovers > population) {
+            throw new IllegalArgumentException("mutations + crossovers (" + (mutations + crossovers)
+                    + ") exceed the population (" + population + ")");
+        }
+        if (!(mutationProbability >= 0 && mutationProbability <= 1)) {
+            throw new IllegalArgumentException("mutation probability must be in [0, 1], got " + mutationProbability);
+        }
+        if (minParams < 0 || (maxParams >= 0 && maxParams < minParams)) {
+            throw new IllegalArgumentException("parameter limits must satisfy 0 <= min <= max, got min " + minParams
+                    + ", max " + maxParams);
+        }
+    }
+
+    /**
+     * @param seed the seed
+     * @return the reference's defaults, no parameter limit
+     */
+    public static SearchSettings defaults(long seed) {
+        return new SearchSettings(50, 20, 10, 25, 25, 0.2, -1, 0, Objective.ACCURACY, seed);
+    }
+
+    /**
+     * @param parameters a candidate's trainable parameters
+     * @return whether the limits allow it
+     */
+    public boolean allows(long parameters) {
+        return parameters >= minParams && (maxParams < 0 || parameters <= maxParams);
+    }
+
+    /** @return every value in one line, to tell whether a saved state belongs to this search */
+    public String fingerprint() {
+        return "population=" + population + " generations=" + generations + " top_k=" + topK + " mutations="
+                + mutations + " crossovers=" + crossovers + " mutation_prob=" + mutationProbability + " max_params="
+                + maxParams + " min_params=" + minParams + " objective=" + objective + " seed=" + seed;
+    }
+}
