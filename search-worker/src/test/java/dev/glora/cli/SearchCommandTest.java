@@ -1,0 +1,124 @@
+package dev.glora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.glora.search.SearchFiles;
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code glora search} end to end on a tiny supernet and a tiny task. */
+class SearchCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Path supernet;
+    private Path task;
+
+    private record Result(int status, String out, String err) {}
+
+    private static Result glora(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Glora.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    @BeforeEach
+    void writeInputs() throws IOException {
+        VitArchitecture arch = TinyModels.tinyArch().withNumClasses(2);
+        supernet = dir.resolve("supernet.safetensors");
+        Safetensors.write(TinyModels.trainedSupernet(VitInit.random(arch, 0), arch, 4, 1), supernet);
+        task = dir.resolve("task");
+        TrainingCommandsTest.writeTask(task, 2);
+    }
+
+    private Result search(Path out, String threads, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("search", "--supernet", supernet.toString(), "--task",
+                task.toString(), "--out", out.toString(), "--population", "12", "--generations", "4", "--top-k", "4",
+                "--mutations", "5", "--crossovers", "5", "--ranks", "4,2", "--seed", "7", "--threads", threads));
+        args.addAll(List.of(more));
+        return glora(args.toArray(String[]::new));
+    }
+
+    @Test
+    void writesEveryResultAndTheMergedModelScoresWhatTheSearchReported() throws IOException {
+        Path out = dir.resolve("run");
+        Result result = search(out, "1", "--max-params", "3000");
+        assertEquals(0, result.status(), result.err());
+        assertTrue(result.err().contains("generation 4/4"), result.err());
+        List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
+        assertEquals(4, lines.size());
+        assertEquals(3, JsonParser.parseString(lines.get(3)).getAsJsonObject().get("generation").getAsInt());
+        JsonObject best = JsonParser.parseString(Files.readString(out.resolve("best-config.json"))).getAsJsonObject();
+        assertEquals("glora-config/1", best.get("format").getAsString());
+        assertTrue(best.get("trainable_parameters").getAsLong() <= 3000);
+        JsonArray front = JsonParser.parseString(Files.readString(out.resolve("pareto.json"))).getAsJsonObject()
+                .getAsJsonArray("front");
+        assertTrue(front.size() >= 1);
+        Result evaluated = glora("evaluate", "--model", out.resolve("model.safetensors").toString(), "--task",
+                task.toString(), "--split", "test", "--json");
+        assertEquals(0, evaluated.status(), evaluated.err());
+        assertEquals(best.get("test_accuracy").getAsDouble(),
+                JsonParser.parseString(evaluated.out()).getAsJsonObject().get("accuracy").getAsDouble(), 1e-9);
+        assertTrue(!Safetensors.read(out.resolve("model.safetensors")).metadata().containsKey(Supernet.RANK_KEY));
+    }
+
+    @Test
+    void threadsNeverChangeTheResultAndAResumedSearchEndsTheSame() throws IOException {
+        Path one = dir.resolve("one");
+        Path two = dir.resolve("two");
+        assertEquals(0, search(one, "1").status());
+        assertEquals(0, search(two, "2").status());
+        assertEquals(withoutTimes(one), withoutTimes(two));
+        assertEquals(Files.readString(one.resolve("best-config.json")), Files.readString(two.resolve("best-config.json")));
+
+        // a search killed after its second generation: keep only what it had saved by then
+        Path killed = dir.resolve("killed");
+        Files.createDirectories(killed);
+        JsonObject state = JsonParser.parseString(Files.readString(one.resolve(SearchFiles.STATE))).getAsJsonObject();
+        JsonArray history = new JsonArray();
+        state.getAsJsonArray("history").asList().subList(0, 2).forEach(history::add);
+        JsonArray evaluated = new JsonArray();
+        for (JsonElement candidate : state.getAsJsonArray("evaluated")) {
+            if (candidate.getAsJsonObject().get("generation").getAsInt() < 2) {
+                evaluated.add(candidate);
+            }
+        }
+        state.add("history", history);
+        state.add("evaluated", evaluated);
+        Files.writeString(killed.resolve(SearchFiles.STATE), state.toString());
+        Result resumed = search(killed, "1");
+        assertEquals(0, resumed.status(), resumed.err());
+        assertTrue(resumed.err().contains("resuming after generation 2 of 4"), resumed.err());
+        assertEquals(withoutTimes(one), withoutTimes(killed));
+        assertEquals(Files.readString(one.resolve("best-config.json")),
+                Files.readString(killed.resolve("best-config.json")));
+
+        Result other = search(killed, "1", "--mutation-prob", "0.5");
+        assertEquals(Glora.INPUT_ERROR, other.status());
+        assertTrue(other.err().contains("belongs to another search"), other.err());
+    }
+
+    private static List<String> withoutTimes(Path out) throws IOException {
+        return Files.readAllLines(out.resolve(SearchFiles.GENERATIONS)).stream()
+                .map(line -> line.replaceAll("\"seconds\":[0-9.E-]+", "")).toList();
+    }
+}

@@ -1,0 +1,135 @@
+package dev.glora.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.glora.Supernet;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class EvolutionarySearchTest {
+
+    private final Encoding encoding = new Encoding(Supernet.layerShapes(TinyModels.tinyArch()), SearchSpace.ofRanks(4, 2));
+
+    /** Fitness: the share of genes equal to a planted optimum. Records everything it is asked. */
+    private final class Planted implements Evaluator {
+        final int[] optimum = encoding.random(new SplittableRandom(99));
+        final List<String> asked = new ArrayList<>();
+        final List<Long> parameters = new ArrayList<>();
+
+        @Override
+        public double[] evaluate(List<SubnetConfig> configs) {
+            double[] fitness = new double[configs.size()];
+            for (int c = 0; c < fitness.length; c++) {
+                int[] alleles = encoding.encode(configs.get(c));
+                asked.add(Encoding.key(alleles));
+                parameters.add(encoding.parameters(alleles));
+                int same = 0;
+                for (int i = 0; i < alleles.length; i++) {
+                    same += alleles[i] == optimum[i] ? 1 : 0;
+                }
+                fitness[c] = (double) same / alleles.length;
+            }
+            return fitness;
+        }
+    }
+
+    private static SearchSettings settings(int generations, long max, long seed) {
+        return new SearchSettings(50, generations, 10, 25, 25, 0.2, max, 0, SearchSettings.Objective.ACCURACY, seed);
+    }
+
+    @Test
+    void findsAPlantedOptimum() {
+        Planted planted = new Planted();
+        EvolutionarySearch.Result result = new EvolutionarySearch(encoding, settings(150, -1, 1))
+                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        assertEquals(1.0, result.best().accuracy(), "best " + result.best().accuracy());
+        assertEquals(Encoding.key(planted.optimum), result.best().key());
+        List<GenerationStats> history = result.state().history();
+        assertTrue(history.get(0).bestSoFar() < 0.6, "a random start is far from it");
+    }
+
+    @Test
+    void neverEvaluatesACandidateOverTheLimitOrTwice() {
+        Planted planted = new Planted();
+        long limit = encoding.parameterRange()[1] / 4;
+        new EvolutionarySearch(encoding, settings(15, limit, 2)).run(planted, EvolutionarySearch.State.EMPTY,
+                (s, p, st) -> { });
+        assertEquals(15 * 50, planted.asked.size());
+        Set<String> unique = new HashSet<>(planted.asked);
+        assertEquals(planted.asked.size(), unique.size(), "a candidate was evaluated twice");
+        assertTrue(planted.parameters.stream().allMatch(p -> p <= limit), "a candidate over the limit was evaluated");
+        assertTrue(planted.parameters.stream().anyMatch(p -> p > limit * 0.8), "the limit is binding");
+    }
+
+    @Test
+    void theSameSeedGivesTheSameGenerationsAndAnotherSeedDoesNot() {
+        Planted planted = new Planted();
+        EvolutionarySearch.Result a = new EvolutionarySearch(encoding, settings(6, -1, 3))
+                .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        EvolutionarySearch.Result b = new EvolutionarySearch(encoding, settings(6, -1, 3))
+                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        EvolutionarySearch.Result c = new EvolutionarySearch(encoding, settings(6, -1, 4))
+                .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        assertEquals(keys(a), keys(b));
+        assertFalse(keys(a).equals(keys(c)));
+    }
+
+    @Test
+    void aResumedSearchEndsExactlyAsAnUninterruptedOne() {
+        EvolutionarySearch.Result straight = new EvolutionarySearch(encoding, settings(6, -1, 5))
+                .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        EvolutionarySearch.State[] saved = new EvolutionarySearch.State[1];
+        assertThrows(IllegalStateException.class, () -> new EvolutionarySearch(encoding, settings(6, -1, 5))
+                .run(new Planted(), EvolutionarySearch.State.EMPTY, (stats, population, state) -> {
+                    saved[0] = state;
+                    if (stats.generation() == 2) {
+                        throw new IllegalStateException("killed");
+                    }
+                }));
+        assertEquals(3, saved[0].history().size());
+        EvolutionarySearch.Result resumed = new EvolutionarySearch(encoding, settings(6, -1, 5))
+                .run(new Planted(), saved[0], (s, p, st) -> { });
+        assertEquals(keys(straight), keys(resumed));
+        assertEquals(straight.best().key(), resumed.best().key());
+    }
+
+    @Test
+    void theParetoObjectiveKeepsANonDominatedFront() {
+        Planted planted = new Planted();
+        SearchSettings pareto = new SearchSettings(30, 5, 10, 10, 10, 0.2, -1, 0, SearchSettings.Objective.PARETO, 6);
+        EvolutionarySearch.Result result = new EvolutionarySearch(encoding, pareto)
+                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        List<Candidate> front = result.front();
+        assertTrue(front.size() > 1);
+        for (Candidate a : front) {
+            for (Candidate other : result.state().evaluated()) {
+                assertFalse(other.dominates(a), other + " dominates " + a);
+            }
+        }
+        List<Candidate> chosen = Pareto.select(result.state().evaluated(), 10);
+        assertEquals(10, chosen.size());
+        assertTrue(chosen.containsAll(front.size() <= 10 ? front : front.subList(0, 0)));
+    }
+
+    @Test
+    void impossibleLimitsAreRefusedBeforeAnyEvaluation() {
+        long most = encoding.parameterRange()[1];
+        SearchException e = assertThrows(SearchException.class, () -> new EvolutionarySearch(encoding,
+                new SearchSettings(10, 2, 2, 2, 2, 0.2, -1, most + 1, SearchSettings.Objective.ACCURACY, 0)));
+        assertTrue(e.getMessage().contains("exceeds the most any configuration adds"), e.getMessage());
+    }
+
+    private static List<String> keys(EvolutionarySearch.Result result) {
+        return result.state().evaluated().stream().map(Candidate::key).toList();
+    }
+}
