@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -54,11 +55,56 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the figures as one JSON object")
     private boolean json;
 
+    @Option(names = "--candidates", defaultValue = "20", description = "candidates per evaluation run (default: ${DEFAULT-VALUE})")
+    private int candidates;
+
+    @Option(names = "--skip-training", description = "measure evaluation and latency only")
+    private boolean skipTraining;
+
     @Override
     public Integer call() throws IOException {
         TorchRuntime.setThreads(threads);
         VitArchitecture arch = PretrainCommand.upstream(10);
-        Checkpoint supernet = Supernet.fresh(VitInit.random(arch, 0), arch, 4, 0);
+        Checkpoint backbone = VitInit.random(arch, 0);
+        Checkpoint supernet = Supernet.fresh(backbone, arch, 4, 0);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("shape", "bench-s");
+        figures.put("threads", threads);
+        figures.put("runs", runs);
+        if (!skipTraining) {
+            double[] rates = training(supernet);
+            figures.put("supernet_training_images_per_s", median(rates));
+            figures.put("supernet_training_images_per_s_runs", rates);
+        }
+        EvaluationBench.Figures eval = EvaluationBench.measure(supernet, backbone, arch, randomImages(200, 10, 3), runs,
+                candidates);
+        figures.put("candidates_per_s", eval.candidatesPerSecond());
+        figures.put("plain_forward_passes_per_s", eval.plainPassesPerSecond());
+        figures.put("eval_overhead", eval.overhead());
+        figures.put("merged_latency_ratio_batch1", eval.mergedRatio1());
+        figures.put("merged_latency_ratio_batch64", eval.mergedRatio64());
+        figures.put("unmerged_latency_ratio_batch1", eval.unmergedRatio1());
+        figures.put("unmerged_latency_ratio_batch64", eval.unmergedRatio64());
+        if (json) {
+            spec.commandLine().getOut().println(new GsonBuilder().create().toJson(figures));
+        } else {
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "bench-s, %d thread(s), medians of %d runs%n", threads, runs);
+            if (!skipTraining) {
+                out.printf(Locale.ROOT, "  supernet training       %8.0f images/s%n", figures.get("supernet_training_images_per_s"));
+            }
+            out.printf(Locale.ROOT, "  candidates              %8.2f /s (200 validation images each)%n", eval.candidatesPerSecond());
+            out.printf(Locale.ROOT, "  plain forward passes    %8.2f /s (the same 200 images)%n", eval.plainPassesPerSecond());
+            out.printf(Locale.ROOT, "  eval overhead           %8.3f (candidate time / plain pass time)%n", eval.overhead());
+            out.printf(Locale.ROOT, "  merged latency ratio    %8.3f (batch 1)  %.3f (batch 64)%n", eval.mergedRatio1(),
+                    eval.mergedRatio64());
+            out.printf(Locale.ROOT, "  unmerged latency ratio  %8.3f (batch 1)  %.3f (batch 64)%n", eval.unmergedRatio1(),
+                    eval.unmergedRatio64());
+        }
+        return 0;
+    }
+
+    private double[] training(Checkpoint supernet) throws IOException {
         ImageDataset batches = randomImages(64 * steps, 10, 1);
         ImageDataset val = randomImages(1, 10, 2);
         double[] rates = new double[runs];
@@ -80,20 +126,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             Files.delete(dir);
         }
-        Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("shape", "bench-s");
-        figures.put("threads", threads);
-        figures.put("runs", runs);
-        figures.put("supernet_training_images_per_s", median(rates));
-        figures.put("supernet_training_images_per_s_runs", rates);
-        if (json) {
-            spec.commandLine().getOut().println(new GsonBuilder().create().toJson(figures));
-        } else {
-            spec.commandLine().getOut().printf(Locale.ROOT,
-                    "bench-s, %d thread(s), median of %d runs%n  supernet training: %.0f images/s  (runs: %s)%n",
-                    threads, runs, median(rates), format(rates));
-        }
-        return 0;
+        return rates;
     }
 
     static ImageDataset randomImages(int n, int classes, long seed) {
@@ -118,11 +151,4 @@ final class BenchCommand implements Callable<Integer> {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static String format(double[] values) {
-        StringBuilder text = new StringBuilder();
-        for (double v : values) {
-            text.append(text.length() == 0 ? "" : ", ").append(Math.round(v));
-        }
-        return text.toString();
-    }
 }

@@ -1,0 +1,117 @@
+package dev.glora.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import dev.glora.search.Encoding;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+
+/** The evaluation and latency figures of BENCHMARK.md §2, each a median of several runs. */
+final class EvaluationBench {
+
+    private static final int LATENCY_REPS = 30;
+
+    private EvaluationBench() {}
+
+    /**
+     * @param candidatesPerSecond full evaluations of random candidates per second
+     * @param plainPassesPerSecond plain forward passes over the same images per second
+     * @param overhead time per candidate / time per plain pass
+     * @param mergedRatio1 merged latency / backbone latency, batch 1
+     * @param mergedRatio64 the same, batch 64
+     * @param unmergedRatio1 supernet-with-fixed-config latency / backbone latency, batch 1
+     * @param unmergedRatio64 the same, batch 64
+     */
+    record Figures(double candidatesPerSecond, double plainPassesPerSecond, double overhead, double mergedRatio1,
+            double mergedRatio64, double unmergedRatio1, double unmergedRatio64) {}
+
+    static Figures measure(Checkpoint supernetCheckpoint, Checkpoint backbone, VitArchitecture arch,
+            ImageDataset validation, int runs, int candidates) {
+        Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
+        SplittableRandom random = new SplittableRandom(11);
+        List<SubnetConfig> configs = new ArrayList<>();
+        for (int i = 0; i < candidates * (runs + 1); i++) {
+            configs.add(encoding.decode(encoding.random(random)));
+        }
+        Preprocess preprocess = new Preprocess(arch);
+        double[] candidateSeconds = new double[runs];
+        double[] plainSeconds = new double[runs];
+        try (SubnetScorer scorer = new SubnetScorer(supernetCheckpoint, validation, validation.size(), "bench-s");
+                NDManager manager = TorchRuntime.newManager()) {
+            NDArray images = manager.create(preprocess.batch(validation, IntStream.range(0, validation.size())
+                    .toArray())).reshape(scorer.inputShape(validation.size()));
+            for (int run = -1; run < runs; run++) {
+                long start = System.nanoTime();
+                for (int c = 0; c < candidates; c++) {
+                    scorer.score(configs.get((run + 1) * candidates + c));
+                }
+                double perCandidate = (System.nanoTime() - start) / 1e9 / candidates;
+                start = System.nanoTime();
+                for (int c = 0; c < candidates; c++) {
+                    try (NDScope scope = new NDScope()) {
+                        scope.suppressNotUsedWarning();
+                        scorer.plainLogits(images).toFloatArray();
+                    }
+                }
+                double perPass = (System.nanoTime() - start) / 1e9 / candidates;
+                if (run >= 0) {
+                    candidateSeconds[run] = perCandidate;
+                    plainSeconds[run] = perPass;
+                }
+            }
+        }
+        SubnetConfig chosen = configs.get(0);
+        Checkpoint merged = Reparameterizer.merge(supernetCheckpoint, chosen, Map.of(), "bench-s");
+        double[][] ratios = new double[4][runs];
+        try (VitModel base = VitModel.load(backbone, null, "backbone");
+                VitModel mergedModel = VitModel.load(merged, null, "merged");
+                Supernet unmerged = Supernet.load(supernetCheckpoint, "bench-s");
+                NDManager manager = TorchRuntime.newManager()) {
+            unmerged.setConfig(chosen);
+            for (int b = 0; b < 2; b++) {
+                int batch = b == 0 ? 1 : 64;
+                NDArray images = manager.randomNormal(base.network().inputShape(batch));
+                for (int run = -1; run < runs; run++) {
+                    double baseTime = latency(base::logits, images);
+                    double mergedTime = latency(mergedModel::logits, images);
+                    double unmergedTime = latency(x -> unmerged.logits(x, false), images);
+                    if (run >= 0) {
+                        ratios[b][run] = mergedTime / baseTime;
+                        ratios[2 + b][run] = unmergedTime / baseTime;
+                    }
+                }
+            }
+        }
+        double candidate = BenchCommand.median(candidateSeconds);
+        double plain = BenchCommand.median(plainSeconds);
+        return new Figures(1 / candidate, 1 / plain, candidate / plain, BenchCommand.median(ratios[0]),
+                BenchCommand.median(ratios[1]), BenchCommand.median(ratios[2]), BenchCommand.median(ratios[3]));
+    }
+
+    private static double latency(UnaryOperator<NDArray> forward, NDArray images) {
+        long start = System.nanoTime();
+        for (int i = 0; i < LATENCY_REPS; i++) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                forward.apply(images).toFloatArray();
+            }
+        }
+        return (System.nanoTime() - start) / 1e9 / LATENCY_REPS;
+    }
+}
