@@ -77,8 +77,9 @@ final class BenchCommand implements Callable<Integer> {
             figures.put("supernet_training_images_per_s_runs", rates);
         }
         EvaluationBench.Figures eval = EvaluationBench.measure(supernet, backbone, arch, randomImages(200, 10, 3), runs,
-                candidates);
+                candidates, threads);
         figures.put("candidates_per_s", eval.candidatesPerSecond());
+        figures.put("search_candidates_per_s", eval.searchCandidatesPerSecond());
         figures.put("plain_forward_passes_per_s", eval.plainPassesPerSecond());
         figures.put("eval_overhead", eval.overhead());
         figures.put("merged_latency_ratio_batch1", eval.mergedRatio1());
@@ -94,6 +95,8 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  supernet training       %8.0f images/s%n", figures.get("supernet_training_images_per_s"));
             }
             out.printf(Locale.ROOT, "  candidates              %8.2f /s (200 validation images each)%n", eval.candidatesPerSecond());
+            out.printf(Locale.ROOT, "  candidates (search)     %8.2f /s (%d evaluator thread(s), one intra-op thread each)%n",
+                    eval.searchCandidatesPerSecond(), threads);
             out.printf(Locale.ROOT, "  plain forward passes    %8.2f /s (the same 200 images)%n", eval.plainPassesPerSecond());
             out.printf(Locale.ROOT, "  eval overhead           %8.3f (candidate time / plain pass time)%n", eval.overhead());
             out.printf(Locale.ROOT, "  merged latency ratio    %8.3f (batch 1)  %.3f (batch 64)%n", eval.mergedRatio1(),

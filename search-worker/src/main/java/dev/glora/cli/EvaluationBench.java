@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.glora.search.Encoding;
+import dev.glora.search.LocalEvaluator;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SearchSpace;
@@ -25,7 +26,7 @@ import java.util.stream.IntStream;
 /** The evaluation and latency figures of BENCHMARK.md §2, each a median of several runs. */
 final class EvaluationBench {
 
-    private static final int LATENCY_REPS = 30;
+    private static final int LATENCY_REPS = 60;
 
     private EvaluationBench() {}
 
@@ -37,12 +38,14 @@ final class EvaluationBench {
      * @param mergedRatio64 the same, batch 64
      * @param unmergedRatio1 supernet-with-fixed-config latency / backbone latency, batch 1
      * @param unmergedRatio64 the same, batch 64
+     * @param searchCandidatesPerSecond candidates per second through the search's evaluator, one
+     *     worker thread per requested thread, each with one intra-op thread
      */
     record Figures(double candidatesPerSecond, double plainPassesPerSecond, double overhead, double mergedRatio1,
-            double mergedRatio64, double unmergedRatio1, double unmergedRatio64) {}
+            double mergedRatio64, double unmergedRatio1, double unmergedRatio64, double searchCandidatesPerSecond) {}
 
     static Figures measure(Checkpoint supernetCheckpoint, Checkpoint backbone, VitArchitecture arch,
-            ImageDataset validation, int runs, int candidates) {
+            ImageDataset validation, int runs, int candidates, int threads) {
         Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
         SplittableRandom random = new SplittableRandom(11);
         List<SubnetConfig> configs = new ArrayList<>();
@@ -88,30 +91,50 @@ final class EvaluationBench {
                 int batch = b == 0 ? 1 : 64;
                 NDArray images = manager.randomNormal(base.network().inputShape(batch));
                 for (int run = -1; run < runs; run++) {
-                    double baseTime = latency(base::logits, images);
-                    double mergedTime = latency(mergedModel::logits, images);
-                    double unmergedTime = latency(x -> unmerged.logits(x, false), images);
+                    // interleaved, in rotating order, so drift and cache effects on a shared machine hit all three alike
+                    double[][] times = new double[3][LATENCY_REPS];
+                    List<UnaryOperator<NDArray>> models = List.of(base::logits, mergedModel::logits,
+                            x -> unmerged.logits(x, false));
+                    for (int rep = 0; rep < LATENCY_REPS; rep++) {
+                        for (int k = 0; k < 3; k++) {
+                            int model = (rep + k) % 3;
+                            times[model][rep] = latency(models.get(model), images);
+                        }
+                    }
                     if (run >= 0) {
-                        ratios[b][run] = mergedTime / baseTime;
-                        ratios[2 + b][run] = unmergedTime / baseTime;
+                        double baseTime = BenchCommand.median(times[0]);
+                        ratios[b][run] = BenchCommand.median(times[1]) / baseTime;
+                        ratios[2 + b][run] = BenchCommand.median(times[2]) / baseTime;
                     }
                 }
             }
         }
+        double[] searchRates = new double[runs];
+        try (LocalEvaluator evaluator = new LocalEvaluator(supernetCheckpoint, validation, threads, validation.size(),
+                "bench-s")) {
+            for (int run = -1; run < runs; run++) {
+                List<SubnetConfig> batch = configs.subList((run + 1) * candidates, (run + 2) * candidates);
+                long start = System.nanoTime();
+                evaluator.evaluate(batch);
+                if (run >= 0) {
+                    searchRates[run] = candidates / ((System.nanoTime() - start) / 1e9);
+                }
+            }
+        }
+        TorchRuntime.setThreads(threads);
         double candidate = BenchCommand.median(candidateSeconds);
         double plain = BenchCommand.median(plainSeconds);
         return new Figures(1 / candidate, 1 / plain, candidate / plain, BenchCommand.median(ratios[0]),
-                BenchCommand.median(ratios[1]), BenchCommand.median(ratios[2]), BenchCommand.median(ratios[3]));
+                BenchCommand.median(ratios[1]), BenchCommand.median(ratios[2]), BenchCommand.median(ratios[3]),
+                BenchCommand.median(searchRates));
     }
 
     private static double latency(UnaryOperator<NDArray> forward, NDArray images) {
-        long start = System.nanoTime();
-        for (int i = 0; i < LATENCY_REPS; i++) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                forward.apply(images).toFloatArray();
-            }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            long start = System.nanoTime();
+            forward.apply(images).toFloatArray();
+            return (System.nanoTime() - start) / 1e9;
         }
-        return (System.nanoTime() - start) / 1e9 / LATENCY_REPS;
     }
 }
