@@ -11,6 +11,7 @@ import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Preprocess;
+import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
@@ -111,11 +112,11 @@ final class EvaluationBench {
         }
         double[] searchRates = new double[runs];
         try (LocalEvaluator evaluator = new LocalEvaluator(supernetCheckpoint, validation, threads, validation.size(),
-                "bench-s")) {
+                "bench-s", Racing.OFF)) {
             for (int run = -1; run < runs; run++) {
                 List<SubnetConfig> batch = configs.subList((run + 1) * candidates, (run + 2) * candidates);
                 long start = System.nanoTime();
-                evaluator.evaluate(batch);
+                evaluator.evaluate(batch, Double.NEGATIVE_INFINITY);
                 if (run >= 0) {
                     searchRates[run] = candidates / ((System.nanoTime() - start) / 1e9);
                 }

@@ -16,6 +16,7 @@ import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
@@ -96,6 +97,17 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "evaluation threads (default: ${DEFAULT-VALUE})")
     private int threads;
 
+    @Option(names = "--racing", defaultValue = "off",
+            description = "stop candidates early that cannot enter the top-k: off, exact (never wrong) or hoeffding"
+                    + " (wrong with probability at most --racing-delta per decision) (default: ${DEFAULT-VALUE})")
+    private String racing;
+
+    @Option(names = "--racing-delta", defaultValue = "0.01", description = "error bound of a hoeffding decision (default: ${DEFAULT-VALUE})")
+    private double racingDelta;
+
+    @Option(names = "--racing-stage", defaultValue = "50", description = "images between racing decisions (default: ${DEFAULT-VALUE})")
+    private int racingStage;
+
     @Option(names = "--batch", defaultValue = "200", description = "images per forward pass (default: ${DEFAULT-VALUE})")
     private int batch;
 
@@ -120,7 +132,8 @@ final class SearchCommand implements Callable<Integer> {
         printer.err().printf(Locale.ROOT, "search space: ranks %s, %d layers, %d genes; %d validation images;"
                 + " %d thread(s)%n", space.ranks(), encoding.layers().size(), encoding.length(), val.size(), threads);
         EvolutionarySearch.Result result;
-        try (LocalEvaluator evaluator = new LocalEvaluator(checkpoint, val, threads, batch, supernet.toString())) {
+        try (LocalEvaluator evaluator = new LocalEvaluator(checkpoint, val, threads, batch, supernet.toString(),
+                racing())) {
             result = new EvolutionarySearch(encoding, settings).run(evaluator, resume, (stats, pop, state) -> {
                 SearchFiles.save(out, fingerprint, state);
                 printer.err().println(line(stats, generations));
@@ -146,6 +159,15 @@ final class SearchCommand implements Callable<Integer> {
         }
     }
 
+    private Racing racing() {
+        try {
+            return new Racing(Racing.Bound.valueOf(racing.toUpperCase(Locale.ROOT)), racingDelta, racingStage);
+        } catch (IllegalArgumentException e) {
+            throw new GloraException("--racing " + racing + ": " + (e.getMessage().startsWith("No enum")
+                    ? "not one of off, exact, hoeffding" : e.getMessage()));
+        }
+    }
+
     private SearchSpace space(Checkpoint checkpoint, int rank) {
         List<Integer> listed = ranks;
         if (listed == null) {
@@ -161,8 +183,9 @@ final class SearchCommand implements Callable<Integer> {
 
     static String line(GenerationStats s, int generations) {
         return String.format(Locale.ROOT, "generation %d/%d  best %.2f%%  mean %.2f%%  worst %.2f%%  best params %,d"
-                + "  best so far %.2f%%  evaluated %d  %.1f s", s.generation() + 1, generations, 100 * s.best(),
-                100 * s.mean(), 100 * s.worst(), s.bestParameters(), 100 * s.bestSoFar(), s.evaluated(), s.seconds());
+                + "  best so far %.2f%%  evaluated %d%s  %.1f s", s.generation() + 1, generations, 100 * s.best(),
+                100 * s.mean(), 100 * s.worst(), s.bestParameters(), 100 * s.bestSoFar(), s.evaluated(),
+                s.raced() > 0 ? " (" + s.raced() + " stopped early)" : "", s.seconds());
     }
 
     private void finish(EvolutionarySearch.Result result, Checkpoint checkpoint, Encoding encoding,
@@ -209,8 +232,11 @@ final class SearchCommand implements Callable<Integer> {
         provenance.put("test_accuracy", Double.toString(testAccuracy));
         Safetensors.write(Reparameterizer.merge(checkpoint, config, provenance, supernet.toString()),
                 out.resolve("model.safetensors"));
+        double seconds = result.state().history().stream().mapToDouble(GenerationStats::seconds).sum();
         printer.out().printf(Locale.ROOT, "best: validation %.2f%%, test %.2f%%, %,d adapter parameters (+%,d head),"
-                + " generation %d; Pareto front of %d; wrote %s%n", 100 * best.accuracy(), 100 * testAccuracy,
-                best.parameters(), head, best.generation() + 1, result.front().size(), out);
+                + " generation %d; Pareto front of %d; %d candidates in %.1f s (%.2f/s); wrote %s%n",
+                100 * best.accuracy(), 100 * testAccuracy, best.parameters(), head, best.generation() + 1,
+                result.front().size(), result.state().evaluated().size(), seconds,
+                result.state().evaluated().size() / seconds, out);
     }
 }

@@ -8,8 +8,11 @@ package dev.glora.search;
  * @param parameters trainable parameters it adds (head excluded)
  * @param accuracy its validation accuracy
  * @param generation the generation that first produced it
+ * @param complete whether it was scored on every validation image (false: racing stopped it early,
+ *     and its accuracy, on the images it saw, is below the bar it had to beat)
  */
-public record Candidate(String key, int[] alleles, long parameters, double accuracy, int generation) {
+public record Candidate(String key, int[] alleles, long parameters, double accuracy, int generation,
+        boolean complete) {
 
     /**
      * Better first: higher accuracy, then fewer parameters, then the key (so ties break the same

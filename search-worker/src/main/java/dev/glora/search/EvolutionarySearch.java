@@ -91,12 +91,13 @@ public final class EvolutionarySearch {
                 break;
             }
             List<SubnetConfig> configs = fresh.values().stream().map(encoding::decode).toList();
-            double[] accuracy = evaluator.evaluate(configs);
+            Evaluator.Score[] scores = evaluator.evaluate(configs, bar(new ArrayList<>(evaluated.values())));
             List<Candidate> population = new ArrayList<>();
             int i = 0;
             for (Map.Entry<String, int[]> entry : fresh.entrySet()) {
+                Evaluator.Score score = scores[i++];
                 Candidate candidate = new Candidate(entry.getKey(), entry.getValue(),
-                        encoding.parameters(entry.getValue()), accuracy[i++], generation);
+                        encoding.parameters(entry.getValue()), score.accuracy(), generation, score.complete());
                 population.add(candidate);
                 evaluated.put(candidate.key(), candidate);
             }
@@ -105,7 +106,8 @@ public final class EvolutionarySearch {
             GenerationStats stats = new GenerationStats(generation, best.accuracy(),
                     population.stream().mapToDouble(Candidate::accuracy).average().orElse(0),
                     population.stream().mapToDouble(Candidate::accuracy).min().orElse(0), best.parameters(),
-                    bestSoFar.accuracy(), evaluated.size(), (System.nanoTime() - start) / 1e9);
+                    bestSoFar.accuracy(), evaluated.size(), (System.nanoTime() - start) / 1e9,
+                    (int) population.stream().filter(c -> !c.complete()).count());
             history.add(stats);
             listener.onGeneration(stats, population, new State(List.copyOf(evaluated.values()), List.copyOf(history)));
         }
@@ -147,6 +149,20 @@ public final class EvolutionarySearch {
             offer(encoding.genotype(repair(encoding.random(random), random)), seen, fresh);
         }
         return fresh;
+    }
+
+    /**
+     * @param evaluated every candidate so far
+     * @return the accuracy a new candidate must beat to enter the top-k (the k-th best so far);
+     *     negative infinity, turning racing off, before k candidates exist or when optimising the
+     *     Pareto front (where a weak but small candidate still matters)
+     */
+    private double bar(List<Candidate> evaluated) {
+        if (settings.objective() != SearchSettings.Objective.ACCURACY || evaluated.size() < settings.topK()) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        return evaluated.stream().sorted(Candidate::compareBest).skip(settings.topK() - 1).findFirst().orElseThrow()
+                .accuracy();
     }
 
     private List<Candidate> parents(List<Candidate> evaluated) {

@@ -11,6 +11,7 @@ package dev.glora.search;
  * @param bestSoFar best validation accuracy of every candidate so far
  * @param evaluated candidates evaluated so far in the search
  * @param seconds wall time of the generation
+ * @param raced candidates of the generation that racing stopped early
  */
 public record GenerationStats(int generation, double best, double mean, double worst, long bestParameters,
-        double bestSoFar, int evaluated, double seconds) {}
+        double bestSoFar, int evaluated, double seconds, int raced) {}

@@ -4,7 +4,9 @@ import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.train.Accuracy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -24,6 +26,7 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
     private final ExecutorService pool;
     private final BlockingQueue<SubnetScorer> scorers;
     private final List<SubnetScorer> all = new ArrayList<>();
+    private final Racing racing;
 
     /**
      * @param supernet the supernet checkpoint
@@ -31,16 +34,20 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
      * @param threads worker threads, at least 1
      * @param batchSize images per forward pass
      * @param source the checkpoint's file, for error messages
+     * @param racing when a candidate may stop early; its stage size replaces {@code batchSize}
      */
-    public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source) {
+    public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source,
+            Racing racing) {
         if (threads < 1) {
             throw new SearchException("--threads must be at least 1, got " + threads);
         }
         TorchRuntime.setThreads(1);
+        this.racing = racing;
+        int batch = racing.bound() == Racing.Bound.OFF ? batchSize : racing.stage();
         scorers = new ArrayBlockingQueue<>(threads);
         try {
             for (int i = 0; i < threads; i++) {
-                SubnetScorer scorer = new SubnetScorer(supernet, validation, batchSize, source);
+                SubnetScorer scorer = new SubnetScorer(supernet, validation, batch, source);
                 all.add(scorer);
                 scorers.add(scorer);
             }
@@ -56,19 +63,20 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
     }
 
     @Override
-    public double[] evaluate(List<SubnetConfig> configs) {
-        List<Future<Double>> results = new ArrayList<>();
+    public Score[] evaluate(List<SubnetConfig> configs, double mustBeat) {
+        List<Future<Score>> results = new ArrayList<>();
         for (SubnetConfig config : configs) {
             results.add(pool.submit(() -> {
                 SubnetScorer scorer = scorers.take();
                 try {
-                    return scorer.score(config).value();
+                    Accuracy accuracy = scorer.score(config, racing, mustBeat);
+                    return new Score(accuracy.value(), accuracy.n() == scorer.size());
                 } finally {
                     scorers.add(scorer);
                 }
             }));
         }
-        double[] accuracy = new double[configs.size()];
+        Score[] accuracy = new Score[configs.size()];
         try {
             for (int i = 0; i < accuracy.length; i++) {
                 accuracy[i] = results.get(i).get();

@@ -41,13 +41,18 @@ class SearchCommandTest {
         return new Result(status, out.toString(), err.toString());
     }
 
+    /** A tiny supernet really trained for a few epochs, so that its subnets differ in accuracy. */
     @BeforeEach
     void writeInputs() throws IOException {
-        VitArchitecture arch = TinyModels.tinyArch().withNumClasses(2);
-        supernet = dir.resolve("supernet.safetensors");
-        Safetensors.write(TinyModels.trainedSupernet(VitInit.random(arch, 0), arch, 4, 1), supernet);
+        Path backbone = dir.resolve("backbone.safetensors");
+        Safetensors.write(VitInit.random(TinyModels.tinyArch(), 0), backbone);
         task = dir.resolve("task");
         TrainingCommandsTest.writeTask(task, 2);
+        supernet = dir.resolve("supernet.safetensors");
+        Result trained = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", supernet.toString(), "--ranks", "4,2", "--epochs", "6", "--batch", "8", "--lr", "1e-2",
+                "--warmup", "0", "--min-lr", "1e-2", "--threads", "1");
+        assertEquals(0, trained.status(), trained.err());
     }
 
     private Result search(Path out, String threads, String... more) {
@@ -115,6 +120,31 @@ class SearchCommandTest {
         Result other = search(killed, "1", "--mutation-prob", "0.5");
         assertEquals(Glora.INPUT_ERROR, other.status());
         assertTrue(other.err().contains("belongs to another search"), other.err());
+    }
+
+    @Test
+    void exactRacingStopsSomeCandidatesAndChangesNeitherTheParentsNorTheBest() throws IOException {
+        Path plain = dir.resolve("plain");
+        Path raced = dir.resolve("raced");
+        assertEquals(0, search(plain, "1", "--batch", "4", "--val-list", "train800").status());
+        Result result = search(raced, "1", "--racing", "exact", "--racing-stage", "4", "--val-list", "train800");
+        assertEquals(0, result.status(), result.err());
+        assertEquals(keys(plain), keys(raced), "the same candidates, so the same parents every generation");
+        JsonObject a = JsonParser.parseString(Files.readString(plain.resolve("best-config.json"))).getAsJsonObject();
+        JsonObject b = JsonParser.parseString(Files.readString(raced.resolve("best-config.json"))).getAsJsonObject();
+        assertEquals(a.get("layers"), b.get("layers"));
+        assertEquals(a.get("validation_accuracy"), b.get("validation_accuracy"));
+        int stopped = 0;
+        for (String line : Files.readAllLines(raced.resolve(SearchFiles.GENERATIONS))) {
+            stopped += JsonParser.parseString(line).getAsJsonObject().get("raced").getAsInt();
+        }
+        assertTrue(stopped > 0, "racing stopped no candidate");
+    }
+
+    private static List<String> keys(Path out) throws IOException {
+        JsonObject state = JsonParser.parseString(Files.readString(out.resolve(SearchFiles.STATE))).getAsJsonObject();
+        return state.getAsJsonArray("evaluated").asList().stream()
+                .map(c -> c.getAsJsonObject().get("key").getAsString()).toList();
     }
 
     private static List<String> withoutTimes(Path out) throws IOException {

@@ -27,8 +27,8 @@ class EvolutionarySearchTest {
         final List<Long> parameters = new ArrayList<>();
 
         @Override
-        public double[] evaluate(List<SubnetConfig> configs) {
-            double[] fitness = new double[configs.size()];
+        public Score[] evaluate(List<SubnetConfig> configs, double mustBeat) {
+            Score[] fitness = new Score[configs.size()];
             for (int c = 0; c < fitness.length; c++) {
                 int[] alleles = encoding.encode(configs.get(c));
                 asked.add(Encoding.key(alleles));
@@ -37,7 +37,7 @@ class EvolutionarySearchTest {
                 for (int i = 0; i < alleles.length; i++) {
                     same += alleles[i] == optimum[i] ? 1 : 0;
                 }
-                fitness[c] = (double) same / alleles.length;
+                fitness[c] = new Score((double) same / alleles.length, true);
             }
             return fitness;
         }

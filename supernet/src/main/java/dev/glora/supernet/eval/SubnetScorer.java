@@ -120,17 +120,19 @@ public final class SubnetScorer implements AutoCloseable {
      * @return its accuracy on the data set
      */
     public Accuracy score(SubnetConfig config) {
-        return score(config, tokens.size());
+        return score(config, Racing.OFF, 0);
     }
 
     /**
-     * Scores on the first batches only (racing: a cheap first look at a candidate).
+     * Scores with racing: after each cached batch (a stage), stops once {@code racing} says the
+     * configuration cannot beat {@code mustBeat}. The result then covers the images seen so far.
      *
      * @param config the configuration
-     * @param batches how many of the cached batches to use, in order
-     * @return the accuracy on them
+     * @param racing when to stop early
+     * @param mustBeat the accuracy a candidate must beat to matter (the search's k-th best)
+     * @return the accuracy on the images seen; {@code n()} tells how many
      */
-    public Accuracy score(SubnetConfig config, int batches) {
+    public Accuracy score(SubnetConfig config, Racing racing, double mustBeat) {
         config.checkFits(new ArrayList<>(supernet.layers().keySet()), supernet.rank());
         long[] correctPerClass = new long[classes];
         long[] countPerClass = new long[classes];
@@ -139,7 +141,7 @@ public final class SubnetScorer implements AutoCloseable {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             merge(config);
-            for (int b = 0; b < Math.min(batches, tokens.size()); b++) {
+            for (int b = 0; b < tokens.size(); b++) {
                 long[] predicted;
                 try (NDScope batchScope = new NDScope()) {
                     batchScope.suppressNotUsedWarning();
@@ -152,6 +154,9 @@ public final class SubnetScorer implements AutoCloseable {
                         correct++;
                         correctPerClass[label]++;
                     }
+                }
+                if (racing.cannotBeat(correct, seen, labels.length, mustBeat)) {
+                    break;
                 }
             }
         } finally {
