@@ -55,11 +55,23 @@ class SearchCommandTest {
         assertEquals(0, trained.status(), trained.err());
     }
 
+    /** Runs a small search; {@code more} holds option-value pairs that add to or replace the defaults. */
     private Result search(Path out, String threads, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of("search", "--supernet", supernet.toString(), "--task",
-                task.toString(), "--out", out.toString(), "--population", "12", "--generations", "4", "--top-k", "4",
-                "--mutations", "5", "--crossovers", "5", "--ranks", "4,2", "--seed", "7", "--threads", threads));
-        args.addAll(List.of(more));
+        java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
+        String[] defaults = {"--supernet", supernet.toString(), "--task", task.toString(), "--out", out.toString(),
+            "--population", "12", "--generations", "4", "--top-k", "4", "--mutations", "5", "--crossovers", "5",
+            "--ranks", "4,2", "--seed", "7", "--threads", threads};
+        for (int i = 0; i < defaults.length; i += 2) {
+            options.put(defaults[i], defaults[i + 1]);
+        }
+        for (int i = 0; i < more.length; i += 2) {
+            options.put(more[i], more[i + 1]);
+        }
+        List<String> args = new java.util.ArrayList<>(List.of("search"));
+        options.forEach((option, value) -> {
+            args.add(option);
+            args.add(value);
+        });
         return glora(args.toArray(String[]::new));
     }
 
@@ -139,6 +151,23 @@ class SearchCommandTest {
             stopped += JsonParser.parseString(line).getAsJsonObject().get("raced").getAsInt();
         }
         assertTrue(stopped > 0, "racing stopped no candidate");
+    }
+
+    @Test
+    void aRealSearchBreedsBetterCandidatesThanRandomSamplingWithTheSameBudget() throws IOException {
+        Path evolved = dir.resolve("evolved");
+        Path random = dir.resolve("random");
+        assertEquals(0, search(evolved, "1", "--val-list", "train800").status());
+        assertEquals(0, search(random, "1", "--val-list", "train800", "--mutations", "0", "--crossovers", "0").status());
+        double evolvedMean = lastMean(evolved);
+        double randomMean = lastMean(random);
+        assertTrue(evolvedMean > randomMean + 0.05, "last generation's mean accuracy: evolved " + evolvedMean
+                + ", random " + randomMean);
+    }
+
+    private static double lastMean(Path out) throws IOException {
+        List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
+        return JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject().get("mean").getAsDouble();
     }
 
     private static List<String> keys(Path out) throws IOException {
