@@ -3,6 +3,14 @@ package dev.glora.search;
 import dev.glora.supernet.config.SubnetConfig;
 import io.jenetics.Genotype;
 import io.jenetics.IntegerGene;
+import io.jenetics.Optimize;
+import io.jenetics.Phenotype;
+import io.jenetics.engine.Evolution;
+import io.jenetics.engine.EvolutionDurations;
+import io.jenetics.engine.EvolutionResult;
+import io.jenetics.engine.EvolutionStart;
+import io.jenetics.engine.EvolutionStream;
+import io.jenetics.util.ISeq;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,15 +92,32 @@ public final class EvolutionarySearch {
         Map<String, Candidate> evaluated = new LinkedHashMap<>();
         resume.evaluated().forEach(c -> evaluated.put(c.key(), c));
         List<GenerationStats> history = new ArrayList<>(resume.history());
-        for (int generation = history.size(); generation < settings.generations(); generation++) {
-            long start = System.nanoTime();
-            Map<String, int[]> fresh = breed(generation, new ArrayList<>(evaluated.values()));
-            if (fresh.isEmpty()) {
-                break;
-            }
+        int remaining = settings.generations() - history.size();
+        if (remaining > 0) {
+            // Jenetics counts generations from 1; the stream hands each result's population and
+            // generation + 1 to the next step, which breeds from everything evaluated so far
+            Evolution<IntegerGene, Double> step = start ->
+                    generation((int) start.generation() - 1, evaluator, evaluated, history, listener);
+            EvolutionStream.ofEvolution(() -> EvolutionStart.<IntegerGene, Double>of(ISeq.empty(), history.size() + 1),
+                    step).limit(remaining).takeWhile(result -> !result.population().isEmpty()).forEach(result -> { });
+        }
+        List<Candidate> all = new ArrayList<>(evaluated.values());
+        if (all.isEmpty()) {
+            throw new SearchException("no candidate was evaluated");
+        }
+        return new Result(all.stream().min(Candidate::compareBest).orElseThrow(), Pareto.front(all),
+                new State(List.copyOf(all), List.copyOf(history)));
+    }
+
+    /** One generation: breed, evaluate, record; the population as Jenetics phenotypes. */
+    private EvolutionResult<IntegerGene, Double> generation(int generation, Evaluator evaluator,
+            Map<String, Candidate> evaluated, List<GenerationStats> history, Listener listener) {
+        long start = System.nanoTime();
+        Map<String, int[]> fresh = breed(generation, new ArrayList<>(evaluated.values()));
+        List<Candidate> population = new ArrayList<>();
+        if (!fresh.isEmpty()) {
             List<SubnetConfig> configs = fresh.values().stream().map(encoding::decode).toList();
             Evaluator.Score[] scores = evaluator.evaluate(configs, bar(new ArrayList<>(evaluated.values())));
-            List<Candidate> population = new ArrayList<>();
             int i = 0;
             for (Map.Entry<String, int[]> entry : fresh.entrySet()) {
                 Evaluator.Score score = scores[i++];
@@ -111,12 +136,11 @@ public final class EvolutionarySearch {
             history.add(stats);
             listener.onGeneration(stats, population, new State(List.copyOf(evaluated.values()), List.copyOf(history)));
         }
-        List<Candidate> all = new ArrayList<>(evaluated.values());
-        if (all.isEmpty()) {
-            throw new SearchException("no candidate was evaluated");
-        }
-        return new Result(all.stream().min(Candidate::compareBest).orElseThrow(), Pareto.front(all),
-                new State(List.copyOf(all), List.copyOf(history)));
+        ISeq<Phenotype<IntegerGene, Double>> phenotypes = population.stream()
+                .map(c -> Phenotype.of(encoding.genotype(c.alleles()), generation + 1L, c.accuracy()))
+                .collect(ISeq.toISeq());
+        return EvolutionResult.of(Optimize.MAXIMUM, phenotypes, generation + 1L, EvolutionDurations.ZERO, 0, 0,
+                population.size());
     }
 
     /**
