@@ -74,11 +74,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "plain checkpoint to write")
     private Path out;
 
-    @Option(names = "--train-list", defaultValue = "train800", description = "training list (default: ${DEFAULT-VALUE})")
-    private String trainList;
-
-    @Option(names = "--val-list", defaultValue = "val200", description = "validation list (default: ${DEFAULT-VALUE})")
-    private String valList;
+    @Mixin
+    private TaskLists lists;
 
     @Mixin
     private TrainingOptions training;
@@ -100,14 +97,14 @@ final class FinetuneCommand implements Callable<Integer> {
         int classes = Vtab1k.classCount(task);
         VitArchitecture target = arch.withNumClasses(classes);
         Checkpoint start = VitInit.withNewHead(plain, arch, classes, settings.seed());
-        ImageDataset train = TaskData.read(task, trainList);
-        ImageDataset val = TaskData.read(task, valList);
+        ImageDataset train = TaskData.read(task, lists.train);
+        ImageDataset val = TaskData.read(task, lists.val);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", "glora finetune " + Provenance.codeVersion());
         provenance.put("method", chosen.label());
         provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
-        provenance.put("train_list", TaskData.describe(task, trainList));
-        provenance.put("val_list", TaskData.describe(task, valList));
+        provenance.put("train_list", TaskData.describe(task, lists.train));
+        provenance.put("val_list", TaskData.describe(task, lists.val));
         provenance.put("train_settings", settings.fingerprint());
         String identity = "finetune " + provenance.values();
         PrintWrapper printer = new PrintWrapper(spec);

@@ -4,6 +4,7 @@ import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.data.Idx;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Permutation;
 import dev.glora.supernet.data.Preprocess;
 import dev.glora.supernet.train.Accuracy;
 import dev.glora.supernet.train.Evaluation;
@@ -72,7 +73,7 @@ final class PretrainCommand implements Callable<Integer> {
         ImageDataset train = Idx.readSplit(idx, "train");
         ImageDataset test = Idx.readSplit(idx, "t10k");
         int[] eligible = IntStream.range(0, train.size()).filter(i -> train.label(i) < classes).toArray();
-        shuffle(eligible, new SplittableRandom(settings.seed()));
+        Permutation.shuffle(eligible, new SplittableRandom(settings.seed()));
         if (limit != null) {
             eligible = java.util.Arrays.copyOf(eligible, Math.min(eligible.length, limit + valSize));
         }
@@ -108,14 +109,5 @@ final class PretrainCommand implements Callable<Integer> {
         }
         printer.out().println("wrote " + out);
         return 0;
-    }
-
-    private static void shuffle(int[] values, SplittableRandom random) {
-        for (int i = values.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = values[i];
-            values[i] = values[j];
-            values[j] = t;
-        }
     }
 }

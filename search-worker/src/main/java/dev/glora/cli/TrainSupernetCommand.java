@@ -57,11 +57,8 @@ final class TrainSupernetCommand implements Callable<Integer> {
     @Option(names = "--ranks", split = ",", description = "LoRA ranks of the search space (default: the rank alone)")
     private List<Integer> ranks;
 
-    @Option(names = "--train-list", defaultValue = "train800", description = "training list (default: ${DEFAULT-VALUE})")
-    private String trainList;
-
-    @Option(names = "--val-list", defaultValue = "val200", description = "validation list (default: ${DEFAULT-VALUE})")
-    private String valList;
+    @Mixin
+    private TaskLists lists;
 
     @Mixin
     private TrainingOptions training;
@@ -74,16 +71,16 @@ final class TrainSupernetCommand implements Callable<Integer> {
         Checkpoint plain = Safetensors.read(backbone);
         VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
         int classes = Vtab1k.classCount(task);
-        ImageDataset train = TaskData.read(task, trainList);
-        ImageDataset val = TaskData.read(task, valList);
+        ImageDataset train = TaskData.read(task, lists.train);
+        ImageDataset val = TaskData.read(task, lists.val);
         Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
                 arch.withNumClasses(classes), space.supernetRank(), settings.seed());
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", "glora train-supernet " + Provenance.codeVersion());
         provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
         provenance.put("task", task.toAbsolutePath().toString());
-        provenance.put("train_list", TaskData.describe(task, trainList));
-        provenance.put("val_list", TaskData.describe(task, valList));
+        provenance.put("train_list", TaskData.describe(task, lists.train));
+        provenance.put("val_list", TaskData.describe(task, lists.val));
         provenance.put("train_settings", settings.fingerprint());
         provenance.put(RANKS_KEY, space.ranks().stream().map(String::valueOf).collect(Collectors.joining(",")));
         PrintWrapper printer = new PrintWrapper(spec);

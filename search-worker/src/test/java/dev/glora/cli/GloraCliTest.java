@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import static dev.glora.cli.CliRun.glora;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,8 +14,6 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,15 +30,7 @@ class GloraCliTest {
     private Path supernet;
     private Path config;
 
-    /** Output and exit status of one run. */
-    private record Result(int status, String out, String err) {}
 
-    private static Result glora(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int status = Glora.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(status, out.toString(), err.toString());
-    }
 
     @BeforeEach
     void writeInputs() {
@@ -53,7 +44,7 @@ class GloraCliTest {
     @Test
     void exportWritesAPlainCheckpointWithProvenance() {
         Path out = dir.resolve("merged.safetensors");
-        Result result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
                 "--out", out.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("merged 8 GLoRA layers"), result.out());
@@ -67,7 +58,7 @@ class GloraCliTest {
 
     @Test
     void inspectCountsParametersPerLayerAndInTotal() {
-        Result result = glora("inspect", supernet.toString(), "--config", config.toString());
+        CliRun result = glora("inspect", supernet.toString(), "--config", config.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("kind: GLoRA supernet, rank 4"), result.out());
         long qkv = LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "none").parameterCount(24, 8);
@@ -82,13 +73,13 @@ class GloraCliTest {
     void badInputIsOneClearLineAndExitStatusTwo() throws IOException {
         Path corrupt = dir.resolve("corrupt.safetensors");
         Files.write(corrupt, new byte[] {1, 2, 3});
-        Result result = glora("inspect", corrupt.toString());
+        CliRun result = glora("inspect", corrupt.toString());
         assertEquals(Glora.INPUT_ERROR, result.status());
         assertEquals("glora: error: " + corrupt + ": truncated: 3 bytes, but a safetensors file starts with an 8-byte"
                 + " header length\n", result.err());
 
         Files.writeString(config, Files.readString(config).replaceFirst("LoRA_4", "LoRA_8"));
-        Result tooHigh = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+        CliRun tooHigh = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
                 "--out", dir.resolve("m.safetensors").toString());
         assertEquals(Glora.INPUT_ERROR, tooHigh.status());
         assertTrue(tooHigh.err().contains("LoRA_8 is above the supernet rank 4"), tooHigh.err());

@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import static dev.glora.cli.CliRun.glora;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,8 +15,6 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,14 +31,7 @@ class SearchCommandTest {
     private Path supernet;
     private Path task;
 
-    private record Result(int status, String out, String err) {}
 
-    private static Result glora(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int status = Glora.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(status, out.toString(), err.toString());
-    }
 
     /** A tiny supernet really trained for a few epochs, so that its subnets differ in accuracy. */
     @BeforeEach
@@ -49,14 +41,14 @@ class SearchCommandTest {
         task = dir.resolve("task");
         TrainingCommandsTest.writeTask(task, 2);
         supernet = dir.resolve("supernet.safetensors");
-        Result trained = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+        CliRun trained = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
                 "--out", supernet.toString(), "--ranks", "4,2", "--epochs", "6", "--batch", "8", "--lr", "1e-2",
                 "--warmup", "0", "--min-lr", "1e-2", "--threads", "1");
         assertEquals(0, trained.status(), trained.err());
     }
 
     /** Runs a small search; {@code more} holds option-value pairs that add to or replace the defaults. */
-    private Result search(Path out, String threads, String... more) {
+    private CliRun search(Path out, String threads, String... more) {
         java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
         String[] defaults = {"--supernet", supernet.toString(), "--task", task.toString(), "--out", out.toString(),
             "--population", "12", "--generations", "4", "--top-k", "4", "--mutations", "5", "--crossovers", "5",
@@ -78,7 +70,7 @@ class SearchCommandTest {
     @Test
     void writesEveryResultAndTheMergedModelScoresWhatTheSearchReported() throws IOException {
         Path out = dir.resolve("run");
-        Result result = search(out, "1", "--max-params", "3000");
+        CliRun result = search(out, "1", "--max-params", "3000");
         assertEquals(0, result.status(), result.err());
         assertTrue(result.err().contains("generation 4/4"), result.err());
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
@@ -90,7 +82,7 @@ class SearchCommandTest {
         JsonArray front = JsonParser.parseString(Files.readString(out.resolve("pareto.json"))).getAsJsonObject()
                 .getAsJsonArray("front");
         assertTrue(front.size() >= 1);
-        Result evaluated = glora("evaluate", "--model", out.resolve("model.safetensors").toString(), "--task",
+        CliRun evaluated = glora("evaluate", "--model", out.resolve("model.safetensors").toString(), "--task",
                 task.toString(), "--split", "test", "--json");
         assertEquals(0, evaluated.status(), evaluated.err());
         assertEquals(best.get("test_accuracy").getAsDouble(),
@@ -122,14 +114,14 @@ class SearchCommandTest {
         state.add("history", history);
         state.add("evaluated", evaluated);
         Files.writeString(killed.resolve(SearchFiles.STATE), state.toString());
-        Result resumed = search(killed, "1");
+        CliRun resumed = search(killed, "1");
         assertEquals(0, resumed.status(), resumed.err());
         assertTrue(resumed.err().contains("resuming after generation 2 of 4"), resumed.err());
         assertEquals(withoutTimes(one), withoutTimes(killed));
         assertEquals(Files.readString(one.resolve("best-config.json")),
                 Files.readString(killed.resolve("best-config.json")));
 
-        Result other = search(killed, "1", "--mutation-prob", "0.5");
+        CliRun other = search(killed, "1", "--mutation-prob", "0.5");
         assertEquals(Glora.INPUT_ERROR, other.status());
         assertTrue(other.err().contains("belongs to another search"), other.err());
     }
@@ -139,7 +131,7 @@ class SearchCommandTest {
         Path plain = dir.resolve("plain");
         Path raced = dir.resolve("raced");
         assertEquals(0, search(plain, "1", "--batch", "4", "--val-list", "train800").status());
-        Result result = search(raced, "1", "--racing", "exact", "--racing-stage", "4", "--val-list", "train800");
+        CliRun result = search(raced, "1", "--racing", "exact", "--racing-stage", "4", "--val-list", "train800");
         assertEquals(0, result.status(), result.err());
         assertEquals(keys(plain), keys(raced), "the same candidates, so the same parents every generation");
         JsonObject a = JsonParser.parseString(Files.readString(plain.resolve("best-config.json"))).getAsJsonObject();

@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import static dev.glora.cli.CliRun.glora;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,14 +41,7 @@ class TrainingCommandsTest {
     private Path backbone;
     private Path task;
 
-    private record Result(int status, String out, String err) {}
 
-    private static Result glora(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int status = Glora.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(status, out.toString(), err.toString());
-    }
 
     @BeforeEach
     void writeInputs() throws IOException {
@@ -80,7 +74,7 @@ class TrainingCommandsTest {
     @Test
     void trainSupernetWritesASupernetWithItsHistoryAndRefusesToOverwriteIt() {
         Path out = dir.resolve("supernet.safetensors");
-        Result result = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+        CliRun result = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
                 "--out", out.toString(), "--ranks", "2,1", "--epochs", "2", "--batch", "8", "--warmup", "0",
                 "--lr", "1e-3", "--threads", "1");
         assertEquals(0, result.status(), result.err());
@@ -93,7 +87,7 @@ class TrainingCommandsTest {
         assertTrue(supernet.metadata().get("train_history").contains("\"epoch\":2"));
         assertFalse(Files.exists(TrainingRun.resumeFile(out)), "the resume point is removed at the end");
 
-        Result again = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+        CliRun again = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
                 "--out", out.toString(), "--epochs", "2");
         assertEquals(Glora.INPUT_ERROR, again.status());
         assertTrue(again.err().contains("already exists and holds a finished run"), again.err());
@@ -107,7 +101,7 @@ class TrainingCommandsTest {
         Path config = dir.resolve("config.json");
         ConfigJson.write(SubnetConfig.uniform(Supernet.layerNames(arch), LayerConfig.of("LoRA_2", "vector", "none",
                 "constant", "vector")), Map.of(), config);
-        Result result = glora("evaluate", "--model", supernet.toString(), "--config", config.toString(),
+        CliRun result = glora("evaluate", "--model", supernet.toString(), "--config", config.toString(),
                 "--task", task.toString(), "--split", "val", "--json");
         assertEquals(0, result.status(), result.err());
         JsonObject json = JsonParser.parseString(result.out()).getAsJsonObject();
@@ -116,7 +110,7 @@ class TrainingCommandsTest {
         double accuracy = json.get("accuracy").getAsDouble();
         assertTrue(accuracy >= 0 && accuracy <= 1);
 
-        Result noConfig = glora("evaluate", "--model", supernet.toString(), "--task", task.toString());
+        CliRun noConfig = glora("evaluate", "--model", supernet.toString(), "--task", task.toString());
         assertEquals(Glora.INPUT_ERROR, noConfig.status());
         assertTrue(noConfig.err().contains("is a supernet; --config names the subnet"), noConfig.err());
     }
@@ -125,7 +119,7 @@ class TrainingCommandsTest {
     void evaluateNamesTheLineOfALabelTheModelCannotPredict() throws IOException {
         Path wide = dir.resolve("wide");
         writeTask(wide, 5);
-        Result result = glora("evaluate", "--model", backbone.toString(), "--task", wide.toString(), "--split", "test");
+        CliRun result = glora("evaluate", "--model", backbone.toString(), "--task", wide.toString(), "--split", "test");
         assertEquals(Glora.INPUT_ERROR, result.status());
         assertTrue(result.err().contains("test.txt:4: label 3 is outside the model's 3 classes"), result.err());
     }
@@ -133,7 +127,7 @@ class TrainingCommandsTest {
     @Test
     void finetuneLoraExportsAPlainCheckpointThatEvaluates() {
         Path out = dir.resolve("lora.safetensors");
-        Result result = glora("finetune", "--method", "lora", "--backbone", backbone.toString(), "--task",
+        CliRun result = glora("finetune", "--method", "lora", "--backbone", backbone.toString(), "--task",
                 task.toString(), "--out", out.toString(), "--epochs", "1", "--batch", "8", "--threads", "1");
         assertEquals(0, result.status(), result.err());
         // rank 8 on each of the two qkv layers: 8 * (24 + 8) each, plus the 2-class head: 2 * 8 + 2 = 530
@@ -142,11 +136,11 @@ class TrainingCommandsTest {
         assertFalse(merged.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Bd")));
         assertFalse(merged.metadata().containsKey(Supernet.RANK_KEY));
         assertEquals("lora", merged.metadata().get("method"));
-        Result evaluated = glora("evaluate", "--model", out.toString(), "--task", task.toString(), "--json");
+        CliRun evaluated = glora("evaluate", "--model", out.toString(), "--task", task.toString(), "--json");
         assertEquals(0, evaluated.status(), evaluated.err());
         assertEquals(12, JsonParser.parseString(evaluated.out()).getAsJsonObject().get("n").getAsInt());
 
-        Result bad = glora("finetune", "--method", "prompt", "--backbone", backbone.toString(), "--task",
+        CliRun bad = glora("finetune", "--method", "prompt", "--backbone", backbone.toString(), "--task",
                 task.toString(), "--out", dir.resolve("x").toString());
         assertEquals(Glora.INPUT_ERROR, bad.status());
         assertTrue(bad.err().contains("--method prompt is not one of linear, full, lora, glora-fixed"), bad.err());

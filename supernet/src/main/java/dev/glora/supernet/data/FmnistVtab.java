@@ -124,7 +124,7 @@ public final class FmnistVtab {
             throw new DataException(train.name() + ": task " + task.folder() + " needs " + (sizes.train() + sizes.val())
                     + " images, the split has " + pool.length + " eligible");
         }
-        shuffle(pool, random);
+        Permutation.shuffle(pool, random);
         int[] drawn = java.util.Arrays.copyOf(pool, sizes.train() + sizes.val());
         List<Example> trainVal = new ArrayList<>();
         for (int index : drawn) {
@@ -177,7 +177,7 @@ public final class FmnistVtab {
             case COUNT -> {
                 int count = 1 + random.nextInt(4);
                 int[] cells = IntStream.range(0, 9).toArray();
-                shuffle(cells, random);
+                Permutation.shuffle(cells, random);
                 List<Image> objects = new ArrayList<>();
                 objects.add(image);
                 for (int i = 1; i < count; i++) {
@@ -253,15 +253,6 @@ public final class FmnistVtab {
             for (int x = 0; x < small.width(); x++) {
                 canvas.set(0, top + y, left + x, small.at(0, y, x));
             }
-        }
-    }
-
-    private static void shuffle(int[] values, SplittableRandom random) {
-        for (int i = values.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = values[i];
-            values[i] = values[j];
-            values[j] = t;
         }
     }
 

@@ -17,6 +17,7 @@ import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Permutation;
 import dev.glora.supernet.data.Preprocess;
 import dev.glora.supernet.vit.ModelWeights;
 import dev.glora.supernet.vit.VisionTransformer;
@@ -112,7 +113,7 @@ public final class Trainer {
             ParameterStore store = new ParameterStore(manager, false);
             for (int epoch = first; epoch < settings.epochs(); epoch++) {
                 SplittableRandom random = new SplittableRandom(settings.seed() * 1_000_003L + epoch);
-                int[] order = permutation(train.size(), random.split());
+                int[] order = Permutation.of(train.size(), random.split());
                 SplittableRandom paths = random.split();
                 trainee.trainingPaths().accept(paths);
                 network.setDropPath(settings.dropPath(), random.split());
@@ -179,20 +180,6 @@ public final class Trainer {
             adamw.step(lr);
             return loss;
         }
-    }
-
-    private static int[] permutation(int n, SplittableRandom random) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
     }
 
     private int resume(Path file, String fingerprint, Map<String, Parameter> named, AdamW adamw,
