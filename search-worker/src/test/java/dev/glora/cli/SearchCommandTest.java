@@ -157,6 +157,26 @@ class SearchCommandTest {
                 + ", random " + randomMean);
     }
 
+    @Test
+    void badInputIsOneLineSayingWhatAndWhere() throws IOException {
+        Path backbone = dir.resolve("backbone.safetensors");
+        CliRun plain = glora("search", "--supernet", backbone.toString(), "--task", task.toString(), "--out",
+                dir.resolve("x").toString());
+        assertEquals(Glora.INPUT_ERROR, plain.status());
+        assertTrue(plain.err().contains("backbone.safetensors: not a supernet checkpoint"), plain.err());
+        CliRun objective = search(dir.resolve("y"), "1", "--objective", "speed");
+        assertTrue(objective.err().contains("--objective speed is not one of accuracy, pareto"), objective.err());
+        CliRun limits = search(dir.resolve("z"), "1", "--min-params", "500", "--max-params", "100");
+        assertTrue(limits.err().contains("parameter limits must satisfy 0 <= min <= max, got min 500, max 100"),
+                limits.err());
+        CliRun racing = search(dir.resolve("w"), "1", "--racing", "maybe");
+        assertTrue(racing.err().contains("--racing maybe: not one of off, exact, hoeffding"), racing.err());
+        Files.writeString(task.resolve("val200.txt"), "images/val200/0.png 7\n");
+        CliRun label = search(dir.resolve("v"), "1");
+        assertEquals(Glora.INPUT_ERROR, label.status());
+        assertTrue(label.err().contains("val200.txt:1: label 7 is outside the model's 2 classes"), label.err());
+    }
+
     private static double lastMean(Path out) throws IOException {
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
         return JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject().get("mean").getAsDouble();
