@@ -144,14 +144,21 @@ public final class Encoding {
      */
     public long parameters(int[] alleles) {
         long total = 0;
-        for (int l = 0; l < layers.size(); l++) {
-            LayerShape layer = layers.get(l);
-            for (int t = 0; t < TERMS.length; t++) {
-                total += TERMS[t].parameterCount(modes.get(TERMS[t]).get(alleles[l * TERMS.length + t]), layer.out(),
-                        layer.in());
-            }
+        for (int i = 0; i < alleles.length; i++) {
+            total += cost(i, alleles[i]);
         }
         return total;
+    }
+
+    /**
+     * @param gene a gene index
+     * @param allele one of its mode indices
+     * @return the trainable parameters that mode adds to that layer's term
+     */
+    public long cost(int gene, int allele) {
+        Term term = TERMS[gene % TERMS.length];
+        LayerShape layer = layers.get(gene / TERMS.length);
+        return term.parameterCount(modes.get(term).get(allele), layer.out(), layer.in());
     }
 
     /** @return the fewest and the most parameters any configuration of this space adds */

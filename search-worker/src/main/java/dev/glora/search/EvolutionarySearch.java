@@ -211,27 +211,24 @@ public final class EvolutionarySearch {
      * cheapest mode while it adds too many, or to their costliest while it adds too few.
      */
     private int[] repair(int[] alleles, SplittableRandom random) {
-        for (int step = 0; step < 4 * alleles.length && !settings.allows(encoding.parameters(alleles)); step++) {
+        long total = encoding.parameters(alleles);
+        for (int step = 0; step < 4 * alleles.length && !settings.allows(total); step++) {
             int gene = random.nextInt(alleles.length);
-            boolean tooMany = settings.maxParams() >= 0 && encoding.parameters(alleles) > settings.maxParams();
-            alleles[gene] = extreme(alleles, gene, tooMany);
+            int next = extreme(gene, alleles[gene], settings.maxParams() >= 0 && total > settings.maxParams());
+            total += encoding.cost(gene, next) - encoding.cost(gene, alleles[gene]);
+            alleles[gene] = next;
         }
         return alleles;
     }
 
-    private int extreme(int[] alleles, int gene, boolean cheapest) {
-        int original = alleles[gene];
-        int chosen = original;
-        long chosenCost = encoding.parameters(alleles);
+    private int extreme(int gene, int current, boolean cheapest) {
+        int chosen = current;
         for (int allele = 0; allele < encoding.alleles(gene); allele++) {
-            alleles[gene] = allele;
-            long cost = encoding.parameters(alleles);
-            if (cheapest ? cost < chosenCost : cost > chosenCost) {
+            long cost = encoding.cost(gene, allele);
+            if (cheapest ? cost < encoding.cost(gene, chosen) : cost > encoding.cost(gene, chosen)) {
                 chosen = allele;
-                chosenCost = cost;
             }
         }
-        alleles[gene] = original;
         return chosen;
     }
 }

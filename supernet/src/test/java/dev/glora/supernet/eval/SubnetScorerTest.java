@@ -2,6 +2,7 @@ package dev.glora.supernet.eval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
 import dev.glora.supernet.TinyModels;
@@ -53,6 +54,7 @@ class SubnetScorerTest {
             ImageDataset data = randomImages(70, 3, 3);
             SearchSpace space = SearchSpace.ofRanks(4, 2);
             SplittableRandom random = new SplittableRandom(4);
+            java.util.Set<Long> distinct = new java.util.HashSet<>();
             try (SubnetScorer scorer = new SubnetScorer(checkpoint, data, 32, "tiny");
                     Supernet supernet = Supernet.load(checkpoint, "tiny")) {
                 for (int i = 0; i < 25; i++) {
@@ -64,8 +66,10 @@ class SubnetScorerTest {
                     assertEquals(expected.correct(), actual.correct(), "qkv bias " + qkvBias + ": " + config);
                     assertArrayEquals(expected.correctPerClass(), actual.correctPerClass());
                     assertEquals(70, actual.n());
+                    distinct.add(actual.correct());
                 }
             }
+            assertTrue(distinct.size() > 3, "configurations should differ in accuracy, got " + distinct);
         }
     }
 
