@@ -139,16 +139,28 @@ class TrainerTest {
     }
 
     @Test
-    void trainingLeavesNoArraysBehindInTheModelsManager() {
-        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
+    void nativeArraysStayFlatOverEpochsAndNoneAreLeftInTheModel() {
+        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
+                ai.djl.ndarray.NDManager probe = dev.glora.supernet.TorchRuntime.newManager()) {
+            BaseNDManager root = (BaseNDManager) probe.getParentManager();
             BaseNDManager weights = (BaseNDManager) supernet.network().getParameters().get(0).getValue().getArray()
                     .getManager();
-            Trainer trainer = new Trainer(settings(1), new TrainingListener() {});
-            trainer.fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m1"), "tiny");
+            List<Integer> alive = new ArrayList<>();
+            TrainingListener counter = new TrainingListener() {
+                @Override
+                public void onEpoch(EpochResult result) {
+                    alive.add(root.getManagedArrays().size());
+                }
+            };
+            new Trainer(settings(1), counter)
+                    .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m1"), "tiny");
             int after1 = weights.getManagedArrays().size();
-            new Trainer(settings(4), new TrainingListener() {})
+            alive.clear();
+            new Trainer(settings(5), counter)
                     .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m2"), "tiny");
-            assertEquals(after1, weights.getManagedArrays().size());
+            assertEquals(after1, weights.getManagedArrays().size(), "arrays left in the model's manager");
+            assertEquals(5, alive.size());
+            assertTrue(alive.stream().distinct().count() == 1, "arrays alive after each epoch: " + alive);
         }
     }
 
