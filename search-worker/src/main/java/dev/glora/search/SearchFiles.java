@@ -81,9 +81,4 @@ public final class SearchFiles {
             throw new GloraException(file + ": cannot write: " + e.getMessage(), e);
         }
     }
-
-    /** @return the JSON writer the search's files use */
-    public static Gson gson() {
-        return GSON;
-    }
 }

@@ -50,12 +50,6 @@ public final class TorchRuntime {
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
     }
 
-    /** @return the threads PyTorch uses inside one operation */
-    public static int threads() {
-        engine();
-        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
-    }
-
     /**
      * Opens a new root manager on the PyTorch engine's CPU device. The caller closes it.
      *

@@ -32,15 +32,6 @@ public record ImageDataset(String name, List<Image> images, int[] labels, List<S
         return labels.length;
     }
 
-    /** @return one more than the largest label */
-    public int classCount() {
-        int max = 0;
-        for (int label : labels) {
-            max = Math.max(max, label);
-        }
-        return max + 1;
-    }
-
     /**
      * @param i an index
      * @return the label of example i
