@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Glora.Version.class,
         description = "Find, inspect and export GLoRA adapters for Vision Transformers.",
-        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class, ExportCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class, ExportCommand.class, InspectCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Glora {
 
     /** Exit status of a command that failed on bad input. */
@@ -21,10 +21,11 @@ public final class Glora {
     private Glora() {}
 
     /**
-     * @param args the command line
+     * @param args the command line; none runs {@code worker}, configured from the environment
+     *     (the search-worker jar's default, for containers)
      */
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(run(args.length == 0 ? new String[] {"worker"} : args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
     /**

@@ -1,35 +1,29 @@
 package dev.glora.cli;
 
-import com.google.gson.GsonBuilder;
 import dev.glora.search.Candidate;
 import dev.glora.search.Encoding;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.LocalEvaluator;
+import dev.glora.search.SearchExport;
 import dev.glora.search.SearchFiles;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
-import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.config.SearchSpace;
-import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.eval.Racing;
-import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
-import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -140,7 +134,7 @@ final class SearchCommand implements Callable<Integer> {
             });
         }
         SearchFiles.save(out, fingerprint, result.state());
-        finish(result, checkpoint, encoding, arch, printer);
+        finish(result, checkpoint, encoding, settings, printer);
         return 0;
     }
 
@@ -171,7 +165,7 @@ final class SearchCommand implements Callable<Integer> {
     private SearchSpace space(Checkpoint checkpoint, int rank) {
         List<Integer> listed = ranks;
         if (listed == null) {
-            String trained = checkpoint.metadata().get(TrainSupernetCommand.RANKS_KEY);
+            String trained = checkpoint.metadata().get(Supernet.RANKS_KEY);
             listed = trained == null ? List.of(rank)
                     : Arrays.stream(trained.split(",")).map(String::trim).map(Integer::valueOf).toList();
         }
@@ -189,54 +183,18 @@ final class SearchCommand implements Callable<Integer> {
     }
 
     private void finish(EvolutionarySearch.Result result, Checkpoint checkpoint, Encoding encoding,
-            VitArchitecture arch, PrintWrapper printer) {
-        Candidate best = result.best();
-        SubnetConfig config = encoding.decode(best.alleles());
-        ImageDataset test = TaskData.read(task, testList);
-        double testAccuracy;
-        try (SubnetScorer scorer = new SubnetScorer(checkpoint, test, batch, supernet.toString())) {
-            testAccuracy = scorer.score(config).value();
-        }
-        long head = (long) arch.numClasses() * arch.embedDim() + arch.numClasses();
-        Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("validation_accuracy", best.accuracy());
-        extra.put("test_accuracy", testAccuracy);
-        extra.put("trainable_parameters", best.parameters());
-        extra.put("head_parameters", head);
-        extra.put("generation", best.generation());
-        extra.put("search", Map.of("seed", seed, "objective", objective, "max_params", maxParams, "min_params",
-                minParams, "supernet", supernet.toAbsolutePath().toString()));
-        ConfigJson.write(config, extra, out.resolve("best-config.json"));
-        List<Map<String, Object>> front = new ArrayList<>();
-        for (Candidate c : result.front()) {
-            Map<String, Object> point = new LinkedHashMap<>();
-            point.put("trainable_parameters", c.parameters());
-            point.put("validation_accuracy", c.accuracy());
-            point.put("generation", c.generation());
-            point.put("chosen", c.key().equals(best.key()));
-            point.put("config", com.google.gson.JsonParser.parseString(ConfigJson.format(encoding.decode(c.alleles()),
-                    Map.of())));
-            front.add(point);
-        }
-        Map<String, Object> pareto = new LinkedHashMap<>();
-        pareto.put("objectives", List.of("validation_accuracy (max)", "trainable_parameters (min)"));
-        pareto.put("max_params", maxParams);
-        pareto.put("front", front);
-        SearchFiles.write(out.resolve("pareto.json"), new GsonBuilder().setPrettyPrinting().create().toJson(pareto)
-                + "\n");
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("producer", "glora search " + Provenance.codeVersion());
-        provenance.put("merged_from_sha256", Provenance.sha256(supernet));
-        provenance.put("glora_config", ConfigJson.format(config, Map.of()).replaceAll("\\s+", ""));
-        provenance.put("validation_accuracy", Double.toString(best.accuracy()));
-        provenance.put("test_accuracy", Double.toString(testAccuracy));
-        Safetensors.write(Reparameterizer.merge(checkpoint, config, provenance, supernet.toString()),
-                out.resolve("model.safetensors"));
+            SearchSettings settings, PrintWrapper printer) {
+        SearchExport export = SearchExport.of(result, checkpoint, Provenance.sha256(supernet), encoding, settings,
+                TaskData.read(task, testList), batch, supernet.toAbsolutePath().toString());
+        SearchFiles.write(out.resolve("best-config.json"), export.bestConfigJson());
+        SearchFiles.write(out.resolve("pareto.json"), export.paretoJson());
+        Safetensors.write(export.model(), out.resolve("model.safetensors"));
+        Candidate best = export.best();
         double seconds = result.state().history().stream().mapToDouble(GenerationStats::seconds).sum();
         printer.out().printf(Locale.ROOT, "best: validation %.2f%%, test %.2f%%, %,d adapter parameters (+%,d head),"
                 + " generation %d; Pareto front of %d; %d candidates in %.1f s (%.2f/s); wrote %s%n",
-                100 * best.accuracy(), 100 * testAccuracy, best.parameters(), head, best.generation() + 1,
-                result.front().size(), result.state().evaluated().size(), seconds,
+                100 * best.accuracy(), 100 * export.testAccuracy(), best.parameters(), export.headParameters(),
+                best.generation() + 1, result.front().size(), result.state().evaluated().size(), seconds,
                 result.state().evaluated().size() / seconds, out);
     }
 }

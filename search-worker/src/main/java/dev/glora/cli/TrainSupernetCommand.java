@@ -36,9 +36,6 @@ import picocli.CommandLine.Spec;
                 + " Run again with the same --out to resume an interrupted run.")
 final class TrainSupernetCommand implements Callable<Integer> {
 
-    /** Metadata key: the LoRA ranks of the search space the supernet was trained for. */
-    static final String RANKS_KEY = "glora_ranks";
-
     @Spec
     private CommandSpec spec;
 
@@ -82,7 +79,7 @@ final class TrainSupernetCommand implements Callable<Integer> {
         provenance.put("train_list", TaskData.describe(task, lists.train));
         provenance.put("val_list", TaskData.describe(task, lists.val));
         provenance.put("train_settings", settings.fingerprint());
-        provenance.put(RANKS_KEY, space.ranks().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf).collect(Collectors.joining(",")));
         PrintWrapper printer = new PrintWrapper(spec);
         printer.err().printf("supernet rank %d, search space ranks %s, %d layers, %d classes; %d train, %d val%n",
                 space.supernetRank(), space.ranks(), Supernet.layerNames(arch).size(), classes, train.size(),

@@ -82,7 +82,7 @@ class TrainingCommandsTest {
         assertTrue(result.err().contains("val[random]") && result.err().contains("val[all-lora]"), result.err());
         Checkpoint supernet = Safetensors.read(out);
         assertEquals("2", supernet.metadata().get(Supernet.RANK_KEY));
-        assertEquals("2,1", supernet.metadata().get(TrainSupernetCommand.RANKS_KEY));
+        assertEquals("2,1", supernet.metadata().get(dev.glora.supernet.glora.Supernet.RANKS_KEY));
         assertEquals("2", supernet.metadata().get("num_classes"));
         assertTrue(supernet.metadata().get("train_history").contains("\"epoch\":2"));
         assertFalse(Files.exists(TrainingRun.resumeFile(out)), "the resume point is removed at the end");

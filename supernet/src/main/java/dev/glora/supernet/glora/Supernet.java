@@ -34,6 +34,9 @@ public final class Supernet implements AutoCloseable {
     /** Metadata key holding the supernet rank. */
     public static final String RANK_KEY = "glora_rank";
 
+    /** Metadata key: the LoRA ranks of the search space the supernet was trained for, comma-separated. */
+    public static final String RANKS_KEY = "glora_ranks";
+
     private final NDManager manager;
     private final VisionTransformer network;
     private final Map<String, GloraLinear> layers;

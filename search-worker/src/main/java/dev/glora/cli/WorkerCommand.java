@@ -1,0 +1,113 @@
+package dev.glora.cli;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.glora.jobs.Roots;
+import dev.glora.jobs.Stores;
+import dev.glora.queue.QueueSettings;
+import dev.glora.supernet.GloraException;
+import dev.glora.worker.Worker;
+import dev.glora.worker.WorkerSettings;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code glora worker}: a search worker that takes tasks from the service's database until stopped. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = "Run a search worker against the service's PostgreSQL: it trains supernets, coordinates"
+                + " searches and evaluates candidates for any job, sharing the work with every other worker on the"
+                + " same database. Runs until stopped; a stopped or killed worker's tasks go to another.")
+final class WorkerCommand implements Callable<Integer> {
+
+    @Option(names = "--db", paramLabel = "JDBC_URL", defaultValue = "${env:GLORA_DB_URL}",
+            description = "the database, e.g. jdbc:postgresql://host:5432/glora (default: $GLORA_DB_URL)")
+    private String url;
+
+    @Option(names = "--db-user", defaultValue = "${env:GLORA_DB_USER}", description = "(default: $GLORA_DB_USER)")
+    private String user;
+
+    @Option(names = "--db-password", defaultValue = "${env:GLORA_DB_PASSWORD}",
+            description = "(default: $GLORA_DB_PASSWORD)")
+    private String password;
+
+    @Option(names = "--threads", defaultValue = "1", description = "tasks run at once (default: ${DEFAULT-VALUE})")
+    private int threads;
+
+    @Option(names = "--model-root", defaultValue = "${env:GLORA_MODEL_ROOT:-models}", paramLabel = "DIR",
+            description = "where job backbones resolve (default: ${DEFAULT-VALUE})")
+    private Path modelRoot;
+
+    @Option(names = "--data-root", defaultValue = "${env:GLORA_DATA_ROOT:-data}", paramLabel = "DIR",
+            description = "where job task folders resolve (default: ${DEFAULT-VALUE})")
+    private Path dataRoot;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "local cache of supernets (default: a folder in the"
+            + " temporary folder)")
+    private Path cache;
+
+    @Option(names = "--lease", defaultValue = "60", description = "seconds a task is held without a heartbeat"
+            + " (default: ${DEFAULT-VALUE}); every worker of a database should use the same")
+    private int leaseSeconds;
+
+    @Option(names = "--heartbeat", defaultValue = "10", description = "seconds between heartbeats (default:"
+            + " ${DEFAULT-VALUE})")
+    private int heartbeatSeconds;
+
+    @Option(names = "--name", description = "the worker's name in the queue (default: host-pid)")
+    private String name;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (url == null || url.isBlank()) {
+            throw new GloraException("no database: give --db JDBC_URL or set GLORA_DB_URL");
+        }
+        String me = name != null ? name : host() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
+        HikariConfig pool = new HikariConfig();
+        pool.setJdbcUrl(url);
+        pool.setUsername(user);
+        pool.setPassword(password);
+        pool.setMaximumPoolSize(threads + 4);
+        pool.setPoolName("glora-worker");
+        pool.setInitializationFailTimeout(30_000);
+        Path cacheDir = cache != null ? cache : Path.of(System.getProperty("java.io.tmpdir"), "glora-worker-cache");
+        try (HikariDataSource database = new HikariDataSource(pool)) {
+            Stores stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(
+                    Duration.ofSeconds(leaseSeconds), QueueSettings.DEFAULTS.backoff(),
+                    QueueSettings.DEFAULTS.maxAttempts()));
+            WorkerSettings settings;
+            try {
+                settings = new WorkerSettings(me, threads, new Roots(modelRoot.toAbsolutePath(),
+                        dataRoot.toAbsolutePath()), cacheDir, Duration.ofSeconds(heartbeatSeconds),
+                        Duration.ofSeconds(2), 5, 200);
+            } catch (IllegalArgumentException e) {
+                throw new GloraException(e.getMessage());
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            try (Worker worker = new Worker(stores, settings, new SimpleMeterRegistry())) {
+                worker.start();
+                System.err.printf("glora worker %s: %d thread(s), models %s, data %s, database %s%n", me, threads,
+                        modelRoot.toAbsolutePath(), dataRoot.toAbsolutePath(), url.replaceAll("password=[^&]*",
+                                "password=***"));
+                Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+                stopped.await();
+            }
+        }
+        return 0;
+    }
+
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "worker";
+        }
+    }
+}

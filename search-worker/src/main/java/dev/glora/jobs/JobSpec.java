@@ -1,0 +1,135 @@
+package dev.glora.jobs;
+
+import dev.glora.search.SearchSettings;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.train.TrainSettings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A search job as a user submits it: the backbone and task (paths under the service's roots),
+ * how to train the supernet, how to search it, and the seed of every random choice. Missing
+ * values take the defaults of {@code glora train-supernet} and {@code glora search}.
+ *
+ * @param name a label for people
+ * @param backbone pretrained plain ViT checkpoint, relative to the model root
+ * @param data VTAB-1K task folder, relative to the data root
+ * @param supernet supernet training
+ * @param search the evolutionary search
+ * @param seed the seed
+ */
+public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
+
+    /** Supernet training; the GLoRA reference's values where not given. */
+    public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
+            Double weightDecay, Integer warmupEpochs) {}
+
+    /** The search; the GLoRA reference's values where not given ({@code maxParams} -1: no limit). */
+    public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
+            Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective) {}
+
+    /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
+    public record FieldError(String field, String message) {}
+
+    /** The default supernet epochs (the reference trains 500 on VTAB-1K). */
+    public static final int DEFAULT_EPOCHS = 500;
+
+    /** @return this spec with every missing value filled in */
+    public JobSpec withDefaults() {
+        long s = seed == null ? 0 : seed;
+        TrainSettings train = TrainSettings.reference(DEFAULT_EPOCHS, s);
+        Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null) : supernet;
+        List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
+        int rank = n.rank() != null ? n.rank() : ranks.stream().mapToInt(Integer::intValue).max().orElse(4);
+        Supernet filled = new Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
+                train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
+                or(n.warmupEpochs(), Math.min(train.warmupEpochs(), or(n.epochs(), train.epochs()) - 1)));
+        SearchSettings d = SearchSettings.defaults(s);
+        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null) : search;
+        Search searched = new Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
+                or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
+                or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
+                or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
+                        : h.objective().toLowerCase(Locale.ROOT));
+        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, s);
+    }
+
+    /**
+     * Checks a spec with defaults filled in (the paths are checked against the roots elsewhere).
+     *
+     * @return every invalid field, empty when the spec is valid
+     */
+    public List<FieldError> validate() {
+        List<FieldError> errors = new ArrayList<>();
+        require(errors, name != null && name.length() <= 200, "name", "must be at most 200 characters");
+        require(errors, backbone != null && !backbone.isBlank(), "backbone", "is required: a checkpoint under the"
+                + " model root");
+        require(errors, data != null && !data.isBlank(), "data", "is required: a VTAB-1K task folder under the data"
+                + " root");
+        Supernet n = supernet;
+        require(errors, n.rank() >= 1 && n.rank() <= 256, "supernet.rank", "must be in [1, 256], got " + n.rank());
+        require(errors, !n.ranks().isEmpty() && n.ranks().stream().allMatch(r -> r != null && r >= 1),
+                "supernet.ranks", "must be positive ranks, got " + n.ranks());
+        require(errors, n.ranks().stream().allMatch(r -> r == null || r <= n.rank()) && n.ranks().contains(n.rank()),
+                "supernet.ranks", "must include supernet.rank " + n.rank() + " as its largest, got " + n.ranks());
+        require(errors, n.epochs() >= 1 && n.epochs() <= 100_000, "supernet.epochs", "must be in [1, 100000], got "
+                + n.epochs());
+        require(errors, n.batchSize() >= 1 && n.batchSize() <= 4096, "supernet.batchSize", "must be in [1, 4096],"
+                + " got " + n.batchSize());
+        require(errors, n.lr() > 0 && n.lr() < 10, "supernet.lr", "must be in (0, 10), got " + n.lr());
+        require(errors, n.weightDecay() >= 0 && n.weightDecay() < 10, "supernet.weightDecay", "must be in [0, 10),"
+                + " got " + n.weightDecay());
+        require(errors, n.warmupEpochs() >= 0 && n.warmupEpochs() < n.epochs(), "supernet.warmupEpochs",
+                "must be in [0, epochs), got " + n.warmupEpochs());
+        Search h = search;
+        require(errors, h.population() >= 1 && h.population() <= 10_000, "search.population", "must be in [1, 10000],"
+                + " got " + h.population());
+        require(errors, h.generations() >= 1 && h.generations() <= 10_000, "search.generations", "must be in"
+                + " [1, 10000], got " + h.generations());
+        require(errors, h.topK() >= 1, "search.topK", "must be at least 1, got " + h.topK());
+        require(errors, h.mutations() >= 0, "search.mutations", "must not be negative, got " + h.mutations());
+        require(errors, h.crossovers() >= 0, "search.crossovers", "must not be negative, got " + h.crossovers());
+        require(errors, h.mutations() + h.crossovers() <= h.population(), "search.mutations",
+                "mutations + crossovers (" + (h.mutations() + h.crossovers()) + ") must not exceed the population ("
+                        + h.population() + ")");
+        require(errors, h.mutationProbability() >= 0 && h.mutationProbability() <= 1, "search.mutationProbability",
+                "must be in [0, 1], got " + h.mutationProbability());
+        require(errors, h.minParams() >= 0, "search.minParams", "must not be negative, got " + h.minParams());
+        require(errors, h.maxParams() == -1 || h.maxParams() >= h.minParams(), "search.maxParams",
+                "must be -1 (no limit) or at least minParams (" + h.minParams() + "), got " + h.maxParams());
+        require(errors, List.of("accuracy", "pareto").contains(h.objective()), "search.objective",
+                "must be accuracy or pareto, got " + h.objective());
+        return errors;
+    }
+
+    /** @return the supernet's training settings (a spec with defaults) */
+    public TrainSettings trainSettings() {
+        TrainSettings reference = TrainSettings.reference(supernet.epochs(), seed);
+        return new TrainSettings(supernet.epochs(), supernet.batchSize(), supernet.lr(), supernet.weightDecay(),
+                supernet.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), supernet.lr()),
+                reference.dropPath(), seed);
+    }
+
+    /** @return the search's settings (a spec with defaults) */
+    public SearchSettings searchSettings() {
+        return new SearchSettings(search.population(), search.generations(), search.topK(), search.mutations(),
+                search.crossovers(), search.mutationProbability(), search.maxParams(), search.minParams(),
+                SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)), seed);
+    }
+
+    /** @return the search space (a spec with defaults) */
+    public SearchSpace space() {
+        return new SearchSpace(new ArrayList<>(supernet.ranks()));
+    }
+
+    private static void require(List<FieldError> errors, boolean ok, String field, String message) {
+        if (!ok) {
+            errors.add(new FieldError(field, message));
+        }
+    }
+
+    private static <T> T or(T given, T fallback) {
+        return given != null ? given : fallback;
+    }
+}

@@ -1,0 +1,276 @@
+package dev.glora.jobs;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import dev.glora.db.Sql;
+import dev.glora.queue.TaskKind;
+import dev.glora.queue.TaskQueue;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** Jobs, their status and their events. */
+public final class JobStore {
+
+    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final String COLUMNS = "id, name, spec::text, seed, status, error, epochs_done, epochs_total,"
+            + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
+            + " test_accuracy, created_at, started_at, finished_at, updated_at";
+
+    private final DataSource database;
+    private final TaskQueue queue;
+
+    /**
+     * @param database the database
+     * @param queue the work queue, whose clock times every change
+     */
+    public JobStore(DataSource database, TaskQueue queue) {
+        this.database = database;
+        this.queue = queue;
+    }
+
+    /** @return the JSON form the store writes specs and events in */
+    public static Gson gson() {
+        return GSON;
+    }
+
+    /**
+     * Stores a job and queues its supernet training.
+     *
+     * @param spec a valid spec with defaults filled in
+     * @return the job's id
+     */
+    public long submit(JobSpec spec) {
+        return Sql.inTransaction(database, "submitting a job", connection -> {
+            long id;
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job (name, spec, seed,"
+                    + " epochs_total, generations_total, created_at, updated_at) VALUES (?, ?::jsonb, ?, ?, ?, ?, ?)"
+                    + " RETURNING id")) {
+                Timestamp now = now();
+                insert.setString(1, spec.name());
+                insert.setString(2, GSON.toJson(spec));
+                insert.setLong(3, spec.seed());
+                insert.setInt(4, spec.supernet().epochs());
+                insert.setInt(5, spec.search().generations());
+                insert.setTimestamp(6, now);
+                insert.setTimestamp(7, now);
+                try (ResultSet row = insert.executeQuery()) {
+                    row.next();
+                    id = row.getLong(1);
+                }
+            }
+            queue.enqueue(connection, id, TaskKind.TRAIN, "{}");
+            event(connection, id, "status", Map.of("status", JobStatus.QUEUED.name()));
+            return id;
+        });
+    }
+
+    /**
+     * @param id a job
+     * @return it, if it exists
+     */
+    public Optional<JobView> find(long id) {
+        List<JobView> found = query("reading job " + id, "SELECT " + COLUMNS + " FROM job WHERE id = ?", id);
+        return found.stream().findFirst();
+    }
+
+    /** @return every job, newest first */
+    public List<JobView> list() {
+        return query("listing jobs", "SELECT " + COLUMNS + " FROM job ORDER BY id DESC");
+    }
+
+    /**
+     * @param id a job
+     * @return its spec
+     * @throws JobException if there is no such job
+     */
+    public JobSpec spec(long id) {
+        return GSON.fromJson(find(id).orElseThrow(() -> new JobException(null, "no job " + id)).spec(), JobSpec.class);
+    }
+
+    /**
+     * Moves a job to a status unless it already ended (a cancelled job stays cancelled), and
+     * records the change as an event.
+     *
+     * @param connection the transaction
+     * @param id the job
+     * @param status the new status
+     * @param error why it failed, or null
+     * @return whether the job changed
+     * @throws SQLException from the driver
+     */
+    public boolean setStatus(Connection connection, long id, JobStatus status, String error) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE job SET status = ?, error = ?,"
+                + " updated_at = ?, started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,"
+                + " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+                + " WHERE id = ? AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND status <> ?")) {
+            Timestamp now = now();
+            update.setString(1, status.name());
+            update.setString(2, error);
+            update.setTimestamp(3, now);
+            update.setBoolean(4, status != JobStatus.QUEUED);
+            update.setTimestamp(5, now);
+            update.setBoolean(6, status.terminal());
+            update.setTimestamp(7, now);
+            update.setLong(8, id);
+            update.setString(9, status.name());
+            if (update.executeUpdate() == 0) {
+                return false;
+            }
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("status", status.name());
+        if (error != null) {
+            data.put("error", error);
+        }
+        event(connection, id, "status", data);
+        return true;
+    }
+
+    /**
+     * Fails a job (its task died) and cancels its remaining tasks.
+     *
+     * @param connection the transaction
+     * @param id the job
+     * @param error why
+     * @throws SQLException from the driver
+     */
+    public void fail(Connection connection, long id, String error) throws SQLException {
+        if (setStatus(connection, id, JobStatus.FAILED, error)) {
+            queue.cancel(connection, id, null);
+        }
+    }
+
+    /**
+     * Cancels a job that has not ended, and its tasks.
+     *
+     * @param id the job
+     * @return whether it was cancelled (false: it had already ended)
+     * @throws JobException if there is no such job
+     */
+    public boolean cancel(long id) {
+        return Sql.inTransaction(database, "cancelling job " + id, connection -> {
+            if (find(id).isEmpty()) {
+                throw new JobException(null, "no job " + id);
+            }
+            if (!setStatus(connection, id, JobStatus.CANCELLED, null)) {
+                return false;
+            }
+            queue.cancel(connection, id, null);
+            return true;
+        });
+    }
+
+    /**
+     * Records an event; listeners are woken when the transaction commits.
+     *
+     * @param connection the transaction
+     * @param id the job
+     * @param type the event's type
+     * @param data what happened, turned into JSON
+     * @throws SQLException from the driver
+     */
+    public void event(Connection connection, long id, String type, Object data) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job_event (job_id, type, data,"
+                + " created_at) VALUES (?, ?, ?::jsonb, ?)")) {
+            insert.setLong(1, id);
+            insert.setString(2, type);
+            insert.setString(3, GSON.toJson(data));
+            insert.setTimestamp(4, now());
+            insert.executeUpdate();
+        }
+    }
+
+    /**
+     * @param jobId a job, or null for every job
+     * @param afterId only events after this id
+     * @return the events, oldest first
+     */
+    public List<JobEvent> events(Long jobId, long afterId) {
+        return Sql.inTransaction(database, "reading events", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id, job_id, type, data::text FROM"
+                    + " job_event WHERE id > ? AND (?::bigint IS NULL OR job_id = ?) ORDER BY id LIMIT 10000")) {
+                select.setLong(1, afterId);
+                select.setObject(2, jobId);
+                select.setObject(3, jobId);
+                List<JobEvent> events = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        events.add(new JobEvent(rows.getLong(1), rows.getLong(2), rows.getString(3),
+                                rows.getString(4)));
+                    }
+                }
+                return events;
+            }
+        });
+    }
+
+    /** @return the id of the newest event, 0 when there is none */
+    public long lastEventId() {
+        return Sql.inTransaction(database, "reading events", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT coalesce(max(id), 0) FROM job_event");
+                    ResultSet row = select.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        });
+    }
+
+    /**
+     * Updates a job's progress counters.
+     *
+     * @param connection the transaction
+     * @param id the job
+     * @param column one of the progress columns
+     * @param value its new value
+     * @throws SQLException from the driver
+     */
+    public void progress(Connection connection, long id, String column, Object value) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE job SET " + column + " = ?,"
+                + " updated_at = ? WHERE id = ?")) {
+            update.setObject(1, value);
+            update.setTimestamp(2, now());
+            update.setLong(3, id);
+            update.executeUpdate();
+        }
+    }
+
+    private List<JobView> query(String what, String sql, Object... args) {
+        return Sql.inTransaction(database, what, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                for (int i = 0; i < args.length; i++) {
+                    select.setObject(i + 1, args[i]);
+                }
+                List<JobView> jobs = new ArrayList<>();
+                try (ResultSet r = select.executeQuery()) {
+                    while (r.next()) {
+                        jobs.add(new JobView(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4),
+                                JobStatus.valueOf(r.getString(5)), r.getString(6), r.getInt(7), r.getInt(8),
+                                r.getInt(9), r.getInt(10), r.getInt(11), (Double) r.getObject(12),
+                                (Long) r.getObject(13), (Double) r.getObject(14), instant(r, 15), instant(r, 16),
+                                instant(r, 17), instant(r, 18)));
+                    }
+                }
+                return jobs;
+            }
+        });
+    }
+
+    private static Instant instant(ResultSet row, int column) throws SQLException {
+        Timestamp time = row.getTimestamp(column);
+        return time == null ? null : time.toInstant();
+    }
+
+    private Timestamp now() {
+        return Timestamp.from(queue.clock().instant());
+    }
+}

@@ -1,0 +1,344 @@
+package dev.glora.queue;
+
+import dev.glora.db.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** The {@code task} table as a queue; see the package description for the protocol. */
+public final class TaskQueue {
+
+    /** What happens to a job whose task died; runs in the transaction that marked it dead. */
+    @FunctionalInterface
+    public interface DeadTaskHandler {
+        /**
+         * @param connection the transaction
+         * @param jobId the task's job
+         * @param error the task's last error
+         * @throws SQLException to roll the transaction back
+         */
+        void onDead(Connection connection, long jobId, String error) throws SQLException;
+    }
+
+    private static final int MAX_DOUBLINGS = 10;
+
+    private final DataSource database;
+    private final Clock clock;
+    private final QueueSettings settings;
+    private final DeadTaskHandler deadTasks;
+
+    /**
+     * @param database the database
+     * @param clock the time source of every lease and back-off
+     * @param settings lease, back-off and attempts
+     * @param deadTasks fails the job of a dead task
+     */
+    public TaskQueue(DataSource database, Clock clock, QueueSettings settings, DeadTaskHandler deadTasks) {
+        this.database = database;
+        this.clock = clock;
+        this.settings = settings;
+        this.deadTasks = deadTasks;
+    }
+
+    /** @return the time source */
+    public Clock clock() {
+        return clock;
+    }
+
+    /**
+     * Adds a task inside the caller's transaction (a trigger notifies {@code glora_task}).
+     *
+     * @param connection the transaction
+     * @param jobId its job
+     * @param kind what it does
+     * @param payload its input, JSON
+     * @return its id
+     * @throws SQLException from the driver
+     */
+    public long enqueue(Connection connection, long jobId, TaskKind kind, String payload) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO task (job_id, kind, priority,"
+                + " payload, max_attempts, run_after, created_at) VALUES (?, ?, ?, ?::jsonb, ?, ?, ?) RETURNING id")) {
+            Timestamp now = now();
+            insert.setLong(1, jobId);
+            insert.setString(2, kind.name());
+            insert.setInt(3, kind.priority());
+            insert.setString(4, payload);
+            insert.setInt(5, settings.maxAttempts());
+            insert.setTimestamp(6, now);
+            insert.setTimestamp(7, now);
+            try (ResultSet id = insert.executeQuery()) {
+                id.next();
+                return id.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Claims the first ready task of the given kinds in one statement; concurrent claims skip
+     * each other's rows, so no task is handed out twice.
+     *
+     * @param owner the worker's name
+     * @param kinds the kinds it takes
+     * @param jobId only this job's tasks, or null for any job
+     * @return the task, or empty when none is ready
+     */
+    public Optional<Task> claim(String owner, Collection<TaskKind> kinds, Long jobId) {
+        return Sql.inTransaction(database, "claiming a task", connection -> {
+            try (PreparedStatement claim = connection.prepareStatement("UPDATE task SET status = 'RUNNING',"
+                    + " picked_by = ?, attempt = attempt + 1, version = version + 1, last_heartbeat = ?"
+                    + " WHERE id = (SELECT id FROM task WHERE status = 'READY' AND run_after <= ? AND kind = ANY (?)"
+                    + " AND (?::bigint IS NULL OR job_id = ?) ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                    + " RETURNING id, job_id, kind, payload::text, version, attempt, max_attempts")) {
+                Timestamp now = now();
+                claim.setString(1, owner);
+                claim.setTimestamp(2, now);
+                claim.setTimestamp(3, now);
+                claim.setArray(4, connection.createArrayOf("text", kinds.stream().map(Enum::name).toArray()));
+                if (jobId == null) {
+                    claim.setNull(5, Types.BIGINT);
+                    claim.setNull(6, Types.BIGINT);
+                } else {
+                    claim.setLong(5, jobId);
+                    claim.setLong(6, jobId);
+                }
+                try (ResultSet row = claim.executeQuery()) {
+                    if (!row.next()) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(new Task(row.getLong(1), row.getLong(2), TaskKind.valueOf(row.getString(3)),
+                            row.getString(4), new Lease(row.getLong(1), row.getLong(5), owner), row.getInt(6),
+                            row.getInt(7)));
+                }
+            }
+        });
+    }
+
+    /**
+     * @param lease a claim
+     * @return whether it still holds (false: stop the work, another worker has or will get it)
+     */
+    public boolean heartbeat(Lease lease) {
+        return Sql.inTransaction(database, "heartbeat of task " + lease.taskId(), connection -> {
+            try (PreparedStatement beat = connection.prepareStatement("UPDATE task SET last_heartbeat = ?"
+                    + " WHERE id = ? AND version = ? AND status = 'RUNNING'")) {
+                beat.setTimestamp(1, now());
+                beat.setLong(2, lease.taskId());
+                beat.setLong(3, lease.version());
+                return beat.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * Runs writes about a task in one transaction that first locks the task row and checks the
+     * lease: if the lease no longer holds, nothing is written.
+     *
+     * @param lease the claim
+     * @param what the work, for error messages
+     * @param work the writes
+     * @return what the work returned
+     * @throws LeaseLostException if the lease no longer holds
+     */
+    public <T> T fenced(Lease lease, String what, Sql.Work<T> work) {
+        return Sql.inTransaction(database, what, connection -> {
+            lock(connection, lease);
+            return work.run(connection);
+        });
+    }
+
+    /**
+     * Locks the task row inside the caller's transaction if the lease holds.
+     *
+     * @param connection the transaction
+     * @param lease the claim
+     * @throws LeaseLostException if it no longer holds
+     * @throws SQLException from the driver
+     */
+    public void lock(Connection connection, Lease lease) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("SELECT 1 FROM task WHERE id = ? AND version = ?"
+                + " AND status = 'RUNNING' FOR UPDATE")) {
+            lock.setLong(1, lease.taskId());
+            lock.setLong(2, lease.version());
+            try (ResultSet row = lock.executeQuery()) {
+                if (!row.next()) {
+                    throw new LeaseLostException(lease);
+                }
+            }
+        }
+    }
+
+    /**
+     * Marks the task done with its result, inside the caller's fenced transaction.
+     *
+     * @param connection a transaction that holds the task's lock ({@link #fenced})
+     * @param lease the claim
+     * @param result the result, JSON, or null
+     * @throws SQLException from the driver
+     */
+    public void complete(Connection connection, Lease lease, String result) throws SQLException {
+        try (PreparedStatement done = connection.prepareStatement("UPDATE task SET status = 'DONE', result = ?::jsonb,"
+                + " finished_at = ?, error = NULL WHERE id = ? AND version = ? AND status = 'RUNNING'")) {
+            done.setString(1, result);
+            done.setTimestamp(2, now());
+            done.setLong(3, lease.taskId());
+            done.setLong(4, lease.version());
+            if (done.executeUpdate() != 1) {
+                throw new LeaseLostException(lease);
+            }
+        }
+    }
+
+    /**
+     * @param lease the claim
+     * @param result the result, JSON, or null
+     * @throws LeaseLostException if the lease no longer holds
+     */
+    public void complete(Lease lease, String result) {
+        fenced(lease, "completing task " + lease.taskId(), connection -> {
+            complete(connection, lease, result);
+            return null;
+        });
+    }
+
+    /**
+     * Records a failed attempt: the task waits its back-off and runs again, or, out of attempts
+     * or not worth retrying, is dead and its job fails with this error. A stale lease changes
+     * nothing.
+     *
+     * @param lease the claim
+     * @param error what went wrong
+     * @param retry whether another attempt could succeed
+     * @return whether the task is now dead
+     */
+    public boolean fail(Lease lease, String error, boolean retry) {
+        return Sql.inTransaction(database, "recording the failure of task " + lease.taskId(), connection -> {
+            try (PreparedStatement fail = connection.prepareStatement("UPDATE task SET status = CASE WHEN ?"
+                    + " AND attempt < max_attempts THEN 'READY' ELSE 'DEAD' END, picked_by = NULL, error = ?,"
+                    + " run_after = ?::timestamptz + make_interval(secs => ? * power(2, least(attempt - 1, ?))),"
+                    + " finished_at = CASE WHEN ? AND attempt < max_attempts THEN NULL ELSE ?::timestamptz END"
+                    + " WHERE id = ? AND version = ? AND status = 'RUNNING' RETURNING status, job_id")) {
+                Timestamp now = now();
+                fail.setBoolean(1, retry);
+                fail.setString(2, error);
+                fail.setTimestamp(3, now);
+                fail.setDouble(4, settings.backoff().toMillis() / 1000.0);
+                fail.setInt(5, MAX_DOUBLINGS);
+                fail.setBoolean(6, retry);
+                fail.setTimestamp(7, now);
+                fail.setLong(8, lease.taskId());
+                fail.setLong(9, lease.version());
+                try (ResultSet row = fail.executeQuery()) {
+                    if (!row.next()) {
+                        return false;
+                    }
+                    boolean dead = "DEAD".equals(row.getString(1));
+                    if (dead) {
+                        deadTasks.onDead(connection, row.getLong(2), error);
+                    }
+                    return dead;
+                }
+            }
+        });
+    }
+
+    /**
+     * Requeues every running task whose last heartbeat is older than the lease timeout, with
+     * back-off; one out of attempts is dead and its job fails.
+     *
+     * @return the ids of the tasks requeued or dead
+     */
+    public List<Long> requeueExpired() {
+        return Sql.inTransaction(database, "requeueing expired tasks", connection -> {
+            List<Long> ids = new ArrayList<>();
+            try (PreparedStatement expire = connection.prepareStatement("UPDATE task SET status = CASE WHEN"
+                    + " attempt >= max_attempts THEN 'DEAD' ELSE 'READY' END,"
+                    + " error = 'the lease of ' || picked_by || ' expired: no heartbeat since ' || last_heartbeat,"
+                    + " picked_by = NULL, run_after = ?::timestamptz + make_interval(secs => ? * power(2, least(attempt - 1, ?))),"
+                    + " finished_at = CASE WHEN attempt >= max_attempts THEN ?::timestamptz END"
+                    + " WHERE id IN (SELECT id FROM task WHERE status = 'RUNNING' AND last_heartbeat < ?"
+                    + " FOR UPDATE SKIP LOCKED) RETURNING id, job_id, status, error")) {
+                Timestamp now = now();
+                expire.setTimestamp(1, now);
+                expire.setDouble(2, settings.backoff().toMillis() / 1000.0);
+                expire.setInt(3, MAX_DOUBLINGS);
+                expire.setTimestamp(4, now);
+                expire.setTimestamp(5, Timestamp.from(clock.instant().minus(settings.leaseTimeout())));
+                try (ResultSet rows = expire.executeQuery()) {
+                    while (rows.next()) {
+                        ids.add(rows.getLong(1));
+                        if ("DEAD".equals(rows.getString(3))) {
+                            deadTasks.onDead(connection, rows.getLong(2), rows.getString(4));
+                        }
+                    }
+                }
+            }
+            return ids;
+        });
+    }
+
+    /**
+     * Cancels a job's unfinished tasks inside the caller's transaction; their workers lose
+     * their leases at the next heartbeat.
+     *
+     * @param connection the transaction
+     * @param jobId the job
+     * @param kind only tasks of this kind, or null for all
+     * @return how many were cancelled
+     * @throws SQLException from the driver
+     */
+    public int cancel(Connection connection, long jobId, TaskKind kind) throws SQLException {
+        try (PreparedStatement cancel = connection.prepareStatement("UPDATE task SET status = 'CANCELLED',"
+                + " finished_at = ? WHERE job_id = ? AND status IN ('READY', 'RUNNING')"
+                + " AND (?::text IS NULL OR kind = ?)")) {
+            cancel.setTimestamp(1, now());
+            cancel.setLong(2, jobId);
+            cancel.setString(3, kind == null ? null : kind.name());
+            cancel.setString(4, kind == null ? null : kind.name());
+            return cancel.executeUpdate();
+        }
+    }
+
+    /**
+     * Where a task stands, for the one that waits on it.
+     *
+     * @param status READY, RUNNING, DONE, DEAD or CANCELLED
+     * @param result its result, JSON, once DONE
+     * @param error its last error, or null
+     * @param attempt claims so far
+     */
+    public record TaskState(String status, String result, String error, int attempt) {}
+
+    /**
+     * @param ids tasks
+     * @return where each stands, by id
+     */
+    public java.util.Map<Long, TaskState> states(List<Long> ids) {
+        return Sql.inTransaction(database, "reading task states", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id, status, result::text, error,"
+                    + " attempt FROM task WHERE id = ANY (?)")) {
+                select.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
+                java.util.Map<Long, TaskState> states = new java.util.HashMap<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        states.put(rows.getLong(1), new TaskState(rows.getString(2), rows.getString(3),
+                                rows.getString(4), rows.getInt(5)));
+                    }
+                }
+                return states;
+            }
+        });
+    }
+
+    private Timestamp now() {
+        return Timestamp.from(clock.instant());
+    }
+}

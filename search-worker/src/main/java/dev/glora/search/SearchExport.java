@@ -1,0 +1,87 @@
+package dev.glora.search;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParser;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a finished search hands back, the same whether the command line or the service ran it:
+ * the chosen subnet scored once on test, the best-config JSON, the Pareto front, and the merged
+ * model.
+ *
+ * @param best the chosen candidate
+ * @param testAccuracy its test accuracy
+ * @param headParameters parameters of the classification head (trained, outside the adapter count)
+ * @param bestConfigJson the {@code glora-config/1} JSON of the chosen subnet, with its scores
+ * @param paretoJson the Pareto front of all evaluated candidates
+ * @param model the merged model: a plain ViT with the backbone's architecture
+ */
+public record SearchExport(Candidate best, double testAccuracy, long headParameters, String bestConfigJson,
+        String paretoJson, Checkpoint model) {
+
+    /**
+     * @param result the search's result
+     * @param supernet the supernet checkpoint
+     * @param supernetSha256 its digest, for provenance
+     * @param encoding the search's encoding
+     * @param settings the search's settings
+     * @param test the test set (scored once, for the chosen subnet only)
+     * @param batch images per forward pass
+     * @param source where the supernet came from, for the best-config JSON and error messages
+     * @return the export
+     */
+    public static SearchExport of(EvolutionarySearch.Result result, Checkpoint supernet, String supernetSha256,
+            Encoding encoding, SearchSettings settings, ImageDataset test, int batch, String source) {
+        Candidate best = result.best();
+        SubnetConfig config = encoding.decode(best.alleles());
+        double testAccuracy;
+        try (SubnetScorer scorer = new SubnetScorer(supernet, test, batch, source)) {
+            testAccuracy = scorer.score(config).value();
+        }
+        VitArchitecture arch = VitArchitecture.fromMetadata(supernet.metadata(), source);
+        long head = (long) arch.numClasses() * arch.embedDim() + arch.numClasses();
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("validation_accuracy", best.accuracy());
+        extra.put("test_accuracy", testAccuracy);
+        extra.put("trainable_parameters", best.parameters());
+        extra.put("head_parameters", head);
+        extra.put("generation", best.generation());
+        extra.put("search", Map.of("seed", settings.seed(), "objective", settings.objective().name().toLowerCase(
+                java.util.Locale.ROOT), "max_params", settings.maxParams(), "min_params", settings.minParams(),
+                "supernet", source));
+        List<Map<String, Object>> front = new ArrayList<>();
+        for (Candidate c : result.front()) {
+            Map<String, Object> point = new LinkedHashMap<>();
+            point.put("trainable_parameters", c.parameters());
+            point.put("validation_accuracy", c.accuracy());
+            point.put("generation", c.generation());
+            point.put("chosen", c.key().equals(best.key()));
+            point.put("config", JsonParser.parseString(ConfigJson.format(encoding.decode(c.alleles()), Map.of())));
+            front.add(point);
+        }
+        Map<String, Object> pareto = new LinkedHashMap<>();
+        pareto.put("objectives", List.of("validation_accuracy (max)", "trainable_parameters (min)"));
+        pareto.put("max_params", settings.maxParams());
+        pareto.put("front", front);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", "glora search " + Provenance.codeVersion());
+        provenance.put("merged_from_sha256", supernetSha256);
+        provenance.put("glora_config", ConfigJson.format(config, Map.of()).replaceAll("\\s+", ""));
+        provenance.put("validation_accuracy", Double.toString(best.accuracy()));
+        provenance.put("test_accuracy", Double.toString(testAccuracy));
+        return new SearchExport(best, testAccuracy, head, ConfigJson.format(config, extra),
+                new GsonBuilder().setPrettyPrinting().create().toJson(pareto) + "\n",
+                Reparameterizer.merge(supernet, config, provenance, source));
+    }
+}

@@ -1,0 +1,68 @@
+package dev.glora.worker;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.glora.jobs.Stores;
+import dev.glora.queue.Task;
+import dev.glora.search.Evaluator;
+import dev.glora.supernet.eval.Racing;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.train.Accuracy;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code EVALUATE} task: scores a batch of candidates on the job's supernet and validation
+ * set, one PyTorch thread, so any worker gets the same scores.
+ *
+ * <p>Payload: {@code {"alleles": [[...], ...], "mustBeat": x}}; result: {@code {"scores":
+ * [{"accuracy": a, "complete": true}, ...]}}, in order.
+ */
+final class CandidateEvaluation {
+
+    private final Stores stores;
+    private final JobInputs inputs;
+    private final Timer timer;
+    private final Counter evaluated;
+
+    CandidateEvaluation(Stores stores, JobInputs inputs, Timer timer, Counter evaluated) {
+        this.stores = stores;
+        this.inputs = inputs;
+        this.timer = timer;
+        this.evaluated = evaluated;
+    }
+
+    void run(HeldTask held) {
+        Task task = held.task();
+        JobInputs.Entry job = inputs.entry(task.jobId());
+        JsonObject payload = JsonParser.parseString(task.payload()).getAsJsonObject();
+        double mustBeat = payload.has("mustBeat") && !payload.get("mustBeat").isJsonNull()
+                ? payload.get("mustBeat").getAsDouble() : Double.NEGATIVE_INFINITY;
+        List<Evaluator.Score> scores = new ArrayList<>();
+        SubnetScorer scorer = job.borrow();
+        try {
+            for (JsonElement candidate : payload.getAsJsonArray("alleles")) {
+                held.check();
+                JsonArray genes = candidate.getAsJsonArray();
+                int[] alleles = new int[genes.size()];
+                for (int i = 0; i < alleles.length; i++) {
+                    alleles[i] = genes.get(i).getAsInt();
+                }
+                long start = System.nanoTime();
+                Accuracy accuracy = scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
+                timer.record(java.time.Duration.ofNanos(System.nanoTime() - start));
+                evaluated.increment();
+                scores.add(new Evaluator.Score(accuracy.value(), accuracy.n() == scorer.size()));
+            }
+        } finally {
+            job.giveBack(scorer);
+        }
+        JsonObject result = new JsonObject();
+        result.add("scores", dev.glora.jobs.JobStore.gson().toJsonTree(scores));
+        stores.queue().complete(task.lease(), result.toString());
+    }
+}

@@ -1,0 +1,170 @@
+package dev.glora.worker;
+
+import dev.glora.jobs.Artefact;
+import dev.glora.jobs.JobException;
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.Stores;
+import dev.glora.search.Encoding;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the search tasks of one job need, loaded once per worker and kept for the next task: the
+ * trained supernet (fetched from the artefact store into the local cache folder), the search
+ * encoding, the validation set, and idle scorers. Only the most recent jobs are kept.
+ */
+final class JobInputs implements AutoCloseable {
+
+    /** The validation list every search scores on, and the test list the chosen subnet is scored on. */
+    static final String VAL_LIST = "val200";
+    static final String TEST_LIST = "test";
+    static final String TRAIN_LIST = "train800";
+
+    private static final int JOBS_KEPT = 2;
+
+    /** One job's inputs. */
+    static final class Entry {
+        final long jobId;
+        final JobSpec spec;
+        final Checkpoint supernet;
+        final String sha256;
+        final Encoding encoding;
+        final ImageDataset val;
+        final Path task;
+        private final int imageBatch;
+        private final Deque<SubnetScorer> idle = new ArrayDeque<>();
+        private boolean closed;
+
+        Entry(long jobId, JobSpec spec, Checkpoint supernet, String sha256, Path task, int imageBatch) {
+            this.jobId = jobId;
+            this.spec = spec;
+            this.supernet = supernet;
+            this.sha256 = sha256;
+            this.task = task;
+            this.imageBatch = imageBatch;
+            VitArchitecture arch = VitArchitecture.fromMetadata(supernet.metadata(), source());
+            this.encoding = new Encoding(Supernet.layerShapes(arch), spec.space());
+            this.val = Vtab1k.read(task, VAL_LIST);
+        }
+
+        String source() {
+            return "supernet of job " + jobId;
+        }
+
+        synchronized SubnetScorer borrow() {
+            SubnetScorer scorer = idle.pollFirst();
+            return scorer != null ? scorer : new SubnetScorer(supernet, val, imageBatch, source());
+        }
+
+        synchronized void giveBack(SubnetScorer scorer) {
+            if (closed) {
+                scorer.close();
+            } else {
+                idle.addFirst(scorer);
+            }
+        }
+
+        synchronized void close() {
+            closed = true;
+            idle.forEach(SubnetScorer::close);
+            idle.clear();
+        }
+    }
+
+    private final Stores stores;
+    private final WorkerSettings settings;
+    private final Map<Long, Entry> entries = new LinkedHashMap<>(4, 0.75f, true);
+
+    JobInputs(Stores stores, WorkerSettings settings) {
+        this.stores = stores;
+        this.settings = settings;
+    }
+
+    /**
+     * @param jobId a job whose supernet is trained
+     * @return its inputs
+     */
+    synchronized Entry entry(long jobId) {
+        Entry entry = entries.get(jobId);
+        if (entry == null) {
+            JobSpec spec = stores.jobs().spec(jobId);
+            Path task = settings.roots().task(spec.data());
+            Artefact artefact = stores.results().artefact(jobId, "supernet").orElseThrow(() ->
+                    new JobException(null, "job " + jobId + " has no trained supernet to search"));
+            Path file = cache(artefact, "job-" + jobId + "-supernet-" + artefact.sha256().substring(0, 16)
+                    + ".safetensors");
+            entry = new Entry(jobId, spec, Safetensors.read(file), artefact.sha256(), task, settings.imageBatch());
+            entries.put(jobId, entry);
+            for (Iterator<Entry> oldest = entries.values().iterator(); entries.size() > JOBS_KEPT; ) {
+                oldest.next().close();
+                oldest.remove();
+            }
+        }
+        return entry;
+    }
+
+    /**
+     * Writes an artefact into the cache folder unless it is there already.
+     *
+     * @param artefact the artefact
+     * @param name the file's name
+     * @return the file
+     */
+    Path cache(Artefact artefact, String name) {
+        Path file = settings.cacheDir().resolve(name);
+        try {
+            if (!Files.exists(file) || Files.size(file) != artefact.size()) {
+                Files.createDirectories(settings.cacheDir());
+                Path tmp = Files.createTempFile(settings.cacheDir(), name, ".tmp");
+                Files.write(tmp, artefact.content());
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot write the cached " + artefact.kind() + ": "
+                    + e.getMessage(), e);
+        }
+        return file;
+    }
+
+    /**
+     * @param checkpoint a checkpoint
+     * @param name a file name in the cache folder to write it through
+     * @return its safetensors bytes
+     */
+    byte[] bytes(Checkpoint checkpoint, String name) {
+        try {
+            Files.createDirectories(settings.cacheDir());
+            Path file = Files.createTempFile(settings.cacheDir(), name, ".safetensors");
+            try {
+                Safetensors.write(checkpoint, file);
+                return Files.readAllBytes(file);
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + name + " to " + settings.cacheDir() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        entries.values().forEach(Entry::close);
+        entries.clear();
+    }
+}

@@ -1,0 +1,152 @@
+package dev.glora.worker;
+
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.JobStatus;
+import dev.glora.jobs.Stores;
+import dev.glora.queue.Task;
+import dev.glora.queue.TaskKind;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.Trainer;
+import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.train.TrainingListener;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import dev.glora.supernet.vit.VitModel;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code TRAIN} task: trains a job's supernet as {@code glora train-supernet} does. After
+ * every epoch its resume point goes to the artefact store, so a worker that takes over after a
+ * crash resumes from the last finished epoch, on any machine; at the end the supernet is stored
+ * and the search is queued, in one fenced transaction.
+ */
+final class SupernetTraining {
+
+    private final Stores stores;
+    private final WorkerSettings settings;
+    private final JobInputs inputs;
+    private final Timer stepTimer;
+
+    SupernetTraining(Stores stores, WorkerSettings settings, JobInputs inputs, Timer stepTimer) {
+        this.stores = stores;
+        this.settings = settings;
+        this.inputs = inputs;
+        this.stepTimer = stepTimer;
+    }
+
+    void run(HeldTask held) {
+        Task task = held.task();
+        long jobId = task.jobId();
+        JobSpec spec = stores.jobs().spec(jobId);
+        Path backbone = settings.roots().backbone(spec.backbone());
+        Path folder = settings.roots().task(spec.data());
+        stores.queue().fenced(task.lease(), "starting the training of job " + jobId,
+                c -> stores.jobs().setStatus(c, jobId, JobStatus.TRAINING, null));
+        TrainSettings train = spec.trainSettings();
+        SearchSpace space = spec.space();
+        Path resume = settings.cacheDir().resolve("job-" + jobId + "-supernet.resume");
+        restoreResumePoint(jobId, resume);
+        Checkpoint plain = Safetensors.read(backbone);
+        VitArchitecture arch = VitModel.architectureOf(plain, null, spec.backbone());
+        int classes = Vtab1k.classCount(folder);
+        ImageDataset trainSet = Vtab1k.read(folder, JobInputs.TRAIN_LIST);
+        ImageDataset valSet = Vtab1k.read(folder, JobInputs.VAL_LIST);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", "glora search service, job " + jobId + ", " + Provenance.codeVersion());
+        provenance.put("backbone", spec.backbone() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put("task", spec.data());
+        provenance.put("train_settings", train.fingerprint());
+        provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf)
+                .collect(Collectors.joining(",")));
+        Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, train.seed()),
+                arch.withNumClasses(classes), space.supernetRank(), train.seed());
+        Checkpoint trained;
+        try (Supernet supernet = Supernet.load(fresh, "fresh supernet of job " + jobId)) {
+            List<EpochResult> history = new Trainer(train, listener(held, resume)).fit(
+                    Trainees.supernet(supernet, space), trainSet, valSet, resume, "job " + jobId + " "
+                            + provenance.values());
+            Map<String, String> meta = new LinkedHashMap<>(provenance);
+            meta.put("train_history", Trainer.historyJson(history));
+            trained = supernet.toCheckpoint(meta);
+        }
+        byte[] bytes = inputs.bytes(trained, "job-" + jobId + "-supernet");
+        stores.queue().fenced(task.lease(), "storing the supernet of job " + jobId, c -> {
+            stores.results().putArtefact(c, jobId, "supernet", bytes);
+            stores.results().deleteArtefact(c, jobId, "supernet-resume");
+            stores.queue().complete(c, task.lease(), null);
+            stores.queue().enqueue(c, jobId, TaskKind.COORDINATE, "{}");
+            return stores.jobs().setStatus(c, jobId, JobStatus.SEARCHING, null);
+        });
+        try {
+            Files.deleteIfExists(resume);
+        } catch (IOException e) {
+            // a stale resume point is replaced by the store's next time; nothing depends on removing it
+        }
+    }
+
+    private TrainingListener listener(HeldTask held, Path resume) {
+        long jobId = held.task().jobId();
+        return new TrainingListener() {
+            private long last = System.nanoTime();
+
+            @Override
+            public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
+                long now = System.nanoTime();
+                stepTimer.record(java.time.Duration.ofNanos(now - last));
+                last = now;
+                held.check();
+            }
+
+            @Override
+            public void onEpoch(EpochResult result) {
+                byte[] point = read(resume);
+                stores.queue().fenced(held.task().lease(), "recording epoch " + result.epoch() + " of job " + jobId,
+                        c -> {
+                            stores.results().putArtefact(c, jobId, "supernet-resume", point);
+                            stores.results().recordEpoch(c, jobId, result);
+                            return null;
+                        });
+                last = System.nanoTime();
+            }
+        };
+    }
+
+    /** The store's resume point wins over a local one: it is the last epoch any worker finished. */
+    private void restoreResumePoint(long jobId, Path resume) {
+        var stored = stores.results().artefact(jobId, "supernet-resume");
+        try {
+            if (stored.isPresent()) {
+                Files.createDirectories(resume.getParent());
+                Files.write(resume, stored.get().content());
+            } else {
+                Files.deleteIfExists(resume);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(resume + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot read the resume point: " + e.getMessage(), e);
+        }
+    }
+}

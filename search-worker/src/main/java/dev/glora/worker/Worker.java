@@ -1,0 +1,258 @@
+package dev.glora.worker;
+
+import dev.glora.db.DatabaseException;
+import dev.glora.db.Schema;
+import dev.glora.jobs.Stores;
+import dev.glora.queue.LeaseLostException;
+import dev.glora.queue.Task;
+import dev.glora.queue.TaskKind;
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.TorchRuntime;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * A search worker: slots that claim tasks of any kind and run them, a heartbeat that renews the
+ * leases it holds (and finds out which it lost) and requeues expired ones, and a listener that
+ * wakes idle slots when a task is queued ({@code LISTEN glora_task}; polling is the fallback).
+ *
+ * <p>Errors in the user's input (a bad path, a corrupt checkpoint, a wrong label) fail the job at
+ * once with their message; anything else is retried with back-off until the task is dead.
+ */
+public final class Worker implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Worker.class.getName());
+
+    private final Stores stores;
+    private final WorkerSettings settings;
+    private final Map<Long, HeldTask> held = new ConcurrentHashMap<>();
+    private final Object wake = new Object();
+    private final List<Thread> threads = new ArrayList<>();
+    private final JobInputs inputs;
+    private final SupernetTraining training;
+    private final SearchCoordination coordination;
+    private final CandidateEvaluation evaluation;
+    private volatile boolean running;
+
+    /**
+     * @param stores the service's tables
+     * @param settings how it runs
+     * @param metrics where it reports evaluation and training-step times, candidates evaluated and leases held
+     */
+    public Worker(Stores stores, WorkerSettings settings, MeterRegistry metrics) {
+        this.stores = stores;
+        this.settings = settings;
+        this.inputs = new JobInputs(stores, settings);
+        this.training = new SupernetTraining(stores, settings, inputs, Timer.builder("glora.training.step")
+                .description("one supernet training step").register(metrics));
+        this.coordination = new SearchCoordination(stores, this, inputs, settings);
+        this.evaluation = new CandidateEvaluation(stores, inputs, Timer.builder("glora.evaluation")
+                .description("one candidate scored on the validation set").register(metrics),
+                Counter.builder("glora.candidates.evaluated").register(metrics));
+        Gauge.builder("glora.worker.leases", held, Map::size).tag("worker", settings.name())
+                .description("tasks this worker holds").register(metrics);
+    }
+
+    /**
+     * Checks the schema and starts the threads.
+     *
+     * @throws DatabaseException if the schema is not the version this worker knows
+     */
+    public void start() {
+        Schema.check(stores.database());
+        TorchRuntime.setThreads(1);
+        running = true;
+        for (int i = 0; i < settings.slots(); i++) {
+            threads.add(thread("glora-worker-slot-" + i, this::slot));
+        }
+        threads.add(thread("glora-worker-heartbeat", this::heartbeat));
+        threads.add(thread("glora-worker-listener", this::listen));
+        threads.forEach(Thread::start);
+        LOG.info(() -> "worker " + settings.name() + " started with " + settings.slots() + " slot(s)");
+    }
+
+    /** @return the worker's name */
+    public String name() {
+        return settings.name();
+    }
+
+    private Thread thread(String name, Runnable body) {
+        Thread thread = new Thread(body, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    private void slot() {
+        while (running) {
+            try {
+                if (!runOne(null, null)) {
+                    awaitWork();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "worker " + settings.name() + ": " + e.getMessage(), e);
+                pause();
+            }
+        }
+    }
+
+    /**
+     * Claims one task and runs it to the end.
+     *
+     * @param jobId only this job's tasks, or null
+     * @param kind only this kind, or null for any
+     * @return whether there was a task
+     */
+    boolean runOne(Long jobId, TaskKind kind) {
+        Optional<Task> claimed = stores.queue().claim(settings.name(),
+                kind == null ? EnumSet.allOf(TaskKind.class) : EnumSet.of(kind), jobId);
+        if (claimed.isEmpty()) {
+            return false;
+        }
+        Task task = claimed.get();
+        HeldTask mine = new HeldTask(task);
+        held.put(task.id(), mine);
+        try {
+            switch (task.kind()) {
+                case TRAIN -> training.run(mine);
+                case COORDINATE -> coordination.run(mine);
+                case EVALUATE -> evaluation.run(mine);
+                default -> throw new IllegalStateException("unknown task kind " + task.kind());
+            }
+        } catch (LeaseLostException e) {
+            LOG.info(() -> "worker " + settings.name() + " stopped task " + task.id() + ": " + e.getMessage());
+        } catch (DatabaseException e) {
+            failSafely(task, describe(task, e), true);
+        } catch (GloraException e) {
+            failSafely(task, describe(task, e), false);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            LOG.log(Level.WARNING, "task " + task.id() + " failed", e);
+            failSafely(task, describe(task, e), true);
+        } finally {
+            held.remove(task.id());
+        }
+        return true;
+    }
+
+    private static String describe(Task task, Throwable e) {
+        String where = switch (task.kind()) {
+            case TRAIN -> "supernet training";
+            case COORDINATE -> "search";
+            case EVALUATE -> "candidate evaluation";
+        };
+        String message = e instanceof GloraException ? e.getMessage() : e.toString();
+        return where + " (task " + task.id() + ", attempt " + task.attempt() + "): " + message;
+    }
+
+    private void failSafely(Task task, String error, boolean retry) {
+        try {
+            stores.queue().fail(task.lease(), error, retry);
+        } catch (RuntimeException e) {
+            // the lease expires and the task is requeued: nothing is lost
+            LOG.log(Level.WARNING, "could not record the failure of task " + task.id(), e);
+        }
+    }
+
+    /** Waits until a task may be ready (a notification) or the poll interval passes. */
+    void awaitWork() {
+        synchronized (wake) {
+            try {
+                wake.wait(Math.max(1, settings.poll().toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    private void wakeAll() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    private void heartbeat() {
+        while (running) {
+            try {
+                for (HeldTask task : held.values()) {
+                    if (!stores.queue().heartbeat(task.task().lease())) {
+                        task.markLost();
+                    }
+                }
+                if (!stores.queue().requeueExpired().isEmpty()) {
+                    wakeAll();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "worker " + settings.name() + ": heartbeat failed: " + e.getMessage());
+            }
+            sleep(settings.heartbeat().toMillis());
+        }
+    }
+
+    private void listen() {
+        while (running) {
+            try (Connection connection = stores.database().getConnection()) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("LISTEN glora_task");
+                }
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                while (running) {
+                    PGNotification[] notifications = pg.getNotifications((int) Math.max(1,
+                            settings.poll().toMillis()));
+                    if (notifications != null && notifications.length > 0) {
+                        wakeAll();
+                    }
+                }
+            } catch (SQLException e) {
+                if (running) {
+                    LOG.log(Level.FINE, "listener reconnects after: " + e.getMessage());
+                    pause();
+                }
+            }
+        }
+    }
+
+    private void pause() {
+        sleep(Math.max(100, settings.poll().toMillis()));
+    }
+
+    private void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Stops claiming; running tasks are interrupted and their leases expire and are requeued. */
+    @Override
+    public void close() {
+        running = false;
+        wakeAll();
+        threads.forEach(Thread::interrupt);
+        for (Thread thread : threads) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        inputs.close();
+    }
+}

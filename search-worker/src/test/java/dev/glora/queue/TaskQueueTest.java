@@ -1,0 +1,178 @@
+package dev.glora.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.glora.db.Sql;
+import dev.glora.db.TestDatabase;
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.JobStatus;
+import dev.glora.jobs.Stores;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The queue against a real PostgreSQL; time moves by an injected clock. */
+class TaskQueueTest {
+
+    private static final Set<TaskKind> EVALUATE = Set.of(TaskKind.EVALUATE);
+    private static final QueueSettings SETTINGS = new QueueSettings(Duration.ofSeconds(30), Duration.ofSeconds(4), 3);
+
+    private HikariDataSource database;
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private Stores stores;
+    private long job;
+
+    @BeforeEach
+    void open() {
+        database = TestDatabase.pool(TestDatabase.createDatabase(true), 12);
+        stores = Stores.open(database, clock, SETTINGS);
+        job = stores.jobs().submit(new JobSpec("queue test", "b", "d", null, null, 1L).withDefaults());
+    }
+
+    @AfterEach
+    void close() {
+        database.close();
+    }
+
+    private List<Long> enqueue(int n) {
+        return Sql.inTransaction(database, "enqueue", c -> {
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ids.add(stores.queue().enqueue(c, job, TaskKind.EVALUATE, "{\"i\": " + i + "}"));
+            }
+            return ids;
+        });
+    }
+
+    @Test
+    void severalWorkersCompleteEveryTaskExactlyOnceAndLoseNone() throws Exception {
+        List<Long> ids = enqueue(150);
+        Map<Long, String> claimedBy = new ConcurrentHashMap<>();
+        AtomicInteger doubleClaims = new AtomicInteger();
+        ExecutorService workers = Executors.newFixedThreadPool(6);
+        List<Future<?>> running = new ArrayList<>();
+        for (int w = 0; w < 6; w++) {
+            String owner = "worker-" + w;
+            running.add(workers.submit(() -> {
+                for (Optional<Task> task = stores.queue().claim(owner, EVALUATE, null); task.isPresent();
+                        task = stores.queue().claim(owner, EVALUATE, null)) {
+                    if (claimedBy.putIfAbsent(task.get().id(), owner) != null) {
+                        doubleClaims.incrementAndGet();
+                    }
+                    stores.queue().complete(task.get().lease(), "{\"by\": \"" + owner + "\"}");
+                }
+            }));
+        }
+        for (Future<?> f : running) {
+            f.get();
+        }
+        workers.shutdown();
+        assertEquals(0, doubleClaims.get());
+        assertEquals(Set.copyOf(ids), claimedBy.keySet());
+        Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
+        for (long id : ids) {
+            assertEquals("DONE", states.get(id).status());
+            assertEquals(1, states.get(id).attempt());
+            assertTrue(states.get(id).result().contains(claimedBy.get(id)), states.get(id).result());
+        }
+        assertTrue(claimedBy.values().stream().distinct().count() > 1, "the work was shared");
+    }
+
+    @Test
+    void aResultWrittenUnderAStaleLeaseChangesNothing() {
+        long id = enqueue(1).get(0);
+        Task first = stores.queue().claim("a", EVALUATE, null).orElseThrow();
+        clock.advance(Duration.ofSeconds(31));
+        assertEquals(List.of(id), stores.queue().requeueExpired());
+        assertTrue(stores.queue().claim("b", EVALUATE, null).isEmpty(), "back-off holds the task back");
+        clock.advance(Duration.ofSeconds(4));
+        Task second = stores.queue().claim("b", EVALUATE, null).orElseThrow();
+        assertEquals(first.lease().version() + 1, second.lease().version());
+        assertThrows(LeaseLostException.class, () -> stores.queue().complete(first.lease(), "{\"by\": \"a\"}"));
+        assertFalse(stores.queue().heartbeat(first.lease()));
+        assertFalse(stores.queue().fail(first.lease(), "late failure", true));
+        assertEquals("RUNNING", stores.queue().states(List.of(id)).get(id).status());
+        stores.queue().complete(second.lease(), "{\"by\": \"b\"}");
+        TaskQueue.TaskState state = stores.queue().states(List.of(id)).get(id);
+        assertEquals("DONE", state.status());
+        assertEquals("{\"by\": \"b\"}", state.result());
+        assertEquals(2, state.attempt());
+    }
+
+    @Test
+    void heartbeatsKeepALeaseAndBackOffDoublesPerAttempt() {
+        long id = enqueue(1).get(0);
+        Task task = stores.queue().claim("a", EVALUATE, null).orElseThrow();
+        for (int i = 0; i < 5; i++) {
+            clock.advance(Duration.ofSeconds(20));
+            assertTrue(stores.queue().heartbeat(task.lease()));
+            assertTrue(stores.queue().requeueExpired().isEmpty(), "a beating lease never expires");
+        }
+        assertFalse(stores.queue().fail(task.lease(), "transient", true));
+        clock.advance(Duration.ofSeconds(3));
+        assertTrue(stores.queue().claim("a", EVALUATE, null).isEmpty(), "first back-off is 4 s");
+        clock.advance(Duration.ofSeconds(1));
+        Task again = stores.queue().claim("a", EVALUATE, null).orElseThrow();
+        assertFalse(stores.queue().fail(again.lease(), "transient", true));
+        clock.advance(Duration.ofSeconds(7));
+        assertTrue(stores.queue().claim("a", EVALUATE, null).isEmpty(), "second back-off is 8 s");
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(id, stores.queue().claim("a", EVALUATE, null).orElseThrow().id());
+    }
+
+    @Test
+    void aTaskOutOfAttemptsIsDeadAndItsJobFailsWithTheLastError() {
+        long id = enqueue(1).get(0);
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            assertTrue(stores.queue().claim("w" + attempt, EVALUATE, null).isPresent(), "attempt " + attempt);
+            clock.advance(Duration.ofSeconds(31));
+            stores.queue().requeueExpired();
+            clock.advance(Duration.ofMinutes(1));
+        }
+        assertEquals("DEAD", stores.queue().states(List.of(id)).get(id).status());
+        assertTrue(stores.queue().claim("w4", EVALUATE, null).isEmpty());
+        var failed = stores.jobs().find(job).orElseThrow();
+        assertEquals(JobStatus.FAILED, failed.status());
+        assertTrue(failed.error().contains("lease of w3 expired"), failed.error());
+        assertTrue(stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(), "the job's other tasks stop");
+    }
+
+    @Test
+    void anErrorNotWorthRetryingKillsTheTaskAtOnce() {
+        long id = enqueue(1).get(0);
+        Task task = stores.queue().claim("a", EVALUATE, null).orElseThrow();
+        assertTrue(stores.queue().fail(task.lease(), "images/val200/3.png: label 7 is outside 0..4", false));
+        assertEquals("DEAD", stores.queue().states(List.of(id)).get(id).status());
+        assertEquals("images/val200/3.png: label 7 is outside 0..4", stores.jobs().find(job).orElseThrow().error());
+    }
+
+    @Test
+    void aCancelledJobsTasksAreNotClaimedAndTheirLeasesLapse() {
+        enqueue(2);
+        Task held = stores.queue().claim("a", EVALUATE, null).orElseThrow();
+        long other = stores.jobs().submit(new JobSpec("other", "b", "d", null, null, 2L).withDefaults());
+        assertTrue(stores.jobs().cancel(job));
+        assertFalse(stores.queue().heartbeat(held.lease()));
+        assertTrue(stores.queue().claim("a", EVALUATE, null).isEmpty());
+        assertEquals(other, stores.queue().claim("a", Set.of(TaskKind.TRAIN), null).orElseThrow().jobId(),
+                "another job is untouched");
+        assertEquals(JobStatus.CANCELLED, stores.jobs().find(job).orElseThrow().status());
+        assertFalse(stores.jobs().cancel(job), "a cancelled job stays cancelled");
+    }
+}
