@@ -53,22 +53,7 @@ class TrainingCommandsTest {
 
     /** A VTAB-1K folder of 8x8 grey PNGs in {@code classes} brightness classes. */
     static void writeTask(Path task, int classes) throws IOException {
-        SplittableRandom random = new SplittableRandom(4);
-        for (String split : List.of("train800", "val200", "test")) {
-            Path images = task.resolve("images").resolve(split);
-            Files.createDirectories(images);
-            List<String> lines = new ArrayList<>();
-            for (int i = 0; i < (split.equals("train800") ? 24 : 12); i++) {
-                int label = i % classes;
-                Image image = Image.blankGrey(8, 8);
-                for (int p = 0; p < 64; p++) {
-                    image.set(0, p / 8, p % 8, 30 + 150 * label / Math.max(1, classes - 1) + random.nextInt(40));
-                }
-                ImageCodec.writePng(image, images.resolve(i + ".png"));
-                lines.add("images/" + split + "/" + i + ".png " + label);
-            }
-            Files.write(task.resolve(split + ".txt"), lines);
-        }
+        dev.glora.worker.TinyJob.writeTask(task, classes, 24, 12);
     }
 
     @Test

@@ -1,0 +1,144 @@
+package dev.glora.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.glora.cli.Glora;
+import dev.glora.db.TestDatabase;
+import dev.glora.jobs.JobEvent;
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.JobStatus;
+import dev.glora.jobs.JobView;
+import dev.glora.jobs.Roots;
+import dev.glora.jobs.Stores;
+import dev.glora.queue.QueueSettings;
+import dev.glora.search.GenerationStats;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Jobs run by in-process workers against a real PostgreSQL, from submission to the merged model. */
+class ServiceJobTest {
+
+    @TempDir
+    Path dir;
+
+    private HikariDataSource database;
+    private Stores stores;
+    private Roots roots;
+    private Worker worker;
+
+    @BeforeEach
+    void start() throws IOException {
+        database = TestDatabase.pool(TestDatabase.createDatabase(true), 10);
+        stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(10),
+                Duration.ofMillis(100), 3));
+        roots = TinyJob.write(dir);
+        worker = new Worker(stores, TinyJob.settings("in-process", roots, dir.resolve("cache")),
+                new SimpleMeterRegistry());
+        worker.start();
+    }
+
+    @AfterEach
+    void stop() {
+        worker.close();
+        database.close();
+    }
+
+    /**
+     * @param stores the tables
+     * @param job a job
+     * @return it once it ended
+     */
+    static JobView awaitEnd(Stores stores, long job) throws InterruptedException {
+        for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos(); System.nanoTime() < deadline; ) {
+            JobView view = stores.jobs().find(job).orElseThrow();
+            if (view.status().terminal()) {
+                return view;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("job " + job + " did not end: " + stores.jobs().find(job));
+    }
+
+    /** A generation without its wall time, which differs from run to run. */
+    static GenerationStats timeless(GenerationStats s) {
+        return new GenerationStats(s.generation(), s.best(), s.mean(), s.worst(), s.bestParameters(), s.bestSoFar(),
+                s.evaluated(), 0, s.raced());
+    }
+
+    @Test
+    void aJobRunsToAMergedModelAndSearchesExactlyAsTheCommandLineDoes() throws Exception {
+        JobSpec spec = TinyJob.spec(7, 4, 9);
+        long job = stores.jobs().submit(spec);
+        JobView done = awaitEnd(stores, job);
+        assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
+        assertEquals(4, done.epochsDone());
+        assertEquals(4, done.generationsDone());
+        assertEquals(1.0, done.progress());
+        assertEquals(4, stores.results().epochs(job).size());
+        List<GenerationStats> generations = stores.results().generations(job);
+        assertEquals(4, generations.size());
+        assertEquals(done.candidatesEvaluated(), stores.results().candidates(job, "ordinal", 1000).size());
+        assertTrue(stores.results().artefact(job, "supernet-resume").isEmpty(), "the resume point is gone");
+        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, "best-config")
+                .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
+        assertEquals("glora-config/1", best.get("format").getAsString());
+        assertEquals(done.bestAccuracy(), best.get("validation_accuracy").getAsDouble());
+        assertEquals(done.testAccuracy(), best.get("test_accuracy").getAsDouble());
+        assertTrue(stores.results().artefact(job, "model").orElseThrow().size() > 0);
+        List<String> statuses = stores.jobs().events(job, 0).stream().filter(e -> e.type().equals("status"))
+                .map(e -> JsonParser.parseString(e.data()).getAsJsonObject().get("status").getAsString()).toList();
+        assertEquals(List.of("QUEUED", "TRAINING", "SEARCHING", "EXPORTING", "SUCCEEDED"), statuses);
+        assertEquals(4, stores.jobs().events(job, 0).stream().map(JobEvent::type).filter("epoch"::equals).count());
+
+        Path supernet = dir.resolve("supernet.safetensors");
+        Files.write(supernet, stores.results().artefact(job, "supernet").orElseThrow().content());
+        Path out = dir.resolve("cli-search");
+        StringWriter err = new StringWriter();
+        int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
+            roots.data().resolve(TinyJob.TASK).toString(), "--out", out.toString(), "--population", "9",
+            "--generations", "4", "--top-k", "4", "--mutations", "3", "--crossovers", "3", "--seed", "7"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(0, status, err.toString());
+        List<GenerationStats> cli = Files.readAllLines(out.resolve("generations.jsonl")).stream()
+                .map(line -> new com.google.gson.Gson().fromJson(line, GenerationStats.class)).toList();
+        assertEquals(cli.stream().map(ServiceJobTest::timeless).toList(),
+                generations.stream().map(ServiceJobTest::timeless).toList());
+        JsonObject cliBest = JsonParser.parseString(Files.readString(out.resolve("best-config.json")))
+                .getAsJsonObject();
+        assertEquals(cliBest.get("layers"), best.get("layers"));
+        assertEquals(cliBest.get("test_accuracy"), best.get("test_accuracy"));
+    }
+
+    @Test
+    void aCorruptCheckpointFailsItsJobWithWhereAndWhyAndLeavesOtherJobsAlone() throws Exception {
+        Files.writeString(roots.models().resolve("corrupt.safetensors"), "this is not a checkpoint");
+        JobSpec good = TinyJob.spec(3, 2, 6);
+        JobSpec corrupt = new JobSpec("corrupt", "corrupt.safetensors", good.data(), good.supernet(), good.search(),
+                3L);
+        long bad = stores.jobs().submit(corrupt);
+        long fine = stores.jobs().submit(good);
+        JobView failed = awaitEnd(stores, bad);
+        assertEquals(JobStatus.FAILED, failed.status());
+        assertTrue(failed.error().contains("corrupt.safetensors"), failed.error());
+        assertTrue(failed.error().startsWith("supernet training"), failed.error());
+        assertEquals(JobStatus.SUCCEEDED, awaitEnd(stores, fine).status());
+        assertFalse(stores.results().artefact(bad, "model").isPresent());
+    }
+}

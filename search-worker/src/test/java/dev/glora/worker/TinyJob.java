@@ -1,0 +1,90 @@
+package dev.glora.worker;
+
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.Roots;
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.data.Image;
+import dev.glora.supernet.data.ImageCodec;
+import dev.glora.supernet.vit.VitInit;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** A job small enough for a test: a tiny random ViT and a task of 8x8 grey images. */
+public final class TinyJob {
+
+    /** The backbone's path under the model root. */
+    public static final String BACKBONE = "tiny-vit.safetensors";
+    /** The task's path under the data root. */
+    public static final String TASK = "tiny-task";
+
+    private TinyJob() {}
+
+    /**
+     * @param dir an empty folder
+     * @return roots holding the backbone and the task
+     * @throws IOException if they cannot be written
+     */
+    public static Roots write(Path dir) throws IOException {
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Safetensors.write(VitInit.random(TinyModels.tinyArch(), 0), models.resolve(BACKBONE));
+        writeTask(data.resolve(TASK), 2, 24, 12);
+        return new Roots(models, data);
+    }
+
+    /**
+     * @param seed the job's seed
+     * @param generations its generations
+     * @param population candidates per generation
+     * @return a spec that trains for 4 epochs and searches ranks 4 and 2
+     */
+    public static JobSpec spec(long seed, int generations, int population) {
+        return new JobSpec("tiny", BACKBONE, TASK, new JobSpec.Supernet(4, List.of(4, 2), 4, 8, 1e-2, 1e-4, 0),
+                new JobSpec.Search(population, generations, 4, population / 3, population / 3, 0.2, -1L, 0L,
+                        "accuracy"), seed).withDefaults();
+    }
+
+    /**
+     * @param name the worker's name
+     * @param roots where paths resolve
+     * @param cache its cache folder
+     * @return settings with short heartbeats, for tests
+     */
+    public static WorkerSettings settings(String name, Roots roots, Path cache) {
+        return new WorkerSettings(name, 2, roots, cache, Duration.ofMillis(200), Duration.ofMillis(200), 3, 200);
+    }
+
+    /**
+     * A VTAB-1K folder of 8x8 grey PNGs in {@code classes} brightness classes.
+     *
+     * @param task the folder
+     * @param classes classes
+     * @param train images in train800
+     * @param other images in val200 and in test
+     * @throws IOException if it cannot be written
+     */
+    public static void writeTask(Path task, int classes, int train, int other) throws IOException {
+        SplittableRandom random = new SplittableRandom(4);
+        for (String split : List.of("train800", "val200", "test")) {
+            Path images = task.resolve("images").resolve(split);
+            Files.createDirectories(images);
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < (split.equals("train800") ? train : other); i++) {
+                int label = i % classes;
+                Image image = Image.blankGrey(8, 8);
+                for (int p = 0; p < 64; p++) {
+                    image.set(0, p / 8, p % 8, 30 + 150 * label / Math.max(1, classes - 1) + random.nextInt(40));
+                }
+                ImageCodec.writePng(image, images.resolve(i + ".png"));
+                lines.add("images/" + split + "/" + i + ".png " + label);
+            }
+            Files.write(task.resolve(split + ".txt"), lines);
+        }
+    }
+}
