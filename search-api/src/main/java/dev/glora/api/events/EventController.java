@@ -1,0 +1,35 @@
+package dev.glora.api.events;
+
+import dev.glora.jobs.JobStore;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+/**
+ * {@code GET /api/v1/jobs/{id}/events}: server-sent events for every status change ({@code
+ * status}), supernet epoch ({@code epoch}) and generation ({@code generation}), history first.
+ */
+@RestController
+class EventController {
+
+    private final JobStore jobs;
+    private final EventBroadcaster broadcaster;
+
+    EventController(JobStore jobs, EventBroadcaster broadcaster) {
+        this.jobs = jobs;
+        this.broadcaster = broadcaster;
+    }
+
+    @GetMapping(value = "/api/v1/jobs/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    SseEmitter events(@PathVariable long id, @RequestHeader(value = "Last-Event-ID", required = false) Long after) {
+        if (jobs.find(id).isEmpty()) {
+            throw new ResponseStatusException(HttpStatus.NOT_FOUND, "no job " + id);
+        }
+        return broadcaster.subscribe(id, after == null ? 0 : after);
+    }
+}

@@ -1,0 +1,167 @@
+package dev.glora.api.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.glora.jobs.Artefact;
+import dev.glora.jobs.JobException;
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.JobStore;
+import dev.glora.jobs.JobView;
+import dev.glora.jobs.ResultStore;
+import dev.glora.jobs.Roots;
+import dev.glora.search.Candidate;
+import dev.glora.search.GenerationStats;
+import dev.glora.search.Pareto;
+import dev.glora.supernet.train.EpochResult;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.ContentDisposition;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Search jobs over REST: submit, watch, download, cancel. */
+@RestController
+@RequestMapping("/api/v1/jobs")
+class JobController {
+
+    private static final int MAX_TOP = 1000;
+
+    private final JobStore jobs;
+    private final ResultStore results;
+    private final Roots roots;
+    private final ObjectMapper json;
+
+    JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json) {
+        this.jobs = jobs;
+        this.results = results;
+        this.roots = roots;
+        this.json = json;
+    }
+
+    @PostMapping
+    ResponseEntity<JobResponse> submit(@RequestBody(required = false) JobSpec submitted) {
+        if (submitted == null) {
+            throw new ApiExceptions.InvalidSpec(List.of(new JobSpec.FieldError("body", "is required: a JSON job spec")));
+        }
+        JobSpec spec = submitted.withDefaults();
+        List<JobSpec.FieldError> errors = new ArrayList<>(spec.validate());
+        if (spec.backbone() != null && !spec.backbone().isBlank()) {
+            check(errors, () -> roots.backbone(spec.backbone()));
+        }
+        if (spec.data() != null && !spec.data().isBlank()) {
+            check(errors, () -> roots.task(spec.data()));
+        }
+        if (!errors.isEmpty()) {
+            throw new ApiExceptions.InvalidSpec(errors);
+        }
+        long id = jobs.submit(spec);
+        return ResponseEntity.created(URI.create("/api/v1/jobs/" + id)).body(JobResponse.of(job(id), json));
+    }
+
+    private static void check(List<JobSpec.FieldError> errors, Runnable resolve) {
+        try {
+            resolve.run();
+        } catch (JobException e) {
+            errors.add(new JobSpec.FieldError(e.field(), e.reason()));
+        }
+    }
+
+    @GetMapping
+    List<JobResponse> list() {
+        return jobs.list().stream().map(job -> JobResponse.of(job, json)).toList();
+    }
+
+    @GetMapping("/{id}")
+    JobResponse get(@PathVariable long id) {
+        return JobResponse.of(job(id), json);
+    }
+
+    @GetMapping("/{id}/epochs")
+    List<EpochResult> epochs(@PathVariable long id) {
+        job(id);
+        return results.epochs(id);
+    }
+
+    @GetMapping("/{id}/generations")
+    List<GenerationStats> generations(@PathVariable long id) {
+        job(id);
+        return results.generations(id);
+    }
+
+    @GetMapping("/{id}/candidates")
+    List<Candidate> candidates(@PathVariable long id, @RequestParam(defaultValue = "10") int top) {
+        job(id);
+        if (top < 1 || top > MAX_TOP) {
+            throw new dev.glora.supernet.GloraException("top must be in [1, " + MAX_TOP + "], got " + top);
+        }
+        return results.candidates(id, "best", top);
+    }
+
+    /** The final front once exported; while the search runs, the front of the candidates so far. */
+    @GetMapping(value = "/{id}/pareto", produces = MediaType.APPLICATION_JSON_VALUE)
+    Object pareto(@PathVariable long id) {
+        job(id);
+        return results.artefact(id, "pareto").<Object>map(a -> new String(a.content(),
+                java.nio.charset.StandardCharsets.UTF_8)).orElseGet(() -> {
+                    List<Map<String, Object>> front = new ArrayList<>();
+                    for (Candidate c : Pareto.front(results.candidates(id, "ordinal", Integer.MAX_VALUE))) {
+                        Map<String, Object> point = new LinkedHashMap<>();
+                        point.put("trainable_parameters", c.parameters());
+                        point.put("validation_accuracy", c.accuracy());
+                        point.put("generation", c.generation());
+                        point.put("key", c.key());
+                        front.add(point);
+                    }
+                    return Map.of("final", false, "front", front);
+                });
+    }
+
+    @GetMapping("/{id}/best-config")
+    ResponseEntity<byte[]> bestConfig(@PathVariable long id) {
+        Artefact artefact = artefact(id, "best-config", "the best configuration");
+        return download(artefact, MediaType.APPLICATION_JSON, "job-" + id + "-best-config.json");
+    }
+
+    @GetMapping("/{id}/model")
+    ResponseEntity<byte[]> model(@PathVariable long id) {
+        Artefact artefact = artefact(id, "model", "the merged model");
+        return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
+    }
+
+    @PostMapping("/{id}/cancel")
+    JobResponse cancel(@PathVariable long id) {
+        job(id);
+        jobs.cancel(id);
+        return JobResponse.of(job(id), json);
+    }
+
+    private JobView job(long id) {
+        return jobs.find(id).orElseThrow(() -> new ApiExceptions.JobNotFound(id));
+    }
+
+    private Artefact artefact(long id, String kind, String what) {
+        JobView job = job(id);
+        return results.artefact(id, kind).orElseThrow(() -> new ApiExceptions.NotReady("job " + id + " is "
+                + job.status() + ": " + what + " exists once it has SUCCEEDED"));
+    }
+
+    private static ResponseEntity<byte[]> download(Artefact artefact, MediaType type, String filename) {
+        return ResponseEntity.ok().contentType(type).contentLength(artefact.size())
+                .eTag("\"" + artefact.sha256() + "\"")
+                .header("Digest", "sha-256=" + java.util.Base64.getEncoder().encodeToString(
+                        java.util.HexFormat.of().parseHex(artefact.sha256())))
+                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(filename).build()
+                        .toString())
+                .body(artefact.content());
+    }
+}

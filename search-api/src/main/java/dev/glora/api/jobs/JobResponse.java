@@ -1,0 +1,58 @@
+package dev.glora.api.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.glora.jobs.JobView;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A job as the API shows it.
+ *
+ * @param id its id
+ * @param name its label
+ * @param status QUEUED, TRAINING, SEARCHING, EXPORTING, SUCCEEDED, FAILED or CANCELLED
+ * @param error why it failed, in full, or null
+ * @param progress fraction done, in [0, 1]
+ * @param epochs supernet epochs done and in all
+ * @param generations generations done and in all
+ * @param candidatesEvaluated candidates evaluated so far
+ * @param bestValidationAccuracy best validation accuracy so far, or null
+ * @param bestParameters trainable parameters of the best so far, or null
+ * @param testAccuracy the chosen subnet's test accuracy, once exported, or null
+ * @param seed the seed of every random choice
+ * @param spec the spec with defaults filled in
+ * @param createdAt submitted
+ * @param startedAt first picked up, or null
+ * @param finishedAt ended, or null
+ * @param links where its results are
+ */
+record JobResponse(long id, String name, String status, String error, double progress, Count epochs,
+        Count generations, int candidatesEvaluated, Double bestValidationAccuracy, Long bestParameters,
+        Double testAccuracy, long seed, JsonNode spec, Instant createdAt, Instant startedAt, Instant finishedAt,
+        Map<String, String> links) {
+
+    /** @param done how many are done @param total how many in all */
+    record Count(int done, int total) {}
+
+    static JobResponse of(JobView job, ObjectMapper json) {
+        String self = "/api/v1/jobs/" + job.id();
+        Map<String, String> links = new LinkedHashMap<>();
+        links.put("self", self);
+        for (String part : new String[] {"events", "epochs", "generations", "candidates", "pareto", "best-config",
+            "model", "cancel"}) {
+            links.put(part, self + "/" + part);
+        }
+        JsonNode spec;
+        try {
+            spec = json.readTree(job.spec());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("job " + job.id() + " has an unreadable spec", e);
+        }
+        return new JobResponse(job.id(), job.name(), job.status().name(), job.error(), job.progress(),
+                new Count(job.epochsDone(), job.epochsTotal()), new Count(job.generationsDone(),
+                        job.generationsTotal()), job.candidatesEvaluated(), job.bestAccuracy(), job.bestParameters(),
+                job.testAccuracy(), job.seed(), spec, job.createdAt(), job.startedAt(), job.finishedAt(), links);
+    }
+}

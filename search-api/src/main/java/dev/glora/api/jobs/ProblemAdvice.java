@@ -1,0 +1,83 @@
+package dev.glora.api.jobs;
+
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.glora.jobs.JobSpec;
+import dev.glora.supernet.GloraException;
+import java.net.URI;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/** Every error as an RFC 9457 problem document. */
+@RestControllerAdvice
+class ProblemAdvice extends ResponseEntityExceptionHandler {
+
+    static final URI INVALID_SPEC = URI.create("/problems/invalid-spec");
+
+    @ExceptionHandler(ApiExceptions.JobNotFound.class)
+    ProblemDetail notFound(ApiExceptions.JobNotFound e) {
+        return problem(HttpStatus.NOT_FOUND, "Job not found", e.getMessage());
+    }
+
+    @ExceptionHandler(ApiExceptions.NotReady.class)
+    ProblemDetail notReady(ApiExceptions.NotReady e) {
+        return problem(HttpStatus.CONFLICT, "Result not ready", e.getMessage());
+    }
+
+    @ExceptionHandler(ApiExceptions.InvalidSpec.class)
+    ProblemDetail invalid(ApiExceptions.InvalidSpec e) {
+        return invalidSpec(e.errors());
+    }
+
+    @ExceptionHandler(GloraException.class)
+    ProblemDetail rejected(GloraException e) {
+        return problem(HttpStatus.BAD_REQUEST, "Bad request", e.getMessage());
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        JobSpec.FieldError error;
+        if (e.getCause() instanceof UnrecognizedPropertyException unknown) {
+            error = new JobSpec.FieldError(path(unknown), "is not a field of a job spec; known: "
+                    + unknown.getKnownPropertyIds().stream().map(String::valueOf).sorted()
+                    .collect(Collectors.joining(", ")));
+        } else if (e.getCause() instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            error = new JobSpec.FieldError(path(mapping), "has the wrong type: " + mapping.getOriginalMessage()
+                    .replaceAll("\\s*at \\[Source.*", ""));
+        } else {
+            error = new JobSpec.FieldError("body", "is not a JSON job spec: " + (e.getMostSpecificCause() == null
+                    ? e.getMessage() : e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")));
+        }
+        return ResponseEntity.badRequest().body(invalidSpec(List.of(error)));
+    }
+
+    private static String path(JsonMappingException e) {
+        return e.getPath().stream().map(ref -> ref.getFieldName() != null ? ref.getFieldName()
+                : "[" + ref.getIndex() + "]").collect(Collectors.joining(".")).replace(".[", "[");
+    }
+
+    private static ProblemDetail invalidSpec(List<JobSpec.FieldError> errors) {
+        ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Invalid job spec", errors.stream()
+                .map(f -> f.field() + " " + f.message()).collect(Collectors.joining("; ")));
+        problem.setType(INVALID_SPEC);
+        problem.setProperty("errors", errors);
+        return problem;
+    }
+
+    static ProblemDetail problem(HttpStatus status, String title, String detail) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setTitle(title);
+        return problem;
+    }
+}

@@ -1,0 +1,2 @@
+/** The jobs resource: submit a search, follow it, download its results, cancel it. */
+package dev.glora.api.jobs;

@@ -1,0 +1,59 @@
+package dev.glora.api.system;
+
+import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.JobStore;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.data.FmnistVtab;
+import dev.glora.supernet.data.Idx;
+import dev.glora.supernet.data.ImageDataset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code --demo}: submits a small search on the shipped backbone and the FMNIST-VTAB {@code new5}
+ * task, written first from the shipped Fashion-MNIST sample when the data root lacks it.
+ */
+@Component
+class DemoJob implements ApplicationRunner {
+
+    static final String BACKBONE = "fmnist-vit-upstream.safetensors";
+    static final String SAMPLE = "fashion-mnist-sample";
+    static final String TASK = "fmnist-vtab-sample/new5";
+
+    private static final Logger LOG = Logger.getLogger(DemoJob.class.getName());
+
+    private final JobStore jobs;
+    private final GloraProperties properties;
+
+    DemoJob(JobStore jobs, GloraProperties properties) {
+        this.jobs = jobs;
+        this.properties = properties;
+    }
+
+    @Override
+    public void run(ApplicationArguments args) {
+        if (!args.containsOption("demo")) {
+            return;
+        }
+        Path task = properties.data().resolve(TASK);
+        if (!Files.exists(task.resolve("test.txt"))) {
+            Path sample = properties.data().resolve(SAMPLE);
+            LOG.info(() -> "demo: writing the FMNIST-VTAB new5 task from " + sample + " into " + task);
+            ImageDataset train = Idx.readSplit(sample, "train");
+            ImageDataset test = Idx.readSplit(sample, "t10k");
+            FmnistVtab.write(FmnistVtab.Task.NEW5, train, test, task, 0, new FmnistVtab.Sizes(800, 200, -1),
+                    Map.of("producer", "glora search service --demo " + Provenance.codeVersion(), "source",
+                            sample.toString()));
+        }
+        long id = jobs.submit(new JobSpec("demo: new5 on the shipped backbone", BACKBONE, TASK,
+                new JobSpec.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
+                new JobSpec.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), 0L).withDefaults());
+        LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.glora.api.system;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.glora.db.EmbeddedPostgres;
+import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * With no {@code spring.datasource.url}, the service runs its own PostgreSQL (real binaries from
+ * a Maven artefact) with its data in {@code glora.embedded-data-dir}, which survives restarts.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(prefix = "spring.datasource", name = "url", havingValue = "embedded", matchIfMissing = true)
+class EmbeddedDatabaseConfiguration {
+
+    @Bean(destroyMethod = "close")
+    EmbeddedPostgres embeddedPostgres(GloraProperties properties) {
+        return EmbeddedPostgres.start(properties.embeddedDataDir(), 0);
+    }
+
+    @Bean(destroyMethod = "close")
+    DataSource dataSource(EmbeddedPostgres postgres) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(postgres.jdbcUrl());
+        config.setMaximumPoolSize(20);
+        config.setPoolName("glora-embedded");
+        return new HikariDataSource(config);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.glora.api.system;
+
+import java.nio.file.Path;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The service's settings ({@code glora.*}).
+ *
+ * @param models the model root: job backbones resolve under it
+ * @param data the data root: job task folders resolve under it
+ * @param embeddedDataDir the embedded PostgreSQL's data folder (used when no
+ *     {@code spring.datasource.url} is set); it survives restarts
+ * @param workers in-process worker slots; 0 leaves all work to {@code search-worker} processes
+ * @param apiToken when set, writing endpoints need {@code Authorization: Bearer <token>}
+ * @param maxRequestBytes largest request body accepted
+ * @param leaseSeconds how long a task is held without a heartbeat
+ * @param cacheDir the in-process workers' cache of supernets
+ */
+@ConfigurationProperties("glora")
+public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer workers, String apiToken,
+        Long maxRequestBytes, Integer leaseSeconds, Path cacheDir) {
+
+    /** Fills the defaults. */
+    public GloraProperties {
+        models = models != null ? models : Path.of("models");
+        data = data != null ? data : Path.of("data");
+        embeddedDataDir = embeddedDataDir != null ? embeddedDataDir : Path.of("glora-data", "postgres");
+        workers = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        maxRequestBytes = maxRequestBytes != null ? maxRequestBytes : 64 * 1024L;
+        leaseSeconds = leaseSeconds != null ? leaseSeconds : 60;
+        cacheDir = cacheDir != null ? cacheDir : Path.of("glora-data", "worker-cache");
+        apiToken = apiToken == null || apiToken.isBlank() ? null : apiToken;
+    }
+}

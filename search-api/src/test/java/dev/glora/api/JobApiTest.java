@@ -1,0 +1,224 @@
+package dev.glora.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.glora.jobs.ResultStore;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.worker.TinyJob;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The REST API over real HTTP, on the embedded PostgreSQL with in-process workers, on tiny jobs. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureObservability
+class JobApiTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TINY = """
+            {"name": "tiny", "backbone": "%s", "data": "%s", "seed": 7,
+             "supernet": {"rank": 4, "ranks": [4, 2], "epochs": %d, "batchSize": 8, "lr": 0.01, "warmupEpochs": 0},
+             "search": {"population": 9, "generations": 3, "topK": 4, "mutations": 3, "crossovers": 3}}
+            """;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        ServiceTestEnvironment.register(registry);
+    }
+
+    @LocalServerPort
+    int port;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String path, String body, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode submit(int epochs) throws Exception {
+        HttpResponse<String> created = post("/api/v1/jobs", TINY.formatted(TinyJob.BACKBONE, TinyJob.TASK, epochs),
+                ServiceTestEnvironment.TOKEN);
+        assertEquals(201, created.statusCode(), created.body());
+        JsonNode job = JSON.readTree(created.body());
+        assertEquals("/api/v1/jobs/" + job.get("id").asLong(), created.headers().firstValue("Location").orElseThrow());
+        return job;
+    }
+
+    private JsonNode awaitStatus(long id, String... statuses) throws Exception {
+        List<String> wanted = List.of(statuses);
+        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3); System.nanoTime() < deadline; ) {
+            JsonNode job = JSON.readTree(get("/api/v1/jobs/" + id).body());
+            if (wanted.contains(job.get("status").asText())) {
+                return job;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("job " + id + " never reached " + wanted);
+    }
+
+    @Test
+    void aJobIsSubmittedStreamsItsEventsAndItsResultsDownload() throws Exception {
+        JsonNode job = submit(3);
+        long id = job.get("id").asLong();
+        assertEquals(7, job.get("spec").get("seed").asLong());
+        assertEquals(0.2, job.get("spec").get("search").get("mutationProbability").asDouble(), "defaults filled in");
+        List<String> lines = new CopyOnWriteArrayList<>();
+        CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> stream = http.sendAsync(HttpRequest
+                .newBuilder(uri("/api/v1/jobs/" + id + "/events")).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture<Void> reading = stream.thenAccept(response -> response.body()
+                .takeWhile(line -> lines.stream().noneMatch(l -> l.startsWith("data:") && l.contains("SUCCEEDED")))
+                .forEach(lines::add));
+        JsonNode done = awaitStatus(id, "SUCCEEDED", "FAILED");
+        assertEquals("SUCCEEDED", done.get("status").asText(), done.toString());
+        reading.get(30, TimeUnit.SECONDS);
+        assertEquals(List.of("QUEUED", "TRAINING", "SEARCHING", "EXPORTING", "SUCCEEDED"), lines.stream()
+                .filter(l -> l.startsWith("data:{\"status\"")).map(l -> l.replaceAll(".*\"status\": ?\"(\\w+)\".*", "$1"))
+                .toList());
+        assertEquals(3, lines.stream().filter("event:epoch"::equals).count());
+        assertEquals(3, lines.stream().filter("event:generation"::equals).count());
+
+        JsonNode generations = JSON.readTree(get("/api/v1/jobs/" + id + "/generations").body());
+        assertEquals(3, generations.size());
+        JsonNode top = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=3").body());
+        assertEquals(3, top.size());
+        assertTrue(top.get(0).get("accuracy").asDouble() >= top.get(2).get("accuracy").asDouble());
+        assertEquals(done.get("bestValidationAccuracy").asDouble(), top.get(0).get("accuracy").asDouble());
+        JsonNode pareto = JSON.readTree(get("/api/v1/jobs/" + id + "/pareto").body());
+        assertTrue(pareto.get("front").size() >= 1);
+        JsonNode best = JSON.readTree(get("/api/v1/jobs/" + id + "/best-config").body());
+        assertEquals("glora-config/1", best.get("format").asText());
+        assertEquals(done.get("testAccuracy").asDouble(), best.get("test_accuracy").asDouble());
+        HttpResponse<byte[]> model = http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/model")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, model.statusCode());
+        assertEquals("\"" + ResultStore.sha256(model.body()) + "\"", model.headers().firstValue("ETag").orElseThrow());
+        Path file = Files.createTempFile(ServiceTestEnvironment.DIR, "model", ".safetensors");
+        Files.write(file, model.body());
+        Checkpoint merged = Safetensors.read(file);
+        assertFalse(merged.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Ad")), "merged: no adapters");
+    }
+
+    @Test
+    void invalidSpecsNameEveryFieldAtFault() throws Exception {
+        Path outside = Files.createTempDirectory(ServiceTestEnvironment.DIR, "outside");
+        Files.createSymbolicLink(ServiceTestEnvironment.ROOTS.data().resolve("escape"), outside);
+        HttpResponse<String> response = post("/api/v1/jobs", """
+                {"backbone": "../../etc/passwd", "data": "escape",
+                 "search": {"population": 0, "objective": "best"}}""", ServiceTestEnvironment.TOKEN);
+        assertEquals(400, response.statusCode());
+        assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow());
+        JsonNode problem = JSON.readTree(response.body());
+        assertEquals("/problems/invalid-spec", problem.get("type").asText());
+        List<String> fields = StreamSupport.stream(problem.get("errors").spliterator(), false)
+                .map(e -> e.get("field").asText()).toList();
+        assertTrue(fields.containsAll(List.of("backbone", "data", "search.population", "search.objective")),
+                fields.toString());
+        assertTrue(problem.get("detail").asText().contains("symbolic link"), problem.toString());
+        assertTrue(problem.get("detail").asText().contains("'..'"), problem.toString());
+
+        JsonNode absolute = JSON.readTree(post("/api/v1/jobs", "{\"backbone\": \"/etc/passwd\", \"data\": \"x\"}",
+                ServiceTestEnvironment.TOKEN).body());
+        assertTrue(absolute.get("detail").asText().contains("must be relative to the model root"), absolute.toString());
+        JsonNode unknown = JSON.readTree(post("/api/v1/jobs", "{\"backbone\": \"b\", \"supernet\": {\"rnk\": 4}}",
+                ServiceTestEnvironment.TOKEN).body());
+        assertEquals("supernet.rnk", unknown.get("errors").get(0).get("field").asText(), unknown.toString());
+        JsonNode wrongType = JSON.readTree(post("/api/v1/jobs", "{\"supernet\": {\"epochs\": \"many\"}}",
+                ServiceTestEnvironment.TOKEN).body());
+        assertEquals("supernet.epochs", wrongType.get("errors").get(0).get("field").asText(), wrongType.toString());
+        JsonNode garbage = JSON.readTree(post("/api/v1/jobs", "{not json", ServiceTestEnvironment.TOKEN).body());
+        assertEquals("body", garbage.get("errors").get(0).get("field").asText(), garbage.toString());
+    }
+
+    @Test
+    void unknownJobsMissingResultsAndUnguardedWritesGetProblemDocuments() throws Exception {
+        for (String path : List.of("/api/v1/jobs/424242", "/api/v1/jobs/424242/model", "/api/v1/nothing-here")) {
+            HttpResponse<String> response = get(path);
+            assertEquals(404, response.statusCode(), path);
+            assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow(), path);
+            assertEquals(404, JSON.readTree(response.body()).get("status").asInt(), path);
+        }
+        HttpResponse<String> noToken = post("/api/v1/jobs", TINY.formatted(TinyJob.BACKBONE, TinyJob.TASK, 1), null);
+        assertEquals(401, noToken.statusCode());
+        assertEquals("Unauthorized", JSON.readTree(noToken.body()).get("title").asText());
+        HttpResponse<String> huge = post("/api/v1/jobs", "{\"name\": \"" + "x".repeat(5000) + "\"}",
+                ServiceTestEnvironment.TOKEN);
+        assertEquals(413, huge.statusCode());
+        assertTrue(JSON.readTree(huge.body()).get("detail").asText().contains("4096 bytes"));
+    }
+
+    @Test
+    void cancelStopsTheWorkAndResultsAskedForEarlyAreConflicts() throws Exception {
+        long id = submit(2000).get("id").asLong();
+        HttpResponse<String> early = get("/api/v1/jobs/" + id + "/best-config");
+        assertEquals(409, early.statusCode());
+        assertTrue(JSON.readTree(early.body()).get("detail").asText().contains("exists once it has SUCCEEDED"));
+        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                JSON.readTree(get("/api/v1/jobs/" + id).body()).get("epochs").get("done").asInt() < 2; ) {
+            assertTrue(System.nanoTime() < deadline, "training started");
+            Thread.sleep(50);
+        }
+        HttpResponse<String> cancelled = post("/api/v1/jobs/" + id + "/cancel", "", ServiceTestEnvironment.TOKEN);
+        assertEquals(200, cancelled.statusCode(), cancelled.body());
+        assertEquals("CANCELLED", JSON.readTree(cancelled.body()).get("status").asText());
+        Thread.sleep(Duration.ofSeconds(4).toMillis());
+        int epochs = JSON.readTree(get("/api/v1/jobs/" + id).body()).get("epochs").get("done").asInt();
+        Thread.sleep(Duration.ofSeconds(2).toMillis());
+        JsonNode after = JSON.readTree(get("/api/v1/jobs/" + id).body());
+        assertEquals(epochs, after.get("epochs").get("done").asInt(), "no epoch is recorded after the cancel");
+        assertEquals("CANCELLED", after.get("status").asText());
+        assertTrue(epochs < 2000);
+    }
+
+    @Test
+    void theServiceDocumentsItselfAndReportsMetricsAndHealth() throws Exception {
+        HttpResponse<String> openapi = get("/v3/api-docs");
+        assertEquals(200, openapi.statusCode());
+        assertTrue(openapi.body().contains("/api/v1/jobs/{id}/best-config"), openapi.body());
+        assertEquals(200, get("/swagger-ui/index.html").statusCode());
+        JsonNode health = JSON.readTree(get("/actuator/health").body());
+        assertEquals("UP", health.get("status").asText());
+        assertEquals("UP", health.get("components").get("db").get("status").asText());
+        String metrics = get("/actuator/prometheus").body();
+        for (String name : List.of("glora_jobs{", "glora_queue_depth{", "glora_leases_held", "glora_evaluation_seconds",
+            "glora_training_step_seconds", "glora_candidates_evaluated_total")) {
+            assertTrue(metrics.contains(name), name + " in " + metrics.lines().filter(l -> l.startsWith("glora"))
+                    .collect(Collectors.joining("\n")));
+        }
+    }
+}
