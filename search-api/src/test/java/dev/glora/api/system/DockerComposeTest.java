@@ -1,0 +1,81 @@
+package dev.glora.api.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/** docker-compose.yml, read as YAML: its services, images, builds and settings agree with each other and the code. */
+class DockerComposeTest {
+
+    private static final Path ROOT = Path.of("..");
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> service(Map<String, Object> compose, String name) {
+        return (Map<String, Object>) ((Map<String, Object>) compose.get("services")).get(name);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> env(Map<String, Object> service) {
+        return (Map<String, String>) service.get("environment");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void servicesImagesAndSettingsAreConsistent() throws IOException {
+        Map<String, Object> compose = new Yaml().load(Files.readString(ROOT.resolve("docker-compose.yml")));
+        assertEquals(List.of("postgres", "search-api", "search-worker"),
+                List.copyOf(((Map<String, Object>) compose.get("services")).keySet()));
+        Map<String, Object> postgres = service(compose, "postgres");
+        Map<String, Object> api = service(compose, "search-api");
+        Map<String, Object> worker = service(compose, "search-worker");
+        assertEquals("postgres:17", postgres.get("image"));
+
+        String database = "jdbc:postgresql://postgres:5432/" + env(postgres).get("POSTGRES_DB");
+        assertEquals(database, env(api).get("SPRING_DATASOURCE_URL"));
+        assertEquals(database, env(worker).get("GLORA_DB_URL"));
+        assertEquals(env(postgres).get("POSTGRES_USER"), env(api).get("SPRING_DATASOURCE_USERNAME"));
+        assertEquals(env(postgres).get("POSTGRES_USER"), env(worker).get("GLORA_DB_USER"));
+        assertEquals(env(postgres).get("POSTGRES_PASSWORD"), env(api).get("SPRING_DATASOURCE_PASSWORD"));
+        assertEquals(env(postgres).get("POSTGRES_PASSWORD"), env(worker).get("GLORA_DB_PASSWORD"));
+
+        assertEquals(env(api).get("GLORA_MODELS"), env(worker).get("GLORA_MODEL_ROOT"));
+        assertEquals(env(api).get("GLORA_DATA"), env(worker).get("GLORA_DATA_ROOT"));
+        for (Map<String, Object> service : List.of(api, worker)) {
+            List<String> volumes = (List<String>) service.get("volumes");
+            assertTrue(volumes.contains("./models:" + env(api).get("GLORA_MODELS") + ":ro"), volumes.toString());
+            assertTrue(volumes.contains("./data:" + env(api).get("GLORA_DATA") + ":ro"), volumes.toString());
+        }
+
+        String workerCommand = Files.readString(ROOT.resolve(
+                "search-worker/src/main/java/dev/glora/cli/WorkerCommand.java"));
+        for (String variable : env(worker).keySet()) {
+            assertTrue(workerCommand.contains("${env:" + variable), variable + " is read by glora worker");
+        }
+        assertEquals("0", env(api).get("GLORA_WORKERS"), "compose leaves the work to the worker service");
+
+        assertEquals("./search-api", api.get("build"));
+        assertEquals("./search-worker", worker.get("build"));
+        assertTrue(Files.readString(ROOT.resolve("search-api/Dockerfile")).contains("COPY target/search-api.jar"));
+        assertTrue(Files.readString(ROOT.resolve("search-api/pom.xml")).contains("<finalName>search-api</finalName>"));
+        String workerDockerfile = Files.readString(ROOT.resolve("search-worker/Dockerfile"));
+        Matcher jar = Pattern.compile("COPY target/(search-worker-([^ ]+)\\.jar)").matcher(workerDockerfile);
+        assertTrue(jar.find(), workerDockerfile);
+        assertTrue(Files.readString(ROOT.resolve("pom.xml")).contains("<version>" + jar.group(2) + "</version>"),
+                "the worker image copies the jar of the current version");
+        assertTrue(workerDockerfile.contains("COPY target/lib/"));
+        assertTrue(Files.readString(ROOT.resolve("search-worker/pom.xml")).contains(
+                "<outputDirectory>${project.build.directory}/lib</outputDirectory>"));
+        for (String dockerfile : List.of("search-api/Dockerfile", "search-worker/Dockerfile")) {
+            assertTrue(Files.readString(ROOT.resolve(dockerfile)).contains("FROM eclipse-temurin:17-jre"), dockerfile);
+        }
+    }
+}
