@@ -1,9 +1,8 @@
 package dev.glora.cli;
 
-import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
-import java.nio.file.Files;
+import dev.glora.supernet.train.SupernetSetup;
 import java.nio.file.Path;
 
 /** The lists of a VTAB-1K task folder that the commands name by their split. */
@@ -39,7 +38,6 @@ final class TaskData {
      * @return the list file's path and checksum, for provenance
      */
     static String describe(Path task, String split) {
-        Path file = Vtab1k.listFile(task, list(split));
-        return file.toAbsolutePath() + (Files.isRegularFile(file) ? " sha256:" + Provenance.sha256(file) : "");
+        return SupernetSetup.describe(task, list(split));
     }
 }

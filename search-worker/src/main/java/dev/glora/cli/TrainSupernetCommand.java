@@ -1,26 +1,17 @@
 package dev.glora.cli;
 
 import dev.glora.supernet.GloraException;
-import dev.glora.supernet.checkpoint.Checkpoint;
-import dev.glora.supernet.checkpoint.Provenance;
-import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.SearchSpace;
-import dev.glora.supernet.data.ImageDataset;
-import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.SupernetSetup;
 import dev.glora.supernet.train.TrainSettings;
-import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.vit.VitArchitecture;
-import dev.glora.supernet.vit.VitInit;
-import dev.glora.supernet.vit.VitModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -65,32 +56,17 @@ final class TrainSupernetCommand implements Callable<Integer> {
         TrainSettings settings = training.settings(TrainSettings.reference(500, 0));
         SearchSpace space = space(rank, ranks);
         TrainingRun.checkOutput(out);
-        Checkpoint plain = Safetensors.read(backbone);
-        VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
-        int classes = Vtab1k.classCount(task);
-        ImageDataset train = TaskData.read(task, lists.train);
-        ImageDataset val = TaskData.read(task, lists.val);
-        Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
-                arch.withNumClasses(classes), space.supernetRank(), settings.seed());
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("producer", "glora train-supernet " + Provenance.codeVersion());
-        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
-        provenance.put("task", task.toAbsolutePath().toString());
-        provenance.put("train_list", TaskData.describe(task, lists.train));
-        provenance.put("val_list", TaskData.describe(task, lists.val));
-        provenance.put("train_settings", settings.fingerprint());
-        provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        SupernetSetup setup = SupernetSetup.of(backbone, task, TaskData.list(lists.train), TaskData.list(lists.val),
+                space, settings, "glora train-supernet");
         PrintWrapper printer = new PrintWrapper(spec);
         printer.err().printf("supernet rank %d, search space ranks %s, %d layers, %d classes; %d train, %d val%n",
-                space.supernetRank(), space.ranks(), Supernet.layerNames(arch).size(), classes, train.size(),
-                val.size());
-        try (Supernet supernet = Supernet.load(fresh, "fresh supernet")) {
-            List<EpochResult> history = TrainingRun.train(settings, Trainees.supernet(supernet, space), train, val, out,
-                    "supernet " + provenance.values(), printer.err(), h -> {
-                        Map<String, String> meta = new LinkedHashMap<>(provenance);
-                        meta.put("train_history", Trainer.historyJson(h));
-                        return supernet.toCheckpoint(meta);
-                    });
+                space.supernetRank(), space.ranks(), Supernet.layerNames(VitArchitecture.fromMetadata(
+                        setup.fresh().metadata(), "fresh supernet")).size(), setup.classes(), setup.train().size(),
+                setup.val().size());
+        try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet")) {
+            List<EpochResult> history = TrainingRun.train(settings, Trainees.supernet(supernet, space), setup.train(),
+                    setup.val(), out, "supernet " + setup.provenance().values(), printer.err(),
+                    h -> setup.trained(supernet, h));
             EpochResult last = history.get(history.size() - 1);
             printer.out().printf(Locale.ROOT, "wrote %s: final loss %.4f, validation accuracy %s%n", out, last.loss(),
                     last.validation().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.2f%%",

@@ -26,6 +26,9 @@ public final class JobStore {
             + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
             + " test_accuracy, created_at, started_at, finished_at, updated_at";
 
+    private static final java.util.Set<String> PROGRESS = java.util.Set.of("epochs_done", "generations_done",
+            "candidates_evaluated", "best_accuracy", "best_parameters", "test_accuracy");
+
     private final DataSource database;
     private final TaskQueue queue;
 
@@ -226,20 +229,29 @@ public final class JobStore {
     }
 
     /**
-     * Updates a job's progress counters.
+     * Updates a job's progress columns in one statement.
      *
      * @param connection the transaction
      * @param id the job
-     * @param column one of the progress columns
-     * @param value its new value
+     * @param values new values by column: {@code epochs_done}, {@code generations_done},
+     *     {@code candidates_evaluated}, {@code best_accuracy}, {@code best_parameters} or {@code test_accuracy}
      * @throws SQLException from the driver
      */
-    public void progress(Connection connection, long id, String column, Object value) throws SQLException {
-        try (PreparedStatement update = connection.prepareStatement("UPDATE job SET " + column + " = ?,"
-                + " updated_at = ? WHERE id = ?")) {
-            update.setObject(1, value);
-            update.setTimestamp(2, now());
-            update.setLong(3, id);
+    public void progress(Connection connection, long id, Map<String, ?> values) throws SQLException {
+        for (String column : values.keySet()) {
+            if (!PROGRESS.contains(column)) {
+                throw new IllegalArgumentException("not a progress column: " + column);
+            }
+        }
+        String set = values.keySet().stream().map(c -> c + " = ?, ").collect(java.util.stream.Collectors.joining());
+        try (PreparedStatement update = connection.prepareStatement("UPDATE job SET " + set + "updated_at = ?"
+                + " WHERE id = ?")) {
+            int i = 1;
+            for (Object value : values.values()) {
+                update.setObject(i++, value);
+            }
+            update.setTimestamp(i++, now());
+            update.setLong(i, id);
             update.executeUpdate();
         }
     }

@@ -66,7 +66,7 @@ public final class ResultStore {
             insert.setString(8, GSON.toJson(epoch.validation()));
             insert.executeUpdate();
         }
-        jobs.progress(connection, jobId, "epochs_done", epoch.epoch());
+        jobs.progress(connection, jobId, Map.of("epochs_done", epoch.epoch()));
         jobs.event(connection, jobId, "epoch", epoch);
     }
 
@@ -138,10 +138,8 @@ public final class ResultStore {
             }
             insert.executeBatch();
         }
-        jobs.progress(connection, jobId, "generations_done", stats.generation() + 1);
-        jobs.progress(connection, jobId, "candidates_evaluated", stats.evaluated());
-        jobs.progress(connection, jobId, "best_accuracy", best.accuracy());
-        jobs.progress(connection, jobId, "best_parameters", best.parameters());
+        jobs.progress(connection, jobId, Map.of("generations_done", stats.generation() + 1, "candidates_evaluated",
+                stats.evaluated(), "best_accuracy", best.accuracy(), "best_parameters", best.parameters()));
         jobs.event(connection, jobId, "generation", stats);
     }
 

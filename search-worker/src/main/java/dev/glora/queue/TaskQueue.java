@@ -30,6 +30,8 @@ public final class TaskQueue {
     }
 
     private static final int MAX_DOUBLINGS = 10;
+    /** When a failed attempt may run again: now + back-off doubled per attempt (3 parameters). */
+    private static final String BACK_OFF = "?::timestamptz + make_interval(secs => ? * power(2, least(attempt - 1, ?)))";
 
     private final DataSource database;
     private final Clock clock;
@@ -223,15 +225,13 @@ public final class TaskQueue {
         return Sql.inTransaction(database, "recording the failure of task " + lease.taskId(), connection -> {
             try (PreparedStatement fail = connection.prepareStatement("UPDATE task SET status = CASE WHEN ?"
                     + " AND attempt < max_attempts THEN 'READY' ELSE 'DEAD' END, picked_by = NULL, error = ?,"
-                    + " run_after = ?::timestamptz + make_interval(secs => ? * power(2, least(attempt - 1, ?))),"
+                    + " run_after = " + BACK_OFF + ","
                     + " finished_at = CASE WHEN ? AND attempt < max_attempts THEN NULL ELSE ?::timestamptz END"
                     + " WHERE id = ? AND version = ? AND status = 'RUNNING' RETURNING status, job_id")) {
                 Timestamp now = now();
                 fail.setBoolean(1, retry);
                 fail.setString(2, error);
-                fail.setTimestamp(3, now);
-                fail.setDouble(4, settings.backoff().toMillis() / 1000.0);
-                fail.setInt(5, MAX_DOUBLINGS);
+                bindBackOff(fail, 3, now);
                 fail.setBoolean(6, retry);
                 fail.setTimestamp(7, now);
                 fail.setLong(8, lease.taskId());
@@ -262,14 +262,12 @@ public final class TaskQueue {
             try (PreparedStatement expire = connection.prepareStatement("UPDATE task SET status = CASE WHEN"
                     + " attempt >= max_attempts THEN 'DEAD' ELSE 'READY' END,"
                     + " error = 'the lease of ' || picked_by || ' expired: no heartbeat since ' || last_heartbeat,"
-                    + " picked_by = NULL, run_after = ?::timestamptz + make_interval(secs => ? * power(2, least(attempt - 1, ?))),"
+                    + " picked_by = NULL, run_after = " + BACK_OFF + ","
                     + " finished_at = CASE WHEN attempt >= max_attempts THEN ?::timestamptz END"
                     + " WHERE id IN (SELECT id FROM task WHERE status = 'RUNNING' AND last_heartbeat < ?"
                     + " FOR UPDATE SKIP LOCKED) RETURNING id, job_id, status, error")) {
                 Timestamp now = now();
-                expire.setTimestamp(1, now);
-                expire.setDouble(2, settings.backoff().toMillis() / 1000.0);
-                expire.setInt(3, MAX_DOUBLINGS);
+                bindBackOff(expire, 1, now);
                 expire.setTimestamp(4, now);
                 expire.setTimestamp(5, Timestamp.from(clock.instant().minus(settings.leaseTimeout())));
                 try (ResultSet rows = expire.executeQuery()) {
@@ -336,6 +334,12 @@ public final class TaskQueue {
                 return states;
             }
         });
+    }
+
+    private void bindBackOff(PreparedStatement statement, int first, Timestamp now) throws SQLException {
+        statement.setTimestamp(first, now);
+        statement.setDouble(first + 1, settings.backoff().toMillis() / 1000.0);
+        statement.setInt(first + 2, MAX_DOUBLINGS);
     }
 
     private Timestamp now() {

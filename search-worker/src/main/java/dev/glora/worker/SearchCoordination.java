@@ -61,7 +61,7 @@ final class SearchCoordination {
             stores.results().putArtefact(c, jobId, "best-config", bytes(export.bestConfigJson()));
             stores.results().putArtefact(c, jobId, "pareto", bytes(export.paretoJson()));
             stores.results().putArtefact(c, jobId, "model", model);
-            stores.jobs().progress(c, jobId, "test_accuracy", export.testAccuracy());
+            stores.jobs().progress(c, jobId, java.util.Map.of("test_accuracy", export.testAccuracy()));
             stores.queue().complete(c, task.lease(), null);
             return stores.jobs().setStatus(c, jobId, JobStatus.SUCCEEDED, null);
         });

@@ -6,29 +6,20 @@ import dev.glora.jobs.Stores;
 import dev.glora.queue.Task;
 import dev.glora.queue.TaskKind;
 import dev.glora.supernet.checkpoint.Checkpoint;
-import dev.glora.supernet.checkpoint.Provenance;
-import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.SearchSpace;
-import dev.glora.supernet.data.ImageDataset;
-import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.SupernetSetup;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.train.TrainingListener;
-import dev.glora.supernet.vit.VitArchitecture;
-import dev.glora.supernet.vit.VitInit;
-import dev.glora.supernet.vit.VitModel;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The {@code TRAIN} task: trains a job's supernet as {@code glora train-supernet} does. After
@@ -62,28 +53,14 @@ final class SupernetTraining {
         SearchSpace space = spec.space();
         Path resume = settings.cacheDir().resolve("job-" + jobId + "-supernet.resume");
         restoreResumePoint(jobId, resume);
-        Checkpoint plain = Safetensors.read(backbone);
-        VitArchitecture arch = VitModel.architectureOf(plain, null, spec.backbone());
-        int classes = Vtab1k.classCount(folder);
-        ImageDataset trainSet = Vtab1k.read(folder, JobInputs.TRAIN_LIST);
-        ImageDataset valSet = Vtab1k.read(folder, JobInputs.VAL_LIST);
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("producer", "glora search service, job " + jobId + ", " + Provenance.codeVersion());
-        provenance.put("backbone", spec.backbone() + " sha256:" + Provenance.sha256(backbone));
-        provenance.put("task", spec.data());
-        provenance.put("train_settings", train.fingerprint());
-        provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf)
-                .collect(Collectors.joining(",")));
-        Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, train.seed()),
-                arch.withNumClasses(classes), space.supernetRank(), train.seed());
+        SupernetSetup setup = SupernetSetup.of(backbone, folder, JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
+                train, "glora search service, job " + jobId + ",");
         Checkpoint trained;
-        try (Supernet supernet = Supernet.load(fresh, "fresh supernet of job " + jobId)) {
+        try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet of job " + jobId)) {
             List<EpochResult> history = new Trainer(train, listener(held, resume)).fit(
-                    Trainees.supernet(supernet, space), trainSet, valSet, resume, "job " + jobId + " "
-                            + provenance.values());
-            Map<String, String> meta = new LinkedHashMap<>(provenance);
-            meta.put("train_history", Trainer.historyJson(history));
-            trained = supernet.toCheckpoint(meta);
+                    Trainees.supernet(supernet, space), setup.train(), setup.val(), resume, "job " + jobId + " "
+                            + setup.provenance().values());
+            trained = setup.trained(supernet, history);
         }
         byte[] bytes = inputs.bytes(trained, "job-" + jobId + "-supernet");
         stores.queue().fenced(task.lease(), "storing the supernet of job " + jobId, c -> {

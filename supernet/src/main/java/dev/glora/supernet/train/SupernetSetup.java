@@ -1,0 +1,86 @@
+package dev.glora.supernet.train;
+
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import dev.glora.supernet.vit.VitModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Everything a supernet training starts from, the same for {@code glora train-supernet} and the
+ * service's training task: the backbone with a new head for the task's classes and fresh
+ * adapters, the training and validation sets, and the provenance the trained checkpoint carries.
+ *
+ * @param fresh the untrained supernet checkpoint (backbone, new head, fresh adapters)
+ * @param classes the task's classes
+ * @param train the training set
+ * @param val the validation set
+ * @param provenance what the trained checkpoint records, in this order: producer, backbone and its SHA-256,
+ *     task, lists and their SHA-256, training settings, and the search space's ranks
+ *     ({@link Supernet#RANKS_KEY})
+ */
+public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, ImageDataset val,
+        Map<String, String> provenance) {
+
+    /**
+     * @param backbone the pretrained plain checkpoint
+     * @param task the VTAB-1K task folder
+     * @param trainList the training list's name
+     * @param valList the validation list's name
+     * @param space the search space (its largest rank is the supernet rank)
+     * @param settings the training settings (their seed initialises the head and the adapters)
+     * @param producer who trains it, for the provenance
+     * @return the setup
+     */
+    public static SupernetSetup of(Path backbone, Path task, String trainList, String valList, SearchSpace space,
+            TrainSettings settings, String producer) {
+        Checkpoint plain = Safetensors.read(backbone);
+        VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
+        int classes = Vtab1k.classCount(task);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", producer + " " + Provenance.codeVersion());
+        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put("task", task.toAbsolutePath().toString());
+        provenance.put("train_list", describe(task, trainList));
+        provenance.put("val_list", describe(task, valList));
+        provenance.put("train_settings", settings.fingerprint());
+        provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf)
+                .collect(Collectors.joining(",")));
+        Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
+                arch.withNumClasses(classes), space.supernetRank(), settings.seed());
+        return new SupernetSetup(fresh, classes, Vtab1k.read(task, trainList), Vtab1k.read(task, valList),
+                java.util.Collections.unmodifiableMap(provenance));
+    }
+
+    /**
+     * @param supernet the trained supernet
+     * @param history its training history
+     * @return its checkpoint, with the provenance and the history in the metadata
+     */
+    public Checkpoint trained(Supernet supernet, List<EpochResult> history) {
+        Map<String, String> meta = new LinkedHashMap<>(provenance);
+        meta.put("train_history", Trainer.historyJson(history));
+        return supernet.toCheckpoint(meta);
+    }
+
+    /**
+     * @param task a task folder
+     * @param list a list's name
+     * @return the list file's path and SHA-256
+     */
+    public static String describe(Path task, String list) {
+        Path file = Vtab1k.listFile(task, list);
+        return file.toAbsolutePath() + (Files.isRegularFile(file) ? " sha256:" + Provenance.sha256(file) : "");
+    }
+}
