@@ -167,7 +167,8 @@ class JobApiTest {
 
     @Test
     void unknownJobsMissingResultsAndUnguardedWritesGetProblemDocuments() throws Exception {
-        for (String path : List.of("/api/v1/jobs/424242", "/api/v1/jobs/424242/model", "/api/v1/nothing-here")) {
+        for (String path : List.of("/api/v1/jobs/424242", "/api/v1/jobs/424242/model", "/api/v1/jobs/424242/events",
+            "/api/v1/nothing-here")) {
             HttpResponse<String> response = get(path);
             assertEquals(404, response.statusCode(), path);
             assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow(), path);
