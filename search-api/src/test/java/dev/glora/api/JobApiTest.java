@@ -25,75 +25,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /** The REST API over real HTTP, on the embedded PostgreSQL with in-process workers, on tiny jobs. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureObservability
-class JobApiTest {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String TINY = """
-            {"name": "tiny", "backbone": "%s", "data": "%s", "seed": 7,
-             "supernet": {"rank": 4, "ranks": [4, 2], "epochs": %d, "batchSize": 8, "lr": 0.01, "warmupEpochs": 0},
-             "search": {"population": 9, "generations": 3, "topK": 4, "mutations": 3, "crossovers": 3}}
-            """;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        ServiceTestEnvironment.register(registry);
-    }
-
-    @LocalServerPort
-    int port;
-
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
-    }
-
-    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private HttpResponse<String> post(String path, String body, String token) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private JsonNode submit(int epochs) throws Exception {
-        HttpResponse<String> created = post("/api/v1/jobs", TINY.formatted(TinyJob.BACKBONE, TinyJob.TASK, epochs),
-                ServiceTestEnvironment.TOKEN);
-        assertEquals(201, created.statusCode(), created.body());
-        JsonNode job = JSON.readTree(created.body());
-        assertEquals("/api/v1/jobs/" + job.get("id").asLong(), created.headers().firstValue("Location").orElseThrow());
-        return job;
-    }
-
-    private JsonNode awaitStatus(long id, String... statuses) throws Exception {
-        List<String> wanted = List.of(statuses);
-        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3); System.nanoTime() < deadline; ) {
-            JsonNode job = JSON.readTree(get("/api/v1/jobs/" + id).body());
-            if (wanted.contains(job.get("status").asText())) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " never reached " + wanted);
-    }
+class JobApiTest extends ServiceTest {
 
     @Test
     void aJobIsSubmittedStreamsItsEventsAndItsResultsDownload() throws Exception {
-        JsonNode job = submit(3);
+        JsonNode job = submit(3, 3);
         long id = job.get("id").asLong();
         assertEquals(7, job.get("spec").get("seed").asLong());
         assertEquals(0.2, job.get("spec").get("search").get("mutationProbability").asDouble(), "defaults filled in");
@@ -174,7 +113,7 @@ class JobApiTest {
             assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow(), path);
             assertEquals(404, JSON.readTree(response.body()).get("status").asInt(), path);
         }
-        HttpResponse<String> noToken = post("/api/v1/jobs", TINY.formatted(TinyJob.BACKBONE, TinyJob.TASK, 1), null);
+        HttpResponse<String> noToken = post("/api/v1/jobs", TINY.formatted(1, 1), null);
         assertEquals(401, noToken.statusCode());
         assertEquals("Unauthorized", JSON.readTree(noToken.body()).get("title").asText());
         HttpResponse<String> huge = post("/api/v1/jobs", "{\"name\": \"" + "x".repeat(5000) + "\"}",
@@ -185,7 +124,7 @@ class JobApiTest {
 
     @Test
     void cancelStopsTheWorkAndResultsAskedForEarlyAreConflicts() throws Exception {
-        long id = submit(2000).get("id").asLong();
+        long id = submit(2000, 3).get("id").asLong();
         HttpResponse<String> early = get("/api/v1/jobs/" + id + "/best-config");
         assertEquals(409, early.statusCode());
         assertTrue(JSON.readTree(early.body()).get("detail").asText().contains("exists once it has SUCCEEDED"));

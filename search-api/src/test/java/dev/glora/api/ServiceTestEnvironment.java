@@ -10,11 +10,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** One service for the API tests: embedded PostgreSQL in a temporary folder, tiny model and task roots. */
-final class ServiceTestEnvironment {
+public final class ServiceTestEnvironment {
 
-    static final String TOKEN = "test-token";
-    static final Path DIR;
-    static final Roots ROOTS;
+    public static final String TOKEN = "test-token";
+    public static final Path DIR;
+    public static final Roots ROOTS;
 
     static {
         try {

@@ -55,9 +55,12 @@ class EventBroadcaster implements SmartLifecycle {
         this.database = database;
     }
 
+    /** Subscribers to every job's events. */
+    static final long ALL_JOBS = 0;
+
     /**
-     * @param jobId the job
-     * @param after send history after this event id
+     * @param jobId the job, or {@link #ALL_JOBS}
+     * @param after send history after this event id (for all jobs: only live events)
      * @return an emitter that never times out on its own
      */
     SseEmitter subscribe(long jobId, long after) {
@@ -70,7 +73,11 @@ class EventBroadcaster implements SmartLifecycle {
         emitter.onCompletion(remove);
         emitter.onTimeout(remove);
         emitter.onError(e -> remove.run());
-        send(subscriber, jobs.events(jobId, after));
+        if (jobId == ALL_JOBS) {
+            subscriber.lastSent = Math.max(after, lastSeen);
+        } else {
+            send(subscriber, jobs.events(jobId, after));
+        }
         return emitter;
     }
 
@@ -80,7 +87,9 @@ class EventBroadcaster implements SmartLifecycle {
                 for (JobEvent event : events) {
                     if (event.id() > subscriber.lastSent) {
                         subscriber.emitter.send(SseEmitter.event().id(Long.toString(event.id())).name(event.type())
-                                .data(event.data(), org.springframework.http.MediaType.APPLICATION_JSON));
+                                .data(subscriber.jobId == ALL_JOBS ? "{\"job\": " + event.jobId() + ", \"event\": "
+                                        + event.data() + "}" : event.data(),
+                                        org.springframework.http.MediaType.APPLICATION_JSON));
                         subscriber.lastSent = event.id();
                     }
                 }
@@ -95,6 +104,9 @@ class EventBroadcaster implements SmartLifecycle {
         for (JobEvent event : events) {
             lastSeen = Math.max(lastSeen, event.id());
             for (Subscriber subscriber : subscribers.getOrDefault(event.jobId(), Set.of())) {
+                send(subscriber, List.of(event));
+            }
+            for (Subscriber subscriber : subscribers.getOrDefault(ALL_JOBS, Set.of())) {
                 send(subscriber, List.of(event));
             }
         }

@@ -32,4 +32,10 @@ class EventController {
         }
         return broadcaster.subscribe(id, after == null ? 0 : after);
     }
+
+    /** Every job's events from now on (the jobs table's live updates); the data names the job. */
+    @GetMapping(value = "/api/v1/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    SseEmitter allEvents(@RequestHeader(value = "Last-Event-ID", required = false) Long after) {
+        return broadcaster.subscribe(EventBroadcaster.ALL_JOBS, after == null ? 0 : after);
+    }
 }

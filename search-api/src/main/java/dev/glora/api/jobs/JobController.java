@@ -76,6 +76,12 @@ class JobController {
         }
     }
 
+    /** The spec every field of which is a default (the dashboard's form starts from it). */
+    @GetMapping("/defaults")
+    JobSpec defaults() {
+        return new JobSpec(null, null, null, null, null, null).withDefaults();
+    }
+
     @GetMapping
     List<JobResponse> list() {
         return jobs.list().stream().map(job -> JobResponse.of(job, json)).toList();

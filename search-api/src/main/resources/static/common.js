@@ -1,0 +1,26 @@
+// Shared by the pages: formatting and API calls.
+function pct(v) { return v == null ? "–" : (100 * v).toFixed(2) + " %"; }
+function int(v) { return v == null ? "–" : Number(v).toLocaleString("en-US"); }
+function when(t) { return t ? new Date(t).toLocaleString() : "–"; }
+function duration(job) {
+  if (!job.startedAt) return "–";
+  const end = job.finishedAt ? new Date(job.finishedAt) : new Date();
+  const s = Math.max(0, Math.round((end - new Date(job.startedAt)) / 1000));
+  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor(s % 3600 / 60)} min`
+    : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+function statusBadge(status) {
+  const span = document.createElement("span");
+  span.className = "status " + status;
+  span.textContent = status;
+  return span;
+}
+async function getJson(url) {
+  const r = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!r.ok) throw new Error(url + ": " + r.status);
+  return r.json();
+}
+function authHeaders() {
+  const token = localStorage.getItem("glora-token");
+  return token ? { Authorization: "Bearer " + token } : {};
+}

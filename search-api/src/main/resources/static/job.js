@@ -1,0 +1,195 @@
+// A job's page: history first (the event stream replays it), then live; no reload, no polling.
+const id = new URLSearchParams(location.search).get("id");
+const epochs = [];
+const generations = [];
+let job = null;
+let candidates = [];
+let chosenKey = null;
+
+const TRAINING = [
+  { name: "training loss", cls: "loss", color: "#c2410c", marker: "square", line: true, key: "loss" },
+  { name: "val. accuracy, random paths", cls: "val-random", color: "#0b62d6", marker: "circle", line: true,
+    key: "random" },
+  { name: "val. accuracy, all-LoRA", cls: "val-lora", color: "#1a7f37", marker: "triangle", line: true,
+    dash: "5 3", key: "all-lora" },
+];
+const FITNESS = [
+  { name: "best", cls: "best", color: "#1a7f37", marker: "triangle", line: true, key: "best" },
+  { name: "mean", cls: "mean", color: "#0b62d6", marker: "circle", line: true, dash: "5 3", key: "mean" },
+  { name: "worst", cls: "worst", color: "#c2410c", marker: "square", line: true, dash: "2 3", key: "worst" },
+];
+
+function drawTraining() {
+  const series = TRAINING.map(s => ({ ...s, points: epochs.map(e => ({ x: e.epoch,
+    y: s.key === "loss" ? e.loss : e.validation[s.key], title: `epoch ${e.epoch}` }))
+    .filter(p => p.y != null) }));
+  legend(document.getElementById("training-legend"), series);
+  drawChart(document.getElementById("training-chart"), series, { xLabel: "epoch", yLabel: "loss / accuracy",
+    yMin: 0, empty: "training has not finished an epoch yet" });
+}
+
+function drawFitness() {
+  const series = FITNESS.map(s => ({ ...s, points: generations.map(g => ({ x: g.generation + 1, y: g[s.key],
+    title: `generation ${g.generation + 1}: ${s.name} ${pct(g[s.key])}` })) }));
+  legend(document.getElementById("fitness-legend"), series);
+  drawChart(document.getElementById("fitness-chart"), series, { xLabel: "generation", yLabel: "val. accuracy",
+    empty: "no generation yet" });
+}
+
+function front(points) {
+  const sorted = points.slice().sort((a, b) => a.parameters - b.parameters || b.accuracy - a.accuracy);
+  const out = [];
+  for (const p of sorted) if (!out.length || p.accuracy > out[out.length - 1].accuracy) out.push(p);
+  return out;
+}
+
+function drawPareto() {
+  const pts = candidates.map(c => ({ x: c.parameters, y: c.accuracy, key: c.key,
+    title: `${int(c.parameters)} params, ${pct(c.accuracy)} (generation ${c.generation + 1})` }));
+  const onFront = front(candidates).map(c => ({ x: c.parameters, y: c.accuracy,
+    title: `front: ${int(c.parameters)} params, ${pct(c.accuracy)}` }));
+  const chosen = pts.filter(p => p.key === chosenKey);
+  const series = [
+    { name: "candidate", cls: "candidate", color: "#8a949e", marker: "circle", points: pts },
+    { name: "Pareto front", cls: "front", color: "#0b62d6", marker: "square", line: true, points: onFront },
+    { name: "chosen", cls: "chosen", color: "#c62828", marker: "triangle", points: chosen },
+  ];
+  const max = job && job.spec.search.maxParams;
+  legend(document.getElementById("pareto-legend"), series.concat(max >= 0
+    ? [{ name: "parameter limit", color: "#c62828", dash: "6 3", line: true, marker: "none" }] : []));
+  drawChart(document.getElementById("pareto-chart"), series, { xLabel: "trainable parameters",
+    yLabel: "val. accuracy", vLine: max >= 0 ? { x: max, label: "limit " + int(max) } : null,
+    empty: "no candidate yet" });
+}
+
+function modeClass(mode) {
+  if (mode.startsWith("LoRA")) return ["mode-lora", "L" + mode.split("_")[1]];
+  if (mode === "vector") return ["mode-vector", "V"];
+  if (mode === "constant" || mode === "scalar") return ["mode-scalar", "S"];
+  return ["mode-none", "–"];
+}
+
+function drawAdapter(config) {
+  const table = document.getElementById("adapter");
+  const counts = config.layer_parameters || {};
+  const largest = Math.max(1, ...Object.values(counts));
+  const head = document.createElement("tr");
+  head.innerHTML = "<th>layer</th><th>A</th><th>B</th><th>C</th><th>D</th><th>E</th><th class='num'>parameters</th>";
+  const rows = config.layers.map(layer => {
+    const tr = document.createElement("tr");
+    const name = document.createElement("th");
+    name.textContent = layer.layer;
+    tr.append(name);
+    for (const term of ["A", "B", "C", "D", "E"]) {
+      const [cls, text] = modeClass(layer[term]);
+      const td = document.createElement("td");
+      td.className = cls;
+      td.textContent = text;
+      td.title = `${layer.layer} ${term}: ${layer[term]}`;
+      tr.append(td);
+    }
+    const n = counts[layer.layer] || 0;
+    const td = document.createElement("td");
+    td.className = "num";
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = (6 * n / largest) + "rem";
+    td.append(int(n) + " ", bar);
+    tr.append(td);
+    return tr;
+  });
+  table.replaceChildren(head, ...rows);
+  document.getElementById("adapter-note").textContent =
+    `${int(config.trainable_parameters)} trainable parameters (+${int(config.head_parameters)} head); validation `
+    + `${pct(config.validation_accuracy)}, test ${pct(config.test_accuracy)}.`;
+  document.getElementById("adapter-legend").hidden = false;
+  const best = candidates.find(c => c.parameters === config.trainable_parameters
+    && c.accuracy === config.validation_accuracy);
+  chosenKey = best ? best.key : null;
+  drawPareto();
+}
+
+function eta() {
+  if (!job.startedAt || job.status === "SUCCEEDED" || job.progress <= 0) return "–";
+  const elapsed = (Date.now() - new Date(job.startedAt)) / 1000;
+  const left = elapsed / job.progress - elapsed;
+  return left > 90 ? Math.round(left / 60) + " min" : Math.round(left) + " s";
+}
+
+function drawJob() {
+  document.title = `GLoRA search: #${job.id} ${job.name}`;
+  document.getElementById("title").textContent = `#${job.id} ${job.name}`;
+  document.getElementById("status").replaceChildren(statusBadge(job.status));
+  const facts = [["supernet epochs", `${job.epochs.done} / ${job.epochs.total}`],
+    ["generations", `${job.generations.done} / ${job.generations.total}`],
+    ["candidates evaluated", int(job.candidatesEvaluated)], ["best val. accuracy", pct(job.bestValidationAccuracy)],
+    ["trainable params", int(job.bestParameters)], ["test accuracy", pct(job.testAccuracy)],
+    ["seed", job.seed], ["duration", duration(job)], ["ETA", eta()]];
+  document.getElementById("facts").replaceChildren(...facts.map(([k, v]) => {
+    const div = document.createElement("div");
+    div.innerHTML = `<b></b>`;
+    div.firstChild.textContent = k;
+    div.append(String(v));
+    return div;
+  }));
+  document.getElementById("progress").value = job.progress;
+  document.getElementById("progress-text").textContent = Math.round(100 * job.progress) + " %";
+  const running = !["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status);
+  document.getElementById("cancel").hidden = !running;
+  const done = job.status === "SUCCEEDED";
+  for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"]]) {
+    const a = document.getElementById(elId);
+    a.hidden = !done;
+    a.href = `/api/v1/jobs/${job.id}/${path}`;
+  }
+  const error = document.getElementById("error");
+  error.hidden = !job.error;
+  error.textContent = job.error || "";
+}
+
+async function refreshJob() {
+  job = await getJson("/api/v1/jobs/" + id);
+  drawJob();
+  if (job.status === "SUCCEEDED" && !document.getElementById("adapter").rows.length) {
+    candidates = await getJson(`/api/v1/jobs/${id}/candidates?top=1000`);
+    drawAdapter(await getJson(`/api/v1/jobs/${id}/best-config`));
+  }
+}
+
+async function refreshCandidates() {
+  candidates = await getJson(`/api/v1/jobs/${id}/candidates?top=1000`);
+  drawPareto();
+}
+
+function listen() {
+  const source = new EventSource(`/api/v1/jobs/${id}/events`);
+  const live = document.getElementById("live");
+  source.onopen = () => { live.textContent = "live"; };
+  source.onerror = () => { live.textContent = "reconnecting…"; };
+  source.addEventListener("epoch", e => {
+    const epoch = JSON.parse(e.data);
+    if (!epochs.some(x => x.epoch === epoch.epoch)) { epochs.push(epoch); drawTraining(); }
+    refreshJob();
+  });
+  source.addEventListener("generation", e => {
+    const g = JSON.parse(e.data);
+    if (!generations.some(x => x.generation === g.generation)) { generations.push(g); drawFitness(); }
+    refreshCandidates();
+    refreshJob();
+  });
+  source.addEventListener("status", () => refreshJob());
+}
+
+document.getElementById("cancel").addEventListener("click", async () => {
+  const r = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST", headers: authHeaders() });
+  if (!r.ok) alert((await r.json().catch(() => ({}))).detail || "cancel failed: " + r.status);
+  refreshJob();
+});
+
+drawTraining();
+drawFitness();
+drawPareto();
+refreshJob().then(refreshCandidates).then(listen).catch(e => {
+  document.getElementById("error").hidden = false;
+  document.getElementById("error").textContent = "job " + id + ": " + e.message;
+});

@@ -1,0 +1,129 @@
+// The jobs page: the table (live through /api/v1/events) and the submit form.
+const SUPERNET = [["rank", "number"], ["ranks", "text"], ["epochs", "number"], ["batchSize", "number"],
+  ["lr", "number"], ["weightDecay", "number"], ["warmupEpochs", "number"]];
+const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "number"], ["mutations", "number"],
+  ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
+  ["objective", "select"]];
+const rows = new Map();
+
+function row(job) {
+  let tr = rows.get(job.id);
+  if (!tr) {
+    tr = document.createElement("tr");
+    tr.dataset.job = job.id;
+    rows.set(job.id, tr);
+    const body = document.querySelector("#jobs tbody");
+    const newer = [...body.children].find(r => Number(r.dataset.job) < job.id);
+    body.insertBefore(tr, newer || null);
+  }
+  const link = document.createElement("a");
+  link.href = "/job.html?id=" + job.id;
+  link.textContent = `#${job.id} ${job.name}`;
+  const progress = document.createElement("progress");
+  progress.max = 1;
+  progress.value = job.progress;
+  const cells = [link, statusBadge(job.status), progress, pct(job.bestValidationAccuracy), int(job.bestParameters),
+    when(job.createdAt), duration(job)];
+  tr.replaceChildren(...cells.map((c, i) => {
+    const td = document.createElement("td");
+    if (i >= 3 && i !== 5) td.className = "num";
+    if (i === 2) td.append(c, " " + Math.round(100 * job.progress) + " %"); else td.append(c);
+    return td;
+  }));
+  document.getElementById("no-jobs").hidden = true;
+}
+
+async function loadJobs() {
+  const jobs = await getJson("/api/v1/jobs");
+  jobs.slice().reverse().forEach(row);
+  document.getElementById("no-jobs").hidden = jobs.length > 0;
+}
+
+function listen() {
+  const source = new EventSource("/api/v1/events");
+  const live = document.getElementById("live");
+  source.onopen = () => { live.textContent = "live"; loadJobs(); };
+  source.onerror = () => { live.textContent = "reconnecting…"; };
+  const refresh = e => getJson("/api/v1/jobs/" + JSON.parse(e.data).job).then(row);
+  ["status", "epoch", "generation"].forEach(type => source.addEventListener(type, refresh));
+}
+
+function input(group, [name, type], value) {
+  const div = document.createElement("div");
+  const id = `f-${group}-${name}`;
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = name;
+  let field;
+  if (type === "select") {
+    field = document.createElement("select");
+    for (const option of ["accuracy", "pareto"]) field.add(new Option(option, option));
+  } else {
+    field = document.createElement("input");
+    field.type = type;
+    if (type === "number") field.step = "any";
+  }
+  field.id = id;
+  field.dataset.field = group + "." + name;
+  field.value = Array.isArray(value) ? value.join(",") : value;
+  const error = document.createElement("div");
+  error.className = "field-error";
+  div.append(label, field, error);
+  return div;
+}
+
+async function buildForm() {
+  const defaults = await getJson("/api/v1/jobs/defaults");
+  document.getElementById("f-seed").value = defaults.seed;
+  document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));
+  document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f, defaults.search[f[0]])));
+  document.getElementById("f-token").value = localStorage.getItem("glora-token") || "";
+  document.getElementById("submit").addEventListener("submit", submit);
+}
+
+function spec() {
+  const body = { supernet: {}, search: {} };
+  for (const field of document.querySelectorAll("[data-field]")) {
+    const path = field.dataset.field.split(".");
+    let value = field.value.trim();
+    if (value === "") continue;
+    if (path[1] === "ranks") value = value.split(",").map(v => Number(v.trim()));
+    else if (field.type === "number") value = Number(value);
+    if (path.length === 1) body[path[0]] = value; else body[path[0]][path[1]] = value;
+  }
+  return body;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const token = document.getElementById("f-token").value.trim();
+  if (token) localStorage.setItem("glora-token", token); else localStorage.removeItem("glora-token");
+  document.querySelectorAll(".field-error").forEach(e => { e.textContent = ""; });
+  document.querySelectorAll("[aria-invalid]").forEach(e => e.removeAttribute("aria-invalid"));
+  const problem = document.getElementById("form-problem");
+  problem.textContent = "";
+  const response = await fetch("/api/v1/jobs", { method: "POST",
+    headers: { "Content-Type": "application/json", ...authHeaders() }, body: JSON.stringify(spec()) });
+  if (response.status === 201) {
+    const job = await response.json();
+    row(job);
+    window.location.href = "/job.html?id=" + job.id;
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  const unplaced = [];
+  for (const error of body.errors || []) {
+    const field = document.querySelector(`[data-field="${error.field}"]`);
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.parentElement.querySelector(".field-error").textContent = error.message;
+    } else {
+      unplaced.push(error.field + " " + error.message);
+    }
+  }
+  problem.textContent = (body.title || "Error " + response.status) + (unplaced.length ? ": " + unplaced.join("; ")
+    : body.errors ? ": see the fields marked below" : ": " + (body.detail || ""));
+}
+
+loadJobs().then(listen);
+buildForm();

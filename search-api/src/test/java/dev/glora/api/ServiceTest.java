@@ -1,0 +1,86 @@
+package dev.glora.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.glora.worker.TinyJob;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The one running service every web test shares (one Spring context, one embedded PostgreSQL):
+ * tiny model and task roots, in-process workers, an API token; and real HTTP calls to it.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureObservability
+public abstract class ServiceTest {
+
+    protected static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A tiny job's spec: format with the epochs and the generations. */
+    protected static final String TINY = """
+            {"name": "tiny", "backbone": "%s", "data": "%s", "seed": 7,
+             "supernet": {"rank": 4, "ranks": [4, 2], "epochs": %%d, "batchSize": 8, "lr": 0.01, "warmupEpochs": 0},
+             "search": {"population": 9, "generations": %%d, "topK": 4, "mutations": 3, "crossovers": 3}}
+            """.formatted(TinyJob.BACKBONE, TinyJob.TASK);
+
+    @LocalServerPort
+    protected int port;
+
+    protected final HttpClient http = HttpClient.newHttpClient();
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        ServiceTestEnvironment.register(registry);
+    }
+
+    protected URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    protected HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    protected HttpResponse<String> post(String path, String body, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Submits a tiny job and checks the 201 and its Location. */
+    protected JsonNode submit(int epochs, int generations) throws Exception {
+        HttpResponse<String> created = post("/api/v1/jobs", TINY.formatted(epochs, generations),
+                ServiceTestEnvironment.TOKEN);
+        assertEquals(201, created.statusCode(), created.body());
+        JsonNode job = JSON.readTree(created.body());
+        assertEquals("/api/v1/jobs/" + job.get("id").asLong(), created.headers().firstValue("Location").orElseThrow());
+        return job;
+    }
+
+    protected JsonNode awaitStatus(long id, String... statuses) throws Exception {
+        List<String> wanted = List.of(statuses);
+        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3); System.nanoTime() < deadline; ) {
+            JsonNode job = JSON.readTree(get("/api/v1/jobs/" + id).body());
+            if (wanted.contains(job.get("status").asText())) {
+                return job;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("job " + id + " never reached " + wanted);
+    }
+}

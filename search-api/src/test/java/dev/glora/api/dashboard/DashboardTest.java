@@ -1,0 +1,129 @@
+package dev.glora.api.dashboard;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.glora.api.ServiceTest;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.TimeoutException;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/** The dashboard in headless Chromium against the running service, on tiny jobs. */
+class DashboardTest extends ServiceTest {
+
+    private ChromeDriver browser;
+
+    @BeforeEach
+    void open() throws Exception {
+        browser = Browser.start();
+    }
+
+    @AfterEach
+    void close() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    private String page(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    private int count(String css) {
+        return browser.findElements(By.cssSelector(css)).size();
+    }
+
+    /** Waits for a condition; on time-out the failure carries the browser's console. */
+    private void await(String what, java.util.function.BooleanSupplier condition) {
+        try {
+            new WebDriverWait(browser, Duration.ofSeconds(90)).until(driver -> condition.getAsBoolean());
+        } catch (TimeoutException e) {
+            throw new AssertionError(what + "; browser console:\n" + browser.manage().logs().get(LogType.BROWSER)
+                    .getAll().stream().map(Object::toString).collect(Collectors.joining("\n")), e);
+        }
+    }
+
+    @Test
+    void theJobsTableListsAJobAndTheFormShowsAFieldErrorBesideItsField() throws Exception {
+        long id = submit(1, 1).get("id").asLong();
+        browser.get(page("/"));
+        await("the jobs table lists job " + id, () -> count("#jobs tr[data-job='" + id + "']") == 1);
+        WebElement row = browser.findElement(By.cssSelector("#jobs tr[data-job='" + id + "']"));
+        assertTrue(row.getText().contains("tiny"), row.getText());
+        await("the form has its defaults", () -> "50".equals(browser.findElement(By.id("f-search-population"))
+                .getDomProperty("value")));
+
+        browser.findElement(By.id("f-backbone")).sendKeys("no-such.safetensors");
+        WebElement population = browser.findElement(By.id("f-search-population"));
+        population.clear();
+        population.sendKeys("0");
+        browser.findElement(By.id("f-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        browser.findElement(By.cssSelector("#submit button[type=submit]")).click();
+        await("the field error is shown", () -> "true".equals(population.getDomAttribute("aria-invalid")));
+        String beside = population.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
+        assertTrue(beside.contains("must be in [1, 10000], got 0"), beside);
+        String backbone = browser.findElement(By.cssSelector("#f-backbone + .field-error")).getText();
+        assertTrue(backbone.contains("not a file under the model root"), backbone);
+        assertTrue(browser.findElement(By.id("form-problem")).getText().contains("Invalid job spec"));
+        assertEquals(page("/"), browser.getCurrentUrl(), "nothing was submitted");
+    }
+
+    @Test
+    void aFinishedJobsPageDrawsItsHistoryAndItsDownloadsWork() throws Exception {
+        long id = submit(3, 3).get("id").asLong();
+        JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
+        assertEquals("SUCCEEDED", job.get("status").asText());
+        int candidates = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body()).size();
+        browser.get(page("/job.html?id=" + id));
+        await("the charts are drawn", () -> count("#pareto-chart .pt.candidate") == candidates
+                && count("#adapter tr") > 1 && count("#fitness-chart .pt.best") == 3);
+        assertEquals(3, count("#training-chart .pt.loss"), "one point per epoch");
+        assertEquals(3, count("#fitness-chart .pt.mean"));
+        assertEquals(3, count("#fitness-chart .pt.worst"));
+        assertEquals(1, count("#pareto-chart .pt.chosen"));
+        assertTrue(count("#pareto-chart .pt.front") >= 1);
+        JsonNode config = JSON.readTree(get("/api/v1/jobs/" + id + "/best-config").body());
+        assertEquals(config.get("layers").size() + 1, count("#adapter tr"), "one row per layer");
+        assertEquals(5 * config.get("layers").size(), count("#adapter td[class^='mode-']"));
+        assertTrue(browser.findElement(By.id("status")).getText().contains("SUCCEEDED"));
+
+        for (String link : new String[] {"download-config", "download-model"}) {
+            WebElement a = browser.findElement(By.id(link));
+            assertTrue(a.isDisplayed(), link);
+            HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
+                    "href"))).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, fromPage.statusCode(), link);
+            String api = link.equals("download-config") ? "best-config" : "model";
+            assertArrayEquals(http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/" + api)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
+        }
+    }
+
+    @Test
+    void aGenerationArrivingOverServerSentEventsAddsAPointWithoutAReload() throws Exception {
+        long id = submit(40, 40).get("id").asLong();
+        browser.get(page("/job.html?id=" + id));
+        ((JavascriptExecutor) browser).executeScript("window.notReloaded = true;");
+        await("training epochs arrive live", () -> count("#training-chart .pt.loss") >= 2);
+        await("generations arrive live", () -> count("#fitness-chart .pt.best") >= 2);
+        int before = count("#fitness-chart .pt.best");
+        await("another generation adds a point", () -> count("#fitness-chart .pt.best") > before);
+        assertEquals(Boolean.TRUE, ((JavascriptExecutor) browser).executeScript("return window.notReloaded;"));
+        assertTrue(count("#pareto-chart .pt.candidate") > 0);
+        post("/api/v1/jobs/" + id + "/cancel", "", dev.glora.api.ServiceTestEnvironment.TOKEN);
+        await("the cancel shows", () -> browser.findElement(By.id("status")).getText().contains("CANCELLED"));
+    }
+}
