@@ -58,7 +58,9 @@ function drawChart(svg, series, options) {
   const axis = el("g", { class: "axis" }, svg);
   el("line", { x1: L, y1: H - B, x2: W - R, y2: H - B }, axis);
   el("line", { x1: L, y1: T, x2: L, y2: H - B }, axis);
-  for (const t of ticks(x0, x1, 5)) {
+  const integral = xs.every(Number.isInteger) && x1 - x0 <= 1000;
+  const xTicks = integral ? [...new Set(ticks(x0, x1, Math.min(5, x1 - x0)).map(Math.round))] : ticks(x0, x1, 5);
+  for (const t of xTicks) {
     el("line", { x1: sx(t), y1: H - B, x2: sx(t), y2: H - B + 4 }, axis);
     el("text", { x: sx(t), y: H - B + 15, "text-anchor": "middle" }, axis).textContent = fmt(t);
   }

@@ -1,7 +1,11 @@
 // Shared by the pages: formatting and API calls.
 function pct(v) { return v == null ? "–" : (100 * v).toFixed(2) + " %"; }
 function int(v) { return v == null ? "–" : Number(v).toLocaleString("en-US"); }
-function when(t) { return t ? new Date(t).toLocaleString() : "–"; }
+function when(t) {
+  if (!t) return "–";
+  const d = new Date(t), two = n => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
 function duration(job) {
   if (!job.startedAt) return "–";
   const end = job.finishedAt ? new Date(job.finishedAt) : new Date();

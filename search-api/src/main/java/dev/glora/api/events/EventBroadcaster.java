@@ -73,6 +73,13 @@ class EventBroadcaster implements SmartLifecycle {
         emitter.onCompletion(remove);
         emitter.onTimeout(remove);
         emitter.onError(e -> remove.run());
+        try {
+            // opens the stream at once, so that a client knows it is connected before any event
+            emitter.send(SseEmitter.event().comment("subscribed"));
+        } catch (IOException e) {
+            set.remove(subscriber);
+            return emitter;
+        }
         if (jobId == ALL_JOBS) {
             subscriber.lastSent = Math.max(after, lastSeen);
         } else {
