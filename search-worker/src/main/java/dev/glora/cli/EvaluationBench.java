@@ -58,8 +58,7 @@ final class EvaluationBench {
         double[] plainSeconds = new double[runs];
         try (SubnetScorer scorer = new SubnetScorer(supernetCheckpoint, validation, validation.size(), "bench-s");
                 NDManager manager = TorchRuntime.newManager()) {
-            NDArray images = manager.create(preprocess.batch(validation, IntStream.range(0, validation.size())
-                    .toArray())).reshape(scorer.inputShape(validation.size()));
+            NDArray images = preprocess.images(manager, validation, IntStream.range(0, validation.size()).toArray());
             for (int run = -1; run < runs; run++) {
                 long start = System.nanoTime();
                 for (int c = 0; c < candidates; c++) {

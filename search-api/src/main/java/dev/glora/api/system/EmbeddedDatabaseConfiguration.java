@@ -4,6 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.EmbeddedPostgres;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -16,9 +18,14 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnProperty(prefix = "spring.datasource", name = "url", havingValue = "embedded", matchIfMissing = true)
 class EmbeddedDatabaseConfiguration {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabaseConfiguration.class);
+
     @Bean(destroyMethod = "close")
     EmbeddedPostgres embeddedPostgres(GloraProperties properties) {
-        return EmbeddedPostgres.start(properties.embeddedDataDir(), 0);
+        EmbeddedPostgres postgres = EmbeddedPostgres.start(properties.embeddedDataDir(), properties.embeddedPort());
+        LOG.info("Embedded PostgreSQL at {}; more workers attach with: bin/glora worker --db '{}'",
+                postgres.jdbcUrl(), postgres.jdbcUrl());
+        return postgres;
     }
 
     @Bean(destroyMethod = "close")

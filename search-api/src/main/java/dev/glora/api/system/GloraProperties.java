@@ -8,6 +8,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * @param models the model root: job backbones resolve under it
  * @param data the data root: job task folders resolve under it
+ * @param embeddedPort the embedded PostgreSQL's port on localhost; 0 picks a free one
  * @param embeddedDataDir the embedded PostgreSQL's data folder (used when no
  *     {@code spring.datasource.url} is set); it survives restarts
  * @param workers in-process worker slots; 0 leaves all work to {@code search-worker} processes
@@ -17,7 +18,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param cacheDir the in-process workers' cache of supernets
  */
 @ConfigurationProperties("glora")
-public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer workers, String apiToken,
+public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers, String apiToken,
         Long maxRequestBytes, Integer leaseSeconds, Path cacheDir) {
 
     /** Fills the defaults. */
@@ -25,6 +26,7 @@ public record GloraProperties(Path models, Path data, Path embeddedDataDir, Inte
         models = models != null ? models : Path.of("models");
         data = data != null ? data : Path.of("data");
         embeddedDataDir = embeddedDataDir != null ? embeddedDataDir : Path.of("glora-data", "postgres");
+        embeddedPort = embeddedPort != null ? embeddedPort : 0;
         workers = workers != null ? workers : Runtime.getRuntime().availableProcessors();
         maxRequestBytes = maxRequestBytes != null ? maxRequestBytes : 64 * 1024L;
         leaseSeconds = leaseSeconds != null ? leaseSeconds : 60;

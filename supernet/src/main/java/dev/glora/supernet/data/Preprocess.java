@@ -1,5 +1,8 @@
 package dev.glora.supernet.data;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.glora.supernet.vit.VitArchitecture;
 
 /**
@@ -52,6 +55,16 @@ public final class Preprocess {
             write(data.images().get(indices[b]), out, b * imageLength());
         }
         return out;
+    }
+
+    /**
+     * @param manager the manager that will own the array
+     * @param data a data set
+     * @param indices which of its images, in batch order
+     * @return the batch as a (B, C, H, W) float32 array
+     */
+    public NDArray images(NDManager manager, ImageDataset data, int[] indices) {
+        return manager.create(batch(data, indices), new Shape(indices.length, channels, size, size));
     }
 
     /**

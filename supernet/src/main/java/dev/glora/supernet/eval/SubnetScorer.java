@@ -100,8 +100,7 @@ public final class SubnetScorer implements AutoCloseable {
             int[] indices = IntStream.range(start, Math.min(data.size(), start + batchSize)).toArray();
             NDArray embedded;
             try (NDScope scope = new NDScope()) {
-                NDArray images = manager.create(preprocess.batch(data, indices))
-                        .reshape(indices.length, preprocess.channels(), preprocess.size(), preprocess.size());
+                NDArray images = preprocess.images(manager, data, indices);
                 embedded = plain.embed(store, images, false);
                 scope.unregister(embedded);
             }

@@ -3,7 +3,6 @@ package dev.glora.supernet.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Preprocess;
@@ -35,10 +34,7 @@ public final class Evaluation {
                 long[] predicted;
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    NDArray images = manager.create(preprocess.batch(data, indices),
-                            new Shape(indices.length, preprocess.imageLength()));
-                    predicted = logits.apply(images.reshape(batchShape(preprocess, indices.length))).argMax(1)
-                            .toLongArray();
+                    predicted = logits.apply(preprocess.images(manager, data, indices)).argMax(1).toLongArray();
                 }
                 for (int i = 0; i < indices.length; i++) {
                     int label = data.label(indices[i]);
@@ -51,14 +47,5 @@ public final class Evaluation {
             }
         }
         return new Accuracy(correct, data.size(), correctPerClass, countPerClass);
-    }
-
-    /**
-     * @param preprocess the preprocessing
-     * @param batch images in the batch
-     * @return (B, C, H, W)
-     */
-    static Shape batchShape(Preprocess preprocess, int batch) {
-        return new Shape(batch, preprocess.channels(), preprocess.size(), preprocess.size());
     }
 }

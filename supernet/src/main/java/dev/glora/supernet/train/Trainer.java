@@ -160,8 +160,7 @@ public final class Trainer {
             for (int i = 0; i < indices.length; i++) {
                 labels[i] = data.label(indices[i]);
             }
-            NDArray images = manager.create(preprocess.batch(data, indices))
-                    .reshape(Evaluation.batchShape(preprocess, indices.length));
+            NDArray images = preprocess.images(manager, data, indices);
             NDArray target = manager.create(labels, new Shape(indices.length));
             boolean wasRecording = JniUtils.isGradMode();
             float loss;
