@@ -71,6 +71,12 @@ class JobApiTest extends ServiceTest {
         Files.write(file, model.body());
         Checkpoint merged = Safetensors.read(file);
         assertFalse(merged.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Ad")), "merged: no adapters");
+        HttpResponse<byte[]> supernet = http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/supernet"))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, supernet.statusCode());
+        Path supernetFile = Files.createTempFile(ServiceTestEnvironment.DIR, "supernet", ".safetensors");
+        Files.write(supernetFile, supernet.body());
+        assertTrue(Safetensors.read(supernetFile).tensors().containsKey("blocks.0.attn.qkv.Ad"), "supernet: adapters");
     }
 
     @Test

@@ -144,6 +144,13 @@ class JobController {
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
     }
 
+    /** The trained supernet: {@code glora search --supernet} searches it again, e.g. at another limit. */
+    @GetMapping("/{id}/supernet")
+    ResponseEntity<byte[]> supernet(@PathVariable long id) {
+        Artefact artefact = artefact(id, "supernet", "the trained supernet");
+        return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-supernet.safetensors");
+    }
+
     @PostMapping("/{id}/cancel")
     JobResponse cancel(@PathVariable long id) {
         job(id);

@@ -41,7 +41,7 @@ record JobResponse(long id, String name, String status, String error, double pro
         Map<String, String> links = new LinkedHashMap<>();
         links.put("self", self);
         for (String part : new String[] {"events", "epochs", "generations", "candidates", "pareto", "best-config",
-            "model", "cancel"}) {
+            "model", "supernet", "cancel"}) {
             links.put(part, self + "/" + part);
         }
         JsonNode spec;
