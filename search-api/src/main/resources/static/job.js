@@ -137,7 +137,8 @@ function drawJob() {
   const running = !["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status);
   document.getElementById("cancel").hidden = !running;
   const done = job.status === "SUCCEEDED";
-  for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"]]) {
+  for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"],
+      ["download-supernet", "supernet"]]) {
     const a = document.getElementById(elId);
     a.hidden = !done;
     a.href = `/api/v1/jobs/${job.id}/${path}`;

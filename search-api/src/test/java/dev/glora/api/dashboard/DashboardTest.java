@@ -100,13 +100,13 @@ class DashboardTest extends ServiceTest {
         assertEquals(5 * config.get("layers").size(), count("#adapter td[class^='mode-']"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("SUCCEEDED"));
 
-        for (String link : new String[] {"download-config", "download-model"}) {
+        for (String link : new String[] {"download-config", "download-model", "download-supernet"}) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
                     "href"))).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, fromPage.statusCode(), link);
-            String api = link.equals("download-config") ? "best-config" : "model";
+            String api = link.equals("download-config") ? "best-config" : link.substring("download-".length());
             assertArrayEquals(http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/" + api)).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
         }
