@@ -68,22 +68,26 @@ class EventBroadcaster implements SmartLifecycle {
         Subscriber subscriber = new Subscriber(jobId, emitter);
         subscriber.lastSent = after;
         Set<Subscriber> set = subscribers.computeIfAbsent(jobId, id -> new CopyOnWriteArraySet<>());
-        set.add(subscriber);
         Runnable remove = () -> set.remove(subscriber);
         emitter.onCompletion(remove);
         emitter.onTimeout(remove);
         emitter.onError(e -> remove.run());
-        try {
-            // opens the stream at once, so that a client knows it is connected before any event
-            emitter.send(SseEmitter.event().comment("subscribed"));
-        } catch (IOException e) {
-            set.remove(subscriber);
-            return emitter;
-        }
-        if (jobId == ALL_JOBS) {
-            subscriber.lastSent = Math.max(after, lastSeen);
-        } else {
-            send(subscriber, jobs.events(jobId, after));
+        // Holding the subscriber while its history goes out keeps the listener from sending it a live
+        // event first: that event's id would then hide the older history events (a lost QUEUED).
+        synchronized (subscriber) {
+            set.add(subscriber);
+            try {
+                // opens the stream at once, so that a client knows it is connected before any event
+                emitter.send(SseEmitter.event().comment("subscribed"));
+            } catch (IOException e) {
+                set.remove(subscriber);
+                return emitter;
+            }
+            if (jobId == ALL_JOBS) {
+                subscriber.lastSent = Math.max(after, lastSeen);
+            } else {
+                send(subscriber, jobs.events(jobId, after));
+            }
         }
         return emitter;
     }
