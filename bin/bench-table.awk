@@ -28,7 +28,8 @@ END {
       key = tasks[t] SUBSEP method; line = line " | " cell(key)
       if (key in n) { total += 100 * sum[key] / n[key]; count++; p += params[key] / n[key]; sd = seeds[key] > sd ? seeds[key] : sd
         if (key in secs) { s += secs[key]; timed++ }
-        sk = tasks[t] SUBSEP "glora-supernet"; if (method ~ /^glora-search/ && sk in sup) s += sup[sk] }
+        if (method ~ /-search-/) { sk = method; sub(/-search-.*/, "-supernet", sk); sk = tasks[t] SUBSEP sk
+          if (sk in sup) s += sup[sk] } }
     }
     line = line sprintf(" | **%.2f** | %.0f | %.0f | %d |", count ? total / count : 0, count ? p / count : 0, timed ? s / timed : 0, sd)
     print line
