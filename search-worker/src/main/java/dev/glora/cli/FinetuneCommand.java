@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -32,16 +33,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code glora finetune}: the baselines of BENCHMARK.md §1, each exported as a plain checkpoint. */
+/**
+ * {@code glora finetune}: the baselines of BENCHMARK.md §1, and the retraining of a searched
+ * configuration, each exported as a plain checkpoint.
+ */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
-        description = "Fine-tune a backbone on a VTAB-1K task by a baseline method and export a plain (merged)"
-                + " checkpoint: linear (head only), full, lora (rank 8 on every attn.qkv), glora-fixed"
-                + " (A=B=C=LoRA_8, D=E=constant in every layer).")
+        description = "Fine-tune a backbone on a VTAB-1K task and export a plain (merged) checkpoint: linear"
+                + " (head only), full, lora (rank 8 on every attn.qkv), glora-fixed (A=B=C=LoRA_8, D=E=constant"
+                + " in every layer), or glora: the modes of a --config (a search's best-config.json), from"
+                + " fresh adapters or, with --supernet, from that supernet's trained adapters and head.")
 final class FinetuneCommand implements Callable<Integer> {
 
     /** The baselines. */
     enum Method {
-        linear, full, lora, glora_fixed;
+        linear, full, lora, glora_fixed, glora;
 
         static Method parse(String name) {
             return valueOf(name.replace('-', '_'));
@@ -62,8 +67,16 @@ final class FinetuneCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--method", required = true, description = "linear, full, lora or glora-fixed")
+    @Option(names = "--method", required = true, description = "linear, full, lora, glora-fixed or glora")
     private String method;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "with --method glora: the configuration to train (a search's best-config.json)")
+    private Path config;
+
+    @Option(names = "--supernet", paramLabel = "FILE", description = "with --method glora: start from this trained"
+            + " supernet's adapters and head (its backbone must be --backbone) instead of fresh ones")
+    private Path supernetFile;
 
     @Option(names = "--backbone", required = true, paramLabel = "FILE", description = "pretrained plain ViT checkpoint")
     private Path backbone;
@@ -86,8 +99,13 @@ final class FinetuneCommand implements Callable<Integer> {
         try {
             chosen = Method.parse(method);
         } catch (IllegalArgumentException e) {
-            throw new dev.glora.supernet.GloraException("--method " + method
-                    + " is not one of linear, full, lora, glora-fixed");
+            throw new GloraException("--method " + method + " is not one of linear, full, lora, glora-fixed, glora");
+        }
+        if (chosen == Method.glora && config == null) {
+            throw new GloraException("--method glora needs --config: the configuration to train");
+        }
+        if (chosen != Method.glora && (config != null || supernetFile != null)) {
+            throw new GloraException("--config and --supernet go with --method glora only");
         }
         TrainSettings settings = training.settings(new TrainSettings(100, 64, chosen.defaultLr(), 1e-4, 10, 1e-6, 1e-5,
                 chosen == Method.linear ? 0 : 0.1, 0));
@@ -122,16 +140,24 @@ final class FinetuneCommand implements Callable<Integer> {
                         h -> withHistory(new Checkpoint(model.tensors(), target.toMetadata()), provenance, h));
             }
         } else {
-            SubnetConfig config = config(chosen, target);
-            trainable = Supernet.parameterCount(target, config) + head;
+            SubnetConfig modes = chosen == Method.glora ? ConfigJson.read(config) : config(chosen, target);
+            Checkpoint adapters = chosen == Method.glora && supernetFile != null
+                    ? trainedSupernet(start, target)
+                    : Supernet.fresh(start, target, chosen == Method.glora ? maxRank(modes) : BASELINE_RANK,
+                            settings.seed());
+            String source = supernetFile != null ? supernetFile.toString() : "fresh adapters";
+            modes.checkFits(Supernet.layerNames(target), Supernet.rankOf(adapters, source));
+            trainable = Supernet.parameterCount(target, modes) + head;
             report(printer, chosen, trainable, head);
             provenance.put("trainable_parameters", Long.toString(trainable));
-            provenance.put("glora_config", ConfigJson.format(config, Map.of()).replaceAll("\\s+", ""));
-            Checkpoint fresh = Supernet.fresh(start, target, BASELINE_RANK, settings.seed());
-            try (Supernet supernet = Supernet.load(fresh, "fresh adapters")) {
+            provenance.put("glora_config", ConfigJson.format(modes, Map.of()).replaceAll("\\s+", ""));
+            if (supernetFile != null) {
+                provenance.put("supernet", supernetFile.toAbsolutePath() + " sha256:" + Provenance.sha256(supernetFile));
+            }
+            try (Supernet supernet = Supernet.load(adapters, source)) {
                 Function<List<EpochResult>, Checkpoint> merged = h -> withHistory(Reparameterizer.merge(
-                        supernet.toCheckpoint(Map.of()), config, Map.of(), out.toString()), provenance, h);
-                history = TrainingRun.train(settings, Trainees.fixed(supernet, config), train, val, out, identity,
+                        supernet.toCheckpoint(Map.of()), modes, Map.of(), out.toString()), provenance, h);
+                history = TrainingRun.train(settings, Trainees.fixed(supernet, modes), train, val, out, identity,
                         printer.err(), merged);
             }
         }
@@ -140,6 +166,36 @@ final class FinetuneCommand implements Callable<Integer> {
                 + " accuracy %.2f%%%n", out, chosen.label(), trainable, last.loss(),
                 100 * last.validation().get(Trainees.FIXED));
         return 0;
+    }
+
+    /**
+     * @param backbone the backbone with the task's head
+     * @param target the architecture with the task's classes
+     * @return the supernet of {@code --supernet}, checked to be built on the same backbone for the same classes
+     */
+    private Checkpoint trainedSupernet(Checkpoint backbone, VitArchitecture target) {
+        String source = supernetFile.toString();
+        Checkpoint trained = Safetensors.read(supernetFile);
+        VitArchitecture arch = VitArchitecture.fromMetadata(trained.metadata(), source);
+        if (!arch.equals(target)) {
+            throw new GloraException(source + ": the supernet's architecture " + arch.toMetadata()
+                    + " is not the backbone's with this task's " + target.numClasses() + " classes " + target.toMetadata());
+        }
+        backbone.tensors().forEach((name, tensor) -> {
+            if (Supernet.isTrainable(name)) {
+                return;
+            }
+            Tensor own = trained.tensors().get(name);
+            if (own == null || !java.util.Arrays.equals(own.data(), tensor.data())) {
+                throw new GloraException(source + ": tensor " + name + (own == null ? " is missing" : " differs from the backbone's")
+                        + ": the supernet was not trained on --backbone " + this.backbone);
+            }
+        });
+        return trained;
+    }
+
+    private static int maxRank(SubnetConfig modes) {
+        return Math.max(1, modes.layers().values().stream().mapToInt(LayerConfig::maxRank).max().orElse(1));
     }
 
     private static void report(PrintWrapper printer, Method method, long trainable, long head) {

@@ -128,7 +128,78 @@ class TrainingCommandsTest {
         CliRun bad = glora("finetune", "--method", "prompt", "--backbone", backbone.toString(), "--task",
                 task.toString(), "--out", dir.resolve("x").toString());
         assertEquals(Glora.INPUT_ERROR, bad.status());
-        assertTrue(bad.err().contains("--method prompt is not one of linear, full, lora, glora-fixed"), bad.err());
+        assertTrue(bad.err().contains("--method prompt is not one of linear, full, lora, glora-fixed, glora"), bad.err());
+    }
+
+    @Test
+    void finetuneGloraRetrainsASearchedConfigurationStartingFromItsSupernet() {
+        Path supernet = dir.resolve("supernet.safetensors");
+        assertEquals(0, glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(), "--out",
+                supernet.toString(), "--ranks", "2,1", "--epochs", "1", "--batch", "8", "--warmup", "0", "--threads",
+                "1").status());
+        Path config = dir.resolve("best-config.json");
+        SubnetConfig modes = SubnetConfig.uniform(Supernet.layerNames(arch), LayerConfig.of("LoRA_2", "vector", "LoRA_1",
+                "constant", "vector"));
+        ConfigJson.write(modes, Map.of("val_accuracy", 0.5), config);
+        Path out = dir.resolve("retrained.safetensors");
+        // a learning rate too small to move anything: the export is then the supernet's own merge
+        CliRun result = glora("finetune", "--method", "glora", "--config", config.toString(), "--supernet",
+                supernet.toString(), "--backbone", backbone.toString(), "--task", task.toString(), "--out",
+                out.toString(), "--epochs", "1", "--batch", "8", "--warmup", "0", "--lr", "1e-12", "--threads", "1");
+        assertEquals(0, result.status(), result.err());
+        long trainable = Supernet.parameterCount(arch, modes) + 2 * arch.embedDim() + 2;
+        assertTrue(result.out().contains(String.format(java.util.Locale.ROOT, "%,d trainable parameters", trainable)), result.out());
+        Checkpoint retrained = Safetensors.read(out);
+        assertEquals("glora", retrained.metadata().get("method"));
+        assertTrue(retrained.metadata().get("supernet").contains("sha256:"));
+        assertFalse(retrained.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Bd")));
+        Checkpoint expected = dev.glora.supernet.merge.Reparameterizer.merge(Safetensors.read(supernet), modes,
+                Map.of(), "supernet");
+        String weight = "blocks.0.mlp.fc1.weight";
+        float[] got = retrained.tensors().get(weight).data();
+        float[] want = expected.tensors().get(weight).data();
+        float[] original = Safetensors.read(backbone).tensors().get(weight).data();
+        double fromSupernet = 0;
+        double fromBackbone = 0;
+        for (int i = 0; i < got.length; i++) {
+            fromSupernet = Math.max(fromSupernet, Math.abs(got[i] - want[i]));
+            fromBackbone = Math.max(fromBackbone, Math.abs(got[i] - original[i]));
+        }
+        assertTrue(fromSupernet < 1e-6, "the retraining starts from the supernet's adapters: " + fromSupernet);
+        assertTrue(fromBackbone > 1e-4, "the supernet's adapters change the weight: " + fromBackbone);
+    }
+
+    @Test
+    void finetuneGloraRefusesASupernetOfAnotherBackboneAndAMissingConfig() throws IOException {
+        Path other = dir.resolve("other.safetensors");
+        Safetensors.write(Supernet.fresh(VitInit.withNewHead(VitInit.random(arch, 7), arch, 2, 1),
+                arch.withNumClasses(2), 2, 1), other);
+        Path config = dir.resolve("config.json");
+        ConfigJson.write(SubnetConfig.uniform(Supernet.layerNames(arch), LayerConfig.of("LoRA_2", "none", "none",
+                "none", "none")), Map.of(), config);
+        CliRun foreign = glora("finetune", "--method", "glora", "--config", config.toString(), "--supernet",
+                other.toString(), "--backbone", backbone.toString(), "--task", task.toString(), "--out",
+                dir.resolve("x").toString(), "--epochs", "1");
+        assertEquals(Glora.INPUT_ERROR, foreign.status());
+        assertTrue(foreign.err().contains(other + ": tensor ") && foreign.err().contains("differs from the backbone's"),
+                foreign.err());
+
+        CliRun noConfig = glora("finetune", "--method", "glora", "--backbone", backbone.toString(), "--task",
+                task.toString(), "--out", dir.resolve("y").toString());
+        assertEquals(Glora.INPUT_ERROR, noConfig.status());
+        assertTrue(noConfig.err().contains("--method glora needs --config"), noConfig.err());
+
+        CliRun stray = glora("finetune", "--method", "lora", "--config", config.toString(), "--backbone",
+                backbone.toString(), "--task", task.toString(), "--out", dir.resolve("z").toString());
+        assertEquals(Glora.INPUT_ERROR, stray.status());
+        assertTrue(stray.err().contains("--config and --supernet go with --method glora only"), stray.err());
+
+        Path fresh = dir.resolve("fresh.safetensors");
+        CliRun fromScratch = glora("finetune", "--method", "glora", "--config", config.toString(), "--backbone",
+                backbone.toString(), "--task", task.toString(), "--out", fresh.toString(), "--epochs", "1", "--batch",
+                "8", "--threads", "1");
+        assertEquals(0, fromScratch.status(), fromScratch.err());
+        assertFalse(Safetensors.read(fresh).metadata().containsKey("supernet"));
     }
 
     @Test
