@@ -101,7 +101,10 @@ function drawAdapter(config) {
   table.replaceChildren(head, ...rows);
   document.getElementById("adapter-note").textContent =
     `${int(config.trainable_parameters)} trainable parameters (+${int(config.head_parameters)} head); validation `
-    + `${pct(config.validation_accuracy)}, test ${pct(config.test_accuracy)}.`;
+    + `${pct(config.validation_accuracy)}, test ${pct(config.test_accuracy)} with the supernet's weights`
+    + (config.retrained ? `; retrained ${config.retrained.epochs} epochs: validation `
+      + `${pct(config.retrained.validation_accuracy)}, test ${pct(config.retrained.test_accuracy)}`
+      + " (the model to download)." : ".");
   document.getElementById("adapter-legend").hidden = false;
   const best = candidates.find(c => c.parameters === config.trainable_parameters
     && c.accuracy === config.validation_accuracy);

@@ -4,6 +4,7 @@ const SUPERNET = [["rank", "number"], ["ranks", "text"], ["epochs", "number"], [
 const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "number"], ["mutations", "number"],
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
   ["objective", "select"]];
+const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"]];
 const rows = new Map();
 
 function row(job) {
@@ -77,12 +78,13 @@ async function buildForm() {
   document.getElementById("f-seed").value = defaults.seed;
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));
   document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f, defaults.search[f[0]])));
+  document.getElementById("retrain-fields").append(...RETRAIN.map(f => input("retrain", f, defaults.retrain[f[0]])));
   document.getElementById("f-token").value = localStorage.getItem("glora-token") || "";
   document.getElementById("submit").addEventListener("submit", submit);
 }
 
 function spec() {
-  const body = { supernet: {}, search: {} };
+  const body = { supernet: {}, search: {}, retrain: {} };
   for (const field of document.querySelectorAll("[data-field]")) {
     const path = field.dataset.field.split(".");
     let value = field.value.trim();

@@ -85,15 +85,16 @@ class JobApiTest extends ServiceTest {
         Files.createSymbolicLink(ServiceTestEnvironment.ROOTS.data().resolve("escape"), outside);
         HttpResponse<String> response = post("/api/v1/jobs", """
                 {"backbone": "../../etc/passwd", "data": "escape",
-                 "search": {"population": 0, "objective": "best"}}""", ServiceTestEnvironment.TOKEN);
+                 "search": {"population": 0, "objective": "best"}, "retrain": {"epochs": -1}}""",
+                ServiceTestEnvironment.TOKEN);
         assertEquals(400, response.statusCode());
         assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElseThrow());
         JsonNode problem = JSON.readTree(response.body());
         assertEquals("/problems/invalid-spec", problem.get("type").asText());
         List<String> fields = StreamSupport.stream(problem.get("errors").spliterator(), false)
                 .map(e -> e.get("field").asText()).toList();
-        assertTrue(fields.containsAll(List.of("backbone", "data", "search.population", "search.objective")),
-                fields.toString());
+        assertTrue(fields.containsAll(List.of("backbone", "data", "search.population", "search.objective",
+                "retrain.epochs")), fields.toString());
         assertTrue(problem.get("detail").asText().contains("symbolic link"), problem.toString());
         assertTrue(problem.get("detail").asText().contains("'..'"), problem.toString());
 

@@ -17,9 +17,16 @@ import java.util.Locale;
  * @param data VTAB-1K task folder, relative to the data root
  * @param supernet supernet training
  * @param search the evolutionary search
+ * @param retrain the optional retraining of the chosen subnet (none by default, as in the paper)
  * @param seed the seed
  */
-public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
+public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
+        Long seed) {
+
+    /** A spec without retraining. */
+    public JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
+        this(name, backbone, data, supernet, search, null, seed);
+    }
 
     /** Supernet training; the GLoRA reference's values where not given. */
     public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
@@ -28,6 +35,12 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /** The search; the GLoRA reference's values where not given ({@code maxParams} -1: no limit). */
     public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
             Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective) {}
+
+    /**
+     * Training the chosen subnet's adapters and head further, from the supernet's weights, before
+     * the export ({@code epochs} 0: none). Batch size and weight decay are the supernet's.
+     */
+    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs) {}
 
     /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
     public record FieldError(String field, String message) {}
@@ -52,7 +65,11 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
                 or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
                         : h.objective().toLowerCase(Locale.ROOT));
-        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, s);
+        Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
+        int retrainEpochs = or(r.epochs(), 0);
+        Retrain retrained = new Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
+                Math.max(0, Math.min(filled.warmupEpochs(), retrainEpochs - 1))));
+        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
     }
 
     /**
@@ -100,7 +117,21 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 "must be -1 (no limit) or at least minParams (" + h.minParams() + "), got " + h.maxParams());
         require(errors, List.of("accuracy", "pareto").contains(h.objective()), "search.objective",
                 "must be accuracy or pareto, got " + h.objective());
+        Retrain r = retrain;
+        require(errors, r.epochs() >= 0 && r.epochs() <= 100_000, "retrain.epochs", "must be in [0, 100000] (0: no"
+                + " retraining), got " + r.epochs());
+        require(errors, r.lr() > 0 && r.lr() < 10, "retrain.lr", "must be in (0, 10), got " + r.lr());
+        require(errors, r.warmupEpochs() >= 0 && r.warmupEpochs() < Math.max(1, r.epochs()), "retrain.warmupEpochs",
+                "must be in [0, epochs), got " + r.warmupEpochs());
         return errors;
+    }
+
+    /** @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0) */
+    public TrainSettings retrainSettings() {
+        TrainSettings reference = TrainSettings.reference(retrain.epochs(), seed);
+        return new TrainSettings(retrain.epochs(), supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
+                retrain.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), retrain.lr()),
+                reference.dropPath(), seed);
     }
 
     /** @return the supernet's training settings (a spec with defaults) */

@@ -1,6 +1,8 @@
 package dev.glora.search;
 
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
@@ -9,6 +11,7 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,9 +29,46 @@ import java.util.Map;
  * @param bestConfigJson the {@code glora-config/1} JSON of the chosen subnet, with its scores
  * @param paretoJson the Pareto front of all evaluated candidates
  * @param model the merged model: a plain ViT with the backbone's architecture
+ * @param retrainedTestAccuracy the test accuracy of the model after retraining, or null when it was not retrained
  */
 public record SearchExport(Candidate best, double testAccuracy, long headParameters, String bestConfigJson,
-        String paretoJson, Checkpoint model) {
+        String paretoJson, Checkpoint model, Double retrainedTestAccuracy) {
+
+    /** @return the test accuracy of the model handed back: the retrained one's if there is one */
+    public double deliveredTestAccuracy() {
+        return retrainedTestAccuracy != null ? retrainedTestAccuracy : testAccuracy;
+    }
+
+    /**
+     * The same export with the model replaced by the chosen subnet retrained: the best-config JSON
+     * gains a {@code retrained} object (settings, val and test accuracy); {@code test_accuracy}
+     * there stays the search's own (supernet weights).
+     *
+     * @param retrained the supernet checkpoint after retraining the chosen configuration
+     * @param config the chosen configuration
+     * @param settings how it was retrained
+     * @param validationAccuracy the retrained subnet's val accuracy
+     * @param retrainedTest its test accuracy
+     * @param source what the retrained checkpoint is, for error messages
+     * @return the export
+     */
+    public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings,
+            double validationAccuracy, double retrainedTest, String source) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("epochs", settings.epochs());
+        summary.put("lr", settings.lr());
+        summary.put("warmup_epochs", settings.warmupEpochs());
+        summary.put("validation_accuracy", validationAccuracy);
+        summary.put("test_accuracy", retrainedTest);
+        Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+        JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
+        json.add("retrained", gson.toJsonTree(summary));
+        Map<String, String> provenance = new LinkedHashMap<>(model.metadata());
+        provenance.put("test_accuracy", Double.toString(retrainedTest));
+        provenance.put("retrained", gson.toJson(summary).replaceAll("\\s+", ""));
+        return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson,
+                Reparameterizer.merge(retrained, config, provenance, source), retrainedTest);
+    }
 
     /**
      * @param result the search's result
@@ -83,6 +123,6 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         provenance.put("test_accuracy", Double.toString(testAccuracy));
         return new SearchExport(best, testAccuracy, head, ConfigJson.format(config, extra),
                 new GsonBuilder().setPrettyPrinting().create().toJson(pareto) + "\n",
-                Reparameterizer.merge(supernet, config, provenance, source));
+                Reparameterizer.merge(supernet, config, provenance, source), null);
     }
 }

@@ -8,14 +8,28 @@ import dev.glora.queue.TaskKind;
 import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.SearchExport;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.train.Trainer;
+import dev.glora.supernet.train.TrainingListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The {@code COORDINATE} task: runs a job's evolutionary search (the same engine and seed as
  * {@code glora search}), persisting every generation with its candidates in one fenced
  * transaction; a coordinator that takes over resumes after the last persisted generation. At the
  * end it scores the chosen subnet once on test and stores the best-config JSON, the Pareto front
- * and the merged model.
+ * and the merged model; when the job asks for it, the chosen subnet is first retrained from the
+ * supernet's weights, and the model stored is the retrained one.
  */
 final class SearchCoordination {
 
@@ -54,17 +68,64 @@ final class SearchCoordination {
                 });
         stores.queue().fenced(task.lease(), "exporting job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.EXPORTING, null));
-        SearchExport export = SearchExport.of(result, job.supernet, job.sha256, job.encoding, spec.searchSettings(),
-                Vtab1k.read(job.task, JobInputs.TEST_LIST), settings.imageBatch(), job.source());
+        ImageDataset test = Vtab1k.read(job.task, JobInputs.TEST_LIST);
+        SearchExport searched = SearchExport.of(result, job.supernet, job.sha256, job.encoding, spec.searchSettings(),
+                test, settings.imageBatch(), job.source());
+        SearchExport export = spec.retrain() != null && spec.retrain().epochs() > 0
+                ? retrain(held, job, searched, test) : searched;
         byte[] model = inputs.bytes(export.model(), "job-" + jobId + "-model");
         stores.queue().fenced(task.lease(), "storing the results of job " + jobId, c -> {
             stores.results().putArtefact(c, jobId, "best-config", bytes(export.bestConfigJson()));
             stores.results().putArtefact(c, jobId, "pareto", bytes(export.paretoJson()));
             stores.results().putArtefact(c, jobId, "model", model);
-            stores.jobs().progress(c, jobId, java.util.Map.of("test_accuracy", export.testAccuracy()));
+            stores.jobs().progress(c, jobId, java.util.Map.of("test_accuracy", export.deliveredTestAccuracy()));
             stores.queue().complete(c, task.lease(), null);
             return stores.jobs().setStatus(c, jobId, JobStatus.SUCCEEDED, null);
         });
+    }
+
+    /**
+     * Trains the chosen subnet's adapters and head further, from the supernet's weights (the
+     * modes fixed, as {@code glora finetune --method glora --supernet} does), checking the lease
+     * every step; scores the result on val and test.
+     */
+    private SearchExport retrain(HeldTask held, JobInputs.Entry job, SearchExport searched, ImageDataset test) {
+        long jobId = held.task().jobId();
+        TrainSettings train = job.spec.retrainSettings();
+        SubnetConfig config = job.encoding.decode(searched.best().alleles());
+        Path resume = settings.cacheDir().resolve("job-" + jobId + "-retrain.resume");
+        try {
+            Files.deleteIfExists(resume);
+            Checkpoint retrained;
+            try (Supernet supernet = Supernet.load(job.supernet, job.source())) {
+                new Trainer(train, new TrainingListener() {
+                    @Override
+                    public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
+                        held.check();
+                    }
+                }).fit(Trainees.fixed(supernet, config), Vtab1k.read(job.task, JobInputs.TRAIN_LIST), job.val, resume,
+                        "retraining of job " + jobId + " " + job.sha256);
+                retrained = supernet.toCheckpoint(job.supernet.metadata());
+            }
+            double val;
+            double testAccuracy;
+            String source = "retrained subnet of job " + jobId;
+            try (SubnetScorer scorer = new SubnetScorer(retrained, job.val, settings.imageBatch(), source)) {
+                val = scorer.score(config).value();
+            }
+            try (SubnetScorer scorer = new SubnetScorer(retrained, test, settings.imageBatch(), source)) {
+                testAccuracy = scorer.score(config).value();
+            }
+            return searched.retrained(retrained, config, train, val, testAccuracy, source);
+        } catch (IOException e) {
+            throw new UncheckedIOException(resume + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(resume);
+            } catch (IOException e) {
+                // a stale resume point is deleted before the next retraining; nothing depends on it
+            }
+        }
     }
 
     private static byte[] bytes(String text) {

@@ -17,6 +17,10 @@ import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.search.GenerationStats;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.merge.Reparameterizer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -124,6 +129,41 @@ class ServiceJobTest {
                 .getAsJsonObject();
         assertEquals(cliBest.get("layers"), best.get("layers"));
         assertEquals(cliBest.get("test_accuracy"), best.get("test_accuracy"));
+    }
+
+    @Test
+    void aRetrainedJobDeliversTheRetrainedModelAtTheTestAccuracyItReports() throws Exception {
+        JobSpec tiny = TinyJob.spec(7, 2, 9);
+        JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), tiny.search(),
+                new JobSpec.Retrain(3, 1e-2, 0), tiny.seed()).withDefaults();
+        long job = stores.jobs().submit(spec);
+        JobView done = awaitEnd(stores, job);
+        assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
+        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, "best-config")
+                .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject retrained = best.getAsJsonObject("retrained");
+        assertEquals(3, retrained.get("epochs").getAsInt(), best.toString());
+        assertEquals(done.testAccuracy(), retrained.get("test_accuracy").getAsDouble(),
+                "the job reports the delivered model's test accuracy");
+        assertEquals(4, stores.results().epochs(job).size(), "retraining epochs are not recorded as supernet epochs");
+
+        Path model = dir.resolve("retrained.safetensors");
+        Files.write(model, stores.results().artefact(job, "model").orElseThrow().content());
+        Checkpoint delivered = Safetensors.read(model);
+        Path supernetFile = dir.resolve("job-supernet.safetensors");
+        Files.write(supernetFile, stores.results().artefact(job, "supernet").orElseThrow().content());
+        Checkpoint supernet = Safetensors.read(supernetFile);
+        Checkpoint unretrained = Reparameterizer.merge(supernet, ConfigJson.parse(best.toString(), "best-config"),
+                Map.of(), "supernet");
+        assertFalse(java.util.Arrays.equals(unretrained.tensors().get("blocks.0.attn.qkv.weight").data(),
+                delivered.tensors().get("blocks.0.attn.qkv.weight").data()), "the delivered model is the retrained one");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(0, Glora.run(new String[] {"evaluate", "--model", model.toString(), "--task",
+            roots.data().resolve(TinyJob.TASK).toString(), "--split", "test", "--json"}, new PrintWriter(out),
+                new PrintWriter(err)), err.toString());
+        assertEquals(done.testAccuracy(), JsonParser.parseString(out.toString()).getAsJsonObject().get("accuracy")
+                .getAsDouble(), 1e-9);
     }
 
     @Test

@@ -66,15 +66,23 @@ class DashboardTest extends ServiceTest {
         await("the form has its defaults", () -> "50".equals(browser.findElement(By.id("f-search-population"))
                 .getDomProperty("value")));
 
+        assertEquals("0", browser.findElement(By.id("f-retrain-epochs")).getDomProperty("value"),
+                "retraining is offered, off by default");
+
         browser.findElement(By.id("f-backbone")).sendKeys("no-such.safetensors");
         WebElement population = browser.findElement(By.id("f-search-population"));
         population.clear();
         population.sendKeys("0");
+        WebElement retrainLr = browser.findElement(By.id("f-retrain-lr"));
+        retrainLr.clear();
+        retrainLr.sendKeys("-1");
         browser.findElement(By.id("f-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
         browser.findElement(By.cssSelector("#submit button[type=submit]")).click();
         await("the field error is shown", () -> "true".equals(population.getDomAttribute("aria-invalid")));
         String beside = population.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
         assertTrue(beside.contains("must be in [1, 10000], got 0"), beside);
+        String lrError = retrainLr.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
+        assertTrue(lrError.contains("must be in (0, 10), got -1.0"), lrError);
         String backbone = browser.findElement(By.cssSelector("#f-backbone + .field-error")).getText();
         assertTrue(backbone.contains("not a file under the model root"), backbone);
         assertTrue(browser.findElement(By.id("form-problem")).getText().contains("Invalid job spec"));
