@@ -37,11 +37,15 @@ END {
   print ""
   print "| few-shot new5 | 1 | 2 | 4 | 8 | 16 | seeds |"
   print "|---|---|---|---|---|---|---|"
-  split("linear lora glora-search-none", few, " ")
-  for (f = 1; f <= 3; f++) {
+  for (i = 1; i <= methods; i++) { # the few-shot methods, named without their -<k>shot
+    m = order[i]; if (m !~ /-[0-9]+shot/) continue
+    sub(/-[0-9]+shot/, "", m); if (!(m in fewKnown)) { fewKnown[m] = 1; few[++fews] = m }
+  }
+  for (f = 1; f <= fews; f++) {
     line = "| " few[f]; sd = 0
     for (k = 1; k <= 16; k *= 2) {
-      m = few[f]; sub(/^[a-z]+/, "&-" k "shot", m)
+      m = few[f]
+      if (m ~ /-(search|retrain)-/) sub(/-(search|retrain)-/, "-" k "shot&", m); else m = m "-" k "shot"
       key = "new5" SUBSEP m; line = line " | " cell(key); if (seeds[key] > sd) sd = seeds[key]
     }
     print line " | " sd " |"
