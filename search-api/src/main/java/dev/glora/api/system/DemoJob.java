@@ -53,7 +53,8 @@ class DemoJob implements ApplicationRunner {
         }
         long id = jobs.submit(new JobSpec("demo: new5 on the shipped backbone", BACKBONE, TASK,
                 new JobSpec.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
-                new JobSpec.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), 0L).withDefaults());
+                new JobSpec.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobSpec.Retrain(5, 1e-3, 0),
+                0L).withDefaults());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }
 }
