@@ -264,25 +264,10 @@ public final class Safetensors {
                 }
                 case F16 -> {
                     for (int i = 0; i < out.length; i++) {
-                        out[i] = halfToFloat(in.getShort());
+                        out[i] = Float16.toFloat(in.getShort());
                     }
                 }
             }
-        }
-
-        private static float halfToFloat(short half) {
-            int bits = half & 0xffff;
-            int sign = (bits & 0x8000) << 16;
-            int exponent = (bits >>> 10) & 0x1f;
-            int mantissa = bits & 0x3ff;
-            if (exponent == 0x1f) {
-                return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-            }
-            if (exponent == 0) {
-                float value = mantissa * 0x1p-24f;
-                return sign == 0 ? value : -value;
-            }
-            return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
         }
     }
 }

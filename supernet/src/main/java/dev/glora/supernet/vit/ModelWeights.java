@@ -68,6 +68,19 @@ public final class ModelWeights {
         block.initialize(manager, DataType.FLOAT32, inputShape);
     }
 
+    /**
+     * Checks, without building anything, that {@code tensors} are exactly the tensors of
+     * {@code block} with their shapes.
+     *
+     * @param block an uninitialized block
+     * @param tensors tensors by timm name
+     * @param source where the tensors came from, for error messages
+     * @throws CheckpointException listing every missing, unexpected and misshaped tensor
+     */
+    public static void check(Block block, Map<String, Tensor> tensors, String source) {
+        check(named(block), tensors, source);
+    }
+
     private static void check(Map<String, Parameter> named, Map<String, Tensor> tensors, String source) {
         List<String> problems = new ArrayList<>();
         named.forEach((name, parameter) -> {

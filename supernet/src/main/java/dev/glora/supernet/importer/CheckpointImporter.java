@@ -1,0 +1,281 @@
+package dev.glora.supernet.importer;
+
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.CheckpointException;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.checkpoint.Tensor;
+import dev.glora.supernet.vit.LinearFactory;
+import dev.glora.supernet.vit.ModelWeights;
+import dev.glora.supernet.vit.VisionTransformer;
+import dev.glora.supernet.vit.VitArchitecture;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a foreign ViT checkpoint (timm-named safetensors, or Google's original {@code .npz}) into a
+ * self-describing one that every command and the service accept.
+ *
+ * <p>The architecture is a timm name ({@link TimmArchitectures}) checked tensor by tensor against the
+ * file, or inferred from the shapes (patch size and width from {@code patch_embed.proj.weight}, image
+ * size from {@code pos_embed}, depth from the blocks, MLP ratio from {@code fc1}, classes from the
+ * head) plus a head count and mean/std. Variants the ViT here does not compute are refused by name.
+ */
+public final class CheckpointImporter {
+
+    /** Metadata key: the timm name of the architecture, or {@code inferred}. */
+    public static final String ARCH_KEY = "arch";
+
+    private static final String[][] UNSUPPORTED = {
+            {".ls1.gamma", "LayerScale (ls1/ls2.gamma)"},
+            {".ls2.gamma", "LayerScale (ls1/ls2.gamma)"},
+            {"reg_token", "register tokens (reg_token)"},
+            {"fc_norm.", "average pooling with fc_norm"},
+            {"dist_token", "a distillation token (DeiT distilled)"},
+            {"head_dist.", "a distillation head (DeiT distilled)"},
+            {"norm_pre.", "a pre-norm before the blocks (norm_pre, CLIP-style)"},
+            {".attn.q_norm.", "query/key normalisation (q_norm/k_norm)"},
+            {".attn.k_norm.", "query/key normalisation (q_norm/k_norm)"},
+            {"attn_pool.", "an attention-pooling head (attn_pool)"},
+    };
+
+    private CheckpointImporter() {}
+
+    /**
+     * What the user says about the source; every field may be null.
+     *
+     * @param arch a timm model name, e.g. {@code vit_base_patch16_224.augreg_in21k}
+     * @param numHeads attention heads (needed without {@code arch} for safetensors)
+     * @param mean per-channel mean (overrides the architecture's)
+     * @param std per-channel std (overrides the architecture's)
+     * @param imgSize the input size to adapt at; {@code pos_embed} is resampled when it differs
+     */
+    public record Options(String arch, Integer numHeads, float[] mean, float[] std, Integer imgSize) {
+
+        /** @return no options: everything from the file */
+        public static Options none() {
+            return new Options(null, null, null, null, null);
+        }
+    }
+
+    /**
+     * An imported checkpoint.
+     *
+     * @param checkpoint the tensors in model order, with architecture and provenance metadata
+     * @param architecture its architecture
+     * @param architectureName the timm name, or {@code inferred}
+     * @param dropped one line per thing left out of the source, with why
+     * @param notes one line per other change (resampling, a stand-in head, assumed mean/std)
+     */
+    public record Imported(Checkpoint checkpoint, VitArchitecture architecture, String architectureName,
+            List<String> dropped, List<String> notes) {}
+
+    /**
+     * Imports a file; nothing is written.
+     *
+     * @param from a {@code .safetensors} or {@code .npz} file
+     * @param options what the user says about it
+     * @return the imported checkpoint
+     * @throws CheckpointException naming the file, and the tensor where one is at fault
+     */
+    public static Imported read(Path from, Options options) {
+        String source = from.toString();
+        String sha256 = Provenance.sha256(from);
+        List<String> dropped = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        Map<String, Tensor> tensors;
+        Map<String, String> fileMeta = Map.of();
+        Integer fileHeads = null;
+        String format;
+        if (Npz.looksLikeNpz(from)) {
+            GoogleVit.Converted converted = GoogleVit.toTimm(Npz.read(from), source);
+            tensors = new LinkedHashMap<>(converted.tensors());
+            fileHeads = converted.numHeads();
+            format = "google-vit-npz";
+            if (converted.preLogits()) {
+                dropped.add("pre_logits (dense + tanh representation layer of in21k weights): timm's ViT has none,"
+                        + " and GLoRA's reference drops it as timm does");
+                dropHead(tensors, dropped, "it was trained on the pre_logits output, which is dropped");
+            }
+        } else {
+            Checkpoint file = Safetensors.read(from);
+            tensors = new LinkedHashMap<>(file.tensors());
+            fileMeta = file.metadata();
+            format = "timm-safetensors";
+            if (tensors.keySet().stream().anyMatch(n -> n.startsWith("pre_logits."))) {
+                tensors.keySet().removeIf(n -> n.startsWith("pre_logits."));
+                dropped.add("pre_logits.fc (representation layer of old timm in21k weights): the ViT here has none");
+                dropHead(tensors, dropped, "it was trained on the pre_logits output, which is dropped");
+            }
+        }
+        refuseVariants(tensors, source);
+        Shapes shapes = Shapes.of(tensors, source);
+        VitArchitecture arch = architecture(shapes, options, fileMeta, fileHeads, source, notes);
+        if (!tensors.containsKey("head.weight")) {
+            tensors.put("head.weight", Tensor.zeros(1, arch.embedDim()));
+            tensors.put("head.bias", Tensor.zeros(1));
+            notes.add("the source has no classifier head: a 1-class zero head stands in (train-supernet and"
+                    + " finetune give the model a head for the task's classes)");
+        }
+        String name = options.arch() == null ? "inferred" : TimmArchitectures.lookup(options.arch()).name();
+        if (options.arch() == null && VitArchitecture.isDescribedBy(fileMeta) && fileMeta.containsKey(ARCH_KEY)) {
+            name = fileMeta.get(ARCH_KEY);
+        }
+        if (options.imgSize() != null && options.imgSize() != arch.imgSize()) {
+            int size = options.imgSize();
+            if (size < arch.patchSize() || size % arch.patchSize() != 0) {
+                throw new CheckpointException("--img-size " + size + " is not a multiple of the patch size "
+                        + arch.patchSize());
+            }
+            Tensor resampled = PosEmbedResampler.resample(tensors.get("pos_embed"), size / arch.patchSize());
+            notes.add("pos_embed resampled from " + arch.imgSize() + " px (" + tensors.get("pos_embed").shapeString()
+                    + ") to " + size + " px (" + resampled.shapeString() + "), bicubic with antialiasing as timm does");
+            tensors.put("pos_embed", resampled);
+            arch = new VitArchitecture(size, arch.patchSize(), arch.inChans(), arch.embedDim(), arch.depth(),
+                    arch.numHeads(), arch.mlpRatio(), arch.numClasses(), arch.qkvBias(), arch.mean(), arch.std());
+        }
+        VisionTransformer model = new VisionTransformer(arch, LinearFactory.PLAIN);
+        ModelWeights.check(model, tensors, source);
+        Map<String, Tensor> ordered = new LinkedHashMap<>();
+        ModelWeights.shapes(model).keySet().forEach(n -> ordered.put(n, tensors.get(n)));
+        Map<String, String> meta = new LinkedHashMap<>(arch.toMetadata());
+        meta.put(ARCH_KEY, name);
+        meta.put("producer", "glora import " + Provenance.codeVersion());
+        meta.put("source_file", from.getFileName().toString());
+        meta.put("source_sha256", sha256);
+        meta.put("source_format", format);
+        meta.put("source_dropped", dropped.isEmpty() ? "nothing" : String.join("; ", dropped));
+        if (!notes.isEmpty()) {
+            meta.put("import_notes", String.join("; ", notes));
+        }
+        return new Imported(new Checkpoint(ordered, meta), arch, name, List.copyOf(dropped), List.copyOf(notes));
+    }
+
+    private static void dropHead(Map<String, Tensor> tensors, List<String> dropped, String why) {
+        Tensor head = tensors.remove("head.weight");
+        tensors.remove("head.bias");
+        if (head != null) {
+            dropped.add("head " + head.shapeString() + ": " + why);
+        }
+    }
+
+    private static void refuseVariants(Map<String, Tensor> tensors, String source) {
+        for (String required : List.of("cls_token", "pos_embed", "patch_embed.proj.weight")) {
+            if (!tensors.containsKey(required)) {
+                throw new CheckpointException(source + ": no tensor " + required + (required.equals("cls_token")
+                        ? " (a ViT without a class token is not supported)" : " (not a timm ViT checkpoint?)"));
+            }
+        }
+        for (String name : tensors.keySet()) {
+            for (String[] variant : UNSUPPORTED) {
+                if (!variant[1].isEmpty() && (name.contains(variant[0]) || name.startsWith(variant[0]))) {
+                    throw new CheckpointException(source + ": tensor " + name + " belongs to " + variant[1]
+                            + ", a ViT variant this service does not support (plain timm ViT and DeiT are)");
+                }
+            }
+        }
+    }
+
+    private static VitArchitecture architecture(Shapes s, Options options, Map<String, String> fileMeta,
+            Integer fileHeads, String source, List<String> notes) {
+        int classes = s.classes();
+        if (options.arch() != null) {
+            TimmArchitectures.Named named = TimmArchitectures.lookup(options.arch());
+            if (options.numHeads() != null && options.numHeads() != named.numHeads()) {
+                throw new CheckpointException("--num-heads " + options.numHeads() + " contradicts " + named.name()
+                        + ", which has " + named.numHeads());
+            }
+            if (fileHeads != null && fileHeads != named.numHeads()) {
+                throw new CheckpointException(source + ": the query kernels have " + fileHeads + " heads, "
+                        + named.name() + " has " + named.numHeads());
+            }
+            VitArchitecture expected = new VitArchitecture(named.imgSize(), named.patchSize(), 3, named.embedDim(),
+                    named.depth(), named.numHeads(), 4.0, classes, s.qkvBias(),
+                    options.mean() != null ? options.mean() : named.mean(),
+                    options.std() != null ? options.std() : named.std());
+            contradictions(expected, named.name(), s, source);
+            return expected;
+        }
+        boolean described = VitArchitecture.isDescribedBy(fileMeta);
+        VitArchitecture fromFile = described ? VitArchitecture.fromMetadata(fileMeta, source) : null;
+        Integer heads = options.numHeads() != null ? options.numHeads()
+                : fileHeads != null ? fileHeads : fromFile != null ? Integer.valueOf(fromFile.numHeads()) : null;
+        if (heads == null) {
+            throw new CheckpointException(source + ": the number of attention heads cannot be read from the tensors;"
+                    + " give --num-heads, or --arch with a timm model name");
+        }
+        float[] mean = options.mean() != null ? options.mean() : fromFile != null ? fromFile.mean() : null;
+        float[] std = options.std() != null ? options.std() : fromFile != null ? fromFile.std() : null;
+        if ((mean == null || std == null) && fileHeads != null) {
+            mean = mean != null ? mean : new float[] {0.5f, 0.5f, 0.5f};
+            std = std != null ? std : new float[] {0.5f, 0.5f, 0.5f};
+            notes.add("mean/std " + Arrays.toString(mean) + "/" + Arrays.toString(std)
+                    + " assumed: Google's ViT checkpoints were trained on pixels scaled to [-1, 1]");
+        }
+        if (mean == null || std == null) {
+            throw new CheckpointException(source + ": the input normalisation cannot be read from the tensors; give"
+                    + " --mean and --std (timm's ImageNet default is 0.485,0.456,0.406 / 0.229,0.224,0.225,"
+                    + " Google's ViTs use 0.5,0.5,0.5 / 0.5,0.5,0.5), or --arch with a timm model name");
+        }
+        try {
+            return new VitArchitecture(s.imgSize(), s.patchSize(), s.inChans(), s.embedDim(), s.depth(), heads,
+                    (double) s.hidden() / s.embedDim(), classes, s.qkvBias(), mean, std);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Refuses the file at the first tensor whose shape the named architecture does not give. */
+    private static void contradictions(VitArchitecture expected, String name, Shapes s, String source) {
+        Map<String, Shape> shapes = ModelWeights.shapes(new VisionTransformer(expected, LinearFactory.PLAIN));
+        for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+            Tensor t = s.tensors().get(e.getKey());
+            if (t != null && !Arrays.equals(t.shape(), e.getValue().getShape())) {
+                throw new CheckpointException(source + ": tensor " + e.getKey() + " has shape " + t.shapeString()
+                        + ", but " + name + " has " + Arrays.toString(e.getValue().getShape())
+                        + " (a different architecture? leave --arch out to infer it)");
+            }
+        }
+        if (s.depth() != expected.depth()) {
+            throw new CheckpointException(source + ": the file has " + s.depth() + " blocks (blocks.0 … blocks."
+                    + (s.depth() - 1) + "), but " + name + " has " + expected.depth());
+        }
+    }
+
+    /** What the tensor shapes say about the architecture. */
+    private record Shapes(Map<String, Tensor> tensors, int patchSize, int inChans, int embedDim, int imgSize,
+            int depth, int hidden, int classes, boolean qkvBias) {
+
+        static Shapes of(Map<String, Tensor> tensors, String source) {
+            long[] proj = tensors.get("patch_embed.proj.weight").shape();
+            if (proj.length != 4 || proj[2] != proj[3]) {
+                throw new CheckpointException(source + ": tensor patch_embed.proj.weight has shape "
+                        + Arrays.toString(proj) + ", expected (D, C, p, p)");
+            }
+            long[] pos = tensors.get("pos_embed").shape();
+            int side = pos.length == 3 ? PosEmbedResampler.gridSide(pos[1] - 1) : -1;
+            if (side < 1 || pos[2] != proj[0]) {
+                throw new CheckpointException(source + ": tensor pos_embed has shape " + Arrays.toString(pos)
+                        + ", expected (1, 1 + a square number of patches, " + proj[0] + ")");
+            }
+            int depth = 0;
+            while (tensors.containsKey("blocks." + depth + ".norm1.weight")) {
+                depth++;
+            }
+            Tensor fc1 = tensors.get("blocks.0.mlp.fc1.weight");
+            if (depth == 0 || fc1 == null) {
+                throw new CheckpointException(source + ": no tensor blocks.0.norm1.weight or blocks.0.mlp.fc1.weight"
+                        + " (not a timm ViT checkpoint?)");
+            }
+            Tensor head = tensors.get("head.weight");
+            return new Shapes(tensors, (int) proj[2], (int) proj[1], (int) proj[0], side * (int) proj[2], depth,
+                    (int) fc1.shape()[0], head == null ? 1 : (int) head.shape()[0],
+                    tensors.containsKey("blocks.0.attn.qkv.bias"));
+        }
+    }
+}
