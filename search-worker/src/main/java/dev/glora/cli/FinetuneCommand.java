@@ -121,6 +121,7 @@ final class FinetuneCommand implements Callable<Integer> {
         provenance.put("producer", "glora finetune " + Provenance.codeVersion());
         provenance.put("method", chosen.label());
         provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
         provenance.put("train_list", TaskData.describe(task, lists.train));
         provenance.put("val_list", TaskData.describe(task, lists.val));
         provenance.put("train_settings", settings.fingerprint());

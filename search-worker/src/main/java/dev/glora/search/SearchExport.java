@@ -97,6 +97,10 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         extra.put("trainable_parameters", best.parameters());
         extra.put("head_parameters", head);
         extra.put("generation", best.generation());
+        Map<String, Object> backbone = new LinkedHashMap<>();
+        backbone.put("arch", VitArchitecture.nameOf(supernet.metadata()));
+        backbone.putAll(arch.toMetadata());
+        extra.put("backbone", backbone);
         extra.put("layer_parameters", dev.glora.supernet.glora.Supernet.parameterCounts(arch, config));
         extra.put("search", Map.of("seed", settings.seed(), "objective", settings.objective().name().toLowerCase(
                 java.util.Locale.ROOT), "max_params", settings.maxParams(), "min_params", settings.minParams(),

@@ -29,7 +29,7 @@ import java.util.Map;
 public final class CheckpointImporter {
 
     /** Metadata key: the timm name of the architecture, or {@code inferred}. */
-    public static final String ARCH_KEY = "arch";
+    public static final String ARCH_KEY = VitArchitecture.NAME_KEY;
 
     private static final String[][] UNSUPPORTED = {
             {".ls1.gamma", "LayerScale (ls1/ls2.gamma)"},

@@ -51,6 +51,7 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", producer + " " + Provenance.codeVersion());
         provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
         provenance.put("task", task.toAbsolutePath().toString());
         provenance.put("train_list", describe(task, trainList));
         provenance.put("val_list", describe(task, valList));

@@ -34,6 +34,9 @@ public record VitArchitecture(
         float[] mean,
         float[] std) {
 
+    /** Metadata key: the architecture's name, a timm model name for an imported checkpoint. */
+    public static final String NAME_KEY = "arch";
+
     /** Checks every extent, and that patches tile the image and heads split the width. */
     public VitArchitecture {
         positive("img_size", imgSize);
@@ -78,6 +81,24 @@ public record VitArchitecture(
     public VitArchitecture withNumClasses(int classes) {
         return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, classes, qkvBias,
                 mean, std);
+    }
+
+    /**
+     * @param meta a checkpoint's metadata
+     * @return the architecture's name: the recorded one (a timm name for imported checkpoints), else a
+     *     description of its shape, else {@code unknown}
+     */
+    public static String nameOf(Map<String, String> meta) {
+        String name = meta.get(NAME_KEY);
+        if (name != null && !name.equals("inferred")) {
+            return name;
+        }
+        if (!isDescribedBy(meta)) {
+            return "unknown";
+        }
+        VitArchitecture arch = fromMetadata(meta, "metadata");
+        return String.format(Locale.ROOT, "vit_custom_patch%d_%d (width %d, depth %d, heads %d)",
+                arch.patchSize, arch.imgSize, arch.embedDim, arch.depth, arch.numHeads);
     }
 
     /** @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it */

@@ -1,0 +1,156 @@
+package dev.glora.cli;
+
+import static dev.glora.cli.CliRun.glora;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code glora import} of files written by real timm (the supernet module's fixtures), then every
+ * command on the imported checkpoint, from inspect to a merged export that loads back as the same
+ * architecture.
+ */
+class ImportCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Path hub;
+    private Path npz;
+    private Path task;
+
+    static Path fixture(Path dir, String name) throws IOException {
+        Path file = dir.resolve(name);
+        try (InputStream in = ImportCommandTest.class.getResourceAsStream("/importer/" + name)) {
+            Files.copy(in, file);
+        }
+        return file;
+    }
+
+    @BeforeEach
+    void inputs() throws IOException {
+        hub = fixture(dir, "timm-tiny-f16.safetensors");
+        npz = fixture(dir, "google-tiny.npz");
+        task = dir.resolve("task");
+        TrainingCommandsTest.writeTask(task, 2);
+    }
+
+    @Test
+    void aHubFileImportsAndEveryCommandAcceptsTheResult() throws IOException {
+        Path imported = dir.resolve("vit.safetensors");
+        CliRun result = glora("import", "--from", hub.toString(), "--num-heads", "3", "--mean", "0.5,0.5,0.5",
+                "--std", "0.5,0.5,0.5", "--out", imported.toString());
+        assertEquals(0, result.status(), result.err());
+        assertTrue(result.out().contains("as inferred"), result.out());
+        assertTrue(result.out().contains("width 48, depth 2, heads 3"), result.out());
+        assertTrue(result.out().contains("dropped: nothing"), result.out());
+
+        CliRun inspect = glora("inspect", imported.toString());
+        assertEquals(0, inspect.status(), inspect.err());
+        assertTrue(inspect.out().contains("kind: plain ViT"), inspect.out());
+        assertTrue(inspect.out().contains("source_file = timm-tiny-f16.safetensors"), inspect.out());
+
+        CliRun evaluate = glora("evaluate", "--model", imported.toString(), "--task", task.toString(), "--split",
+                "val");
+        assertEquals(0, evaluate.status(), "the timm head has 5 classes, the task's labels 0-1 fit: " + evaluate.err());
+
+        Path supernet = dir.resolve("supernet.safetensors");
+        CliRun trained = glora("train-supernet", "--backbone", imported.toString(), "--task", task.toString(),
+                "--out", supernet.toString(), "--ranks", "2", "--epochs", "1", "--batch", "8", "--warmup", "0",
+                "--threads", "1");
+        assertEquals(0, trained.status(), trained.err());
+        assertEquals("vit_custom_patch16_32 (width 48, depth 2, heads 3)",
+                Safetensors.read(supernet).metadata().get(VitArchitecture.NAME_KEY));
+
+        Path run = dir.resolve("run");
+        CliRun searched = glora("search", "--supernet", supernet.toString(), "--task", task.toString(), "--out",
+                run.toString(), "--population", "6", "--generations", "2", "--top-k", "2", "--mutations", "2",
+                "--crossovers", "2", "--threads", "1");
+        assertEquals(0, searched.status(), searched.err());
+        JsonObject best = JsonParser.parseString(Files.readString(run.resolve("best-config.json"))).getAsJsonObject();
+        assertEquals("48", best.getAsJsonObject("backbone").get("embed_dim").getAsString());
+
+        Path exported = dir.resolve("merged.safetensors");
+        CliRun export = glora("export", "--supernet", supernet.toString(), "--config",
+                run.resolve("best-config.json").toString(), "--out", exported.toString());
+        assertEquals(0, export.status(), export.err());
+        Checkpoint merged = Safetensors.read(exported);
+        VitArchitecture before = VitArchitecture.fromMetadata(Safetensors.read(imported).metadata(), "imported");
+        assertEquals(before.withNumClasses(2), VitArchitecture.fromMetadata(merged.metadata(), "merged"));
+        CliRun evaluated = glora("evaluate", "--model", exported.toString(), "--task", task.toString(), "--split",
+                "test");
+        assertEquals(0, evaluated.status(), evaluated.err());
+
+        Path lora = dir.resolve("lora.safetensors");
+        CliRun finetuned = glora("finetune", "--method", "lora", "--backbone", imported.toString(), "--task",
+                task.toString(), "--out", lora.toString(), "--epochs", "1", "--batch", "8", "--threads", "1");
+        assertEquals(0, finetuned.status(), finetuned.err());
+    }
+
+    @Test
+    void aGoogleNpzImportsWithItsHeadsReadFromTheKernels() {
+        Path imported = dir.resolve("npz.safetensors");
+        CliRun result = glora("import", "--from", npz.toString(), "--out", imported.toString());
+        assertEquals(0, result.status(), result.err());
+        assertTrue(result.out().contains("(google-vit-npz)"), result.out());
+        assertTrue(result.out().contains("heads 3"), result.out());
+        assertTrue(result.out().contains("note: mean/std"), result.out());
+        Path supernet = dir.resolve("supernet.safetensors");
+        assertEquals(0, glora("train-supernet", "--backbone", imported.toString(), "--task", task.toString(),
+                "--out", supernet.toString(), "--ranks", "2", "--epochs", "1", "--batch", "8", "--warmup", "0",
+                "--threads", "1").status());
+    }
+
+    @Test
+    void badInputGetsOneClearErrorAndLeavesNothingBehind() throws IOException {
+        Path out = dir.resolve("out.safetensors");
+        CliRun unknown = glora("import", "--from", hub.toString(), "--arch", "vit_gigantic_patch14_224", "--out",
+                out.toString());
+        assertEquals(Glora.INPUT_ERROR, unknown.status());
+        assertTrue(unknown.err().startsWith("glora: error: unknown architecture \"vit_gigantic_patch14_224\""),
+                unknown.err());
+
+        CliRun contradicting = glora("import", "--from", hub.toString(), "--arch", "deit_small_patch16_224",
+                "--out", out.toString());
+        assertEquals(Glora.INPUT_ERROR, contradicting.status());
+        assertTrue(contradicting.err().contains("tensor cls_token has shape [1, 1, 48], but"
+                + " deit_small_patch16_224.fb_in1k has [1, 1, 384]"), contradicting.err());
+
+        Path variant = fixture(dir, "variant-layerscale.safetensors");
+        CliRun layerScale = glora("import", "--from", variant.toString(), "--num-heads", "3", "--mean", "0,0,0",
+                "--std", "1,1,1", "--out", out.toString());
+        assertEquals(Glora.INPUT_ERROR, layerScale.status());
+        assertTrue(layerScale.err().contains("LayerScale"), layerScale.err());
+
+        byte[] bytes = Files.readAllBytes(npz);
+        Path truncated = dir.resolve("truncated.npz");
+        Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
+        CliRun cut = glora("import", "--from", truncated.toString(), "--out", out.toString());
+        assertEquals(Glora.INPUT_ERROR, cut.status());
+        assertTrue(cut.err().startsWith("glora: error: " + truncated), cut.err());
+
+        try (var files = Files.list(dir)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith("out.safetensors")),
+                    "nothing written, not even a temporary file");
+        }
+        Files.writeString(out, "taken");
+        CliRun exists = glora("import", "--from", hub.toString(), "--num-heads", "3", "--mean", "0,0,0", "--std",
+                "1,1,1", "--out", out.toString());
+        assertEquals(Glora.INPUT_ERROR, exists.status());
+        assertEquals("taken", Files.readString(out));
+    }
+}
