@@ -123,7 +123,8 @@ function drawJob() {
   document.title = `GLoRA search: #${job.id} ${job.name}`;
   document.getElementById("title").textContent = `#${job.id} ${job.name}`;
   document.getElementById("status").replaceChildren(statusBadge(job.status));
-  const facts = [["supernet epochs", `${job.epochs.done} / ${job.epochs.total}`],
+  const facts = [["backbone", `${job.spec.backbone} (${job.architecture || "architecture not recorded"})`],
+    ["data", job.spec.data], ["supernet epochs", `${job.epochs.done} / ${job.epochs.total}`],
     ["generations", `${job.generations.done} / ${job.generations.total}`],
     ["candidates evaluated", int(job.candidatesEvaluated)], ["best val. accuracy", pct(job.bestValidationAccuracy)],
     ["trainable params", int(job.bestParameters)], ["test accuracy", pct(job.testAccuracy)],

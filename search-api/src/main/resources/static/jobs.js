@@ -73,7 +73,67 @@ function input(group, [name, type], value) {
   return div;
 }
 
+async function loadCatalog(selectModel) {
+  const [models, datasets] = await Promise.all([getJson("/api/v1/models"), getJson("/api/v1/datasets")]);
+  const backbone = document.getElementById("f-backbone"), data = document.getElementById("f-data");
+  const keepModel = selectModel || backbone.value, keepData = data.value;
+  backbone.length = 1;
+  data.length = 1;
+  const modelRows = document.querySelector("#models tbody");
+  modelRows.replaceChildren();
+  for (const m of models) {
+    if (m.kind === "plain") backbone.add(new Option(`${m.name} (${m.architecture})`, m.name));
+    const tr = modelRows.insertRow();
+    const source = m.provenance.source_file ? `${m.provenance.source_file} (${m.provenance.source_format})`
+      : (m.provenance.producer || "");
+    for (const v of [m.name, m.kind, m.architecture || m.error || "–", int(m.parameters), source]) {
+      tr.insertCell().textContent = v;
+    }
+    tr.cells[3].className = "num";
+  }
+  const dataRows = document.querySelector("#datasets tbody");
+  dataRows.replaceChildren();
+  for (const d of datasets) {
+    if (!d.error) data.add(new Option(`${d.name} (${d.classes} classes)`, d.name));
+    const tr = dataRows.insertRow();
+    const splits = Object.entries(d.splits).map(([k, v]) => `${k} ${v}`).join(", ");
+    for (const v of [d.name, d.error ? "–" : d.classes, d.error || splits]) tr.insertCell().textContent = v;
+    tr.cells[1].className = "num";
+  }
+  if ([...backbone.options].some(o => o.value === keepModel)) backbone.value = keepModel;
+  if ([...data.options].some(o => o.value === keepData)) data.value = keepData;
+}
+
+async function upload(event) {
+  event.preventDefault();
+  const status = document.getElementById("upload-status"), problem = document.getElementById("upload-problem");
+  problem.textContent = "";
+  const file = document.getElementById("u-file").files[0];
+  if (!file) { problem.textContent = "Choose a file first."; return; }
+  const params = new URLSearchParams({ name: document.getElementById("u-name").value.trim() || file.name });
+  for (const [key, id] of [["arch", "u-arch"], ["numHeads", "u-heads"], ["mean", "u-mean"], ["std", "u-std"],
+      ["imgSize", "u-img"]]) {
+    const value = document.getElementById(id).value.trim();
+    if (value) params.set(key, value);
+  }
+  const token = document.getElementById("f-token").value.trim();
+  if (token) localStorage.setItem("glora-token", token);
+  status.textContent = "uploading and importing…";
+  const response = await fetch("/api/v1/models?" + params, { method: "POST",
+    headers: { "Content-Type": "application/octet-stream", ...authHeaders() }, body: file });
+  status.textContent = "";
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 201) {
+    status.textContent = `imported ${body.name} (${body.architecture})`;
+    await loadCatalog(body.name);
+  } else {
+    problem.textContent = (body.title || "Error " + response.status) + ": " + (body.detail || "");
+  }
+}
+
 async function buildForm() {
+  await loadCatalog();
+  document.getElementById("upload").addEventListener("submit", upload);
   const defaults = await getJson("/api/v1/jobs/defaults");
   document.getElementById("f-seed").value = defaults.seed;
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));

@@ -13,6 +13,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 public final class ServiceTestEnvironment {
 
     public static final String TOKEN = "test-token";
+    /** Larger than the import fixtures (at most 400 kB), small enough to overrun in a test. */
+    public static final long UPLOAD_LIMIT = 500_000;
     public static final Path DIR;
     public static final Roots ROOTS;
 
@@ -37,5 +39,6 @@ public final class ServiceTestEnvironment {
         registry.add("glora.lease-seconds", () -> "6");
         registry.add("glora.api-token", () -> TOKEN);
         registry.add("glora.max-request-bytes", () -> "4096");
+        registry.add("glora.max-upload-bytes", () -> Long.toString(UPLOAD_LIMIT));
     }
 }

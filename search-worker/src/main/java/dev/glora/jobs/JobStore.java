@@ -24,7 +24,7 @@ public final class JobStore {
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
     private static final String COLUMNS = "id, name, spec::text, seed, status, error, epochs_done, epochs_total,"
             + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
-            + " test_accuracy, created_at, started_at, finished_at, updated_at";
+            + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch";
 
     private static final java.util.Set<String> PROGRESS = java.util.Set.of("epochs_done", "generations_done",
             "candidates_evaluated", "best_accuracy", "best_parameters", "test_accuracy");
@@ -53,10 +53,22 @@ public final class JobStore {
      * @return the job's id
      */
     public long submit(JobSpec spec) {
+        return submit(spec, null);
+    }
+
+    /**
+     * Stores a job and queues its supernet training.
+     *
+     * @param spec a valid spec with defaults filled in
+     * @param backboneArchitecture the backbone's architecture name, or null when not known
+     * @return the job's id
+     */
+    public long submit(JobSpec spec, String backboneArchitecture) {
         return Sql.inTransaction(database, "submitting a job", connection -> {
             long id;
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job (name, spec, seed,"
-                    + " epochs_total, generations_total, created_at, updated_at) VALUES (?, ?::jsonb, ?, ?, ?, ?, ?)"
+                    + " epochs_total, generations_total, created_at, updated_at, backbone_arch) VALUES (?, ?::jsonb, ?, ?, ?,"
+                    + " ?, ?, ?)"
                     + " RETURNING id")) {
                 Timestamp now = now();
                 insert.setString(1, spec.name());
@@ -66,6 +78,7 @@ public final class JobStore {
                 insert.setInt(5, spec.search().generations());
                 insert.setTimestamp(6, now);
                 insert.setTimestamp(7, now);
+                insert.setString(8, backboneArchitecture);
                 try (ResultSet row = insert.executeQuery()) {
                     row.next();
                     id = row.getLong(1);
@@ -269,7 +282,7 @@ public final class JobStore {
                                 JobStatus.valueOf(r.getString(5)), r.getString(6), r.getInt(7), r.getInt(8),
                                 r.getInt(9), r.getInt(10), r.getInt(11), (Double) r.getObject(12),
                                 (Long) r.getObject(13), (Double) r.getObject(14), instant(r, 15), instant(r, 16),
-                                instant(r, 17), instant(r, 18)));
+                                instant(r, 17), instant(r, 18), r.getString(19)));
                     }
                 }
                 return jobs;

@@ -23,11 +23,12 @@ import java.time.Instant;
  * @param startedAt first claimed by a worker, or null
  * @param finishedAt reached a terminal status, or null
  * @param updatedAt last changed
+ * @param backboneArchitecture the backbone's architecture name when submitted, or null
  */
 public record JobView(long id, String name, String spec, long seed, JobStatus status, String error, int epochsDone,
         int epochsTotal, int generationsDone, int generationsTotal, int candidatesEvaluated, Double bestAccuracy,
         Long bestParameters, Double testAccuracy, Instant createdAt, Instant startedAt, Instant finishedAt,
-        Instant updatedAt) {
+        Instant updatedAt, String backboneArchitecture) {
 
     /** @return the fraction of the work done, in [0, 1]: training and search weighted equally */
     public double progress() {

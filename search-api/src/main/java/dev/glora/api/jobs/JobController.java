@@ -2,6 +2,7 @@ package dev.glora.api.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.glora.jobs.Artefact;
+import dev.glora.jobs.Catalog;
 import dev.glora.jobs.JobException;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
@@ -55,8 +56,20 @@ class JobController {
         }
         JobSpec spec = submitted.withDefaults();
         List<JobSpec.FieldError> errors = new ArrayList<>(spec.validate());
+        String architecture = null;
         if (spec.backbone() != null && !spec.backbone().isBlank()) {
-            check(errors, () -> roots.backbone(spec.backbone()));
+            try {
+                Catalog.Model backbone = Catalog.model(roots.models(), roots.backbone(spec.backbone()));
+                if (backbone.kind().equals("plain")) {
+                    architecture = backbone.architecture();
+                } else {
+                    errors.add(new JobSpec.FieldError("backbone", backbone.kind().equals("supernet")
+                            ? "'" + spec.backbone() + "' is a supernet; a job starts from a plain backbone"
+                            : "'" + spec.backbone() + "' cannot be used: " + backbone.error()));
+                }
+            } catch (JobException e) {
+                errors.add(new JobSpec.FieldError(e.field(), e.reason()));
+            }
         }
         if (spec.data() != null && !spec.data().isBlank()) {
             check(errors, () -> roots.task(spec.data()));
@@ -64,7 +77,7 @@ class JobController {
         if (!errors.isEmpty()) {
             throw new ApiExceptions.InvalidSpec(errors);
         }
-        long id = jobs.submit(spec);
+        long id = jobs.submit(spec, architecture);
         return ResponseEntity.created(URI.create("/api/v1/jobs/" + id)).body(JobResponse.of(job(id), json));
     }
 

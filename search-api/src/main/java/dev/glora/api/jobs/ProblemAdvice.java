@@ -3,6 +3,7 @@ package dev.glora.api.jobs;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.ModelLibrary;
 import dev.glora.supernet.GloraException;
 import java.net.URI;
 import java.util.List;
@@ -37,6 +38,19 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ApiExceptions.InvalidSpec.class)
     ProblemDetail invalid(ApiExceptions.InvalidSpec e) {
         return invalidSpec(e.errors());
+    }
+
+    @ExceptionHandler(ModelLibrary.UploadException.class)
+    ProblemDetail uploadRefused(ModelLibrary.UploadException e) {
+        HttpStatus status = switch (e.refusal()) {
+            case INVALID -> HttpStatus.BAD_REQUEST;
+            case TOO_LARGE -> HttpStatus.PAYLOAD_TOO_LARGE;
+            case CONFLICT -> HttpStatus.CONFLICT;
+            case UNUSABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
+        };
+        ProblemDetail problem = problem(status, "Model upload refused", e.getMessage());
+        problem.setProperty("field", e.field());
+        return problem;
     }
 
     @ExceptionHandler(GloraException.class)

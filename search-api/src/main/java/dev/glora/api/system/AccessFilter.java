@@ -13,10 +13,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Guards the API: writing requests need the API token when one is configured, and request bodies
- * over the size limit are refused before they are read. Both answer with a problem document.
+ * over the size limit (model uploads: their own, larger one) are refused before they are read. Both answer with a problem document.
  */
 @Component
 class AccessFilter extends OncePerRequestFilter {
+
+    /** The one endpoint that takes large bodies, under its own limit. */
+    private static final String UPLOAD = "/api/v1/models";
 
     private final GloraProperties properties;
 
@@ -35,10 +38,14 @@ class AccessFilter extends OncePerRequestFilter {
             return;
         }
         long length = request.getContentLengthLong();
-        if (length > properties.maxRequestBytes() || (length < 0 && writing
+        boolean upload = HttpMethod.POST.matches(request.getMethod()) && UPLOAD.equals(request.getRequestURI());
+        long limit = upload ? properties.maxUploadBytes() : properties.maxRequestBytes();
+        // An upload may stream without a length: the model library counts its bytes against the limit.
+        if (length > limit || (length < 0 && writing && !upload
                 && "chunked".equalsIgnoreCase(request.getHeader("Transfer-Encoding")))) {
-            problem(response, 413, "Request too large", "request bodies are limited to " + properties.maxRequestBytes()
-                    + " bytes" + (length < 0 ? " and must state their Content-Length" : ", this one has " + length));
+            problem(response, 413, "Request too large", (upload ? "uploads are limited to " + limit
+                    + " bytes (glora.max-upload-bytes)" : "request bodies are limited to " + limit + " bytes")
+                    + (length < 0 ? " and must state their Content-Length" : ", this one has " + length));
             return;
         }
         chain.doFilter(request, response);

@@ -16,10 +16,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param maxRequestBytes largest request body accepted
  * @param leaseSeconds how long a task is held without a heartbeat
  * @param cacheDir the in-process workers' cache of supernets
+ * @param maxUploadBytes largest checkpoint accepted by {@code POST /api/v1/models}
  */
 @ConfigurationProperties("glora")
 public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers, String apiToken,
-        Long maxRequestBytes, Integer leaseSeconds, Path cacheDir) {
+        Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes) {
 
     /** Fills the defaults. */
     public GloraProperties {
@@ -31,6 +32,7 @@ public record GloraProperties(Path models, Path data, Path embeddedDataDir, Inte
         maxRequestBytes = maxRequestBytes != null ? maxRequestBytes : 64 * 1024L;
         leaseSeconds = leaseSeconds != null ? leaseSeconds : 60;
         cacheDir = cacheDir != null ? cacheDir : Path.of("glora-data", "worker-cache");
+        maxUploadBytes = maxUploadBytes != null ? maxUploadBytes : 2L << 30;
         apiToken = apiToken == null || apiToken.isBlank() ? null : apiToken;
     }
 }

@@ -68,6 +68,78 @@ public final class Safetensors {
         }
     }
 
+    /**
+     * What a safetensors file's header says, without reading the tensor data.
+     *
+     * @param shapes every tensor's shape, in file order
+     * @param metadata the {@code __metadata__} entries
+     */
+    public record Header(Map<String, long[]> shapes, Map<String, String> metadata) {
+
+        /** @return the number of values in all tensors */
+        public long parameters() {
+            long total = 0;
+            for (long[] shape : shapes.values()) {
+                long count = 1;
+                for (long extent : shape) {
+                    count *= extent;
+                }
+                total += count;
+            }
+            return total;
+        }
+    }
+
+    /**
+     * Reads only the header of a safetensors file: cheap for a checkpoint of any size.
+     *
+     * @param file the file
+     * @return its tensor shapes and metadata
+     * @throws CheckpointException naming the file when the header is not valid
+     */
+    public static Header header(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw bad(file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength < 2 || headerLength > MAX_HEADER || headerLength > size - 8) {
+                throw bad(file, "header length " + headerLength + " does not fit a file of " + size
+                        + " bytes (not a safetensors file, or truncated)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, header, 8);
+            JsonObject json;
+            try {
+                JsonElement element = JsonParser.parseString(new String(header.array(), StandardCharsets.UTF_8));
+                if (!element.isJsonObject()) {
+                    throw bad(file, "header is not a JSON object");
+                }
+                json = element.getAsJsonObject();
+            } catch (JsonParseException e) {
+                throw bad(file, "header is not valid JSON: " + e.getMessage());
+            }
+            Map<String, String> metadata = new LinkedHashMap<>();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonElement> entry : json.entrySet()) {
+                if (entry.getKey().equals(METADATA)) {
+                    readMetadata(file, entry.getValue(), metadata);
+                } else if (entry.getValue().isJsonObject()) {
+                    shapes.put(entry.getKey(), longs(file, "tensor " + entry.getKey() + ": \"shape\"",
+                            entry.getValue().getAsJsonObject().get("shape"), -1));
+                } else {
+                    throw bad(file, "tensor " + entry.getKey() + ": header entry is not an object");
+                }
+            }
+            return new Header(shapes, metadata);
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read: " + e, e);
+        }
+    }
+
     private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         while (buffer.hasRemaining()) {
             if (channel.read(buffer, position + buffer.position()) < 0) {

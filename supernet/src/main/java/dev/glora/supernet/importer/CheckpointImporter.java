@@ -84,7 +84,31 @@ public final class CheckpointImporter {
      * @throws CheckpointException naming the file, and the tensor where one is at fault
      */
     public static Imported read(Path from, Options options) {
-        String source = from.toString();
+        return read(from, from.getFileName().toString(), options);
+    }
+
+    /**
+     * Imports a file kept under another name (an upload); nothing is written.
+     *
+     * @param from a {@code .safetensors} or {@code .npz} file
+     * @param sourceName the name to record and to name in errors
+     * @param options what the user says about it
+     * @return the imported checkpoint
+     * @throws CheckpointException naming the source, and the tensor where one is at fault
+     */
+    public static Imported read(Path from, String sourceName, Options options) {
+        if (from.getFileName().toString().equals(sourceName)) {
+            return read(from, sourceName, from.toString(), options);
+        }
+        try {
+            return read(from, sourceName, sourceName, options);
+        } catch (CheckpointException e) {
+            // The readers name the file they read; a kept-aside upload is named as the user knows it.
+            throw new CheckpointException(e.getMessage().replace(from.toString(), sourceName), e);
+        }
+    }
+
+    private static Imported read(Path from, String sourceName, String source, Options options) {
         String sha256 = Provenance.sha256(from);
         List<String> dropped = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -146,7 +170,7 @@ public final class CheckpointImporter {
         Map<String, String> meta = new LinkedHashMap<>(arch.toMetadata());
         meta.put(ARCH_KEY, name);
         meta.put("producer", "glora import " + Provenance.codeVersion());
-        meta.put("source_file", from.getFileName().toString());
+        meta.put("source_file", sourceName);
         meta.put("source_sha256", sha256);
         meta.put("source_format", format);
         meta.put("source_dropped", dropped.isEmpty() ? "nothing" : String.join("; ", dropped));

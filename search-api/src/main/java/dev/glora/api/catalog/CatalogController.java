@@ -1,0 +1,75 @@
+package dev.glora.api.catalog;
+
+import dev.glora.api.system.GloraProperties;
+import dev.glora.jobs.Catalog;
+import dev.glora.jobs.ModelLibrary;
+import dev.glora.jobs.Roots;
+import dev.glora.supernet.importer.CheckpointImporter;
+import dev.glora.supernet.vit.VitArchitecture;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.net.URI;
+import java.util.List;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The model and data catalogs, and model uploads. */
+@RestController
+class CatalogController {
+
+    private final Roots roots;
+    private final GloraProperties properties;
+
+    CatalogController(Roots roots, GloraProperties properties) {
+        this.roots = roots;
+        this.properties = properties;
+    }
+
+    /** Every checkpoint under the model root, with its architecture, size and provenance. */
+    @GetMapping("/api/v1/models")
+    List<Catalog.Model> models() {
+        return Catalog.models(roots.models());
+    }
+
+    /** Every VTAB-1K task folder under the data root, with its classes and split sizes. */
+    @GetMapping("/api/v1/datasets")
+    List<Catalog.Dataset> datasets() {
+        return Catalog.datasets(roots.data());
+    }
+
+    /**
+     * Uploads a checkpoint: the body is the file's bytes (a timm-named safetensors or a Google ViT
+     * .npz), streamed to disk, imported and validated before it appears under {@code name}.
+     */
+    @PostMapping("/api/v1/models")
+    ResponseEntity<Catalog.Model> upload(@RequestParam String name, @RequestParam(required = false) String arch,
+            @RequestParam(required = false) Integer numHeads, @RequestParam(required = false) String mean,
+            @RequestParam(required = false) String std, @RequestParam(required = false) Integer imgSize,
+            HttpServletRequest request) throws IOException {
+        ModelLibrary.fileName(name);
+        CheckpointImporter.Options options = new CheckpointImporter.Options(blankToNull(arch), numHeads,
+                floats("mean", mean), floats("std", std), imgSize);
+        Catalog.Model model = ModelLibrary.add(roots.models(), name, request.getInputStream(),
+                properties.maxUploadBytes(), options);
+        return ResponseEntity.created(URI.create("/api/v1/models/" + model.name())).body(model);
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
+    }
+
+    private static float[] floats(String field, String text) {
+        if (blankToNull(text) == null) {
+            return null;
+        }
+        try {
+            return VitArchitecture.floats(text);
+        } catch (NumberFormatException e) {
+            throw new ModelLibrary.UploadException(ModelLibrary.Refusal.INVALID, field, "'" + text
+                    + "' is not a comma-separated list of numbers");
+        }
+    }
+}

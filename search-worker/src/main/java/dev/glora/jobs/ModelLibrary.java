@@ -1,0 +1,157 @@
+package dev.glora.jobs;
+
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.importer.CheckpointImporter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/**
+ * Adds checkpoints to the model root: a body streamed to disk (never held in memory) under a size
+ * limit, imported and validated ({@link CheckpointImporter}), and made visible under its name only
+ * when whole; a name that exists is refused, and nothing of a failed upload stays behind.
+ */
+public final class ModelLibrary {
+
+    /** A model's file name: letters, digits, {@code . _ -}; no folder. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private ModelLibrary() {}
+
+    /** Why an upload was refused. */
+    public enum Refusal {
+        /** the name or an option is not valid */
+        INVALID,
+        /** the body is over the limit */
+        TOO_LARGE,
+        /** a model of that name exists */
+        CONFLICT,
+        /** the file is not a checkpoint that can be imported */
+        UNUSABLE
+    }
+
+    /** An upload refused, saying why. */
+    public static final class UploadException extends JobException {
+
+        private static final long serialVersionUID = 1L;
+
+        private final Refusal refusal;
+
+        /**
+         * @param refusal why
+         * @param field the request field at fault
+         * @param message what is wrong with it
+         */
+        public UploadException(Refusal refusal, String field, String message) {
+            super(field, message);
+            this.refusal = refusal;
+        }
+
+        /** @return why it was refused */
+        public Refusal refusal() {
+            return refusal;
+        }
+    }
+
+    /**
+     * @param name a requested model name
+     * @return the file name it is stored as ({@code .safetensors} added when missing)
+     * @throws UploadException if the name is not valid
+     */
+    public static String fileName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new UploadException(Refusal.INVALID, "name", "'" + name + "' is not a valid model name (letters,"
+                    + " digits, '.', '_' and '-', at most 128, no folders)");
+        }
+        return name.endsWith(".safetensors") ? name : name + ".safetensors";
+    }
+
+    /**
+     * Streams a checkpoint into the model root, imports it and makes it visible.
+     *
+     * @param root the model root
+     * @param name the model's name
+     * @param body the file's bytes (a timm-named {@code .safetensors} or a Google ViT {@code .npz})
+     * @param maxBytes the largest body accepted
+     * @param options what the user says about the file
+     * @return the new model as the catalog lists it
+     * @throws UploadException saying why it was refused
+     */
+    public static Catalog.Model add(Path root, String name, InputStream body, long maxBytes,
+            CheckpointImporter.Options options) {
+        String fileName = fileName(name);
+        Path target = root.resolve(fileName);
+        if (Files.exists(target)) {
+            throw new UploadException(Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
+        }
+        Path upload = null;
+        Path imported = null;
+        try {
+            Files.createDirectories(root);
+            upload = Files.createTempFile(root, ".upload-", ".part");
+            copy(body, upload, maxBytes);
+            CheckpointImporter.Imported result;
+            try {
+                result = CheckpointImporter.read(upload, fileName, options);
+            } catch (GloraException e) {
+                throw new UploadException(Refusal.UNUSABLE, "file", e.getMessage());
+            }
+            imported = Files.createTempFile(root, ".import-", ".safetensors");
+            Safetensors.write(result.checkpoint(), imported);
+            publish(imported, target, fileName);
+            return Catalog.model(root, target);
+        } catch (IOException e) {
+            throw new JobException(null, "cannot store the upload under " + root + ": " + e.getMessage());
+        } finally {
+            deleteQuietly(upload);
+            deleteQuietly(imported);
+        }
+    }
+
+    private static void copy(InputStream body, Path file, long maxBytes) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        long total = 0;
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int n; (n = body.read(buffer)) > 0; ) {
+                total += n;
+                if (total > maxBytes) {
+                    throw new UploadException(Refusal.TOO_LARGE, "file", "uploads are limited to " + maxBytes
+                            + " bytes (glora.max-upload-bytes)");
+                }
+                out.write(buffer, 0, n);
+            }
+        }
+        if (total == 0) {
+            throw new UploadException(Refusal.INVALID, "file", "the request body is empty: send the checkpoint's bytes");
+        }
+    }
+
+    /** A hard link appears whole and never replaces a file of that name. */
+    private static void publish(Path imported, Path target, String fileName) throws IOException {
+        try {
+            Files.createLink(target, imported);
+        } catch (FileAlreadyExistsException e) {
+            throw new UploadException(Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
+        } catch (UnsupportedOperationException | IOException e) {
+            if (Files.exists(target)) {
+                throw new UploadException(Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
+            }
+            Files.move(imported, target);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a leftover hidden temporary file is listed by nobody and harms nothing
+            }
+        }
+    }
+}
