@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.glora.worker.TinyJob;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -20,12 +19,6 @@ import org.junit.jupiter.api.Test;
 
 /** The model and data catalogs, uploads imported before they appear, and a job on an uploaded model. */
 class CatalogApiTest extends ServiceTest {
-
-    static byte[] fixture(String name) throws IOException {
-        try (InputStream in = CatalogApiTest.class.getResourceAsStream("/importer/" + name)) {
-            return in.readAllBytes();
-        }
-    }
 
     private HttpResponse<String> upload(String query, HttpRequest.BodyPublisher body, String token) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri("/api/v1/models?" + query))

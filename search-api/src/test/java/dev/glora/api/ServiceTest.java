@@ -45,6 +45,16 @@ public abstract class ServiceTest {
         ServiceTestEnvironment.register(registry);
     }
 
+    /**
+     * @param name a file of the supernet module's import fixtures (written by real timm)
+     * @return its bytes
+     */
+    protected static byte[] fixture(String name) throws IOException {
+        try (java.io.InputStream in = ServiceTest.class.getResourceAsStream("/importer/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
     protected URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }

@@ -19,6 +19,7 @@ import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** The dashboard in headless Chromium against the running service, on tiny jobs. */
@@ -69,7 +70,11 @@ class DashboardTest extends ServiceTest {
         assertEquals("0", browser.findElement(By.id("f-retrain-epochs")).getDomProperty("value"),
                 "retraining is offered, off by default");
 
-        browser.findElement(By.id("f-backbone")).sendKeys("no-such.safetensors");
+        await("the backbone and data lists are filled from the catalogs", () -> new Select(browser.findElement(
+                By.id("f-backbone"))).getOptions().stream().anyMatch(o -> o.getDomProperty("value").equals(
+                dev.glora.worker.TinyJob.BACKBONE)) && new Select(browser.findElement(By.id("f-data"))).getOptions()
+                .stream().anyMatch(o -> o.getDomProperty("value").equals(dev.glora.worker.TinyJob.TASK)));
+        new Select(browser.findElement(By.id("f-data"))).selectByValue(dev.glora.worker.TinyJob.TASK);
         WebElement population = browser.findElement(By.id("f-search-population"));
         population.clear();
         population.sendKeys("0");
@@ -84,9 +89,31 @@ class DashboardTest extends ServiceTest {
         String lrError = retrainLr.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
         assertTrue(lrError.contains("must be in (0, 10), got -1.0"), lrError);
         String backbone = browser.findElement(By.cssSelector("#f-backbone + .field-error")).getText();
-        assertTrue(backbone.contains("not a file under the model root"), backbone);
+        assertTrue(backbone.contains("is required"), backbone);
         assertTrue(browser.findElement(By.id("form-problem")).getText().contains("Invalid job spec"));
         assertEquals(page("/"), browser.getCurrentUrl(), "nothing was submitted");
+    }
+
+    @Test
+    void aModelUploadedFromTheFormIsImportedAndOfferedAsABackbone() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempDirectory("upload").resolve("google-tiny.npz");
+        java.nio.file.Files.write(file, fixture("google-tiny.npz"));
+        browser.get(page("/"));
+        await("the models table is drawn", () -> count("#models tbody tr") >= 1);
+        browser.findElement(By.id("f-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        browser.findElement(By.id("u-file")).sendKeys(file.toString());
+        browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
+        browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
+        await("the upload is imported and selected", () -> "dashboard-npz.safetensors".equals(
+                browser.findElement(By.id("f-backbone")).getDomProperty("value")));
+        assertTrue(browser.findElement(By.id("upload-status")).getText().contains("imported dashboard-npz.safetensors"));
+        assertTrue(browser.findElement(By.id("models")).getText().contains("dashboard-npz.safetensors (google-vit-npz)"),
+                browser.findElement(By.id("models")).getText());
+
+        browser.findElement(By.id("u-name")).clear();
+        browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
+        browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
+        await("a taken name is refused", () -> browser.findElement(By.id("upload-problem")).getText().contains("exists"));
     }
 
     @Test
@@ -107,6 +134,8 @@ class DashboardTest extends ServiceTest {
         assertEquals(config.get("layers").size() + 1, count("#adapter tr"), "one row per layer");
         assertEquals(5 * config.get("layers").size(), count("#adapter td[class^='mode-']"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("SUCCEEDED"));
+        assertTrue(browser.findElement(By.id("facts")).getText().contains(dev.glora.worker.TinyJob.BACKBONE + " (vit_custom"),
+                "the job page names the backbone's architecture: " + browser.findElement(By.id("facts")).getText());
 
         for (String link : new String[] {"download-config", "download-model", "download-supernet"}) {
             WebElement a = browser.findElement(By.id(link));
