@@ -32,13 +32,60 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code glora bench}: the throughput figures of BENCHMARK.md §2 on the {@code bench-s} shape, each
- * the median of several runs after a warm-up run.
+ * {@code glora bench}: the throughput figures of BENCHMARK.md §2 on the {@code bench-s} shape (or a
+ * real ViT's), each the median of several runs after a warm-up run.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure throughput on the bench-s shape (28x28x1, patch 4, width 96, depth 6, 3 heads,"
-                + " 10 classes, supernet rank 4, batch 64): medians of several runs.")
+        description = {"Measure throughput: medians of several runs after a warm-up run. Shapes: bench-s (28x28x1,"
+                + " patch 4, width 96, depth 6, 3 heads), vit-s16-224 (ViT-S/16: 224x224x3, width 384, depth 12,"
+                + " 6 heads), vit-b16-224 (ViT-B/16: width 768, depth 12, 12 heads); all with 10 classes, supernet"
+                + " rank 4, training batch 64, 200 images per candidate.",
+                "Also reports the process's peak resident memory (VmHWM)."})
 final class BenchCommand implements Callable<Integer> {
+
+    /** The model shapes measured. */
+    enum BenchShape {
+        BENCH_S("bench-s"), VIT_S16_224("vit-s16-224"), VIT_B16_224("vit-b16-224");
+
+        final String label;
+
+        BenchShape(String label) {
+            this.label = label;
+        }
+
+        VitArchitecture architecture() {
+            float[] half = {0.5f, 0.5f, 0.5f};
+            return switch (this) {
+                case BENCH_S -> PretrainCommand.upstream(10);
+                case VIT_S16_224 -> new VitArchitecture(224, 16, 3, 384, 12, 6, 4.0, 10, true, half, half);
+                case VIT_B16_224 -> new VitArchitecture(224, 16, 3, 768, 12, 12, 4.0, 10, true, half, half);
+            };
+        }
+
+        static BenchShape of(String label) {
+            for (BenchShape shape : values()) {
+                if (shape.label.equals(label)) {
+                    return shape;
+                }
+            }
+            throw new dev.glora.supernet.GloraException("--shape " + label + " is not one of bench-s, vit-s16-224,"
+                    + " vit-b16-224");
+        }
+    }
+
+    @Option(names = "--shape", defaultValue = "bench-s",
+            description = "bench-s, vit-s16-224 or vit-b16-224 (default: ${DEFAULT-VALUE})")
+    private String shapeName;
+
+    @Option(names = "--skip-eval", description = "measure supernet training (and its peak memory) only")
+    private boolean skipEval;
+
+    @Option(names = "--skip-latency", description = "leave out the merged/unmerged latency ratios (slow on 224 px)")
+    private boolean skipLatency;
+
+    @Option(names = "--accumulate", defaultValue = "1",
+            description = "split each training batch of 64 into this many micro-batches (gradient accumulation)")
+    private int accumulate;
 
     @Spec
     private CommandSpec spec;
@@ -64,57 +111,95 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         TorchRuntime.setThreads(threads);
-        VitArchitecture arch = PretrainCommand.upstream(10);
+        BenchShape shape = BenchShape.of(shapeName);
+        VitArchitecture arch = shape.architecture();
         Checkpoint backbone = VitInit.random(arch, 0);
         Checkpoint supernet = Supernet.fresh(backbone, arch, 4, 0);
         Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("shape", "bench-s");
+        figures.put("shape", shape.label);
         figures.put("threads", threads);
         figures.put("runs", runs);
         if (!skipTraining) {
-            double[] rates = training(supernet);
+            double[] rates = training(supernet, arch);
             figures.put("supernet_training_images_per_s", median(rates));
             figures.put("supernet_training_images_per_s_runs", rates);
+            figures.put("accumulate", accumulate);
+            figures.put("peak_rss_mib_after_training", peakRssMib());
         }
-        EvaluationBench.Figures eval = EvaluationBench.measure(supernet, backbone, arch, randomImages(200, 10, 3), runs,
-                candidates, threads);
+        if (skipEval) {
+            figures.put("peak_rss_mib", peakRssMib());
+            print(figures, null, shape);
+            return 0;
+        }
+        EvaluationBench.Figures eval = EvaluationBench.measure(supernet, backbone, arch, randomImages(arch, 200, 10, 3),
+                runs, candidates, threads, !skipLatency);
         figures.put("candidates_per_s", eval.candidatesPerSecond());
         figures.put("search_candidates_per_s", eval.searchCandidatesPerSecond());
         figures.put("plain_forward_passes_per_s", eval.plainPassesPerSecond());
         figures.put("eval_overhead", eval.overhead());
-        figures.put("merged_latency_ratio_batch1", eval.mergedRatio1());
-        figures.put("merged_latency_ratio_batch64", eval.mergedRatio64());
-        figures.put("unmerged_latency_ratio_batch1", eval.unmergedRatio1());
-        figures.put("unmerged_latency_ratio_batch64", eval.unmergedRatio64());
+        if (!skipLatency) {
+            figures.put("merged_latency_ratio_batch1", eval.mergedRatio1());
+            figures.put("merged_latency_ratio_batch64", eval.mergedRatio64());
+            figures.put("unmerged_latency_ratio_batch1", eval.unmergedRatio1());
+            figures.put("unmerged_latency_ratio_batch64", eval.unmergedRatio64());
+        }
+        figures.put("peak_rss_mib", peakRssMib());
+        print(figures, eval, shape);
+        return 0;
+    }
+
+    private void print(Map<String, Object> figures, EvaluationBench.Figures eval, BenchShape shape) {
         if (json) {
             spec.commandLine().getOut().println(new GsonBuilder().create().toJson(figures));
         } else {
             PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "bench-s, %d thread(s), medians of %d runs%n", threads, runs);
+            out.printf(Locale.ROOT, "%s, %d thread(s), medians of %d runs%n", shape.label, threads, runs);
             if (!skipTraining) {
-                out.printf(Locale.ROOT, "  supernet training       %8.0f images/s%n", figures.get("supernet_training_images_per_s"));
+                out.printf(Locale.ROOT, "  supernet training       %8.1f images/s (batch 64 in %d micro-batch(es));"
+                        + " peak RSS %d MiB%n", figures.get("supernet_training_images_per_s"), accumulate,
+                        figures.get("peak_rss_mib_after_training"));
+            }
+            if (eval == null) {
+                out.printf(Locale.ROOT, "  peak resident memory    %8d MiB%n", figures.get("peak_rss_mib"));
+                return;
             }
             out.printf(Locale.ROOT, "  candidates              %8.2f /s (200 validation images each)%n", eval.candidatesPerSecond());
             out.printf(Locale.ROOT, "  candidates (search)     %8.2f /s (%d evaluator thread(s), one intra-op thread each)%n",
                     eval.searchCandidatesPerSecond(), threads);
             out.printf(Locale.ROOT, "  plain forward passes    %8.2f /s (the same 200 images)%n", eval.plainPassesPerSecond());
             out.printf(Locale.ROOT, "  eval overhead           %8.3f (candidate time / plain pass time)%n", eval.overhead());
-            out.printf(Locale.ROOT, "  merged latency ratio    %8.3f (batch 1)  %.3f (batch 64)%n", eval.mergedRatio1(),
-                    eval.mergedRatio64());
-            out.printf(Locale.ROOT, "  unmerged latency ratio  %8.3f (batch 1)  %.3f (batch 64)%n", eval.unmergedRatio1(),
-                    eval.unmergedRatio64());
+            if (!skipLatency) {
+                out.printf(Locale.ROOT, "  merged latency ratio    %8.3f (batch 1)  %.3f (batch 64)%n", eval.mergedRatio1(),
+                        eval.mergedRatio64());
+                out.printf(Locale.ROOT, "  unmerged latency ratio  %8.3f (batch 1)  %.3f (batch 64)%n",
+                        eval.unmergedRatio1(), eval.unmergedRatio64());
+            }
+            out.printf(Locale.ROOT, "  peak resident memory    %8d MiB%n", figures.get("peak_rss_mib"));
         }
-        return 0;
     }
 
-    private double[] training(Checkpoint supernet) throws IOException {
-        ImageDataset batches = randomImages(64 * steps, 10, 1);
-        ImageDataset val = randomImages(1, 10, 2);
+    /** @return this process's peak resident set size in MiB (Linux VmHWM), or -1 where unknown */
+    static long peakRssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private double[] training(Checkpoint supernet, VitArchitecture arch) throws IOException {
+        ImageDataset batches = randomImages(arch, 64 * steps, 10, 1);
+        ImageDataset val = randomImages(arch, 1, 10, 2);
         double[] rates = new double[runs];
         Path dir = Files.createTempDirectory("glora-bench");
         try (Supernet net = Supernet.load(supernet, "bench-s")) {
             for (int run = -1; run < runs; run++) {
-                TrainSettings settings = new TrainSettings(1, 64, 1e-4, 1e-4, 0, 1e-6, 1e-5, 0.1, run + 1);
+                TrainSettings settings = new TrainSettings(1, 64, 1e-4, 1e-4, 0, 1e-6, 1e-5, 0.1, run + 1, accumulate);
                 List<EpochResult> history = new Trainer(settings, new TrainingListener() {})
                         .fit(Trainees.supernet(net, SearchSpace.ofRanks(4)), batches, val, dir.resolve("r" + run), "bench");
                 if (run >= 0) {
@@ -132,15 +217,17 @@ final class BenchCommand implements Callable<Integer> {
         return rates;
     }
 
-    static ImageDataset randomImages(int n, int classes, long seed) {
+    static ImageDataset randomImages(VitArchitecture arch, int n, int classes, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
+        int c = arch.inChans();
+        int size = arch.imgSize();
         List<Image> images = new ArrayList<>();
         List<String> origins = new ArrayList<>();
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
-            byte[] pixels = new byte[28 * 28];
+            byte[] pixels = new byte[c * size * size];
             random.nextBytes(pixels);
-            images.add(new Image(1, 28, 28, pixels));
+            images.add(new Image(c, size, size, pixels));
             labels[i] = random.nextInt(classes);
             origins.add("random#" + i);
         }

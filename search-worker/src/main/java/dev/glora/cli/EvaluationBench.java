@@ -46,7 +46,7 @@ final class EvaluationBench {
             double mergedRatio64, double unmergedRatio1, double unmergedRatio64, double searchCandidatesPerSecond) {}
 
     static Figures measure(Checkpoint supernetCheckpoint, Checkpoint backbone, VitArchitecture arch,
-            ImageDataset validation, int runs, int candidates, int threads) {
+            ImageDataset validation, int runs, int candidates, int threads, boolean latency) {
         Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
         SplittableRandom random = new SplittableRandom(11);
         List<SubnetConfig> configs = new ArrayList<>();
@@ -82,29 +82,34 @@ final class EvaluationBench {
         SubnetConfig chosen = configs.get(0);
         Checkpoint merged = Reparameterizer.merge(supernetCheckpoint, chosen, Map.of(), "bench-s");
         double[][] ratios = new double[4][runs];
-        try (VitModel base = VitModel.load(backbone, null, "backbone");
-                VitModel mergedModel = VitModel.load(merged, null, "merged");
-                Supernet unmerged = Supernet.load(supernetCheckpoint, "bench-s");
-                NDManager manager = TorchRuntime.newManager()) {
-            unmerged.setConfig(chosen);
-            for (int b = 0; b < 2; b++) {
-                int batch = b == 0 ? 1 : 64;
-                NDArray images = manager.randomNormal(base.network().inputShape(batch));
-                for (int run = -1; run < runs; run++) {
-                    // interleaved, in rotating order, so drift and cache effects on a shared machine hit all three alike
-                    double[][] times = new double[3][LATENCY_REPS];
-                    List<UnaryOperator<NDArray>> models = List.of(base::logits, mergedModel::logits,
-                            x -> unmerged.logits(x, false));
-                    for (int rep = 0; rep < LATENCY_REPS; rep++) {
-                        for (int k = 0; k < 3; k++) {
-                            int model = (rep + k) % 3;
-                            times[model][rep] = latency(models.get(model), images);
+        for (double[] row : ratios) {
+            java.util.Arrays.fill(row, Double.NaN);
+        }
+        if (latency) {
+            try (VitModel base = VitModel.load(backbone, null, "backbone");
+                    VitModel mergedModel = VitModel.load(merged, null, "merged");
+                    Supernet unmerged = Supernet.load(supernetCheckpoint, "bench-s");
+                    NDManager manager = TorchRuntime.newManager()) {
+                unmerged.setConfig(chosen);
+                for (int b = 0; b < 2; b++) {
+                    int batch = b == 0 ? 1 : 64;
+                    NDArray images = manager.randomNormal(base.network().inputShape(batch));
+                    for (int run = -1; run < runs; run++) {
+                        // interleaved, in rotating order, so drift and cache effects on a shared machine hit all three alike
+                        double[][] times = new double[3][LATENCY_REPS];
+                        List<UnaryOperator<NDArray>> models = List.of(base::logits, mergedModel::logits,
+                                x -> unmerged.logits(x, false));
+                        for (int rep = 0; rep < LATENCY_REPS; rep++) {
+                            for (int k = 0; k < 3; k++) {
+                                int model = (rep + k) % 3;
+                                times[model][rep] = latency(models.get(model), images);
+                            }
                         }
-                    }
-                    if (run >= 0) {
-                        double baseTime = BenchCommand.median(times[0]);
-                        ratios[b][run] = BenchCommand.median(times[1]) / baseTime;
-                        ratios[2 + b][run] = BenchCommand.median(times[2]) / baseTime;
+                        if (run >= 0) {
+                            double baseTime = BenchCommand.median(times[0]);
+                            ratios[b][run] = BenchCommand.median(times[1]) / baseTime;
+                            ratios[2 + b][run] = BenchCommand.median(times[2]) / baseTime;
+                        }
                     }
                 }
             }

@@ -34,6 +34,11 @@ final class TrainingOptions {
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--accumulate", defaultValue = "1", paramLabel = "N",
+            description = "train each batch in N micro-batches (gradient accumulation: the same result up to float"
+                    + " rounding, about 1/N of the activation memory; default: ${DEFAULT-VALUE})")
+    int accumulate;
+
     /**
      * @param defaults the command's defaults
      * @return the defaults overridden by whatever was given
@@ -46,7 +51,7 @@ final class TrainingOptions {
             return new TrainSettings(or(epochs, defaults.epochs()), or(batch, defaults.batchSize()),
                     or(lr, defaults.lr()), or(weightDecay, defaults.weightDecay()), or(warmup, defaults.warmupEpochs()),
                     defaults.warmupLr(), or(minLr, Math.min(defaults.minLr(), or(lr, defaults.lr()))),
-                    or(dropPath, defaults.dropPath()), seed);
+                    or(dropPath, defaults.dropPath()), seed, accumulate);
         } catch (IllegalArgumentException e) {
             throw new dev.glora.supernet.GloraException(e.getMessage());
         }

@@ -34,7 +34,7 @@ import java.util.random.RandomGenerator;
  * {@link LayerConfig} ({@link #setConfig}) or a fresh uniform draw from a {@link SearchSpace} on
  * every forward pass ({@link #sampleFrom}).
  */
-public class GloraLinear extends AbstractBlock {
+public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit.StepDraws {
 
     /** The names of the eight shared tensors, in checkpoint order. */
     public static final List<String> ADAPTER_NAMES = List.of("Ad", "Au", "Bd", "Bu", "Cd", "Cu", "D", "E");
@@ -57,6 +57,9 @@ public class GloraLinear extends AbstractBlock {
     private SearchSpace space;
     private RandomGenerator random;
     private LayerConfig last = LayerConfig.FROZEN;
+    /** While a step's draws are held: whether this step's modes were drawn already. */
+    private boolean holding;
+    private boolean drawn;
 
     /**
      * @param in input features
@@ -142,6 +145,17 @@ public class GloraLinear extends AbstractBlock {
         this.random = random;
     }
 
+    @Override
+    public void holdDraws(int batch) {
+        holding = true;
+        drawn = false;
+    }
+
+    @Override
+    public void releaseDraws() {
+        holding = false;
+    }
+
     /** @return the modes the latest forward pass used (or will use, when fixed) */
     public LayerConfig lastConfig() {
         return last;
@@ -151,7 +165,12 @@ public class GloraLinear extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        last = space != null ? space.sample(random) : fixed;
+        if (space == null) {
+            last = fixed;
+        } else if (!holding || !drawn) {
+            last = space.sample(random);
+            drawn = true;
+        }
         return new NDList(glora(x, tensors(store, x.getDevice(), training), last));
     }
 

@@ -14,9 +14,17 @@ import java.util.Locale;
  * @param minLr learning rate the cosine ends at
  * @param dropPath stochastic-depth rate of the last block
  * @param seed the seed of the data order, the sampled paths and the drop-path decisions
+ * @param accumulate micro-batches per step (gradient accumulation): the same result as the whole
+ *     batch up to float rounding, with the activation memory of one micro-batch
  */
 public record TrainSettings(int epochs, int batchSize, double lr, double weightDecay, int warmupEpochs,
-        double warmupLr, double minLr, double dropPath, long seed) {
+        double warmupLr, double minLr, double dropPath, long seed, int accumulate) {
+
+    /** Settings that train every batch whole. */
+    public TrainSettings(int epochs, int batchSize, double lr, double weightDecay, int warmupEpochs,
+            double warmupLr, double minLr, double dropPath, long seed) {
+        this(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed, 1);
+    }
 
     /** Checks every value. */
     public TrainSettings {
@@ -28,6 +36,10 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
             throw new IllegalArgumentException("lr must be positive and weight decay, warm-up epochs, warm-up lr"
                     + " and minimum lr non-negative, got lr " + lr + ", weight decay " + weightDecay + ", warm-up "
                     + warmupEpochs + " epochs from " + warmupLr + ", minimum " + minLr);
+        }
+        if (accumulate < 1 || accumulate > batchSize) {
+            throw new IllegalArgumentException("accumulate must be in [1, batch size " + batchSize + "], got "
+                    + accumulate);
         }
         if (!(dropPath >= 0 && dropPath < 1)) {
             throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPath);
@@ -43,7 +55,7 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      * @return the settings
      */
     public static TrainSettings reference(int epochs, long seed) {
-        return new TrainSettings(epochs, 64, 1e-4, 1e-4, 10, 1e-6, 1e-5, 0.1, seed);
+        return new TrainSettings(epochs, 64, 1e-4, 1e-4, 10, 1e-6, 1e-5, 0.1, seed, 1);
     }
 
     /**
@@ -62,7 +74,19 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
         return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * epoch / epochs));
     }
 
-    /** @return every value in one line, to tell whether a resume file belongs to this run */
+    /**
+     * @param parts micro-batches per step
+     * @return these settings with each batch trained in {@code parts} micro-batches
+     */
+    public TrainSettings withAccumulate(int parts) {
+        return new TrainSettings(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed,
+                parts);
+    }
+
+    /**
+     * @return every value that changes the result in one line, to tell whether a resume file
+     *     belongs to this run (not {@code accumulate}: it changes memory, not the result)
+     */
     public String fingerprint() {
         return String.format(Locale.ROOT, "epochs=%d batch=%d lr=%s wd=%s warmup=%d warmup_lr=%s min_lr=%s"
                 + " drop_path=%s seed=%d", epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath,

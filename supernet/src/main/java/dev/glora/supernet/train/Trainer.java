@@ -123,7 +123,8 @@ public final class Trainer {
                 for (int step = 0; step < steps; step++) {
                     int[] indices = java.util.Arrays.copyOfRange(order, step * batch,
                             Math.min(order.length, (step + 1) * batch));
-                    double loss = step(network, store, manager, preprocess, train, indices, adamw, lr);
+                    double loss = step(network, store, manager, preprocess, train, indices, adamw, lr,
+                            settings.accumulate());
                     if (!Double.isFinite(loss)) {
                         throw new TrainingException("the training loss is " + loss + " at epoch " + (epoch + 1)
                                 + ", step " + (step + 1) + " (step " + (epoch * steps + step + 1)
@@ -152,8 +153,56 @@ public final class Trainer {
         }
     }
 
+    /** One optimiser step on {@code indices}: the gradients of {@link #gradients}, then AdamW. */
     private static double step(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, AdamW adamw, double lr) {
+            Preprocess preprocess, ImageDataset data, int[] indices, AdamW adamw, double lr, int accumulate) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            double loss = gradients(network, store, manager, preprocess, data, indices, accumulate);
+            if (Double.isFinite(loss)) {
+                adamw.step(lr);
+            }
+            return loss;
+        }
+    }
+
+    /**
+     * Accumulates into the trainable parameters' gradients those of the mean loss over
+     * {@code indices}, in {@code accumulate} micro-batches (each loss weighted by its share); the
+     * network holds its random draws over the micro-batches, so the gradients are the whole batch's
+     * up to float rounding. Run it inside the step's scope.
+     *
+     * @return the mean loss, or the first non-finite micro-batch loss (then no gradient is complete)
+     */
+    static double gradients(VisionTransformer network, ParameterStore store, NDManager manager,
+            Preprocess preprocess, ImageDataset data, int[] indices, int accumulate) {
+        int parts = Math.min(accumulate, indices.length);
+        double loss = 0;
+        if (parts > 1) {
+            network.holdDraws(indices.length);
+        }
+        try {
+            for (int part = 0; part < parts; part++) {
+                int from = (int) ((long) indices.length * part / parts);
+                int to = (int) ((long) indices.length * (part + 1) / parts);
+                float partLoss = backward(network, store, manager, preprocess, data,
+                        java.util.Arrays.copyOfRange(indices, from, to), (double) (to - from) / indices.length);
+                if (!Float.isFinite(partLoss)) {
+                    return partLoss;
+                }
+                loss += partLoss;
+            }
+        } finally {
+            if (parts > 1) {
+                network.releaseDraws();
+            }
+        }
+        return loss;
+    }
+
+    /** Forward and backward on one micro-batch, its mean loss scaled by {@code weight}; returns that loss. */
+    private static float backward(VisionTransformer network, ParameterStore store, NDManager manager,
+            Preprocess preprocess, ImageDataset data, int[] indices, double weight) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             int[] labels = new int[indices.length];
@@ -163,21 +212,21 @@ public final class Trainer {
             NDArray images = preprocess.images(manager, data, indices);
             NDArray target = manager.create(labels, new Shape(indices.length));
             boolean wasRecording = JniUtils.isGradMode();
-            float loss;
             JniUtils.setGradMode(true);
             try {
                 NDArray logits = network.forward(store, new NDList(images), true).singletonOrThrow();
                 NDArray value = Loss.softmaxCrossEntropyLoss().evaluate(new NDList(target), new NDList(logits));
-                loss = value.getFloat();
-                if (!Float.isFinite(loss)) {
-                    return loss;
+                if (weight != 1) {
+                    value = value.mul((float) weight);
                 }
-                JniUtils.backward((PtNDArray) value, (PtNDArray) manager.ones(value.getShape()), false, false);
+                float loss = value.getFloat();
+                if (Float.isFinite(loss)) {
+                    JniUtils.backward((PtNDArray) value, (PtNDArray) manager.ones(value.getShape()), false, false);
+                }
+                return loss;
             } finally {
                 JniUtils.setGradMode(wasRecording);
             }
-            adamw.step(lr);
-            return loss;
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.random.RandomGenerator;
  * sample (stochastic depth, "drop path"): kept with probability 1 - p and then scaled by 1 / (1 - p),
  * the keep decisions drawn from a seeded Java source, so a training run is reproducible.
  */
-public class TransformerBlock extends AbstractBlock {
+public class TransformerBlock extends AbstractBlock implements StepDraws {
 
     private final Block norm1;
     private final Block attn;
@@ -27,6 +27,10 @@ public class TransformerBlock extends AbstractBlock {
     private final Block mlp;
     private double dropRate;
     private RandomGenerator random;
+    /** While draws are held: the whole step's batch, its keep masks per branch, and the samples done. */
+    private int heldBatch;
+    private final float[][] heldKeep = new float[2][];
+    private int heldOffset;
 
     /**
      * @param path module path, e.g. {@code blocks.0}
@@ -60,21 +64,53 @@ public class TransformerBlock extends AbstractBlock {
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         NDArray a = attn.forward(store, norm1.forward(store, new NDList(x), training), training).singletonOrThrow();
-        x = x.add(training ? dropPath(a) : a);
+        x = x.add(training ? dropPath(a, 0) : a);
         NDArray m = mlp.forward(store, norm2.forward(store, new NDList(x), training), training).singletonOrThrow();
-        return new NDList(x.add(training ? dropPath(m) : m));
+        NDList out = new NDList(x.add(training ? dropPath(m, 1) : m));
+        if (training && heldBatch > 0) {
+            heldOffset += (int) x.getShape().get(0);
+        }
+        return out;
     }
 
-    private NDArray dropPath(NDArray branch) {
+    private NDArray dropPath(NDArray branch, int which) {
         if (dropRate == 0) {
             return branch;
         }
         int batch = (int) branch.getShape().get(0);
+        float[] keep;
+        if (heldBatch > 0) {
+            if (heldKeep[which] == null) {
+                heldKeep[which] = draw(heldBatch);
+            }
+            keep = java.util.Arrays.copyOfRange(heldKeep[which], heldOffset, heldOffset + batch);
+        } else {
+            keep = draw(batch);
+        }
+        return branch.mul(branch.getManager().create(keep, new Shape(batch, 1, 1)));
+    }
+
+    private float[] draw(int batch) {
         float[] keep = new float[batch];
         for (int i = 0; i < batch; i++) {
             keep[i] = random.nextDouble() < dropRate ? 0f : (float) (1 / (1 - dropRate));
         }
-        return branch.mul(branch.getManager().create(keep, new Shape(batch, 1, 1)));
+        return keep;
+    }
+
+    @Override
+    public void holdDraws(int batch) {
+        heldBatch = batch;
+        heldKeep[0] = null;
+        heldKeep[1] = null;
+        heldOffset = 0;
+    }
+
+    @Override
+    public void releaseDraws() {
+        heldBatch = 0;
+        heldKeep[0] = null;
+        heldKeep[1] = null;
     }
 
     @Override

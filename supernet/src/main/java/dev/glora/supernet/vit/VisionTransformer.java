@@ -70,6 +70,30 @@ public class VisionTransformer extends AbstractBlock {
         }
     }
 
+    /**
+     * Holds every random draw of the next training step ({@link StepDraws}) so that it can run in
+     * micro-batches exactly as one batch of {@code batch} samples.
+     *
+     * @param batch the samples of the whole step
+     */
+    public void holdDraws(int batch) {
+        forEachStepDraws(this, d -> d.holdDraws(batch));
+    }
+
+    /** Ends {@link #holdDraws}: every forward pass draws anew. */
+    public void releaseDraws() {
+        forEachStepDraws(this, StepDraws::releaseDraws);
+    }
+
+    private static void forEachStepDraws(Block block, java.util.function.Consumer<StepDraws> action) {
+        if (block instanceof StepDraws draws) {
+            action.accept(draws);
+        }
+        for (Block child : block.getChildren().values()) {
+            forEachStepDraws(child, action);
+        }
+    }
+
     /** @return the input shape of a batch of {@code batch} images, (B, C, H, W) */
     public Shape inputShape(long batch) {
         return new Shape(batch, arch.inChans(), arch.imgSize(), arch.imgSize());

@@ -76,6 +76,48 @@ class TrainerTest {
         }
     }
 
+    /** The loss and every trainable gradient of one batch of 12, in {@code parts} micro-batches. */
+    private static Map<String, float[]> gradients(int parts, Map<String, Double> lossOut) {
+        ImageDataset data = task(12, 4);
+        int[] indices = {5, 0, 11, 3, 8, 1, 9, 2, 7, 4, 10, 6};
+        Map<String, float[]> gradients = new LinkedHashMap<>();
+        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
+                ai.djl.ndarray.NDManager manager = dev.glora.supernet.TorchRuntime.newManager();
+                ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            scope.suppressNotUsedWarning();
+            ModelWeights.named(supernet.network()).forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
+            supernet.samplePaths(SPACE, new SplittableRandom(21));
+            supernet.network().setDropPath(0.3, new SplittableRandom(22));
+            lossOut.put("loss", Trainer.gradients(supernet.network(), new ai.djl.training.ParameterStore(manager, false),
+                    manager, new dev.glora.supernet.data.Preprocess(ARCH), data, indices, parts));
+            ModelWeights.named(supernet.network()).forEach((name, p) -> {
+                if (Supernet.isTrainable(name) && p.getArray().hasGradient()) {
+                    gradients.put(name, p.getArray().getGradient().toFloatArray());
+                }
+            });
+        }
+        return gradients;
+    }
+
+    @Test
+    void accumulatedMicroBatchesGiveTheWholeBatchsLossAndGradientsWithTheSamePathsAndDropPath() {
+        Map<String, Double> wholeLoss = new LinkedHashMap<>();
+        Map<String, float[]> whole = gradients(1, wholeLoss);
+        for (int parts : new int[] {2, 3, 5}) {
+            Map<String, Double> loss = new LinkedHashMap<>();
+            Map<String, float[]> accumulated = gradients(parts, loss);
+            assertEquals(wholeLoss.get("loss"), loss.get("loss"), 1e-6, parts + " parts");
+            assertEquals(whole.keySet(), accumulated.keySet());
+            whole.forEach((name, g) -> {
+                float[] a = accumulated.get(name);
+                for (int i = 0; i < g.length; i++) {
+                    assertEquals(g[i], a[i], 1e-5 + 1e-4 * Math.abs(g[i]), parts + " parts: " + name + "[" + i + "]");
+                }
+            });
+        }
+        assertThrows(IllegalArgumentException.class, () -> settings(1).withAccumulate(11));
+    }
+
     @Test
     void supernetTrainingLowersTheLossAndValidatesBothWays() {
         List<EpochResult> history = train(supernetCheckpoint(), 25, dir.resolve("a.resume"), new TrainingListener() {},
