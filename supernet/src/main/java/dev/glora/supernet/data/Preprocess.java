@@ -17,9 +17,11 @@ public final class Preprocess {
     private final int channels;
     private final float[] mean;
     private final float[] std;
+    private final VitArchitecture arch;
 
     /** @param arch the model the input is for */
     public Preprocess(VitArchitecture arch) {
+        this.arch = arch;
         this.size = arch.imgSize();
         this.channels = arch.inChans();
         this.mean = arch.mean();
@@ -27,6 +29,11 @@ public final class Preprocess {
         if (channels != 1 && channels != 3) {
             throw new DataException("images can feed models of 1 or 3 channels, not " + channels);
         }
+    }
+
+    /** @return the model the input is for */
+    public VitArchitecture architecture() {
+        return arch;
     }
 
     /** @return the model's input channels C */

@@ -51,7 +51,8 @@ public final class SubnetScorer implements AutoCloseable {
     /**
      * @param checkpoint a supernet checkpoint
      * @param data the examples to score on; labels below the supernet's classes
-     * @param batchSize examples per forward pass
+     * @param batchSize examples per forward pass (fewer for a large model:
+     *     {@link VitArchitecture#imagesPerPass})
      * @param source the checkpoint's file, for error messages
      */
     public SubnetScorer(Checkpoint checkpoint, ImageDataset data, int batchSize, String source) {
@@ -74,7 +75,7 @@ public final class SubnetScorer implements AutoCloseable {
                 linears.put(layer, new Parameter[] {named.get(layer + ".weight"), named.get(layer + ".bias")});
             }
             store = new OverrideStore(manager);
-            embedAll(data, new Preprocess(arch), batchSize);
+            embedAll(data, new Preprocess(arch), arch.imagesPerPass(batchSize));
         } catch (RuntimeException e) {
             close();
             throw e;

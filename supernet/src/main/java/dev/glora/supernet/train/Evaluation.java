@@ -28,9 +28,10 @@ public final class Evaluation {
         long[] correctPerClass = new long[numClasses];
         long[] countPerClass = new long[numClasses];
         long correct = 0;
+        int batch = preprocess.architecture().imagesPerPass(batchSize);
         try (NDManager manager = TorchRuntime.newManager()) {
-            for (int start = 0; start < data.size(); start += batchSize) {
-                int[] indices = IntStream.range(start, Math.min(data.size(), start + batchSize)).toArray();
+            for (int start = 0; start < data.size(); start += batch) {
+                int[] indices = IntStream.range(start, Math.min(data.size(), start + batch)).toArray();
                 long[] predicted;
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();

@@ -132,10 +132,27 @@ public class VisionTransformer extends AbstractBlock {
     public NDArray fromTokens(ParameterStore store, NDArray tokens, boolean training) {
         NDList x = new NDList(tokens);
         for (TransformerBlock block : blocks) {
-            x = block.forward(store, x, training);
+            x = training ? block.forward(store, x, true) : inferenceBlock(store, block, x);
         }
         NDArray normed = norm.forward(store, x, training).singletonOrThrow();
         return head.forward(store, new NDList(normed.get(":, 0, :")), training).singletonOrThrow();
+    }
+
+    /**
+     * One block in inference, inside its own scope: its intermediates (attention maps, MLP hidden
+     * states) are freed when it ends and only its output moves on to the caller's scope. Native
+     * arrays live until closed, so without this a forward pass would hold every block's
+     * intermediates at once (about 100 MB per 224-pixel image for a ViT-S).
+     */
+    private static NDList inferenceBlock(ParameterStore store, TransformerBlock block, NDList x) {
+        NDArray out;
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = block.forward(store, x, false).singletonOrThrow();
+            ai.djl.ndarray.NDScope.unregister(out);
+        }
+        ai.djl.ndarray.NDScope.register(out);
+        return new NDList(out);
     }
 
     @Override

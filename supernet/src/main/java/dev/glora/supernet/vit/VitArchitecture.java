@@ -101,6 +101,22 @@ public record VitArchitecture(
                 arch.patchSize, arch.imgSize, arch.embedDim, arch.depth, arch.numHeads);
     }
 
+    /** The memory one transformer block's inference intermediates may take per forward pass. */
+    public static final long BLOCK_ACTIVATION_BUDGET = 256L << 20;
+
+    /**
+     * How many images one inference pass should hold, so that a block's intermediates (qkv, the
+     * attention maps, the MLP's hidden states: about {@code 4·T·(22·D + 2·H·T)} bytes per image)
+     * stay within {@link #BLOCK_ACTIVATION_BUDGET}. Small models get {@code requested} unchanged.
+     *
+     * @param requested the images per pass asked for
+     * @return at most {@code requested}, at least 1
+     */
+    public int imagesPerPass(int requested) {
+        long perImage = 4L * tokens() * (22L * embedDim + 2L * numHeads * tokens());
+        return (int) Math.max(1, Math.min(requested, BLOCK_ACTIVATION_BUDGET / perImage));
+    }
+
     /** @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it */
     public int hiddenDim() {
         return (int) (embedDim * mlpRatio);
