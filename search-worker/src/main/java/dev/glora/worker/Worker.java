@@ -127,11 +127,19 @@ public final class Worker implements AutoCloseable {
         HeldTask mine = new HeldTask(task);
         held.put(task.id(), mine);
         try {
-            switch (task.kind()) {
-                case TRAIN -> training.run(mine);
-                case COORDINATE -> coordination.run(mine);
-                case EVALUATE -> evaluation.run(mine);
-                default -> throw new IllegalStateException("unknown task kind " + task.kind());
+            // PyTorch's thread count is per calling thread: set it for every task this slot runs.
+            // Training uses every thread the worker offers; scoring stays on one, so that a
+            // candidate's score never depends on the worker that computes it.
+            TorchRuntime.setThreads(task.kind() == TaskKind.TRAIN ? settings.slots() : 1);
+            try {
+                switch (task.kind()) {
+                    case TRAIN -> training.run(mine);
+                    case COORDINATE -> coordination.run(mine);
+                    case EVALUATE -> evaluation.run(mine);
+                    default -> throw new IllegalStateException("unknown task kind " + task.kind());
+                }
+            } finally {
+                TorchRuntime.setThreads(1);
             }
         } catch (LeaseLostException e) {
             LOG.info(() -> "worker " + settings.name() + " stopped task " + task.id() + ": " + e.getMessage());

@@ -8,7 +8,8 @@ import java.time.Duration;
  * How a worker runs.
  *
  * @param name its name in the queue ({@code picked_by}); unique per process
- * @param slots tasks it runs at once, each on one PyTorch thread
+ * @param slots tasks it runs at once; a supernet training task uses this many PyTorch threads, every
+ *     other task one
  * @param roots where job paths resolve
  * @param cacheDir where it keeps supernets and training resume points on local disk
  * @param heartbeat how often it renews its leases and requeues expired ones
