@@ -46,25 +46,43 @@ public final class Safetensors {
      */
     public static Checkpoint read(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) {
-                throw bad(file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
-            }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, lengthBytes, 0);
-            long headerLength = lengthBytes.flip().getLong();
-            if (headerLength < 2 || headerLength > MAX_HEADER || headerLength > size - 8) {
-                throw bad(file, "header length " + headerLength + " does not fit a file of " + size
-                        + " bytes (not a safetensors file, or truncated)");
-            }
-            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, header, 8);
-            long dataStart = 8 + headerLength;
-            ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, size - dataStart)
+            byte[] header = headerBytes(file, channel);
+            long dataStart = 8L + header.length;
+            ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, channel.size() - dataStart)
                     .order(ByteOrder.LITTLE_ENDIAN);
-            return parse(file, new String(header.array(), StandardCharsets.UTF_8), data);
+            return parse(file, new String(header, StandardCharsets.UTF_8), data);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
+        }
+    }
+
+    /** Reads the 8-byte length and the JSON header it announces, checking both against the file. */
+    private static byte[] headerBytes(Path file, FileChannel channel) throws IOException {
+        long size = channel.size();
+        if (size < 8) {
+            throw bad(file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
+        }
+        ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, lengthBytes, 0);
+        long headerLength = lengthBytes.flip().getLong();
+        if (headerLength < 2 || headerLength > MAX_HEADER || headerLength > size - 8) {
+            throw bad(file, "header length " + headerLength + " does not fit a file of " + size
+                    + " bytes (not a safetensors file, or truncated)");
+        }
+        ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+        readFully(channel, header, 8);
+        return header.array();
+    }
+
+    private static JsonObject headerJson(Path file, String text) {
+        try {
+            JsonElement element = JsonParser.parseString(text);
+            if (!element.isJsonObject()) {
+                throw bad(file, "header is not a JSON object");
+            }
+            return element.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw bad(file, "header is not valid JSON: " + e.getMessage());
         }
     }
 
@@ -99,29 +117,7 @@ public final class Safetensors {
      */
     public static Header header(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) {
-                throw bad(file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
-            }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, lengthBytes, 0);
-            long headerLength = lengthBytes.flip().getLong();
-            if (headerLength < 2 || headerLength > MAX_HEADER || headerLength > size - 8) {
-                throw bad(file, "header length " + headerLength + " does not fit a file of " + size
-                        + " bytes (not a safetensors file, or truncated)");
-            }
-            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, header, 8);
-            JsonObject json;
-            try {
-                JsonElement element = JsonParser.parseString(new String(header.array(), StandardCharsets.UTF_8));
-                if (!element.isJsonObject()) {
-                    throw bad(file, "header is not a JSON object");
-                }
-                json = element.getAsJsonObject();
-            } catch (JsonParseException e) {
-                throw bad(file, "header is not valid JSON: " + e.getMessage());
-            }
+            JsonObject json = headerJson(file, new String(headerBytes(file, channel), StandardCharsets.UTF_8));
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, long[]> shapes = new LinkedHashMap<>();
             for (Map.Entry<String, JsonElement> entry : json.entrySet()) {
@@ -149,16 +145,7 @@ public final class Safetensors {
     }
 
     private static Checkpoint parse(Path file, String headerText, ByteBuffer data) {
-        JsonObject header;
-        try {
-            JsonElement element = JsonParser.parseString(headerText);
-            if (!element.isJsonObject()) {
-                throw bad(file, "header is not a JSON object");
-            }
-            header = element.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw bad(file, "header is not valid JSON: " + e.getMessage());
-        }
+        JsonObject header = headerJson(file, headerText);
         Map<String, String> metadata = new LinkedHashMap<>();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
