@@ -61,6 +61,9 @@ class DockerComposeTest {
             assertTrue(workerCommand.contains("${env:" + variable), variable + " is read by glora worker");
         }
         assertEquals("0", env(api).get("GLORA_WORKERS"), "compose leaves the work to the worker service");
+        assertEquals("0.0.0.0", env(api).get("SERVER_ADDRESS"), "reachable from outside its container");
+        assertTrue(String.valueOf(env(api).get("GLORA_API_TOKEN")).startsWith("${GLORA_API_TOKEN:?"),
+                "so a token is required (ExposureCheck): " + env(api).get("GLORA_API_TOKEN"));
 
         assertEquals("./search-api", api.get("build"));
         assertEquals("./search-worker", worker.get("build"));
