@@ -186,7 +186,8 @@ function listen() {
 }
 
 document.getElementById("cancel").addEventListener("click", async () => {
-  const r = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST", headers: authHeaders() });
+  const r = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST",
+    headers: { "X-Glora-Request": "1", ...authHeaders() } });
   if (!r.ok) alert((await r.json().catch(() => ({}))).detail || "cancel failed: " + r.status);
   refreshJob();
 });

@@ -1,0 +1,49 @@
+package dev.glora.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+/** What a form on another web site could send is refused before anything reads its body. */
+class AccessTest extends ServiceTest {
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void writesThatACrossSiteFormCouldSendAreRefused() throws Exception {
+        long id = submit(40, 40).get("id").asLong();
+        String cancel = "/api/v1/jobs/" + id + "/cancel";
+        for (String formType : new String[] {"text/plain", "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x"}) {
+            HttpResponse<String> form = send(HttpRequest.newBuilder(uri(cancel)).header("Content-Type", formType)
+                    .POST(HttpRequest.BodyPublishers.ofString("a=b")));
+            assertEquals(403, form.statusCode(), formType + ": " + form.body());
+            assertTrue(form.body().contains("X-Glora-Request"), form.body());
+        }
+        HttpResponse<String> bare = send(HttpRequest.newBuilder(uri(cancel)).POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(403, bare.statusCode(), bare.body());
+        assertTrue(!JSON.readTree(get("/api/v1/jobs/" + id).body()).get("status").asText().equals("CANCELLED"),
+                "nothing was cancelled");
+
+        HttpResponse<String> deliberate = send(HttpRequest.newBuilder(uri(cancel)).header("X-Glora-Request", "1")
+                .header("Authorization", "Bearer " + ServiceTestEnvironment.TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, deliberate.statusCode(), deliberate.body());
+        assertEquals("CANCELLED", awaitStatus(id, "CANCELLED").get("status").asText());
+    }
+
+    @Test
+    void aFormEncodedBodyOverTheLimitIsRefusedWithoutBeingRead() throws Exception {
+        HttpResponse<String> big = send(HttpRequest.newBuilder(uri("/api/v1/jobs/1/cancel"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + ServiceTestEnvironment.TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofString("x".repeat(10_000))));
+        assertEquals(413, big.statusCode(), big.body());
+        assertTrue(big.body().contains("Request too large"), big.body());
+    }
+}
