@@ -112,6 +112,23 @@ class JobApiTest extends ServiceTest {
     }
 
     @Test
+    void specsThatWouldFailLaterAreRefusedAtSubmit() throws Exception {
+        String base = "{\"backbone\": \"" + dev.glora.worker.TinyJob.BACKBONE + "\", \"data\": \""
+                + dev.glora.worker.TinyJob.TASK + "\", ";
+        for (String[] bad : new String[][] {
+            {"\"supernet\": {\"ranks\": [null]}}", "supernet.ranks", "positive ranks"},
+            {"\"supernet\": {\"ranks\": [4, 4]}}", "supernet.ranks", "must not repeat"},
+            {"\"search\": {\"minParams\": 1000000000}}", "search.minParams", "no configuration of this backbone"},
+        }) {
+            HttpResponse<String> response = post("/api/v1/jobs", base + bad[0], ServiceTestEnvironment.TOKEN);
+            assertEquals(400, response.statusCode(), bad[0] + ": " + response.body());
+            JsonNode problem = JSON.readTree(response.body());
+            assertEquals(bad[1], problem.get("errors").get(0).get("field").asText(), problem.toString());
+            assertTrue(problem.get("detail").asText().contains(bad[2]), problem.toString());
+        }
+    }
+
+    @Test
     void unknownJobsMissingResultsAndUnguardedWritesGetProblemDocuments() throws Exception {
         for (String path : List.of("/api/v1/jobs/424242", "/api/v1/jobs/424242/model", "/api/v1/jobs/424242/events",
             "/api/v1/nothing-here")) {

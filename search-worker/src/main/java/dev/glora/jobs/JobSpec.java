@@ -54,7 +54,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         TrainSettings train = TrainSettings.reference(DEFAULT_EPOCHS, s);
         Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null) : supernet;
         List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
-        int rank = n.rank() != null ? n.rank() : ranks.stream().mapToInt(Integer::intValue).max().orElse(4);
+        int rank = n.rank() != null ? n.rank()
+                : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
         Supernet filled = new Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
                 train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
                 or(n.warmupEpochs(), Math.min(train.warmupEpochs(), or(n.epochs(), train.epochs()) - 1)));
@@ -90,6 +91,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 "supernet.ranks", "must be positive ranks, got " + n.ranks());
         require(errors, n.ranks().stream().allMatch(r -> r == null || r <= n.rank()) && n.ranks().contains(n.rank()),
                 "supernet.ranks", "must include supernet.rank " + n.rank() + " as its largest, got " + n.ranks());
+        require(errors, new java.util.HashSet<>(n.ranks()).size() == n.ranks().size(), "supernet.ranks",
+                "must not repeat a rank, got " + n.ranks());
         require(errors, n.epochs() >= 1 && n.epochs() <= 100_000, "supernet.epochs", "must be in [1, 100000], got "
                 + n.epochs());
         require(errors, n.batchSize() >= 1 && n.batchSize() <= 4096, "supernet.batchSize", "must be in [1, 4096],"
@@ -123,6 +126,26 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         require(errors, r.lr() > 0 && r.lr() < 10, "retrain.lr", "must be in (0, 10), got " + r.lr());
         require(errors, r.warmupEpochs() >= 0 && r.warmupEpochs() < Math.max(1, r.epochs()), "retrain.warmupEpochs",
                 "must be in [0, epochs), got " + r.warmupEpochs());
+        return errors;
+    }
+
+    /**
+     * Checks what only the backbone can tell: whether any configuration of the search space reaches
+     * {@code search.minParams} (call on a spec whose {@link #validate} found nothing).
+     *
+     * @param arch the backbone's architecture
+     * @return every invalid field, empty when the backbone can meet the spec
+     */
+    public List<FieldError> validateFor(dev.glora.supernet.vit.VitArchitecture arch) {
+        List<FieldError> errors = new ArrayList<>();
+        dev.glora.supernet.config.Mode lora = dev.glora.supernet.config.Mode.lora(supernet.rank());
+        long most = dev.glora.supernet.glora.Supernet.parameterCount(arch,
+                dev.glora.supernet.config.SubnetConfig.uniform(dev.glora.supernet.glora.Supernet.layerNames(arch),
+                        new dev.glora.supernet.config.LayerConfig(lora, lora, lora,
+                                dev.glora.supernet.config.Mode.VECTOR, dev.glora.supernet.config.Mode.VECTOR)));
+        require(errors, search.minParams() <= most, "search.minParams", "no configuration of this backbone reaches "
+                + search.minParams() + " adapter parameters: at most " + most + " with supernet.rank "
+                + supernet.rank());
         return errors;
     }
 

@@ -62,6 +62,10 @@ class JobController {
                 Catalog.Model backbone = Catalog.model(roots.models(), roots.backbone(spec.backbone()));
                 if (backbone.kind().equals("plain")) {
                     architecture = backbone.architecture();
+                    if (errors.isEmpty()) {
+                        errors.addAll(spec.validateFor(dev.glora.supernet.vit.VitArchitecture.fromMetadata(
+                                backbone.shape(), backbone.name())));
+                    }
                 } else {
                     errors.add(new JobSpec.FieldError("backbone", backbone.kind().equals("supernet")
                             ? "'" + spec.backbone() + "' is a supernet; a job starts from a plain backbone"
