@@ -102,9 +102,14 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         backbone.putAll(arch.toMetadata());
         extra.put("backbone", backbone);
         extra.put("layer_parameters", dev.glora.supernet.glora.Supernet.parameterCounts(arch, config));
-        extra.put("search", Map.of("seed", settings.seed(), "objective", settings.objective().name().toLowerCase(
-                java.util.Locale.ROOT), "max_params", settings.maxParams(), "min_params", settings.minParams(),
-                "supernet", source));
+        // insertion-ordered, so the same search writes the same bytes in every JVM (Map.of's order is per JVM)
+        Map<String, Object> search = new LinkedHashMap<>();
+        search.put("seed", settings.seed());
+        search.put("objective", settings.objective().name().toLowerCase(java.util.Locale.ROOT));
+        search.put("max_params", settings.maxParams());
+        search.put("min_params", settings.minParams());
+        search.put("supernet", source);
+        extra.put("search", search);
         List<Map<String, Object>> front = new ArrayList<>();
         for (Candidate c : result.front()) {
             Map<String, Object> point = new LinkedHashMap<>();

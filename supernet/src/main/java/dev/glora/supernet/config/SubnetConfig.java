@@ -54,8 +54,8 @@ public final class SubnetConfig {
     }
 
     /**
-     * Checks that this configuration fits a supernet: the same layers in the same order, and no
-     * LoRA rank above the supernet's.
+     * Checks that this configuration fits a supernet: the same layers (in any order: every entry
+     * names its layer), and no LoRA rank above the supernet's.
      *
      * @param layerNames the supernet's GLoRA layers, in model order
      * @param supernetRank the rank of the supernet's shared tensors
@@ -82,9 +82,6 @@ public final class SubnetConfig {
                 }
             }
         });
-        if (problems.isEmpty() && !new ArrayList<>(layers.keySet()).equals(layerNames)) {
-            problems.add("layers are not in model order: expected " + layerNames);
-        }
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration does not fit the supernet: " + String.join("; ", problems));
         }

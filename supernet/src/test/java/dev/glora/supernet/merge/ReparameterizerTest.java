@@ -47,6 +47,20 @@ class ReparameterizerTest {
     }
 
     @Test
+    void aConfigurationListingItsLayersInAnotherOrderMergesTheSame() {
+        VitArchitecture arch = TinyModels.tinyArch();
+        Checkpoint supernet = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 31), arch, 4, 32);
+        SubnetConfig config = randomConfig(arch, SearchSpace.ofRanks(4, 2), 33);
+        Map<String, LayerConfig> reversed = new LinkedHashMap<>();
+        java.util.List<String> names = new java.util.ArrayList<>(config.layers().keySet());
+        java.util.Collections.reverse(names);
+        names.forEach(name -> reversed.put(name, config.layer(name)));
+        Checkpoint inOrder = Reparameterizer.merge(supernet, config, Map.of(), "supernet");
+        Checkpoint shuffled = Reparameterizer.merge(supernet, new SubnetConfig(reversed), Map.of(), "supernet");
+        assertEquals(inOrder.tensors(), shuffled.tensors());
+    }
+
+    @Test
     void mergedExportLoadedBackAsPlainVitGivesTheSupernetsLogits() {
         VitArchitecture arch = TinyModels.tinyArch();
         Checkpoint backbone = TinyModels.randomBackbone(arch, 21);
