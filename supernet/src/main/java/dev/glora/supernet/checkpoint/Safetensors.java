@@ -147,6 +147,7 @@ public final class Safetensors {
     private static Checkpoint parse(Path file, String headerText, ByteBuffer data) {
         JsonObject header = headerJson(file, headerText);
         Map<String, String> metadata = new LinkedHashMap<>();
+        checkTiling(file, header, data.capacity());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
             if (entry.getKey().equals(METADATA)) {
@@ -156,6 +157,37 @@ public final class Safetensors {
             }
         }
         return new Checkpoint(tensors, metadata);
+    }
+
+    /**
+     * The format's rule, checked before any tensor is decoded: the data offsets tile the data
+     * without gaps or overlaps, so no byte backs two tensors (a file cannot demand more memory
+     * than it holds) and nothing hides between them.
+     */
+    private static void checkTiling(Path file, JsonObject header, long dataBytes) {
+        java.util.List<long[]> spans = new java.util.ArrayList<>();
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
+            if (!entry.getKey().equals(METADATA) && entry.getValue().isJsonObject()) {
+                long[] offsets = longs(file, "tensor " + entry.getKey() + ": \"data_offsets\"",
+                        entry.getValue().getAsJsonObject().get("data_offsets"), 2);
+                spans.add(new long[] {offsets[0], offsets[1], names.size()});
+                names.add(entry.getKey());
+            }
+        }
+        spans.sort(java.util.Comparator.<long[]>comparingLong(span -> span[0]).thenComparingLong(span -> span[1]));
+        long end = 0;
+        for (long[] span : spans) {
+            if (span[0] != end) {
+                throw bad(file, "tensor " + names.get((int) span[2]) + ": data_offsets [" + span[0] + ", " + span[1]
+                        + "] " + (span[0] < end ? "overlap another tensor's data" : "leave a gap before it")
+                        + " (the data must be tiled by the tensors)");
+            }
+            end = Math.max(end, span[1]);
+        }
+        if (end != dataBytes && end < dataBytes) {
+            throw bad(file, "the tensors cover " + end + " of the file's " + dataBytes + " bytes of data");
+        }
     }
 
     private static void readMetadata(Path file, JsonElement value, Map<String, String> metadata) {

@@ -76,10 +76,11 @@ public final class Idx {
             int count = in.readInt();
             int rows = in.readInt();
             int cols = in.readInt();
-            if (count < 0 || rows < 1 || cols < 1) {
+            if (count < 0 || rows < 1 || cols < 1 || (long) rows * cols > Image.MAX_PIXELS) {
                 throw new DataException(file + ": bad header: " + count + " images of " + rows + "x" + cols);
             }
-            List<Image> images = new ArrayList<>(count);
+            // The declared count is not trusted: the list grows with the images actually read.
+            List<Image> images = new ArrayList<>(Math.min(count, 1 << 16));
             for (int i = 0; i < count; i++) {
                 byte[] pixels = new byte[rows * cols];
                 readFully(in, pixels, file, "image " + i + " of " + count);
@@ -102,8 +103,12 @@ public final class Idx {
             if (count < 0) {
                 throw new DataException(file + ": bad header: " + count + " labels");
             }
-            byte[] raw = new byte[count];
-            readFully(in, raw, file, "the labels");
+            // readNBytes grows its buffer as bytes arrive, so a false count allocates nothing
+            byte[] raw = in.readNBytes(count);
+            if (raw.length < count) {
+                throw new DataException(file + ": truncated in the labels: the header declares " + count
+                        + ", the file holds " + raw.length);
+            }
             int[] labels = new int[count];
             for (int i = 0; i < count; i++) {
                 labels[i] = raw[i] & 0xff;

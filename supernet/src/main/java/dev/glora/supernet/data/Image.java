@@ -11,6 +11,9 @@ package dev.glora.supernet.data;
  */
 public record Image(int channels, int height, int width, byte[] pixels) {
 
+    /** The most pixels an image may have (8192 x 8192): larger ones are refused before decoding. */
+    public static final long MAX_PIXELS = 8192L * 8192;
+
     /** Checks the extents against the pixel count. */
     public Image {
         if (channels != 1 && channels != 3) {

@@ -30,6 +30,7 @@ public final class ImageCodec {
     public static Image read(Path file) {
         BufferedImage decoded;
         try {
+            checkSize(file);
             decoded = ImageIO.read(file.toFile());
         } catch (IOException e) {
             if (!Files.exists(file)) {
@@ -43,6 +44,30 @@ public final class ImageCodec {
                     : file + ": no such image file");
         }
         return fromBuffered(decoded);
+    }
+
+    /** Reads only the header's width and height, and refuses an image over {@link Image#MAX_PIXELS}. */
+    private static void checkSize(Path file) throws IOException {
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                return;
+            }
+            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                return;
+            }
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > Image.MAX_PIXELS) {
+                    throw new DataException(file + ": " + reader.getWidth(0) + "x" + reader.getHeight(0)
+                            + " pixels is more than the " + Image.MAX_PIXELS + " an image may have");
+                }
+            } finally {
+                reader.dispose();
+            }
+        }
     }
 
     static Image fromBuffered(BufferedImage decoded) {

@@ -37,6 +37,20 @@ class SafetensorsTest {
     }
 
     @Test
+    void offsetsThatOverlapOrLeaveGapsAreRefusedBeforeAnyTensorIsRead() throws IOException {
+        // two tensors of 1M floats backed by the same 4 MB would make the reader allocate twice what the file holds
+        String overlap = readError(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", new byte[8]));
+        assertTrue(overlap.contains("overlap another tensor's data"), overlap);
+        String gap = readError(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                new byte[8]));
+        assertTrue(gap.contains("leave a gap"), gap);
+        String trailing = readError(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                new byte[12]));
+        assertTrue(trailing.contains("cover 4 of the file's 12 bytes"), trailing);
+    }
+
+    @Test
     void roundTripIsBitExactWithMetadataAndOrder() {
         SplittableRandom random = new SplittableRandom(1);
         Tensor special = new Tensor(new long[] {4}, new float[] {Float.NaN, -0f, Float.MIN_VALUE, Float.MAX_VALUE});

@@ -21,6 +21,26 @@ class IdxTest {
     private final int[] labels = {4, 0, 9};
 
     @Test
+    void aHeaderDeclaringBillionsAllocatesNothingAndSaysTheFileIsTruncated() throws IOException {
+        Path labelsFile = dir.resolve("huge-labels-idx1-ubyte");
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(11).putInt(0x00000801).putInt(Integer.MAX_VALUE)
+                .put(new byte[] {1, 2, 3});
+        Files.write(labelsFile, header.array());
+        DataException labels = assertThrows(DataException.class, () -> Idx.readLabels(labelsFile));
+        assertTrue(labels.getMessage().contains("declares " + Integer.MAX_VALUE + ", the file holds 3"),
+                labels.getMessage());
+        Path imagesFile = dir.resolve("huge-images-idx3-ubyte");
+        Files.write(imagesFile, java.nio.ByteBuffer.allocate(20).putInt(0x00000803).putInt(Integer.MAX_VALUE)
+                .putInt(2).putInt(2).put(new byte[4]).array());
+        DataException images = assertThrows(DataException.class, () -> Idx.readImages(imagesFile));
+        assertTrue(images.getMessage().contains("truncated in image 1"), images.getMessage());
+        Files.write(imagesFile, java.nio.ByteBuffer.allocate(16).putInt(0x00000803).putInt(1).putInt(1 << 16)
+                .putInt(1 << 16).array());
+        assertTrue(assertThrows(DataException.class, () -> Idx.readImages(imagesFile)).getMessage()
+                .contains("bad header"));
+    }
+
+    @Test
     void readsGzippedAndPlainFilesAlike() throws IOException {
         IdxFiles.write(dir.resolve("gz"), "train", images, labels, true);
         IdxFiles.write(dir.resolve("plain"), "t10k", images, labels, false);
