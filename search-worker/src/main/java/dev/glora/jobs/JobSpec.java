@@ -1,5 +1,9 @@
 package dev.glora.jobs;
 
+import dev.glora.supernet.config.LayerConfig;
+import dev.glora.supernet.config.Mode;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.train.TrainSettings;
@@ -136,13 +140,13 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * @param arch the backbone's architecture
      * @return every invalid field, empty when the backbone can meet the spec
      */
-    public List<FieldError> validateFor(dev.glora.supernet.vit.VitArchitecture arch) {
+    public List<FieldError> validateFor(VitArchitecture arch) {
         List<FieldError> errors = new ArrayList<>();
-        dev.glora.supernet.config.Mode lora = dev.glora.supernet.config.Mode.lora(supernet.rank());
-        long most = dev.glora.supernet.glora.Supernet.parameterCount(arch,
-                dev.glora.supernet.config.SubnetConfig.uniform(dev.glora.supernet.glora.Supernet.layerNames(arch),
-                        new dev.glora.supernet.config.LayerConfig(lora, lora, lora,
-                                dev.glora.supernet.config.Mode.VECTOR, dev.glora.supernet.config.Mode.VECTOR)));
+        // the largest configuration: every term at its largest mode
+        Mode lora = Mode.lora(supernet.rank());
+        long most = dev.glora.supernet.glora.Supernet.parameterCount(arch, SubnetConfig.uniform(
+                dev.glora.supernet.glora.Supernet.layerNames(arch), new LayerConfig(lora, lora, lora, Mode.VECTOR,
+                        Mode.VECTOR)));
         require(errors, search.minParams() <= most, "search.minParams", "no configuration of this backbone reaches "
                 + search.minParams() + " adapter parameters: at most " + most + " with supernet.rank "
                 + supernet.rank());

@@ -139,17 +139,17 @@ public final class CheckpointImporter {
         }
         refuseVariants(tensors, source);
         Shapes shapes = Shapes.of(tensors, source);
-        VitArchitecture arch = architecture(shapes, options, fileMeta, fileHeads, source, notes);
+        TimmArchitectures.Named named = options.arch() == null ? null : TimmArchitectures.lookup(options.arch());
+        VitArchitecture arch = named != null ? named(named, shapes, options, fileHeads, source)
+                : inferred(shapes, options, fileMeta, fileHeads, source, notes);
         if (!tensors.containsKey("head.weight")) {
             tensors.put("head.weight", Tensor.zeros(1, arch.embedDim()));
             tensors.put("head.bias", Tensor.zeros(1));
             notes.add("the source has no classifier head: a 1-class zero head stands in (train-supernet and"
                     + " finetune give the model a head for the task's classes)");
         }
-        String name = options.arch() == null ? "inferred" : TimmArchitectures.lookup(options.arch()).name();
-        if (options.arch() == null && VitArchitecture.isDescribedBy(fileMeta) && fileMeta.containsKey(ARCH_KEY)) {
-            name = fileMeta.get(ARCH_KEY);
-        }
+        String name = named != null ? named.name()
+                : VitArchitecture.isDescribedBy(fileMeta) ? fileMeta.getOrDefault(ARCH_KEY, "inferred") : "inferred";
         if (options.imgSize() != null && options.imgSize() != arch.imgSize()) {
             int size = options.imgSize();
             if (size < arch.patchSize() || size % arch.patchSize() != 0) {
@@ -197,7 +197,7 @@ public final class CheckpointImporter {
         }
         for (String name : tensors.keySet()) {
             for (String[] variant : UNSUPPORTED) {
-                if (!variant[1].isEmpty() && (name.contains(variant[0]) || name.startsWith(variant[0]))) {
+                if (name.contains(variant[0])) {
                     throw new CheckpointException(source + ": tensor " + name + " belongs to " + variant[1]
                             + ", a ViT variant this service does not support (plain timm ViT and DeiT are)");
                 }
@@ -205,26 +205,27 @@ public final class CheckpointImporter {
         }
     }
 
-    private static VitArchitecture architecture(Shapes s, Options options, Map<String, String> fileMeta,
+    private static VitArchitecture named(TimmArchitectures.Named named, Shapes s, Options options,
+            Integer fileHeads, String source) {
+        if (options.numHeads() != null && options.numHeads() != named.numHeads()) {
+            throw new CheckpointException("--num-heads " + options.numHeads() + " contradicts " + named.name()
+                    + ", which has " + named.numHeads());
+        }
+        if (fileHeads != null && fileHeads != named.numHeads()) {
+            throw new CheckpointException(source + ": the query kernels have " + fileHeads + " heads, "
+                    + named.name() + " has " + named.numHeads());
+        }
+        VitArchitecture expected = new VitArchitecture(named.imgSize(), named.patchSize(), 3, named.embedDim(),
+                named.depth(), named.numHeads(), 4.0, s.classes(), s.qkvBias(),
+                options.mean() != null ? options.mean() : named.mean(),
+                options.std() != null ? options.std() : named.std());
+        contradictions(expected, named.name(), s, source);
+        return expected;
+    }
+
+    private static VitArchitecture inferred(Shapes s, Options options, Map<String, String> fileMeta,
             Integer fileHeads, String source, List<String> notes) {
         int classes = s.classes();
-        if (options.arch() != null) {
-            TimmArchitectures.Named named = TimmArchitectures.lookup(options.arch());
-            if (options.numHeads() != null && options.numHeads() != named.numHeads()) {
-                throw new CheckpointException("--num-heads " + options.numHeads() + " contradicts " + named.name()
-                        + ", which has " + named.numHeads());
-            }
-            if (fileHeads != null && fileHeads != named.numHeads()) {
-                throw new CheckpointException(source + ": the query kernels have " + fileHeads + " heads, "
-                        + named.name() + " has " + named.numHeads());
-            }
-            VitArchitecture expected = new VitArchitecture(named.imgSize(), named.patchSize(), 3, named.embedDim(),
-                    named.depth(), named.numHeads(), 4.0, classes, s.qkvBias(),
-                    options.mean() != null ? options.mean() : named.mean(),
-                    options.std() != null ? options.std() : named.std());
-            contradictions(expected, named.name(), s, source);
-            return expected;
-        }
         boolean described = VitArchitecture.isDescribedBy(fileMeta);
         VitArchitecture fromFile = described ? VitArchitecture.fromMetadata(fileMeta, source) : null;
         Integer heads = options.numHeads() != null ? options.numHeads()
