@@ -58,7 +58,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
      */
     public static EmbeddedPostgres start(Path dataDir, int port) {
         Path bin = unpack().resolve("bin");
-        Path data = dataDir.toAbsolutePath().normalize();
+        Path data = clusterDir(dataDir.toAbsolutePath().normalize());
         EmbeddedPostgres server = new EmbeddedPostgres(bin, data, port == 0 ? freePort() : port);
         server.initIfNeeded();
         if (Files.exists(data.resolve("postmaster.pid"))) {
@@ -70,6 +70,56 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 false);
         Runtime.getRuntime().addShutdownHook(server.shutdownHook);
         return server;
+    }
+
+    /**
+     * Where the cluster of {@code dataDir} lives. As root the server runs as {@code nobody}, which
+     * cannot enter a folder such as a clone under {@code /root} or a {@code mktemp -d} folder; then
+     * the cluster lives under {@code /var/lib/glora-postgres}, in a folder named after
+     * {@code dataDir}'s path (so the same data folder finds the same cluster after a restart).
+     *
+     * @param dataDir the configured data folder, absolute
+     * @return it, or its stand-in reachable by {@code nobody}
+     */
+    static Path clusterDir(Path dataDir) {
+        if (!isRoot() || reachableByOthers(dataDir.getParent())) {
+            return dataDir;
+        }
+        Path home = Path.of("/var/lib/glora-postgres");
+        try {
+            Files.createDirectories(home);
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx--x--x"));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(dataDir.toString()
+                    .getBytes(StandardCharsets.UTF_8));
+            return home.resolve(HexFormat.of().formatHex(digest, 0, 8));
+        } catch (IOException e) {
+            throw new DatabaseException("embedded PostgreSQL: " + dataDir + " is not reachable by nobody, and "
+                    + home + " cannot be created: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether every existing folder from {@code dir} up lets others through (o+x). */
+    private static boolean reachableByOthers(Path dir) {
+        for (Path p = dir; p != null; p = p.getParent()) {
+            if (!Files.exists(p)) {
+                continue;
+            }
+            try {
+                if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return the folder the cluster lives in (the data folder, or its stand-in: {@link #clusterDir}) */
+    public Path dataDir() {
+        return data;
     }
 
     /** @return the JDBC URL of the {@code postgres} database as user {@code postgres} */

@@ -23,8 +23,8 @@ class EmbeddedDatabaseConfiguration {
     @Bean(destroyMethod = "close")
     EmbeddedPostgres embeddedPostgres(GloraProperties properties) {
         EmbeddedPostgres postgres = EmbeddedPostgres.start(properties.embeddedDataDir(), properties.embeddedPort());
-        LOG.info("Embedded PostgreSQL at {}; more workers attach with: bin/glora worker --db '{}'",
-                postgres.jdbcUrl(), postgres.jdbcUrl());
+        LOG.info("Embedded PostgreSQL at {} (cluster in {}); more workers attach with: bin/glora worker --db '{}'",
+                postgres.jdbcUrl(), postgres.dataDir(), postgres.jdbcUrl());
         return postgres;
     }
 
