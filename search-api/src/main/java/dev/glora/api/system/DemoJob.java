@@ -30,10 +30,12 @@ class DemoJob implements ApplicationRunner {
 
     private final JobStore jobs;
     private final GloraProperties properties;
+    private final dev.glora.jobs.Roots roots;
 
-    DemoJob(JobStore jobs, GloraProperties properties) {
+    DemoJob(JobStore jobs, GloraProperties properties, dev.glora.jobs.Roots roots) {
         this.jobs = jobs;
         this.properties = properties;
+        this.roots = roots;
     }
 
     @Override
@@ -54,7 +56,7 @@ class DemoJob implements ApplicationRunner {
         long id = jobs.submit(new JobSpec("demo: new5 on the shipped backbone", BACKBONE, TASK,
                 new JobSpec.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
                 new JobSpec.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobSpec.Retrain(5, 1e-3, 0),
-                0L).withDefaults());
+                0L).withDefaults(), dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }
 }
