@@ -20,7 +20,8 @@ function statusBadge(status) {
   return span;
 }
 async function getJson(url) {
-  const r = await fetch(url, { headers: { Accept: "application/json" } });
+  const r = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() } });
+  if (r.status === 401) askForToken();
   if (!r.ok) throw new Error(url + ": " + r.status);
   return r.json();
 }
@@ -28,3 +29,30 @@ function authHeaders() {
   const token = localStorage.getItem("glora-token");
   return token ? { Authorization: "Bearer " + token } : {};
 }
+// The token goes in requests' Authorization header, and in a same-site cookie for what cannot send
+// headers (the live event streams, download links); the service takes the cookie for reads only.
+function storeToken(token) {
+  if (token) {
+    localStorage.setItem("glora-token", token);
+    document.cookie = "glora-token=" + encodeURIComponent(token) + "; path=/; SameSite=Strict";
+  } else {
+    localStorage.removeItem("glora-token");
+    document.cookie = "glora-token=; path=/; SameSite=Strict; max-age=0";
+  }
+}
+function askForToken() {
+  if (document.getElementById("auth")) return;
+  const form = document.createElement("form");
+  form.id = "auth";
+  form.className = "card";
+  form.innerHTML = '<label for="auth-token">This service needs its API token (glora.api-token) to show its'
+    + ' jobs.</label> <input id="auth-token" type="password" autocomplete="current-password">'
+    + ' <button type="submit">Use token</button>';
+  form.addEventListener("submit", event => {
+    event.preventDefault();
+    storeToken(document.getElementById("auth-token").value.trim());
+    window.location.reload();
+  });
+  document.querySelector("main").prepend(form);
+}
+if (localStorage.getItem("glora-token")) storeToken(localStorage.getItem("glora-token"));

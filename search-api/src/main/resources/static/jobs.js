@@ -117,7 +117,7 @@ async function upload(event) {
     if (value) params.set(key, value);
   }
   const token = document.getElementById("f-token").value.trim();
-  if (token) localStorage.setItem("glora-token", token);
+  if (token) storeToken(token);
   status.textContent = "uploading and importing…";
   const response = await fetch("/api/v1/models?" + params, { method: "POST",
     headers: { "Content-Type": "application/octet-stream", ...authHeaders() }, body: file });
@@ -159,7 +159,7 @@ function spec() {
 async function submit(event) {
   event.preventDefault();
   const token = document.getElementById("f-token").value.trim();
-  if (token) localStorage.setItem("glora-token", token); else localStorage.removeItem("glora-token");
+  storeToken(token);
   document.querySelectorAll(".field-error").forEach(e => { e.textContent = ""; });
   document.querySelectorAll("[aria-invalid]").forEach(e => e.removeAttribute("aria-invalid"));
   const problem = document.getElementById("form-problem");

@@ -37,8 +37,8 @@ class JobApiTest extends ServiceTest {
         assertEquals(7, job.get("spec").get("seed").asLong());
         assertEquals(0.2, job.get("spec").get("search").get("mutationProbability").asDouble(), "defaults filled in");
         List<String> lines = new CopyOnWriteArrayList<>();
-        CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> stream = http.sendAsync(HttpRequest
-                .newBuilder(uri("/api/v1/jobs/" + id + "/events")).header("Accept", "text/event-stream").build(),
+        CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> stream = http.sendAsync(
+                request("/api/v1/jobs/" + id + "/events").header("Accept", "text/event-stream").build(),
                 HttpResponse.BodyHandlers.ofLines());
         CompletableFuture<Void> reading = stream.thenAccept(response -> response.body()
                 .takeWhile(line -> lines.stream().noneMatch(l -> l.startsWith("data:") && l.contains("SUCCEEDED")))
@@ -63,7 +63,7 @@ class JobApiTest extends ServiceTest {
         JsonNode best = JSON.readTree(get("/api/v1/jobs/" + id + "/best-config").body());
         assertEquals("glora-config/1", best.get("format").asText());
         assertEquals(done.get("testAccuracy").asDouble(), best.get("test_accuracy").asDouble());
-        HttpResponse<byte[]> model = http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/model")).build(),
+        HttpResponse<byte[]> model = http.send(request("/api/v1/jobs/" + id + "/model").build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, model.statusCode());
         assertEquals("\"" + ResultStore.sha256(model.body()) + "\"", model.headers().firstValue("ETag").orElseThrow());
@@ -71,7 +71,7 @@ class JobApiTest extends ServiceTest {
         Files.write(file, model.body());
         Checkpoint merged = Safetensors.read(file);
         assertFalse(merged.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Ad")), "merged: no adapters");
-        HttpResponse<byte[]> supernet = http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/supernet"))
+        HttpResponse<byte[]> supernet = http.send(request("/api/v1/jobs/" + id + "/supernet")
                 .build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, supernet.statusCode());
         Path supernetFile = Files.createTempFile(ServiceTestEnvironment.DIR, "supernet", ".safetensors");
@@ -184,5 +184,31 @@ class JobApiTest extends ServiceTest {
             assertTrue(metrics.contains(name), name + " in " + metrics.lines().filter(l -> l.startsWith("glora"))
                     .collect(Collectors.joining("\n")));
         }
+    }
+
+    @Test
+    void aFinishedJobIsDeletedWithEverythingItProducedAndARunningOneIsRefused() throws Exception {
+        long running = submit(200, 5).get("id").asLong();
+        HttpResponse<String> early = delete("/api/v1/jobs/" + running);
+        assertEquals(409, early.statusCode(), early.body());
+        assertTrue(early.body().contains("cancel it first"), early.body());
+        assertEquals(200, post("/api/v1/jobs/" + running + "/cancel", "{}", ServiceTestEnvironment.TOKEN).statusCode());
+        assertEquals(204, delete("/api/v1/jobs/" + running).statusCode());
+        assertEquals(404, get("/api/v1/jobs/" + running).statusCode());
+        assertEquals(404, delete("/api/v1/jobs/" + running).statusCode());
+
+        long done = submit(1, 1).get("id").asLong();
+        awaitStatus(done, "SUCCEEDED");
+        assertEquals(200, get("/api/v1/jobs/" + done + "/model").statusCode());
+        assertEquals(204, delete("/api/v1/jobs/" + done).statusCode());
+        assertEquals(404, get("/api/v1/jobs/" + done + "/model").statusCode());
+        for (JsonNode job : JSON.readTree(get("/api/v1/jobs").body())) {
+            assertTrue(job.get("id").asLong() != done && job.get("id").asLong() != running, "gone from the list");
+        }
+    }
+
+    private HttpResponse<String> delete(String path) throws Exception {
+        return http.send(request(path).header("X-Glora-Request", "1").DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -59,8 +59,13 @@ public abstract class ServiceTest {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /** A request that shows the API token, as every read needs while the service has one. */
+    protected HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + ServiceTestEnvironment.TOKEN);
+    }
+
     protected HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(request(path).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     protected HttpResponse<String> post(String path, String body, String token) throws Exception {

@@ -15,6 +15,8 @@ public final class ServiceTestEnvironment {
     public static final String TOKEN = "test-token";
     /** Larger than the import fixtures (at most 400 kB), small enough to overrun in a test. */
     public static final long UPLOAD_LIMIT = 500_000;
+    /** Event streams the test service serves at once. */
+    public static final int MAX_STREAMS = 10;
     public static final Path DIR;
     public static final Roots ROOTS;
 
@@ -40,5 +42,7 @@ public final class ServiceTestEnvironment {
         registry.add("glora.api-token", () -> TOKEN);
         registry.add("glora.max-request-bytes", () -> "4096");
         registry.add("glora.max-upload-bytes", () -> Long.toString(UPLOAD_LIMIT));
+        registry.add("glora.max-streams", () -> Integer.toString(MAX_STREAMS));
+        registry.add("glora.stream-keep-alive", () -> "500ms");
     }
 }

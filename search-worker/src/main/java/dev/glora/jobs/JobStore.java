@@ -186,6 +186,64 @@ public final class JobStore {
         });
     }
 
+    /** What {@link #delete} did. */
+    public enum Deletion {
+        /** The job and everything it produced are gone. */
+        DELETED,
+        /** There is no such job. */
+        NOT_FOUND,
+        /** The job has not ended: cancel it first. */
+        NOT_FINISHED
+    }
+
+    /**
+     * Deletes a finished job with everything it produced (artefacts, candidates, generations,
+     * epochs, events, tasks), in one transaction.
+     *
+     * @param id the job
+     * @return what happened
+     */
+    public Deletion delete(long id) {
+        return Sql.inTransaction(database, "deleting job " + id, connection -> {
+            try (PreparedStatement lock = connection.prepareStatement("SELECT status FROM job WHERE id = ? FOR UPDATE")) {
+                lock.setLong(1, id);
+                try (ResultSet row = lock.executeQuery()) {
+                    if (!row.next()) {
+                        return Deletion.NOT_FOUND;
+                    }
+                    if (!JobStatus.valueOf(row.getString(1)).terminal()) {
+                        return Deletion.NOT_FINISHED;
+                    }
+                }
+            }
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM job WHERE id = ?")) {
+                delete.setLong(1, id);
+                delete.executeUpdate();
+            }
+            return Deletion.DELETED;
+        });
+    }
+
+    /**
+     * @param before jobs that ended before this instant
+     * @return the ids of finished jobs that ended before it, oldest first
+     */
+    public List<Long> finishedBefore(Instant before) {
+        return Sql.inTransaction(database, "listing old jobs", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id FROM job WHERE finished_at < ?"
+                    + " AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY finished_at, id")) {
+                select.setTimestamp(1, Timestamp.from(before));
+                List<Long> ids = new ArrayList<>();
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        ids.add(rows.getLong(1));
+                    }
+                }
+                return ids;
+            }
+        });
+    }
+
     /**
      * Records an event; listeners are woken when the transaction commits.
      *
@@ -208,26 +266,56 @@ public final class JobStore {
 
     /**
      * @param jobId a job, or null for every job
-     * @param afterId only events after this id
-     * @return the events, oldest first
+     * @param afterId only events with a larger id
+     * @return the first 1,000 such events in id order ({@link #events(Long, long, int)})
      */
     public List<JobEvent> events(Long jobId, long afterId) {
+        return events(jobId, afterId, 1_000);
+    }
+
+    /**
+     * One page of events; read on from the last one's id for the next.
+     *
+     * @param jobId a job, or null for every job
+     * @param afterId only events with a larger id
+     * @param limit at most this many
+     * @return the events in id order
+     */
+    public List<JobEvent> events(Long jobId, long afterId, int limit) {
         return Sql.inTransaction(database, "reading events", connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT id, job_id, type, data::text FROM"
-                    + " job_event WHERE id > ? AND (?::bigint IS NULL OR job_id = ?) ORDER BY id LIMIT 10000")) {
+                    + " job_event WHERE id > ? AND (?::bigint IS NULL OR job_id = ?) ORDER BY id LIMIT ?")) {
                 select.setLong(1, afterId);
                 select.setObject(2, jobId);
                 select.setObject(3, jobId);
-                List<JobEvent> events = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        events.add(new JobEvent(rows.getLong(1), rows.getLong(2), rows.getString(3),
-                                rows.getString(4)));
-                    }
-                }
-                return events;
+                select.setInt(4, limit);
+                return eventRows(select);
             }
         });
+    }
+
+    /**
+     * @param ids event ids
+     * @return those of them that exist (committed), in id order
+     */
+    public List<JobEvent> eventsWithIds(java.util.Collection<Long> ids) {
+        return Sql.inTransaction(database, "reading events", connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id, job_id, type, data::text FROM"
+                    + " job_event WHERE id = ANY (?) ORDER BY id")) {
+                select.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
+                return eventRows(select);
+            }
+        });
+    }
+
+    private static List<JobEvent> eventRows(PreparedStatement select) throws SQLException {
+        List<JobEvent> events = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                events.add(new JobEvent(rows.getLong(1), rows.getLong(2), rows.getString(3), rows.getString(4)));
+            }
+        }
+        return events;
     }
 
     /** @return the id of the newest event, 0 when there is none */

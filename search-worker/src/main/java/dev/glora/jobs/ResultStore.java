@@ -261,6 +261,61 @@ public final class ResultStore {
     }
 
     /**
+     * @param jobId a job
+     * @param kind which artefact
+     * @return its kind, size and digest, without the content, if stored
+     */
+    public Optional<Artefact> artefactInfo(long jobId, String kind) {
+        return Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT size, sha256 FROM artefact"
+                    + " WHERE job_id = ? AND kind = ?")) {
+                select.setLong(1, jobId);
+                select.setString(2, kind);
+                try (ResultSet r = select.executeQuery()) {
+                    return r.next() ? Optional.of(new Artefact(kind, r.getLong(1), r.getString(2), null))
+                            : Optional.<Artefact>empty();
+                }
+            }
+        });
+    }
+
+    /**
+     * Writes an artefact's content to {@code out} a chunk at a time, so that neither this process
+     * nor the database holds the whole (the column is stored uncompressed, V3, so a chunk costs
+     * only its own bytes).
+     *
+     * @param jobId a job
+     * @param kind which artefact
+     * @param size its size ({@link #artefactInfo})
+     * @param chunk bytes per read
+     * @param out where to write
+     * @throws IOException from {@code out}
+     */
+    public void copyArtefact(long jobId, String kind, long size, int chunk, java.io.OutputStream out)
+            throws java.io.IOException {
+        for (long offset = 0; offset < size; offset += chunk) {
+            long from = offset;
+            byte[] part = Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
+                try (PreparedStatement select = connection.prepareStatement("SELECT substring(content FROM ? FOR ?)"
+                        + " FROM artefact WHERE job_id = ? AND kind = ?")) {
+                    select.setInt(1, Math.toIntExact(from + 1)); // bytea holds at most 1 GB
+                    select.setInt(2, chunk);
+                    select.setLong(3, jobId);
+                    select.setString(4, kind);
+                    try (ResultSet r = select.executeQuery()) {
+                        return r.next() ? r.getBytes(1) : null;
+                    }
+                }
+            });
+            if (part == null || part.length == 0) {
+                throw new java.io.IOException("the " + kind + " of job " + jobId + " ended at byte " + from + " of "
+                        + size);
+            }
+            out.write(part);
+        }
+    }
+
+    /**
      * @param content bytes
      * @return their SHA-256, hex
      */

@@ -8,7 +8,8 @@ import java.nio.file.Path;
 /**
  * The folders a job's paths are resolved in: checkpoints under the model root, task folders under
  * the data root. A path resolves only inside its root: no {@code ..}, no absolute path, and no
- * symbolic link that leads out.
+ * symbolic link that leads out; what is returned is the checked real path. Inside a task folder,
+ * list files and images are confined to the folder the same way ({@code Vtab1k}).
  *
  * @param models the model root
  * @param data the data root
@@ -56,16 +57,23 @@ public record Roots(Path models, Path data) {
                 throw new JobException(field, "'" + relative + "' must not contain '..'");
             }
         }
-        Path resolved = root.resolve(path).normalize();
+        Path realRoot;
         try {
-            Path realRoot = root.toRealPath();
-            if (Files.exists(resolved) && !resolved.toRealPath().startsWith(realRoot)) {
-                throw new JobException(field, "'" + relative + "' leads out of the " + rootName
-                        + " root through a symbolic link");
-            }
+            realRoot = root.toRealPath();
         } catch (IOException e) {
             throw new JobException(field, "the " + rootName + " root " + root + " cannot be read: " + e.getMessage());
         }
-        return resolved;
+        Path resolved = realRoot.resolve(path).normalize();
+        try {
+            // from here on the real path is used, so a link swapped in later is not followed out
+            Path real = resolved.toRealPath();
+            if (!real.startsWith(realRoot)) {
+                throw new JobException(field, "'" + relative + "' leads out of the " + rootName
+                        + " root through a symbolic link");
+            }
+            return real;
+        } catch (IOException e) {
+            return resolved; // does not exist: the caller says so
+        }
     }
 }

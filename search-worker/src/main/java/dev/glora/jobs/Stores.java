@@ -18,13 +18,30 @@ public record Stores(DataSource database, TaskQueue queue, JobStore jobs, Result
 
     /**
      * @param database a database holding the current schema
-     * @param clock the time source of leases, back-off and every timestamp
+     * @param clock the time source of the application's timestamps; leases and back-off use the
+     *     database's clock, so no worker's clock can expire another's lease
      * @param settings the queue's lease and retry settings
      * @return the stores
      */
     public static Stores open(DataSource database, Clock clock, QueueSettings settings) {
+        return open(database, clock, null, settings);
+    }
+
+    /**
+     * For tests that move time: leases and back-off too follow {@code clock}.
+     *
+     * @param database a database holding the current schema
+     * @param clock the time source of every timestamp, leases included
+     * @param settings the queue's lease and retry settings
+     * @return the stores
+     */
+    public static Stores openWithLeaseClock(DataSource database, Clock clock, QueueSettings settings) {
+        return open(database, clock, clock, settings);
+    }
+
+    private static Stores open(DataSource database, Clock clock, Clock leaseClock, QueueSettings settings) {
         AtomicReference<JobStore> jobs = new AtomicReference<>();
-        TaskQueue queue = new TaskQueue(database, clock, settings,
+        TaskQueue queue = new TaskQueue(database, clock, leaseClock, settings,
                 (connection, jobId, error) -> jobs.get().fail(connection, jobId, error));
         jobs.set(new JobStore(database, queue));
         return new Stores(database, queue, jobs.get(), new ResultStore(database, jobs.get(), clock));

@@ -30,28 +30,38 @@ public final class TaskQueue {
     }
 
     private static final int MAX_DOUBLINGS = 10;
-    /** When a failed attempt may run again: now + back-off doubled per attempt (3 parameters). */
-    private static final String BACK_OFF = "?::timestamptz + make_interval(secs => ? * power(2, least(attempt - 1, ?)))";
+    /** Claims after which a task that never finishes (its worker killed every time) is dead, per attempt. */
+    private static final int CLAIMS_PER_ATTEMPT = 10;
+    /** The queue's time: the lease clock's instant, or the database's own when the parameter is null. */
+    private static final String NOW = "COALESCE(?::timestamptz, now())";
+    /** When a failed attempt may run again: now + back-off doubled per claim (3 parameters). */
+    private static final String BACK_OFF = NOW + " + make_interval(secs => ? * power(2, least(attempt - 1, ?)))";
 
     private final DataSource database;
     private final Clock clock;
+    private final Clock leaseClock;
     private final QueueSettings settings;
     private final DeadTaskHandler deadTasks;
 
     /**
      * @param database the database
-     * @param clock the time source of every lease and back-off
+     * @param clock the time source of the application's timestamps (jobs, events)
+     * @param leaseClock the time source of leases and back-off, or null for the database's clock
+     *     (production: no worker's clock can then expire another's lease); tests that move time
+     *     pass theirs
      * @param settings lease, back-off and attempts
      * @param deadTasks fails the job of a dead task
      */
-    public TaskQueue(DataSource database, Clock clock, QueueSettings settings, DeadTaskHandler deadTasks) {
+    public TaskQueue(DataSource database, Clock clock, Clock leaseClock, QueueSettings settings,
+            DeadTaskHandler deadTasks) {
         this.database = database;
         this.clock = clock;
+        this.leaseClock = leaseClock;
         this.settings = settings;
         this.deadTasks = deadTasks;
     }
 
-    /** @return the time source */
+    /** @return the time source of the application's timestamps */
     public Clock clock() {
         return clock;
     }
@@ -68,15 +78,15 @@ public final class TaskQueue {
      */
     public long enqueue(Connection connection, long jobId, TaskKind kind, String payload) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO task (job_id, kind, priority,"
-                + " payload, max_attempts, run_after, created_at) VALUES (?, ?, ?, ?::jsonb, ?, ?, ?) RETURNING id")) {
-            Timestamp now = now();
+                + " payload, max_attempts, run_after, created_at) VALUES (?, ?, ?, ?::jsonb, ?, " + NOW + ", ?)"
+                + " RETURNING id")) {
             insert.setLong(1, jobId);
             insert.setString(2, kind.name());
             insert.setInt(3, kind.priority());
             insert.setString(4, payload);
             insert.setInt(5, settings.maxAttempts());
-            insert.setTimestamp(6, now);
-            insert.setTimestamp(7, now);
+            insert.setTimestamp(6, leaseNow());
+            insert.setTimestamp(7, Timestamp.from(clock.instant()));
             try (ResultSet id = insert.executeQuery()) {
                 id.next();
                 return id.getLong(1);
@@ -96,11 +106,12 @@ public final class TaskQueue {
     public Optional<Task> claim(String owner, Collection<TaskKind> kinds, Long jobId) {
         return Sql.inTransaction(database, "claiming a task", connection -> {
             try (PreparedStatement claim = connection.prepareStatement("UPDATE task SET status = 'RUNNING',"
-                    + " picked_by = ?, attempt = attempt + 1, version = version + 1, last_heartbeat = ?"
-                    + " WHERE id = (SELECT id FROM task WHERE status = 'READY' AND run_after <= ? AND kind = ANY (?)"
-                    + " AND (?::bigint IS NULL OR job_id = ?) ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                    + " RETURNING id, job_id, kind, payload::text, version, attempt, max_attempts")) {
-                Timestamp now = now();
+                    + " picked_by = ?, attempt = attempt + 1, version = version + 1, last_heartbeat = " + NOW
+                    + " WHERE id = (SELECT id FROM task WHERE status = 'READY' AND run_after <= " + NOW
+                    + " AND kind = ANY (?) AND (?::bigint IS NULL OR job_id = ?) ORDER BY priority, id LIMIT 1"
+                    + " FOR UPDATE SKIP LOCKED) RETURNING id, job_id, kind, payload::text, version, attempt,"
+                    + " max_attempts")) {
+                Timestamp now = leaseNow();
                 claim.setString(1, owner);
                 claim.setTimestamp(2, now);
                 claim.setTimestamp(3, now);
@@ -130,9 +141,9 @@ public final class TaskQueue {
      */
     public boolean heartbeat(Lease lease) {
         return Sql.inTransaction(database, "heartbeat of task " + lease.taskId(), connection -> {
-            try (PreparedStatement beat = connection.prepareStatement("UPDATE task SET last_heartbeat = ?"
+            try (PreparedStatement beat = connection.prepareStatement("UPDATE task SET last_heartbeat = " + NOW
                     + " WHERE id = ? AND version = ? AND status = 'RUNNING'")) {
-                beat.setTimestamp(1, now());
+                beat.setTimestamp(1, leaseNow());
                 beat.setLong(2, lease.taskId());
                 beat.setLong(3, lease.version());
                 return beat.executeUpdate() == 1;
@@ -190,7 +201,7 @@ public final class TaskQueue {
         try (PreparedStatement done = connection.prepareStatement("UPDATE task SET status = 'DONE', result = ?::jsonb,"
                 + " finished_at = ?, error = NULL WHERE id = ? AND version = ? AND status = 'RUNNING'")) {
             done.setString(1, result);
-            done.setTimestamp(2, now());
+            done.setTimestamp(2, Timestamp.from(clock.instant()));
             done.setLong(3, lease.taskId());
             done.setLong(4, lease.version());
             if (done.executeUpdate() != 1) {
@@ -223,24 +234,23 @@ public final class TaskQueue {
      */
     public boolean fail(Lease lease, String error, boolean retry) {
         return Sql.inTransaction(database, "recording the failure of task " + lease.taskId(), connection -> {
-            try (PreparedStatement fail = connection.prepareStatement("UPDATE task SET status = CASE WHEN ?"
-                    + " AND attempt < max_attempts THEN 'READY' ELSE 'DEAD' END, picked_by = NULL, error = ?,"
-                    + " run_after = " + BACK_OFF + ","
-                    + " finished_at = CASE WHEN ? AND attempt < max_attempts THEN NULL ELSE ?::timestamptz END"
+            try (PreparedStatement fail = connection.prepareStatement("UPDATE task SET failures = failures + 1,"
+                    + " status = CASE WHEN ? AND failures + 1 < max_attempts THEN 'READY' ELSE 'DEAD' END,"
+                    + " picked_by = NULL, error = ?, run_after = " + BACK_OFF + ", finished_at = CASE WHEN ?"
+                    + " AND failures + 1 < max_attempts THEN NULL ELSE ?::timestamptz END"
                     + " WHERE id = ? AND version = ? AND status = 'RUNNING' RETURNING status, job_id")) {
-                Timestamp now = now();
                 fail.setBoolean(1, retry);
                 fail.setString(2, error);
-                bindBackOff(fail, 3, now);
+                bindBackOff(fail, 3);
                 fail.setBoolean(6, retry);
-                fail.setTimestamp(7, now);
+                fail.setTimestamp(7, Timestamp.from(clock.instant()));
                 fail.setLong(8, lease.taskId());
                 fail.setLong(9, lease.version());
                 try (ResultSet row = fail.executeQuery()) {
                     if (!row.next()) {
                         return false;
                     }
-                    boolean dead = "DEAD".equals(row.getString(1));
+                    boolean dead = TaskStatus.valueOf(row.getString(1)) == TaskStatus.DEAD;
                     if (dead) {
                         deadTasks.onDead(connection, row.getLong(2), error);
                     }
@@ -251,8 +261,32 @@ public final class TaskQueue {
     }
 
     /**
+     * Hands a task back after an infrastructure error (the database went away mid-task): it waits
+     * its back-off and runs again, without spending an attempt. A stale lease changes nothing.
+     *
+     * @param lease the claim
+     * @param error what went wrong, kept as the task's last error
+     * @return whether the task was handed back
+     */
+    public boolean release(Lease lease, String error) {
+        return Sql.inTransaction(database, "handing back task " + lease.taskId(), connection -> {
+            try (PreparedStatement release = connection.prepareStatement("UPDATE task SET status = 'READY',"
+                    + " picked_by = NULL, error = ?, run_after = " + BACK_OFF
+                    + " WHERE id = ? AND version = ? AND status = 'RUNNING'")) {
+                release.setString(1, error);
+                bindBackOff(release, 2);
+                release.setLong(5, lease.taskId());
+                release.setLong(6, lease.version());
+                return release.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
      * Requeues every running task whose last heartbeat is older than the lease timeout, with
-     * back-off; one out of attempts is dead and its job fails.
+     * back-off and without spending an attempt (its worker died or lost the database, the task did
+     * not fail); a task claimed {@value #CLAIMS_PER_ATTEMPT} × its attempts without ever finishing
+     * is dead and its job fails.
      *
      * @return the ids of the tasks requeued or dead
      */
@@ -260,20 +294,23 @@ public final class TaskQueue {
         return Sql.inTransaction(database, "requeueing expired tasks", connection -> {
             List<Long> ids = new ArrayList<>();
             try (PreparedStatement expire = connection.prepareStatement("UPDATE task SET status = CASE WHEN"
-                    + " attempt >= max_attempts THEN 'DEAD' ELSE 'READY' END,"
-                    + " error = 'the lease of ' || picked_by || ' expired: no heartbeat since ' || last_heartbeat,"
+                    + " attempt >= max_attempts * " + CLAIMS_PER_ATTEMPT + " THEN 'DEAD' ELSE 'READY' END,"
+                    + " error = 'the lease of ' || picked_by || ' expired: no heartbeat since ' || last_heartbeat"
+                    + " || CASE WHEN attempt >= max_attempts * " + CLAIMS_PER_ATTEMPT + " THEN ' (claimed '"
+                    + " || attempt || ' times without finishing)' ELSE '' END,"
                     + " picked_by = NULL, run_after = " + BACK_OFF + ","
-                    + " finished_at = CASE WHEN attempt >= max_attempts THEN ?::timestamptz END"
-                    + " WHERE id IN (SELECT id FROM task WHERE status = 'RUNNING' AND last_heartbeat < ?"
-                    + " FOR UPDATE SKIP LOCKED) RETURNING id, job_id, status, error")) {
-                Timestamp now = now();
-                bindBackOff(expire, 1, now);
-                expire.setTimestamp(4, now);
-                expire.setTimestamp(5, Timestamp.from(clock.instant().minus(settings.leaseTimeout())));
+                    + " finished_at = CASE WHEN attempt >= max_attempts * " + CLAIMS_PER_ATTEMPT
+                    + " THEN ?::timestamptz END"
+                    + " WHERE id IN (SELECT id FROM task WHERE status = 'RUNNING' AND last_heartbeat < " + NOW
+                    + " - make_interval(secs => ?) FOR UPDATE SKIP LOCKED) RETURNING id, job_id, status, error")) {
+                bindBackOff(expire, 1);
+                expire.setTimestamp(4, Timestamp.from(clock.instant()));
+                expire.setTimestamp(5, leaseNow());
+                expire.setDouble(6, settings.leaseTimeout().toMillis() / 1000.0);
                 try (ResultSet rows = expire.executeQuery()) {
                     while (rows.next()) {
                         ids.add(rows.getLong(1));
-                        if ("DEAD".equals(rows.getString(3))) {
+                        if (TaskStatus.valueOf(rows.getString(3)) == TaskStatus.DEAD) {
                             deadTasks.onDead(connection, rows.getLong(2), rows.getString(4));
                         }
                     }
@@ -297,7 +334,7 @@ public final class TaskQueue {
         try (PreparedStatement cancel = connection.prepareStatement("UPDATE task SET status = 'CANCELLED',"
                 + " finished_at = ? WHERE job_id = ? AND status IN ('READY', 'RUNNING')"
                 + " AND (?::text IS NULL OR kind = ?)")) {
-            cancel.setTimestamp(1, now());
+            cancel.setTimestamp(1, Timestamp.from(clock.instant()));
             cancel.setLong(2, jobId);
             cancel.setString(3, kind == null ? null : kind.name());
             cancel.setString(4, kind == null ? null : kind.name());
@@ -308,12 +345,12 @@ public final class TaskQueue {
     /**
      * Where a task stands, for the one that waits on it.
      *
-     * @param status READY, RUNNING, DONE, DEAD or CANCELLED
+     * @param status where it stands
      * @param result its result, JSON, once DONE
      * @param error its last error, or null
      * @param attempt claims so far
      */
-    public record TaskState(String status, String result, String error, int attempt) {}
+    public record TaskState(TaskStatus status, String result, String error, int attempt) {}
 
     /**
      * @param ids tasks
@@ -327,7 +364,7 @@ public final class TaskQueue {
                 java.util.Map<Long, TaskState> states = new java.util.HashMap<>();
                 try (ResultSet rows = select.executeQuery()) {
                     while (rows.next()) {
-                        states.put(rows.getLong(1), new TaskState(rows.getString(2), rows.getString(3),
+                        states.put(rows.getLong(1), new TaskState(TaskStatus.valueOf(rows.getString(2)), rows.getString(3),
                                 rows.getString(4), rows.getInt(5)));
                     }
                 }
@@ -336,13 +373,14 @@ public final class TaskQueue {
         });
     }
 
-    private void bindBackOff(PreparedStatement statement, int first, Timestamp now) throws SQLException {
-        statement.setTimestamp(first, now);
+    private void bindBackOff(PreparedStatement statement, int first) throws SQLException {
+        statement.setTimestamp(first, leaseNow());
         statement.setDouble(first + 1, settings.backoff().toMillis() / 1000.0);
         statement.setInt(first + 2, MAX_DOUBLINGS);
     }
 
-    private Timestamp now() {
-        return Timestamp.from(clock.instant());
+    /** @return the lease clock's time, or null: the database's {@code now()} ({@link #NOW}) */
+    private Timestamp leaseNow() {
+        return leaseClock == null ? null : Timestamp.from(leaseClock.instant());
     }
 }

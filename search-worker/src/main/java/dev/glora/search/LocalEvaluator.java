@@ -6,7 +6,6 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
-import dev.glora.supernet.train.Accuracy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -38,6 +37,21 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
      */
     public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source,
             Racing racing) {
+        this(supernet, validation, threads, batchSize, source, racing, SubnetScorer.Precision.FP32, 0);
+    }
+
+    /**
+     * @param supernet the supernet checkpoint
+     * @param validation the validation set
+     * @param threads worker threads, at least 1
+     * @param batchSize images per forward pass
+     * @param source the checkpoint's file, for error messages
+     * @param racing when a candidate may stop early; its stage size replaces {@code batchSize}
+     * @param precision the format candidates are screened in
+     * @param margin the bfloat16 screen's logit margin ({@link SubnetScorer})
+     */
+    public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source,
+            Racing racing, SubnetScorer.Precision precision, double margin) {
         if (threads < 1) {
             throw new SearchException("--threads must be at least 1, got " + threads);
         }
@@ -47,7 +61,7 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
         scorers = new ArrayBlockingQueue<>(threads);
         try {
             for (int i = 0; i < threads; i++) {
-                SubnetScorer scorer = new SubnetScorer(supernet, validation, batch, source);
+                SubnetScorer scorer = new SubnetScorer(supernet, validation, batch, source, precision, margin);
                 all.add(scorer);
                 scorers.add(scorer);
             }
@@ -69,8 +83,8 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
             results.add(pool.submit(() -> {
                 SubnetScorer scorer = scorers.take();
                 try {
-                    Accuracy accuracy = scorer.score(config, racing, mustBeat);
-                    return new Score(accuracy.value(), accuracy.n() == scorer.size());
+                    SubnetScorer.Scored scored = scorer.score(config, racing, mustBeat);
+                    return new Score(scored.accuracy().value(), scored.complete());
                 } finally {
                     scorers.add(scorer);
                 }

@@ -12,12 +12,42 @@ public final class Pareto {
 
     private Pareto() {}
 
+    /** Fewest parameters first, then the most accurate, then the key. */
+    private static final Comparator<Candidate> SWEEP = Comparator.comparingLong(Candidate::parameters)
+            .thenComparing(Comparator.comparingDouble(Candidate::accuracy).reversed()).thenComparing(Candidate::key);
+
     /**
+     * The non-dominated candidates in O(n log n): one sweep in order of parameters. A candidate
+     * is on the front when it is the most accurate of those with its parameter count (ties all
+     * stay) and more accurate than every candidate with fewer parameters.
+     *
      * @param candidates candidates
-     * @return the non-dominated ones, fewest parameters first
+     * @return the non-dominated ones, fewest parameters first (then by key)
      */
     public static List<Candidate> front(List<Candidate> candidates) {
-        return fronts(candidates).get(0);
+        List<Candidate> sorted = new ArrayList<>(candidates);
+        sorted.sort(SWEEP);
+        return frontOfSorted(sorted);
+    }
+
+    private static List<Candidate> frontOfSorted(List<Candidate> sorted) {
+        List<Candidate> front = new ArrayList<>();
+        double bestWithFewer = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < sorted.size(); ) {
+            long parameters = sorted.get(i).parameters();
+            double groupBest = sorted.get(i).accuracy();
+            int j = i;
+            for (; j < sorted.size() && sorted.get(j).parameters() == parameters; j++) {
+                Candidate c = sorted.get(j);
+                if (c.accuracy() == groupBest && groupBest > bestWithFewer) {
+                    front.add(c);
+                }
+            }
+            bestWithFewer = Math.max(bestWithFewer, groupBest);
+            i = j;
+        }
+        front.sort(Comparator.comparingLong(Candidate::parameters).thenComparing(Candidate::key));
+        return front;
     }
 
     /**
@@ -27,16 +57,13 @@ public final class Pareto {
     public static List<List<Candidate>> fronts(List<Candidate> candidates) {
         List<List<Candidate>> fronts = new ArrayList<>();
         List<Candidate> rest = new ArrayList<>(candidates);
+        rest.sort(SWEEP);
         while (!rest.isEmpty()) {
-            List<Candidate> front = new ArrayList<>();
-            for (Candidate c : rest) {
-                if (rest.stream().noneMatch(other -> other.dominates(c))) {
-                    front.add(c);
-                }
-            }
-            front.sort(Comparator.comparingLong(Candidate::parameters).thenComparing(Candidate::key));
+            List<Candidate> front = frontOfSorted(rest);
             fronts.add(front);
-            rest.removeAll(front);
+            java.util.Set<Candidate> taken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            taken.addAll(front);
+            rest.removeIf(taken::contains);
         }
         return fronts;
     }

@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * A search's folder: {@code search-state.json} (every evaluated candidate and the generation
- * history, rewritten after every generation, for resuming) and {@code generations.jsonl} (one line
- * per generation).
+ * history, rewritten after every generation, for resuming), {@code generations.jsonl} (one line
+ * per generation, without wall times, so that the same search writes the same bytes) and
+ * {@code timings.jsonl} (each generation's wall time).
  */
 public final class SearchFiles {
 
@@ -22,6 +23,8 @@ public final class SearchFiles {
     public static final String STATE = "search-state.json";
     /** The per-generation log's file name. */
     public static final String GENERATIONS = "generations.jsonl";
+    /** Each generation's wall time, apart so that the generation log compares byte for byte. */
+    public static final String TIMINGS = "timings.jsonl";
 
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
@@ -64,8 +67,16 @@ public final class SearchFiles {
     public static void save(Path dir, String fingerprint, EvolutionarySearch.State state) {
         write(dir.resolve(STATE), GSON.toJson(new Saved(fingerprint, state.evaluated(), state.history())));
         StringBuilder lines = new StringBuilder();
-        state.history().forEach(stats -> lines.append(GSON.toJson(stats)).append('\n'));
+        StringBuilder timings = new StringBuilder();
+        for (GenerationStats stats : state.history()) {
+            com.google.gson.JsonObject line = GSON.toJsonTree(stats).getAsJsonObject();
+            line.remove("seconds");
+            lines.append(GSON.toJson(line)).append('\n');
+            timings.append("{\"generation\":").append(stats.generation()).append(",\"seconds\":")
+                    .append(stats.seconds()).append("}\n");
+        }
         write(dir.resolve(GENERATIONS), lines.toString());
+        write(dir.resolve(TIMINGS), timings.toString());
     }
 
     /**

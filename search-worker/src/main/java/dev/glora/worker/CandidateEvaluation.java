@@ -9,7 +9,6 @@ import dev.glora.queue.Task;
 import dev.glora.search.Evaluator;
 import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
-import dev.glora.supernet.train.Accuracy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
@@ -53,10 +52,10 @@ final class CandidateEvaluation {
                     alleles[i] = genes.get(i).getAsInt();
                 }
                 long start = System.nanoTime();
-                Accuracy accuracy = scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
+                SubnetScorer.Scored scored = scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
                 timer.record(java.time.Duration.ofNanos(System.nanoTime() - start));
                 evaluated.increment();
-                scores.add(new Evaluator.Score(accuracy.value(), accuracy.n() == scorer.size()));
+                scores.add(new Evaluator.Score(scored.accuracy().value(), scored.complete()));
             }
         } finally {
             job.giveBack(scorer);

@@ -7,6 +7,7 @@ import dev.glora.jobs.Stores;
 import dev.glora.queue.LeaseLostException;
 import dev.glora.queue.TaskKind;
 import dev.glora.queue.TaskQueue;
+import dev.glora.queue.TaskStatus;
 import dev.glora.search.Encoding;
 import dev.glora.search.Evaluator;
 import dev.glora.search.SearchException;
@@ -64,16 +65,16 @@ final class QueueEvaluator implements Evaluator {
         while (true) {
             coordinator.check();
             Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
-            if (ids.stream().allMatch(id -> "DONE".equals(states.get(id).status()))) {
+            if (ids.stream().allMatch(id -> states.get(id).status() == TaskStatus.DONE)) {
                 return collect(ids, states, configs.size());
             }
             for (long id : ids) {
                 TaskQueue.TaskState state = states.get(id);
-                if ("DEAD".equals(state.status())) {
+                if (state.status() == TaskStatus.DEAD) {
                     throw new SearchException("evaluation task " + id + " of job " + jobId + " failed after "
                             + state.attempt() + " attempt(s): " + state.error());
                 }
-                if ("CANCELLED".equals(state.status())) {
+                if (state.status() == TaskStatus.CANCELLED) {
                     throw new LeaseLostException(coordinator.task().lease());
                 }
             }

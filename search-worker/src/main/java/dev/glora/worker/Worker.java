@@ -1,6 +1,7 @@
 package dev.glora.worker;
 
 import dev.glora.db.DatabaseException;
+import dev.glora.db.Listener;
 import dev.glora.db.Schema;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.LeaseLostException;
@@ -12,9 +13,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,8 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
 /**
  * A search worker: slots that claim tasks of any kind and run them, a heartbeat that renews the
@@ -40,7 +36,8 @@ public final class Worker implements AutoCloseable {
 
     private final Stores stores;
     private final WorkerSettings settings;
-    private final Map<Long, HeldTask> held = new ConcurrentHashMap<>();
+    /** Keyed by lease (task and version): a task re-claimed by a sibling slot is the sibling's entry. */
+    private final Map<dev.glora.queue.Lease, HeldTask> held = new ConcurrentHashMap<>();
     private final Object wake = new Object();
     private final List<Thread> threads = new ArrayList<>();
     private final JobInputs inputs;
@@ -48,6 +45,7 @@ public final class Worker implements AutoCloseable {
     private final SearchCoordination coordination;
     private final CandidateEvaluation evaluation;
     private volatile boolean running;
+    private Listener listener;
 
     /**
      * @param stores the service's tables
@@ -81,8 +79,13 @@ public final class Worker implements AutoCloseable {
             threads.add(thread("glora-worker-slot-" + i, this::slot));
         }
         threads.add(thread("glora-worker-heartbeat", this::heartbeat));
-        threads.add(thread("glora-worker-listener", this::listen));
         threads.forEach(Thread::start);
+        listener = new Listener(stores.database(), "glora_task", settings.poll(), notified -> {
+            if (notified) {
+                wakeAll();
+            }
+        }, "glora-worker-listener");
+        listener.start();
         LOG.info(() -> "worker " + settings.name() + " started with " + settings.slots() + " slot(s)");
     }
 
@@ -125,7 +128,7 @@ public final class Worker implements AutoCloseable {
         }
         Task task = claimed.get();
         HeldTask mine = new HeldTask(task);
-        held.put(task.id(), mine);
+        held.put(task.lease(), mine);
         try {
             // PyTorch's thread count is per calling thread: set it for every task this slot runs.
             // Training uses every thread the worker offers; scoring stays on one, so that a
@@ -144,14 +147,21 @@ public final class Worker implements AutoCloseable {
         } catch (LeaseLostException e) {
             LOG.info(() -> "worker " + settings.name() + " stopped task " + task.id() + ": " + e.getMessage());
         } catch (DatabaseException e) {
-            failSafely(task, describe(task, e), true);
+            if (e.isTransient()) {
+                // the database was away, not the task wrong: hand it back without spending an attempt
+                LOG.warning(() -> "worker " + settings.name() + " hands back task " + task.id() + ": "
+                        + e.getMessage());
+                releaseSafely(task, describe(task, e));
+            } else {
+                failSafely(task, describe(task, e), true);
+            }
         } catch (GloraException e) {
             failSafely(task, describe(task, e), false);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             LOG.log(Level.WARNING, "task " + task.id() + " failed", e);
             failSafely(task, describe(task, e), true);
         } finally {
-            held.remove(task.id());
+            held.remove(task.lease());
         }
         return true;
     }
@@ -172,6 +182,15 @@ public final class Worker implements AutoCloseable {
         } catch (RuntimeException e) {
             // the lease expires and the task is requeued: nothing is lost
             LOG.log(Level.WARNING, "could not record the failure of task " + task.id(), e);
+        }
+    }
+
+    private void releaseSafely(Task task, String error) {
+        try {
+            stores.queue().release(task.lease(), error);
+        } catch (RuntimeException e) {
+            // the database is still away: the lease lapses and the task is requeued, no attempt spent
+            LOG.log(Level.FINE, "could not hand back task " + task.id(), e);
         }
     }
 
@@ -211,29 +230,6 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private void listen() {
-        while (running) {
-            try (Connection connection = stores.database().getConnection()) {
-                try (Statement statement = connection.createStatement()) {
-                    statement.execute("LISTEN glora_task");
-                }
-                PGConnection pg = connection.unwrap(PGConnection.class);
-                while (running) {
-                    PGNotification[] notifications = pg.getNotifications((int) Math.max(1,
-                            settings.poll().toMillis()));
-                    if (notifications != null && notifications.length > 0) {
-                        wakeAll();
-                    }
-                }
-            } catch (SQLException e) {
-                if (running) {
-                    LOG.log(Level.FINE, "listener reconnects after: " + e.getMessage());
-                    pause();
-                }
-            }
-        }
-    }
-
     private void pause() {
         sleep(Math.max(100, settings.poll().toMillis()));
     }
@@ -251,6 +247,9 @@ public final class Worker implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (listener != null) {
+            listener.close();
+        }
         wakeAll();
         threads.forEach(Thread::interrupt);
         for (Thread thread : threads) {

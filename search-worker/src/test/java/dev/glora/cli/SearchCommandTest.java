@@ -49,6 +49,11 @@ class SearchCommandTest {
 
     /** Runs a small search; {@code more} holds option-value pairs that add to or replace the defaults. */
     private CliRun search(Path out, String threads, String... more) {
+        return glora(searchArgs(out, threads, more).toArray(String[]::new));
+    }
+
+    /** The arguments of {@link #search}. */
+    private List<String> searchArgs(Path out, String threads, String... more) {
         java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
         String[] defaults = {"--supernet", supernet.toString(), "--task", task.toString(), "--out", out.toString(),
             "--population", "12", "--generations", "4", "--top-k", "4", "--mutations", "5", "--crossovers", "5",
@@ -64,7 +69,7 @@ class SearchCommandTest {
             args.add(option);
             args.add(value);
         });
-        return glora(args.toArray(String[]::new));
+        return args;
     }
 
     @Test
@@ -149,6 +154,63 @@ class SearchCommandTest {
     }
 
     @Test
+    void theSameSearchInTwoSeparateJvmsWritesTheSameBytes() throws Exception {
+        List<Path> outs = List.of(dir.resolve("jvm-a"), dir.resolve("jvm-b"));
+        for (Path out : outs) {
+            List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+                    "java").toString(), "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                    "dev.glora.cli.Glora"));
+            command.addAll(searchArgs(out, "2", "--max-params", "3000"));
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve(out.getFileName() + ".log").toFile()).start();
+            assertEquals(0, process.waitFor(), Files.readString(dir.resolve(out.getFileName() + ".log")));
+        }
+        for (String file : List.of("best-config.json", "pareto.json", SearchFiles.GENERATIONS, "model.safetensors")) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(outs.get(0).resolve(file)),
+                    Files.readAllBytes(outs.get(1).resolve(file)), file + " differs between the two JVMs");
+        }
+        assertEquals(4, Files.readAllLines(outs.get(0).resolve(SearchFiles.TIMINGS)).size(), "the wall times, apart");
+    }
+
+    @Test
+    void float16ScreeningStopsSomeCandidatesAndChangesNeitherTheParentsNorTheBest() throws IOException {
+        Path plain = dir.resolve("plain");
+        Path screened = dir.resolve("screened");
+        assertEquals(0, search(plain, "1", "--val-list", "train800").status());
+        CliRun result = search(screened, "2", "--precision", "fp16", "--val-list", "train800");
+        assertEquals(0, result.status(), result.err());
+        assertEquals(keys(plain), keys(screened), "the same candidates, so the same parents every generation");
+        JsonObject a = JsonParser.parseString(Files.readString(plain.resolve("best-config.json"))).getAsJsonObject();
+        JsonObject b = JsonParser.parseString(Files.readString(screened.resolve("best-config.json"))).getAsJsonObject();
+        assertEquals(a.get("layers"), b.get("layers"));
+        assertEquals(a.get("validation_accuracy"), b.get("validation_accuracy"));
+        assertEquals(a.get("test_accuracy"), b.get("test_accuracy"));
+        int stopped = 0;
+        for (String line : Files.readAllLines(screened.resolve(SearchFiles.GENERATIONS))) {
+            stopped += JsonParser.parseString(line).getAsJsonObject().get("raced").getAsInt();
+        }
+        assertTrue(stopped > 0, "the float16 screen stopped no candidate");
+        CliRun bf16 = search(dir.resolve("bf16"), "1", "--precision", "bf16");
+        assertEquals(Glora.INPUT_ERROR, bf16.status());
+        assertTrue(bf16.err().contains("bfloat16 scoring is not available"), bf16.err());
+    }
+
+    @Test
+    void thePrecisionReportComparesBothFormatsOnTheSameCandidates() {
+        CliRun report = glora("precision", "--supernet", supernet.toString(), "--task", task.toString(), "--split",
+                "train800", "--candidates", "6", "--top", "3");
+        assertEquals(0, report.status(), report.err());
+        JsonObject figures = JsonParser.parseString(report.out()).getAsJsonObject();
+        assertEquals(6, figures.get("candidates").getAsInt());
+        double shift = figures.get("largest_logit_shift").getAsDouble();
+        assertTrue(shift > 0 && shift < 0.25, "float16 moves logits, by less than half the default margin: " + shift);
+        double discordant = figures.get("discordant_pair_fraction").getAsDouble();
+        assertTrue(discordant >= 0 && discordant <= 1, report.out());
+        assertTrue(figures.get("reduced_seconds_per_candidate").getAsDouble() > 0);
+        assertEquals("fp16", figures.get("format").getAsString());
+    }
+
+    @Test
     void aRealSearchBreedsBetterCandidatesThanRandomSamplingWithTheSameBudget() throws IOException {
         Path evolved = dir.resolve("evolved");
         Path random = dir.resolve("random");
@@ -172,6 +234,8 @@ class SearchCommandTest {
         CliRun limits = search(dir.resolve("z"), "1", "--min-params", "500", "--max-params", "100");
         assertTrue(limits.err().contains("parameter limits must satisfy 0 <= min <= max, got min 500, max 100"),
                 limits.err());
+        CliRun precision = search(dir.resolve("u"), "1", "--precision", "fp8");
+        assertTrue(precision.err().contains("--precision fp8 is not one of fp32, fp16, bf16"), precision.err());
         CliRun racing = search(dir.resolve("w"), "1", "--racing", "maybe");
         assertTrue(racing.err().contains("--racing maybe: not one of off, exact, hoeffding"), racing.err());
         Files.writeString(task.resolve("val200.txt"), "images/val200/0.png 7\n");

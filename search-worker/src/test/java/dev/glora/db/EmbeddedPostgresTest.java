@@ -2,6 +2,7 @@ package dev.glora.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -22,6 +23,7 @@ class EmbeddedPostgresTest {
     private static long count(EmbeddedPostgres pg, String sql) throws Exception {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(pg.jdbcUrl());
+        config.setPassword(pg.password());
         try (HikariDataSource source = new HikariDataSource(config); Connection c = source.getConnection();
                 Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS kept (id int)");
@@ -54,6 +56,64 @@ class EmbeddedPostgresTest {
                     files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
+        }
+    }
+
+    private static Path reachableDir() throws Exception {
+        Path dir = Files.createTempDirectory("glora-pg-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody, when root
+        return dir;
+    }
+
+    private static void delete(Path dir) throws Exception {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void itAsksForARandomPasswordKeptBesideTheDataFolderAndSwitchesATrustingClusterToIt() throws Exception {
+        Path dir = reachableDir();
+        Path data = dir.resolve("postgres");
+        try {
+            try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
+                Path secret = dir.resolve("postgres.secret");
+                assertEquals(secret, pg.secretFile());
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+                assertEquals(pg.password(), Files.readString(secret).strip());
+                assertTrue(pg.password().matches("[0-9a-f]{64}"), "256 random bits");
+                java.sql.SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.sql.SQLException.class, () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
+                assertTrue(refused.getMessage().contains("password"), refused.getMessage());
+                assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
+            }
+            // a cluster an older version made trusts every local connection: the next start ends that
+            Path hba = data.resolve("pg_hba.conf");
+            Files.writeString(hba, "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n");
+            try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
+                assertTrue(Files.readAllLines(hba).stream().noneMatch(l -> !l.startsWith("#") && l.endsWith("trust")),
+                        String.join("\n", Files.readAllLines(hba)));
+                org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                        () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
+                assertEquals(2, count(pg, "INSERT INTO kept VALUES (2)"), "the data and the password carried over");
+            }
+        } finally {
+            delete(dir);
+        }
+    }
+
+    @Test
+    void aSecondServiceOnTheSameDataFolderIsRefusedAndStopsNothing() throws Exception {
+        Path dir = reachableDir();
+        Path data = dir.resolve("postgres");
+        try (EmbeddedPostgres first = EmbeddedPostgres.start(data, 0)) {
+            assertEquals(1, count(first, "INSERT INTO kept VALUES (1)"));
+            DatabaseException refused = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
+                    () -> EmbeddedPostgres.start(data, 0));
+            assertTrue(refused.getMessage().contains("another service is running on " + data), refused.getMessage());
+            assertEquals(2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
+        } finally {
+            delete(dir);
         }
     }
 }

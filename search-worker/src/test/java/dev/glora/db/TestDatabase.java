@@ -48,24 +48,36 @@ public final class TestDatabase {
 
     /**
      * @param migrated whether to apply the migrations
-     * @return the JDBC URL of a new, empty database
+     * @return the JDBC URL of a new, empty database, with the password (for this process only:
+     *     hand a child process {@link #withoutPassword} and {@code GLORA_DB_PASSWORD})
      */
     public static String createDatabase(boolean migrated) {
         String name = "glora_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         EmbeddedPostgres pg = server();
         HikariConfig admin = new HikariConfig();
         admin.setJdbcUrl(pg.jdbcUrl());
+        admin.setPassword(pg.password());
         try (HikariDataSource source = new HikariDataSource(admin); Connection c = source.getConnection();
                 Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        String url = "jdbc:postgresql://localhost:" + pg.port() + "/" + name + "?user=postgres";
+        String url = "jdbc:postgresql://localhost:" + pg.port() + "/" + name + "?user=postgres&password="
+                + pg.password();
         if (migrated) {
-            Flyway.configure().dataSource(url, "postgres", null).locations("classpath:db/migration").load().migrate();
+            Flyway.configure().dataSource(url, "postgres", pg.password()).locations("classpath:db/migration").load()
+                    .migrate();
         }
         return url;
+    }
+
+    /**
+     * @param url a URL from {@link #createDatabase}
+     * @return it without the password
+     */
+    public static String withoutPassword(String url) {
+        return url.replaceAll("&password=[^&]*", "");
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.glora.db.TestDatabase;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class TaskQueueTest {
     @BeforeEach
     void open() {
         database = TestDatabase.pool(TestDatabase.createDatabase(true), 12);
-        stores = Stores.open(database, clock, SETTINGS);
+        stores = Stores.openWithLeaseClock(database, clock, SETTINGS);
         job = stores.jobs().submit(new JobSpec("queue test", "b", "d", null, null, 1L).withDefaults());
     }
 
@@ -87,7 +88,7 @@ class TaskQueueTest {
         assertEquals(Set.copyOf(ids), claimedBy.keySet());
         Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
         for (long id : ids) {
-            assertEquals("DONE", states.get(id).status());
+            assertEquals(TaskStatus.DONE, states.get(id).status());
             assertEquals(1, states.get(id).attempt());
             assertTrue(states.get(id).result().contains(claimedBy.get(id)), states.get(id).result());
         }
@@ -107,10 +108,10 @@ class TaskQueueTest {
         assertThrows(LeaseLostException.class, () -> stores.queue().complete(first.lease(), "{\"by\": \"a\"}"));
         assertFalse(stores.queue().heartbeat(first.lease()));
         assertFalse(stores.queue().fail(first.lease(), "late failure", true));
-        assertEquals("RUNNING", stores.queue().states(List.of(id)).get(id).status());
+        assertEquals(TaskStatus.RUNNING, stores.queue().states(List.of(id)).get(id).status());
         stores.queue().complete(second.lease(), "{\"by\": \"b\"}");
         TaskQueue.TaskState state = stores.queue().states(List.of(id)).get(id);
-        assertEquals("DONE", state.status());
+        assertEquals(TaskStatus.DONE, state.status());
         assertEquals("{\"by\": \"b\"}", state.result());
         assertEquals(2, state.attempt());
     }
@@ -137,20 +138,59 @@ class TaskQueueTest {
     }
 
     @Test
-    void aTaskOutOfAttemptsIsDeadAndItsJobFailsWithTheLastError() {
+    void onlyATasksOwnFailuresSpendItsAttemptsAndTheLastOneFailsItsJob() {
         long id = enqueue(1).get(0);
-        for (int attempt = 1; attempt <= 3; attempt++) {
-            assertTrue(stores.queue().claim("w" + attempt, EVALUATE, null).isPresent(), "attempt " + attempt);
+        for (int lapse = 1; lapse <= 4; lapse++) {
+            assertTrue(stores.queue().claim("killed" + lapse, EVALUATE, null).isPresent(), "lapse " + lapse);
             clock.advance(Duration.ofSeconds(31));
-            stores.queue().requeueExpired();
-            clock.advance(Duration.ofMinutes(1));
+            assertEquals(List.of(id), stores.queue().requeueExpired());
+            clock.advance(Duration.ofMinutes(5));
         }
-        assertEquals("DEAD", stores.queue().states(List.of(id)).get(id).status());
+        Task cut = stores.queue().claim("cut-off", EVALUATE, null).orElseThrow();
+        assertTrue(stores.queue().release(cut.lease(), "the database went away"));
+        assertEquals(TaskStatus.READY, stores.queue().states(List.of(id)).get(id).status(),
+                "four killed workers and a database error spend none of the 3 attempts");
+        assertFalse(stores.queue().release(cut.lease(), "twice"), "a released lease is stale");
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            clock.advance(Duration.ofHours(1));
+            Task task = stores.queue().claim("w" + attempt, EVALUATE, null).orElseThrow();
+            assertEquals(attempt == 3, stores.queue().fail(task.lease(), "failure " + attempt, true));
+        }
+        assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
+        clock.advance(Duration.ofHours(1));
         assertTrue(stores.queue().claim("w4", EVALUATE, null).isEmpty());
         var failed = stores.jobs().find(job).orElseThrow();
         assertEquals(JobStatus.FAILED, failed.status());
-        assertTrue(failed.error().contains("lease of w3 expired"), failed.error());
+        assertEquals("failure 3", failed.error());
         assertTrue(stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(), "the job's other tasks stop");
+    }
+
+    @Test
+    void aTaskWhoseWorkerDiesEveryTimeIsDeadAfterTenClaimsPerAttempt() {
+        long id = enqueue(1).get(0);
+        for (int lapse = 1; lapse <= 30; lapse++) {
+            assertTrue(stores.queue().claim("killed" + lapse, EVALUATE, null).isPresent(), "lapse " + lapse);
+            clock.advance(Duration.ofSeconds(31));
+            stores.queue().requeueExpired();
+            clock.advance(Duration.ofHours(2)); // past the longest back-off, 4 s doubled 10 times
+        }
+        assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
+        String error = stores.jobs().find(job).orElseThrow().error();
+        assertTrue(error.contains("lease of killed30 expired") && error.contains("claimed 30 times"), error);
+    }
+
+    @Test
+    void leasesFollowTheDatabasesClockSoAWorkerWhoseClockRunsAheadTakesNoLiveTask() {
+        Stores honest = Stores.open(database, Clock.systemUTC(), SETTINGS);
+        Stores ahead = Stores.open(database, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2)), SETTINGS);
+        long id = enqueue(1).get(0);
+        Task task = honest.queue().claim("honest", EVALUATE, null).orElseThrow();
+        assertTrue(honest.queue().heartbeat(task.lease()));
+        assertTrue(ahead.queue().requeueExpired().isEmpty(), "the lease is 30 s long and beat just now");
+        assertEquals(TaskStatus.RUNNING, honest.queue().states(List.of(id)).get(id).status());
+        assertTrue(ahead.queue().claim("ahead", EVALUATE, null).isEmpty());
+        honest.queue().complete(task.lease(), null);
+        assertEquals(TaskStatus.DONE, honest.queue().states(List.of(id)).get(id).status());
     }
 
     @Test
@@ -158,7 +198,7 @@ class TaskQueueTest {
         long id = enqueue(1).get(0);
         Task task = stores.queue().claim("a", EVALUATE, null).orElseThrow();
         assertTrue(stores.queue().fail(task.lease(), "images/val200/3.png: label 7 is outside 0..4", false));
-        assertEquals("DEAD", stores.queue().states(List.of(id)).get(id).status());
+        assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
         assertEquals("images/val200/3.png: label 7 is outside 0..4", stores.jobs().find(job).orElseThrow().error());
     }
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A worker process killed with SIGKILL in the middle of a search: its lease expires, another
  * worker takes the search over from the last persisted generation, and the job ends exactly as an
- * undisturbed run with the same seed.
+ * undisturbed run with the same seed. Killed workers spend none of a task's attempts: a training
+ * killed three times (its task allows 3 attempts) still finishes.
  */
 class WorkerCrashTest {
 
@@ -34,6 +35,17 @@ class WorkerCrashTest {
         JobView killedAt = crashAndRescue(TinyJob.spec(11, 40, 12), view -> view.generationsDone() >= 3, true);
         assertEquals(JobStatus.SEARCHING, killedAt.status(), "killed in the middle of the search");
         assertTrue(killedAt.generationsDone() < 40);
+    }
+
+    @Test
+    void aTrainingWhoseWorkerIsKilledThreeTimesStillFinishes() throws Exception {
+        JobSpec base = TinyJob.spec(5, 3, 9);
+        JobSpec spec = new JobSpec(base.name(), base.backbone(), base.data(), new JobSpec.Supernet(4, List.of(4, 2),
+                60, 8, 1e-2, 1e-4, 0), base.search(), base.seed());
+        // three SIGKILLs of the one training task: its leases lapse, which spends none of its 3 attempts
+        JobView killedAt = crashAndRescue(spec, List.of(view -> view.epochsDone() >= 2, view -> view.epochsDone() >= 4,
+                view -> view.epochsDone() >= 6), false);
+        assertEquals(JobStatus.TRAINING, killedAt.status(), "the last kill was in the middle of the training");
     }
 
     @Test
@@ -57,20 +69,33 @@ class WorkerCrashTest {
      */
     private JobView crashAndRescue(JobSpec spec, java.util.function.Predicate<JobView> killWhen, boolean exact)
             throws Exception {
+        return crashAndRescue(spec, List.of(killWhen), exact);
+    }
+
+    /** As above, with one worker process started and killed per condition, one after another. */
+    private JobView crashAndRescue(JobSpec spec, List<java.util.function.Predicate<JobView>> killWhens, boolean exact)
+            throws Exception {
         String url = TestDatabase.createDatabase(true);
         Roots roots = TinyJob.write(dir);
         try (HikariDataSource database = TestDatabase.pool(url, 10)) {
             Stores stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(2),
-                    Duration.ofMillis(100), 5));
+                    Duration.ofMillis(100), 3));
             long crashed = stores.jobs().submit(spec);
-            Process victim = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Dai.djl.offline=true", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                    "dev.glora.cli.Glora", "worker", "--db", url, "--threads", "1", "--lease", "2", "--heartbeat", "1",
-                    "--model-root", roots.models().toString(), "--data-root", roots.data().toString(), "--cache",
-                    dir.resolve("victim-cache").toString(), "--name", "victim"))
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("victim.log").toFile()).start();
-            JobView before = await(stores, crashed, killWhen, victim);
-            victim.destroyForcibly().waitFor();
+            JobView before = null;
+            for (int kill = 0; kill < killWhens.size(); kill++) {
+                ProcessBuilder launch = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin",
+                        "java").toString(), "-Dai.djl.offline=true", "-Xmx1g", "-cp",
+                        System.getProperty("java.class.path"), "dev.glora.cli.Glora", "worker", "--db",
+                        TestDatabase.withoutPassword(url), "--threads", "1", "--lease", "2", "--heartbeat", "1",
+                        "--model-root", roots.models().toString(), "--data-root", roots.data().toString(), "--cache",
+                        dir.resolve("victim-cache").toString(), "--name", "victim" + kill))
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("victim" + kill + ".log").toFile());
+                // the password travels in the environment, never in a process list
+                launch.environment().put("GLORA_DB_PASSWORD", TestDatabase.server().password());
+                Process victim = launch.start();
+                before = await(stores, crashed, killWhens.get(kill), victim);
+                victim.destroyForcibly().waitFor();
+            }
 
             SimpleMeterRegistry metrics = new SimpleMeterRegistry();
             try (Worker rescuer = new Worker(stores, TinyJob.settings("rescuer", roots, dir.resolve("cache")),

@@ -1,151 +1,326 @@
 package dev.glora.api.events;
 
+import dev.glora.api.system.GloraProperties;
+import dev.glora.db.Listener;
 import dev.glora.jobs.JobEvent;
 import dev.glora.jobs.JobStore;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.logging.Level;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
-import org.postgresql.PGConnection;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
  * Streams job events to server-sent-event subscribers. Events are rows written by whichever
  * worker made them (in this process or another); a trigger notifies {@code glora_event}, and one
- * listener thread here reads the new rows and sends them on. A subscriber first gets the job's
- * history after the id it names ({@code Last-Event-ID}), then everything live, each event once.
+ * listener thread here reads the new rows and hands them on. A subscriber first gets the job's
+ * history after the id it names ({@code Last-Event-ID}), page by page, then everything live, each
+ * event once.
+ *
+ * <ul>
+ *   <li><b>Fan-out never blocks</b>: the listener only puts events in each subscriber's bounded
+ *       queue; a pool thread per busy subscriber writes them out. A subscriber whose queue is full
+ *       (a client that stopped reading) is dropped; the others are not held up.
+ *   <li><b>Bounded</b>: at most {@code glora.max-streams} streams (the controller answers 429
+ *       beyond), each closed after {@code glora.stream-timeout} (a browser reconnects with its
+ *       {@code Last-Event-ID}), with a keep-alive comment every {@code glora.stream-keep-alive}
+ *       (15 s) so proxies keep it open and closed connections are found.
+ *   <li><b>No event skipped</b>: ids come from a sequence, so a transaction can commit an event
+ *       after one with a larger id was sent. The ids missing below the newest one seen are asked
+ *       for again on every round for two minutes; one that turns up is sent then (without an
+ *       {@code id:} line, so a reconnecting client does not go back), and a missing id that never
+ *       turns up was rolled back.
+ * </ul>
  */
 @Component
 class EventBroadcaster implements SmartLifecycle {
 
     private static final Logger LOG = Logger.getLogger(EventBroadcaster.class.getName());
     private static final long POLL_MS = 1000;
+    private static final int QUEUE_CAPACITY = 512;
+    private static final int HISTORY_PAGE = 1_000;
+    private static final int RECENT_IDS = 4_096;
+    private static final long MISSING_FOR_NANOS = TimeUnit.MINUTES.toNanos(2);
+    private static final int MAX_MISSING = 10_000;
 
-    /** One subscriber: the emitter and the last event id it was sent. */
-    private static final class Subscriber {
+    /** Subscribers to every job's events. */
+    static final long ALL_JOBS = 0;
+
+    /** One item for a subscriber: an event, or a keep-alive when {@code event} is null. */
+    private record Item(JobEvent event, boolean late) {}
+
+    /** One subscriber: its emitter, its queue, and what it was sent. */
+    private final class Subscriber {
         final long jobId;
         final SseEmitter emitter;
+        final ArrayDeque<Item> queue = new ArrayDeque<>();
+        /** Live events that arrived while the history was going out. */
+        final List<JobEvent> held = new ArrayList<>();
+        final Map<Long, Boolean> recent = new LinkedHashMap<>(64, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+                return size() > RECENT_IDS;
+            }
+        };
+        boolean loadingHistory = true;
+        boolean draining;
+        boolean closed;
         long lastSent;
 
-        Subscriber(long jobId, SseEmitter emitter) {
+        Subscriber(long jobId, SseEmitter emitter, long after) {
             this.jobId = jobId;
             this.emitter = emitter;
+            this.lastSent = after;
+        }
+
+        /** Called by the listener: never blocks on the client. */
+        synchronized void offer(JobEvent event, boolean late) {
+            if (closed) {
+                return;
+            }
+            if (loadingHistory) {
+                held.add(event);
+                return;
+            }
+            enqueue(new Item(event, late));
+        }
+
+        synchronized void keepAlive() {
+            if (!closed && !loadingHistory && queue.isEmpty()) {
+                enqueue(new Item(null, false));
+            }
+        }
+
+        private void enqueue(Item item) {
+            if (queue.size() >= QUEUE_CAPACITY) {
+                LOG.info(() -> "dropping an event stream whose client stopped reading (" + QUEUE_CAPACITY
+                        + " events waiting)");
+                drop();
+                return;
+            }
+            queue.add(item);
+            if (!draining) {
+                draining = true;
+                try {
+                    senders.execute(this::drain);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    draining = false;
+                    drop();
+                }
+            }
+        }
+
+        /** Ends the live part of the history: events held meanwhile go out after it, each once. */
+        synchronized void historySent() {
+            loadingHistory = false;
+            for (JobEvent event : held) {
+                enqueue(new Item(event, event.id() <= lastSent));
+            }
+            held.clear();
+        }
+
+        /** Runs on a pool thread: writes out what is queued, then lets the next offer start it again. */
+        void drain() {
+            while (true) {
+                Item item;
+                synchronized (this) {
+                    item = queue.poll();
+                    if (item == null || closed) {
+                        draining = false;
+                        return;
+                    }
+                }
+                try {
+                    write(item);
+                } catch (IOException | IllegalStateException e) {
+                    drop();
+                    return;
+                }
+            }
+        }
+
+        /** Sends one item, unless it was sent before. Called by the drain thread or, for history, the request's. */
+        void write(Item item) throws IOException {
+            if (item.event() == null) {
+                emitter.send(SseEmitter.event().comment("keep-alive"));
+                return;
+            }
+            JobEvent event = item.event();
+            synchronized (this) {
+                if (recent.containsKey(event.id()) || (!item.late() && event.id() <= lastSent)) {
+                    return;
+                }
+                recent.put(event.id(), Boolean.TRUE);
+                if (event.id() > lastSent) {
+                    lastSent = event.id();
+                }
+            }
+            String data = jobId == ALL_JOBS ? "{\"job\": " + event.jobId() + ", \"event\": " + event.data() + "}"
+                    : event.data();
+            SseEmitter.SseEventBuilder sse = SseEmitter.event().name(event.type()).data(data, MediaType.APPLICATION_JSON);
+            emitter.send(item.late() ? sse : sse.id(Long.toString(event.id())));
+        }
+
+        void drop() {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                queue.clear();
+            }
+            remove(this);
+            try {
+                emitter.complete();
+            } catch (RuntimeException ignored) {
+                // the connection is gone already
+            }
         }
     }
 
     private final JobStore jobs;
     private final DataSource database;
+    private final GloraProperties properties;
     private final Map<Long, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
+    private final AtomicInteger open = new AtomicInteger();
+    private final ThreadPoolExecutor senders;
+    private final ScheduledExecutorService keepAlives;
+    /** Ids below {@link #lastSeen} not seen yet, with when they were first missed. */
+    private final TreeMap<Long, Long> missing = new TreeMap<>();
     private volatile boolean running;
     private volatile long lastSeen;
-    private Thread listener;
+    private Listener listener;
 
-    EventBroadcaster(JobStore jobs, DataSource database) {
+    EventBroadcaster(JobStore jobs, DataSource database, GloraProperties properties) {
         this.jobs = jobs;
         this.database = database;
+        this.properties = properties;
+        this.senders = new ThreadPoolExecutor(0, properties.maxStreams() + 1, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), daemon("glora-event-sender"));
+        this.keepAlives = Executors.newSingleThreadScheduledExecutor(daemon("glora-event-keep-alive"));
     }
 
-    /** Subscribers to every job's events. */
-    static final long ALL_JOBS = 0;
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** The service has as many open streams as it allows. */
+    static final class TooManyStreams extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TooManyStreams(int max) {
+            super("this service serves at most " + max + " event streams at once (glora.max-streams); try again later");
+        }
+    }
 
     /**
      * @param jobId the job, or {@link #ALL_JOBS}
      * @param after send history after this event id (for all jobs: only live events)
-     * @return an emitter that never times out on its own
+     * @return an emitter that closes after {@code glora.stream-timeout}
+     * @throws TooManyStreams when {@code glora.max-streams} are open
      */
     SseEmitter subscribe(long jobId, long after) {
-        SseEmitter emitter = new SseEmitter(0L);
-        Subscriber subscriber = new Subscriber(jobId, emitter);
-        subscriber.lastSent = after;
-        Set<Subscriber> set = subscribers.computeIfAbsent(jobId, id -> new CopyOnWriteArraySet<>());
-        Runnable remove = () -> set.remove(subscriber);
-        emitter.onCompletion(remove);
-        emitter.onTimeout(remove);
-        emitter.onError(e -> remove.run());
-        // Holding the subscriber while its history goes out keeps the listener from sending it a live
-        // event first: that event's id would then hide the older history events (a lost QUEUED).
-        synchronized (subscriber) {
-            set.add(subscriber);
-            try {
-                // opens the stream at once, so that a client knows it is connected before any event
-                emitter.send(SseEmitter.event().comment("subscribed"));
-            } catch (IOException e) {
-                set.remove(subscriber);
-                return emitter;
-            }
-            if (jobId == ALL_JOBS) {
-                subscriber.lastSent = Math.max(after, lastSeen);
-            } else {
-                send(subscriber, jobs.events(jobId, after));
-            }
+        if (open.incrementAndGet() > properties.maxStreams()) {
+            open.decrementAndGet();
+            throw new TooManyStreams(properties.maxStreams());
         }
+        SseEmitter emitter = new SseEmitter(properties.streamTimeout().toMillis());
+        Subscriber subscriber = new Subscriber(jobId, emitter, jobId == ALL_JOBS ? Math.max(after, lastSeen) : after);
+        subscribers.computeIfAbsent(jobId, id -> new CopyOnWriteArraySet<>()).add(subscriber);
+        emitter.onCompletion(subscriber::drop);
+        emitter.onTimeout(subscriber::drop);
+        emitter.onError(e -> subscriber.drop());
+        try {
+            // opens the stream at once, so that a client knows it is connected before any event
+            emitter.send(SseEmitter.event().comment("subscribed"));
+            if (jobId != ALL_JOBS) {
+                // history, page by page, on this request's thread; live events are held meanwhile
+                for (long from = after; ; ) {
+                    List<JobEvent> page = jobs.events(jobId, from, HISTORY_PAGE);
+                    for (JobEvent event : page) {
+                        subscriber.write(new Item(event, false));
+                    }
+                    if (page.size() < HISTORY_PAGE) {
+                        break;
+                    }
+                    from = page.get(page.size() - 1).id();
+                }
+            }
+        } catch (IOException | IllegalStateException e) {
+            subscriber.drop();
+            return emitter;
+        }
+        subscriber.historySent();
         return emitter;
     }
 
-    private void send(Subscriber subscriber, List<JobEvent> events) {
-        synchronized (subscriber) {
-            try {
-                for (JobEvent event : events) {
-                    if (event.id() > subscriber.lastSent) {
-                        subscriber.emitter.send(SseEmitter.event().id(Long.toString(event.id())).name(event.type())
-                                .data(subscriber.jobId == ALL_JOBS ? "{\"job\": " + event.jobId() + ", \"event\": "
-                                        + event.data() + "}" : event.data(),
-                                        org.springframework.http.MediaType.APPLICATION_JSON));
-                        subscriber.lastSent = event.id();
-                    }
-                }
-            } catch (IOException | IllegalStateException e) {
-                subscribers.getOrDefault(subscriber.jobId, Set.of()).remove(subscriber);
-            }
+    private void remove(Subscriber subscriber) {
+        Set<Subscriber> set = subscribers.get(subscriber.jobId);
+        if (set != null && set.remove(subscriber)) {
+            open.decrementAndGet();
         }
+    }
+
+    /** @return the streams open now */
+    int openStreams() {
+        return open.get();
     }
 
     private void dispatch() {
-        List<JobEvent> events = jobs.events(null, lastSeen);
-        for (JobEvent event : events) {
+        List<JobEvent> found = new ArrayList<>();
+        if (!missing.isEmpty()) {
+            for (JobEvent late : jobs.eventsWithIds(missing.keySet())) {
+                missing.remove(late.id());
+                fanOut(late, true);
+            }
+            long now = System.nanoTime();
+            missing.values().removeIf(since -> now - since > MISSING_FOR_NANOS); // rolled back
+        }
+        for (List<JobEvent> page = jobs.events(null, lastSeen, HISTORY_PAGE); ; ) {
+            found.addAll(page);
+            if (page.size() < HISTORY_PAGE) {
+                break;
+            }
+            page = jobs.events(null, page.get(page.size() - 1).id(), HISTORY_PAGE);
+        }
+        for (JobEvent event : found) {
+            long now = System.nanoTime();
+            for (long id = lastSeen + 1; id < event.id() && missing.size() < MAX_MISSING; id++) {
+                missing.put(id, now);
+            }
             lastSeen = Math.max(lastSeen, event.id());
-            for (Subscriber subscriber : subscribers.getOrDefault(event.jobId(), Set.of())) {
-                send(subscriber, List.of(event));
-            }
-            for (Subscriber subscriber : subscribers.getOrDefault(ALL_JOBS, Set.of())) {
-                send(subscriber, List.of(event));
-            }
+            fanOut(event, false);
         }
     }
 
-    private void listen() {
-        while (running) {
-            try (Connection connection = database.getConnection()) {
-                try (Statement statement = connection.createStatement()) {
-                    statement.execute("LISTEN glora_event");
-                }
-                PGConnection pg = connection.unwrap(PGConnection.class);
-                dispatch();
-                while (running) {
-                    pg.getNotifications((int) POLL_MS);
-                    dispatch();
-                }
-            } catch (SQLException | RuntimeException e) {
-                if (running) {
-                    LOG.log(Level.FINE, "event listener reconnects after: " + e.getMessage());
-                    try {
-                        Thread.sleep(POLL_MS);
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                }
-            }
+    private void fanOut(JobEvent event, boolean late) {
+        for (Subscriber subscriber : subscribers.getOrDefault(event.jobId(), Set.of())) {
+            subscriber.offer(event, late);
+        }
+        for (Subscriber subscriber : subscribers.getOrDefault(ALL_JOBS, Set.of())) {
+            subscriber.offer(event, late);
         }
     }
 
@@ -153,19 +328,28 @@ class EventBroadcaster implements SmartLifecycle {
     public synchronized void start() {
         lastSeen = jobs.lastEventId();
         running = true;
-        listener = new Thread(this::listen, "glora-event-listener");
-        listener.setDaemon(true);
+        // every round reads what is new, notified or not: a missed notification costs one poll
+        listener = new Listener(database, "glora_event", java.time.Duration.ofMillis(POLL_MS), notified -> dispatch(),
+                "glora-event-listener");
         listener.start();
+        long every = properties.streamKeepAlive().toMillis();
+        keepAlives.scheduleAtFixedRate(() -> subscribers.values().forEach(set -> set.forEach(Subscriber::keepAlive)),
+                every, every, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public synchronized void stop() {
         running = false;
         if (listener != null) {
-            listener.interrupt();
+            listener.close();
         }
-        subscribers.values().forEach(set -> set.forEach(s -> s.emitter.complete()));
-        subscribers.clear();
+        keepAlives.shutdownNow();
+        List<Subscriber> all = new ArrayList<>();
+        subscribers.values().forEach(all::addAll);
+        for (Iterator<Subscriber> it = all.iterator(); it.hasNext(); ) {
+            it.next().drop();
+        }
+        senders.shutdown();
     }
 
     @Override

@@ -26,6 +26,15 @@ final class ApiExceptions {
         }
     }
 
+    /** A change that needs a finished job, asked of one still running: 409. */
+    static final class StillRunning extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StillRunning(String message) {
+            super(message);
+        }
+    }
+
     /** A spec with invalid fields: 400, every field named. */
     static final class InvalidSpec extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -22,6 +22,7 @@ import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -41,6 +42,8 @@ class JobController {
     private final ResultStore results;
     private final Roots roots;
     private final ObjectMapper json;
+    /** The running front of each job, computed once per generation. */
+    private final Map<Long, Map.Entry<Integer, Object>> fronts = new java.util.concurrent.ConcurrentHashMap<>();
 
     JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json) {
         this.jobs = jobs;
@@ -133,39 +136,69 @@ class JobController {
     /** The final front once exported; while the search runs, the front of the candidates so far. */
     @GetMapping(value = "/{id}/pareto", produces = MediaType.APPLICATION_JSON_VALUE)
     Object pareto(@PathVariable long id) {
-        job(id);
-        return results.artefact(id, "pareto").<Object>map(a -> new String(a.content(),
-                java.nio.charset.StandardCharsets.UTF_8)).orElseGet(() -> {
-                    List<Map<String, Object>> front = new ArrayList<>();
-                    for (Candidate c : Pareto.front(results.candidates(id, "ordinal", Integer.MAX_VALUE))) {
-                        Map<String, Object> point = new LinkedHashMap<>();
-                        point.put("trainable_parameters", c.parameters());
-                        point.put("validation_accuracy", c.accuracy());
-                        point.put("generation", c.generation());
-                        point.put("key", c.key());
-                        front.add(point);
-                    }
-                    return Map.of("final", false, "front", front);
-                });
+        int generations = job(id).generationsDone();
+        return results.artefact(id, "pareto").<Object>map(a -> {
+            fronts.remove(id);
+            return new String(a.content(), java.nio.charset.StandardCharsets.UTF_8);
+        }).orElseGet(() -> {
+            Map.Entry<Integer, Object> cached = fronts.get(id);
+            if (cached != null && cached.getKey() == generations) {
+                return cached.getValue();
+            }
+            Object computed = runningFront(id);
+            fronts.put(id, Map.entry(generations, computed));
+            return computed;
+        });
+    }
+
+    /** The front of the candidates so far: one O(n log n) sweep ({@link Pareto#front}). */
+    private Object runningFront(long id) {
+        List<Map<String, Object>> front = new ArrayList<>();
+        for (Candidate c : Pareto.front(results.candidates(id, "ordinal", Integer.MAX_VALUE))) {
+            Map<String, Object> point = new LinkedHashMap<>();
+            point.put("trainable_parameters", c.parameters());
+            point.put("validation_accuracy", c.accuracy());
+            point.put("generation", c.generation());
+            point.put("key", c.key());
+            front.add(point);
+        }
+        return Map.of("final", false, "front", front);
     }
 
     @GetMapping("/{id}/best-config")
-    ResponseEntity<byte[]> bestConfig(@PathVariable long id) {
-        Artefact artefact = artefact(id, "best-config", "the best configuration");
+    ResponseEntity<StreamingResponseBody> bestConfig(@PathVariable long id) {
+        Located artefact = artefact(id, "best-config", "the best configuration");
         return download(artefact, MediaType.APPLICATION_JSON, "job-" + id + "-best-config.json");
     }
 
     @GetMapping("/{id}/model")
-    ResponseEntity<byte[]> model(@PathVariable long id) {
-        Artefact artefact = artefact(id, "model", "the merged model");
+    ResponseEntity<StreamingResponseBody> model(@PathVariable long id) {
+        Located artefact = artefact(id, "model", "the merged model");
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
     }
 
     /** The trained supernet: {@code glora search --supernet} searches it again, e.g. at another limit. */
     @GetMapping("/{id}/supernet")
-    ResponseEntity<byte[]> supernet(@PathVariable long id) {
-        Artefact artefact = artefact(id, "supernet", "the trained supernet");
+    ResponseEntity<StreamingResponseBody> supernet(@PathVariable long id) {
+        Located artefact = artefact(id, "supernet", "the trained supernet");
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-supernet.safetensors");
+    }
+
+    /**
+     * Deletes a finished job and everything it produced; a job still running is refused with 409
+     * (cancel it first).
+     */
+    @org.springframework.web.bind.annotation.DeleteMapping("/{id}")
+    ResponseEntity<Void> delete(@PathVariable long id) {
+        switch (jobs.delete(id)) {
+            case NOT_FOUND -> throw new ApiExceptions.JobNotFound(id);
+            case NOT_FINISHED -> throw new ApiExceptions.StillRunning("job " + id + " is " + job(id).status()
+                    + ": only a finished job can be deleted; cancel it first");
+            default -> {
+                fronts.remove(id);
+                return ResponseEntity.noContent().build();
+            }
+        }
     }
 
     @PostMapping("/{id}/cancel")
@@ -179,19 +212,28 @@ class JobController {
         return jobs.find(id).orElseThrow(() -> new ApiExceptions.JobNotFound(id));
     }
 
-    private Artefact artefact(long id, String kind, String what) {
+    /** An artefact's size and digest, and where its content is. */
+    private record Located(long jobId, String kind, long size, String sha256) {}
+
+    private Located artefact(long id, String kind, String what) {
         JobView job = job(id);
-        return results.artefact(id, kind).orElseThrow(() -> new ApiExceptions.NotReady("job " + id + " is "
-                + job.status() + ": " + what + " exists once it has SUCCEEDED"));
+        Artefact info = results.artefactInfo(id, kind).orElseThrow(() -> new ApiExceptions.NotReady("job " + id
+                + " is " + job.status() + ": " + what + " exists once it has SUCCEEDED"));
+        return new Located(id, kind, info.size(), info.sha256());
     }
 
-    private static ResponseEntity<byte[]> download(Artefact artefact, MediaType type, String filename) {
+    /** Bytes read from the database per chunk of a download. */
+    private static final int DOWNLOAD_CHUNK = 4 << 20;
+
+    /** Streams an artefact from the database a chunk at a time: no download is held whole. */
+    private ResponseEntity<StreamingResponseBody> download(Located artefact, MediaType type, String filename) {
         return ResponseEntity.ok().contentType(type).contentLength(artefact.size())
                 .eTag("\"" + artefact.sha256() + "\"")
                 .header("Digest", "sha-256=" + java.util.Base64.getEncoder().encodeToString(
                         java.util.HexFormat.of().parseHex(artefact.sha256())))
                 .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(filename).build()
                         .toString())
-                .body(artefact.content());
+                .body(out -> results.copyArtefact(artefact.jobId(), artefact.kind(), artefact.size(), DOWNLOAD_CHUNK,
+                        out));
     }
 }

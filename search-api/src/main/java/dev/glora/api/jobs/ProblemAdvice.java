@@ -35,6 +35,11 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.CONFLICT, "Result not ready", e.getMessage());
     }
 
+    @ExceptionHandler(ApiExceptions.StillRunning.class)
+    ProblemDetail stillRunning(ApiExceptions.StillRunning e) {
+        return problem(HttpStatus.CONFLICT, "Job still running", e.getMessage());
+    }
+
     @ExceptionHandler(ApiExceptions.InvalidSpec.class)
     ProblemDetail invalid(ApiExceptions.InvalidSpec e) {
         return invalidSpec(e.errors());
@@ -51,6 +56,22 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         ProblemDetail problem = problem(status, "Model upload refused", e.getMessage());
         problem.setProperty("field", e.field());
         return problem;
+    }
+
+    /** Seconds a client should wait before trying again after a database failure. */
+    static final int RETRY_AFTER_S = 5;
+
+    /**
+     * The database failing is the service's problem, not the request's: 503 with
+     * {@code Retry-After}, and nothing of the request was kept.
+     */
+    @ExceptionHandler(dev.glora.db.DatabaseException.class)
+    ResponseEntity<ProblemDetail> unavailable(dev.glora.db.DatabaseException e) {
+        logger.warn("database failure answered 503: " + e.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_S))
+                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "Database unavailable", "the service's database did not"
+                        + " answer; nothing of this request was kept, try again in " + RETRY_AFTER_S + " s"));
     }
 
     @ExceptionHandler(GloraException.class)

@@ -16,10 +16,23 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Guards the API, before anything reads a body: a writing request must be one no cross-site form
- * can send (a JSON or binary body, an {@code Authorization} header, or {@code X-Glora-Request}),
- * it needs the API token when one is configured, and request bodies
- * over the size limit (model uploads: their own, larger one) are refused before they are read. Both answer with a problem document.
+ * Guards the API, before anything reads a body:
+ *
+ * <ul>
+ *   <li>a writing request must be one no cross-site form can send (a JSON or binary body, an
+ *       {@code Authorization} header, or {@code X-Glora-Request});
+ *   <li>with an API token configured, every request needs it, in {@code Authorization: Bearer}
+ *       or, for reads only, in the dashboard's {@code SameSite=Strict} cookie {@code glora-token}
+ *       (an {@code EventSource} cannot send headers). Open are the dashboard's static files, which
+ *       hold no data, and the bare health status for probes; {@code glora.open-reads} opens every
+ *       read;
+ *   <li>request bodies over the size limit (model uploads: their own, larger one) are refused
+ *       before they are read.
+ * </ul>
+ *
+ * <p>Refusals answer with a problem document. A caller that showed the token (or every caller,
+ * when there is none: the service is then on loopback, see {@link ExposureCheck}) is passed on as
+ * an authenticated principal, which is what shows health details.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE) // before Spring's form-content filter, which reads bodies
@@ -31,6 +44,17 @@ class AccessFilter extends OncePerRequestFilter {
     /** The content types an HTML form on another site can send without the browser asking first. */
     private static final Set<String> FORM_TYPES = Set.of("application/x-www-form-urlencoded", "multipart/form-data",
             "text/plain");
+
+    /** The cookie the dashboard keeps the token in, for reads. */
+    static final String COOKIE = "glora-token";
+
+    /** The dashboard's files: no data in them, and the page that asks for the token. */
+    private static final java.util.regex.Pattern STATIC = java.util.regex.Pattern.compile(
+            "/|/(index|job)\\.html|/[a-z]+\\.(js|css)|/favicon\\.ico");
+
+    /** The health status without details, for load balancers and container probes. */
+    private static final java.util.regex.Pattern HEALTH = java.util.regex.Pattern.compile(
+            "/actuator/health(/liveness|/readiness)?");
 
     /** The one endpoint that takes large bodies, under its own limit. */
     private static final String UPLOAD = "/api/v1/models";
@@ -52,7 +76,9 @@ class AccessFilter extends OncePerRequestFilter {
                     + " application/octet-stream), or the header '" + DELIBERATE + ": 1'");
             return;
         }
-        if (writing && properties.apiToken() != null && !tokenMatches(request.getHeader("Authorization"))) {
+        boolean authenticated = properties.apiToken() == null || tokenMatches(request.getHeader("Authorization"))
+                || (!writing && cookieMatches(request.getCookies()));
+        if (!authenticated && (writing || !(properties.openReads() || open(request.getRequestURI())))) {
             problem(response, 401, "Unauthorized", "this endpoint needs the header 'Authorization: Bearer <token>'"
                     + " with the service's API token (glora.api-token)");
             return;
@@ -68,7 +94,31 @@ class AccessFilter extends OncePerRequestFilter {
                     + (length < 0 ? " and must state their Content-Length" : ", this one has " + length));
             return;
         }
-        chain.doFilter(request, response);
+        chain.doFilter(authenticated ? new Authenticated(request) : request, response);
+    }
+
+    private static boolean open(String path) {
+        return STATIC.matcher(path).matches() || HEALTH.matcher(path).matches();
+    }
+
+    /** A request whose caller showed the token: a principal, in every role. */
+    private static final class Authenticated extends jakarta.servlet.http.HttpServletRequestWrapper {
+
+        private static final java.security.Principal API_CLIENT = () -> "api-client";
+
+        Authenticated(HttpServletRequest request) {
+            super(request);
+        }
+
+        @Override
+        public java.security.Principal getUserPrincipal() {
+            return API_CLIENT;
+        }
+
+        @Override
+        public boolean isUserInRole(String role) {
+            return true;
+        }
     }
 
     private static boolean deliberate(HttpServletRequest request) {
@@ -81,10 +131,24 @@ class AccessFilter extends OncePerRequestFilter {
     }
 
     private boolean tokenMatches(String header) {
-        if (header == null || !header.startsWith("Bearer ")) {
-            return false;
+        return header != null && header.startsWith("Bearer ") && same(header.substring(7).trim());
+    }
+
+    private boolean cookieMatches(jakarta.servlet.http.Cookie[] cookies) {
+        if (cookies != null) {
+            for (jakarta.servlet.http.Cookie cookie : cookies) {
+                if (COOKIE.equals(cookie.getName()) && cookie.getValue() != null
+                        && same(java.net.URLDecoder.decode(cookie.getValue(), StandardCharsets.UTF_8))) {
+                    return true;
+                }
+            }
         }
-        return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8),
+        return false;
+    }
+
+    /** Compares in constant time. */
+    private boolean same(String offered) {
+        return MessageDigest.isEqual(offered.getBytes(StandardCharsets.UTF_8),
                 properties.apiToken().getBytes(StandardCharsets.UTF_8));
     }
 

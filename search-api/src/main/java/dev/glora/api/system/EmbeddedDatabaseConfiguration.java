@@ -12,7 +12,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * With no {@code spring.datasource.url}, the service runs its own PostgreSQL (real binaries from
- * a Maven artefact) with its data in {@code glora.embedded-data-dir}, which survives restarts.
+ * a Maven artefact) with its data in {@code glora.embedded-data-dir}, which survives restarts, and
+ * a random password kept beside it ({@link EmbeddedPostgres}).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "spring.datasource", name = "url", havingValue = "embedded", matchIfMissing = true)
@@ -23,8 +24,9 @@ class EmbeddedDatabaseConfiguration {
     @Bean(destroyMethod = "close")
     EmbeddedPostgres embeddedPostgres(GloraProperties properties) {
         EmbeddedPostgres postgres = EmbeddedPostgres.start(properties.embeddedDataDir(), properties.embeddedPort());
-        LOG.info("Embedded PostgreSQL at {} (cluster in {}); more workers attach with: bin/glora worker --db '{}'",
-                postgres.jdbcUrl(), postgres.dataDir(), postgres.jdbcUrl());
+        LOG.info("Embedded PostgreSQL at {} (cluster in {}); more workers attach with: bin/glora worker --db '{}'"
+                + " --db-password-file '{}'", postgres.jdbcUrl(), postgres.dataDir(), postgres.jdbcUrl(),
+                postgres.secretFile());
         return postgres;
     }
 
@@ -32,6 +34,7 @@ class EmbeddedDatabaseConfiguration {
     DataSource dataSource(EmbeddedPostgres postgres) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(postgres.jdbcUrl());
+        config.setPassword(postgres.password());
         config.setMaximumPoolSize(20);
         config.setPoolName("glora-embedded");
         return new HikariDataSource(config);

@@ -12,7 +12,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param embeddedDataDir the embedded PostgreSQL's data folder (used when no
  *     {@code spring.datasource.url} is set); it survives restarts
  * @param workers in-process worker slots; 0 leaves all work to {@code search-worker} processes
- * @param apiToken when set, writing endpoints need {@code Authorization: Bearer <token>}
+ * @param apiToken when set, every endpoint but the dashboard's static files and the bare health
+ *     status needs {@code Authorization: Bearer <token>} (reads also take the dashboard's
+ *     {@code glora-token} cookie)
+ * @param openReads with a token, leaves reading requests (GET, HEAD) open to anyone who can reach
+ *     the service; writes still need the token
  * @param maxRequestBytes largest request body accepted
  * @param leaseSeconds how long a task is held without a heartbeat
  * @param cacheDir the in-process workers' cache of supernets
@@ -20,7 +24,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  */
 @ConfigurationProperties("glora")
 public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers, String apiToken,
-        Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes) {
+        Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes, Boolean openReads,
+        Integer maxStreams, java.time.Duration streamTimeout, java.time.Duration streamKeepAlive,
+        java.time.Duration retention) {
 
     /** Fills the defaults. */
     public GloraProperties {
@@ -34,5 +40,17 @@ public record GloraProperties(Path models, Path data, Path embeddedDataDir, Inte
         cacheDir = cacheDir != null ? cacheDir : Path.of("glora-data", "worker-cache");
         maxUploadBytes = maxUploadBytes != null ? maxUploadBytes : 2L << 30;
         apiToken = apiToken == null || apiToken.isBlank() ? null : apiToken;
+        openReads = openReads != null && openReads;
+        maxStreams = maxStreams != null ? maxStreams : 64;
+        streamTimeout = streamTimeout != null ? streamTimeout : java.time.Duration.ofMinutes(30);
+        streamKeepAlive = streamKeepAlive != null ? streamKeepAlive : java.time.Duration.ofSeconds(15);
+        if (retention != null && (retention.isNegative() || retention.isZero())) {
+            throw new IllegalArgumentException("glora.retention must be positive (e.g. 30d), got " + retention);
+        }
+        if (maxStreams < 1 || streamTimeout.isNegative() || streamTimeout.isZero() || streamKeepAlive.toMillis() < 1) {
+            throw new IllegalArgumentException("glora.max-streams must be at least 1, glora.stream-timeout and"
+                    + " glora.stream-keep-alive positive, got " + maxStreams + ", " + streamTimeout + ", "
+                    + streamKeepAlive);
+        }
     }
 }

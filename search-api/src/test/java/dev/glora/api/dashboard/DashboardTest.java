@@ -27,9 +27,17 @@ class DashboardTest extends ServiceTest {
 
     private ChromeDriver browser;
 
+    /** Starts a browser and gives the dashboard the token the way a user does, when it asks. */
     @BeforeEach
     void open() throws Exception {
         browser = Browser.start();
+        browser.get(page("/"));
+        await("the dashboard asks for the API token", () -> count("#auth-token") == 1);
+        browser.findElement(By.id("auth-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        browser.findElement(By.cssSelector("#auth button[type=submit]")).click();
+        await("the page reloads with the token", () -> count("#auth-token") == 0
+                && "glora-token".equals(browser.manage().getCookieNamed("glora-token") == null ? null
+                        : browser.manage().getCookieNamed("glora-token").getName()));
     }
 
     @AfterEach
@@ -81,7 +89,8 @@ class DashboardTest extends ServiceTest {
         WebElement retrainLr = browser.findElement(By.id("f-retrain-lr"));
         retrainLr.clear();
         retrainLr.sendKeys("-1");
-        browser.findElement(By.id("f-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        await("the form offers the token the dashboard was given", () -> dev.glora.api.ServiceTestEnvironment.TOKEN
+                .equals(browser.findElement(By.id("f-token")).getDomProperty("value")));
         browser.findElement(By.cssSelector("#submit button[type=submit]")).click();
         await("the field error is shown", () -> "true".equals(population.getDomAttribute("aria-invalid")));
         String beside = population.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
@@ -100,7 +109,8 @@ class DashboardTest extends ServiceTest {
         java.nio.file.Files.write(file, fixture("google-tiny.npz"));
         browser.get(page("/"));
         await("the models table is drawn", () -> count("#models tbody tr") >= 1);
-        browser.findElement(By.id("f-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        await("the form offers the token the dashboard was given", () -> dev.glora.api.ServiceTestEnvironment.TOKEN
+                .equals(browser.findElement(By.id("f-token")).getDomProperty("value")));
         browser.findElement(By.id("u-file")).sendKeys(file.toString());
         browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
         browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
@@ -141,10 +151,10 @@ class DashboardTest extends ServiceTest {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
-                    "href"))).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    "href"))).header("Authorization", "Bearer " + dev.glora.api.ServiceTestEnvironment.TOKEN).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, fromPage.statusCode(), link);
             String api = link.equals("download-config") ? "best-config" : link.substring("download-".length());
-            assertArrayEquals(http.send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/" + api)).build(),
+            assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
         }
     }

@@ -66,6 +66,37 @@ public final class Vtab1k {
                 entries.stream().map(Entry::origin).toList());
     }
 
+    /** The task folder's real path: every file read from it must lie under it. */
+    private static Path realFolder(Path taskDir) {
+        try {
+            return taskDir.toRealPath();
+        } catch (IOException e) {
+            throw new DataException(taskDir + ": no such task folder");
+        }
+    }
+
+    /**
+     * A file's real path, if it lies under {@code root}: a symbolic link inside the task folder
+     * that leads out of it is refused, and the file is then read by the path that was checked.
+     * A file that does not exist is returned as it is (reading it names it).
+     */
+    private static Path confined(Path file, Path root, String what) {
+        if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return file;
+        }
+        try {
+            Path real = file.toRealPath();
+            if (!real.startsWith(root)) {
+                throw new DataException(what + " leads out of the task folder " + root + " through a symbolic link"
+                        + " (to " + real + ")");
+            }
+            return real;
+        } catch (IOException e) {
+            // a dangling link: not outside, and reading it will say it is missing
+            return file;
+        }
+    }
+
     /**
      * Parses a list without decoding its images.
      *
@@ -74,7 +105,8 @@ public final class Vtab1k {
      * @return its entries, in file order
      */
     static List<Entry> entries(Path taskDir, String list) {
-        Path file = listFile(taskDir, list);
+        Path root = realFolder(taskDir);
+        Path file = confined(listFile(root, list), root, listFile(taskDir, list) + ": the list file");
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -84,7 +116,6 @@ public final class Vtab1k {
         } catch (IOException | UncheckedIOException e) {
             throw new DataException(file + ": unreadable: " + e.getMessage(), e);
         }
-        Path root = taskDir.toAbsolutePath().normalize();
         List<Entry> entries = new ArrayList<>();
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n).strip();
@@ -111,7 +142,7 @@ public final class Vtab1k {
             if (Path.of(path).isAbsolute() || !image.startsWith(root)) {
                 throw new DataException(origin + ": image path \"" + path + "\" leaves the task folder");
             }
-            entries.add(new Entry(image, label, origin));
+            entries.add(new Entry(confined(image, root, origin + ": image \"" + path + "\""), label, origin));
         }
         if (entries.isEmpty()) {
             throw new DataException(file + ": the split is empty");

@@ -15,6 +15,7 @@ import java.util.Map;
 final class OverrideStore extends ParameterStore {
 
     private final Map<Parameter, NDArray> overrides = new HashMap<>();
+    private final Map<Parameter, NDArray> kept = new HashMap<>();
 
     /** @param manager the manager of the store */
     OverrideStore(NDManager manager) {
@@ -29,7 +30,16 @@ final class OverrideStore extends ParameterStore {
         overrides.put(parameter, value);
     }
 
-    /** Serves every parameter's own array again. */
+    /**
+     * @param parameter a parameter
+     * @param value the array to serve instead of its own whenever no per-pass override is set,
+     *     across {@link #clear()} (a copy of the network in another number format)
+     */
+    void keep(Parameter parameter, NDArray value) {
+        kept.put(parameter, value);
+    }
+
+    /** Drops the per-pass overrides: each parameter is served its kept array, or its own. */
     void clear() {
         overrides.clear();
     }
@@ -37,6 +47,9 @@ final class OverrideStore extends ParameterStore {
     @Override
     public NDArray getValue(Parameter parameter, Device device, boolean training) {
         NDArray value = overrides.get(parameter);
+        if (value == null) {
+            value = kept.get(parameter);
+        }
         return value != null ? value : super.getValue(parameter, device, training);
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.glora.supernet.TorchRuntime;
@@ -34,6 +35,10 @@ import java.util.stream.IntStream;
  * batches, starting from tokens (patch embedding, class token, position embedding) that are
  * computed once, since no configuration changes them.
  *
+ * <p>With {@link Precision#FP16} every candidate is first screened by a float16 copy of the plain
+ * network, and scored again in float32 unless the screen proves it cannot beat the threshold: see
+ * {@link #score(SubnetConfig, Racing, double)}.
+ *
  * <p>One scorer per thread. Each scoring runs in its own native-memory scope. Close it to free the
  * supernet, the plain network and the cached tokens.
  */
@@ -47,6 +52,38 @@ public final class SubnetScorer implements AutoCloseable {
     private final List<NDArray> tokens = new ArrayList<>();
     private final int[] labels;
     private final int classes;
+    private final Precision precision;
+    private final double margin;
+    private OverrideStore lowStore;
+    private final List<NDArray> lowTokens = new ArrayList<>();
+
+    /** The number format candidates are screened in. */
+    public enum Precision {
+        /** Every candidate scored in float32 only. */
+        FP32,
+        /** Screened in float16, re-scored in float32 when it could matter. */
+        FP16,
+        /**
+         * Screened in bfloat16: refused, because the PyTorch engine aborts the process on any
+         * bfloat16 array (DJL 0.35 and 0.36 with libtorch 2.7.1; BENCHMARKS.md has the
+         * reproduction).
+         */
+        BF16;
+
+        /** @return the array type of the screen */
+        DataType dataType() {
+            return this == FP16 ? DataType.FLOAT16 : this == BF16 ? DataType.BFLOAT16 : DataType.FLOAT32;
+        }
+    }
+
+    /**
+     * A candidate's accuracy and how it was computed.
+     *
+     * @param accuracy the accuracy on the images seen
+     * @param complete whether it is the exact float32 accuracy on every image; false when racing
+     *     or the reduced-precision screen stopped it because it could not beat the threshold
+     */
+    public record Scored(Accuracy accuracy, boolean complete) {}
 
     /**
      * @param checkpoint a supernet checkpoint
@@ -56,6 +93,31 @@ public final class SubnetScorer implements AutoCloseable {
      * @param source the checkpoint's file, for error messages
      */
     public SubnetScorer(Checkpoint checkpoint, ImageDataset data, int batchSize, String source) {
+        this(checkpoint, data, batchSize, source, Precision.FP32, 0);
+    }
+
+    /**
+     * @param checkpoint a supernet checkpoint
+     * @param data the examples to score on; labels below the supernet's classes
+     * @param batchSize examples per forward pass
+     * @param source the checkpoint's file, for error messages
+     * @param precision the screening format
+     * @param margin for a reduced-precision screen: the logit gap below which its prediction
+     *     counts as uncertain; exactness holds while no logit moves by {@code margin / 2} or more
+     *     between that format and float32
+     */
+    public SubnetScorer(Checkpoint checkpoint, ImageDataset data, int batchSize, String source, Precision precision,
+            double margin) {
+        if (precision == Precision.BF16) {
+            throw new dev.glora.supernet.GloraException("bfloat16 scoring is not available: the PyTorch engine aborts the"
+                    + " whole process on any bfloat16 array (DJL 0.35/0.36, libtorch 2.7.1: std::terminate when one is"
+                    + " created or cast); screen in float16 instead (fp16)");
+        }
+        if (precision != Precision.FP32 && !(margin > 0 && Double.isFinite(margin))) {
+            throw new IllegalArgumentException("a reduced-precision screen needs a positive margin, got " + margin);
+        }
+        this.precision = precision;
+        this.margin = margin;
         supernet = Supernet.load(checkpoint, source);
         manager = TorchRuntime.newManager();
         try {
@@ -76,6 +138,9 @@ public final class SubnetScorer implements AutoCloseable {
             }
             store = new OverrideStore(manager);
             embedAll(data, new Preprocess(arch), arch.imagesPerPass(batchSize));
+            if (precision != Precision.FP32) {
+                buildLowPrecision(precision.dataType());
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -110,6 +175,24 @@ public final class SubnetScorer implements AutoCloseable {
         }
     }
 
+    /**
+     * A copy in {@code type} of every weight of the plain network, served by its own store (DJL
+     * blocks cannot be cast in place), and of the cached tokens.
+     */
+    private void buildLowPrecision(DataType type) {
+        lowStore = new OverrideStore(manager);
+        for (ai.djl.util.Pair<String, Parameter> named : plain.getParameters()) {
+            NDArray cast = named.getValue().getArray().toType(type, true);
+            cast.attach(manager);
+            lowStore.keep(named.getValue(), cast);
+        }
+        for (NDArray batch : tokens) {
+            NDArray cast = batch.toType(type, true);
+            cast.attach(manager);
+            lowTokens.add(cast);
+        }
+    }
+
     /** @return the number of examples scored per configuration */
     public int size() {
         return labels.length;
@@ -120,27 +203,115 @@ public final class SubnetScorer implements AutoCloseable {
      * @return its accuracy on the data set
      */
     public Accuracy score(SubnetConfig config) {
-        return score(config, Racing.OFF, 0);
+        config.checkFits(new ArrayList<>(supernet.layers().keySet()), supernet.rank());
+        return exact(config, Racing.OFF, 0);
     }
 
     /**
      * Scores with racing: after each cached batch (a stage), stops once {@code racing} says the
      * configuration cannot beat {@code mustBeat}. The result then covers the images seen so far.
      *
+     * <p>With a reduced-precision screen, the candidate first runs in that format on every image. A wrong
+     * prediction whose true class's logit is within the margin of the highest is uncertain: float32
+     * might predict it right. If even every uncertain image counted right leaves the candidate below
+     * {@code mustBeat}, the screen's accuracy is returned, incomplete; otherwise the float32 score.
+     * So every candidate that could enter the top k gets its float32 score, and the search's parents
+     * and best are those of float32 scoring whenever no logit moves by half the margin.
+     *
      * @param config the configuration
      * @param racing when to stop early
      * @param mustBeat the accuracy a candidate must beat to matter (the search's k-th best)
-     * @return the accuracy on the images seen; {@code n()} tells how many
+     * @return the accuracy and whether it is the exact float32 one on every image
      */
-    public Accuracy score(SubnetConfig config, Racing racing, double mustBeat) {
+    public Scored score(SubnetConfig config, Racing racing, double mustBeat) {
         config.checkFits(new ArrayList<>(supernet.layers().keySet()), supernet.rank());
+        if (precision != Precision.FP32 && Double.isFinite(mustBeat)) {
+            Screen screened = screen(config);
+            if (screened.accuracy().correct() + screened.couldTurnRight() < mustBeat * labels.length) {
+                return new Scored(screened.accuracy(), false);
+            }
+        }
+        Accuracy accuracy = exact(config, racing, mustBeat);
+        return new Scored(accuracy, accuracy.n() == labels.length);
+    }
+
+    /**
+     * @param accuracy the screen's accuracy
+     * @param couldTurnRight wrong predictions whose true class's logit is within the margin of the
+     *     highest: float32 could predict them right
+     */
+    private record Screen(Accuracy accuracy, long couldTurnRight) {}
+
+    private Screen screen(SubnetConfig config) {
+        float[] logits = logits(config, precision);
+        long[] correctPerClass = new long[classes];
+        long[] countPerClass = new long[classes];
+        long correct = 0;
+        long couldTurnRight = 0;
+        for (int i = 0; i < labels.length; i++) {
+            int row = i * classes;
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (logits[row + c] > logits[row + best]) {
+                    best = c;
+                }
+            }
+            int label = labels[i];
+            countPerClass[label]++;
+            if (best == label) {
+                correct++;
+                correctPerClass[label]++;
+            } else if (logits[row + best] - logits[row + label] < margin) {
+                couldTurnRight++;
+            }
+        }
+        return new Screen(new Accuracy(correct, labels.length, correctPerClass, countPerClass), couldTurnRight);
+    }
+
+    /**
+     * Every image's logits for one configuration, in float32 or through the reduced-precision
+     * network (then widened to float32), row-major (images × classes). For measuring how the two
+     * formats differ.
+     *
+     * @param config the configuration
+     * @param format which network runs it; a reduced format needs a scorer built with it
+     * @return the logits, {@code size() * classes} values
+     */
+    public float[] logits(SubnetConfig config, Precision format) {
+        config.checkFits(new ArrayList<>(supernet.layers().keySet()), supernet.rank());
+        boolean lowPrecision = format != Precision.FP32;
+        if (lowPrecision && format != precision) {
+            throw new IllegalStateException("this scorer was built for " + precision + ", not " + format);
+        }
+        OverrideStore target = lowPrecision ? lowStore : store;
+        float[] out = new float[labels.length * classes];
+        int offset = 0;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            merge(config, target, linears, lowPrecision ? format.dataType() : null);
+            for (NDArray batch : lowPrecision ? lowTokens : tokens) {
+                float[] values;
+                try (NDScope batchScope = new NDScope()) {
+                    batchScope.suppressNotUsedWarning();
+                    values = plain.fromTokens(target, batch, false).toType(DataType.FLOAT32, false).toFloatArray();
+                }
+                System.arraycopy(values, 0, out, offset, values.length);
+                offset += values.length;
+            }
+        } finally {
+            target.clear();
+        }
+        return out;
+    }
+
+    private Accuracy exact(SubnetConfig config, Racing racing, double mustBeat) {
         long[] correctPerClass = new long[classes];
         long[] countPerClass = new long[classes];
         long correct = 0;
         int seen = 0;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            merge(config);
+            merge(config, store, linears, null);
             for (int b = 0; b < tokens.size(); b++) {
                 long[] predicted;
                 try (NDScope batchScope = new NDScope()) {
@@ -165,7 +336,8 @@ public final class SubnetScorer implements AutoCloseable {
         return new Accuracy(correct, seen, correctPerClass, countPerClass);
     }
 
-    private void merge(SubnetConfig config) {
+    /** Puts the configuration's merged weights into {@code target}, cast to {@code type} if not null. */
+    private void merge(SubnetConfig config, OverrideStore target, Map<String, Parameter[]> into, DataType type) {
         ai.djl.training.ParameterStore own = new ai.djl.training.ParameterStore(manager, false);
         supernet.layers().forEach((path, layer) -> {
             LayerConfig modes = config.layer(path);
@@ -173,13 +345,17 @@ public final class SubnetScorer implements AutoCloseable {
                 return;
             }
             GloraTensors t = layer.tensors(own, manager.getDevice(), false);
-            Parameter[] target = linears.get(path);
-            store.put(target[0], GloraLinear.mergedWeight(t, modes));
+            Parameter[] parameters = into.get(path);
+            target.put(parameters[0], cast(GloraLinear.mergedWeight(t, modes), type));
             NDArray bias = GloraLinear.mergedBias(t, modes);
             if (bias != null) {
-                store.put(target[1], bias);
+                target.put(parameters[1], cast(bias, type));
             }
         });
+    }
+
+    private static NDArray cast(NDArray array, DataType type) {
+        return type == null ? array : array.toType(type, false);
     }
 
     /**

@@ -62,6 +62,25 @@ class Vtab1kTest {
     }
 
     @Test
+    void symbolicLinksThatLeadOutOfTheTaskFolderAreRefusedAndThoseInsideFollowed(@TempDir Path outside)
+            throws IOException {
+        ImageCodec.writePng(IdxFiles.pattern(10, 6), outside.resolve("secret.png"));
+        Files.createSymbolicLink(task.resolve("images/train/link.png"), outside.resolve("secret.png"));
+        assertError("images/train/link.png 0\n", "train800.txt:1: image \"images/train/link.png\"",
+                "leads out of the task folder");
+        Files.createSymbolicLink(task.resolve("images/out"), outside);
+        assertError("images/out/secret.png 0\n", "train800.txt:1:", "leads out of the task folder");
+        Files.writeString(outside.resolve("val200.txt"), "images/train/a.png 0\n");
+        Files.createSymbolicLink(task.resolve("val200.txt"), outside.resolve("val200.txt"));
+        DataException list = assertThrows(DataException.class, () -> Vtab1k.read(task, "val200"));
+        assertTrue(list.getMessage().contains("val200.txt: the list file leads out of the task folder"),
+                list.getMessage());
+        Files.createSymbolicLink(task.resolve("images/train/alias.png"), task.resolve("images/train/a.png"));
+        Files.writeString(task.resolve("train800.txt"), "images/train/alias.png 2\n");
+        assertEquals(1, Vtab1k.read(task, "train800").size(), "a link that stays inside is fine");
+    }
+
+    @Test
     void aLabelOutsideTheModelsClassesNamesItsLine() {
         ImageDataset set = Vtab1k.read(task, "train800");
         DataException e = assertThrows(DataException.class, () -> set.requireLabelsBelow(2));

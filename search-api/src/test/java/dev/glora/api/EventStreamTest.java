@@ -1,0 +1,106 @@
+package dev.glora.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** Event streams: bounded in number, and no event lost when transactions commit out of id order. */
+class EventStreamTest extends ServiceTest {
+
+    @Autowired
+    private DataSource database;
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); !condition.getAsBoolean(); ) {
+            assertTrue(System.nanoTime() < deadline, what);
+            Thread.sleep(20);
+        }
+    }
+
+    /** Opens a stream and collects its lines in the background. */
+    private CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> open(String path, List<String> lines) {
+        CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> response = http.sendAsync(
+                request(path).header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
+        response.thenAcceptAsync(r -> r.body().forEach(lines::add));
+        return response;
+    }
+
+    @Test
+    void streamsBeyondTheLimitAreAnswered429AndClosedOnesFreeTheirPlace() throws Exception {
+        long id = submit(1, 1).get("id").asLong();
+        List<HttpResponse<InputStream>> held = new ArrayList<>();
+        HttpResponse<InputStream> refused = null;
+        try {
+            for (int i = 0; i <= ServiceTestEnvironment.MAX_STREAMS && refused == null; i++) {
+                HttpResponse<InputStream> response = http.send(request("/api/v1/jobs/" + id + "/events")
+                        .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
+                if (response.statusCode() == 429) {
+                    refused = response;
+                } else {
+                    assertEquals(200, response.statusCode());
+                    held.add(response);
+                }
+            }
+            assertTrue(refused != null, "no stream was refused after " + held.size());
+            assertEquals("10", refused.headers().firstValue("Retry-After").orElseThrow());
+        } finally {
+            for (HttpResponse<InputStream> response : held) {
+                response.body().close();
+            }
+        }
+        // the keep-alives find the closed connections and free their places
+        await("a stream can be opened again", () -> {
+            try {
+                HttpResponse<InputStream> again = http.send(request("/api/v1/events").header("Accept",
+                        "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
+                again.body().close();
+                return again.statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void anEventCommittedAfterOneWithALargerIdIsStillSentOnce() throws Exception {
+        long id = submit(1, 1).get("id").asLong();
+        awaitStatus(id, "SUCCEEDED", "FAILED");
+        List<String> lines = new CopyOnWriteArrayList<>();
+        open("/api/v1/jobs/" + id + "/events", lines);
+        await("the history arrives", () -> lines.stream().anyMatch(l -> l.contains("SUCCEEDED")));
+        try (Connection slow = database.getConnection(); Connection fast = database.getConnection()) {
+            slow.setAutoCommit(false);
+            insert(slow, id, "{\"n\": \"first id, committed last\"}");
+            insert(fast, id, "{\"n\": \"second id, committed first\"}");
+            await("the event committed first arrives", () -> lines.stream().anyMatch(l -> l.contains("committed first")));
+            slow.commit();
+        }
+        await("the event committed last arrives too", () -> lines.stream().anyMatch(l -> l.contains("committed last")));
+        Thread.sleep(1_500);
+        assertEquals(1, lines.stream().filter(l -> l.contains("committed last")).count(), String.join("\n", lines));
+        assertEquals(1, lines.stream().filter(l -> l.contains("committed first")).count(), String.join("\n", lines));
+    }
+
+    private static void insert(Connection connection, long job, String data) throws Exception {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job_event (job_id, type, data,"
+                + " created_at) VALUES (?, 'note', ?::jsonb, now())")) {
+            insert.setLong(1, job);
+            insert.setString(2, data);
+            insert.executeUpdate();
+        }
+    }
+
+}

@@ -1,0 +1,28 @@
+package dev.glora.api.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.glora.db.DatabaseException;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+
+/** Errors are told apart by their type: the database failing is a 503, not the caller's fault. */
+class ProblemAdviceTest {
+
+    @Test
+    void aDatabaseFailureIsA503WithRetryAfterAndAUserErrorA400() {
+        ProblemAdvice advice = new ProblemAdvice();
+        ResponseEntity<ProblemDetail> down = advice.unavailable(new DatabaseException("reading job 3: Connection"
+                + " refused", new SQLException("Connection refused", "08001")));
+        assertEquals(503, down.getStatusCode().value());
+        assertEquals(String.valueOf(ProblemAdvice.RETRY_AFTER_S), down.getHeaders().getFirst("Retry-After"));
+        assertTrue(down.getBody().getDetail().contains("try again"), down.getBody().getDetail());
+        assertTrue(new DatabaseException("x", new SQLException("gone", "57P01")).isTransient());
+        assertTrue(!new DatabaseException("x", new SQLException("syntax", "42601")).isTransient(),
+                "a wrong statement is not transient");
+        assertEquals(400, advice.rejected(new dev.glora.jobs.JobException("backbone", "bad path")).getStatus());
+    }
+}
