@@ -57,6 +57,10 @@ final class PrecisionCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "fp16", description = "the reduced format: fp16 (default: ${DEFAULT-VALUE})")
     private String format;
 
+    @Option(names = "--threads", defaultValue = "1",
+            description = "candidates scored at once, each on one PyTorch thread (default: ${DEFAULT-VALUE})")
+    private int threads;
+
     @Option(names = "--top", defaultValue = "10", description = "the top-k whose overlap is reported (default: ${DEFAULT-VALUE})")
     private int top;
 
@@ -87,27 +91,66 @@ final class PrecisionCommand implements Callable<Integer> {
         if (reduced == SubnetScorer.Precision.FP32) {
             throw new GloraException("--format fp32 compares float32 with itself; give fp16");
         }
-        try (SubnetScorer scorer = new SubnetScorer(checkpoint, data, data.size(), supernet.toString(), reduced, 1)) {
-            for (int c = 0; c < candidates; c++) {
-                SubnetConfig config = encoding.decode(encoding.random(random));
-                long start = System.nanoTime();
-                float[] exact = scorer.logits(config, SubnetScorer.Precision.FP32);
-                long middle = System.nanoTime();
-                float[] low = scorer.logits(config, reduced);
-                reducedNanos += System.nanoTime() - middle;
-                fp32Nanos += middle - start;
-                fp32[c] = accuracy(exact, labels);
-                reducedAccuracy[c] = accuracy(low, labels);
-                for (int i = 0; i < exact.length; i++) {
-                    maxShift = Math.max(maxShift, Math.abs(exact[i] - low[i]));
+        if (threads < 1) {
+            throw new GloraException("--threads must be at least 1, got " + threads);
+        }
+        List<SubnetConfig> configs = new ArrayList<>();
+        for (int c = 0; c < candidates; c++) {
+            configs.add(encoding.decode(encoding.random(random)));
+        }
+        double[] shift = new double[candidates];
+        long[] fp32Time = new long[candidates];
+        long[] reducedTime = new long[candidates];
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> workers = new ArrayList<>();
+        List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < threads; t++) {
+            Thread worker = new Thread(() -> {
+                TorchRuntime.setThreads(1);
+                try (SubnetScorer scorer = new SubnetScorer(checkpoint, data, data.size(), supernet.toString(), reduced,
+                        1)) {
+                    for (int c = next.getAndIncrement(); c < candidates; c = next.getAndIncrement()) {
+                        long start = System.nanoTime();
+                        float[] exact = scorer.logits(configs.get(c), SubnetScorer.Precision.FP32);
+                        long middle = System.nanoTime();
+                        float[] low = scorer.logits(configs.get(c), reduced);
+                        reducedTime[c] = System.nanoTime() - middle;
+                        fp32Time[c] = middle - start;
+                        fp32[c] = accuracy(exact, labels);
+                        reducedAccuracy[c] = accuracy(low, labels);
+                        for (int i = 0; i < exact.length; i++) {
+                            shift[c] = Math.max(shift[c], Math.abs(exact[i] - low[i]));
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(e);
                 }
+            }, "glora-precision-" + t);
+            workers.add(worker);
+            worker.start();
+        }
+        for (Thread worker : workers) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GloraException("interrupted");
             }
+        }
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
+        for (int c = 0; c < candidates; c++) {
+            maxShift = Math.max(maxShift, shift[c]);
+            fp32Nanos += fp32Time[c];
+            reducedNanos += reducedTime[c];
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("candidates", candidates);
         out.put("images", labels.length);
         out.put("format", reduced.name().toLowerCase(java.util.Locale.ROOT));
         out.put("cpu", cpuModel());
+        out.put("threads", threads);
         out.put("accuracies_differing", IntStream.range(0, candidates).filter(c -> fp32[c] != reducedAccuracy[c]).count());
         out.put("largest_accuracy_difference", IntStream.range(0, candidates)
                 .mapToDouble(c -> Math.abs(fp32[c] - reducedAccuracy[c])).max().orElse(0));
