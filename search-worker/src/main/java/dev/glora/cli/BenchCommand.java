@@ -217,12 +217,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path file : files.toList()) {
-                    Files.delete(file);
-                }
-            }
-            Files.delete(dir);
+            deleteFlat(dir);
         }
         return rates;
     }
@@ -253,12 +248,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path file : files.toList()) {
-                    Files.delete(file);
-                }
-            }
-            Files.delete(dir);
+            deleteFlat(dir);
         }
         dev.glora.search.Encoding encoding = new dev.glora.search.Encoding(Supernet.layerShapes(arch),
                 SearchSpace.ofRanks(4));
@@ -279,6 +269,16 @@ final class BenchCommand implements Callable<Integer> {
                 ai.djl.pytorch.jni.JniUtils.stopProfile(profile.resolve("scoring-trace.json").toString());
             }
         }
+    }
+
+    /** Deletes a folder of plain files (a training run's resume points). */
+    private static void deleteFlat(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(dir);
     }
 
     static ImageDataset randomImages(VitArchitecture arch, int n, int classes, long seed) {

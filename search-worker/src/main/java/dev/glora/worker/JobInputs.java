@@ -130,7 +130,8 @@ final class JobInputs implements AutoCloseable {
         try {
             // a file already there is used only if its content is the artefact's, byte for byte
             if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                    || Files.size(file) != artefact.size() || !sha256(file).equals(artefact.sha256())) {
+                    || Files.size(file) != artefact.size()
+                    || !dev.glora.supernet.checkpoint.Provenance.sha256(file).equals(artefact.sha256())) {
                 Files.createDirectories(settings.cacheDir());
                 Path tmp = Files.createTempFile(settings.cacheDir(), name, ".tmp");
                 Files.write(tmp, artefact.content());
@@ -141,19 +142,6 @@ final class JobInputs implements AutoCloseable {
                     + e.getMessage(), e);
         }
         return file;
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try (java.io.InputStream in = Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                digest.update(buffer, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(digest.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**

@@ -7,7 +7,6 @@ import dev.glora.jobs.JobStore;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -283,11 +282,6 @@ class EventBroadcaster implements SmartLifecycle {
         }
     }
 
-    /** @return the streams open now */
-    int openStreams() {
-        return open.get();
-    }
-
     private void dispatch() {
         List<JobEvent> found = new ArrayList<>();
         if (!missing.isEmpty()) {
@@ -346,9 +340,7 @@ class EventBroadcaster implements SmartLifecycle {
         keepAlives.shutdownNow();
         List<Subscriber> all = new ArrayList<>();
         subscribers.values().forEach(all::addAll);
-        for (Iterator<Subscriber> it = all.iterator(); it.hasNext(); ) {
-            it.next().drop();
-        }
+        all.forEach(Subscriber::drop);
         senders.shutdown();
     }
 

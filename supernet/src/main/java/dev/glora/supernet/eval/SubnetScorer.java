@@ -243,7 +243,7 @@ public final class SubnetScorer implements AutoCloseable {
     private record Screen(Accuracy accuracy, long couldTurnRight) {}
 
     private Screen screen(SubnetConfig config) {
-        float[] logits = logits(config, precision);
+        float[] logits = checkedLogits(config, precision);
         long[] correctPerClass = new long[classes];
         long[] countPerClass = new long[classes];
         long correct = 0;
@@ -279,6 +279,10 @@ public final class SubnetScorer implements AutoCloseable {
      */
     public float[] logits(SubnetConfig config, Precision format) {
         config.checkFits(new ArrayList<>(supernet.layers().keySet()), supernet.rank());
+        return checkedLogits(config, format);
+    }
+
+    private float[] checkedLogits(SubnetConfig config, Precision format) {
         boolean lowPrecision = format != Precision.FP32;
         if (lowPrecision && format != precision) {
             throw new IllegalStateException("this scorer was built for " + precision + ", not " + format);
