@@ -136,11 +136,16 @@ class JobController {
     /** The final front once exported; while the search runs, the front of the candidates so far. */
     @GetMapping(value = "/{id}/pareto", produces = MediaType.APPLICATION_JSON_VALUE)
     Object pareto(@PathVariable long id) {
-        int generations = job(id).generationsDone();
+        JobView job = job(id);
+        int generations = job.generationsDone();
         return results.artefact(id, "pareto").<Object>map(a -> {
             fronts.remove(id);
             return new String(a.content(), java.nio.charset.StandardCharsets.UTF_8);
         }).orElseGet(() -> {
+            if (job.status().terminal()) {
+                fronts.remove(id); // a failed or cancelled job: nothing more will change, keep nothing
+                return runningFront(id);
+            }
             Map.Entry<Integer, Object> cached = fronts.get(id);
             if (cached != null && cached.getKey() == generations) {
                 return cached.getValue();
