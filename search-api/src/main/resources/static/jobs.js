@@ -1,6 +1,6 @@
 // The jobs page: the table (live through /api/v1/events) and the submit form.
 const SUPERNET = [["rank", "number"], ["ranks", "text"], ["epochs", "number"], ["batchSize", "number"],
-  ["lr", "number"], ["weightDecay", "number"], ["warmupEpochs", "number"]];
+  ["lr", "number"], ["weightDecay", "number"], ["warmupEpochs", "number"], ["threads", "number"]];
 const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "number"], ["mutations", "number"],
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
   ["objective", "select"]];

@@ -84,6 +84,9 @@ public abstract class ServiceTest {
         assertEquals(201, created.statusCode(), created.body());
         JsonNode job = JSON.readTree(created.body());
         assertEquals("/api/v1/jobs/" + job.get("id").asLong(), created.headers().firstValue("Location").orElseThrow());
+        // resolved at submit, so the supernet does not depend on the worker that trains it
+        assertEquals(Runtime.getRuntime().availableProcessors(), job.get("spec").get("supernet").get("threads").asInt(),
+                job.toString());
         return job;
     }
 

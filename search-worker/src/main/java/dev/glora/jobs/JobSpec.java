@@ -32,9 +32,22 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         this(name, backbone, data, supernet, search, null, seed);
     }
 
-    /** Supernet training; the GLoRA reference's values where not given. */
+    /**
+     * Supernet training; the GLoRA reference's values where not given. {@code threads} is the
+     * number of PyTorch threads the training runs on: a training's floats depend on it (libtorch
+     * splits reductions by thread), so it is part of the spec and every worker trains the job on
+     * exactly that many, whatever its own slot count; {@code bin/glora train-supernet --threads N}
+     * gives the same supernet. Default: the submitting machine's cores.
+     */
     public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
-            Double weightDecay, Integer warmupEpochs) {}
+            Double weightDecay, Integer warmupEpochs, Integer threads) {
+
+        /** Supernet training on the default thread count. */
+        public Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
+                Double weightDecay, Integer warmupEpochs) {
+            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, null);
+        }
+    }
 
     /** The search; the GLoRA reference's values where not given ({@code maxParams} -1: no limit). */
     public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
@@ -62,7 +75,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
         Supernet filled = new Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
                 train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
-                or(n.warmupEpochs(), Math.min(train.warmupEpochs(), or(n.epochs(), train.epochs()) - 1)));
+                or(n.warmupEpochs(), Math.min(train.warmupEpochs(), or(n.epochs(), train.epochs()) - 1)),
+                or(n.threads(), Runtime.getRuntime().availableProcessors()));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null) : search;
         Search searched = new Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
@@ -106,6 +120,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 + " got " + n.weightDecay());
         require(errors, n.warmupEpochs() >= 0 && n.warmupEpochs() < n.epochs(), "supernet.warmupEpochs",
                 "must be in [0, epochs), got " + n.warmupEpochs());
+        require(errors, n.threads() >= 1 && n.threads() <= 1024, "supernet.threads", "must be in [1, 1024], got "
+                + n.threads());
         Search h = search;
         require(errors, h.population() >= 1 && h.population() <= 10_000, "search.population", "must be in [1, 10000],"
                 + " got " + h.population());

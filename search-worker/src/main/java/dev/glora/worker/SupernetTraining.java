@@ -5,6 +5,7 @@ import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.Task;
 import dev.glora.queue.TaskKind;
+import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.glora.Supernet;
@@ -49,9 +50,28 @@ final class SupernetTraining {
         Path folder = settings.roots().task(spec.data());
         stores.queue().fenced(task.lease(), "starting the training of job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.TRAINING, null));
+        // the spec's thread count, not this worker's: a training's floats depend on it (jobs stored
+        // before the spec named it train on the worker's slots, as they did then)
+        TorchRuntime.setThreads(spec.supernet().threads() != null ? spec.supernet().threads() : settings.slots());
+        // one file per lease: an attempt whose lease lapsed may still be finishing an epoch in this
+        // process while its successor restores the stored resume point
+        Path resume = settings.cacheDir().resolve("job-" + jobId + "-supernet-" + task.lease().version() + ".resume");
+        try {
+            train(held, spec, backbone, folder, resume);
+        } finally {
+            try {
+                Files.deleteIfExists(resume);
+            } catch (IOException e) {
+                // a stale resume point is replaced by the store's next time; nothing depends on removing it
+            }
+        }
+    }
+
+    private void train(HeldTask held, JobSpec spec, Path backbone, Path folder, Path resume) {
+        Task task = held.task();
+        long jobId = task.jobId();
         TrainSettings train = spec.trainSettings();
         SearchSpace space = spec.space();
-        Path resume = settings.cacheDir().resolve("job-" + jobId + "-supernet.resume");
         restoreResumePoint(jobId, resume);
         SupernetSetup setup = SupernetSetup.of(backbone, folder, JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
                 train, "glora search service, job " + jobId + ",");
@@ -70,11 +90,6 @@ final class SupernetTraining {
             stores.queue().enqueue(c, jobId, TaskKind.COORDINATE, "{}");
             return stores.jobs().setStatus(c, jobId, JobStatus.SEARCHING, null);
         });
-        try {
-            Files.deleteIfExists(resume);
-        } catch (IOException e) {
-            // a stale resume point is replaced by the store's next time; nothing depends on removing it
-        }
     }
 
     private TrainingListener listener(HeldTask held, Path resume) {

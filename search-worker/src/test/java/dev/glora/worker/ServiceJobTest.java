@@ -129,6 +129,23 @@ class ServiceJobTest {
                 .getAsJsonObject();
         assertEquals(cliBest.get("layers"), best.get("layers"));
         assertEquals(cliBest.get("test_accuracy"), best.get("test_accuracy"));
+
+        // and its supernet is, tensor for tensor, the one glora train-supernet trains with the same
+        // settings on the spec's thread count, whatever the worker's slot count
+        Path cliSupernet = dir.resolve("cli.supernet.safetensors");
+        JobSpec.Supernet trained = spec.supernet();
+        status = Glora.run(new String[] {"train-supernet", "--backbone", roots.models().resolve(TinyJob.BACKBONE)
+            .toString(), "--task", roots.data().resolve(TinyJob.TASK).toString(), "--out", cliSupernet.toString(),
+            "--ranks", "4,2", "--epochs", trained.epochs().toString(), "--batch", trained.batchSize().toString(),
+            "--lr", trained.lr().toString(), "--weight-decay", trained.weightDecay().toString(), "--warmup",
+            trained.warmupEpochs().toString(), "--threads", trained.threads().toString(), "--seed", "7"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(0, status, err.toString());
+        Checkpoint cliTrained = Safetensors.read(cliSupernet);
+        Checkpoint jobTrained = Safetensors.read(supernet);
+        assertEquals(cliTrained.tensors().keySet(), jobTrained.tensors().keySet());
+        cliTrained.tensors().forEach((name, tensor) -> org.junit.jupiter.api.Assertions.assertArrayEquals(
+                tensor.data(), jobTrained.tensors().get(name).data(), name));
     }
 
     @Test

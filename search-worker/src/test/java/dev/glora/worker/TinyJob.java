@@ -1,6 +1,10 @@
 package dev.glora.worker;
 
+import com.google.gson.Gson;
+import dev.glora.cli.Glora;
+import dev.glora.search.GenerationStats;
 import dev.glora.jobs.JobSpec;
+import dev.glora.jobs.Stores;
 import dev.glora.jobs.Roots;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -8,6 +12,8 @@ import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageCodec;
 import dev.glora.supernet.vit.VitInit;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,5 +92,40 @@ public final class TinyJob {
             }
             Files.write(task.resolve(split + ".txt"), lines);
         }
+    }
+
+    /**
+     * Runs {@code glora search} (in this JVM) on the supernet a job trained, with the job's search
+     * settings and seed: what the job's search must equal exactly, whatever happened to the job on
+     * the way.
+     *
+     * @param stores where the job's supernet is stored
+     * @param job the job, with its supernet trained
+     * @param spec its spec, with defaults
+     * @param roots the roots its paths resolve under
+     * @param dir a folder for the supernet and the results
+     * @return the search's generations, wall times zeroed
+     * @throws IOException if the files cannot be written or read
+     */
+    public static List<GenerationStats> cliSearch(Stores stores, long job, JobSpec spec, Roots roots, Path dir)
+            throws IOException {
+        Path supernet = dir.resolve("job-" + job + ".supernet.safetensors");
+        Files.write(supernet, stores.results().artefact(job, "supernet").orElseThrow().content());
+        Path out = dir.resolve("job-" + job + "-cli-search");
+        JobSpec.Search search = spec.search();
+        StringWriter err = new StringWriter();
+        int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
+            roots.data().resolve(spec.data()).toString(), "--out", out.toString(), "--population",
+            search.population().toString(), "--generations", search.generations().toString(), "--top-k",
+            search.topK().toString(), "--mutations", search.mutations().toString(), "--crossovers",
+            search.crossovers().toString(), "--mutation-prob", search.mutationProbability().toString(),
+            "--max-params", search.maxParams().toString(), "--min-params", search.minParams().toString(),
+            "--objective", search.objective(), "--seed", spec.seed().toString()},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        if (status != 0) {
+            throw new AssertionError("glora search failed: " + err);
+        }
+        return Files.readAllLines(out.resolve("generations.jsonl")).stream()
+                .map(line -> ServiceJobTest.timeless(new Gson().fromJson(line, GenerationStats.class))).toList();
     }
 }
