@@ -17,7 +17,10 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-/** Event streams: bounded in number, and no event lost when transactions commit out of id order. */
+/**
+ * Event streams: bounded in number, no event lost when transactions commit out of id order, and a
+ * client that stops reading is dropped without holding up the others.
+ */
 class EventStreamTest extends ServiceTest {
 
     @Autowired
@@ -92,6 +95,53 @@ class EventStreamTest extends ServiceTest {
         Thread.sleep(1_500);
         assertEquals(1, lines.stream().filter(l -> l.contains("committed last")).count(), String.join("\n", lines));
         assertEquals(1, lines.stream().filter(l -> l.contains("committed first")).count(), String.join("\n", lines));
+    }
+
+    @Test
+    void aClientThatStopsReadingIsDroppedAndTheOthersGetEveryEvent() throws Exception {
+        long id = submit(1, 1).get("id").asLong();
+        awaitStatus(id, "SUCCEEDED", "FAILED");
+        try (java.net.Socket stalled = new java.net.Socket()) {
+            stalled.setReceiveBufferSize(1024);
+            stalled.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+            stalled.getOutputStream().write(("GET /api/v1/jobs/" + id + "/events HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Accept: text/event-stream\r\nAuthorization: Bearer " + ServiceTestEnvironment.TOKEN
+                    + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            List<String> lines = new CopyOnWriteArrayList<>();
+            open("/api/v1/jobs/" + id + "/events", lines);
+            await("the history arrives", () -> lines.stream().anyMatch(l -> l.contains("SUCCEEDED")));
+            int before = streams();
+            // far more than the socket buffers and a subscriber's queue hold
+            int events = 3_000;
+            String padding = "x".repeat(4_000);
+            try (Connection connection = database.getConnection()) {
+                connection.setAutoCommit(false);
+                for (int i = 0; i < events; i++) {
+                    insert(connection, id, "{\"n\": \"burst " + i + "\", \"pad\": \"" + padding + "\"}");
+                }
+                connection.commit();
+            }
+            await("the reading client gets every event of the burst", () -> lines.stream()
+                    .filter(l -> l.contains("\"burst ")).count() == events);
+            // the stalled client is dropped, the reading one is still served
+            await("the stalled stream is dropped", () -> streams() == before - 1);
+            try (Connection connection = database.getConnection()) {
+                insert(connection, id, "{\"n\": \"after the drop\"}");
+            }
+            await("the reading client still gets new events", () -> lines.stream()
+                    .anyMatch(l -> l.contains("after the drop")));
+        }
+    }
+
+    /** @return the event streams the service has open, from its metrics */
+    private int streams() {
+        try {
+            HttpResponse<String> response = http.send(request("/actuator/metrics/glora.event.streams").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return (int) JSON.readTree(response.body()).get("measurements").get(0).get("value").asDouble();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static void insert(Connection connection, long job, String data) throws Exception {

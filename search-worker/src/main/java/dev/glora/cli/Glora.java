@@ -17,6 +17,8 @@ public final class Glora {
 
     /** Exit status of a command that failed on bad input. */
     public static final int INPUT_ERROR = 2;
+    /** Exit status of a command that failed because the database failed. */
+    public static final int DATABASE_ERROR = 3;
 
     private Glora() {}
 
@@ -44,6 +46,10 @@ public final class Glora {
             if (e instanceof GloraException) {
                 line.getErr().println("glora: error: " + e.getMessage());
                 return INPUT_ERROR;
+            }
+            if (e instanceof dev.glora.db.DatabaseException) {
+                line.getErr().println("glora: database error: " + e.getMessage());
+                return DATABASE_ERROR;
             }
             throw e;
         });

@@ -50,22 +50,22 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the results")
     private Path out;
 
-    @Option(names = "--population", defaultValue = "50", description = "candidates per generation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--population", defaultValue = "" + SearchSettings.DEFAULT_POPULATION, description = "candidates per generation (default: ${DEFAULT-VALUE})")
     private int population;
 
-    @Option(names = "--generations", defaultValue = "20", description = "generations (default: ${DEFAULT-VALUE})")
+    @Option(names = "--generations", defaultValue = "" + SearchSettings.DEFAULT_GENERATIONS, description = "generations (default: ${DEFAULT-VALUE})")
     private int generations;
 
-    @Option(names = "--top-k", defaultValue = "10", description = "parents kept (default: ${DEFAULT-VALUE})")
+    @Option(names = "--top-k", defaultValue = "" + SearchSettings.DEFAULT_TOP_K, description = "parents kept (default: ${DEFAULT-VALUE})")
     private int topK;
 
-    @Option(names = "--mutations", defaultValue = "25", description = "mutants per generation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mutations", defaultValue = "" + SearchSettings.DEFAULT_MUTATIONS, description = "mutants per generation (default: ${DEFAULT-VALUE})")
     private int mutations;
 
-    @Option(names = "--crossovers", defaultValue = "25", description = "crossovers per generation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--crossovers", defaultValue = "" + SearchSettings.DEFAULT_CROSSOVERS, description = "crossovers per generation (default: ${DEFAULT-VALUE})")
     private int crossovers;
 
-    @Option(names = "--mutation-prob", defaultValue = "0.2", description = "per-gene re-draw chance (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mutation-prob", defaultValue = "" + SearchSettings.DEFAULT_MUTATION_PROBABILITY, description = "per-gene re-draw chance (default: ${DEFAULT-VALUE})")
     private double mutationProb;
 
     @Option(names = "--max-params", defaultValue = "-1", description = "most adapter parameters, head excluded (default: none)")

@@ -49,11 +49,11 @@ final class TrainSupernetCommand implements Callable<Integer> {
     private TaskLists lists;
 
     @Mixin
-    private TrainingOptions training;
+    TrainingOptions training;
 
     @Override
     public Integer call() {
-        TrainSettings settings = training.settings(TrainSettings.reference(500, 0));
+        TrainSettings settings = training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0));
         SearchSpace space = space(rank, ranks);
         TrainingRun.checkOutput(out);
         SupernetSetup setup = SupernetSetup.of(backbone, task, TaskData.list(lists.train), TaskData.list(lists.val),

@@ -44,17 +44,23 @@ final class TrainingOptions {
      * @return the defaults overridden by whatever was given
      */
     TrainSettings settings(TrainSettings defaults) {
-        if (threads != null) {
-            TorchRuntime.setThreads(threads);
-        }
+        // always set, to the cores by default as a job's spec does: a training's floats depend on it
+        TorchRuntime.setThreads(threads());
         try {
-            return new TrainSettings(or(epochs, defaults.epochs()), or(batch, defaults.batchSize()),
-                    or(lr, defaults.lr()), or(weightDecay, defaults.weightDecay()), or(warmup, defaults.warmupEpochs()),
+            int runEpochs = or(epochs, defaults.epochs());
+            return new TrainSettings(runEpochs, or(batch, defaults.batchSize()),
+                    or(lr, defaults.lr()), or(weightDecay, defaults.weightDecay()),
+                    or(warmup, TrainSettings.warmupFor(defaults.warmupEpochs(), runEpochs)),
                     defaults.warmupLr(), or(minLr, Math.min(defaults.minLr(), or(lr, defaults.lr()))),
                     or(dropPath, defaults.dropPath()), seed, accumulate);
         } catch (IllegalArgumentException e) {
             throw new dev.glora.supernet.GloraException(e.getMessage());
         }
+    }
+
+    /** @return the PyTorch threads of the training: {@code --threads}, else every core */
+    int threads() {
+        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
 
     private static <T> T or(T given, T fallback) {

@@ -63,7 +63,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     public record FieldError(String field, String message) {}
 
     /** The default supernet epochs (the reference trains 500 on VTAB-1K). */
-    public static final int DEFAULT_EPOCHS = 500;
+    public static final int DEFAULT_EPOCHS = TrainSettings.REFERENCE_EPOCHS;
 
     /** @return this spec with every missing value filled in */
     public JobSpec withDefaults() {
@@ -75,7 +75,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
         Supernet filled = new Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
                 train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
-                or(n.warmupEpochs(), Math.min(train.warmupEpochs(), or(n.epochs(), train.epochs()) - 1)),
+                or(n.warmupEpochs(), TrainSettings.warmupFor(train.warmupEpochs(), or(n.epochs(), train.epochs()))),
                 or(n.threads(), Runtime.getRuntime().availableProcessors()));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null) : search;
@@ -87,7 +87,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), 0);
         Retrain retrained = new Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
-                Math.max(0, Math.min(filled.warmupEpochs(), retrainEpochs - 1))));
+                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)));
         return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
     }
 

@@ -51,8 +51,24 @@ public record SearchSettings(int population, int generations, int topK, int muta
      * @return the reference's defaults, no parameter limit
      */
     public static SearchSettings defaults(long seed) {
-        return new SearchSettings(50, 20, 10, 25, 25, 0.2, -1, 0, Objective.ACCURACY, seed);
+        return new SearchSettings(DEFAULT_POPULATION, DEFAULT_GENERATIONS, DEFAULT_TOP_K, DEFAULT_MUTATIONS,
+                DEFAULT_CROSSOVERS, DEFAULT_MUTATION_PROBABILITY, -1, 0, Objective.ACCURACY, seed);
     }
+
+    // the reference's defaults, in the one place both glora search and a job's spec take them from
+    // (constants, so that picocli's annotations can name them)
+    /** Candidates per generation. */
+    public static final int DEFAULT_POPULATION = 50;
+    /** Generations. */
+    public static final int DEFAULT_GENERATIONS = 20;
+    /** Parents kept. */
+    public static final int DEFAULT_TOP_K = 10;
+    /** Mutants per generation. */
+    public static final int DEFAULT_MUTATIONS = 25;
+    /** Crossovers per generation. */
+    public static final int DEFAULT_CROSSOVERS = 25;
+    /** Per-gene re-draw chance of a mutation. */
+    public static final double DEFAULT_MUTATION_PROBABILITY = 0.2;
 
     /**
      * @param parameters a candidate's trainable parameters

@@ -172,7 +172,8 @@ public final class Worker implements AutoCloseable {
             case COORDINATE -> "search";
             case EVALUATE -> "candidate evaluation";
         };
-        String message = e instanceof GloraException ? e.getMessage() : e.toString();
+        String message = e instanceof GloraException || e instanceof DatabaseException ? e.getMessage()
+                : e.toString();
         return where + " (task " + task.id() + ", attempt " + task.attempt() + "): " + message;
     }
 

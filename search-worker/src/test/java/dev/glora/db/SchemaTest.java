@@ -57,7 +57,8 @@ class SchemaTest {
         StringWriter err = new StringWriter();
         int status = Glora.run(new String[] {"worker", "--db", TestDatabase.createDatabase(false)},
                 new PrintWriter(new StringWriter()), new PrintWriter(err));
-        assertEquals(Glora.INPUT_ERROR, status);
-        assertTrue(err.toString().contains("no GLoRA schema"), err.toString());
+        assertEquals(Glora.DATABASE_ERROR, status, "a database error, not bad input");
+        assertTrue(err.toString().startsWith("glora: database error: ") && err.toString().contains("no GLoRA schema"),
+                err.toString());
     }
 }

@@ -48,6 +48,19 @@ public final class TorchRuntime {
         }
         engine();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        THREADS.set(threads);
+    }
+
+    /** The count {@link #setThreads} last set on each calling thread (PyTorch keeps it per thread). */
+    private static final ThreadLocal<Integer> THREADS = new ThreadLocal<>();
+
+    /**
+     * @return the PyTorch threads {@link #setThreads} last set on the calling thread, or 0 if it
+     *     never did (PyTorch's own default then)
+     */
+    public static int threads() {
+        Integer threads = THREADS.get();
+        return threads != null ? threads : 0;
     }
 
     /**

@@ -36,8 +36,11 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  *
  * <ul>
  *   <li><b>Fan-out never blocks</b>: the listener only puts events in each subscriber's bounded
- *       queue; a pool thread per busy subscriber writes them out. A subscriber whose queue is full
- *       (a client that stopped reading) is dropped; the others are not held up.
+ *       queue; a pool thread per busy subscriber writes them out. A subscriber whose queue
+ *       overflows (a burst, or a slow client) is not dropped: its queue is let go and it catches
+ *       up from the database after the last id it sent, page by page. A client that stopped
+ *       reading is found by its writer being stuck in one write for twice the keep-alive period,
+ *       and dropped; the others are not held up.
  *   <li><b>Bounded</b>: at most {@code glora.max-streams} streams (the controller answers 429
  *       beyond), each closed after {@code glora.stream-timeout} (a browser reconnects with its
  *       {@code Last-Event-ID}), with a keep-alive comment every {@code glora.stream-keep-alive}
@@ -82,6 +85,14 @@ class EventBroadcaster implements SmartLifecycle {
         boolean loadingHistory = true;
         boolean draining;
         boolean closed;
+        /** The queue overflowed: live events are read back from the database after {@link #lastSent}. */
+        boolean behind;
+        /** The largest live id offered while behind: catching up ends only past it. */
+        long offeredWhileBehind;
+        /** Late events (out-of-order commits) that arrived while behind; sent after catching up. */
+        final List<JobEvent> lateWhileBehind = new ArrayList<>();
+        /** When the write in progress began (System.nanoTime()), or 0 when none is. */
+        volatile long writingSince;
         long lastSent;
 
         Subscriber(long jobId, SseEmitter emitter, long after) {
@@ -99,7 +110,21 @@ class EventBroadcaster implements SmartLifecycle {
                 held.add(event);
                 return;
             }
+            if (behind) {
+                if (!late) {
+                    offeredWhileBehind = Math.max(offeredWhileBehind, event.id());
+                } else if (lateWhileBehind.size() < MAX_MISSING) {
+                    lateWhileBehind.add(event);
+                }
+                return;
+            }
             enqueue(new Item(event, late));
+        }
+
+        /** Called on every keep-alive tick: a client that has not taken one write for this long is gone. */
+        boolean stalled(long now, long stallNanos) {
+            long since = writingSince;
+            return since != 0 && now - since > stallNanos;
         }
 
         synchronized void keepAlive() {
@@ -110,9 +135,19 @@ class EventBroadcaster implements SmartLifecycle {
 
         private void enqueue(Item item) {
             if (queue.size() >= QUEUE_CAPACITY) {
-                LOG.info(() -> "dropping an event stream whose client stopped reading (" + QUEUE_CAPACITY
-                        + " events waiting)");
-                drop();
+                // let the queue go and read the events back from the database when the client is ready
+                for (Item queued : queue) {
+                    if (queued.event() != null && queued.late()) {
+                        lateWhileBehind.add(queued.event());
+                    } else if (queued.event() != null) {
+                        offeredWhileBehind = Math.max(offeredWhileBehind, queued.event().id());
+                    }
+                }
+                queue.clear();
+                behind = true;
+                if (item.event() != null) {
+                    offer(item.event(), item.late());
+                }
                 return;
             }
             queue.add(item);
@@ -136,30 +171,53 @@ class EventBroadcaster implements SmartLifecycle {
             held.clear();
         }
 
-        /** Runs on a pool thread: writes out what is queued, then lets the next offer start it again. */
+        /**
+         * Runs on a pool thread: writes out what is queued, catches up from the database when the
+         * queue overflowed, then lets the next offer start it again.
+         */
         void drain() {
-            while (true) {
-                Item item;
-                synchronized (this) {
-                    item = queue.poll();
-                    if (item == null || closed) {
-                        draining = false;
-                        return;
+            try {
+                while (true) {
+                    Item item;
+                    List<JobEvent> late = List.of();
+                    boolean catchUp = false;
+                    synchronized (this) {
+                        item = queue.poll();
+                        if (item == null && behind && !closed) {
+                            catchUp = true;
+                        } else if (item == null || closed) {
+                            draining = false;
+                            return;
+                        }
                     }
-                }
-                try {
+                    if (catchUp) {
+                        List<JobEvent> page = jobs.events(jobId == ALL_JOBS ? null : jobId, lastSent, HISTORY_PAGE);
+                        for (JobEvent event : page) {
+                            write(new Item(event, false));
+                        }
+                        synchronized (this) {
+                            if (page.size() < HISTORY_PAGE && offeredWhileBehind <= lastSent) {
+                                behind = false;
+                                late = new ArrayList<>(lateWhileBehind);
+                                lateWhileBehind.clear();
+                            }
+                        }
+                        for (JobEvent event : late) {
+                            write(new Item(event, true));
+                        }
+                        continue;
+                    }
                     write(item);
-                } catch (IOException | IllegalStateException e) {
-                    drop();
-                    return;
                 }
+            } catch (IOException | IllegalStateException | dev.glora.db.DatabaseException e) {
+                drop();
             }
         }
 
         /** Sends one item, unless it was sent before. Called by the drain thread or, for history, the request's. */
         void write(Item item) throws IOException {
             if (item.event() == null) {
-                emitter.send(SseEmitter.event().comment("keep-alive"));
+                send(SseEmitter.event().comment("keep-alive"));
                 return;
             }
             JobEvent event = item.event();
@@ -175,7 +233,16 @@ class EventBroadcaster implements SmartLifecycle {
             String data = jobId == ALL_JOBS ? "{\"job\": " + event.jobId() + ", \"event\": " + event.data() + "}"
                     : event.data();
             SseEmitter.SseEventBuilder sse = SseEmitter.event().name(event.type()).data(data, MediaType.APPLICATION_JSON);
-            emitter.send(item.late() ? sse : sse.id(Long.toString(event.id())));
+            send(item.late() ? sse : sse.id(Long.toString(event.id())));
+        }
+
+        private void send(SseEmitter.SseEventBuilder sse) throws IOException {
+            writingSince = System.nanoTime();
+            try {
+                emitter.send(sse);
+            } finally {
+                writingSince = 0;
+            }
         }
 
         void drop() {
@@ -208,11 +275,14 @@ class EventBroadcaster implements SmartLifecycle {
     private volatile long lastSeen;
     private Listener listener;
 
-    EventBroadcaster(JobStore jobs, DataSource database, GloraProperties properties) {
+    EventBroadcaster(JobStore jobs, DataSource database, GloraProperties properties,
+            io.micrometer.core.instrument.MeterRegistry metrics) {
         this.jobs = jobs;
         this.database = database;
         this.properties = properties;
-        this.senders = new ThreadPoolExecutor(0, properties.maxStreams() + 1, 30, TimeUnit.SECONDS,
+        io.micrometer.core.instrument.Gauge.builder("glora.event.streams", open, AtomicInteger::get)
+                .description("event streams open").register(metrics);
+        this.senders = new ThreadPoolExecutor(0, 2 * properties.maxStreams() + 1, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemon("glora-event-sender"));
         this.keepAlives = Executors.newSingleThreadScheduledExecutor(daemon("glora-event-keep-alive"));
     }
@@ -327,8 +397,18 @@ class EventBroadcaster implements SmartLifecycle {
                 "glora-event-listener");
         listener.start();
         long every = properties.streamKeepAlive().toMillis();
-        keepAlives.scheduleAtFixedRate(() -> subscribers.values().forEach(set -> set.forEach(Subscriber::keepAlive)),
-                every, every, TimeUnit.MILLISECONDS);
+        long stallNanos = TimeUnit.MILLISECONDS.toNanos(2 * every);
+        keepAlives.scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            subscribers.values().forEach(set -> set.forEach(subscriber -> {
+                if (subscriber.stalled(now, stallNanos)) {
+                    LOG.info("dropping an event stream whose client took no data for " + 2 * every + " ms");
+                    subscriber.drop();
+                } else {
+                    subscriber.keepAlive();
+                }
+            }));
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     @Override

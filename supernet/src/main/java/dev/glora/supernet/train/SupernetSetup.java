@@ -72,6 +72,8 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
     public Checkpoint trained(Supernet supernet, List<EpochResult> history) {
         Map<String, String> meta = new LinkedHashMap<>(provenance);
         meta.put("train_history", Trainer.historyJson(history));
+        // the floats depend on it, so it belongs with the settings (0: PyTorch's default)
+        meta.put("train_threads", Integer.toString(dev.glora.supernet.TorchRuntime.threads()));
         return supernet.toCheckpoint(meta);
     }
 

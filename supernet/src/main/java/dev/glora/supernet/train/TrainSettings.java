@@ -55,7 +55,25 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      * @return the settings
      */
     public static TrainSettings reference(int epochs, long seed) {
-        return new TrainSettings(epochs, 64, 1e-4, 1e-4, 10, 1e-6, 1e-5, 0.1, seed, 1);
+        return new TrainSettings(epochs, 64, 1e-4, 1e-4, warmupFor(REFERENCE_WARMUP_EPOCHS, epochs), 1e-6, 1e-5, 0.1,
+                seed, 1);
+    }
+
+    /** The reference's supernet epochs on VTAB-1K: the default of {@code train-supernet} and of a job. */
+    public static final int REFERENCE_EPOCHS = 500;
+    /** The reference's warm-up epochs. */
+    public static final int REFERENCE_WARMUP_EPOCHS = 10;
+
+    /**
+     * The one rule for a warm-up nobody gave: the default, but always below the epoch count (the
+     * command line and a job's spec both apply it).
+     *
+     * @param warmup the default warm-up epochs
+     * @param epochs the epochs of the run
+     * @return the warm-up to use
+     */
+    public static int warmupFor(int warmup, int epochs) {
+        return Math.max(0, Math.min(warmup, epochs - 1));
     }
 
     /**
