@@ -39,8 +39,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  *       queue; a pool thread per busy subscriber writes them out. A subscriber whose queue
  *       overflows (a burst, or a slow client) is not dropped: its queue is let go and it catches
  *       up from the database after the last id it sent, page by page. A client that stopped
- *       reading is found by its writer being stuck in one write for twice the keep-alive period,
- *       and dropped; the others are not held up.
+ *       reading is found by its writer being stuck in one write for twice the keep-alive period
+ *       (at least 10 s), and dropped; the others are not held up.
  *   <li><b>Bounded</b>: at most {@code glora.max-streams} streams (the controller answers 429
  *       beyond), each closed after {@code glora.stream-timeout} (a browser reconnects with its
  *       {@code Last-Event-ID}), with a keep-alive comment every {@code glora.stream-keep-alive}
@@ -58,6 +58,8 @@ class EventBroadcaster implements SmartLifecycle {
     private static final Logger LOG = Logger.getLogger(EventBroadcaster.class.getName());
     private static final long POLL_MS = 1000;
     private static final int QUEUE_CAPACITY = 512;
+    /** A client stuck in one write at least this long (and twice the keep-alive period) is dropped. */
+    private static final long MIN_STALL_MS = 10_000;
     private static final int HISTORY_PAGE = 1_000;
     private static final int RECENT_IDS = 4_096;
     private static final long MISSING_FOR_NANOS = TimeUnit.MINUTES.toNanos(2);
@@ -397,12 +399,13 @@ class EventBroadcaster implements SmartLifecycle {
                 "glora-event-listener");
         listener.start();
         long every = properties.streamKeepAlive().toMillis();
-        long stallNanos = TimeUnit.MILLISECONDS.toNanos(2 * every);
+        long stallMillis = Math.max(2 * every, MIN_STALL_MS);
+        long stallNanos = TimeUnit.MILLISECONDS.toNanos(stallMillis);
         keepAlives.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
             subscribers.values().forEach(set -> set.forEach(subscriber -> {
                 if (subscriber.stalled(now, stallNanos)) {
-                    LOG.info("dropping an event stream whose client took no data for " + 2 * every + " ms");
+                    LOG.info("dropping an event stream whose client took no data for " + stallMillis + " ms");
                     subscriber.drop();
                 } else {
                     subscriber.keepAlive();

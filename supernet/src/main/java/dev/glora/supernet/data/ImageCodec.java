@@ -4,7 +4,10 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
+import dev.glora.supernet.ConfinedFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -46,9 +49,58 @@ public final class ImageCodec {
         return fromBuffered(decoded);
     }
 
+    /** The largest image file read from inside a root; far above any image of {@link Image#MAX_PIXELS}. */
+    static final long MAX_FILE_BYTES = 256L << 20;
+
+    /**
+     * Reads an image that must lie inside {@code root}, opened so that no path swapped after a
+     * check can lead outside it ({@link ConfinedFiles}).
+     *
+     * @param root the folder the file must lie in
+     * @param file the image file
+     * @return its pixels, as {@link #read(Path)}
+     * @throws DataException if it is outside the root, missing, unreadable or not an image
+     */
+    public static Image read(Path root, Path file) {
+        byte[] bytes;
+        try (SeekableByteChannel channel = ConfinedFiles.open(root, file)) {
+            long size = channel.size();
+            if (size > MAX_FILE_BYTES) {
+                throw new DataException(file + ": " + size + " bytes, more than the " + MAX_FILE_BYTES
+                        + " an image file may have");
+            }
+            ByteBuffer buffer = ByteBuffer.allocate((int) size);
+            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+                // read on
+            }
+            bytes = buffer.array();
+        } catch (ConfinedFiles.OutsideRoot e) {
+            throw new DataException(e.getMessage());
+        } catch (NoSuchFileException e) {
+            throw new DataException(file + ": no such image file");
+        } catch (IOException e) {
+            throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
+        }
+        BufferedImage decoded;
+        try {
+            checkSize(new java.io.ByteArrayInputStream(bytes), file);
+            decoded = ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+        } catch (IOException e) {
+            throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
+        }
+        if (decoded == null) {
+            throw new DataException(file + ": not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)");
+        }
+        return fromBuffered(decoded);
+    }
+
     /** Reads only the header's width and height, and refuses an image over {@link Image#MAX_PIXELS}. */
     private static void checkSize(Path file) throws IOException {
-        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        checkSize(file.toFile(), file);
+    }
+
+    private static void checkSize(Object input, Path file) throws IOException {
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(input)) {
             if (in == null) {
                 return;
             }

@@ -5,6 +5,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.glora.supernet.ConfinedFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -52,11 +53,13 @@ public final class Vtab1k {
      */
     public static ImageDataset read(Path taskDir, String list) {
         List<Entry> entries = entries(taskDir, list);
+        Path root = realFolder(taskDir);
         Image[] images = new Image[entries.size()];
         IntStream.range(0, images.length).parallel().forEach(i -> {
             Entry entry = entries.get(i);
             try {
-                images[i] = ImageCodec.read(entry.image());
+                // opened within the task folder, whatever was swapped in since the list was checked
+                images[i] = ImageCodec.read(root, entry.image());
             } catch (DataException e) {
                 throw new DataException(entry.origin() + ": " + e.getMessage(), e);
             }
@@ -108,8 +111,11 @@ public final class Vtab1k {
         Path root = realFolder(taskDir);
         Path file = confined(listFile(root, list), root, listFile(taskDir, list) + ": the list file");
         List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        try (java.io.BufferedReader in = new java.io.BufferedReader(java.nio.channels.Channels.newReader(
+                ConfinedFiles.open(root, file), StandardCharsets.UTF_8))) {
+            lines = in.lines().toList();
+        } catch (ConfinedFiles.OutsideRoot e) {
+            throw new DataException(listFile(taskDir, list) + ": the list file " + e.getReason());
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": no such list file (a VTAB-1K task folder holds "
                     + String.join(".txt, ", LISTS) + ".txt)");
