@@ -8,6 +8,7 @@ import dev.glora.queue.TaskKind;
 import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.SearchExport;
+import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
@@ -97,6 +98,10 @@ final class SearchCoordination {
         try {
             Files.deleteIfExists(resume);
             Checkpoint retrained;
+            // on the spec's threads, as the supernet's training: the floats depend on it, and so a
+            // job retrains exactly as glora finetune --threads N does (the worker sets 1 again after)
+            Integer threads = job.spec.supernet().threads();
+            TorchRuntime.setThreads(threads != null ? threads : settings.slots());
             try (Supernet supernet = Supernet.load(job.supernet, job.source())) {
                 new Trainer(train, new TrainingListener() {
                     @Override
@@ -106,6 +111,8 @@ final class SearchCoordination {
                 }).fit(Trainees.fixed(supernet, config), Vtab1k.read(job.task, JobInputs.TRAIN_LIST), job.val, resume,
                         "retraining of job " + jobId + " " + job.sha256);
                 retrained = supernet.toCheckpoint(job.supernet.metadata());
+            } finally {
+                TorchRuntime.setThreads(1);
             }
             double val;
             double testAccuracy;

@@ -181,6 +181,23 @@ class ServiceJobTest {
                 new PrintWriter(err)), err.toString());
         assertEquals(done.testAccuracy(), JsonParser.parseString(out.toString()).getAsJsonObject().get("accuracy")
                 .getAsDouble(), 1e-9);
+
+        // the same retraining from the command line gives the same model, tensor for tensor
+        Path config = dir.resolve("best-config.json");
+        Files.writeString(config, best.toString());
+        Path cliModel = dir.resolve("cli-retrained.safetensors");
+        JobSpec.Retrain r = spec.retrain();
+        assertEquals(0, Glora.run(new String[] {"finetune", "--method", "glora", "--config", config.toString(),
+            "--supernet", supernetFile.toString(), "--backbone", roots.models().resolve(TinyJob.BACKBONE).toString(),
+            "--task", roots.data().resolve(TinyJob.TASK).toString(), "--out", cliModel.toString(), "--epochs",
+            r.epochs().toString(), "--lr", r.lr().toString(), "--warmup", r.warmupEpochs().toString(), "--batch",
+            spec.supernet().batchSize().toString(), "--weight-decay", spec.supernet().weightDecay().toString(),
+            "--threads", spec.supernet().threads().toString(), "--seed", spec.seed().toString()},
+                new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
+        Checkpoint cli = Safetensors.read(cliModel);
+        assertEquals(cli.tensors().keySet(), delivered.tensors().keySet());
+        cli.tensors().forEach((name, tensor) -> org.junit.jupiter.api.Assertions.assertArrayEquals(tensor.data(),
+                delivered.tensors().get(name).data(), name));
     }
 
     @Test
