@@ -3,7 +3,7 @@ const SUPERNET = [["rank", "number"], ["ranks", "text"], ["epochs", "number"], [
   ["lr", "number"], ["weightDecay", "number"], ["warmupEpochs", "number"], ["threads", "number"]];
 const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "number"], ["mutations", "number"],
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
-  ["objective", "select"]];
+  ["objective", "select"], ["init", "select"]];
 const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"]];
 const rows = new Map();
 
@@ -58,7 +58,8 @@ function input(group, [name, type], value) {
   let field;
   if (type === "select") {
     field = document.createElement("select");
-    for (const option of ["accuracy", "pareto"]) field.add(new Option(option, option));
+    const options = name === "init" ? ["repair", "budget"] : ["accuracy", "pareto"];
+    for (const option of options) field.add(new Option(option, option));
   } else {
     field = document.createElement("input");
     field.type = type;

@@ -77,6 +77,12 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--objective", defaultValue = "accuracy", description = "accuracy or pareto (default: ${DEFAULT-VALUE})")
     private String objective;
 
+    @Option(names = "--init", defaultValue = "repair",
+            description = "random candidates under a limit: repair (draw, then cheapen genes until it fits; the"
+                    + " reference's) or budget (draw a budget between the limits, fill it gene by gene)"
+                    + " (default: ${DEFAULT-VALUE})")
+    private String init;
+
     @Option(names = "--ranks", split = ",", description = "LoRA ranks of the space (default: those the supernet was trained for)")
     private List<Integer> ranks;
 
@@ -159,8 +165,14 @@ final class SearchCommand implements Callable<Integer> {
             throw new GloraException("--objective " + objective + " is not one of accuracy, pareto");
         }
         try {
+            SearchSettings.Init drawn;
+            try {
+                drawn = SearchSettings.Init.valueOf(init.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new GloraException("--init " + init + " is not one of repair, budget");
+            }
             return new SearchSettings(population, generations, topK, mutations, crossovers, mutationProb, maxParams,
-                    minParams, chosen, seed);
+                    minParams, chosen, seed, drawn);
         } catch (IllegalArgumentException e) {
             throw new GloraException(e.getMessage());
         }

@@ -49,9 +49,21 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         }
     }
 
-    /** The search; the GLoRA reference's values where not given ({@code maxParams} -1: no limit). */
+    /**
+     * The search; the GLoRA reference's values where not given ({@code maxParams} -1: no limit;
+     * {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init}).
+     */
     public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
-            Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective) {}
+            Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective,
+            String init) {
+
+        /** A search that draws its random candidates the reference's way. */
+        public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
+                Double mutationProbability, Long maxParams, Long minParams, String objective) {
+            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                    objective, null);
+        }
+    }
 
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
@@ -78,12 +90,13 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 or(n.warmupEpochs(), TrainSettings.warmupFor(train.warmupEpochs(), or(n.epochs(), train.epochs()))),
                 or(n.threads(), Runtime.getRuntime().availableProcessors()));
         SearchSettings d = SearchSettings.defaults(s);
-        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null) : search;
+        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null) : search;
         Search searched = new Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
                 or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
                 or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
-                        : h.objective().toLowerCase(Locale.ROOT));
+                        : h.objective().toLowerCase(Locale.ROOT), h.init() == null
+                        ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT));
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), 0);
         Retrain retrained = new Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
@@ -140,6 +153,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 "must be -1 (no limit) or at least minParams (" + h.minParams() + "), got " + h.maxParams());
         require(errors, List.of("accuracy", "pareto").contains(h.objective()), "search.objective",
                 "must be accuracy or pareto, got " + h.objective());
+        require(errors, List.of("repair", "budget").contains(h.init()), "search.init",
+                "must be repair or budget, got " + h.init());
         Retrain r = retrain;
         require(errors, r.epochs() >= 0 && r.epochs() <= 100_000, "retrain.epochs", "must be in [0, 100000] (0: no"
                 + " retraining), got " + r.epochs());
@@ -189,7 +204,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     public SearchSettings searchSettings() {
         return new SearchSettings(search.population(), search.generations(), search.topK(), search.mutations(),
                 search.crossovers(), search.mutationProbability(), search.maxParams(), search.minParams(),
-                SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)), seed);
+                SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)), seed,
+                search.init() == null ? SearchSettings.Init.REPAIR
+                        : SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)));
     }
 
     /** @return the search space (a spec with defaults) */

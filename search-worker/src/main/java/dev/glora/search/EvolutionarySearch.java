@@ -170,7 +170,9 @@ public final class EvolutionarySearch {
         }
         for (int tries = settings.population() * ATTEMPTS_PER_CANDIDATE; fresh.size() < settings.population()
                 && tries > 0; tries--) {
-            offer(encoding.genotype(repair(encoding.random(random), random)), seen, fresh);
+            int[] draw = settings.init() == SearchSettings.Init.BUDGET && settings.maxParams() >= 0
+                    ? budgeted(random) : repair(encoding.random(random), random);
+            offer(encoding.genotype(draw), seen, fresh);
         }
         return fresh;
     }
@@ -219,6 +221,50 @@ public final class EvolutionarySearch {
             alleles[gene] = next;
         }
         return alleles;
+    }
+
+    /**
+     * A random candidate spread over the allowed range: a budget uniform between the limits, the
+     * genes in random order, each uniform among the modes whose extra cost over its cheapest still
+     * fits what is left of the budget (then repaired up to {@code minParams} if it fell short).
+     */
+    private int[] budgeted(SplittableRandom random) {
+        int genes = encoding.length();
+        int[] alleles = new int[genes];
+        long base = 0;
+        for (int gene = 0; gene < genes; gene++) {
+            alleles[gene] = extreme(gene, 0, true);
+            base += encoding.cost(gene, alleles[gene]);
+        }
+        long low = Math.max(settings.minParams(), base);
+        long budget = low + (long) (random.nextDouble() * (settings.maxParams() - low + 1)) - base;
+        int[] order = new int[genes];
+        for (int i = 0; i < genes; i++) {
+            order[i] = i;
+        }
+        for (int i = genes - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        int[] fits = new int[64];
+        for (int gene : order) {
+            long cheapest = encoding.cost(gene, alleles[gene]);
+            int count = 0;
+            for (int allele = 0; allele < encoding.alleles(gene); allele++) {
+                if (encoding.cost(gene, allele) - cheapest <= budget) {
+                    if (count == fits.length) {
+                        fits = java.util.Arrays.copyOf(fits, 2 * count);
+                    }
+                    fits[count++] = allele;
+                }
+            }
+            int chosen = fits[random.nextInt(count)];
+            budget -= encoding.cost(gene, chosen) - cheapest;
+            alleles[gene] = chosen;
+        }
+        return repair(alleles, random);
     }
 
     private int extreme(int gene, int current, boolean cheapest) {

@@ -14,9 +14,32 @@ package dev.glora.search;
  * @param minParams fewest trainable parameters a candidate may add
  * @param objective what the parents are chosen by
  * @param seed the seed of every random choice
+ * @param init how the random candidates (the first generation, and any shortfall later) are
+ *     drawn under a parameter limit
  */
 public record SearchSettings(int population, int generations, int topK, int mutations, int crossovers,
-        double mutationProbability, long maxParams, long minParams, Objective objective, long seed) {
+        double mutationProbability, long maxParams, long minParams, Objective objective, long seed, Init init) {
+
+    /** Settings with the reference's way of drawing random candidates ({@link Init#REPAIR}). */
+    public SearchSettings(int population, int generations, int topK, int mutations, int crossovers,
+            double mutationProbability, long maxParams, long minParams, Objective objective, long seed) {
+        this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                objective, seed, Init.REPAIR);
+    }
+
+    /** How a random candidate is drawn when a parameter limit applies. */
+    public enum Init {
+        /**
+         * Every gene uniformly, then genes picked at random set to their cheapest mode until the
+         * candidate fits: under a tight limit the draws pile up just under it.
+         */
+        REPAIR,
+        /**
+         * A budget drawn uniformly between the limits, then the genes in random order, each
+         * uniformly among the modes that still fit the budget: candidates spread over the range.
+         */
+        BUDGET
+    }
 
     /** What the search optimises. */
     public enum Objective {
@@ -82,6 +105,7 @@ public record SearchSettings(int population, int generations, int topK, int muta
     public String fingerprint() {
         return "population=" + population + " generations=" + generations + " top_k=" + topK + " mutations="
                 + mutations + " crossovers=" + crossovers + " mutation_prob=" + mutationProbability + " max_params="
-                + maxParams + " min_params=" + minParams + " objective=" + objective + " seed=" + seed;
+                + maxParams + " min_params=" + minParams + " objective=" + objective + " seed=" + seed
+                + (init == Init.REPAIR ? "" : " init=" + init);
     }
 }

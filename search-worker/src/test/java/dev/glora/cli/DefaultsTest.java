@@ -43,5 +43,6 @@ class DefaultsTest {
         assertEquals(job.maxParams(), Long.parseLong(cli.findOption("--max-params").defaultValue()));
         assertEquals(job.minParams(), Long.parseLong(cli.findOption("--min-params").defaultValue()));
         assertEquals(job.objective(), cli.findOption("--objective").defaultValue());
+        assertEquals(job.init(), cli.findOption("--init").defaultValue());
     }
 }

@@ -72,6 +72,26 @@ class EvolutionarySearchTest {
     }
 
     @Test
+    void aBudgetedFirstGenerationSpreadsUnderATightLimitWhereARepairedOnePilesUpAtIt() {
+        long limit = encoding.parameterRange()[1] / 20;
+        double[] nearTheLimit = new double[2];
+        for (SearchSettings.Init init : SearchSettings.Init.values()) {
+            Planted planted = new Planted();
+            SearchSettings one = new SearchSettings(50, 1, 10, 25, 25, 0.2, limit, 0,
+                    SearchSettings.Objective.ACCURACY, 3, init);
+            new EvolutionarySearch(encoding, one).run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+            assertEquals(50, planted.asked.size(), init + ": a full first generation");
+            assertTrue(planted.parameters.stream().allMatch(p -> p <= limit), init + ": over the limit");
+            nearTheLimit[init.ordinal()] = planted.parameters.stream().filter(p -> p > 0.8 * limit).count() / 50.0;
+        }
+        // the share of the first generation within 20 % of the limit (seed 3: 0.58 and 0.18)
+        assertTrue(nearTheLimit[SearchSettings.Init.REPAIR.ordinal()] > 0.4, "repair piles up at the limit: "
+                + java.util.Arrays.toString(nearTheLimit));
+        assertTrue(nearTheLimit[SearchSettings.Init.BUDGET.ordinal()] < nearTheLimit[SearchSettings.Init.REPAIR
+                .ordinal()] / 2, "a budget spreads: " + java.util.Arrays.toString(nearTheLimit));
+    }
+
+    @Test
     void theSameSeedGivesTheSameGenerationsAndAnotherSeedDoesNot() {
         Planted planted = new Planted();
         EvolutionarySearch.Result a = new EvolutionarySearch(encoding, settings(6, -1, 3))
