@@ -50,7 +50,7 @@ final class JobInputs implements AutoCloseable {
         private final Deque<SubnetScorer> idle = new ArrayDeque<>();
         private boolean closed;
 
-        Entry(long jobId, JobSpec spec, Checkpoint supernet, String sha256, Path task, int imageBatch) {
+        Entry(long jobId, JobSpec spec, Checkpoint supernet, String sha256, Path task, Path dataRoot, int imageBatch) {
             this.jobId = jobId;
             this.spec = spec;
             this.supernet = supernet;
@@ -59,7 +59,7 @@ final class JobInputs implements AutoCloseable {
             this.imageBatch = imageBatch;
             VitArchitecture arch = VitArchitecture.fromMetadata(supernet.metadata(), source());
             this.encoding = new Encoding(Supernet.layerShapes(arch), spec.space());
-            this.val = Vtab1k.read(task, VAL_LIST);
+            this.val = Vtab1k.read(dataRoot, task, VAL_LIST);
         }
 
         String source() {
@@ -108,7 +108,8 @@ final class JobInputs implements AutoCloseable {
                     new JobException(null, "job " + jobId + " has no trained supernet to search"));
             Path file = cache(artefact, "job-" + jobId + "-supernet-" + artefact.sha256().substring(0, 16)
                     + ".safetensors");
-            entry = new Entry(jobId, spec, Safetensors.read(file), artefact.sha256(), task, settings.imageBatch());
+            entry = new Entry(jobId, spec, Safetensors.read(file), artefact.sha256(), task, settings.roots().data(),
+                    settings.imageBatch());
             entries.put(jobId, entry);
             for (Iterator<Entry> oldest = entries.values().iterator(); entries.size() > JOBS_KEPT; ) {
                 oldest.next().close();

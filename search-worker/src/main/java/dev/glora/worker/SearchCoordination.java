@@ -69,7 +69,7 @@ final class SearchCoordination {
                 });
         stores.queue().fenced(task.lease(), "exporting job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.EXPORTING, null));
-        ImageDataset test = Vtab1k.read(job.task, JobInputs.TEST_LIST);
+        ImageDataset test = Vtab1k.read(settings.roots().data(), job.task, JobInputs.TEST_LIST);
         SearchExport searched = SearchExport.of(result, job.supernet, job.sha256, job.encoding, spec.searchSettings(),
                 test, settings.imageBatch(), job.source());
         SearchExport export = spec.retrain() != null && spec.retrain().epochs() > 0
@@ -108,7 +108,7 @@ final class SearchCoordination {
                     public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
                         held.check();
                     }
-                }).fit(Trainees.fixed(supernet, config), Vtab1k.read(job.task, JobInputs.TRAIN_LIST), job.val, resume,
+                }).fit(Trainees.fixed(supernet, config), Vtab1k.read(settings.roots().data(), job.task, JobInputs.TRAIN_LIST), job.val, resume,
                         "retraining of job " + jobId + " " + job.sha256);
                 retrained = supernet.toCheckpoint(job.supernet.metadata());
             } finally {

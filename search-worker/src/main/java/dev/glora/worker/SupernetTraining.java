@@ -73,7 +73,8 @@ final class SupernetTraining {
         TrainSettings train = spec.trainSettings();
         SearchSpace space = spec.space();
         restoreResumePoint(jobId, resume);
-        SupernetSetup setup = SupernetSetup.of(backbone, folder, JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
+        SupernetSetup setup = SupernetSetup.of(settings.roots().models(), backbone, settings.roots().data(), folder,
+                JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
                 train, "glora search service, job " + jobId + ",");
         Checkpoint trained;
         try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet of job " + jobId)) {

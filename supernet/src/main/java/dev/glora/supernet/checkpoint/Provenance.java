@@ -28,7 +28,19 @@ public final class Provenance {
      * @throws CheckpointException if it cannot be read
      */
     public static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
+        return sha256(null, file);
+    }
+
+    /**
+     * @param root the folder the file must lie in, opened by {@link dev.glora.supernet.ConfinedFiles};
+     *     null: any file
+     * @param file a file
+     * @return its SHA-256 in lower-case hex
+     * @throws CheckpointException if it cannot be read, or lies outside the root
+     */
+    public static String sha256(Path root, Path file) {
+        try (InputStream in = root == null ? Files.newInputStream(file)
+                : java.nio.channels.Channels.newInputStream(dev.glora.supernet.ConfinedFiles.open(root, file))) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             byte[] buffer = new byte[1 << 16];
             for (int n; (n = in.read(buffer)) > 0; ) {

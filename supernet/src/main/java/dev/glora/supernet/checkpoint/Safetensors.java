@@ -45,7 +45,20 @@ public final class Safetensors {
      * @throws CheckpointException naming the file and the tensor when the file is not valid
      */
     public static Checkpoint read(Path file) {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        return read(null, file);
+    }
+
+    /**
+     * Reads a safetensors file that must lie inside {@code root}, opened so that no path swapped
+     * after a check can lead outside it ({@link dev.glora.supernet.ConfinedFiles}).
+     *
+     * @param root the folder the file must lie in; null: any file
+     * @param file the file
+     * @return its tensors (as float32) and metadata
+     * @throws CheckpointException naming the file when it is outside the root or not valid
+     */
+    public static Checkpoint read(Path root, Path file) {
+        try (FileChannel channel = open(root, file)) {
             byte[] header = headerBytes(file, channel);
             long dataStart = 8L + header.length;
             ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, channel.size() - dataStart)
@@ -54,6 +67,18 @@ public final class Safetensors {
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
+    }
+
+    private static FileChannel open(Path root, Path file) throws IOException {
+        if (root == null) {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        }
+        java.nio.channels.SeekableByteChannel channel = dev.glora.supernet.ConfinedFiles.open(root, file);
+        if (channel instanceof FileChannel fileChannel) {
+            return fileChannel;
+        }
+        channel.close();
+        throw new IOException("this platform opens no confined file channels");
     }
 
     /** Reads the 8-byte length and the JSON header it announces, checking both against the file. */

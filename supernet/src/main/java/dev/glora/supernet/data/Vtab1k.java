@@ -52,14 +52,29 @@ public final class Vtab1k {
      * @throws DataException naming the file and line of the first problem
      */
     public static ImageDataset read(Path taskDir, String list) {
+        return read(null, taskDir, list);
+    }
+
+    /**
+     * Reads a list and decodes every image it names, each opened by a walk from {@code root}
+     * ({@link ConfinedFiles}): the service passes its data root, so that not even the task folder
+     * swapped for a link after the job's check leads out of it.
+     *
+     * @param root the folder every file must lie in; null: the task folder
+     * @param taskDir the task folder
+     * @param list a list name or file name
+     * @return the split, origins {@code <list file>:<line>}
+     * @throws DataException naming the file and line of the first problem
+     */
+    public static ImageDataset read(Path root, Path taskDir, String list) {
         List<Entry> entries = entries(taskDir, list);
-        Path root = realFolder(taskDir);
+        Path within = root != null ? root : realFolder(taskDir);
         Image[] images = new Image[entries.size()];
         IntStream.range(0, images.length).parallel().forEach(i -> {
             Entry entry = entries.get(i);
             try {
                 // opened within the task folder, whatever was swapped in since the list was checked
-                images[i] = ImageCodec.read(root, entry.image());
+                images[i] = ImageCodec.read(within, entry.image());
             } catch (DataException e) {
                 throw new DataException(entry.origin() + ": " + e.getMessage(), e);
             }

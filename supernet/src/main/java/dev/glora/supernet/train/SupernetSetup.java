@@ -45,12 +45,33 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      */
     public static SupernetSetup of(Path backbone, Path task, String trainList, String valList, SearchSpace space,
             TrainSettings settings, String producer) {
-        Checkpoint plain = Safetensors.read(backbone);
+        return of(null, backbone, null, task, trainList, valList, space, settings, producer);
+    }
+
+    /**
+     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, String)}, with every
+     * file opened by a walk from its root ({@link dev.glora.supernet.ConfinedFiles}): the service's
+     * model root for the backbone, its data root for the task.
+     *
+     * @param modelRoot the folder the backbone must lie in; null: anywhere
+     * @param backbone the backbone
+     * @param dataRoot the folder the task's files must lie in; null: the task folder
+     * @param task the task folder
+     * @param trainList the training list's name
+     * @param valList the validation list's name
+     * @param space the search space
+     * @param settings the training settings
+     * @param producer who trains it, for the provenance
+     * @return the setup
+     */
+    public static SupernetSetup of(Path modelRoot, Path backbone, Path dataRoot, Path task, String trainList,
+            String valList, SearchSpace space, TrainSettings settings, String producer) {
+        Checkpoint plain = Safetensors.read(modelRoot, backbone);
         VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
         int classes = Vtab1k.classCount(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", producer + " " + Provenance.codeVersion());
-        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(backbone));
+        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(modelRoot, backbone));
         provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
         provenance.put("task", task.toAbsolutePath().toString());
         provenance.put("train_list", describe(task, trainList));
@@ -60,7 +81,7 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
                 .collect(Collectors.joining(",")));
         Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
                 arch.withNumClasses(classes), space.supernetRank(), settings.seed());
-        return new SupernetSetup(fresh, classes, Vtab1k.read(task, trainList), Vtab1k.read(task, valList),
+        return new SupernetSetup(fresh, classes, Vtab1k.read(dataRoot, task, trainList), Vtab1k.read(dataRoot, task, valList),
                 java.util.Collections.unmodifiableMap(provenance));
     }
 

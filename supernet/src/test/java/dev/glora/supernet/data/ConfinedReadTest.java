@@ -61,6 +61,36 @@ class ConfinedReadTest {
     }
 
     @Test
+    void theServiceReadsTaskFoldersAndBackbonesOnlyInsideItsRoots() throws IOException {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Path outside = Files.createDirectories(dir.resolve("outside/task/images"));
+        ImageCodec.writePng(Image.blankGrey(4, 4), outside.resolve("0.png"));
+        Files.write(outside.resolveSibling("train800.txt"), List.of("images/0.png 0"));
+        // a task folder that is (or became, after the job's check) a link out of the data root
+        Files.createSymbolicLink(data.resolve("task"), outside.getParent());
+        assertEquals(1, Vtab1k.read(data.resolve("task"), "train800").size(), "the command line reads it");
+        DataException refused = assertThrows(DataException.class,
+                () -> Vtab1k.read(data, data.resolve("task"), "train800"));
+        assertTrue(refused.getMessage().contains("leads out of " + data), refused.getMessage());
+
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Path backbone = dir.resolve("outside/backbone.safetensors");
+        dev.glora.supernet.checkpoint.Safetensors.write(dev.glora.supernet.vit.VitInit.random(
+                dev.glora.supernet.TinyModels.tinyArch(), 0), backbone);
+        Files.createSymbolicLink(models.resolve("vit.safetensors"), backbone);
+        dev.glora.supernet.checkpoint.CheckpointException escaped = assertThrows(
+                dev.glora.supernet.checkpoint.CheckpointException.class,
+                () -> dev.glora.supernet.checkpoint.Safetensors.read(models, models.resolve("vit.safetensors")));
+        assertTrue(escaped.getMessage().contains("leads out of " + models), escaped.getMessage());
+        assertThrows(dev.glora.supernet.checkpoint.CheckpointException.class,
+                () -> dev.glora.supernet.checkpoint.Provenance.sha256(models, models.resolve("vit.safetensors")));
+        Files.copy(backbone, models.resolve("inside.safetensors"));
+        assertEquals(dev.glora.supernet.checkpoint.Safetensors.read(backbone).tensors().keySet(),
+                dev.glora.supernet.checkpoint.Safetensors.read(models, models.resolve("inside.safetensors")).tensors()
+                        .keySet());
+    }
+
+    @Test
     void aTaskFolderSwappedForALinkAfterItsListWasCheckedIsNotFollowed() throws IOException {
         Path task = dir.resolve("task");
         Image grey = Image.blankGrey(4, 4);
