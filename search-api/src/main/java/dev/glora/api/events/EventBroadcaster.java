@@ -1,6 +1,7 @@
 package dev.glora.api.events;
 
 import dev.glora.api.system.GloraProperties;
+import dev.glora.db.DatabaseException;
 import dev.glora.db.Listener;
 import dev.glora.jobs.JobEvent;
 import dev.glora.jobs.JobStore;
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -211,7 +214,7 @@ class EventBroadcaster implements SmartLifecycle {
                     }
                     write(item);
                 }
-            } catch (IOException | IllegalStateException | dev.glora.db.DatabaseException e) {
+            } catch (IOException | IllegalStateException | DatabaseException e) {
                 drop();
             }
         }
@@ -278,11 +281,11 @@ class EventBroadcaster implements SmartLifecycle {
     private Listener listener;
 
     EventBroadcaster(JobStore jobs, DataSource database, GloraProperties properties,
-            io.micrometer.core.instrument.MeterRegistry metrics) {
+            MeterRegistry metrics) {
         this.jobs = jobs;
         this.database = database;
         this.properties = properties;
-        io.micrometer.core.instrument.Gauge.builder("glora.event.streams", open, AtomicInteger::get)
+        Gauge.builder("glora.event.streams", open, AtomicInteger::get)
                 .description("event streams open").register(metrics);
         this.senders = new ThreadPoolExecutor(0, 2 * properties.maxStreams() + 1, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), daemon("glora-event-sender"));
