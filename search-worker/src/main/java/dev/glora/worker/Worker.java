@@ -38,6 +38,8 @@ public final class Worker implements AutoCloseable {
     private final WorkerSettings settings;
     /** Keyed by lease (task and version): a task re-claimed by a sibling slot is the sibling's entry. */
     private final Map<dev.glora.queue.Lease, HeldTask> held = new ConcurrentHashMap<>();
+    /** How long {@link #close} waits for a slot to finish the step it is in. */
+    private static final long STOP_WAIT_MS = 60_000;
     private final Object wake = new Object();
     private final List<Thread> threads = new ArrayList<>();
     private final JobInputs inputs;
@@ -129,6 +131,9 @@ public final class Worker implements AutoCloseable {
         Task task = claimed.get();
         HeldTask mine = new HeldTask(task);
         held.put(task.lease(), mine);
+        if (!running) {
+            mine.markLost(); // claimed while closing: close() has already stopped the others
+        }
         try {
             // PyTorch's thread count is per calling thread: set it for every task this slot runs.
             // Training uses every thread the worker offers; scoring stays on one, so that a
@@ -244,7 +249,12 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    /** Stops claiming; running tasks are interrupted and their leases expire and are requeued. */
+    /**
+     * Stops claiming, and stops every running task at its next check (a training step, a
+     * candidate): their leases expire and they are requeued, spending no attempt. Waits for the
+     * slots to leave native code, because a JVM that exits while a slot is inside libtorch
+     * crashes (SIGSEGV in the exiting VM).
+     */
     @Override
     public void close() {
         running = false;
@@ -252,10 +262,11 @@ public final class Worker implements AutoCloseable {
             listener.close();
         }
         wakeAll();
+        held.values().forEach(HeldTask::markLost);
         threads.forEach(Thread::interrupt);
         for (Thread thread : threads) {
             try {
-                thread.join(10_000);
+                thread.join(STOP_WAIT_MS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
