@@ -119,7 +119,7 @@ class JobApiTest extends ServiceTest {
             {"\"supernet\": {\"ranks\": [null]}}", "supernet.ranks", "positive ranks"},
             {"\"supernet\": {\"ranks\": [4, 4]}}", "supernet.ranks", "must not repeat"},
             {"\"supernet\": {\"threads\": 0}}", "supernet.threads", "must be in [1, 1024]"},
-            {"\"search\": {\"init\": \"greedy\"}}", "search.init", "must be repair or budget"},
+            {"\"search\": {\"init\": \"greedy\"}}", "search.init", "must be one of repair, budget"},
             {"\"search\": {\"minParams\": 1000000000}}", "search.minParams", "no configuration of this backbone"},
         }) {
             HttpResponse<String> response = post("/api/v1/jobs", base + bad[0], ServiceTestEnvironment.TOKEN);

@@ -153,8 +153,10 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 "must be -1 (no limit) or at least minParams (" + h.minParams() + "), got " + h.maxParams());
         require(errors, List.of("accuracy", "pareto").contains(h.objective()), "search.objective",
                 "must be accuracy or pareto, got " + h.objective());
-        require(errors, List.of("repair", "budget").contains(h.init()), "search.init",
-                "must be repair or budget, got " + h.init());
+        List<String> inits = java.util.Arrays.stream(SearchSettings.Init.values())
+                .map(i -> i.name().toLowerCase(Locale.ROOT)).toList();
+        require(errors, inits.contains(h.init()), "search.init", "must be one of " + String.join(", ", inits)
+                + ", got " + h.init());
         Retrain r = retrain;
         require(errors, r.epochs() >= 0 && r.epochs() <= 100_000, "retrain.epochs", "must be in [0, 100000] (0: no"
                 + " retraining), got " + r.epochs());
@@ -190,6 +192,15 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return new TrainSettings(retrain.epochs(), supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
                 retrain.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), retrain.lr()),
                 reference.dropPath(), seed);
+    }
+
+    /**
+     * @param unrecorded the count for a spec stored before it named one (the worker's slots, as
+     *     such jobs trained then)
+     * @return the PyTorch threads the job's training and retraining run on
+     */
+    public int trainingThreads(int unrecorded) {
+        return supernet.threads() != null ? supernet.threads() : unrecorded;
     }
 
     /** @return the supernet's training settings (a spec with defaults) */

@@ -100,8 +100,7 @@ final class SearchCoordination {
             Checkpoint retrained;
             // on the spec's threads, as the supernet's training: the floats depend on it, and so a
             // job retrains exactly as glora finetune --threads N does (the worker sets 1 again after)
-            Integer threads = job.spec.supernet().threads();
-            TorchRuntime.setThreads(threads != null ? threads : settings.slots());
+            TorchRuntime.setThreads(job.spec.trainingThreads(settings.slots()));
             try (Supernet supernet = Supernet.load(job.supernet, job.source())) {
                 new Trainer(train, new TrainingListener() {
                     @Override

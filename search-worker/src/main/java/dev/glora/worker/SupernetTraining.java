@@ -50,9 +50,8 @@ final class SupernetTraining {
         Path folder = settings.roots().task(spec.data());
         stores.queue().fenced(task.lease(), "starting the training of job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.TRAINING, null));
-        // the spec's thread count, not this worker's: a training's floats depend on it (jobs stored
-        // before the spec named it train on the worker's slots, as they did then)
-        TorchRuntime.setThreads(spec.supernet().threads() != null ? spec.supernet().threads() : settings.slots());
+        // the spec's thread count, not this worker's: a training's floats depend on it
+        TorchRuntime.setThreads(spec.trainingThreads(settings.slots()));
         // one file per lease: an attempt whose lease lapsed may still be finishing an epoch in this
         // process while its successor restores the stored resume point
         Path resume = settings.cacheDir().resolve("job-" + jobId + "-supernet-" + task.lease().version() + ".resume");
