@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 import dev.glora.jobs.ResultStore;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -176,6 +176,9 @@ class JobApiTest extends ServiceTest {
         HttpResponse<String> openapi = get("/v3/api-docs");
         assertEquals(200, openapi.statusCode());
         assertTrue(openapi.body().contains("/api/v1/jobs/{id}/best-config"), openapi.body());
+        // the submit's body is documented as a job spec, although JobSpec.parse reads it from text
+        JsonNode submit = JSON.readTree(openapi.body()).at("/paths/~1api~1v1~1jobs/post/requestBody/content");
+        assertTrue(submit.at("/application~1json/schema/$ref").asText().endsWith("/JobSpec"), submit.toString());
         assertEquals(200, get("/swagger-ui/index.html").statusCode());
         JsonNode health = JSON.readTree(get("/actuator/health").body());
         assertEquals("UP", health.get("status").asText());

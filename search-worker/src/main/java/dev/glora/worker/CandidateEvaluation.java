@@ -1,9 +1,5 @@
 package dev.glora.worker;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.Task;
 import dev.glora.search.Evaluator;
@@ -38,19 +34,13 @@ final class CandidateEvaluation {
     void run(HeldTask held) {
         Task task = held.task();
         JobInputs.Entry job = inputs.entry(task.jobId());
-        JsonObject payload = JsonParser.parseString(task.payload()).getAsJsonObject();
-        double mustBeat = payload.has("mustBeat") && !payload.get("mustBeat").isJsonNull()
-                ? payload.get("mustBeat").getAsDouble() : Double.NEGATIVE_INFINITY;
+        EvaluationTask payload = EvaluationTask.parse(task.payload());
+        double mustBeat = payload.mustBeatOrNone();
         List<Evaluator.Score> scores = new ArrayList<>();
         SubnetScorer scorer = job.borrow();
         try {
-            for (JsonElement candidate : payload.getAsJsonArray("alleles")) {
+            for (int[] alleles : payload.alleles()) {
                 held.check();
-                JsonArray genes = candidate.getAsJsonArray();
-                int[] alleles = new int[genes.size()];
-                for (int i = 0; i < alleles.length; i++) {
-                    alleles[i] = genes.get(i).getAsInt();
-                }
                 long start = System.nanoTime();
                 SubnetScorer.Scored scored = scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
                 timer.record(java.time.Duration.ofNanos(System.nanoTime() - start));
@@ -60,8 +50,6 @@ final class CandidateEvaluation {
         } finally {
             job.giveBack(scorer);
         }
-        JsonObject result = new JsonObject();
-        result.add("scores", dev.glora.jobs.JobStore.gson().toJsonTree(scores));
-        stores.queue().complete(task.lease(), result.toString());
+        stores.queue().complete(task.lease(), new EvaluationTask.Result(scores).json());
     }
 }

@@ -1,8 +1,5 @@
 package dev.glora.worker;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.LeaseLostException;
 import dev.glora.queue.TaskKind;
@@ -25,14 +22,26 @@ import java.util.Map;
 final class QueueEvaluator implements Evaluator {
 
     private final Stores stores;
-    private final Worker worker;
+    private final LocalWork localWork;
     private final HeldTask coordinator;
     private final Encoding encoding;
     private final int perTask;
 
-    QueueEvaluator(Stores stores, Worker worker, HeldTask coordinator, Encoding encoding, int perTask) {
+    /**
+     * What the coordinator does while it waits: its own worker's slots' share of the work, so a
+     * job on a single worker never waits on itself.
+     */
+    interface LocalWork {
+        /** @return whether a task of the job and kind was claimed and run here */
+        boolean runOne(long jobId, TaskKind kind);
+
+        /** Waits until a task may be ready, or the poll interval passes. */
+        void awaitWork();
+    }
+
+    QueueEvaluator(Stores stores, LocalWork localWork, HeldTask coordinator, Encoding encoding, int perTask) {
         this.stores = stores;
-        this.worker = worker;
+        this.localWork = localWork;
         this.coordinator = coordinator;
         this.encoding = encoding;
         this.perTask = perTask;
@@ -45,20 +54,12 @@ final class QueueEvaluator implements Evaluator {
                 c -> {
                     List<Long> queued = new ArrayList<>();
                     for (int from = 0; from < configs.size(); from += perTask) {
-                        JsonObject payload = new JsonObject();
-                        JsonArray alleles = new JsonArray();
+                        List<int[]> alleles = new ArrayList<>();
                         for (SubnetConfig config : configs.subList(from, Math.min(configs.size(), from + perTask))) {
-                            JsonArray genes = new JsonArray();
-                            for (int allele : encoding.encode(config)) {
-                                genes.add(allele);
-                            }
-                            alleles.add(genes);
+                            alleles.add(encoding.encode(config));
                         }
-                        payload.add("alleles", alleles);
-                        if (Double.isFinite(mustBeat)) {
-                            payload.addProperty("mustBeat", mustBeat);
-                        }
-                        queued.add(stores.queue().enqueue(c, jobId, TaskKind.EVALUATE, payload.toString()));
+                        queued.add(stores.queue().enqueue(c, jobId, TaskKind.EVALUATE,
+                                EvaluationTask.of(alleles, mustBeat).json()));
                     }
                     return queued;
                 });
@@ -78,8 +79,8 @@ final class QueueEvaluator implements Evaluator {
                     throw new LeaseLostException(coordinator.task().lease());
                 }
             }
-            if (!worker.runOne(jobId, TaskKind.EVALUATE)) {
-                worker.awaitWork();
+            if (!localWork.runOne(jobId, TaskKind.EVALUATE)) {
+                localWork.awaitWork();
             }
         }
     }
@@ -88,10 +89,8 @@ final class QueueEvaluator implements Evaluator {
         Score[] scores = new Score[size];
         int i = 0;
         for (long id : ids) {
-            for (var element : JsonParser.parseString(states.get(id).result()).getAsJsonObject()
-                    .getAsJsonArray("scores")) {
-                JsonObject score = element.getAsJsonObject();
-                scores[i++] = new Score(score.get("accuracy").getAsDouble(), score.get("complete").getAsBoolean());
+            for (Score score : EvaluationTask.Result.parse(states.get(id).result()).scores()) {
+                scores[i++] = score;
             }
         }
         return scores;

@@ -35,13 +35,13 @@ import java.nio.file.Path;
 final class SearchCoordination {
 
     private final Stores stores;
-    private final Worker worker;
+    private final QueueEvaluator.LocalWork localWork;
     private final JobInputs inputs;
     private final WorkerSettings settings;
 
-    SearchCoordination(Stores stores, Worker worker, JobInputs inputs, WorkerSettings settings) {
+    SearchCoordination(Stores stores, QueueEvaluator.LocalWork localWork, JobInputs inputs, WorkerSettings settings) {
         this.stores = stores;
-        this.worker = worker;
+        this.localWork = localWork;
         this.inputs = inputs;
         this.settings = settings;
     }
@@ -57,7 +57,7 @@ final class SearchCoordination {
             return stores.jobs().setStatus(c, jobId, JobStatus.SEARCHING, null);
         });
         EvolutionarySearch.State state = stores.results().searchState(jobId);
-        QueueEvaluator evaluator = new QueueEvaluator(stores, worker, held, job.encoding, settings.candidatesPerTask());
+        QueueEvaluator evaluator = new QueueEvaluator(stores, localWork, held, job.encoding, settings.candidatesPerTask());
         EvolutionarySearch.Result result = new EvolutionarySearch(job.encoding, spec.searchSettings()).run(evaluator,
                 state, (stats, population, after) -> {
                     Candidate best = after.evaluated().stream().min(Candidate::compareBest).orElseThrow();

@@ -60,7 +60,17 @@ public final class Worker implements AutoCloseable {
         this.inputs = new JobInputs(stores, settings);
         this.training = new SupernetTraining(stores, settings, inputs, Timer.builder("glora.training.step")
                 .description("one supernet training step").register(metrics));
-        this.coordination = new SearchCoordination(stores, this, inputs, settings);
+        this.coordination = new SearchCoordination(stores, new QueueEvaluator.LocalWork() {
+            @Override
+            public boolean runOne(long jobId, TaskKind kind) {
+                return Worker.this.runOne(jobId, kind);
+            }
+
+            @Override
+            public void awaitWork() {
+                Worker.this.awaitWork();
+            }
+        }, inputs, settings);
         this.evaluation = new CandidateEvaluation(stores, inputs, Timer.builder("glora.evaluation")
                 .description("one candidate scored on the validation set").register(metrics),
                 Counter.builder("glora.candidates.evaluated").register(metrics));

@@ -13,6 +13,7 @@ import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.search.GenerationStats;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -94,8 +95,12 @@ class WorkerCrashTest {
                         .redirectErrorStream(true).redirectOutput(dir.resolve("victim" + kill + ".log").toFile());
                 // the password travels in the environment, never in a process list
                 launch.environment().put("GLORA_DB_PASSWORD", TestDatabase.server().password());
+                // the container health check's file: touched while the worker reaches its database
+                Path alive = dir.resolve("victim" + kill + ".alive");
+                launch.environment().put("GLORA_WORKER_ALIVE_FILE", alive.toString());
                 Process victim = launch.start();
                 before = await(stores, crashed, killWhens.get(kill), victim);
+                assertTrue(Files.exists(alive), "a running worker marks itself alive");
                 victim.destroyForcibly().waitFor();
             }
 

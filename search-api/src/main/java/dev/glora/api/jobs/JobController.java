@@ -1,6 +1,5 @@
 package dev.glora.api.jobs;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.glora.jobs.Artefact;
 import dev.glora.jobs.Catalog;
 import dev.glora.jobs.JobException;
@@ -13,6 +12,8 @@ import dev.glora.search.Candidate;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.Pareto;
 import dev.glora.supernet.train.EpochResult;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,7 +23,6 @@ import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -30,6 +30,8 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
+import tools.jackson.databind.ObjectMapper;
 
 /** Search jobs over REST: submit, watch, download, cancel. */
 @RestController
@@ -52,12 +54,20 @@ class JobController {
         this.json = json;
     }
 
-    @PostMapping
-    ResponseEntity<JobResponse> submit(@RequestBody(required = false) JobSpec submitted) {
-        if (submitted == null) {
-            throw new ApiExceptions.InvalidSpec(List.of(new JobSpec.FieldError("body", "is required: a JSON job spec")));
+    /**
+     * The body is read by {@link JobSpec#parse}, with the JSON library that stores and reloads the
+     * spec, so one library's rules decide what a spec is.
+     */
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(
+            mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobSpec.class)))
+    ResponseEntity<JobResponse> submit(@RequestBody(required = false) String body) {
+        JobSpec spec;
+        try {
+            spec = JobSpec.parse(body).withDefaults();
+        } catch (JobSpec.Unreadable e) {
+            throw new ApiExceptions.InvalidSpec(e.errors());
         }
-        JobSpec spec = submitted.withDefaults();
         List<JobSpec.FieldError> errors = new ArrayList<>(spec.validate());
         String architecture = null;
         if (spec.backbone() != null && !spec.backbone().isBlank()) {

@@ -1,11 +1,11 @@
 package dev.glora.api.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.glora.jobs.JobView;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * A job as the API shows it.
@@ -48,7 +48,7 @@ record JobResponse(long id, String name, String status, String error, double pro
         JsonNode spec;
         try {
             spec = json.readTree(job.spec());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (tools.jackson.core.JacksonException e) {
             throw new IllegalStateException("job " + job.id() + " has an unreadable spec", e);
         }
         return new JobResponse(job.id(), job.name(), job.status().name(), job.error(), job.progress(),

@@ -1,7 +1,5 @@
 package dev.glora.api.jobs;
 
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.ModelLibrary;
 import dev.glora.supernet.GloraException;
@@ -82,24 +80,10 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        JobSpec.FieldError error;
-        if (e.getCause() instanceof UnrecognizedPropertyException unknown) {
-            error = new JobSpec.FieldError(path(unknown), "is not a field of a job spec; known: "
-                    + unknown.getKnownPropertyIds().stream().map(String::valueOf).sorted()
-                    .collect(Collectors.joining(", ")));
-        } else if (e.getCause() instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
-            error = new JobSpec.FieldError(path(mapping), "has the wrong type: " + mapping.getOriginalMessage()
-                    .replaceAll("\\s*at \\[Source.*", ""));
-        } else {
-            error = new JobSpec.FieldError("body", "is not a JSON job spec: " + (e.getMostSpecificCause() == null
-                    ? e.getMessage() : e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")));
-        }
+        // job specs are read by JobSpec.parse; this is a body that was not even text
+        JobSpec.FieldError error = new JobSpec.FieldError("body", "is not readable: " + (e.getMostSpecificCause()
+                == null ? e.getMessage() : e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")));
         return ResponseEntity.badRequest().body(invalidSpec(List.of(error)));
-    }
-
-    private static String path(JsonMappingException e) {
-        return e.getPath().stream().map(ref -> ref.getFieldName() != null ? ref.getFieldName()
-                : "[" + ref.getIndex() + "]").collect(Collectors.joining(".")).replace(".[", "[");
     }
 
     private static ProblemDetail invalidSpec(List<JobSpec.FieldError> errors) {

@@ -50,10 +50,15 @@ class DockerComposeTest {
         assertEquals(env(api).get("GLORA_MODELS"), env(worker).get("GLORA_MODEL_ROOT"));
         assertEquals(env(api).get("GLORA_DATA"), env(worker).get("GLORA_DATA_ROOT"));
         for (Map<String, Object> service : List.of(api, worker)) {
+            // named volumes, shared by the API (uploads) and the workers, started from the images' sample roots
             List<String> volumes = (List<String>) service.get("volumes");
-            assertTrue(volumes.contains("./models:" + env(api).get("GLORA_MODELS") + ":ro"), volumes.toString());
-            assertTrue(volumes.contains("./data:" + env(api).get("GLORA_DATA") + ":ro"), volumes.toString());
+            assertTrue(volumes.contains("glora-models:" + env(api).get("GLORA_MODELS")), volumes.toString());
+            assertTrue(volumes.contains("glora-data:" + env(api).get("GLORA_DATA")), volumes.toString());
         }
+        assertTrue(((Map<String, Object>) compose.get("volumes")).keySet().containsAll(List.of("glora-models",
+                "glora-data")));
+        assertEquals(Map.of("search-api", Map.of("condition", "service_healthy")), worker.get("depends_on"),
+                "workers start once the API has migrated the database and answers its health check");
 
         String workerCommand = Files.readString(ROOT.resolve(
                 "search-worker/src/main/java/dev/glora/cli/WorkerCommand.java"));
@@ -65,20 +70,33 @@ class DockerComposeTest {
         assertTrue(String.valueOf(env(api).get("GLORA_API_TOKEN")).startsWith("${GLORA_API_TOKEN:?"),
                 "so a token is required (ExposureCheck): " + env(api).get("GLORA_API_TOKEN"));
 
-        assertEquals("./search-api", api.get("build"));
-        assertEquals("./search-worker", worker.get("build"));
-        assertTrue(Files.readString(ROOT.resolve("search-api/Dockerfile")).contains("COPY target/search-api.jar"));
+        assertEquals(Map.of("context", ".", "target", "search-api"), api.get("build"));
+        assertEquals(Map.of("context", ".", "target", "search-worker"), worker.get("build"));
+        String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
+        List<String> stages = Pattern.compile("(?m)^FROM (\\S+) AS (\\S+)").matcher(dockerfile).results()
+                .map(m -> m.group(2)).toList();
+        assertEquals(List.of("build", "runtime", "search-api", "search-worker"), stages, "multi-stage, one target each");
+        assertTrue(dockerfile.contains("./mvnw -B -ntp -DskipTests package"), "built from the clone, not the host");
+        assertTrue(dockerfile.contains("FROM eclipse-temurin:17-jre AS runtime"));
+        assertTrue(dockerfile.contains("USER glora") && dockerfile.indexOf("USER glora")
+                < dockerfile.indexOf("AS search-api"), "both images run as the unprivileged user");
+        assertEquals(2, Pattern.compile("(?m)^HEALTHCHECK ").matcher(dockerfile).results().count(), "a health check per image");
+        assertTrue(dockerfile.contains("/actuator/health/liveness"));
+        assertTrue(dockerfile.contains("GLORA_WORKER_ALIVE_FILE=/tmp/glora-worker-alive")
+                && dockerfile.contains("find /tmp/glora-worker-alive -mmin -1"), "the worker's check reads its alive file");
+        assertTrue(workerCommand.contains("${env:GLORA_WORKER_ALIVE_FILE}"));
+        // the jars the images copy are the ones the build writes
         assertTrue(Files.readString(ROOT.resolve("search-api/pom.xml")).contains("<finalName>search-api</finalName>"));
-        String workerDockerfile = Files.readString(ROOT.resolve("search-worker/Dockerfile"));
-        Matcher jar = Pattern.compile("COPY target/(search-worker-([^ ]+)\\.jar)").matcher(workerDockerfile);
-        assertTrue(jar.find(), workerDockerfile);
+        Matcher jar = Pattern.compile("/src/search-worker/target/(search-worker-([^ ]+)\\.jar)").matcher(dockerfile);
+        assertTrue(jar.find(), dockerfile);
         assertTrue(Files.readString(ROOT.resolve("pom.xml")).contains("<version>" + jar.group(2) + "</version>"),
                 "the worker image copies the jar of the current version");
-        assertTrue(workerDockerfile.contains("COPY target/lib/"));
         assertTrue(Files.readString(ROOT.resolve("search-worker/pom.xml")).contains(
                 "<outputDirectory>${project.build.directory}/lib</outputDirectory>"));
-        for (String dockerfile : List.of("search-api/Dockerfile", "search-worker/Dockerfile")) {
-            assertTrue(Files.readString(ROOT.resolve(dockerfile)).contains("FROM eclipse-temurin:17-jre"), dockerfile);
-        }
+        // the sample task the image carries is where the demo and the docs look for it
+        assertTrue(dockerfile.contains("--out /sample/data/fmnist-vtab-sample"));
+        assertTrue(Files.readString(ROOT.resolve("search-api/src/main/java/dev/glora/api/system/DemoJob.java"))
+                .contains("\"fmnist-vtab-sample/new5\""));
+        assertTrue(Files.readString(ROOT.resolve(".dockerignore")).contains("**/target/"));
     }
 }

@@ -1,0 +1,58 @@
+package dev.glora.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A submitted spec is read by the library that stores it, strictly, with every fault named by field. */
+class JobSpecParseTest {
+
+    private static List<JobSpec.FieldError> errors(String json) {
+        return assertThrows(JobSpec.Unreadable.class, () -> JobSpec.parse(json)).errors();
+    }
+
+    @Test
+    void readsWhatItStoresAndLeavesMissingFieldsToTheDefaults() {
+        JobSpec parsed = JobSpec.parse("""
+                {"backbone": "b.safetensors", "data": "t", "seed": 7,
+                 "supernet": {"ranks": [4, 2], "epochs": 3, "lr": 0.01},
+                 "search": {"maxParams": 10000, "init": "budget"}, "retrain": {"epochs": 2}}""");
+        assertEquals(List.of(4, 2), parsed.supernet().ranks());
+        assertEquals(3, parsed.supernet().epochs());
+        assertNull(parsed.supernet().batchSize(), "missing stays missing until withDefaults");
+        assertEquals(10_000L, parsed.search().maxParams());
+        JobSpec filled = parsed.withDefaults();
+        // what the store writes, read back the same way, is the same value
+        assertEquals(filled, JobSpec.parse(JobStore.gson().toJson(filled)));
+    }
+
+    @Test
+    void namesEveryUnknownFieldAtItsDepth() {
+        List<JobSpec.FieldError> unknown = errors("{\"backbone\": \"b\", \"supernet\": {\"rnk\": 4}, \"sed\": 1}");
+        assertEquals(List.of("supernet.rnk", "sed"), unknown.stream().map(JobSpec.FieldError::field).toList());
+        assertTrue(unknown.get(0).message().contains("known: batchSize, epochs, lr, rank, ranks"),
+                unknown.get(0).message());
+    }
+
+    @Test
+    void namesTheFieldOfTheWrongType() {
+        JobSpec.FieldError wrong = errors("{\"supernet\": {\"epochs\": \"many\"}}").get(0);
+        assertEquals("supernet.epochs", wrong.field(), wrong.toString());
+        assertTrue(wrong.message().startsWith("has the wrong type"), wrong.message());
+        assertEquals("search.maxParams", errors("{\"search\": {\"maxParams\": 1.5}}").get(0).field());
+        assertEquals("supernet.ranks[1]", errors("{\"supernet\": {\"ranks\": [4, \"x\"]}}").get(0).field());
+    }
+
+    @Test
+    void refusesWhatIsNotOneStrictJsonObject() {
+        for (String body : new String[] {"", "  ", "[1]", "{'backbone': 'b'}", "{\"data\": \"t\"} {}", "{\"data\": t}",
+            "{\"data\": \"t\"", "null"}) {
+            List<JobSpec.FieldError> refused = errors(body);
+            assertEquals("body", refused.get(0).field(), body + ": " + refused);
+        }
+    }
+}
