@@ -14,6 +14,7 @@ import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.Retraining;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.Trainees;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -155,12 +155,11 @@ final class FinetuneCommand implements Callable<Integer> {
             if (supernetFile != null) {
                 provenance.put("supernet", supernetFile.toAbsolutePath() + " sha256:" + Provenance.sha256(supernetFile));
             }
-            try (Supernet supernet = Supernet.load(adapters, source)) {
-                Function<List<EpochResult>, Checkpoint> merged = h -> withHistory(Reparameterizer.merge(
-                        supernet.toCheckpoint(Map.of()), modes, Map.of(), out.toString()), provenance, h);
-                history = TrainingRun.train(settings, Trainees.fixed(supernet, modes), train, val, out, identity,
-                        printer.err(), merged);
-            }
+            // the pipeline's retraining stage, as a job's (SearchCoordination) runs it
+            history = TrainingRun.run(settings, out, printer.err(), bar -> Retraining.run(adapters, modes, settings,
+                    train, val, TrainingRun.resumeFile(out), identity, bar, source, Map.of()), retrained ->
+                    withHistory(Reparameterizer.merge(retrained.trained(), modes, Map.of(), out.toString()),
+                            provenance, retrained.history())).history();
         }
         EpochResult last = history.get(history.size() - 1);
         printer.out().printf(Locale.ROOT, "wrote %s (%s, %,d trainable parameters): final loss %.4f, validation"

@@ -7,11 +7,13 @@ import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.train.EpochResult;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainer;
+import dev.glora.supernet.train.TrainingListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * One training command's life: refuse to overwrite a finished output, train (resuming from
@@ -52,7 +54,25 @@ final class TrainingRun {
      */
     static List<EpochResult> train(TrainSettings settings, Trainer.Trainee trainee, ImageDataset train,
             ImageDataset val, Path out, String identity, PrintWriter progress,
-            java.util.function.Function<List<EpochResult>, Checkpoint> result) {
+            Function<List<EpochResult>, Checkpoint> result) {
+        return run(settings, out, progress, bar -> new Trainer(settings, bar).fit(trainee, train, val,
+                resumeFile(out), identity), result);
+    }
+
+    /**
+     * As {@link #train}, for a stage that runs its own {@link Trainer} (e.g. {@link
+     * dev.glora.supernet.train.Retraining}) against {@code resumeFile(out)}.
+     *
+     * @param settings hyper-parameters (for the progress bar's epochs)
+     * @param out output checkpoint
+     * @param progress where progress goes
+     * @param fit trains, reporting to the listener it is given
+     * @param result builds the output from what {@code fit} returned
+     * @param <R> what {@code fit} returns
+     * @return what {@code fit} returned
+     */
+    static <R> R run(TrainSettings settings, Path out, PrintWriter progress, Function<TrainingListener, R> fit,
+            Function<R, Checkpoint> result) {
         checkOutput(out);
         try {
             Path parent = out.toAbsolutePath().getParent();
@@ -63,13 +83,13 @@ final class TrainingRun {
             throw new GloraException(out + ": cannot create its folder: " + e.getMessage(), e);
         }
         ProgressBar bar = new ProgressBar(progress, settings.epochs(), System.console() != null);
-        List<EpochResult> history = new Trainer(settings, bar).fit(trainee, train, val, resumeFile(out), identity);
-        Safetensors.write(result.apply(history), out);
+        R trained = fit.apply(bar);
+        Safetensors.write(result.apply(trained), out);
         try {
             Files.deleteIfExists(resumeFile(out));
         } catch (IOException e) {
             progress.println("warning: could not remove " + resumeFile(out) + ": " + e.getMessage());
         }
-        return history;
+        return trained;
     }
 }

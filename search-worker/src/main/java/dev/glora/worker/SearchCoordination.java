@@ -14,10 +14,8 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.eval.SubnetScorer;
-import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.train.Retraining;
 import dev.glora.supernet.train.TrainSettings;
-import dev.glora.supernet.train.Trainees;
-import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -101,15 +99,16 @@ final class SearchCoordination {
             // on the spec's threads, as the supernet's training: the floats depend on it, and so a
             // job retrains exactly as glora finetune --threads N does (the worker sets 1 again after)
             TorchRuntime.setThreads(job.spec.trainingThreads(settings.slots()));
-            try (Supernet supernet = Supernet.load(job.supernet, job.source())) {
-                new Trainer(train, new TrainingListener() {
-                    @Override
-                    public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
-                        held.check();
-                    }
-                }).fit(Trainees.fixed(supernet, config), Vtab1k.read(settings.roots().data(), job.task, JobInputs.TRAIN_LIST), job.val, resume,
-                        "retraining of job " + jobId + " " + job.sha256);
-                retrained = supernet.toCheckpoint(job.supernet.metadata());
+            try {
+                // the pipeline's retraining stage, as glora finetune --method glora --supernet runs it
+                retrained = Retraining.run(job.supernet, config, train, Vtab1k.read(settings.roots().data(), job.task,
+                        JobInputs.TRAIN_LIST), job.val, resume, "retraining of job " + jobId + " " + job.sha256,
+                        new TrainingListener() {
+                            @Override
+                            public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
+                                held.check();
+                            }
+                        }, job.source(), job.supernet.metadata()).trained();
             } finally {
                 TorchRuntime.setThreads(1);
             }
