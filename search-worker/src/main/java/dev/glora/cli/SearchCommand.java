@@ -9,6 +9,7 @@ import dev.glora.search.SearchExport;
 import dev.glora.search.SearchFiles;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.GloraException;
+import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -173,8 +175,10 @@ final class SearchCommand implements Callable<Integer> {
             }
             return new SearchSettings(population, generations, topK, mutations, crossovers, mutationProb, maxParams,
                     minParams, chosen, seed, drawn);
-        } catch (IllegalArgumentException e) {
-            throw new GloraException(e.getMessage());
+        } catch (InvalidSettingsException e) {
+            throw new GloraException(e.describe(Map.of("population", "--population", "generations", "--generations",
+                    "topK", "--top-k", "mutations", "--mutations", "crossovers", "--crossovers", "mutationProbability",
+                    "--mutation-prob", "maxParams", "--max-params", "minParams", "--min-params")));
         }
     }
 

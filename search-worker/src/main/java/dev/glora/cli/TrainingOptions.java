@@ -1,11 +1,19 @@
 package dev.glora.cli;
 
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.train.TrainSettings;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options every training command shares; each command supplies its own defaults. */
 final class TrainingOptions {
+
+    /** The option of each setting TrainSettings.problems names (errors speak the command line's words). */
+    static final Map<String, String> OPTIONS = Map.of("epochs", "--epochs", "batchSize", "--batch", "lr", "--lr",
+            "weightDecay", "--weight-decay", "warmupEpochs", "--warmup", "minLr", "--min-lr", "dropPath",
+            "--drop-path", "accumulate", "--accumulate");
 
     @Option(names = "--epochs", description = "passes over the training set")
     Integer epochs;
@@ -53,8 +61,8 @@ final class TrainingOptions {
                     or(warmup, TrainSettings.warmupFor(defaults.warmupEpochs(), runEpochs)),
                     defaults.warmupLr(), or(minLr, Math.min(defaults.minLr(), or(lr, defaults.lr()))),
                     or(dropPath, defaults.dropPath()), seed, accumulate);
-        } catch (IllegalArgumentException e) {
-            throw new dev.glora.supernet.GloraException(e.getMessage());
+        } catch (InvalidSettingsException e) {
+            throw new GloraException(e.describe(OPTIONS));
         }
     }
 

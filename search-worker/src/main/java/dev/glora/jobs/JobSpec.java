@@ -14,6 +14,7 @@ import dev.glora.search.SearchSettings;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.vit.VitArchitecture;
@@ -269,45 +270,33 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 "supernet.ranks", "must include supernet.rank " + n.rank() + " as its largest, got " + n.ranks());
         require(errors, new java.util.HashSet<>(n.ranks()).size() == n.ranks().size(), "supernet.ranks",
                 "must not repeat a rank, got " + n.ranks());
-        require(errors, n.epochs() >= 1 && n.epochs() <= 100_000, "supernet.epochs", "must be in [1, 100000], got "
-                + n.epochs());
-        require(errors, n.batchSize() >= 1 && n.batchSize() <= 4096, "supernet.batchSize", "must be in [1, 4096],"
-                + " got " + n.batchSize());
-        require(errors, n.lr() > 0 && n.lr() < 10, "supernet.lr", "must be in (0, 10), got " + n.lr());
-        require(errors, n.weightDecay() >= 0 && n.weightDecay() < 10, "supernet.weightDecay", "must be in [0, 10),"
-                + " got " + n.weightDecay());
-        require(errors, n.warmupEpochs() >= 0 && n.warmupEpochs() < n.epochs(), "supernet.warmupEpochs",
-                "must be in [0, epochs), got " + n.warmupEpochs());
+        // the training's own rules, as the command line applies them (TrainSettings.problems)
+        TrainSettings reference = TrainSettings.reference(1, 0);
+        section(errors, "supernet.", TrainSettings.problems(n.epochs(), n.batchSize(), n.lr(), n.weightDecay(),
+                n.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), n.lr()), reference.dropPath(), 1));
         require(errors, n.threads() >= 1 && n.threads() <= 1024, "supernet.threads", "must be in [1, 1024], got "
                 + n.threads());
         Search h = search;
-        require(errors, h.population() >= 1 && h.population() <= 10_000, "search.population", "must be in [1, 10000],"
-                + " got " + h.population());
-        require(errors, h.generations() >= 1 && h.generations() <= 10_000, "search.generations", "must be in"
-                + " [1, 10000], got " + h.generations());
-        require(errors, h.topK() >= 1, "search.topK", "must be at least 1, got " + h.topK());
-        require(errors, h.mutations() >= 0, "search.mutations", "must not be negative, got " + h.mutations());
-        require(errors, h.crossovers() >= 0, "search.crossovers", "must not be negative, got " + h.crossovers());
-        require(errors, h.mutations() + h.crossovers() <= h.population(), "search.mutations",
-                "mutations + crossovers (" + (h.mutations() + h.crossovers()) + ") must not exceed the population ("
-                        + h.population() + ")");
-        require(errors, h.mutationProbability() >= 0 && h.mutationProbability() <= 1, "search.mutationProbability",
-                "must be in [0, 1], got " + h.mutationProbability());
-        require(errors, h.minParams() >= 0, "search.minParams", "must not be negative, got " + h.minParams());
-        require(errors, h.maxParams() == -1 || h.maxParams() >= h.minParams(), "search.maxParams",
-                "must be -1 (no limit) or at least minParams (" + h.minParams() + "), got " + h.maxParams());
-        require(errors, List.of("accuracy", "pareto").contains(h.objective()), "search.objective",
-                "must be accuracy or pareto, got " + h.objective());
+        // the search's own rules, as glora search applies them (SearchSettings.problems)
+        section(errors, "search.", SearchSettings.problems(h.population(), h.generations(), h.topK(), h.mutations(),
+                h.crossovers(), h.mutationProbability(), h.maxParams(), h.minParams()));
+        List<String> objectives = java.util.Arrays.stream(SearchSettings.Objective.values())
+                .map(o -> o.name().toLowerCase(Locale.ROOT)).toList();
+        require(errors, objectives.contains(h.objective()), "search.objective", "must be one of "
+                + String.join(", ", objectives) + ", got " + h.objective());
         List<String> inits = java.util.Arrays.stream(SearchSettings.Init.values())
                 .map(i -> i.name().toLowerCase(Locale.ROOT)).toList();
         require(errors, inits.contains(h.init()), "search.init", "must be one of " + String.join(", ", inits)
                 + ", got " + h.init());
         Retrain r = retrain;
-        require(errors, r.epochs() >= 0 && r.epochs() <= 100_000, "retrain.epochs", "must be in [0, 100000] (0: no"
-                + " retraining), got " + r.epochs());
-        require(errors, r.lr() > 0 && r.lr() < 10, "retrain.lr", "must be in (0, 10), got " + r.lr());
-        require(errors, r.warmupEpochs() >= 0 && r.warmupEpochs() < Math.max(1, r.epochs()), "retrain.warmupEpochs",
-                "must be in [0, epochs), got " + r.warmupEpochs());
+        require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
+        if (r.epochs() > 0) {
+            // batch size and weight decay are the supernet's, already checked above
+            section(errors, "retrain.", TrainSettings.problems(r.epochs(), n.batchSize(), r.lr(), n.weightDecay(),
+                    r.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), r.lr()), reference.dropPath(),
+                    1).stream().filter(p -> !p.field().equals("batchSize") && !p.field().equals("weightDecay"))
+                    .toList());
+        }
         return errors;
     }
 
@@ -368,6 +357,10 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /** @return the search space (a spec with defaults) */
     public SearchSpace space() {
         return new SearchSpace(new ArrayList<>(supernet.ranks()));
+    }
+
+    private static void section(List<FieldError> errors, String prefix, List<InvalidSettingsException.Problem> problems) {
+        problems.forEach(p -> errors.add(new FieldError(prefix + p.field(), p.message())));
     }
 
     private static void require(List<FieldError> errors, boolean ok, String field, String message) {

@@ -1,5 +1,9 @@
 package dev.glora.search;
 
+import dev.glora.supernet.InvalidSettingsException;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Settings of one search (the reference's defaults: population 50, 20 generations, top 10 kept
  * as parents, 25 mutants with each gene re-drawn with probability 0.2, 25 crossovers).
@@ -49,24 +53,43 @@ public record SearchSettings(int population, int generations, int topK, int muta
         PARETO
     }
 
-    /** Checks every value. */
+    /** Checks every value ({@link #problems}). */
     public SearchSettings {
-        if (population < 1 || generations < 1 || topK < 1 || mutations < 0 || crossovers < 0) {
-            throw new IllegalArgumentException("population, generations and top-k must be positive and mutations"
-                    + " and crossovers not negative, got " + population + ", " + generations + ", " + topK + ", "
-                    + mutations + ", " + crossovers);
+        List<InvalidSettingsException.Problem> problems = problems(population, generations, topK, mutations,
+                crossovers, mutationProbability, maxParams, minParams);
+        if (!problems.isEmpty()) {
+            throw new InvalidSettingsException(problems);
         }
-        if (mutations + crossovers > population) {
-            throw new IllegalArgumentException("mutations + crossovers (" + (mutations + crossovers)
-                    + ") exceed the population (" + population + ")");
-        }
-        if (!(mutationProbability >= 0 && mutationProbability <= 1)) {
-            throw new IllegalArgumentException("mutation probability must be in [0, 1], got " + mutationProbability);
-        }
-        if (minParams < 0 || (maxParams >= 0 && maxParams < minParams)) {
-            throw new IllegalArgumentException("parameter limits must satisfy 0 <= min <= max, got min " + minParams
-                    + ", max " + maxParams);
-        }
+    }
+
+    /** The largest population and generation count a search accepts. */
+    public static final int MAX_POPULATION = 10_000;
+
+    /**
+     * Every rule of a search's settings, in the one place the constructor, a job's spec
+     * ({@code search.*}) and {@code glora search} take them from.
+     *
+     * @return the broken rules, under the names a job's spec uses; empty when all hold
+     */
+    public static List<InvalidSettingsException.Problem> problems(int population, int generations, int topK,
+            int mutations, int crossovers, double mutationProbability, long maxParams, long minParams) {
+        List<InvalidSettingsException.Problem> p = new ArrayList<>();
+        InvalidSettingsException.require(p, population >= 1 && population <= MAX_POPULATION, "population",
+                "must be in [1, " + MAX_POPULATION + "], got " + population);
+        InvalidSettingsException.require(p, generations >= 1 && generations <= MAX_POPULATION, "generations",
+                "must be in [1, " + MAX_POPULATION + "], got " + generations);
+        InvalidSettingsException.require(p, topK >= 1, "topK", "must be at least 1, got " + topK);
+        InvalidSettingsException.require(p, mutations >= 0, "mutations", "must not be negative, got " + mutations);
+        InvalidSettingsException.require(p, crossovers >= 0, "crossovers", "must not be negative, got " + crossovers);
+        InvalidSettingsException.require(p, (long) mutations + crossovers <= population, "mutations",
+                "mutations + crossovers (" + ((long) mutations + crossovers) + ") must not exceed the population ("
+                        + population + ")");
+        InvalidSettingsException.require(p, mutationProbability >= 0 && mutationProbability <= 1,
+                "mutationProbability", "must be in [0, 1], got " + mutationProbability);
+        InvalidSettingsException.require(p, minParams >= 0, "minParams", "must not be negative, got " + minParams);
+        InvalidSettingsException.require(p, maxParams == -1 || maxParams >= minParams, "maxParams",
+                "must be -1 (no limit) or at least minParams (" + minParams + "), got " + maxParams);
+        return p;
     }
 
     /**

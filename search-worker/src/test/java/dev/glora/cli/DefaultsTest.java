@@ -45,4 +45,32 @@ class DefaultsTest {
         assertEquals(job.objective(), cli.findOption("--objective").defaultValue());
         assertEquals(job.init(), cli.findOption("--init").defaultValue());
     }
+
+    @Test
+    void theCommandLineAndAJobRefuseTheSameValuesInTheSameWords() {
+        // a training: --lr 20 and --warmup 9 of 5 epochs, and supernet.lr 20, supernet.warmupEpochs 9
+        TrainSupernetCommand command = new TrainSupernetCommand();
+        new CommandLine(command).parseArgs("--backbone", "b", "--task", "t", "--out", "o", "--epochs", "5", "--lr",
+                "20", "--warmup", "9");
+        String cli = org.junit.jupiter.api.Assertions.assertThrows(dev.glora.supernet.GloraException.class,
+                () -> command.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0)))
+                .getMessage();
+        List<JobSpec.FieldError> job = new JobSpec("n", "b", "t", new JobSpec.Supernet(null, null, 5, null, 20.0, null,
+                9), null, 0L).withDefaults().validate();
+        assertEquals("--lr must be in (0, 10), got 20.0; --warmup must be in [0, epochs 5], got 9", cli);
+        assertEquals(List.of(new JobSpec.FieldError("supernet.lr", "must be in (0, 10), got 20.0"),
+                new JobSpec.FieldError("supernet.warmupEpochs", "must be in [0, epochs 5], got 9")), job);
+
+        // a search: a maximum below the minimum, and more children than the population
+        String search = org.junit.jupiter.api.Assertions.assertThrows(dev.glora.supernet.InvalidSettingsException.class,
+                () -> new dev.glora.search.SearchSettings(10, 2, 2, 8, 8, 0.2, 100, 500,
+                        dev.glora.search.SearchSettings.Objective.ACCURACY, 0)).getMessage();
+        List<JobSpec.FieldError> searchJob = new JobSpec("n", "b", "t", null, new JobSpec.Search(10, 2, 2, 8, 8, 0.2,
+                100L, 500L, null), 0L).withDefaults().validate();
+        assertEquals(List.of(new JobSpec.FieldError("search.mutations", "mutations + crossovers (16) must not exceed"
+                + " the population (10)"), new JobSpec.FieldError("search.maxParams", "must be -1 (no limit) or at"
+                + " least minParams (500), got 100")), searchJob);
+        assertEquals(searchJob.stream().map(e -> e.field().substring("search.".length()) + " " + e.message())
+                .collect(java.util.stream.Collectors.joining("; ")), search);
+    }
 }

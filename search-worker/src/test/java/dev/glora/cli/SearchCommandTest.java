@@ -232,7 +232,7 @@ class SearchCommandTest {
         CliRun objective = search(dir.resolve("y"), "1", "--objective", "speed");
         assertTrue(objective.err().contains("--objective speed is not one of accuracy, pareto"), objective.err());
         CliRun limits = search(dir.resolve("z"), "1", "--min-params", "500", "--max-params", "100");
-        assertTrue(limits.err().contains("parameter limits must satisfy 0 <= min <= max, got min 500, max 100"),
+        assertTrue(limits.err().contains("--max-params must be -1 (no limit) or at least minParams (500), got 100"),
                 limits.err());
         CliRun precision = search(dir.resolve("u"), "1", "--precision", "fp8");
         assertTrue(precision.err().contains("--precision fp8 is not one of fp32, fp16, bf16"), precision.err());

@@ -1,5 +1,8 @@
 package dev.glora.supernet.train;
 
+import dev.glora.supernet.InvalidSettingsException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -26,24 +29,46 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
         this(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed, 1);
     }
 
-    /** Checks every value. */
+    /** Checks every value ({@link #problems}). */
     public TrainSettings {
-        if (epochs < 1 || batchSize < 1) {
-            throw new IllegalArgumentException("epochs and batch size must be positive, got " + epochs + " and "
-                    + batchSize);
+        List<InvalidSettingsException.Problem> problems = problems(epochs, batchSize, lr, weightDecay, warmupEpochs,
+                warmupLr, minLr, dropPath, accumulate);
+        if (!problems.isEmpty()) {
+            throw new InvalidSettingsException(problems);
         }
-        if (!(lr > 0) || !(weightDecay >= 0) || !(warmupLr >= 0) || !(minLr >= 0) || warmupEpochs < 0) {
-            throw new IllegalArgumentException("lr must be positive and weight decay, warm-up epochs, warm-up lr"
-                    + " and minimum lr non-negative, got lr " + lr + ", weight decay " + weightDecay + ", warm-up "
-                    + warmupEpochs + " epochs from " + warmupLr + ", minimum " + minLr);
-        }
-        if (accumulate < 1 || accumulate > batchSize) {
-            throw new IllegalArgumentException("accumulate must be in [1, batch size " + batchSize + "], got "
-                    + accumulate);
-        }
-        if (!(dropPath >= 0 && dropPath < 1)) {
-            throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPath);
-        }
+    }
+
+    /** The largest epoch count any training accepts. */
+    public static final int MAX_EPOCHS = 100_000;
+    /** The largest batch any training accepts. */
+    public static final int MAX_BATCH = 4096;
+
+    /**
+     * Every rule of a training's settings, in the one place the constructor, a job's spec
+     * ({@code supernet.*}, {@code retrain.*}) and the command line ({@code --epochs}, …) take them from.
+     *
+     * @return the broken rules, under the names a job's spec uses; empty when all hold
+     */
+    public static List<InvalidSettingsException.Problem> problems(int epochs, int batchSize, double lr,
+            double weightDecay, int warmupEpochs, double warmupLr, double minLr, double dropPath, int accumulate) {
+        List<InvalidSettingsException.Problem> p = new ArrayList<>();
+        InvalidSettingsException.require(p, epochs >= 1 && epochs <= MAX_EPOCHS, "epochs", "must be in [1, "
+                + MAX_EPOCHS + "], got " + epochs);
+        InvalidSettingsException.require(p, batchSize >= 1 && batchSize <= MAX_BATCH, "batchSize", "must be in [1, "
+                + MAX_BATCH + "], got " + batchSize);
+        InvalidSettingsException.require(p, lr > 0 && lr < 10, "lr", "must be in (0, 10), got " + lr);
+        InvalidSettingsException.require(p, weightDecay >= 0 && weightDecay < 10, "weightDecay",
+                "must be in [0, 10), got " + weightDecay);
+        InvalidSettingsException.require(p, warmupEpochs >= 0 && warmupEpochs <= Math.max(epochs, 0), "warmupEpochs",
+                "must be in [0, epochs " + epochs + "], got " + warmupEpochs);
+        InvalidSettingsException.require(p, warmupLr >= 0 && warmupLr < 10, "warmupLr", "must be in [0, 10), got "
+                + warmupLr);
+        InvalidSettingsException.require(p, minLr >= 0 && minLr < 10, "minLr", "must be in [0, 10), got " + minLr);
+        InvalidSettingsException.require(p, dropPath >= 0 && dropPath < 1, "dropPath", "must be in [0, 1), got "
+                + dropPath);
+        InvalidSettingsException.require(p, accumulate >= 1 && accumulate <= Math.max(1, batchSize), "accumulate",
+                "must be in [1, batch size " + batchSize + "], got " + accumulate);
+        return p;
     }
 
     /**
