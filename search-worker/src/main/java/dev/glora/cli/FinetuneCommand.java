@@ -61,8 +61,13 @@ final class FinetuneCommand implements Callable<Integer> {
         }
     }
 
-    /** Rank of the LoRA and fixed-GLoRA baselines. */
+    /** Default rank of the LoRA and fixed-GLoRA baselines (BENCHMARK.md §1). */
     static final int BASELINE_RANK = 8;
+
+    @Option(names = "--rank", defaultValue = "" + BASELINE_RANK, description = "with --method lora or glora-fixed:"
+            + " the LoRA rank (default: ${DEFAULT-VALUE}; 4 puts LoRA on attn.qkv at about the size of a search"
+            + " under 10 k parameters)")
+    private int rank;
 
     @Spec
     private CommandSpec spec;
@@ -104,6 +109,9 @@ final class FinetuneCommand implements Callable<Integer> {
         if (chosen == Method.glora && config == null) {
             throw new GloraException("--method glora needs --config: the configuration to train");
         }
+        if (rank < 1 || rank > 256) {
+            throw new GloraException("--rank must be in [1, 256], got " + rank);
+        }
         if (chosen != Method.glora && (config != null || supernetFile != null)) {
             throw new GloraException("--config and --supernet go with --method glora only");
         }
@@ -141,10 +149,10 @@ final class FinetuneCommand implements Callable<Integer> {
                         h -> withHistory(new Checkpoint(model.tensors(), target.toMetadata()), provenance, h));
             }
         } else {
-            SubnetConfig modes = chosen == Method.glora ? ConfigJson.read(config) : config(chosen, target);
+            SubnetConfig modes = chosen == Method.glora ? ConfigJson.read(config) : config(chosen, target, rank);
             Checkpoint adapters = chosen == Method.glora && supernetFile != null
                     ? trainedSupernet(start, target)
-                    : Supernet.fresh(start, target, chosen == Method.glora ? maxRank(modes) : BASELINE_RANK,
+                    : Supernet.fresh(start, target, chosen == Method.glora ? maxRank(modes) : rank,
                             settings.seed());
             String source = supernetFile != null ? supernetFile.toString() : "fresh adapters";
             modes.checkFits(Supernet.layerNames(target), Supernet.rankOf(adapters, source));
@@ -214,10 +222,11 @@ final class FinetuneCommand implements Callable<Integer> {
     /**
      * @param method lora or glora-fixed
      * @param arch the architecture
+     * @param rank the LoRA rank
      * @return the fixed configuration the method trains
      */
-    static SubnetConfig config(Method method, VitArchitecture arch) {
-        Mode lora = Mode.lora(BASELINE_RANK);
+    static SubnetConfig config(Method method, VitArchitecture arch, int rank) {
+        Mode lora = Mode.lora(rank);
         Map<String, LayerConfig> layers = new LinkedHashMap<>();
         for (String layer : Supernet.layerNames(arch)) {
             layers.put(layer, method == Method.glora_fixed

@@ -30,64 +30,44 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A search job as a user submits it: the backbone and task (paths under the service's roots),
- * how to train the supernet, how to search it, and the seed of every random choice. Missing
- * values take the defaults of {@code glora train-supernet} and {@code glora search}.
+ * A search job, resolved: every value given or defaulted ({@link JobRequest#withDefaults}), none
+ * missing. This is what is checked ({@link #validate}, {@link #validateFor}), stored, and handed to
+ * the pipeline; a worker reads it back exactly as it was stored.
  *
  * @param name a label for people
  * @param backbone pretrained plain ViT checkpoint, relative to the model root
  * @param data VTAB-1K task folder, relative to the data root
  * @param supernet supernet training
  * @param search the evolutionary search
- * @param retrain the optional retraining of the chosen subnet (none by default, as in the paper)
- * @param seed the seed
+ * @param retrain the retraining of the chosen subnet ({@code epochs} 0: none, as in the paper)
+ * @param seed the seed of every random choice
  */
 public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
-        Long seed) {
-
-    /** A spec without retraining. */
-    public JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
-        this(name, backbone, data, supernet, search, null, seed);
-    }
+        long seed) {
 
     /**
-     * Supernet training; the GLoRA reference's values where not given. {@code threads} is the
-     * number of PyTorch threads the training runs on: a training's floats depend on it (libtorch
-     * splits reductions by thread), so it is part of the spec and every worker trains the job on
-     * exactly that many, whatever its own slot count; {@code bin/glora train-supernet --threads N}
-     * gives the same supernet. Default: the submitting machine's cores.
+     * Supernet training. {@code threads} is the number of PyTorch threads the training runs on: a
+     * training's floats depend on it (libtorch splits reductions by thread), so it is part of the
+     * spec and every worker trains the job on exactly that many, whatever its own slot count;
+     * {@code bin/glora train-supernet --threads N} gives the same supernet. 0 only in a spec stored
+     * before specs named it ({@link #trainingThreads}).
      */
-    public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
-            Double weightDecay, Integer warmupEpochs, Integer threads) {
-
-        /** Supernet training on the default thread count. */
-        public Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
-                Double weightDecay, Integer warmupEpochs) {
-            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, null);
-        }
-    }
+    public record Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
+            int warmupEpochs, int threads) {}
 
     /**
-     * The search; the GLoRA reference's values where not given ({@code maxParams} -1: no limit;
-     * {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init}).
+     * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or
+     * {@code pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init};
+     * null only in a spec stored before specs named it).
      */
-    public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
-            Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective,
-            String init) {
-
-        /** A search that draws its random candidates the reference's way. */
-        public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
-                Double mutationProbability, Long maxParams, Long minParams, String objective) {
-            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
-                    objective, null);
-        }
-    }
+    public record Search(int population, int generations, int topK, int mutations, int crossovers,
+            double mutationProbability, long maxParams, long minParams, String objective, String init) {}
 
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
      * the export ({@code epochs} 0: none). Batch size and weight decay are the supernet's.
      */
-    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs) {}
+    public record Retrain(int epochs, double lr, int warmupEpochs) {}
 
     /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
     public record FieldError(String field, String message) {}
@@ -110,145 +90,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         }
     }
 
-    /**
-     * Reads a spec as a user submits it, with the library that stores and reloads it
-     * ({@link JobStore#gson()}): strict JSON, an object whose every field a record of this class
-     * names (at any depth), each value of its field's type. Missing fields stay missing
-     * ({@link #withDefaults} fills them).
-     *
-     * @param json the request body
-     * @return the spec
-     * @throws Unreadable naming every unknown field, or the first of the wrong type
-     */
-    public static JobSpec parse(String json) {
-        if (json == null || json.isBlank()) {
-            throw new Unreadable(List.of(new FieldError("body", "is required: a JSON job spec")));
-        }
-        JsonElement tree;
-        try {
-            JsonReader reader = new JsonReader(new StringReader(json));
-            reader.setStrictness(Strictness.STRICT);
-            tree = JsonParser.parseReader(reader);
-            if (reader.peek() != JsonToken.END_DOCUMENT) {
-                throw new JsonSyntaxException("more than one JSON value");
-            }
-        } catch (JsonParseException | IOException e) {
-            throw new Unreadable(List.of(new FieldError("body", "is not a JSON job spec: " + e.getMessage())));
-        }
-        if (!tree.isJsonObject()) {
-            throw new Unreadable(List.of(new FieldError("body", "is not a JSON job spec: expected an object")));
-        }
-        List<FieldError> unknown = new ArrayList<>();
-        checkFields(tree.getAsJsonObject(), JobSpec.class, "", unknown);
-        if (!unknown.isEmpty()) {
-            throw new Unreadable(unknown);
-        }
-        try {
-            return (JobSpec) strictly(json, JobSpec.class);
-        } catch (JsonParseException e) {
-            String field = faultyField(tree.getAsJsonObject(), JobSpec.class, "");
-            String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
-                    .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
-                    .replaceAll("\\s*See https://\\S+", "").strip();
-            throw new Unreadable(List.of(new FieldError(field != null ? field : "body", "has the wrong type: "
-                    + why)));
-        }
-    }
-
-    /** @return the path of the first value that does not read as its field's type, or null */
-    private static String faultyField(JsonObject object, Class<?> type, String path) {
-        Map<String, RecordComponent> known = new TreeMap<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            known.put(component.getName(), component);
-        }
-        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
-            RecordComponent component = known.get(entry.getKey());
-            String field = path + entry.getKey();
-            if (reads(entry.getValue(), component.getGenericType())) {
-                continue;
-            }
-            if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
-                String inner = faultyField(entry.getValue().getAsJsonObject(), component.getType(), field + ".");
-                return inner != null ? inner : field;
-            }
-            if (entry.getValue().isJsonArray() && component.getGenericType() instanceof ParameterizedType list) {
-                JsonArray items = entry.getValue().getAsJsonArray();
-                for (int i = 0; i < items.size(); i++) {
-                    if (!reads(items.get(i), list.getActualTypeArguments()[0])) {
-                        return field + "[" + i + "]";
-                    }
-                }
-            }
-            return field;
-        }
-        return null;
-    }
-
-    /**
-     * Reads from text rather than from a parsed tree: a tree hands {@code 1.5} to a {@code long}
-     * field as 1, the streaming reader refuses it.
-     */
-    private static Object strictly(String json, Type type) {
-        JsonReader reader = new JsonReader(new StringReader(json));
-        reader.setStrictness(Strictness.STRICT);
-        return JobStore.gson().fromJson(reader, TypeToken.get(type));
-    }
-
-    private static boolean reads(JsonElement value, Type type) {
-        try {
-            strictly(value.toString(), type);
-            return true;
-        } catch (JsonParseException e) {
-            return false;
-        }
-    }
-
-    private static void checkFields(JsonObject object, Class<?> type, String path, List<FieldError> errors) {
-        Map<String, RecordComponent> known = new TreeMap<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            known.put(component.getName(), component);
-        }
-        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
-            String field = path + entry.getKey();
-            RecordComponent component = known.get(entry.getKey());
-            if (component == null) {
-                errors.add(new FieldError(field, "is not a field of a job spec; known: "
-                        + String.join(", ", known.keySet())));
-            } else if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
-                checkFields(entry.getValue().getAsJsonObject(), component.getType(), field + ".", errors);
-            }
-        }
-    }
-
     /** The default supernet epochs (the reference trains 500 on VTAB-1K). */
     public static final int DEFAULT_EPOCHS = TrainSettings.REFERENCE_EPOCHS;
-
-    /** @return this spec with every missing value filled in */
-    public JobSpec withDefaults() {
-        long s = seed == null ? 0 : seed;
-        TrainSettings train = TrainSettings.reference(DEFAULT_EPOCHS, s);
-        Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null) : supernet;
-        List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
-        int rank = n.rank() != null ? n.rank()
-                : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
-        Supernet filled = new Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
-                train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
-                or(n.warmupEpochs(), TrainSettings.warmupFor(train.warmupEpochs(), or(n.epochs(), train.epochs()))),
-                or(n.threads(), Runtime.getRuntime().availableProcessors()));
-        SearchSettings d = SearchSettings.defaults(s);
-        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null) : search;
-        Search searched = new Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
-                or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
-                or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
-                or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
-                        : h.objective().toLowerCase(Locale.ROOT), h.init() == null
-                        ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT));
-        Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
-        int retrainEpochs = or(r.epochs(), 0);
-        Retrain retrained = new Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
-                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)));
-        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
-    }
 
     /**
      * Checks a spec with defaults filled in (the paths are checked against the roots elsewhere).
@@ -290,13 +133,12 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 + ", got " + h.init());
         Retrain r = retrain;
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
-        if (r.epochs() > 0) {
-            // batch size and weight decay are the supernet's, already checked above
-            section(errors, "retrain.", TrainSettings.problems(r.epochs(), n.batchSize(), r.lr(), n.weightDecay(),
-                    r.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), r.lr()), reference.dropPath(),
-                    1).stream().filter(p -> !p.field().equals("batchSize") && !p.field().equals("weightDecay"))
-                    .toList());
-        }
+        // checked even without retraining (epochs 0): a value typed in is a value meant; batch size
+        // and weight decay are the supernet's, already checked above
+        section(errors, "retrain.", TrainSettings.problems(Math.max(1, r.epochs()), n.batchSize(), r.lr(),
+                n.weightDecay(), r.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), r.lr()),
+                reference.dropPath(), 1).stream().filter(p -> !p.field().equals("batchSize")
+                && !p.field().equals("weightDecay")).toList());
         return errors;
     }
 
@@ -334,7 +176,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * @return the PyTorch threads the job's training and retraining run on
      */
     public int trainingThreads(int unrecorded) {
-        return supernet.threads() != null ? supernet.threads() : unrecorded;
+        return supernet.threads() > 0 ? supernet.threads() : unrecorded;
     }
 
     /** @return the supernet's training settings (a spec with defaults) */
@@ -369,7 +211,4 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         }
     }
 
-    private static <T> T or(T given, T fallback) {
-        return given != null ? given : fallback;
-    }
 }

@@ -2,6 +2,7 @@ package dev.glora.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.supernet.train.TrainSettings;
 import java.util.List;
@@ -16,7 +17,7 @@ class DefaultsTest {
         TrainSupernetCommand command = new TrainSupernetCommand();
         new CommandLine(command).parseArgs("--backbone", "b", "--task", "t", "--out", "o", "--epochs", "5");
         TrainSettings cli = command.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0));
-        JobSpec job = new JobSpec("n", "b", "t", new JobSpec.Supernet(null, null, 5, null, null, null, null),
+        JobSpec job = new JobRequest("n", "b", "t", new JobRequest.Supernet(null, null, 5, null, null, null, null),
                 null, 0L).withDefaults();
         assertEquals(4, cli.warmupEpochs(), "warm-up below the 5 epochs");
         assertEquals(cli.warmupEpochs(), job.supernet().warmupEpochs());
@@ -27,7 +28,7 @@ class DefaultsTest {
 
         TrainSupernetCommand plain = new TrainSupernetCommand();
         new CommandLine(plain).parseArgs("--backbone", "b", "--task", "t", "--out", "o");
-        JobSpec defaults = new JobSpec("n", "b", "t", null, null, 0L).withDefaults();
+        JobSpec defaults = new JobRequest("n", "b", "t", null, null, 0L).withDefaults();
         assertEquals(plain.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0)).epochs(),
                 defaults.supernet().epochs());
     }
@@ -35,7 +36,7 @@ class DefaultsTest {
     @Test
     void theSearchDefaultsOfTheCommandLineAreAJobs() {
         CommandLine.Model.CommandSpec cli = new CommandLine(new SearchCommand()).getCommandSpec();
-        JobSpec.Search job = new JobSpec("n", "b", "t", null, null, 0L).withDefaults().search();
+        JobSpec.Search job = new JobRequest("n", "b", "t", null, null, 0L).withDefaults().search();
         assertEquals(List.of(job.population(), job.generations(), job.topK(), job.mutations(), job.crossovers()),
                 List.of("--population", "--generations", "--top-k", "--mutations", "--crossovers").stream()
                         .map(name -> Integer.parseInt(cli.findOption(name).defaultValue())).toList());
@@ -55,7 +56,7 @@ class DefaultsTest {
         String cli = org.junit.jupiter.api.Assertions.assertThrows(dev.glora.supernet.GloraException.class,
                 () -> command.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0)))
                 .getMessage();
-        List<JobSpec.FieldError> job = new JobSpec("n", "b", "t", new JobSpec.Supernet(null, null, 5, null, 20.0, null,
+        List<JobSpec.FieldError> job = new JobRequest("n", "b", "t", new JobRequest.Supernet(null, null, 5, null, 20.0, null,
                 9), null, 0L).withDefaults().validate();
         assertEquals("--lr must be in (0, 10), got 20.0; --warmup must be in [0, epochs 5], got 9", cli);
         assertEquals(List.of(new JobSpec.FieldError("supernet.lr", "must be in (0, 10), got 20.0"),
@@ -65,7 +66,7 @@ class DefaultsTest {
         String search = org.junit.jupiter.api.Assertions.assertThrows(dev.glora.supernet.InvalidSettingsException.class,
                 () -> new dev.glora.search.SearchSettings(10, 2, 2, 8, 8, 0.2, 100, 500,
                         dev.glora.search.SearchSettings.Objective.ACCURACY, 0)).getMessage();
-        List<JobSpec.FieldError> searchJob = new JobSpec("n", "b", "t", null, new JobSpec.Search(10, 2, 2, 8, 8, 0.2,
+        List<JobSpec.FieldError> searchJob = new JobRequest("n", "b", "t", null, new JobRequest.Search(10, 2, 2, 8, 8, 0.2,
                 100L, 500L, null), 0L).withDefaults().validate();
         assertEquals(List.of(new JobSpec.FieldError("search.mutations", "mutations + crossovers (16) must not exceed"
                 + " the population (10)"), new JobSpec.FieldError("search.maxParams", "must be -1 (no limit) or at"

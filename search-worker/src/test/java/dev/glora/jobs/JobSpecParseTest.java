@@ -8,16 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A submitted spec is read by the library that stores it, strictly, with every fault named by field. */
+/** A submitted request is read by the library that stores its spec, strictly, with every fault named by field. */
 class JobSpecParseTest {
 
     private static List<JobSpec.FieldError> errors(String json) {
-        return assertThrows(JobSpec.Unreadable.class, () -> JobSpec.parse(json)).errors();
+        return assertThrows(JobSpec.Unreadable.class, () -> JobRequest.parse(json)).errors();
     }
 
     @Test
     void readsWhatItStoresAndLeavesMissingFieldsToTheDefaults() {
-        JobSpec parsed = JobSpec.parse("""
+        JobRequest parsed = JobRequest.parse("""
                 {"backbone": "b.safetensors", "data": "t", "seed": 7,
                  "supernet": {"ranks": [4, 2], "epochs": 3, "lr": 0.01},
                  "search": {"maxParams": 10000, "init": "budget"}, "retrain": {"epochs": 2}}""");
@@ -26,8 +26,10 @@ class JobSpecParseTest {
         assertNull(parsed.supernet().batchSize(), "missing stays missing until withDefaults");
         assertEquals(10_000L, parsed.search().maxParams());
         JobSpec filled = parsed.withDefaults();
-        // what the store writes, read back the same way, is the same value
-        assertEquals(filled, JobSpec.parse(JobStore.gson().toJson(filled)));
+        // the store writes the resolved spec and reloads it as it was; read as a request, it resolves to itself
+        String stored = JobStore.gson().toJson(filled);
+        assertEquals(filled, JobStore.gson().fromJson(stored, JobSpec.class));
+        assertEquals(filled, JobRequest.parse(stored).withDefaults());
     }
 
     @Test

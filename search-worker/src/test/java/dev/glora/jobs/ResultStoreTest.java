@@ -19,7 +19,7 @@ class ResultStoreTest {
     void anArtefactCopiedInChunksIsTheStoredBytesWhateverTheChunkSize() throws Exception {
         try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
             Stores stores = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS);
-            long job = stores.jobs().submit(new JobSpec("chunks", "b", "d", null, null, 1L).withDefaults());
+            long job = stores.jobs().submit(new JobRequest("chunks", "b", "d", null, null, 1L).withDefaults());
             byte[] content = new byte[100_003];
             new SplittableRandom(5).nextBytes(content);
             Sql.inTransaction(database, "storing", c -> {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.Sql;
 import dev.glora.db.TestDatabase;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
@@ -43,7 +44,7 @@ class TaskQueueTest {
     void open() {
         database = TestDatabase.pool(TestDatabase.createDatabase(true), 12);
         stores = Stores.openWithLeaseClock(database, clock, SETTINGS);
-        job = stores.jobs().submit(new JobSpec("queue test", "b", "d", null, null, 1L).withDefaults());
+        job = stores.jobs().submit(new JobRequest("queue test", "b", "d", null, null, 1L).withDefaults());
     }
 
     @AfterEach
@@ -206,7 +207,7 @@ class TaskQueueTest {
     void aCancelledJobsTasksAreNotClaimedAndTheirLeasesLapse() {
         enqueue(2);
         Task held = stores.queue().claim("a", EVALUATE, null).orElseThrow();
-        long other = stores.jobs().submit(new JobSpec("other", "b", "d", null, null, 2L).withDefaults());
+        long other = stores.jobs().submit(new JobRequest("other", "b", "d", null, null, 2L).withDefaults());
         assertTrue(stores.jobs().cancel(job));
         assertFalse(stores.queue().heartbeat(held.lease()));
         assertTrue(stores.queue().claim("a", EVALUATE, null).isEmpty());

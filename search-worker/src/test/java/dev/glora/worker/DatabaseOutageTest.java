@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.EmbeddedPostgres;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobView;
@@ -55,7 +56,7 @@ class DatabaseOutageTest {
         Roots roots = TinyJob.write(dir);
         JobSpec base = TinyJob.spec(13, 12, 9);
         JobSpec spec = new JobSpec(base.name(), base.backbone(), base.data(), new JobSpec.Supernet(4, List.of(4, 2),
-                12, 8, 1e-2, 1e-4, 0), base.search(), base.seed()).withDefaults();
+                12, 8, 1e-2, 1e-4, 0, base.supernet().threads()), base.search(), base.retrain(), base.seed());
         try (HikariDataSource database = new HikariDataSource(config)) {
             Stores stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(2),
                     Duration.ofMillis(100), 3));

@@ -10,6 +10,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.cli.Glora;
 import dev.glora.db.TestDatabase;
 import dev.glora.jobs.JobEvent;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobView;
@@ -136,9 +137,10 @@ class ServiceJobTest {
         JobSpec.Supernet trained = spec.supernet();
         status = Glora.run(new String[] {"train-supernet", "--backbone", roots.models().resolve(TinyJob.BACKBONE)
             .toString(), "--task", roots.data().resolve(TinyJob.TASK).toString(), "--out", cliSupernet.toString(),
-            "--ranks", "4,2", "--epochs", trained.epochs().toString(), "--batch", trained.batchSize().toString(),
-            "--lr", trained.lr().toString(), "--weight-decay", trained.weightDecay().toString(), "--warmup",
-            trained.warmupEpochs().toString(), "--threads", trained.threads().toString(), "--seed", "7"},
+            "--ranks", "4,2", "--epochs", String.valueOf(trained.epochs()), "--batch",
+            String.valueOf(trained.batchSize()), "--lr", String.valueOf(trained.lr()), "--weight-decay",
+            String.valueOf(trained.weightDecay()), "--warmup", String.valueOf(trained.warmupEpochs()), "--threads",
+            String.valueOf(trained.threads()), "--seed", "7"},
                 new PrintWriter(new StringWriter()), new PrintWriter(err));
         assertEquals(0, status, err.toString());
         Checkpoint cliTrained = Safetensors.read(cliSupernet);
@@ -150,7 +152,7 @@ class ServiceJobTest {
     void aRetrainedJobDeliversTheRetrainedModelAtTheTestAccuracyItReports() throws Exception {
         JobSpec tiny = TinyJob.spec(7, 2, 9);
         JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), tiny.search(),
-                new JobSpec.Retrain(3, 1e-2, 0), tiny.seed()).withDefaults();
+                new JobSpec.Retrain(3, 1e-2, 0), tiny.seed());
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
         assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
@@ -188,9 +190,9 @@ class ServiceJobTest {
         assertEquals(0, Glora.run(new String[] {"finetune", "--method", "glora", "--config", config.toString(),
             "--supernet", supernetFile.toString(), "--backbone", roots.models().resolve(TinyJob.BACKBONE).toString(),
             "--task", roots.data().resolve(TinyJob.TASK).toString(), "--out", cliModel.toString(), "--epochs",
-            r.epochs().toString(), "--lr", r.lr().toString(), "--warmup", r.warmupEpochs().toString(), "--batch",
-            spec.supernet().batchSize().toString(), "--weight-decay", spec.supernet().weightDecay().toString(),
-            "--threads", spec.supernet().threads().toString(), "--seed", spec.seed().toString()},
+            String.valueOf(r.epochs()), "--lr", String.valueOf(r.lr()), "--warmup", String.valueOf(r.warmupEpochs()), "--batch",
+            String.valueOf(spec.supernet().batchSize()), "--weight-decay", String.valueOf(spec.supernet().weightDecay()),
+            "--threads", String.valueOf(spec.supernet().threads()), "--seed", String.valueOf(spec.seed())},
                 new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
         Checkpoint cli = Safetensors.read(cliModel);
         assertClose(cli, delivered);
@@ -223,7 +225,7 @@ class ServiceJobTest {
         Files.writeString(roots.models().resolve("corrupt.safetensors"), "this is not a checkpoint");
         JobSpec good = TinyJob.spec(3, 2, 6);
         JobSpec corrupt = new JobSpec("corrupt", "corrupt.safetensors", good.data(), good.supernet(), good.search(),
-                3L);
+                good.retrain(), 3L);
         long bad = stores.jobs().submit(corrupt);
         long fine = stores.jobs().submit(good);
         JobView failed = awaitEnd(stores, bad);

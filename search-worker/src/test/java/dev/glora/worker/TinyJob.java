@@ -3,6 +3,7 @@ package dev.glora.worker;
 import com.google.gson.Gson;
 import dev.glora.cli.Glora;
 import dev.glora.search.GenerationStats;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.Stores;
 import dev.glora.jobs.Roots;
@@ -51,8 +52,8 @@ public final class TinyJob {
      * @return a spec that trains for 4 epochs and searches ranks 4 and 2
      */
     public static JobSpec spec(long seed, int generations, int population) {
-        return new JobSpec("tiny", BACKBONE, TASK, new JobSpec.Supernet(4, List.of(4, 2), 4, 8, 1e-2, 1e-4, 0),
-                new JobSpec.Search(population, generations, 4, population / 3, population / 3, 0.2, -1L, 0L,
+        return new JobRequest("tiny", BACKBONE, TASK, new JobRequest.Supernet(4, List.of(4, 2), 4, 8, 1e-2, 1e-4, 0),
+                new JobRequest.Search(population, generations, 4, population / 3, population / 3, 0.2, -1L, 0L,
                         "accuracy"), seed).withDefaults();
     }
 
@@ -116,11 +117,11 @@ public final class TinyJob {
         StringWriter err = new StringWriter();
         int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
             roots.data().resolve(spec.data()).toString(), "--out", out.toString(), "--population",
-            search.population().toString(), "--generations", search.generations().toString(), "--top-k",
-            search.topK().toString(), "--mutations", search.mutations().toString(), "--crossovers",
-            search.crossovers().toString(), "--mutation-prob", search.mutationProbability().toString(),
-            "--max-params", search.maxParams().toString(), "--min-params", search.minParams().toString(),
-            "--objective", search.objective(), "--seed", spec.seed().toString()},
+            String.valueOf(search.population()), "--generations", String.valueOf(search.generations()), "--top-k",
+            String.valueOf(search.topK()), "--mutations", String.valueOf(search.mutations()), "--crossovers",
+            String.valueOf(search.crossovers()), "--mutation-prob", String.valueOf(search.mutationProbability()),
+            "--max-params", String.valueOf(search.maxParams()), "--min-params", String.valueOf(search.minParams()),
+            "--objective", search.objective(), "--seed", String.valueOf(spec.seed())},
                 new PrintWriter(new StringWriter()), new PrintWriter(err));
         if (status != 0) {
             throw new AssertionError("glora search failed: " + err);

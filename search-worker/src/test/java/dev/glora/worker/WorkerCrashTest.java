@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.TestDatabase;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobView;
@@ -43,7 +44,7 @@ class WorkerCrashTest {
     void aTrainingWhoseWorkerIsKilledThreeTimesStillFinishes() throws Exception {
         JobSpec base = TinyJob.spec(5, 3, 9);
         JobSpec spec = new JobSpec(base.name(), base.backbone(), base.data(), new JobSpec.Supernet(4, List.of(4, 2),
-                60, 8, 1e-2, 1e-4, 0), base.search(), base.seed());
+                60, 8, 1e-2, 1e-4, 0, base.supernet().threads()), base.search(), base.retrain(), base.seed());
         // three SIGKILLs of the one training task: its leases lapse, which spends none of its 3 attempts
         JobView killedAt = crashAndRescue(spec, List.of(view -> view.epochsDone() >= 2, view -> view.epochsDone() >= 4,
                 view -> view.epochsDone() >= 6), false);
@@ -54,7 +55,7 @@ class WorkerCrashTest {
     void aKilledWorkersTrainingResumesFromItsLastEpochWithTheSameResult() throws Exception {
         JobSpec base = TinyJob.spec(5, 3, 9);
         JobSpec spec = new JobSpec(base.name(), base.backbone(), base.data(), new JobSpec.Supernet(4, List.of(4, 2),
-                60, 8, 1e-2, 1e-4, 0), base.search(), base.seed());
+                60, 8, 1e-2, 1e-4, 0, base.supernet().threads()), base.search(), base.retrain(), base.seed());
         // a training in another process is not bit-identical to an undisturbed one (in one process it
         // is, see TrainerTest), so only the epochs before the crash are compared, within 5 %
         JobView killedAt = crashAndRescue(spec, view -> view.epochsDone() >= 3, false);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.TestDatabase;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Roots;
@@ -37,7 +38,8 @@ class WorkerStopTest {
                     Duration.ofMillis(100), 3));
             JobSpec base = TinyJob.spec(5, 3, 9);
             long job = stores.jobs().submit(new JobSpec(base.name(), base.backbone(), base.data(),
-                    new JobSpec.Supernet(4, List.of(4, 2), 100_000, 8, 1e-2, 1e-4, 0), base.search(), base.seed()));
+                    new JobSpec.Supernet(4, List.of(4, 2), 100_000, 8, 1e-2, 1e-4, 0, base.supernet().threads()),
+                    base.search(), base.retrain(), base.seed()));
             Worker worker = new Worker(stores, TinyJob.settings("stopping", roots, dir.resolve("cache")),
                     new SimpleMeterRegistry());
             worker.start();

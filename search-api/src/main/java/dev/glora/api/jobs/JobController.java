@@ -3,6 +3,7 @@ package dev.glora.api.jobs;
 import dev.glora.jobs.Artefact;
 import dev.glora.jobs.Catalog;
 import dev.glora.jobs.JobException;
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
 import dev.glora.jobs.JobView;
@@ -64,7 +65,7 @@ class JobController {
     ResponseEntity<JobResponse> submit(@RequestBody(required = false) String body) {
         JobSpec spec;
         try {
-            spec = JobSpec.parse(body).withDefaults();
+            spec = JobRequest.parse(body).withDefaults();
         } catch (JobSpec.Unreadable e) {
             throw new ApiExceptions.InvalidSpec(e.errors());
         }
@@ -109,7 +110,7 @@ class JobController {
     /** The spec every field of which is a default (the dashboard's form starts from it). */
     @GetMapping("/defaults")
     JobSpec defaults() {
-        return new JobSpec(null, null, null, null, null, null).withDefaults();
+        return new JobRequest(null, null, null, null, null, null).withDefaults();
     }
 
     @GetMapping

@@ -1,5 +1,6 @@
 package dev.glora.api.system;
 
+import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
 import dev.glora.supernet.checkpoint.Provenance;
@@ -53,9 +54,9 @@ class DemoJob implements ApplicationRunner {
                     Map.of("producer", "glora search service --demo " + Provenance.codeVersion(), "source",
                             sample.toString()));
         }
-        long id = jobs.submit(new JobSpec("demo: new5 on the shipped backbone", BACKBONE, TASK,
-                new JobSpec.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
-                new JobSpec.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobSpec.Retrain(5, 1e-3, 0),
+        long id = jobs.submit(new JobRequest("demo: new5 on the shipped backbone", BACKBONE, TASK,
+                new JobRequest.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
+                new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobRequest.Retrain(5, 1e-3, 0),
                 0L).withDefaults(), dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }

@@ -1,0 +1,220 @@
+package dev.glora.jobs;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonSyntaxException;
+import com.google.gson.Strictness;
+import com.google.gson.reflect.TypeToken;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import dev.glora.search.SearchSettings;
+import dev.glora.supernet.train.TrainSettings;
+import java.io.IOException;
+import java.io.StringReader;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A search job as a user submits it: any field may be missing. {@link #parse} reads it from the
+ * request body; {@link #withDefaults} resolves it, once, into a complete {@link JobSpec}, the only
+ * form checked, stored and run.
+ *
+ * @param name a label for people (default: the data folder)
+ * @param backbone pretrained plain ViT checkpoint, relative to the model root
+ * @param data VTAB-1K task folder, relative to the data root
+ * @param supernet supernet training
+ * @param search the evolutionary search
+ * @param retrain the optional retraining of the chosen subnet (none by default, as in the paper)
+ * @param seed the seed (default 0)
+ */
+public record JobRequest(String name, String backbone, String data, Supernet supernet, Search search,
+        Retrain retrain, Long seed) {
+
+    /** A request without retraining. */
+    public JobRequest(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
+        this(name, backbone, data, supernet, search, null, seed);
+    }
+
+    /** Supernet training as submitted; see {@link JobSpec.Supernet}. */
+    public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
+            Double weightDecay, Integer warmupEpochs, Integer threads) {
+
+        /** Supernet training on the default thread count. */
+        public Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
+                Double weightDecay, Integer warmupEpochs) {
+            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, null);
+        }
+    }
+
+    /** The search as submitted; see {@link JobSpec.Search}. */
+    public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
+            Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective,
+            String init) {
+
+        /** A search that draws its random candidates the reference's way. */
+        public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
+                Double mutationProbability, Long maxParams, Long minParams, String objective) {
+            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                    objective, null);
+        }
+    }
+
+    /** The retraining as submitted; see {@link JobSpec.Retrain}. */
+    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs) {}
+
+    /**
+     * Reads a spec as a user submits it, with the library that stores and reloads it
+     * ({@link JobStore#gson()}): strict JSON, an object whose every field a record of this class
+     * names (at any depth), each value of its field's type. Missing fields stay missing
+     * ({@link #withDefaults} fills them).
+     *
+     * @param json the request body
+     * @return the spec
+     * @throws JobSpec.Unreadable naming every unknown field, or the first of the wrong type
+     */
+    public static JobRequest parse(String json) {
+        if (json == null || json.isBlank()) {
+            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError("body", "is required: a JSON job spec")));
+        }
+        JsonElement tree;
+        try {
+            JsonReader reader = new JsonReader(new StringReader(json));
+            reader.setStrictness(Strictness.STRICT);
+            tree = JsonParser.parseReader(reader);
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new JsonSyntaxException("more than one JSON value");
+            }
+        } catch (JsonParseException | IOException e) {
+            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError("body", "is not a JSON job spec: " + e.getMessage())));
+        }
+        if (!tree.isJsonObject()) {
+            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError("body", "is not a JSON job spec: expected an object")));
+        }
+        List<JobSpec.FieldError> unknown = new ArrayList<>();
+        checkFields(tree.getAsJsonObject(), JobRequest.class, "", unknown);
+        if (!unknown.isEmpty()) {
+            throw new JobSpec.Unreadable(unknown);
+        }
+        try {
+            return (JobRequest) strictly(json, JobRequest.class);
+        } catch (JsonParseException e) {
+            String field = faultyField(tree.getAsJsonObject(), JobRequest.class, "");
+            String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
+                    .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
+                    .replaceAll("\\s*See https://\\S+", "").strip();
+            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError(field != null ? field : "body", "has the wrong type: "
+                    + why)));
+        }
+    }
+
+    /** @return the path of the first value that does not read as its field's type, or null */
+    private static String faultyField(JsonObject object, Class<?> type, String path) {
+        Map<String, RecordComponent> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(component.getName(), component);
+        }
+        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
+            RecordComponent component = known.get(entry.getKey());
+            String field = path + entry.getKey();
+            if (reads(entry.getValue(), component.getGenericType())) {
+                continue;
+            }
+            if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
+                String inner = faultyField(entry.getValue().getAsJsonObject(), component.getType(), field + ".");
+                return inner != null ? inner : field;
+            }
+            if (entry.getValue().isJsonArray() && component.getGenericType() instanceof ParameterizedType list) {
+                JsonArray items = entry.getValue().getAsJsonArray();
+                for (int i = 0; i < items.size(); i++) {
+                    if (!reads(items.get(i), list.getActualTypeArguments()[0])) {
+                        return field + "[" + i + "]";
+                    }
+                }
+            }
+            return field;
+        }
+        return null;
+    }
+
+    /**
+     * Reads from text rather than from a parsed tree: a tree hands {@code 1.5} to a {@code long}
+     * field as 1, the streaming reader refuses it.
+     */
+    private static Object strictly(String json, Type type) {
+        JsonReader reader = new JsonReader(new StringReader(json));
+        reader.setStrictness(Strictness.STRICT);
+        return JobStore.gson().fromJson(reader, TypeToken.get(type));
+    }
+
+    private static boolean reads(JsonElement value, Type type) {
+        try {
+            strictly(value.toString(), type);
+            return true;
+        } catch (JsonParseException e) {
+            return false;
+        }
+    }
+
+    private static void checkFields(JsonObject object, Class<?> type, String path, List<JobSpec.FieldError> errors) {
+        Map<String, RecordComponent> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(component.getName(), component);
+        }
+        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
+            String field = path + entry.getKey();
+            RecordComponent component = known.get(entry.getKey());
+            if (component == null) {
+                errors.add(new JobSpec.FieldError(field, "is not a field of a job spec; known: "
+                        + String.join(", ", known.keySet())));
+            } else if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
+                checkFields(entry.getValue().getAsJsonObject(), component.getType(), field + ".", errors);
+            }
+        }
+    }
+
+    /**
+     * The one place a job's defaults are applied: the command line's ({@link TrainSettings#reference},
+     * {@link TrainSettings#warmupFor}, {@link SearchSettings#defaults}), and the submitting
+     * machine's cores for the training's threads.
+     *
+     * @return the complete spec (check it with {@link JobSpec#validate})
+     */
+    public JobSpec withDefaults() {
+        long s = seed == null ? 0 : seed;
+        TrainSettings train = TrainSettings.reference(JobSpec.DEFAULT_EPOCHS, s);
+        Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null) : supernet;
+        List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
+        int rank = n.rank() != null ? n.rank()
+                : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
+        JobSpec.Supernet filled = new JobSpec.Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
+                train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
+                or(n.warmupEpochs(), TrainSettings.warmupFor(train.warmupEpochs(), or(n.epochs(), train.epochs()))),
+                or(n.threads(), Runtime.getRuntime().availableProcessors()));
+        SearchSettings d = SearchSettings.defaults(s);
+        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null) : search;
+        JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
+                or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
+                or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
+                or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
+                        : h.objective().toLowerCase(Locale.ROOT), h.init() == null
+                        ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT));
+        Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
+        int retrainEpochs = or(r.epochs(), 0);
+        JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
+                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)));
+        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
+    }
+
+    private static <T> T or(T given, T fallback) {
+        return given != null ? given : fallback;
+    }
+}
