@@ -125,6 +125,13 @@ class TrainingCommandsTest {
         assertEquals(0, evaluated.status(), evaluated.err());
         assertEquals(12, JsonParser.parseString(evaluated.out()).getAsJsonObject().get("n").getAsInt());
 
+        // --rank sizes the baseline: rank 2 on the two qkv layers, 2 * (24 + 8) each, plus the head: 146
+        CliRun small = glora("finetune", "--method", "lora", "--rank", "2", "--backbone", backbone.toString(),
+                "--task", task.toString(), "--out", dir.resolve("small.safetensors").toString(), "--epochs", "1",
+                "--batch", "8", "--threads", "1");
+        assertEquals(0, small.status(), small.err());
+        assertTrue(small.out().contains("146 trainable parameters"), small.out());
+
         CliRun bad = glora("finetune", "--method", "prompt", "--backbone", backbone.toString(), "--task",
                 task.toString(), "--out", dir.resolve("x").toString());
         assertEquals(Glora.INPUT_ERROR, bad.status());
