@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -125,11 +126,16 @@ public final class JobStore {
      * @throws SQLException from the driver
      */
     public boolean setStatus(Connection connection, long id, JobStatus status, String error) throws SQLException {
+        return setStatus(connection, queue.clock(), id, status, error);
+    }
+
+    static boolean setStatus(Connection connection, Clock clock, long id, JobStatus status, String error)
+            throws SQLException {
         try (PreparedStatement update = connection.prepareStatement("UPDATE job SET status = ?, error = ?,"
                 + " updated_at = ?, started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,"
                 + " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
                 + " WHERE id = ? AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND status <> ?")) {
-            Timestamp now = now();
+            Timestamp now = Timestamp.from(clock.instant());
             update.setString(1, status.name());
             update.setString(2, error);
             update.setTimestamp(3, now);
@@ -148,22 +154,24 @@ public final class JobStore {
         if (error != null) {
             data.put("error", error);
         }
-        event(connection, id, "status", data);
+        event(connection, clock, id, "status", data);
         return true;
     }
 
     /**
-     * Fails a job (its task died) and cancels its remaining tasks.
+     * Fails a job whose task died, in the transaction that marked the task dead; the queue then
+     * cancels the job's other tasks ({@link TaskQueue.DeadTaskHandler}). Static, so that the queue
+     * can be built before this store: neither holds the other through the death of a task.
      *
      * @param connection the transaction
+     * @param clock the time source of the status change and its event
      * @param id the job
      * @param error why
+     * @return whether the job was failed (false: it had already ended)
      * @throws SQLException from the driver
      */
-    public void fail(Connection connection, long id, String error) throws SQLException {
-        if (setStatus(connection, id, JobStatus.FAILED, error)) {
-            queue.cancel(connection, id, null);
-        }
+    public static boolean failed(Connection connection, Clock clock, long id, String error) throws SQLException {
+        return setStatus(connection, clock, id, JobStatus.FAILED, error);
     }
 
     /**
@@ -254,12 +262,17 @@ public final class JobStore {
      * @throws SQLException from the driver
      */
     public void event(Connection connection, long id, String type, Object data) throws SQLException {
+        event(connection, queue.clock(), id, type, data);
+    }
+
+    private static void event(Connection connection, Clock clock, long id, String type, Object data)
+            throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job_event (job_id, type, data,"
                 + " created_at) VALUES (?, ?, ?::jsonb, ?)")) {
             insert.setLong(1, id);
             insert.setString(2, type);
             insert.setString(3, GSON.toJson(data));
-            insert.setTimestamp(4, now());
+            insert.setTimestamp(4, Timestamp.from(clock.instant()));
             insert.executeUpdate();
         }
     }

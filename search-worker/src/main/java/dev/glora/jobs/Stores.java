@@ -3,7 +3,6 @@ package dev.glora.jobs;
 import dev.glora.queue.QueueSettings;
 import dev.glora.queue.TaskQueue;
 import java.time.Clock;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 
 /**
@@ -40,10 +39,11 @@ public record Stores(DataSource database, TaskQueue queue, JobStore jobs, Result
     }
 
     private static Stores open(DataSource database, Clock clock, Clock leaseClock, QueueSettings settings) {
-        AtomicReference<JobStore> jobs = new AtomicReference<>();
+        // a dead task fails its job (JobStore.failed) and the queue cancels the job's other tasks:
+        // the queue is built first and the job store on it, neither holding the other back
         TaskQueue queue = new TaskQueue(database, clock, leaseClock, settings,
-                (connection, jobId, error) -> jobs.get().fail(connection, jobId, error));
-        jobs.set(new JobStore(database, queue));
-        return new Stores(database, queue, jobs.get(), new ResultStore(database, jobs.get(), clock));
+                (connection, jobId, error) -> JobStore.failed(connection, clock, jobId, error));
+        JobStore jobs = new JobStore(database, queue);
+        return new Stores(database, queue, jobs, new ResultStore(database, jobs, clock));
     }
 }

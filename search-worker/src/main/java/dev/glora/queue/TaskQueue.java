@@ -17,16 +17,20 @@ import javax.sql.DataSource;
 /** The {@code task} table as a queue; see the package description for the protocol. */
 public final class TaskQueue {
 
-    /** What happens to a job whose task died; runs in the transaction that marked it dead. */
+    /**
+     * What happens to a job whose task died; runs in the transaction that marked it dead. When it
+     * answers that the job failed, the queue cancels the job's other tasks in that transaction.
+     */
     @FunctionalInterface
     public interface DeadTaskHandler {
         /**
          * @param connection the transaction
          * @param jobId the task's job
          * @param error the task's last error
+         * @return whether the job failed now (false: it had already ended)
          * @throws SQLException to roll the transaction back
          */
-        void onDead(Connection connection, long jobId, String error) throws SQLException;
+        boolean onDead(Connection connection, long jobId, String error) throws SQLException;
     }
 
     private static final int MAX_DOUBLINGS = 10;
@@ -251,8 +255,8 @@ public final class TaskQueue {
                         return false;
                     }
                     boolean dead = TaskStatus.valueOf(row.getString(1)) == TaskStatus.DEAD;
-                    if (dead) {
-                        deadTasks.onDead(connection, row.getLong(2), error);
+                    if (dead && deadTasks.onDead(connection, row.getLong(2), error)) {
+                        cancel(connection, row.getLong(2), null);
                     }
                     return dead;
                 }
@@ -293,6 +297,7 @@ public final class TaskQueue {
     public List<Long> requeueExpired() {
         return Sql.inTransaction(database, "requeueing expired tasks", connection -> {
             List<Long> ids = new ArrayList<>();
+            List<Long> dead = new ArrayList<>();
             try (PreparedStatement expire = connection.prepareStatement("UPDATE task SET status = CASE WHEN"
                     + " attempt >= max_attempts * " + CLAIMS_PER_ATTEMPT + " THEN 'DEAD' ELSE 'READY' END,"
                     + " error = 'the lease of ' || picked_by || ' expired: no heartbeat since ' || last_heartbeat"
@@ -310,11 +315,15 @@ public final class TaskQueue {
                 try (ResultSet rows = expire.executeQuery()) {
                     while (rows.next()) {
                         ids.add(rows.getLong(1));
-                        if (TaskStatus.valueOf(rows.getString(3)) == TaskStatus.DEAD) {
-                            deadTasks.onDead(connection, rows.getLong(2), rows.getString(4));
+                        if (TaskStatus.valueOf(rows.getString(3)) == TaskStatus.DEAD
+                                && deadTasks.onDead(connection, rows.getLong(2), rows.getString(4))) {
+                            dead.add(rows.getLong(2));
                         }
                     }
                 }
+            }
+            for (long job : dead) {
+                cancel(connection, job, null);
             }
             return ids;
         });

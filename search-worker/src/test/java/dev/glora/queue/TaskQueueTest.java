@@ -178,6 +178,8 @@ class TaskQueueTest {
         assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
         String error = stores.jobs().find(job).orElseThrow().error();
         assertTrue(error.contains("lease of killed30 expired") && error.contains("claimed 30 times"), error);
+        assertEquals(JobStatus.FAILED, stores.jobs().find(job).orElseThrow().status());
+        assertTrue(stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(), "the job's other tasks stop");
     }
 
     @Test
