@@ -3,9 +3,9 @@ package dev.glora.jobs;
 /**
  * A file a job produced.
  *
- * @param kind {@code supernet}, {@code supernet-resume}, {@code best-config}, {@code pareto} or {@code model}
+ * @param kind which file
  * @param size bytes
  * @param sha256 hex digest of the content
  * @param content the bytes
  */
-public record Artefact(String kind, long size, String sha256, byte[] content) {}
+public record Artefact(ArtefactKind kind, long size, String sha256, byte[] content) {}

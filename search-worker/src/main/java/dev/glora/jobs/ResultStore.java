@@ -211,13 +211,13 @@ public final class ResultStore {
      * @param content its bytes
      * @throws SQLException from the driver
      */
-    public void putArtefact(Connection connection, long jobId, String kind, byte[] content) throws SQLException {
+    public void putArtefact(Connection connection, long jobId, ArtefactKind kind, byte[] content) throws SQLException {
         try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO artefact (job_id, kind, content, size,"
                 + " sha256, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, kind) DO UPDATE SET"
                 + " content = excluded.content, size = excluded.size, sha256 = excluded.sha256,"
                 + " created_at = excluded.created_at")) {
             upsert.setLong(1, jobId);
-            upsert.setString(2, kind);
+            upsert.setString(2, kind.label());
             upsert.setBytes(3, content);
             upsert.setLong(4, content.length);
             upsert.setString(5, sha256(content));
@@ -232,11 +232,11 @@ public final class ResultStore {
      * @param kind which artefact
      * @throws SQLException from the driver
      */
-    public void deleteArtefact(Connection connection, long jobId, String kind) throws SQLException {
+    public void deleteArtefact(Connection connection, long jobId, ArtefactKind kind) throws SQLException {
         try (PreparedStatement delete = connection.prepareStatement("DELETE FROM artefact WHERE job_id = ?"
                 + " AND kind = ?")) {
             delete.setLong(1, jobId);
-            delete.setString(2, kind);
+            delete.setString(2, kind.label());
             delete.executeUpdate();
         }
     }
@@ -246,12 +246,12 @@ public final class ResultStore {
      * @param kind which artefact
      * @return it, content included, if stored
      */
-    public Optional<Artefact> artefact(long jobId, String kind) {
+    public Optional<Artefact> artefact(long jobId, ArtefactKind kind) {
         return Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT size, sha256, content FROM artefact"
                     + " WHERE job_id = ? AND kind = ?")) {
                 select.setLong(1, jobId);
-                select.setString(2, kind);
+                select.setString(2, kind.label());
                 try (ResultSet r = select.executeQuery()) {
                     return r.next() ? Optional.of(new Artefact(kind, r.getLong(1), r.getString(2), r.getBytes(3)))
                             : Optional.<Artefact>empty();
@@ -265,12 +265,12 @@ public final class ResultStore {
      * @param kind which artefact
      * @return its kind, size and digest, without the content, if stored
      */
-    public Optional<Artefact> artefactInfo(long jobId, String kind) {
+    public Optional<Artefact> artefactInfo(long jobId, ArtefactKind kind) {
         return Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT size, sha256 FROM artefact"
                     + " WHERE job_id = ? AND kind = ?")) {
                 select.setLong(1, jobId);
-                select.setString(2, kind);
+                select.setString(2, kind.label());
                 try (ResultSet r = select.executeQuery()) {
                     return r.next() ? Optional.of(new Artefact(kind, r.getLong(1), r.getString(2), null))
                             : Optional.<Artefact>empty();
@@ -291,7 +291,7 @@ public final class ResultStore {
      * @param out where to write
      * @throws IOException from {@code out}
      */
-    public void copyArtefact(long jobId, String kind, long size, int chunk, java.io.OutputStream out)
+    public void copyArtefact(long jobId, ArtefactKind kind, long size, int chunk, java.io.OutputStream out)
             throws java.io.IOException {
         for (long offset = 0; offset < size; offset += chunk) {
             long from = offset;
@@ -301,7 +301,7 @@ public final class ResultStore {
                     select.setInt(1, Math.toIntExact(from + 1)); // bytea holds at most 1 GB
                     select.setInt(2, chunk);
                     select.setLong(3, jobId);
-                    select.setString(4, kind);
+                    select.setString(4, kind.label());
                     try (ResultSet r = select.executeQuery()) {
                         return r.next() ? r.getBytes(1) : null;
                     }

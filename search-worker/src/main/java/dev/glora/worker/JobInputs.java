@@ -1,6 +1,7 @@
 package dev.glora.worker;
 
 import dev.glora.jobs.Artefact;
+import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobException;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.Stores;
@@ -104,7 +105,7 @@ final class JobInputs implements AutoCloseable {
         if (entry == null) {
             JobSpec spec = stores.jobs().spec(jobId);
             Path task = settings.roots().task(spec.data());
-            Artefact artefact = stores.results().artefact(jobId, "supernet").orElseThrow(() ->
+            Artefact artefact = stores.results().artefact(jobId, ArtefactKind.SUPERNET).orElseThrow(() ->
                     new JobException(null, "job " + jobId + " has no trained supernet to search"));
             Path file = cache(artefact, "job-" + jobId + "-supernet-" + artefact.sha256().substring(0, 16)
                     + ".safetensors");

@@ -1,5 +1,6 @@
 package dev.glora.worker;
 
+import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
@@ -74,9 +75,9 @@ final class SearchCoordination {
                 ? retrain(held, job, searched, test) : searched;
         byte[] model = inputs.bytes(export.model(), "job-" + jobId + "-model");
         stores.queue().fenced(task.lease(), "storing the results of job " + jobId, c -> {
-            stores.results().putArtefact(c, jobId, "best-config", bytes(export.bestConfigJson()));
-            stores.results().putArtefact(c, jobId, "pareto", bytes(export.paretoJson()));
-            stores.results().putArtefact(c, jobId, "model", model);
+            stores.results().putArtefact(c, jobId, ArtefactKind.BEST_CONFIG, bytes(export.bestConfigJson()));
+            stores.results().putArtefact(c, jobId, ArtefactKind.PARETO, bytes(export.paretoJson()));
+            stores.results().putArtefact(c, jobId, ArtefactKind.MODEL, model);
             stores.jobs().progress(c, jobId, java.util.Map.of("test_accuracy", export.deliveredTestAccuracy()));
             stores.queue().complete(c, task.lease(), null);
             return stores.jobs().setStatus(c, jobId, JobStatus.SUCCEEDED, null);

@@ -1,5 +1,6 @@
 package dev.glora.worker;
 
+import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
@@ -12,8 +13,8 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.train.EpochResult;
 import dev.glora.supernet.train.SupernetSetup;
 import dev.glora.supernet.train.TrainSettings;
-import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.TrainingListener;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -84,8 +85,8 @@ final class SupernetTraining {
         }
         byte[] bytes = inputs.bytes(trained, "job-" + jobId + "-supernet");
         stores.queue().fenced(task.lease(), "storing the supernet of job " + jobId, c -> {
-            stores.results().putArtefact(c, jobId, "supernet", bytes);
-            stores.results().deleteArtefact(c, jobId, "supernet-resume");
+            stores.results().putArtefact(c, jobId, ArtefactKind.SUPERNET, bytes);
+            stores.results().deleteArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME);
             stores.queue().complete(c, task.lease(), null);
             stores.queue().enqueue(c, jobId, TaskKind.COORDINATE, "{}");
             return stores.jobs().setStatus(c, jobId, JobStatus.SEARCHING, null);
@@ -110,7 +111,7 @@ final class SupernetTraining {
                 byte[] point = read(resume);
                 stores.queue().fenced(held.task().lease(), "recording epoch " + result.epoch() + " of job " + jobId,
                         c -> {
-                            stores.results().putArtefact(c, jobId, "supernet-resume", point);
+                            stores.results().putArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME, point);
                             stores.results().recordEpoch(c, jobId, result);
                             return null;
                         });
@@ -121,7 +122,7 @@ final class SupernetTraining {
 
     /** The store's resume point wins over a local one: it is the last epoch any worker finished. */
     private void restoreResumePoint(long jobId, Path resume) {
-        var stored = stores.results().artefact(jobId, "supernet-resume");
+        var stored = stores.results().artefact(jobId, ArtefactKind.SUPERNET_RESUME);
         try {
             if (stored.isPresent()) {
                 Files.createDirectories(resume.getParent());

@@ -23,15 +23,15 @@ class ResultStoreTest {
             byte[] content = new byte[100_003];
             new SplittableRandom(5).nextBytes(content);
             Sql.inTransaction(database, "storing", c -> {
-                stores.results().putArtefact(c, job, "model", content);
+                stores.results().putArtefact(c, job, ArtefactKind.MODEL, content);
                 return null;
             });
-            Artefact info = stores.results().artefactInfo(job, "model").orElseThrow();
+            Artefact info = stores.results().artefactInfo(job, ArtefactKind.MODEL).orElseThrow();
             assertEquals(content.length, info.size());
             assertEquals(ResultStore.sha256(content), info.sha256());
             for (int chunk : new int[] {7, 4096, 100_003, 1 << 20}) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
-                stores.results().copyArtefact(job, "model", info.size(), chunk, out);
+                stores.results().copyArtefact(job, ArtefactKind.MODEL, info.size(), chunk, out);
                 assertArrayEquals(content, out.toByteArray(), "chunk " + chunk);
             }
         }

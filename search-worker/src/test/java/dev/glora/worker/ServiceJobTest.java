@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.cli.Glora;
 import dev.glora.db.TestDatabase;
+import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobEvent;
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
@@ -101,20 +102,20 @@ class ServiceJobTest {
         List<GenerationStats> generations = stores.results().generations(job);
         assertEquals(4, generations.size());
         assertEquals(done.candidatesEvaluated(), stores.results().candidates(job, "ordinal", 1000).size());
-        assertTrue(stores.results().artefact(job, "supernet-resume").isEmpty(), "the resume point is gone");
-        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, "best-config")
+        assertTrue(stores.results().artefact(job, ArtefactKind.SUPERNET_RESUME).isEmpty(), "the resume point is gone");
+        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, ArtefactKind.BEST_CONFIG)
                 .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
         assertEquals("glora-config/1", best.get("format").getAsString());
         assertEquals(done.bestAccuracy(), best.get("validation_accuracy").getAsDouble());
         assertEquals(done.testAccuracy(), best.get("test_accuracy").getAsDouble());
-        assertTrue(stores.results().artefact(job, "model").orElseThrow().size() > 0);
+        assertTrue(stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().size() > 0);
         List<String> statuses = stores.jobs().events(job, 0).stream().filter(e -> e.type().equals("status"))
                 .map(e -> JsonParser.parseString(e.data()).getAsJsonObject().get("status").getAsString()).toList();
         assertEquals(List.of("QUEUED", "TRAINING", "SEARCHING", "EXPORTING", "SUCCEEDED"), statuses);
         assertEquals(4, stores.jobs().events(job, 0).stream().map(JobEvent::type).filter("epoch"::equals).count());
 
         Path supernet = dir.resolve("supernet.safetensors");
-        Files.write(supernet, stores.results().artefact(job, "supernet").orElseThrow().content());
+        Files.write(supernet, stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());
         Path out = dir.resolve("cli-search");
         StringWriter err = new StringWriter();
         int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
@@ -156,7 +157,7 @@ class ServiceJobTest {
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
         assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
-        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, "best-config")
+        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, ArtefactKind.BEST_CONFIG)
                 .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
         JsonObject retrained = best.getAsJsonObject("retrained");
         assertEquals(3, retrained.get("epochs").getAsInt(), best.toString());
@@ -165,10 +166,10 @@ class ServiceJobTest {
         assertEquals(4, stores.results().epochs(job).size(), "retraining epochs are not recorded as supernet epochs");
 
         Path model = dir.resolve("retrained.safetensors");
-        Files.write(model, stores.results().artefact(job, "model").orElseThrow().content());
+        Files.write(model, stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content());
         Checkpoint delivered = Safetensors.read(model);
         Path supernetFile = dir.resolve("job-supernet.safetensors");
-        Files.write(supernetFile, stores.results().artefact(job, "supernet").orElseThrow().content());
+        Files.write(supernetFile, stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());
         Checkpoint supernet = Safetensors.read(supernetFile);
         Checkpoint unretrained = Reparameterizer.merge(supernet, ConfigJson.parse(best.toString(), "best-config"),
                 Map.of(), "supernet");
@@ -233,6 +234,6 @@ class ServiceJobTest {
         assertTrue(failed.error().contains("corrupt.safetensors"), failed.error());
         assertTrue(failed.error().startsWith("supernet training"), failed.error());
         assertEquals(JobStatus.SUCCEEDED, awaitEnd(stores, fine).status());
-        assertFalse(stores.results().artefact(bad, "model").isPresent());
+        assertFalse(stores.results().artefact(bad, ArtefactKind.MODEL).isPresent());
     }
 }

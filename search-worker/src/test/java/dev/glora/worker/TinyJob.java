@@ -2,11 +2,12 @@ package dev.glora.worker;
 
 import com.google.gson.Gson;
 import dev.glora.cli.Glora;
-import dev.glora.search.GenerationStats;
+import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
-import dev.glora.jobs.Stores;
 import dev.glora.jobs.Roots;
+import dev.glora.jobs.Stores;
+import dev.glora.search.GenerationStats;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.Image;
@@ -111,7 +112,7 @@ public final class TinyJob {
     public static List<GenerationStats> cliSearch(Stores stores, long job, JobSpec spec, Roots roots, Path dir)
             throws IOException {
         Path supernet = dir.resolve("job-" + job + ".supernet.safetensors");
-        Files.write(supernet, stores.results().artefact(job, "supernet").orElseThrow().content());
+        Files.write(supernet, stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());
         Path out = dir.resolve("job-" + job + "-cli-search");
         JobSpec.Search search = spec.search();
         StringWriter err = new StringWriter();

@@ -1,6 +1,7 @@
 package dev.glora.api.jobs;
 
 import dev.glora.jobs.Artefact;
+import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.Catalog;
 import dev.glora.jobs.JobException;
 import dev.glora.jobs.JobRequest;
@@ -149,7 +150,7 @@ class JobController {
     Object pareto(@PathVariable long id) {
         JobView job = job(id);
         int generations = job.generationsDone();
-        return results.artefact(id, "pareto").<Object>map(a -> {
+        return results.artefact(id, ArtefactKind.PARETO).<Object>map(a -> {
             fronts.remove(id);
             return new String(a.content(), java.nio.charset.StandardCharsets.UTF_8);
         }).orElseGet(() -> {
@@ -183,20 +184,20 @@ class JobController {
 
     @GetMapping("/{id}/best-config")
     ResponseEntity<StreamingResponseBody> bestConfig(@PathVariable long id) {
-        Located artefact = artefact(id, "best-config", "the best configuration");
+        Located artefact = artefact(id, ArtefactKind.BEST_CONFIG, "the best configuration");
         return download(artefact, MediaType.APPLICATION_JSON, "job-" + id + "-best-config.json");
     }
 
     @GetMapping("/{id}/model")
     ResponseEntity<StreamingResponseBody> model(@PathVariable long id) {
-        Located artefact = artefact(id, "model", "the merged model");
+        Located artefact = artefact(id, ArtefactKind.MODEL, "the merged model");
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
     }
 
     /** The trained supernet: {@code glora search --supernet} searches it again, e.g. at another limit. */
     @GetMapping("/{id}/supernet")
     ResponseEntity<StreamingResponseBody> supernet(@PathVariable long id) {
-        Located artefact = artefact(id, "supernet", "the trained supernet");
+        Located artefact = artefact(id, ArtefactKind.SUPERNET, "the trained supernet");
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-supernet.safetensors");
     }
 
@@ -229,9 +230,9 @@ class JobController {
     }
 
     /** An artefact's size and digest, and where its content is. */
-    private record Located(long jobId, String kind, long size, String sha256) {}
+    private record Located(long jobId, ArtefactKind kind, long size, String sha256) {}
 
-    private Located artefact(long id, String kind, String what) {
+    private Located artefact(long id, ArtefactKind kind, String what) {
         JobView job = job(id);
         Artefact info = results.artefactInfo(id, kind).orElseThrow(() -> new ApiExceptions.NotReady("job " + id
                 + " is " + job.status() + ": " + what + " exists once it has SUCCEEDED"));
