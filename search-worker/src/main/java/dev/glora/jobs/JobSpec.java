@@ -134,11 +134,11 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         Retrain r = retrain;
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
         // checked even without retraining (epochs 0): a value typed in is a value meant; batch size
-        // and weight decay are the supernet's, already checked above
+        // and weight decay are the supernet's, and so is an lr equal to it: each reported once, above
         section(errors, "retrain.", TrainSettings.problems(Math.max(1, r.epochs()), n.batchSize(), r.lr(),
                 n.weightDecay(), r.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), r.lr()),
                 reference.dropPath(), 1).stream().filter(p -> !p.field().equals("batchSize")
-                && !p.field().equals("weightDecay")).toList());
+                && !p.field().equals("weightDecay") && !(p.field().equals("lr") && r.lr() == n.lr())).toList());
         return errors;
     }
 
