@@ -54,13 +54,11 @@ final class TrainingOptions {
     TrainSettings settings(TrainSettings defaults) {
         // always set, to the cores by default as a job's spec does: a training's floats depend on it
         TorchRuntime.setThreads(threads());
+        TrainSettings.Given given = new TrainSettings.Given(epochs, batch, lr, weightDecay, warmup, minLr, dropPath)
+                .filledFrom(defaults);
         try {
-            int runEpochs = or(epochs, defaults.epochs());
-            return new TrainSettings(runEpochs, or(batch, defaults.batchSize()),
-                    or(lr, defaults.lr()), or(weightDecay, defaults.weightDecay()),
-                    or(warmup, TrainSettings.warmupFor(defaults.warmupEpochs(), runEpochs)),
-                    defaults.warmupLr(), or(minLr, Math.min(defaults.minLr(), or(lr, defaults.lr()))),
-                    or(dropPath, defaults.dropPath()), seed, accumulate);
+            return new TrainSettings(given.epochs(), given.batchSize(), given.lr(), given.weightDecay(),
+                    given.warmupEpochs(), defaults.warmupLr(), given.minLr(), given.dropPath(), seed, accumulate);
         } catch (InvalidSettingsException e) {
             throw new GloraException(e.describe(OPTIONS));
         }
@@ -71,7 +69,4 @@ final class TrainingOptions {
         return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
 
-    private static <T> T or(T given, T fallback) {
-        return given != null ? given : fallback;
-    }
 }

@@ -190,15 +190,15 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
      */
     public JobSpec withDefaults() {
         long s = seed == null ? 0 : seed;
-        TrainSettings train = TrainSettings.reference(JobSpec.DEFAULT_EPOCHS, s);
         Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null) : supernet;
         List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
         int rank = n.rank() != null ? n.rank()
                 : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
-        JobSpec.Supernet filled = new JobSpec.Supernet(rank, ranks, or(n.epochs(), train.epochs()), or(n.batchSize(),
-                train.batchSize()), or(n.lr(), train.lr()), or(n.weightDecay(), train.weightDecay()),
-                or(n.warmupEpochs(), TrainSettings.warmupFor(train.warmupEpochs(), or(n.epochs(), train.epochs()))),
-                or(n.threads(), Runtime.getRuntime().availableProcessors()));
+        // the command line's rule for what was not given (TrainSettings.Given), on the reference's defaults
+        TrainSettings.Given train = new TrainSettings.Given(n.epochs(), n.batchSize(), n.lr(), n.weightDecay(),
+                n.warmupEpochs(), null, null).filledFrom(TrainSettings.reference(JobSpec.DEFAULT_EPOCHS, s));
+        JobSpec.Supernet filled = new JobSpec.Supernet(rank, ranks, train.epochs(), train.batchSize(), train.lr(),
+                train.weightDecay(), train.warmupEpochs(), or(n.threads(), Runtime.getRuntime().availableProcessors()));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null) : search;
         JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),

@@ -38,6 +38,39 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
         }
     }
 
+    /**
+     * A training's values as given, any of them missing (null): the command line's options, or a
+     * job's {@code supernet} section. {@link #filledFrom} is the one place the missing ones are
+     * filled, for both.
+     *
+     * @param epochs passes over the training set
+     * @param batchSize examples per step
+     * @param lr peak learning rate
+     * @param weightDecay AdamW's decoupled weight decay
+     * @param warmupEpochs warm-up epochs
+     * @param minLr learning rate the cosine ends at
+     * @param dropPath stochastic-depth rate of the last block
+     */
+    public record Given(Integer epochs, Integer batchSize, Double lr, Double weightDecay, Integer warmupEpochs,
+            Double minLr, Double dropPath) {
+
+        /**
+         * @param defaults the command's or the job's defaults
+         * @return every value present: each missing one from {@code defaults}, except the warm-up
+         *     ({@link #warmupFor} of the epochs run) and the final lr (the default, but never above
+         *     the peak lr); nothing checked ({@link #problems} does that)
+         */
+        public Given filledFrom(TrainSettings defaults) {
+            int runEpochs = epochs != null ? epochs : defaults.epochs();
+            double peak = lr != null ? lr : defaults.lr();
+            return new Given(runEpochs, batchSize != null ? batchSize : defaults.batchSize(), peak,
+                    weightDecay != null ? weightDecay : defaults.weightDecay(),
+                    warmupEpochs != null ? warmupEpochs : warmupFor(defaults.warmupEpochs(), runEpochs),
+                    minLr != null ? minLr : Math.min(defaults.minLr(), peak),
+                    dropPath != null ? dropPath : defaults.dropPath());
+        }
+    }
+
     /** The largest epoch count any training accepts. */
     public static final int MAX_EPOCHS = 100_000;
     /** The largest batch any training accepts. */
