@@ -69,7 +69,13 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
     }
 
     /** The retraining as submitted; see {@link JobSpec.Retrain}. */
-    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs) {}
+    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs, String trainList) {
+
+        /** A retraining on the supernet's training list. */
+        public Retrain(Integer epochs, Double lr, Integer warmupEpochs) {
+            this(epochs, lr, warmupEpochs, null);
+        }
+    }
 
     /**
      * Reads a spec as a user submits it, with the library that stores and reloads it
@@ -210,7 +216,8 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), 0);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
-                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)));
+                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)), or(r.trainList(),
+                JobSpec.Retrain.TRAIN800));
         return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
     }
 

@@ -66,8 +66,23 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
      * the export ({@code epochs} 0: none). Batch size and weight decay are the supernet's.
+     * {@code trainList}: {@code train800}, the supernet's training list (the default), or
+     * {@code train800val200}, all 1,000 labelled images, as VTAB-1K trains its final models (the
+     * choice is already made; the test split stays untouched). Null only in a spec stored before
+     * specs named it ({@link #retrainList}).
      */
-    public record Retrain(int epochs, double lr, int warmupEpochs) {}
+    public record Retrain(int epochs, double lr, int warmupEpochs, String trainList) {
+
+        /** The supernet's training list, the default. */
+        public static final String TRAIN800 = "train800";
+        /** Every labelled image of a VTAB-1K task. */
+        public static final String TRAIN800VAL200 = "train800val200";
+
+        /** A retraining on the supernet's training list. */
+        public Retrain(int epochs, double lr, int warmupEpochs) {
+            this(epochs, lr, warmupEpochs, TRAIN800);
+        }
+    }
 
     /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
     public record FieldError(String field, String message) {}
@@ -133,6 +148,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 + ", got " + h.init());
         Retrain r = retrain;
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
+        require(errors, List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200).contains(retrainList()), "retrain.trainList",
+                "must be " + Retrain.TRAIN800 + " or " + Retrain.TRAIN800VAL200 + ", got " + r.trainList());
         // checked even without retraining (epochs 0): a value typed in is a value meant; batch size
         // and weight decay are the supernet's, and so is an lr equal to it: each reported once, above
         section(errors, "retrain.", TrainSettings.problems(Math.max(1, r.epochs()), n.batchSize(), r.lr(),
@@ -160,6 +177,11 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 + search.minParams() + " adapter parameters: at most " + most + " with supernet.rank "
                 + supernet.rank());
         return errors;
+    }
+
+    /** @return the list the chosen subnet is retrained on ({@code train800} for a spec that named none) */
+    public String retrainList() {
+        return retrain.trainList() == null ? Retrain.TRAIN800 : retrain.trainList();
     }
 
     /** @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0) */

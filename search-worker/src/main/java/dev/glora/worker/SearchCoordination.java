@@ -103,7 +103,7 @@ final class SearchCoordination {
             try {
                 // the pipeline's retraining stage, as glora finetune --method glora --supernet runs it
                 retrained = Retraining.run(job.supernet, config, train, Vtab1k.read(settings.roots().data(), job.task,
-                        JobInputs.TRAIN_LIST), job.val, resume, "retraining of job " + jobId + " " + job.sha256,
+                        job.spec.retrainList()), job.val, resume, "retraining of job " + jobId + " " + job.sha256,
                         new TrainingListener() {
                             @Override
                             public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {

@@ -33,6 +33,17 @@ class JobSpecParseTest {
     }
 
     @Test
+    void retrainsOnTheSupernetsListUnlessAskedForEveryLabelledImage() {
+        assertEquals("train800", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().retrainList());
+        assertEquals("train800val200", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\":"
+                + " \"train800val200\"}}").withDefaults().retrainList());
+        List<JobSpec.FieldError> test = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"retrain\":"
+                + " {\"epochs\": 2, \"trainList\": \"test\"}}").withDefaults().validate();
+        assertEquals(List.of(new JobSpec.FieldError("retrain.trainList", "must be train800 or train800val200, got test")),
+                test);
+    }
+
+    @Test
     void namesEveryUnknownFieldAtItsDepth() {
         List<JobSpec.FieldError> unknown = errors("{\"backbone\": \"b\", \"supernet\": {\"rnk\": 4}, \"sed\": 1}");
         assertEquals(List.of("supernet.rnk", "sed"), unknown.stream().map(JobSpec.FieldError::field).toList());

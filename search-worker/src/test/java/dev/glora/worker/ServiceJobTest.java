@@ -153,7 +153,7 @@ class ServiceJobTest {
     void aRetrainedJobDeliversTheRetrainedModelAtTheTestAccuracyItReports() throws Exception {
         JobSpec tiny = TinyJob.spec(7, 2, 9);
         JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), tiny.search(),
-                new JobSpec.Retrain(3, 1e-2, 0), tiny.seed());
+                new JobSpec.Retrain(3, 1e-2, 0, JobSpec.Retrain.TRAIN800VAL200), tiny.seed());
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
         assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
@@ -183,7 +183,8 @@ class ServiceJobTest {
         assertEquals(done.testAccuracy(), JsonParser.parseString(out.toString()).getAsJsonObject().get("accuracy")
                 .getAsDouble(), 1e-9);
 
-        // the same retraining from the command line gives the same model, tensor for tensor
+        // the same retraining from the command line (on all labelled images, as the job asked) gives
+        // the same model, tensor for tensor
         Path config = dir.resolve("best-config.json");
         Files.writeString(config, best.toString());
         Path cliModel = dir.resolve("cli-retrained.safetensors");
@@ -193,7 +194,8 @@ class ServiceJobTest {
             "--task", roots.data().resolve(TinyJob.TASK).toString(), "--out", cliModel.toString(), "--epochs",
             String.valueOf(r.epochs()), "--lr", String.valueOf(r.lr()), "--warmup", String.valueOf(r.warmupEpochs()), "--batch",
             String.valueOf(spec.supernet().batchSize()), "--weight-decay", String.valueOf(spec.supernet().weightDecay()),
-            "--threads", String.valueOf(spec.supernet().threads()), "--seed", String.valueOf(spec.seed())},
+            "--threads", String.valueOf(spec.supernet().threads()), "--seed", String.valueOf(spec.seed()),
+            "--train-list", r.trainList()},
                 new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
         Checkpoint cli = Safetensors.read(cliModel);
         assertClose(cli, delivered);

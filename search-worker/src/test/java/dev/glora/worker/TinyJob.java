@@ -74,11 +74,12 @@ public final class TinyJob {
      * @param task the folder
      * @param classes classes
      * @param train images in train800
-     * @param other images in val200 and in test
+     * @param other images in val200 and in test (train800val200 lists train800 and val200)
      * @throws IOException if it cannot be written
      */
     public static void writeTask(Path task, int classes, int train, int other) throws IOException {
         SplittableRandom random = new SplittableRandom(4);
+        List<String> all = new ArrayList<>();
         for (String split : List.of("train800", "val200", "test")) {
             Path images = task.resolve("images").resolve(split);
             Files.createDirectories(images);
@@ -93,7 +94,11 @@ public final class TinyJob {
                 lines.add("images/" + split + "/" + i + ".png " + label);
             }
             Files.write(task.resolve(split + ".txt"), lines);
+            if (!split.equals("test")) {
+                all.addAll(lines);
+            }
         }
+        Files.write(task.resolve("train800val200.txt"), all);
     }
 
     /**
