@@ -124,10 +124,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
 
     /** @return the path of the first value that does not read as its field's type, or null */
     private static String faultyField(JsonObject object, Class<?> type, String path) {
-        Map<String, RecordComponent> known = new TreeMap<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            known.put(component.getName(), component);
-        }
+        Map<String, RecordComponent> known = components(type);
         for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
             RecordComponent component = known.get(entry.getKey());
             String field = path + entry.getKey();
@@ -161,6 +158,15 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         return JobStore.gson().fromJson(reader, TypeToken.get(type));
     }
 
+    /** @return a record type's components by name, sorted (the names an error lists) */
+    private static Map<String, RecordComponent> components(Class<?> type) {
+        Map<String, RecordComponent> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(component.getName(), component);
+        }
+        return known;
+    }
+
     private static boolean reads(JsonElement value, Type type) {
         try {
             strictly(value.toString(), type);
@@ -171,10 +177,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
     }
 
     private static void checkFields(JsonObject object, Class<?> type, String path, List<JobSpec.FieldError> errors) {
-        Map<String, RecordComponent> known = new TreeMap<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            known.put(component.getName(), component);
-        }
+        Map<String, RecordComponent> known = components(type);
         for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
             String field = path + entry.getKey();
             RecordComponent component = known.get(entry.getKey());
