@@ -104,6 +104,31 @@ class EvolutionarySearchTest {
         assertFalse(keys(a).equals(keys(c)));
     }
 
+    /**
+     * The reference's results for a seed, pinned: a digest of every configuration asked, in order,
+     * for the repaired and the budgeted first generation under a limit, and for the Pareto
+     * objective. A change of the search's random draws, operators, constraint or selection changes
+     * a digest; one that must change a result for a seed has to say why (issue 18).
+     */
+    @Test
+    void aSeedStillGivesTheReferenceSearchesResults() throws Exception {
+        long limit = encoding.parameterRange()[1] / 10;
+        assertEquals("0fb3b712", digest(new SearchSettings(40, 4, 8, 20, 20, 0.2, limit, 0,
+                SearchSettings.Objective.ACCURACY, 11, SearchSettings.Init.REPAIR)), "repair");
+        assertEquals("c712dfc1", digest(new SearchSettings(40, 4, 8, 20, 20, 0.2, limit, limit / 4,
+                SearchSettings.Objective.ACCURACY, 12, SearchSettings.Init.BUDGET)), "budget");
+        assertEquals("c960c5f6", digest(new SearchSettings(30, 4, 10, 10, 10, 0.2, -1, 0,
+                SearchSettings.Objective.PARETO, 13)), "pareto");
+    }
+
+    private String digest(SearchSettings settings) throws Exception {
+        Planted planted = new Planted();
+        new EvolutionarySearch(encoding, settings).run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        planted.asked.forEach(key -> sha.update((key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 8);
+    }
+
     @Test
     void aResumedSearchEndsExactlyAsAnUninterruptedOne() {
         EvolutionarySearch.Result straight = new EvolutionarySearch(encoding, settings(6, -1, 5))
