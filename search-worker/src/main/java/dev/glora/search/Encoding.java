@@ -9,6 +9,8 @@ import dev.glora.supernet.glora.LayerShape;
 import io.jenetics.Genotype;
 import io.jenetics.IntegerChromosome;
 import io.jenetics.IntegerGene;
+import io.jenetics.engine.InvertibleCodec;
+import io.jenetics.util.RandomRegistry;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -17,12 +19,12 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * A configuration as a Jenetics genotype: five {@link IntegerChromosome}s, one per term A to E,
- * each holding one gene per GLoRA layer in model order: the index of the layer's mode in that
- * term's list of {@link SearchSpace#modes(Term)} (so all genes of a chromosome share a range, as
- * Jenetics requires). Jenetics' crossovers act on one chromosome at a time; {@link Operators}
- * therefore works on the flat gene array, {@code alleles[layer * 5 + term]}, which gives a true
- * per-gene uniform crossover across all layers and terms.
+ * A configuration as a Jenetics genotype, and its {@link #codec() codec}: five
+ * {@link IntegerChromosome}s, one per term A to E, each holding one gene per GLoRA layer in model
+ * order: the index of the layer's mode in that term's list of {@link SearchSpace#modes(Term)} (so
+ * all genes of a chromosome share a range, as Jenetics requires). The search's random draws and
+ * its stored candidates follow the reference's flat gene order, {@code alleles[layer * 5 + term]}
+ * ({@link Genes}), so its operators act on all layers and terms at once.
  */
 public final class Encoding {
 
@@ -63,13 +65,24 @@ public final class Encoding {
         List<IntegerChromosome> chromosomes = new ArrayList<>();
         for (int t = 0; t < TERMS.length; t++) {
             IntegerGene[] genes = new IntegerGene[layers.size()];
-            int max = modes.get(TERMS[t]).size() - 1;
+            int count = modes.get(TERMS[t]).size();
             for (int l = 0; l < genes.length; l++) {
-                genes[l] = IntegerGene.of(alleles[l * TERMS.length + t], 0, max);
+                genes[l] = IntegerGene.of(alleles[l * TERMS.length + t], 0, count);
             }
             chromosomes.add(IntegerChromosome.of(genes));
         }
         return Genotype.of(chromosomes);
+    }
+
+    /**
+     * Configurations as Jenetics genotypes. Its factory draws every gene uniformly over its modes,
+     * layer by layer, from {@link RandomRegistry#random()}, as {@link #random} does.
+     *
+     * @return the codec
+     */
+    public InvertibleCodec<SubnetConfig, IntegerGene> codec() {
+        return InvertibleCodec.of(() -> genotype(random(RandomRegistry.random())),
+                genotype -> decode(alleles(genotype)), config -> genotype(encode(config)));
     }
 
     /**
@@ -146,6 +159,19 @@ public final class Encoding {
         long total = 0;
         for (int i = 0; i < alleles.length; i++) {
             total += cost(i, alleles[i]);
+        }
+        return total;
+    }
+
+    /**
+     * @param genotype a genotype of this encoding
+     * @return the trainable parameters its configuration adds
+     */
+    public long parameters(Genotype<IntegerGene> genotype) {
+        Genes genes = new Genes(genotype);
+        long total = 0;
+        for (int i = 0; i < genes.length(); i++) {
+            total += cost(i, genes.get(i).intValue());
         }
         return total;
     }

@@ -3,6 +3,7 @@ package dev.glora.search;
 import dev.glora.supernet.config.SubnetConfig;
 import io.jenetics.Genotype;
 import io.jenetics.IntegerGene;
+import io.jenetics.MonteCarloSelector;
 import io.jenetics.Optimize;
 import io.jenetics.Phenotype;
 import io.jenetics.engine.Evolution;
@@ -10,7 +11,9 @@ import io.jenetics.engine.EvolutionDurations;
 import io.jenetics.engine.EvolutionResult;
 import io.jenetics.engine.EvolutionStart;
 import io.jenetics.engine.EvolutionStream;
+import io.jenetics.util.Factory;
 import io.jenetics.util.ISeq;
+import io.jenetics.util.RandomRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,13 +30,31 @@ import java.util.SplittableRandom;
  * (seed, g), and the parents depend only on the candidates evaluated before, so a search resumed
  * from its last completed generation ends exactly as an uninterrupted one; and the evaluator's
  * threads never change a result.
+ *
+ * <p>It is built from Jenetics' parts: the {@link Encoding#codec() codec}, the
+ * {@link ParameterLimit} constraint with its repair, a {@link MonteCarloSelector} for parents, the
+ * {@link ModeMutator} and {@link GeneCrossover} alterers, all drawing from {@link RandomRegistry},
+ * and it runs as an {@link Evolution} function in an {@link EvolutionStream}, Jenetics' hook for
+ * algorithms other than its {@code Engine}. The {@code Engine} is generational: it selects
+ * survivors and offspring from the current population and evaluates whatever its alterers return.
+ * The reference differs in three ways that decide its results: parents are the top k of every
+ * candidate evaluated so far (an archive, not a population); a configuration is evaluated at most
+ * once per search, so a child seen before is discarded and another drawn; and each generation
+ * holds a set number of mutants and crossover children, made by rejection (children outside the
+ * limit are discarded, not repaired) and topped up with repaired random draws. An {@code Engine}
+ * would evaluate other candidates for the same seed. Scoring stays this package's {@link Evaluator}:
+ * it races candidates against the k-th best so far, which Jenetics' {@code Evaluator} cannot be
+ * told.
  */
 public final class EvolutionarySearch {
 
     private static final int ATTEMPTS_PER_CANDIDATE = 10;
 
     private final Encoding encoding;
-    private final Operators operators;
+    private final ParameterLimit<Double> limit;
+    private final MonteCarloSelector<IntegerGene, Double> selector = new MonteCarloSelector<>();
+    private final ModeMutator<Double> mutator;
+    private final GeneCrossover<Double> crossover = new GeneCrossover<>();
     private final SearchSettings settings;
 
     /** Receives each completed generation. */
@@ -71,7 +92,8 @@ public final class EvolutionarySearch {
      */
     public EvolutionarySearch(Encoding encoding, SearchSettings settings) {
         this.encoding = encoding;
-        this.operators = new Operators(encoding);
+        this.limit = new ParameterLimit<>(encoding, settings.minParams(), settings.maxParams());
+        this.mutator = new ModeMutator<>(settings.mutationProbability());
         this.settings = settings;
         long[] range = encoding.parameterRange();
         if (settings.minParams() > range[1]) {
@@ -144,35 +166,45 @@ public final class EvolutionarySearch {
     }
 
     /**
+     * One generation's breeding, with Jenetics' parts: parents drawn by a {@link MonteCarloSelector}
+     * from the best so far, the {@link ModeMutator} and {@link GeneCrossover}, the
+     * {@link ParameterLimit} (offspring outside it rejected, random draws repaired), all drawing
+     * from one generator seeded by (seed, generation) through {@link RandomRegistry}.
+     *
      * @param generation 0-based generation
      * @param evaluated every candidate evaluated before it
      * @return the new configurations of this generation, by key, none of them evaluated before
      */
     Map<String, int[]> breed(int generation, List<Candidate> evaluated) {
-        SplittableRandom random = new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + generation);
+        return RandomRegistry.with(new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + generation),
+                random -> breedFrom(generation, evaluated));
+    }
+
+    private Map<String, int[]> breedFrom(int generation, List<Candidate> evaluated) {
         Map<String, Candidate> seen = new LinkedHashMap<>();
         evaluated.forEach(c -> seen.put(c.key(), c));
         Map<String, int[]> fresh = new LinkedHashMap<>();
         if (generation > 0 && !evaluated.isEmpty()) {
-            List<Genotype<IntegerGene>> parents = parents(evaluated).stream()
-                    .map(c -> encoding.genotype(c.alleles())).toList();
+            ISeq<Phenotype<IntegerGene, Double>> parents = parents(evaluated).stream()
+                    .map(c -> Phenotype.of(encoding.genotype(c.alleles()), c.generation(), c.accuracy()))
+                    .collect(ISeq.toISeq());
             for (int tries = settings.mutations() * ATTEMPTS_PER_CANDIDATE, made = 0;
                     made < settings.mutations() && tries > 0; tries--) {
-                Genotype<IntegerGene> parent = parents.get(random.nextInt(parents.size()));
-                made += offer(operators.mutate(parent, settings.mutationProbability(), random), seen, fresh) ? 1 : 0;
+                ISeq<Phenotype<IntegerGene, Double>> parent = selector.select(parents, 1, Optimize.MAXIMUM);
+                made += offer(mutator.alter(parent, generation).population().get(0), seen, fresh) ? 1 : 0;
             }
             for (int tries = settings.crossovers() * ATTEMPTS_PER_CANDIDATE, made = 0;
                     made < settings.crossovers() && tries > 0; tries--) {
-                Genotype<IntegerGene> mother = parents.get(random.nextInt(parents.size()));
-                Genotype<IntegerGene> father = parents.get(random.nextInt(parents.size()));
-                made += offer(operators.crossover(mother, father, random), seen, fresh) ? 1 : 0;
+                ISeq<Phenotype<IntegerGene, Double>> couple = selector.select(parents, 2, Optimize.MAXIMUM);
+                made += offer(crossover.alter(couple, generation).population().get(0), seen, fresh) ? 1 : 0;
             }
         }
+        Factory<Genotype<IntegerGene>> draws = settings.init() == SearchSettings.Init.BUDGET ? limit.spread()
+                : encoding.codec().encoding();
         for (int tries = settings.population() * ATTEMPTS_PER_CANDIDATE; fresh.size() < settings.population()
                 && tries > 0; tries--) {
-            int[] draw = settings.init() == SearchSettings.Init.BUDGET && settings.maxParams() >= 0
-                    ? budgeted(random) : repair(encoding.random(random), random);
-            offer(encoding.genotype(draw), seen, fresh);
+            Phenotype<IntegerGene, Double> draw = Phenotype.of(draws.newInstance(), generation);
+            offer(limit.test(draw) ? draw : limit.repair(draw, generation), seen, fresh);
         }
         return fresh;
     }
@@ -198,83 +230,14 @@ public final class EvolutionarySearch {
         return evaluated.stream().sorted(Candidate::compareBest).limit(settings.topK()).toList();
     }
 
-    private boolean offer(Genotype<IntegerGene> child, Map<String, Candidate> seen, Map<String, int[]> fresh) {
-        int[] alleles = Encoding.alleles(child);
+    private boolean offer(Phenotype<IntegerGene, Double> child, Map<String, Candidate> seen,
+            Map<String, int[]> fresh) {
+        int[] alleles = Encoding.alleles(child.genotype());
         String key = Encoding.key(alleles);
-        if (seen.containsKey(key) || fresh.containsKey(key) || !settings.allows(encoding.parameters(alleles))) {
+        if (seen.containsKey(key) || fresh.containsKey(key) || !limit.test(child)) {
             return false;
         }
         fresh.put(key, alleles);
         return true;
-    }
-
-    /**
-     * Moves a random draw inside the parameter limits: genes picked at random are set to their
-     * cheapest mode while it adds too many, or to their costliest while it adds too few.
-     */
-    private int[] repair(int[] alleles, SplittableRandom random) {
-        long total = encoding.parameters(alleles);
-        for (int step = 0; step < 4 * alleles.length && !settings.allows(total); step++) {
-            int gene = random.nextInt(alleles.length);
-            int next = extreme(gene, alleles[gene], settings.maxParams() >= 0 && total > settings.maxParams());
-            total += encoding.cost(gene, next) - encoding.cost(gene, alleles[gene]);
-            alleles[gene] = next;
-        }
-        return alleles;
-    }
-
-    /**
-     * A random candidate spread over the allowed range: a budget uniform between the limits, the
-     * genes in random order, each uniform among the modes whose extra cost over its cheapest still
-     * fits what is left of the budget (then repaired up to {@code minParams} if it fell short).
-     */
-    private int[] budgeted(SplittableRandom random) {
-        int genes = encoding.length();
-        int[] alleles = new int[genes];
-        long base = 0;
-        for (int gene = 0; gene < genes; gene++) {
-            alleles[gene] = extreme(gene, 0, true);
-            base += encoding.cost(gene, alleles[gene]);
-        }
-        long low = Math.max(settings.minParams(), base);
-        long budget = low + (long) (random.nextDouble() * (settings.maxParams() - low + 1)) - base;
-        int[] order = new int[genes];
-        for (int i = 0; i < genes; i++) {
-            order[i] = i;
-        }
-        for (int i = genes - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        int[] fits = new int[64];
-        for (int gene : order) {
-            long cheapest = encoding.cost(gene, alleles[gene]);
-            int count = 0;
-            for (int allele = 0; allele < encoding.alleles(gene); allele++) {
-                if (encoding.cost(gene, allele) - cheapest <= budget) {
-                    if (count == fits.length) {
-                        fits = java.util.Arrays.copyOf(fits, 2 * count);
-                    }
-                    fits[count++] = allele;
-                }
-            }
-            int chosen = fits[random.nextInt(count)];
-            budget -= encoding.cost(gene, chosen) - cheapest;
-            alleles[gene] = chosen;
-        }
-        return repair(alleles, random);
-    }
-
-    private int extreme(int gene, int current, boolean cheapest) {
-        int chosen = current;
-        for (int allele = 0; allele < encoding.alleles(gene); allele++) {
-            long cost = encoding.cost(gene, allele);
-            if (cheapest ? cost < encoding.cost(gene, chosen) : cost > encoding.cost(gene, chosen)) {
-                chosen = allele;
-            }
-        }
-        return chosen;
     }
 }
