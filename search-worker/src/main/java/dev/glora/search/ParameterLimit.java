@@ -39,7 +39,7 @@ public final class ParameterLimit<C extends Comparable<? super C>> implements Co
      * @param parameters a configuration's trainable parameters
      * @return whether the limits allow it
      */
-    public boolean allows(long parameters) {
+    boolean allows(long parameters) {
         return parameters >= min && (max < 0 || parameters <= max);
     }
 

@@ -116,14 +116,6 @@ public record SearchSettings(int population, int generations, int topK, int muta
     /** Per-gene re-draw chance of a mutation. */
     public static final double DEFAULT_MUTATION_PROBABILITY = 0.2;
 
-    /**
-     * @param parameters a candidate's trainable parameters
-     * @return whether the limits allow it
-     */
-    public boolean allows(long parameters) {
-        return parameters >= minParams && (maxParams < 0 || parameters <= maxParams);
-    }
-
     /** @return every value in one line, to tell whether a saved state belongs to this search */
     public String fingerprint() {
         return "population=" + population + " generations=" + generations + " top_k=" + topK + " mutations="
