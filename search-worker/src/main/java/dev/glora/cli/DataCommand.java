@@ -45,6 +45,11 @@ final class DataCommand {
         @Option(names = "--val", defaultValue = "200", description = "validation examples per task (default: ${DEFAULT-VALUE})")
         private int val;
 
+        @Option(names = "--large-val", defaultValue = "0", paramLabel = "N",
+                description = "also write val<N>.txt, a larger selection list of N images drawn from the train split"
+                        + " apart from train and val, which stay the same (issue 19 uses 2000; default: none)")
+        private int largeVal;
+
         @Option(names = "--test", defaultValue = "-1",
                 description = "test examples per task, -1 for the whole test split (default: ${DEFAULT-VALUE})")
         private int test;
@@ -60,7 +65,7 @@ final class DataCommand {
                 files.filter(f -> f.getFileName().toString().contains("-ubyte")).sorted()
                         .forEach(f -> provenance.put("sha256:" + f.getFileName(), Provenance.sha256(f)));
             }
-            FmnistVtab.Sizes sizes = new FmnistVtab.Sizes(train, val, test);
+            FmnistVtab.Sizes sizes = new FmnistVtab.Sizes(train, val, test, largeVal);
             for (FmnistVtab.Task task : FmnistVtab.Task.values()) {
                 FmnistVtab.write(task, trainSplit, testSplit, out.resolve(task.folder()), seed, sizes, provenance);
                 spec.commandLine().getOut().printf("%-9s %2d classes  written to %s%n", task.folder(), task.classes(),

@@ -50,7 +50,7 @@ class DemoJob implements ApplicationRunner {
             LOG.info(() -> "demo: writing the FMNIST-VTAB new5 task from " + sample + " into " + task);
             ImageDataset train = Idx.readSplit(sample, "train");
             ImageDataset test = Idx.readSplit(sample, "t10k");
-            FmnistVtab.write(FmnistVtab.Task.NEW5, train, test, task, 0, new FmnistVtab.Sizes(800, 200, -1),
+            FmnistVtab.write(FmnistVtab.Task.NEW5, train, test, task, 0, FmnistVtab.Sizes.VTAB_1K,
                     Map.of("producer", "glora search service --demo " + Provenance.codeVersion(), "source",
                             sample.toString()));
         }

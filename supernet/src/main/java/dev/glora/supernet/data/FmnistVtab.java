@@ -70,18 +70,25 @@ public final class FmnistVtab {
      * @param train training examples (the protocol: 800)
      * @param val validation examples (200)
      * @param test test examples, or -1 for the whole test split
+     * @param largeVal examples of a larger selection list, {@code val<N>.txt}, drawn from the train
+     *     split after (and apart from) train and val, so those stay exactly as without it; 0 for none
      */
-    public record Sizes(int train, int val, int test) {
+    public record Sizes(int train, int val, int test, int largeVal) {
 
-        /** The protocol's sizes. */
-        public static final Sizes VTAB_1K = new Sizes(800, 200, -1);
+        /** The protocol's sizes, with no larger selection list. */
+        public static final Sizes VTAB_1K = new Sizes(800, 200, -1, 0);
 
         /** Checks the counts. */
         public Sizes {
-            if (train < 1 || val < 1 || test == 0 || test < -1) {
-                throw new IllegalArgumentException("train and val must be positive and test positive or -1, got "
-                        + train + ", " + val + ", " + test);
+            if (train < 1 || val < 1 || test == 0 || test < -1 || largeVal < 0) {
+                throw new IllegalArgumentException("train and val must be positive, test positive or -1 and the"
+                        + " larger val not negative, got " + train + ", " + val + ", " + test + ", " + largeVal);
             }
+        }
+
+        /** @return the name of the larger selection list, e.g. {@code val2000} */
+        public String largeValList() {
+            return "val" + largeVal;
         }
     }
 
@@ -120,8 +127,9 @@ public final class FmnistVtab {
         SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (task.ordinal() + 1)));
         SplittableRandom testRandom = random.split();
         int[] pool = pool(task, train);
-        if (pool.length < sizes.train() + sizes.val()) {
-            throw new DataException(train.name() + ": task " + task.folder() + " needs " + (sizes.train() + sizes.val())
+        int needed = sizes.train() + sizes.val() + sizes.largeVal();
+        if (pool.length < needed) {
+            throw new DataException(train.name() + ": task " + task.folder() + " needs " + needed
                     + " images, the split has " + pool.length + " eligible");
         }
         Permutation.shuffle(pool, random);
@@ -129,6 +137,11 @@ public final class FmnistVtab {
         List<Example> trainVal = new ArrayList<>();
         for (int index : drawn) {
             trainVal.add(make(task, train, index, pool, random));
+        }
+        // drawn after train and val from the same generator, so those are the same with or without it
+        List<Example> largeVal = new ArrayList<>();
+        for (int i = 0; i < sizes.largeVal(); i++) {
+            largeVal.add(make(task, train, pool[drawn.length + i], pool, random));
         }
         int[] testPool = pool(task, test);
         int testCount = sizes.test() < 0 ? testPool.length : Math.min(sizes.test(), testPool.length);
@@ -147,6 +160,9 @@ public final class FmnistVtab {
         both.addAll(valPaths);
         Vtab1k.writeList(dir, "train800val200", both, labels(trainVal));
         Vtab1k.writeList(dir, "test", testPaths, labels(tests));
+        if (sizes.largeVal() > 0) {
+            Vtab1k.writeList(dir, sizes.largeValList(), save(dir, sizes.largeValList(), largeVal), labels(largeVal));
+        }
         if (task == Task.NEW5) {
             writeShots(dir, trainPaths, labels(trainPart), task.classes());
         }
@@ -301,6 +317,9 @@ public final class FmnistVtab {
         json.addProperty("seed", seed);
         json.addProperty("train", sizes.train());
         json.addProperty("val", sizes.val());
+        if (sizes.largeVal() > 0) {
+            json.addProperty(sizes.largeValList(), sizes.largeVal());
+        }
         provenance.forEach(json::addProperty);
         try {
             Files.writeString(dir.resolve(Vtab1k.TASK_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(json)

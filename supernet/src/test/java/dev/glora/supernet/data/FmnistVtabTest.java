@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class FmnistVtabTest {
 
-    private static final Sizes SIZES = new Sizes(40, 10, 30);
+    private static final Sizes SIZES = new Sizes(40, 10, 30, 0);
 
     @TempDir
     static Path dir;
@@ -91,6 +91,35 @@ class FmnistVtabTest {
         }
         assertNotEquals(Files.readString(dir.resolve("a/rotation/train800.txt")),
                 Files.readString(dir.resolve("c/rotation/train800.txt")));
+    }
+
+    @Test
+    void aLargerSelectionListLeavesTheProtocolsListsAsTheyWereAndSharesNoImageWithThem() throws IOException {
+        ImageDataset numbered = synthetic(100);
+        for (int i = 0; i < numbered.size(); i++) {
+            numbered.images().get(i).set(0, 27, 27, i); // unique: all10 keeps every pixel
+        }
+        FmnistVtab.write(Task.ALL10, numbered, test, dir.resolve("plain"), 7, SIZES, Map.of());
+        FmnistVtab.write(Task.ALL10, numbered, test, dir.resolve("large"), 7, new Sizes(40, 10, 30, 45), Map.of());
+        for (String list : List.of("train800", "val200", "train800val200", "test")) {
+            assertEquals(Files.readString(dir.resolve("plain").resolve(list + ".txt")),
+                    Files.readString(dir.resolve("large").resolve(list + ".txt")), list);
+            ImageDataset plain = Vtab1k.read(dir.resolve("plain"), list);
+            ImageDataset large = Vtab1k.read(dir.resolve("large"), list);
+            for (int i = 0; i < plain.size(); i++) {
+                assertArrayEquals(plain.images().get(i).pixels(), large.images().get(i).pixels(), list + " " + i);
+            }
+        }
+        ImageDataset selection = Vtab1k.read(dir.resolve("large"), "val45");
+        assertEquals(45, selection.size());
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        Vtab1k.read(dir.resolve("large"), "train800val200").images().forEach(image -> used.add(image.at(0, 27, 27)));
+        selection.images().forEach(image -> assertTrue(used.add(image.at(0, 27, 27)),
+                "image " + image.at(0, 27, 27) + " is in val45 and in train800val200 (or twice in val45)"));
+        assertTrue(Files.readString(dir.resolve("large").resolve(Vtab1k.TASK_FILE)).contains("\"val45\": 45"));
+        DataException tooFew = org.junit.jupiter.api.Assertions.assertThrows(DataException.class, () -> FmnistVtab.write(
+                Task.ALL10, numbered, test, dir.resolve("short"), 7, new Sizes(40, 10, 30, 51), Map.of()));
+        assertTrue(tooFew.getMessage().contains("needs 101 images, the split has 100"), tooFew.getMessage());
     }
 
     @Test
