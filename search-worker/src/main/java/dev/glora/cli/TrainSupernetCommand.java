@@ -42,6 +42,12 @@ final class TrainSupernetCommand implements Callable<Integer> {
     @Option(names = "--rank", description = "supernet rank r (default: the largest of --ranks, else 4)")
     private Integer rank;
 
+    @Option(names = "--sampling", defaultValue = "uniform", paramLabel = "uniform|sandwich",
+            description = "paths per step: uniform, one drawn path (the reference); sandwich, the largest, the smallest"
+                    + " and two drawn paths, the last three distilled from the largest (4 passes a step; default:"
+                    + " ${DEFAULT-VALUE})")
+    private String sampling;
+
     @Option(names = "--ranks", split = ",", description = "LoRA ranks of the search space (default: the rank alone)")
     private List<Integer> ranks;
 
@@ -56,15 +62,21 @@ final class TrainSupernetCommand implements Callable<Integer> {
         TrainSettings settings = training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0));
         SearchSpace space = space(rank, ranks);
         TrainingRun.checkOutput(out);
+        Trainees.Sampling paths;
+        try {
+            paths = Trainees.Sampling.parse(sampling);
+        } catch (IllegalArgumentException e) {
+            throw new GloraException("--sampling " + e.getMessage());
+        }
         SupernetSetup setup = SupernetSetup.of(backbone, task, TaskData.list(lists.train), TaskData.list(lists.val),
-                space, settings, "glora train-supernet");
+                space, settings, paths, "glora train-supernet");
         PrintWrapper printer = new PrintWrapper(spec);
         printer.err().printf("supernet rank %d, search space ranks %s, %d layers, %d classes; %d train, %d val%n",
                 space.supernetRank(), space.ranks(), Supernet.layerNames(VitArchitecture.fromMetadata(
                         setup.fresh().metadata(), "fresh supernet")).size(), setup.classes(), setup.train().size(),
                 setup.val().size());
         try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet")) {
-            List<EpochResult> history = TrainingRun.train(settings, Trainees.supernet(supernet, space), setup.train(),
+            List<EpochResult> history = TrainingRun.train(settings, setup.trainee(supernet), setup.train(),
                     setup.val(), out, "supernet " + setup.provenance().values(), printer.err(),
                     h -> setup.trained(supernet, h));
             EpochResult last = history.get(history.size() - 1);

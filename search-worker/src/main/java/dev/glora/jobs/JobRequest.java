@@ -12,6 +12,7 @@ import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.Trainees;
 import java.io.IOException;
 import java.io.StringReader;
 import java.lang.reflect.ParameterizedType;
@@ -46,12 +47,12 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
 
     /** Supernet training as submitted; see {@link JobSpec.Supernet}. */
     public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
-            Double weightDecay, Integer warmupEpochs, Integer threads) {
+            Double weightDecay, Integer warmupEpochs, Integer threads, String sampling) {
 
-        /** Supernet training on the default thread count. */
+        /** Supernet training on the default thread count and sampling. */
         public Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
                 Double weightDecay, Integer warmupEpochs) {
-            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, null);
+            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, null, null);
         }
     }
 
@@ -199,7 +200,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
      */
     public JobSpec withDefaults() {
         long s = seed == null ? 0 : seed;
-        Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null) : supernet;
+        Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null, null, null) : supernet;
         List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
         int rank = n.rank() != null ? n.rank()
                 : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
@@ -207,7 +208,8 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         TrainSettings.Given train = new TrainSettings.Given(n.epochs(), n.batchSize(), n.lr(), n.weightDecay(),
                 n.warmupEpochs(), null, null).filledFrom(TrainSettings.reference(JobSpec.DEFAULT_EPOCHS, s));
         JobSpec.Supernet filled = new JobSpec.Supernet(rank, ranks, train.epochs(), train.batchSize(), train.lr(),
-                train.weightDecay(), train.warmupEpochs(), or(n.threads(), Runtime.getRuntime().availableProcessors()));
+                train.weightDecay(), train.warmupEpochs(), or(n.threads(), Runtime.getRuntime().availableProcessors()),
+                n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null) : search;
         JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),

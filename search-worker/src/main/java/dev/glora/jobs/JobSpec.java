@@ -17,6 +17,7 @@ import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
 import java.io.StringReader;
@@ -50,10 +51,20 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * training's floats depend on it (libtorch splits reductions by thread), so it is part of the
      * spec and every worker trains the job on exactly that many, whatever its own slot count;
      * {@code bin/glora train-supernet --threads N} gives the same supernet. 0 only in a spec stored
-     * before specs named it ({@link #trainingThreads}).
+     * before specs named it ({@link #trainingThreads}). {@code sampling}: {@code uniform} (the
+     * reference) or {@code sandwich} ({@link Trainees.Sampling}); null only in a spec stored before
+     * specs named it ({@link #sampling()}).
      */
     public record Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
-            int warmupEpochs, int threads) {}
+            int warmupEpochs, int threads, String sampling) {
+
+        /** Supernet training with uniform path sampling. */
+        public Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
+                int warmupEpochs, int threads) {
+            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, threads,
+                    Trainees.Sampling.UNIFORM.label());
+        }
+    }
 
     /**
      * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or
@@ -134,6 +145,11 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 n.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), n.lr()), reference.dropPath(), 1));
         require(errors, n.threads() >= 1 && n.threads() <= 1024, "supernet.threads", "must be in [1, 1024], got "
                 + n.threads());
+        try {
+            Trainees.Sampling.parse(n.sampling());
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("supernet.sampling", e.getMessage()));
+        }
         Search h = search;
         // the search's own rules, as glora search applies them (SearchSettings.problems)
         section(errors, "search.", SearchSettings.problems(h.population(), h.generations(), h.topK(), h.mutations(),
@@ -190,6 +206,11 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return new TrainSettings(retrain.epochs(), supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
                 retrain.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), retrain.lr()),
                 reference.dropPath(), seed);
+    }
+
+    /** @return how the supernet training draws its paths (uniform for a spec stored before specs named it) */
+    public Trainees.Sampling sampling() {
+        return supernet.sampling() == null ? Trainees.Sampling.UNIFORM : Trainees.Sampling.parse(supernet.sampling());
     }
 
     /**

@@ -13,7 +13,6 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.train.EpochResult;
 import dev.glora.supernet.train.SupernetSetup;
 import dev.glora.supernet.train.TrainSettings;
-import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.TrainingListener;
 import io.micrometer.core.instrument.Timer;
@@ -75,11 +74,11 @@ final class SupernetTraining {
         restoreResumePoint(jobId, resume);
         SupernetSetup setup = SupernetSetup.of(settings.roots().models(), backbone, settings.roots().data(), folder,
                 JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
-                train, "glora search service, job " + jobId + ",");
+                train, spec.sampling(), "glora search service, job " + jobId + ",");
         Checkpoint trained;
         try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet of job " + jobId)) {
             List<EpochResult> history = new Trainer(train, listener(held, resume)).fit(
-                    Trainees.supernet(supernet, space), setup.train(), setup.val(), resume, "job " + jobId + " "
+                    setup.trainee(supernet), setup.train(), setup.val(), resume, "job " + jobId + " "
                             + setup.provenance().values());
             trained = setup.trained(supernet, history);
         }

@@ -70,7 +70,19 @@ class TrainingCommandsTest {
         assertEquals("2,1", supernet.metadata().get(dev.glora.supernet.glora.Supernet.RANKS_KEY));
         assertEquals("2", supernet.metadata().get("num_classes"));
         assertTrue(supernet.metadata().get("train_history").contains("\"epoch\":2"));
+        assertEquals("uniform", supernet.metadata().get("sampling"));
         assertFalse(Files.exists(TrainingRun.resumeFile(out)), "the resume point is removed at the end");
+
+        Path sandwich = dir.resolve("sandwich.safetensors");
+        CliRun sandwiched = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", sandwich.toString(), "--ranks", "2,1", "--epochs", "1", "--batch", "8", "--warmup", "0",
+                "--threads", "1", "--sampling", "sandwich");
+        assertEquals(0, sandwiched.status(), sandwiched.err());
+        assertEquals("sandwich", Safetensors.read(sandwich).metadata().get("sampling"));
+        CliRun greedy = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", dir.resolve("greedy.safetensors").toString(), "--sampling", "greedy");
+        assertEquals(Glora.INPUT_ERROR, greedy.status());
+        assertTrue(greedy.err().contains("--sampling must be uniform or sandwich, got greedy"), greedy.err());
 
         CliRun again = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
                 "--out", out.toString(), "--epochs", "2");

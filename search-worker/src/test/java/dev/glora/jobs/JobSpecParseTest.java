@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.supernet.train.Trainees;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,22 @@ class JobSpecParseTest {
         String stored = JobStore.gson().toJson(filled);
         assertEquals(filled, JobStore.gson().fromJson(stored, JobSpec.class));
         assertEquals(filled, JobRequest.parse(stored).withDefaults());
+    }
+
+    @Test
+    void samplesPathsUniformlyUnlessAskedForTheSandwichAndRefusesAnythingElse() {
+        assertEquals(Trainees.Sampling.UNIFORM, JobRequest.parse("{}").withDefaults().sampling());
+        JobSpec sandwich = JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();
+        assertEquals(Trainees.Sampling.SANDWICH, sandwich.sampling());
+        assertEquals("sandwich", sandwich.supernet().sampling());
+        List<JobSpec.FieldError> bad = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                + " {\"sampling\": \"greedy\"}}").withDefaults().validate();
+        assertEquals(List.of(new JobSpec.FieldError("supernet.sampling", "must be uniform or sandwich, got greedy")), bad);
+        // a spec stored before specs named it trains as it did then
+        JobSpec old = JobStore.gson().fromJson(JobStore.gson().toJson(JobRequest.parse("{}").withDefaults())
+                .replace(",\"sampling\":\"uniform\"", ""), JobSpec.class);
+        assertNull(old.supernet().sampling());
+        assertEquals(Trainees.Sampling.UNIFORM, old.sampling());
     }
 
     @Test

@@ -27,11 +27,13 @@ import java.util.stream.Collectors;
  * @param train the training set
  * @param val the validation set
  * @param provenance what the trained checkpoint records, in this order: producer, backbone and its SHA-256,
- *     task, lists and their SHA-256, training settings, and the search space's ranks
+ *     task, lists and their SHA-256, training settings, path sampling, and the search space's ranks
  *     ({@link Supernet#RANKS_KEY})
+ * @param space the search space
+ * @param sampling how a training step draws its paths
  */
 public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, ImageDataset val,
-        Map<String, String> provenance) {
+        Map<String, String> provenance, SearchSpace space, Trainees.Sampling sampling) {
 
     /**
      * @param backbone the pretrained plain checkpoint
@@ -40,16 +42,17 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @param valList the validation list's name
      * @param space the search space (its largest rank is the supernet rank)
      * @param settings the training settings (their seed initialises the head and the adapters)
+     * @param sampling how a training step draws its paths
      * @param producer who trains it, for the provenance
      * @return the setup
      */
     public static SupernetSetup of(Path backbone, Path task, String trainList, String valList, SearchSpace space,
-            TrainSettings settings, String producer) {
-        return of(null, backbone, null, task, trainList, valList, space, settings, producer);
+            TrainSettings settings, Trainees.Sampling sampling, String producer) {
+        return of(null, backbone, null, task, trainList, valList, space, settings, sampling, producer);
     }
 
     /**
-     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, String)}, with every
+     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, Trainees.Sampling, String)}, with every
      * file opened by a walk from its root ({@link dev.glora.supernet.ConfinedFiles}): the service's
      * model root for the backbone, its data root for the task.
      *
@@ -61,11 +64,12 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @param valList the validation list's name
      * @param space the search space
      * @param settings the training settings
+     * @param sampling how a training step draws its paths
      * @param producer who trains it, for the provenance
      * @return the setup
      */
     public static SupernetSetup of(Path modelRoot, Path backbone, Path dataRoot, Path task, String trainList,
-            String valList, SearchSpace space, TrainSettings settings, String producer) {
+            String valList, SearchSpace space, TrainSettings settings, Trainees.Sampling sampling, String producer) {
         Checkpoint plain = Safetensors.read(modelRoot, backbone);
         VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
         int classes = Vtab1k.classCount(task);
@@ -77,12 +81,21 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         provenance.put("train_list", describe(task, trainList));
         provenance.put("val_list", describe(task, valList));
         provenance.put("train_settings", settings.fingerprint());
+        provenance.put("sampling", sampling.label());
         provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf)
                 .collect(Collectors.joining(",")));
         Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
                 arch.withNumClasses(classes), space.supernetRank(), settings.seed());
         return new SupernetSetup(fresh, classes, Vtab1k.read(dataRoot, task, trainList), Vtab1k.read(dataRoot, task, valList),
-                java.util.Collections.unmodifiableMap(provenance));
+                java.util.Collections.unmodifiableMap(provenance), space, sampling);
+    }
+
+    /**
+     * @param supernet the loaded {@link #fresh} supernet
+     * @return it as a trainee, with this setup's space and sampling
+     */
+    public Trainer.Trainee trainee(Supernet supernet) {
+        return Trainees.supernet(supernet, space, sampling);
     }
 
     /**

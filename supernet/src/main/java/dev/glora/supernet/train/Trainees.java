@@ -8,6 +8,7 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitModel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -27,6 +28,38 @@ public final class Trainees {
 
     private Trainees() {}
 
+    /** How a supernet training draws the paths of a step. */
+    public enum Sampling {
+        /** One path per step, every layer's modes drawn uniformly (the reference, GLORA.md §2). */
+        UNIFORM,
+        /**
+         * Four passes per step (BigNAS's sandwich rule with in-place distillation): the largest path
+         * (A, B, C at the largest rank, D and E vectors) learns the labels; the smallest (every term
+         * {@code none}) and two uniformly drawn paths learn the largest's predictions. A step costs
+         * four forward and backward passes, so 25 epochs cost what 100 uniform ones do.
+         */
+        SANDWICH;
+
+        /** @return the name in specs and on the command line: {@code uniform}, {@code sandwich} */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /**
+         * @param label {@code uniform} or {@code sandwich}, any case
+         * @return the sampling
+         * @throws IllegalArgumentException naming the choices
+         */
+        public static Sampling parse(String label) {
+            for (Sampling sampling : values()) {
+                if (sampling.label().equalsIgnoreCase(label)) {
+                    return sampling;
+                }
+            }
+            throw new IllegalArgumentException("must be uniform or sandwich, got " + label);
+        }
+    }
+
     /**
      * Supernet training (GLORA.md §2): the adapters and the head learn, every layer draws a fresh
      * path from {@code space} on every step; validated with random paths and with the all-LoRA path.
@@ -36,11 +69,31 @@ public final class Trainees {
      * @return the trainee
      */
     public static Trainer.Trainee supernet(Supernet supernet, SearchSpace space) {
+        return supernet(supernet, space, Sampling.UNIFORM);
+    }
+
+    /**
+     * Supernet training with the given path sampling; validated as {@link #supernet(Supernet,
+     * SearchSpace)}.
+     *
+     * @param supernet the supernet
+     * @param space the modes to draw from
+     * @param sampling how a step draws its paths
+     * @return the trainee
+     */
+    public static Trainer.Trainee supernet(Supernet supernet, SearchSpace space, Sampling sampling) {
         Map<String, Consumer<RandomGenerator>> validations = new LinkedHashMap<>();
         validations.put(RANDOM, random -> supernet.samplePaths(space, random));
         validations.put(ALL_LORA, random -> supernet.setConfig(allLora(supernet, space)));
-        return new Trainer.Trainee(supernet.network(), Supernet::isTrainable,
-                random -> supernet.samplePaths(space, random), validations);
+        Consumer<RandomGenerator> sampled = random -> supernet.samplePaths(space, random);
+        List<Trainer.Pass> passes = sampling == Sampling.UNIFORM ? List.of() : List.of(
+                new Trainer.Pass(random -> supernet.setConfig(allLora(supernet, space)), false),
+                new Trainer.Pass(random -> supernet.setConfig(SubnetConfig.uniform(
+                        new ArrayList<>(supernet.layers().keySet()), new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE,
+                                Mode.NONE, Mode.NONE))), true),
+                new Trainer.Pass(sampled, true),
+                new Trainer.Pass(sampled, true));
+        return new Trainer.Trainee(supernet.network(), Supernet::isTrainable, sampled, validations, passes);
     }
 
     /**

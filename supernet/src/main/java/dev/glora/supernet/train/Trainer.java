@@ -61,9 +61,38 @@ public final class Trainer {
      *     network draws its paths (a supernet samples; a plain network ignores it)
      * @param validations evaluation modes by name, each called with a fixed generator before it
      *     runs on the validation set
+     * @param passes the passes of every step (empty: one pass on the path {@code trainingPaths}
+     *     set, learning the labels)
      */
     public record Trainee(VisionTransformer network, Predicate<String> trainable,
-            Consumer<RandomGenerator> trainingPaths, Map<String, Consumer<RandomGenerator>> validations) {}
+            Consumer<RandomGenerator> trainingPaths, Map<String, Consumer<RandomGenerator>> validations,
+            List<Pass> passes) {
+
+        /** Checks that the first pass learns the labels (the others may learn its predictions). */
+        public Trainee {
+            passes = List.copyOf(passes);
+            if (!passes.isEmpty() && passes.get(0).distils()) {
+                throw new IllegalArgumentException("the first pass of a step has no predictions to distil");
+            }
+        }
+
+        /** A trainee whose every step is one pass on the path {@code trainingPaths} set. */
+        public Trainee(VisionTransformer network, Predicate<String> trainable,
+                Consumer<RandomGenerator> trainingPaths, Map<String, Consumer<RandomGenerator>> validations) {
+            this(network, trainable, trainingPaths, validations, List.of());
+        }
+    }
+
+    /**
+     * One forward and backward pass of a step that makes several (sandwich sampling): {@code path}
+     * sets the network's path for it, called with the epoch's path generator; a distilling pass
+     * learns the class probabilities the step's first pass predicted (in-place distillation,
+     * detached) instead of the labels. The step's gradient is the mean over its passes.
+     *
+     * @param path sets the path
+     * @param distils whether it learns the first pass's predictions
+     */
+    public record Pass(Consumer<RandomGenerator> path, boolean distils) {}
 
     /**
      * @param settings the hyper-parameters
@@ -124,7 +153,7 @@ public final class Trainer {
                     int[] indices = java.util.Arrays.copyOfRange(order, step * batch,
                             Math.min(order.length, (step + 1) * batch));
                     double loss = step(network, store, manager, preprocess, train, indices, adamw, lr,
-                            settings.accumulate());
+                            settings.accumulate(), trainee.passes(), paths);
                     if (!Double.isFinite(loss)) {
                         throw new TrainingException("the training loss is " + loss + " at epoch " + (epoch + 1)
                                 + ", step " + (step + 1) + " (step " + (epoch * steps + step + 1)
@@ -155,10 +184,12 @@ public final class Trainer {
 
     /** One optimiser step on {@code indices}: the gradients of {@link #gradients}, then AdamW. */
     private static double step(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, AdamW adamw, double lr, int accumulate) {
+            Preprocess preprocess, ImageDataset data, int[] indices, AdamW adamw, double lr, int accumulate,
+            List<Pass> passes, RandomGenerator paths) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            double loss = gradients(network, store, manager, preprocess, data, indices, accumulate);
+            double loss = passes.isEmpty() ? gradients(network, store, manager, preprocess, data, indices, accumulate)
+                    : gradients(network, store, manager, preprocess, data, indices, accumulate, passes, paths);
             if (Double.isFinite(loss)) {
                 adamw.step(lr);
             }
@@ -176,6 +207,45 @@ public final class Trainer {
      */
     static double gradients(VisionTransformer network, ParameterStore store, NDManager manager,
             Preprocess preprocess, ImageDataset data, int[] indices, int accumulate) {
+        return pass(network, store, manager, preprocess, data, indices, accumulate, 1, null, null);
+    }
+
+    /**
+     * As {@link #gradients(VisionTransformer, ParameterStore, NDManager, Preprocess, ImageDataset,
+     * int[], int)}, for a step of several {@link Pass}es: each sets its path, then accumulates its
+     * share of the gradients of the mean loss over the passes.
+     *
+     * @return the mean loss over the passes, or the first non-finite micro-batch loss
+     */
+    static double gradients(VisionTransformer network, ParameterStore store, NDManager manager,
+            Preprocess preprocess, ImageDataset data, int[] indices, int accumulate, List<Pass> passes,
+            RandomGenerator paths) {
+        float[][] teacher = new float[Math.min(accumulate, indices.length)][];
+        double loss = 0;
+        for (int p = 0; p < passes.size(); p++) {
+            Pass pass = passes.get(p);
+            pass.path().accept(paths);
+            double passLoss = pass(network, store, manager, preprocess, data, indices, accumulate, passes.size(),
+                    pass.distils() ? teacher : null, p == 0 ? teacher : null);
+            if (!Double.isFinite(passLoss)) {
+                return passLoss;
+            }
+            loss += passLoss;
+        }
+        return loss;
+    }
+
+    /**
+     * One pass over a step's micro-batches on the network's current path.
+     *
+     * @param share the pass's share of the step: its losses are divided by it
+     * @param soft per micro-batch, the class probabilities to learn instead of the labels; or null
+     * @param predictions where to keep, per micro-batch, the predicted class probabilities; or null
+     * @return the pass's loss, divided by {@code share}, or the first non-finite micro-batch loss
+     */
+    private static double pass(VisionTransformer network, ParameterStore store, NDManager manager,
+            Preprocess preprocess, ImageDataset data, int[] indices, int accumulate, int share, float[][] soft,
+            float[][] predictions) {
         int parts = Math.min(accumulate, indices.length);
         double loss = 0;
         if (parts > 1) {
@@ -186,7 +256,8 @@ public final class Trainer {
                 int from = (int) ((long) indices.length * part / parts);
                 int to = (int) ((long) indices.length * (part + 1) / parts);
                 float partLoss = backward(network, store, manager, preprocess, data,
-                        java.util.Arrays.copyOfRange(indices, from, to), (double) (to - from) / indices.length);
+                        java.util.Arrays.copyOfRange(indices, from, to), (double) (to - from) / indices.length / share,
+                        soft == null ? null : soft[part], predictions, part);
                 if (!Float.isFinite(partLoss)) {
                     return partLoss;
                 }
@@ -200,9 +271,15 @@ public final class Trainer {
         return loss;
     }
 
-    /** Forward and backward on one micro-batch, its mean loss scaled by {@code weight}; returns that loss. */
+    /**
+     * Forward and backward on one micro-batch, its mean loss scaled by {@code weight}; returns that
+     * loss. The loss is the cross-entropy with the labels, or with {@code soft} (row-major class
+     * probabilities) when given; {@code predictions[part]}, when given, receives the predicted
+     * probabilities.
+     */
     private static float backward(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, double weight) {
+            Preprocess preprocess, ImageDataset data, int[] indices, double weight, float[] soft,
+            float[][] predictions, int part) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             int[] labels = new int[indices.length];
@@ -215,7 +292,13 @@ public final class Trainer {
             JniUtils.setGradMode(true);
             try {
                 NDArray logits = network.forward(store, new NDList(images), true).singletonOrThrow();
-                NDArray value = Loss.softmaxCrossEntropyLoss().evaluate(new NDList(target), new NDList(logits));
+                if (predictions != null) {
+                    predictions[part] = logits.stopGradient().softmax(1).toFloatArray();
+                }
+                NDArray value = soft == null
+                        ? Loss.softmaxCrossEntropyLoss().evaluate(new NDList(target), new NDList(logits))
+                        : logits.logSoftmax(1).mul(manager.create(soft, logits.getShape())).sum(new int[] {1}).neg()
+                                .mean();
                 if (weight != 1) {
                     value = value.mul((float) weight);
                 }

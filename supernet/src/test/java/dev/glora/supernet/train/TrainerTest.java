@@ -118,6 +118,85 @@ class TrainerTest {
         assertThrows(IllegalArgumentException.class, () -> settings(1).withAccumulate(11));
     }
 
+    /** The loss and gradients of one batch of 12 in one step of {@code passes}, on no drop-path. */
+    private static Map<String, float[]> passGradients(java.util.function.Function<Supernet, List<Trainer.Pass>> passes,
+            Map<String, Double> lossOut) {
+        ImageDataset data = task(12, 4);
+        int[] indices = {5, 0, 11, 3, 8, 1, 9, 2, 7, 4, 10, 6};
+        Map<String, float[]> gradients = new LinkedHashMap<>();
+        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
+                ai.djl.ndarray.NDManager manager = dev.glora.supernet.TorchRuntime.newManager();
+                ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            scope.suppressNotUsedWarning();
+            ModelWeights.named(supernet.network()).forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
+            supernet.network().setDropPath(0, new SplittableRandom(22));
+            lossOut.put("loss", Trainer.gradients(supernet.network(), new ai.djl.training.ParameterStore(manager, false),
+                    manager, new dev.glora.supernet.data.Preprocess(ARCH), data, indices, 2, passes.apply(supernet),
+                    new SplittableRandom(21)));
+            ModelWeights.named(supernet.network()).forEach((name, p) -> {
+                if (Supernet.isTrainable(name) && p.getArray().hasGradient()) {
+                    gradients.put(name, p.getArray().getGradient().toFloatArray());
+                }
+            });
+        }
+        return gradients;
+    }
+
+    @Test
+    void aDistillingPassLearnsTheFirstPassesPredictionsSoOnTheSamePathItAddsNoGradient() {
+        // on the teacher's own path, -sum(q log p) with q = p (detached) has gradient p - q = 0:
+        // the step's gradient is half the labels pass's, and its loss the mean of the
+        // cross-entropy and the predictions' entropy
+        java.util.function.Function<Supernet, java.util.function.Consumer<java.util.random.RandomGenerator>> allLora =
+                supernet -> random -> supernet.setConfig(Trainees.allLora(supernet, SPACE));
+        Map<String, Double> labelsLoss = new LinkedHashMap<>();
+        Map<String, float[]> labels = passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false)), labelsLoss);
+        Map<String, Double> bothLoss = new LinkedHashMap<>();
+        Map<String, float[]> both = passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false),
+                new Trainer.Pass(allLora.apply(n), true)), bothLoss);
+        assertEquals(labels.keySet(), both.keySet());
+        assertFalse(labels.isEmpty());
+        labels.forEach((name, g) -> {
+            float[] b = both.get(name);
+            for (int i = 0; i < g.length; i++) {
+                assertEquals(g[i] / 2, b[i], 1e-6 + 1e-4 * Math.abs(g[i]), name + "[" + i + "]");
+            }
+        });
+        double entropy = 2 * bothLoss.get("loss") - labelsLoss.get("loss");
+        assertTrue(entropy > 0 && entropy < Math.log(3) + 1e-6, "the predictions' entropy: " + entropy);
+        // learning the labels on that second pass instead gives the labels pass's own gradient
+        Map<String, float[]> twice = passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false),
+                new Trainer.Pass(allLora.apply(n), false)), new LinkedHashMap<>());
+        labels.forEach((name, g) -> assertEquals(g[0], twice.get(name)[0], 1e-6 + 1e-4 * Math.abs(g[0]), name));
+        assertThrows(IllegalArgumentException.class, () -> new Trainer.Trainee(null, name -> true, random -> { },
+                Map.of(), List.of(new Trainer.Pass(random -> { }, true))));
+    }
+
+    @Test
+    void sandwichTrainingLearnsIsReproducibleAndDiffersFromUniform() {
+        Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
+        Map<String, List<EpochResult>> histories = new LinkedHashMap<>();
+        for (String run : List.of("sandwich", "sandwich again", "uniform")) {
+            Trainees.Sampling sampling = run.startsWith("sandwich") ? Trainees.Sampling.SANDWICH
+                    : Trainees.Sampling.UNIFORM;
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
+                histories.put(run, new Trainer(settings(8), new TrainingListener() {})
+                        .fit(Trainees.supernet(supernet, SPACE, sampling), task(60, 1), task(30, 2),
+                                dir.resolve(run + ".resume"), "tiny " + sampling));
+                out.putAll(ModelWeights.snapshot(supernet.network()));
+            }
+            weights.put(run, out);
+        }
+        List<EpochResult> sandwich = histories.get("sandwich");
+        assertTrue(sandwich.get(7).loss() < 0.8 * sandwich.get(0).loss(), sandwich.toString());
+        assertTrue(sandwich.get(7).validation().get(Trainees.ALL_LORA) >= 0.6, sandwich.get(7).toString());
+        weights.get("sandwich").forEach((name, tensor) -> assertArrayEquals(tensor.data(),
+                weights.get("sandwich again").get(name).data(), name + ": two sandwich runs differ"));
+        assertTrue(weights.get("sandwich").entrySet().stream().anyMatch(e -> !java.util.Arrays.equals(
+                e.getValue().data(), weights.get("uniform").get(e.getKey()).data())), "sandwich trained as uniform");
+    }
+
     @Test
     void supernetTrainingLowersTheLossAndValidatesBothWays() {
         List<EpochResult> history = train(supernetCheckpoint(), 25, dir.resolve("a.resume"), new TrainingListener() {},
