@@ -5,6 +5,7 @@ import dev.glora.search.Encoding;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.LocalEvaluator;
+import dev.glora.search.Reranking;
 import dev.glora.search.SearchExport;
 import dev.glora.search.SearchFiles;
 import dev.glora.search.SearchSettings;
@@ -91,6 +92,15 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--val-list", defaultValue = "val200", description = "list scored by the search (default: ${DEFAULT-VALUE})")
     private String valList;
 
+    @Option(names = "--rerank-list", paramLabel = "LIST",
+            description = "score the search's --rerank-top best again on this larger list (e.g. val2000) and choose"
+                    + " the best there (default: none, the search's best)")
+    private String rerankList;
+
+    @Option(names = "--rerank-top", defaultValue = "" + SearchSettings.DEFAULT_TOP_K,
+            description = "how many of the best --rerank-list scores again (default: ${DEFAULT-VALUE})")
+    private int rerankTop;
+
     @Option(names = "--test-list", defaultValue = "test", description = "list the best is scored on once (default: ${DEFAULT-VALUE})")
     private String testList;
 
@@ -135,6 +145,10 @@ final class SearchCommand implements Callable<Integer> {
         SearchSpace space = space(checkpoint, rank);
         Encoding encoding = new Encoding(Supernet.layerShapes(arch), space);
         ImageDataset val = TaskData.read(task, valList);
+        if (rerankTop < 1) {
+            throw new GloraException("--rerank-top must be positive, got " + rerankTop);
+        }
+        ImageDataset larger = rerankList == null ? null : TaskData.read(task, rerankList);
         String fingerprint = settings.fingerprint() + " ranks=" + space.ranks() + " supernet=sha256:"
                 + Provenance.sha256(supernet) + " val=" + TaskData.describe(task, valList);
         Files.createDirectories(out);
@@ -155,7 +169,17 @@ final class SearchCommand implements Callable<Integer> {
             });
         }
         SearchFiles.save(out, fingerprint, result.state());
-        finish(result, checkpoint, encoding, settings, printer);
+        Reranking reranking = null;
+        if (larger != null) {
+            try (LocalEvaluator evaluator = new LocalEvaluator(checkpoint, larger, threads, batch, supernet.toString(),
+                    Racing.OFF)) {
+                reranking = Reranking.of(result, rerankTop, rerankList, evaluator, encoding);
+            }
+            printer.err().printf(Locale.ROOT, "reranked the best %d on %s (%d images): chose %.2f%% there (%.2f%% on"
+                    + " %s)%n", reranking.ranked().size(), rerankList, larger.size(), 100 * reranking.chosenAccuracy(),
+                    100 * reranking.chosen().accuracy(), valList);
+        }
+        finish(result, reranking, checkpoint, encoding, settings, printer);
         return 0;
     }
 
@@ -219,10 +243,10 @@ final class SearchCommand implements Callable<Integer> {
                 s.raced() > 0 ? " (" + s.raced() + " stopped early)" : "", s.seconds());
     }
 
-    private void finish(EvolutionarySearch.Result result, Checkpoint checkpoint, Encoding encoding,
-            SearchSettings settings, PrintWrapper printer) {
-        SearchExport export = SearchExport.of(result, checkpoint, Provenance.sha256(supernet), encoding, settings,
-                TaskData.read(task, testList), batch, supernet.toAbsolutePath().toString());
+    private void finish(EvolutionarySearch.Result result, Reranking reranking, Checkpoint checkpoint,
+            Encoding encoding, SearchSettings settings, PrintWrapper printer) {
+        SearchExport export = SearchExport.of(result, reranking, checkpoint, Provenance.sha256(supernet), encoding,
+                settings, TaskData.read(task, testList), batch, supernet.toAbsolutePath().toString());
         SearchFiles.write(out.resolve("best-config.json"), export.bestConfigJson());
         SearchFiles.write(out.resolve("pareto.json"), export.paretoJson());
         Safetensors.write(export.model(), out.resolve("model.safetensors"));

@@ -83,7 +83,21 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
      */
     public static SearchExport of(EvolutionarySearch.Result result, Checkpoint supernet, String supernetSha256,
             Encoding encoding, SearchSettings settings, ImageDataset test, int batch, String source) {
-        Candidate best = result.best();
+        return of(result, null, supernet, supernetSha256, encoding, settings, test, batch, source);
+    }
+
+    /**
+     * As {@link #of(EvolutionarySearch.Result, Checkpoint, String, Encoding, SearchSettings,
+     * ImageDataset, int, String)}, choosing the reranking's winner when there is one; the
+     * best-config JSON then records it under {@code reranked}, and {@code validation_accuracy}
+     * stays the search's own.
+     *
+     * @param reranking the search's best scored again on a larger list, or null
+     */
+    public static SearchExport of(EvolutionarySearch.Result result, Reranking reranking, Checkpoint supernet,
+            String supernetSha256, Encoding encoding, SearchSettings settings, ImageDataset test, int batch,
+            String source) {
+        Candidate best = reranking == null ? result.best() : reranking.chosen();
         SubnetConfig config = encoding.decode(best.alleles());
         double testAccuracy;
         try (SubnetScorer scorer = new SubnetScorer(supernet, test, batch, source)) {
@@ -110,6 +124,9 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         search.put("min_params", settings.minParams());
         search.put("supernet", source);
         extra.put("search", search);
+        if (reranking != null) {
+            extra.put("reranked", reranking.summary());
+        }
         List<Map<String, Object>> front = new ArrayList<>();
         for (Candidate c : result.front()) {
             Map<String, Object> point = new LinkedHashMap<>();

@@ -2,6 +2,8 @@ package dev.glora.cli;
 
 import static dev.glora.cli.CliRun.glora;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -96,6 +98,56 @@ class SearchCommandTest {
         assertEquals(List.of("seed", "objective", "max_params", "min_params", "supernet"),
                 new java.util.ArrayList<>(best.getAsJsonObject("search").keySet()),
                 "the settings in a fixed order, so every JVM writes the same bytes");
+    }
+
+    @Test
+    void aRerankingScoresTheBestAgainOnAnotherListAndChoosesTheBestThere() throws IOException {
+        Path plain = dir.resolve("plain");
+        assertEquals(0, search(plain, "1").status());
+        JsonObject searched = JsonParser.parseString(Files.readString(plain.resolve("best-config.json")))
+                .getAsJsonObject();
+        assertNull(searched.get("reranked"));
+        for (String list : List.of("val200", "train800")) {
+            // a finished search's state: the reranking runs without searching again
+            Path out = dir.resolve("reranked-" + list);
+            Files.createDirectories(out);
+            Files.copy(plain.resolve(SearchFiles.STATE), out.resolve(SearchFiles.STATE));
+            CliRun run = search(out, "1", "--rerank-list", list, "--rerank-top", "4");
+            assertEquals(0, run.status(), run.err());
+            assertFalse(run.err().contains("generation 1/4"), "searched again: " + run.err());
+            assertTrue(run.err().contains("reranked the best 4 on " + list), run.err());
+            JsonObject best = JsonParser.parseString(Files.readString(out.resolve("best-config.json"))).getAsJsonObject();
+            JsonObject reranked = best.getAsJsonObject("reranked");
+            assertEquals(list, reranked.get("list").getAsString());
+            JsonArray candidates = reranked.getAsJsonArray("candidates");
+            assertEquals(4, candidates.size());
+            double most = -1;
+            JsonObject chosen = null;
+            for (var c : candidates) {
+                JsonObject candidate = c.getAsJsonObject();
+                if (candidate.get("validation_accuracy").getAsDouble() > most) {
+                    most = candidate.get("validation_accuracy").getAsDouble();
+                    chosen = candidate;
+                }
+            }
+            assertTrue(chosen.get("chosen").getAsBoolean(), "the first of the most accurate there is chosen");
+            assertEquals(most, reranked.get("validation_accuracy").getAsDouble());
+            assertEquals(chosen.get("search_validation_accuracy").getAsDouble(),
+                    best.get("validation_accuracy").getAsDouble(), "the search's own val accuracy stays");
+            assertEquals(chosen.get("trainable_parameters").getAsLong(), best.get("trainable_parameters").getAsLong());
+            if (list.equals("val200")) {
+                // scored again on the search's own list, every score is the same: the search's best stays
+                assertEquals(searched.get("layers").toString(), best.get("layers").toString());
+                assertTrue(candidates.get(0).getAsJsonObject().get("chosen").getAsBoolean());
+            }
+            CliRun evaluated = glora("evaluate", "--model", out.resolve("model.safetensors").toString(), "--task",
+                    task.toString(), "--split", "test", "--json");
+            assertEquals(best.get("test_accuracy").getAsDouble(),
+                    JsonParser.parseString(evaluated.out()).getAsJsonObject().get("accuracy").getAsDouble(), 1e-9);
+        }
+        CliRun missing = search(dir.resolve("missing"), "1", "--rerank-list", "val2000");
+        assertEquals(Glora.INPUT_ERROR, missing.status());
+        assertTrue(missing.err().contains("val2000"), missing.err());
     }
 
     @Test
