@@ -59,13 +59,13 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
     /** The search as submitted; see {@link JobSpec.Search}. */
     public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
             Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective,
-            String init) {
+            String init, String rerankList, Integer rerankTop) {
 
-        /** A search that draws its random candidates the reference's way. */
+        /** A search that draws its random candidates the reference's way and chooses its own best. */
         public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
                 Double mutationProbability, Long maxParams, Long minParams, String objective) {
             this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
-                    objective, null);
+                    objective, null, null, null);
         }
     }
 
@@ -211,13 +211,14 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 train.weightDecay(), train.warmupEpochs(), or(n.threads(), Runtime.getRuntime().availableProcessors()),
                 n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));
         SearchSettings d = SearchSettings.defaults(s);
-        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null) : search;
+        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null, null, null) : search;
         JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
                 or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
                 or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
                         : h.objective().toLowerCase(Locale.ROOT), h.init() == null
-                        ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT));
+                        ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT),
+                h.rerankList(), or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K));
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), 0);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),

@@ -69,10 +69,25 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /**
      * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or
      * {@code pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init};
-     * null only in a spec stored before specs named it).
+     * null only in a spec stored before specs named it). {@code rerankList}: a list of the task
+     * folder (e.g. {@code val2000}) on which the best {@code rerankTop} are scored again and the best
+     * there chosen ({@link dev.glora.search.Reranking}), as {@code glora search --rerank-list}; null:
+     * none.
      */
     public record Search(int population, int generations, int topK, int mutations, int crossovers,
-            double mutationProbability, long maxParams, long minParams, String objective, String init) {}
+            double mutationProbability, long maxParams, long minParams, String objective, String init,
+            String rerankList, int rerankTop) {
+
+        /** A search that chooses its own best. */
+        public Search(int population, int generations, int topK, int mutations, int crossovers,
+                double mutationProbability, long maxParams, long minParams, String objective, String init) {
+            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                    objective, init, null, SearchSettings.DEFAULT_TOP_K);
+        }
+    }
+
+    /** A list name a spec may give: a file {@code <name>.txt} in the task folder, nothing above it. */
+    private static final java.util.regex.Pattern LIST_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
 
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
@@ -162,6 +177,12 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 .map(i -> i.name().toLowerCase(Locale.ROOT)).toList();
         require(errors, inits.contains(h.init()), "search.init", "must be one of " + String.join(", ", inits)
                 + ", got " + h.init());
+        if (h.rerankList() != null) {
+            require(errors, LIST_NAME.matcher(h.rerankList()).matches(), "search.rerankList", "must be the name of a"
+                    + " list in the task folder (letters, digits, '-', '_'), got '" + h.rerankList() + "'");
+            require(errors, h.rerankTop() >= 1 && h.rerankTop() <= 1000, "search.rerankTop", "must be in [1, 1000], got "
+                    + h.rerankTop());
+        }
         Retrain r = retrain;
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
         require(errors, List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200).contains(retrainList()), "retrain.trainList",

@@ -8,12 +8,15 @@ import dev.glora.queue.Task;
 import dev.glora.queue.TaskKind;
 import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
+import dev.glora.search.LocalEvaluator;
+import dev.glora.search.Reranking;
 import dev.glora.search.SearchExport;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.train.Retraining;
 import dev.glora.supernet.train.TrainSettings;
@@ -69,8 +72,17 @@ final class SearchCoordination {
         stores.queue().fenced(task.lease(), "exporting job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.EXPORTING, null));
         ImageDataset test = Vtab1k.read(settings.roots().data(), job.task, JobInputs.TEST_LIST);
-        SearchExport searched = SearchExport.of(result, job.supernet, job.sha256, job.encoding, spec.searchSettings(),
-                test, settings.imageBatch(), job.source());
+        Reranking reranking = null;
+        if (spec.search().rerankList() != null) {
+            // scored here, on this worker's slots: a score does not depend on who computes it
+            try (LocalEvaluator larger = new LocalEvaluator(job.supernet, Vtab1k.read(settings.roots().data(), job.task,
+                    spec.search().rerankList()), settings.slots(), settings.imageBatch(), job.source(), Racing.OFF)) {
+                reranking = Reranking.of(result, spec.search().rerankTop(), spec.search().rerankList(), larger,
+                        job.encoding);
+            }
+        }
+        SearchExport searched = SearchExport.of(result, reranking, job.supernet, job.sha256, job.encoding,
+                spec.searchSettings(), test, settings.imageBatch(), job.source());
         SearchExport export = spec.retrain() != null && spec.retrain().epochs() > 0
                 ? retrain(held, job, searched, test) : searched;
         byte[] model = inputs.bytes(export.model(), "job-" + jobId + "-model");

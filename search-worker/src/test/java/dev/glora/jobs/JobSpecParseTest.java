@@ -50,6 +50,20 @@ class JobSpecParseTest {
     }
 
     @Test
+    void choosesItsOwnBestUnlessAskedToRerankOnANamedListOfTheTask() {
+        JobSpec plain = JobRequest.parse("{}").withDefaults();
+        assertNull(plain.search().rerankList());
+        JobSpec reranked = JobRequest.parse("{\"search\": {\"rerankList\": \"val2000\"}}").withDefaults();
+        assertEquals("val2000", reranked.search().rerankList());
+        assertEquals(10, reranked.search().rerankTop());
+        List<JobSpec.FieldError> bad = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"search\":"
+                + " {\"rerankList\": \"../../etc/passwd\", \"rerankTop\": 0}}").withDefaults().validate();
+        assertEquals(List.of("search.rerankList", "search.rerankTop"), bad.stream().map(JobSpec.FieldError::field)
+                .toList());
+        assertTrue(bad.get(0).message().contains("'../../etc/passwd'"), bad.get(0).message());
+    }
+
+    @Test
     void retrainsOnTheSupernetsListUnlessAskedForEveryLabelledImage() {
         assertEquals("train800", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().retrainList());
         assertEquals("train800val200", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\":"

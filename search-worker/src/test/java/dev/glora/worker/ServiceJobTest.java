@@ -91,7 +91,12 @@ class ServiceJobTest {
 
     @Test
     void aJobRunsToAMergedModelAndSearchesExactlyAsTheCommandLineDoes() throws Exception {
-        JobSpec spec = TinyJob.spec(7, 4, 9);
+        JobSpec tiny = TinyJob.spec(7, 4, 9);
+        JobSpec.Search h = tiny.search();
+        // its best 3 scored again on train800 (a list every tiny task has), as glora search --rerank-list
+        JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), new JobSpec.Search(
+                h.population(), h.generations(), h.topK(), h.mutations(), h.crossovers(), h.mutationProbability(),
+                h.maxParams(), h.minParams(), h.objective(), h.init(), "train800", 3), tiny.retrain(), tiny.seed());
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
         assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
@@ -120,7 +125,8 @@ class ServiceJobTest {
         StringWriter err = new StringWriter();
         int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
             roots.data().resolve(TinyJob.TASK).toString(), "--out", out.toString(), "--population", "9",
-            "--generations", "4", "--top-k", "4", "--mutations", "3", "--crossovers", "3", "--seed", "7"},
+            "--generations", "4", "--top-k", "4", "--mutations", "3", "--crossovers", "3", "--seed", "7",
+            "--rerank-list", "train800", "--rerank-top", "3"},
                 new PrintWriter(new StringWriter()), new PrintWriter(err));
         assertEquals(0, status, err.toString());
         List<GenerationStats> cli = Files.readAllLines(out.resolve("generations.jsonl")).stream()
@@ -131,6 +137,8 @@ class ServiceJobTest {
                 .getAsJsonObject();
         assertEquals(cliBest.get("layers"), best.get("layers"));
         assertEquals(cliBest.get("test_accuracy"), best.get("test_accuracy"));
+        assertEquals(3, best.getAsJsonObject("reranked").getAsJsonArray("candidates").size());
+        assertEquals(cliBest.get("reranked"), best.get("reranked"));
 
         // and its supernet is, tensor for tensor, the one glora train-supernet trains with the same
         // settings on the spec's thread count, whatever the worker's slot count

@@ -91,7 +91,15 @@ class JobController {
             }
         }
         if (spec.data() != null && !spec.data().isBlank()) {
-            check(errors, () -> roots.task(spec.data()));
+            check(errors, () -> {
+                java.nio.file.Path folder = roots.task(spec.data());
+                String list = spec.search().rerankList();
+                if (list != null && errors.stream().noneMatch(e -> e.field().equals("search.rerankList"))
+                        && !java.nio.file.Files.isRegularFile(dev.glora.supernet.data.Vtab1k.listFile(folder, list))) {
+                    errors.add(new JobSpec.FieldError("search.rerankList", "the task '" + spec.data() + "' has no list "
+                            + list + " (" + list + ".txt)"));
+                }
+            });
         }
         if (!errors.isEmpty()) {
             throw new ApiExceptions.InvalidSpec(errors);
