@@ -16,6 +16,7 @@ import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
@@ -149,10 +150,14 @@ final class SearchCommand implements Callable<Integer> {
             throw new GloraException("--rerank-top must be positive, got " + rerankTop);
         }
         ImageDataset larger = rerankList == null ? null : TaskData.read(task, rerankList);
-        String fingerprint = settings.fingerprint() + " ranks=" + space.ranks() + " supernet=sha256:"
-                + Provenance.sha256(supernet) + " val=" + TaskData.describe(task, valList);
+        // the data by content, so a task folder moved or reached through another path still resumes
+        String searched = settings.fingerprint() + " ranks=" + space.ranks() + " supernet=sha256:"
+                + Provenance.sha256(supernet) + " val=";
+        String fingerprint = searched + valList + " sha256:" + Provenance.sha256(Vtab1k.listFile(task,
+                TaskData.list(valList)));
         Files.createDirectories(out);
-        EvolutionarySearch.State resume = SearchFiles.load(out, fingerprint);
+        // a state saved before, when the list's absolute path stood in for it, resumes too
+        EvolutionarySearch.State resume = SearchFiles.load(out, fingerprint, searched + TaskData.describe(task, valList));
         PrintWrapper printer = new PrintWrapper(spec);
         if (!resume.history().isEmpty()) {
             printer.err().printf("resuming after generation %d of %d (%d candidates evaluated)%n",

@@ -36,10 +36,11 @@ public final class SearchFiles {
     /**
      * @param dir the search's folder
      * @param fingerprint what identifies the search (settings, supernet, data)
+     * @param formerly the fingerprints earlier versions saved for the same search, also accepted
      * @return the saved state, or {@link EvolutionarySearch.State#EMPTY} when there is none
      * @throws SearchException if the folder holds the state of another search
      */
-    public static EvolutionarySearch.State load(Path dir, String fingerprint) {
+    public static EvolutionarySearch.State load(Path dir, String fingerprint, String... formerly) {
         Path file = dir.resolve(STATE);
         if (!Files.exists(file)) {
             return EvolutionarySearch.State.EMPTY;
@@ -50,7 +51,8 @@ public final class SearchFiles {
         } catch (IOException | JsonParseException e) {
             throw new SearchException(file + ": unreadable search state: " + e.getMessage());
         }
-        if (saved == null || !fingerprint.equals(saved.fingerprint())) {
+        if (saved == null || !(fingerprint.equals(saved.fingerprint())
+                || java.util.Arrays.asList(formerly).contains(saved.fingerprint()))) {
             throw new SearchException(file + " belongs to another search (" + (saved == null ? "empty"
                     : saved.fingerprint()) + "); this one is " + fingerprint + ". Choose another --out or delete it");
         }

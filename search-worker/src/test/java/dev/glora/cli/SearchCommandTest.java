@@ -145,6 +145,16 @@ class SearchCommandTest {
             assertEquals(best.get("test_accuracy").getAsDouble(),
                     JsonParser.parseString(evaluated.out()).getAsJsonObject().get("accuracy").getAsDouble(), 1e-9);
         }
+        // the data are known by content: the same task folder at another path resumes the search
+        Path moved = dir.resolve("moved task");
+        try (var files = Files.walk(task)) {
+            for (Path from : files.toList()) {
+                Files.copy(from, moved.resolve(task.relativize(from).toString()));
+            }
+        }
+        CliRun again = glora(searchArgs(plain, "1", "--task", moved.toString()).toArray(String[]::new));
+        assertEquals(0, again.status(), again.err());
+        assertFalse(again.err().contains("generation 1/4"), "searched again: " + again.err());
         CliRun missing = search(dir.resolve("missing"), "1", "--rerank-list", "val2000");
         assertEquals(Glora.INPUT_ERROR, missing.status());
         assertTrue(missing.err().contains("val2000"), missing.err());
