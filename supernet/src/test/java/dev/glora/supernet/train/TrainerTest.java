@@ -76,8 +76,14 @@ class TrainerTest {
         }
     }
 
-    /** The loss and every trainable gradient of one batch of 12, in {@code parts} micro-batches. */
-    private static Map<String, float[]> gradients(int parts, Map<String, Double> lossOut) {
+    /** One training step's gradient computation on a freshly loaded tiny supernet. */
+    private interface Step {
+        double run(Supernet supernet, ai.djl.training.ParameterStore store, ai.djl.ndarray.NDManager manager,
+                dev.glora.supernet.data.Preprocess preprocess, ImageDataset data, int[] indices);
+    }
+
+    /** The loss and every trainable gradient of one batch of 12, as {@code step} computes them. */
+    private static Map<String, float[]> gradients(Step step, Map<String, Double> lossOut) {
         ImageDataset data = task(12, 4);
         int[] indices = {5, 0, 11, 3, 8, 1, 9, 2, 7, 4, 10, 6};
         Map<String, float[]> gradients = new LinkedHashMap<>();
@@ -86,10 +92,8 @@ class TrainerTest {
                 ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
             scope.suppressNotUsedWarning();
             ModelWeights.named(supernet.network()).forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
-            supernet.samplePaths(SPACE, new SplittableRandom(21));
-            supernet.network().setDropPath(0.3, new SplittableRandom(22));
-            lossOut.put("loss", Trainer.gradients(supernet.network(), new ai.djl.training.ParameterStore(manager, false),
-                    manager, new dev.glora.supernet.data.Preprocess(ARCH), data, indices, parts));
+            lossOut.put("loss", step.run(supernet, new ai.djl.training.ParameterStore(manager, false), manager,
+                    new dev.glora.supernet.data.Preprocess(ARCH), data, indices));
             ModelWeights.named(supernet.network()).forEach((name, p) -> {
                 if (Supernet.isTrainable(name) && p.getArray().hasGradient()) {
                     gradients.put(name, p.getArray().getGradient().toFloatArray());
@@ -97,6 +101,15 @@ class TrainerTest {
             });
         }
         return gradients;
+    }
+
+    /** The loss and every trainable gradient of one batch of 12, in {@code parts} micro-batches. */
+    private static Map<String, float[]> gradients(int parts, Map<String, Double> lossOut) {
+        return gradients((supernet, store, manager, preprocess, data, indices) -> {
+            supernet.samplePaths(SPACE, new SplittableRandom(21));
+            supernet.network().setDropPath(0.3, new SplittableRandom(22));
+            return Trainer.gradients(supernet.network(), store, manager, preprocess, data, indices, parts);
+        }, lossOut);
     }
 
     @Test
@@ -121,25 +134,11 @@ class TrainerTest {
     /** The loss and gradients of one batch of 12 in one step of {@code passes}, on no drop-path. */
     private static Map<String, float[]> passGradients(java.util.function.Function<Supernet, List<Trainer.Pass>> passes,
             Map<String, Double> lossOut) {
-        ImageDataset data = task(12, 4);
-        int[] indices = {5, 0, 11, 3, 8, 1, 9, 2, 7, 4, 10, 6};
-        Map<String, float[]> gradients = new LinkedHashMap<>();
-        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
-                ai.djl.ndarray.NDManager manager = dev.glora.supernet.TorchRuntime.newManager();
-                ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
-            scope.suppressNotUsedWarning();
-            ModelWeights.named(supernet.network()).forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
+        return gradients((supernet, store, manager, preprocess, data, indices) -> {
             supernet.network().setDropPath(0, new SplittableRandom(22));
-            lossOut.put("loss", Trainer.gradients(supernet.network(), new ai.djl.training.ParameterStore(manager, false),
-                    manager, new dev.glora.supernet.data.Preprocess(ARCH), data, indices, 2, passes.apply(supernet),
-                    new SplittableRandom(21)));
-            ModelWeights.named(supernet.network()).forEach((name, p) -> {
-                if (Supernet.isTrainable(name) && p.getArray().hasGradient()) {
-                    gradients.put(name, p.getArray().getGradient().toFloatArray());
-                }
-            });
-        }
-        return gradients;
+            return Trainer.gradients(supernet.network(), store, manager, preprocess, data, indices, 2,
+                    passes.apply(supernet), new SplittableRandom(21));
+        }, lossOut);
     }
 
     @Test
