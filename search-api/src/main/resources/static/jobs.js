@@ -1,10 +1,13 @@
 // The jobs page: the table (live through /api/v1/events) and the submit form.
 const SUPERNET = [["rank", "number"], ["ranks", "text"], ["epochs", "number"], ["batchSize", "number"],
-  ["lr", "number"], ["weightDecay", "number"], ["warmupEpochs", "number"], ["threads", "number"]];
+  ["lr", "number"], ["weightDecay", "number"], ["warmupEpochs", "number"], ["threads", "number"],
+  ["sampling", "select"]];
 const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "number"], ["mutations", "number"],
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
-  ["objective", "select"], ["init", "select"]];
-const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"]];
+  ["objective", "select"], ["init", "select"], ["rerankList", "text"], ["rerankTop", "number"]];
+const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"], ["trainList", "select"]];
+const CHOICES = { init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich"],
+  trainList: ["train800", "train800val200"] };
 const rows = new Map();
 
 function row(job) {
@@ -58,8 +61,7 @@ function input(group, [name, type], value) {
   let field;
   if (type === "select") {
     field = document.createElement("select");
-    const options = name === "init" ? ["repair", "budget"] : ["accuracy", "pareto"];
-    for (const option of options) field.add(new Option(option, option));
+    for (const option of CHOICES[name]) field.add(new Option(option, option));
   } else {
     field = document.createElement("input");
     field.type = type;

@@ -9,6 +9,7 @@ import dev.glora.api.ServiceTest;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,6 +90,13 @@ class DashboardTest extends ServiceTest {
         WebElement retrainLr = browser.findElement(By.id("f-retrain-lr"));
         retrainLr.clear();
         retrainLr.sendKeys("-1");
+        assertEquals("uniform", browser.findElement(By.id("f-supernet-sampling")).getDomProperty("value"));
+        assertEquals(List.of("uniform", "sandwich"), new Select(browser.findElement(By.id("f-supernet-sampling")))
+                .getOptions().stream().map(o -> o.getDomProperty("value")).toList());
+        assertEquals("train800", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
+        WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
+        assertEquals("", rerank.getDomProperty("value"), "no reranking by default");
+        rerank.sendKeys("val9999");
         await("the form offers the token the dashboard was given", () -> dev.glora.api.ServiceTestEnvironment.TOKEN
                 .equals(browser.findElement(By.id("f-token")).getDomProperty("value")));
         browser.findElement(By.cssSelector("#submit button[type=submit]")).click();
@@ -97,6 +105,8 @@ class DashboardTest extends ServiceTest {
         assertTrue(beside.contains("must be in [1, 10000], got 0"), beside);
         String lrError = retrainLr.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
         assertTrue(lrError.contains("must be in (0, 10), got -1.0"), lrError);
+        String rerankError = rerank.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
+        assertTrue(rerankError.contains("has no list val9999"), rerankError);
         String backbone = browser.findElement(By.cssSelector("#f-backbone + .field-error")).getText();
         assertTrue(backbone.contains("is required"), backbone);
         assertTrue(browser.findElement(By.id("form-problem")).getText().contains("Invalid job spec"));
