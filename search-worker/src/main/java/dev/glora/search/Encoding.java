@@ -168,10 +168,11 @@ public final class Encoding {
      * @return the trainable parameters its configuration adds
      */
     public long parameters(Genotype<IntegerGene> genotype) {
-        Genes genes = new Genes(genotype);
         long total = 0;
-        for (int i = 0; i < genes.length(); i++) {
-            total += cost(i, genes.get(i).intValue());
+        for (int t = 0; t < genotype.length(); t++) {
+            for (int l = 0; l < genotype.get(t).length(); l++) {
+                total += cost(l * TERMS.length + t, genotype.get(t).get(l).intValue());
+            }
         }
         return total;
     }

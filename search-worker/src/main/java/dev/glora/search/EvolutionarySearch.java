@@ -234,7 +234,7 @@ public final class EvolutionarySearch {
             Map<String, int[]> fresh) {
         int[] alleles = Encoding.alleles(child.genotype());
         String key = Encoding.key(alleles);
-        if (seen.containsKey(key) || fresh.containsKey(key) || !limit.test(child)) {
+        if (seen.containsKey(key) || fresh.containsKey(key) || !limit.allows(encoding.parameters(alleles))) {
             return false;
         }
         fresh.put(key, alleles);

@@ -1,7 +1,6 @@
 package dev.glora.search;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,13 +48,22 @@ public record Reranking(String list, List<Ranked> ranked) {
 
     /** @return the chosen candidate: the most accurate on the larger list; ties go to the search's order */
     public Candidate chosen() {
-        return ranked.stream().max(Comparator.comparingDouble(Ranked::accuracy).thenComparing(
-                (a, b) -> Integer.compare(ranked.indexOf(b), ranked.indexOf(a)))).orElseThrow().candidate();
+        return winner().candidate();
     }
 
     /** @return the chosen candidate's accuracy on the larger list */
     public double chosenAccuracy() {
-        return ranked.stream().filter(r -> r.candidate() == chosen()).findFirst().orElseThrow().accuracy();
+        return winner().accuracy();
+    }
+
+    private Ranked winner() {
+        Ranked best = ranked.get(0);
+        for (Ranked r : ranked) {
+            if (r.accuracy() > best.accuracy()) {
+                best = r;
+            }
+        }
+        return best;
     }
 
     /** @return the record in the best-config JSON: the list, and each candidate's two accuracies */
@@ -63,7 +71,8 @@ public record Reranking(String list, List<Ranked> ranked) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("list", list);
         summary.put("top", ranked.size());
-        summary.put("validation_accuracy", chosenAccuracy());
+        Ranked winner = winner();
+        summary.put("validation_accuracy", winner.accuracy());
         List<Map<String, Object>> candidates = new ArrayList<>();
         for (Ranked r : ranked) {
             Map<String, Object> entry = new LinkedHashMap<>();
@@ -71,7 +80,7 @@ public record Reranking(String list, List<Ranked> ranked) {
             entry.put("validation_accuracy", r.accuracy());
             entry.put("trainable_parameters", r.candidate().parameters());
             entry.put("generation", r.candidate().generation());
-            entry.put("chosen", r.candidate() == chosen());
+            entry.put("chosen", r == winner);
             candidates.add(entry);
         }
         summary.put("candidates", candidates);

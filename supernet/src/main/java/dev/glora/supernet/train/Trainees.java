@@ -86,11 +86,12 @@ public final class Trainees {
         validations.put(RANDOM, random -> supernet.samplePaths(space, random));
         validations.put(ALL_LORA, random -> supernet.setConfig(allLora(supernet, space)));
         Consumer<RandomGenerator> sampled = random -> supernet.samplePaths(space, random);
+        SubnetConfig largest = allLora(supernet, space);
+        SubnetConfig smallest = SubnetConfig.uniform(new ArrayList<>(supernet.layers().keySet()),
+                new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE));
         List<Trainer.Pass> passes = sampling == Sampling.UNIFORM ? List.of() : List.of(
-                new Trainer.Pass(random -> supernet.setConfig(allLora(supernet, space)), false),
-                new Trainer.Pass(random -> supernet.setConfig(SubnetConfig.uniform(
-                        new ArrayList<>(supernet.layers().keySet()), new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE,
-                                Mode.NONE, Mode.NONE))), true),
+                new Trainer.Pass(random -> supernet.setConfig(largest), false),
+                new Trainer.Pass(random -> supernet.setConfig(smallest), true),
                 new Trainer.Pass(sampled, true),
                 new Trainer.Pass(sampled, true));
         return new Trainer.Trainee(supernet.network(), Supernet::isTrainable, sampled, validations, passes);
