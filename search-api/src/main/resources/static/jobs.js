@@ -6,7 +6,7 @@ const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "n
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
   ["objective", "select"], ["init", "select"], ["rerankList", "text"], ["rerankTop", "number"]];
 const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"], ["trainList", "select"]];
-const CHOICES = { init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich"],
+const CHOICES = { init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich", "limited"],
   trainList: ["train800", "train800val200"] };
 const rows = new Map();
 

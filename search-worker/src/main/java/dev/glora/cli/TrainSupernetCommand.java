@@ -42,11 +42,16 @@ final class TrainSupernetCommand implements Callable<Integer> {
     @Option(names = "--rank", description = "supernet rank r (default: the largest of --ranks, else 4)")
     private Integer rank;
 
-    @Option(names = "--sampling", defaultValue = "uniform", paramLabel = "uniform|sandwich",
+    @Option(names = "--sampling", defaultValue = "uniform", paramLabel = "uniform|sandwich|limited",
             description = "paths per step: uniform, one drawn path (the reference); sandwich, the largest, the smallest"
-                    + " and two drawn paths, the last three distilled from the largest (4 passes a step; default:"
-                    + " ${DEFAULT-VALUE})")
+                    + " and two drawn paths, the last three distilled from the largest (4 passes a step); limited, one"
+                    + " path drawn within --max-params as the search's --init budget draws (default: ${DEFAULT-VALUE})")
     private String sampling;
+
+    @Option(names = "--max-params", paramLabel = "N",
+            description = "with --sampling limited: most adapter parameters a drawn path adds, head excluded"
+                    + " (the limit the search will use)")
+    private Long maxParams;
 
     @Option(names = "--ranks", split = ",", description = "LoRA ranks of the search space (default: the rank alone)")
     private List<Integer> ranks;
@@ -68,8 +73,18 @@ final class TrainSupernetCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new GloraException("--sampling " + e.getMessage());
         }
-        SupernetSetup setup = SupernetSetup.of(backbone, task, TaskData.list(lists.train), TaskData.list(lists.val),
-                space, settings, paths, "glora train-supernet");
+        if ((paths == Trainees.Sampling.LIMITED) != (maxParams != null)) {
+            throw new GloraException(maxParams == null ? "--sampling limited needs --max-params"
+                    : "--max-params applies to --sampling limited only");
+        }
+        long limit = maxParams == null ? -1 : maxParams;
+        SupernetSetup setup;
+        try {
+            setup = SupernetSetup.of(backbone, task, TaskData.list(lists.train), TaskData.list(lists.val),
+                    space, settings, paths, limit, "glora train-supernet");
+        } catch (IllegalArgumentException e) {
+            throw new GloraException("--max-params " + limit + ": " + e.getMessage());
+        }
         PrintWrapper printer = new PrintWrapper(spec);
         printer.err().printf("supernet rank %d, search space ranks %s, %d layers, %d classes; %d train, %d val%n",
                 space.supernetRank(), space.ranks(), Supernet.layerNames(VitArchitecture.fromMetadata(

@@ -52,7 +52,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * spec and every worker trains the job on exactly that many, whatever its own slot count;
      * {@code bin/glora train-supernet --threads N} gives the same supernet. 0 only in a spec stored
      * before specs named it ({@link #trainingThreads}). {@code sampling}: {@code uniform} (the
-     * reference) or {@code sandwich} ({@link Trainees.Sampling}); null only in a spec stored before
+     * reference), {@code sandwich} or {@code limited} (within {@code search.maxParams}) ({@link
+     * Trainees.Sampling}); null only in a spec stored before
      * specs named it ({@link #sampling()}).
      */
     public record Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
@@ -160,12 +161,13 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 n.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), n.lr()), reference.dropPath(), 1));
         require(errors, n.threads() >= 1 && n.threads() <= 1024, "supernet.threads", "must be in [1, 1024], got "
                 + n.threads());
+        Search h = search;
         try {
-            Trainees.Sampling.parse(n.sampling());
+            require(errors, Trainees.Sampling.parse(n.sampling()) != Trainees.Sampling.LIMITED || h.maxParams() >= 0,
+                    "supernet.sampling", "limited draws paths within search.maxParams: set it");
         } catch (IllegalArgumentException e) {
             errors.add(new FieldError("supernet.sampling", e.getMessage()));
         }
-        Search h = search;
         // the search's own rules, as glora search applies them (SearchSettings.problems)
         section(errors, "search.", SearchSettings.problems(h.population(), h.generations(), h.topK(), h.mutations(),
                 h.crossovers(), h.mutationProbability(), h.maxParams(), h.minParams()));
@@ -227,6 +229,11 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return new TrainSettings(retrain.epochs(), supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
                 retrain.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), retrain.lr()),
                 reference.dropPath(), seed);
+    }
+
+    /** @return under limited sampling, the most adapter parameters a training path adds ({@code search.maxParams}); else -1 */
+    public long samplingLimit() {
+        return sampling() == Trainees.Sampling.LIMITED ? search.maxParams() : -1;
     }
 
     /** @return how the supernet training draws its paths (uniform for a spec stored before specs named it) */

@@ -6,16 +6,14 @@ import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.config.Term;
 import dev.glora.supernet.glora.LayerShape;
+import dev.glora.supernet.glora.PathCosts;
 import io.jenetics.Genotype;
 import io.jenetics.IntegerChromosome;
 import io.jenetics.IntegerGene;
 import io.jenetics.engine.InvertibleCodec;
 import io.jenetics.util.RandomRegistry;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
@@ -30,23 +28,26 @@ public final class Encoding {
 
     private static final Term[] TERMS = Term.values();
 
+    private final PathCosts costs;
     private final List<LayerShape> layers;
-    private final Map<Term, List<Mode>> modes = new EnumMap<>(Term.class);
 
     /**
      * @param layers the GLoRA layers, in model order
      * @param space the modes every term may take
      */
     public Encoding(List<LayerShape> layers, SearchSpace space) {
-        this.layers = List.copyOf(layers);
-        for (Term term : TERMS) {
-            modes.put(term, space.modes(term));
-        }
+        this.costs = new PathCosts(layers, space);
+        this.layers = costs.layers();
+    }
+
+    /** @return the genes' costs, and draws within a budget */
+    public PathCosts costs() {
+        return costs;
     }
 
     /** @return genes per configuration: five per layer */
     public int length() {
-        return layers.size() * TERMS.length;
+        return costs.length();
     }
 
     /**
@@ -54,7 +55,7 @@ public final class Encoding {
      * @return how many modes that gene chooses from
      */
     public int alleles(int gene) {
-        return modes.get(TERMS[gene % TERMS.length]).size();
+        return costs.alleles(gene);
     }
 
     /**
@@ -65,7 +66,7 @@ public final class Encoding {
         List<IntegerChromosome> chromosomes = new ArrayList<>();
         for (int t = 0; t < TERMS.length; t++) {
             IntegerGene[] genes = new IntegerGene[layers.size()];
-            int count = modes.get(TERMS[t]).size();
+            int count = costs.modes(TERMS[t]).size();
             for (int l = 0; l < genes.length; l++) {
                 genes[l] = IntegerGene.of(alleles[l * TERMS.length + t], 0, count);
             }
@@ -118,15 +119,7 @@ public final class Encoding {
      * @return the configuration they encode
      */
     public SubnetConfig decode(int[] alleles) {
-        Map<String, LayerConfig> config = new LinkedHashMap<>();
-        for (int l = 0; l < layers.size(); l++) {
-            Map<Term, Mode> layer = new EnumMap<>(Term.class);
-            for (int t = 0; t < TERMS.length; t++) {
-                layer.put(TERMS[t], modes.get(TERMS[t]).get(alleles[l * TERMS.length + t]));
-            }
-            config.put(layers.get(l).path(), LayerConfig.of(layer));
-        }
-        return new SubnetConfig(config);
+        return costs.decode(alleles);
     }
 
     /**
@@ -138,10 +131,11 @@ public final class Encoding {
         for (int l = 0; l < layers.size(); l++) {
             LayerConfig layer = config.layer(layers.get(l).path());
             for (int t = 0; t < TERMS.length; t++) {
-                int index = modes.get(TERMS[t]).indexOf(layer.mode(TERMS[t]));
+                List<Mode> modes = costs.modes(TERMS[t]);
+                int index = modes.indexOf(layer.mode(TERMS[t]));
                 if (index < 0) {
                     throw new SearchException(layers.get(l).path() + ": mode " + layer.mode(TERMS[t]) + " of "
-                            + TERMS[t] + " is not in the search space " + modes.get(TERMS[t]));
+                            + TERMS[t] + " is not in the search space " + modes);
                 }
                 alleles[l * TERMS.length + t] = index;
             }
@@ -183,22 +177,14 @@ public final class Encoding {
      * @return the trainable parameters that mode adds to that layer's term
      */
     public long cost(int gene, int allele) {
-        Term term = TERMS[gene % TERMS.length];
-        LayerShape layer = layers.get(gene / TERMS.length);
-        return term.parameterCount(modes.get(term).get(allele), layer.out(), layer.in());
+        return costs.cost(gene, allele);
     }
 
     /** @return the fewest and the most parameters any configuration of this space adds */
     public long[] parameterRange() {
         long most = 0;
-        for (int l = 0; l < layers.size(); l++) {
-            for (int t = 0; t < TERMS.length; t++) {
-                long best = 0;
-                for (Mode mode : modes.get(TERMS[t])) {
-                    best = Math.max(best, TERMS[t].parameterCount(mode, layers.get(l).out(), layers.get(l).in()));
-                }
-                most += best;
-            }
+        for (int gene = 0; gene < length(); gene++) {
+            most += cost(gene, costs.extreme(gene, 0, false));
         }
         return new long[] {0, most};
     }

@@ -6,7 +6,6 @@ import io.jenetics.Phenotype;
 import io.jenetics.engine.Constraint;
 import io.jenetics.util.Factory;
 import io.jenetics.util.RandomRegistry;
-import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
@@ -85,53 +84,11 @@ public final class ParameterLimit<C extends Comparable<? super C>> implements Co
         }
         return () -> {
             RandomGenerator random = RandomRegistry.random();
-            int genes = encoding.length();
-            int[] alleles = new int[genes];
-            long base = 0;
-            for (int gene = 0; gene < genes; gene++) {
-                alleles[gene] = extreme(gene, 0, true);
-                base += encoding.cost(gene, alleles[gene]);
-            }
-            long low = Math.max(min, base);
-            long budget = low + (long) (random.nextDouble() * (max - low + 1)) - base;
-            int[] order = new int[genes];
-            for (int i = 0; i < genes; i++) {
-                order[i] = i;
-            }
-            for (int i = genes - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-            int[] fits = new int[64];
-            for (int gene : order) {
-                long cheapest = encoding.cost(gene, alleles[gene]);
-                int count = 0;
-                for (int allele = 0; allele < encoding.alleles(gene); allele++) {
-                    if (encoding.cost(gene, allele) - cheapest <= budget) {
-                        if (count == fits.length) {
-                            fits = Arrays.copyOf(fits, 2 * count);
-                        }
-                        fits[count++] = allele;
-                    }
-                }
-                int chosen = fits[random.nextInt(count)];
-                budget -= encoding.cost(gene, chosen) - cheapest;
-                alleles[gene] = chosen;
-            }
-            return repair(encoding.genotype(alleles), random);
+            return repair(encoding.genotype(encoding.costs().withinBudget(min, max, random)), random);
         };
     }
 
     private int extreme(int gene, int current, boolean cheapest) {
-        int chosen = current;
-        for (int allele = 0; allele < encoding.alleles(gene); allele++) {
-            long cost = encoding.cost(gene, allele);
-            if (cheapest ? cost < encoding.cost(gene, chosen) : cost > encoding.cost(gene, chosen)) {
-                chosen = allele;
-            }
-        }
-        return chosen;
+        return encoding.costs().extreme(gene, current, cheapest);
     }
 }

@@ -74,7 +74,7 @@ final class SupernetTraining {
         restoreResumePoint(jobId, resume);
         SupernetSetup setup = SupernetSetup.of(settings.roots().models(), backbone, settings.roots().data(), folder,
                 JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
-                train, spec.sampling(), "glora search service, job " + jobId + ",");
+                train, spec.sampling(), spec.samplingLimit(), "glora search service, job " + jobId + ",");
         Checkpoint trained;
         try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet of job " + jobId)) {
             List<EpochResult> history = new Trainer(train, listener(held, resume)).fit(

@@ -82,7 +82,28 @@ class TrainingCommandsTest {
         CliRun greedy = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
                 "--out", dir.resolve("greedy.safetensors").toString(), "--sampling", "greedy");
         assertEquals(Glora.INPUT_ERROR, greedy.status());
-        assertTrue(greedy.err().contains("--sampling must be uniform or sandwich, got greedy"), greedy.err());
+        assertTrue(greedy.err().contains("--sampling must be uniform, sandwich or limited, got greedy"), greedy.err());
+
+        Path limited = dir.resolve("limited.safetensors");
+        CliRun within = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", limited.toString(), "--ranks", "2,1", "--epochs", "1", "--batch", "8", "--warmup", "0",
+                "--threads", "1", "--sampling", "limited", "--max-params", "300");
+        assertEquals(0, within.status(), within.err());
+        assertTrue(within.err().contains("val[limited]"), within.err());
+        assertEquals("limited max_params 300", Safetensors.read(limited).metadata().get("sampling"));
+        CliRun noLimit = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", dir.resolve("nolimit.safetensors").toString(), "--sampling", "limited");
+        assertEquals(Glora.INPUT_ERROR, noLimit.status());
+        assertTrue(noLimit.err().contains("--sampling limited needs --max-params"), noLimit.err());
+        CliRun strayLimit = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", dir.resolve("stray.safetensors").toString(), "--max-params", "300");
+        assertEquals(Glora.INPUT_ERROR, strayLimit.status());
+        assertTrue(strayLimit.err().contains("--max-params applies to --sampling limited only"), strayLimit.err());
+        CliRun negative = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
+                "--out", dir.resolve("negative.safetensors").toString(), "--sampling", "limited", "--max-params", "-5");
+        assertEquals(Glora.INPUT_ERROR, negative.status());
+        assertTrue(negative.err().contains("--max-params -5: limited sampling needs a parameter limit of at least 0"),
+                negative.err());
 
         CliRun again = glora("train-supernet", "--backbone", backbone.toString(), "--task", task.toString(),
                 "--out", out.toString(), "--epochs", "2");

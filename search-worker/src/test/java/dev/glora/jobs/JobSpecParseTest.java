@@ -34,14 +34,26 @@ class JobSpecParseTest {
     }
 
     @Test
-    void samplesPathsUniformlyUnlessAskedForTheSandwichAndRefusesAnythingElse() {
+    void samplesPathsUniformlyUnlessAskedForTheSandwichOrWithinTheLimitAndRefusesAnythingElse() {
         assertEquals(Trainees.Sampling.UNIFORM, JobRequest.parse("{}").withDefaults().sampling());
         JobSpec sandwich = JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();
         assertEquals(Trainees.Sampling.SANDWICH, sandwich.sampling());
         assertEquals("sandwich", sandwich.supernet().sampling());
         List<JobSpec.FieldError> bad = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
                 + " {\"sampling\": \"greedy\"}}").withDefaults().validate();
-        assertEquals(List.of(new JobSpec.FieldError("supernet.sampling", "must be uniform or sandwich, got greedy")), bad);
+        assertEquals(List.of(new JobSpec.FieldError("supernet.sampling", "must be uniform, sandwich or limited, got greedy")),
+                bad);
+        // limited sampling trains the paths within the search's limit, so it needs one, at submit
+        JobSpec unlimited = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                + " {\"sampling\": \"limited\"}}").withDefaults();
+        assertEquals(List.of(new JobSpec.FieldError("supernet.sampling", "limited draws paths within search.maxParams:"
+                + " set it")), unlimited.validate());
+        JobSpec limited = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                + " {\"sampling\": \"limited\"}, \"search\": {\"maxParams\": 10000}}").withDefaults();
+        assertEquals(List.of(), limited.validate());
+        assertEquals(Trainees.Sampling.LIMITED, limited.sampling());
+        assertEquals(10000, limited.samplingLimit());
+        assertEquals(-1, sandwich.samplingLimit());
         // a spec stored before specs named it trains as it did then
         JobSpec old = JobStore.gson().fromJson(JobStore.gson().toJson(JobRequest.parse("{}").withDefaults())
                 .replace(",\"sampling\":\"uniform\"", ""), JobSpec.class);

@@ -6,6 +6,7 @@ import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.glora.PathCosts;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
@@ -31,9 +32,11 @@ import java.util.stream.Collectors;
  *     ({@link Supernet#RANKS_KEY})
  * @param space the search space
  * @param sampling how a training step draws its paths
+ * @param maxParams under {@link Trainees.Sampling#LIMITED}, the most adapter parameters a drawn path
+ *     adds; otherwise -1
  */
 public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, ImageDataset val,
-        Map<String, String> provenance, SearchSpace space, Trainees.Sampling sampling) {
+        Map<String, String> provenance, SearchSpace space, Trainees.Sampling sampling, long maxParams) {
 
     /**
      * @param backbone the pretrained plain checkpoint
@@ -43,16 +46,18 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @param space the search space (its largest rank is the supernet rank)
      * @param settings the training settings (their seed initialises the head and the adapters)
      * @param sampling how a training step draws its paths
+     * @param maxParams under {@link Trainees.Sampling#LIMITED}, the most adapter parameters a drawn
+     *     path adds; otherwise ignored
      * @param producer who trains it, for the provenance
      * @return the setup
      */
     public static SupernetSetup of(Path backbone, Path task, String trainList, String valList, SearchSpace space,
-            TrainSettings settings, Trainees.Sampling sampling, String producer) {
-        return of(null, backbone, null, task, trainList, valList, space, settings, sampling, producer);
+            TrainSettings settings, Trainees.Sampling sampling, long maxParams, String producer) {
+        return of(null, backbone, null, task, trainList, valList, space, settings, sampling, maxParams, producer);
     }
 
     /**
-     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, Trainees.Sampling, String)}, with every
+     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, Trainees.Sampling, long, String)}, with every
      * file opened by a walk from its root ({@link dev.glora.supernet.ConfinedFiles}): the service's
      * model root for the backbone, its data root for the task.
      *
@@ -65,13 +70,21 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @param space the search space
      * @param settings the training settings
      * @param sampling how a training step draws its paths
+     * @param maxParams under {@link Trainees.Sampling#LIMITED}, the most adapter parameters a drawn
+     *     path adds; otherwise ignored
      * @param producer who trains it, for the provenance
      * @return the setup
+     * @throws IllegalArgumentException if limited sampling's limit is below the cheapest path
      */
     public static SupernetSetup of(Path modelRoot, Path backbone, Path dataRoot, Path task, String trainList,
-            String valList, SearchSpace space, TrainSettings settings, Trainees.Sampling sampling, String producer) {
+            String valList, SearchSpace space, TrainSettings settings, Trainees.Sampling sampling, long maxParams,
+            String producer) {
         Checkpoint plain = Safetensors.read(modelRoot, backbone);
         VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
+        long limit = sampling == Trainees.Sampling.LIMITED ? maxParams : -1;
+        if (sampling == Trainees.Sampling.LIMITED) {
+            Trainees.checkLimit(new PathCosts(Supernet.layerShapes(arch), space), limit);
+        }
         int classes = Vtab1k.classCount(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", producer + " " + Provenance.codeVersion());
@@ -81,13 +94,13 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         provenance.put("train_list", describe(task, trainList));
         provenance.put("val_list", describe(task, valList));
         provenance.put("train_settings", settings.fingerprint());
-        provenance.put("sampling", sampling.label());
+        provenance.put("sampling", sampling.label() + (limit < 0 ? "" : " max_params " + limit));
         provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf)
                 .collect(Collectors.joining(",")));
         Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
                 arch.withNumClasses(classes), space.supernetRank(), settings.seed());
         return new SupernetSetup(fresh, classes, Vtab1k.read(dataRoot, task, trainList), Vtab1k.read(dataRoot, task, valList),
-                java.util.Collections.unmodifiableMap(provenance), space, sampling);
+                java.util.Collections.unmodifiableMap(provenance), space, sampling, limit);
     }
 
     /**
@@ -95,7 +108,7 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @return it as a trainee, with this setup's space and sampling
      */
     public Trainer.Trainee trainee(Supernet supernet) {
-        return Trainees.supernet(supernet, space, sampling);
+        return Trainees.supernet(supernet, space, sampling, maxParams);
     }
 
     /**

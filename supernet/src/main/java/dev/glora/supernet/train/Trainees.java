@@ -4,6 +4,7 @@ import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.glora.PathCosts;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitModel;
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ public final class Trainees {
     public static final String RANDOM = "random";
     /** Validation mode: A, B, C at the largest LoRA rank, D and E vectors, in every layer. */
     public static final String ALL_LORA = "all-lora";
+    /** Validation mode: every batch a path drawn within the training's parameter limit. */
+    public static final String LIMITED = "limited";
 
     private static final Consumer<RandomGenerator> UNCHANGED = random -> {};
 
@@ -38,15 +41,22 @@ public final class Trainees {
          * {@code none}) and two uniformly drawn paths learn the largest's predictions. A step costs
          * four forward and backward passes, so 25 epochs cost what 100 uniform ones do.
          */
-        SANDWICH;
+        SANDWICH,
+        /**
+         * One path per step, drawn within a parameter limit as the search's budgeted first
+         * generation is ({@link PathCosts#withinBudget}): a budget uniform up to the limit, filled
+         * gene by gene in random order. The shared weights learn the paths a search under that
+         * limit can choose, and only those.
+         */
+        LIMITED;
 
-        /** @return the name in specs and on the command line: {@code uniform}, {@code sandwich} */
+        /** @return the name in specs and on the command line: {@code uniform}, {@code sandwich}, {@code limited} */
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
 
         /**
-         * @param label {@code uniform} or {@code sandwich}, any case
+         * @param label {@code uniform}, {@code sandwich} or {@code limited}, any case
          * @return the sampling
          * @throws IllegalArgumentException naming the choices
          */
@@ -56,7 +66,7 @@ public final class Trainees {
                     return sampling;
                 }
             }
-            throw new IllegalArgumentException("must be uniform or sandwich, got " + label);
+            throw new IllegalArgumentException("must be uniform, sandwich or limited, got " + label);
         }
     }
 
@@ -82,19 +92,65 @@ public final class Trainees {
      * @return the trainee
      */
     public static Trainer.Trainee supernet(Supernet supernet, SearchSpace space, Sampling sampling) {
+        return supernet(supernet, space, sampling, -1);
+    }
+
+    /**
+     * Supernet training with the given path sampling; validated as {@link #supernet(Supernet,
+     * SearchSpace)}, and under {@link Sampling#LIMITED} also with paths drawn within the limit
+     * ({@value #LIMITED}).
+     *
+     * @param supernet the supernet
+     * @param space the modes to draw from
+     * @param sampling how a step draws its paths
+     * @param maxParams under {@link Sampling#LIMITED}: the most adapter parameters a path may add
+     *     (at least the cheapest path's); otherwise ignored
+     * @return the trainee
+     * @throws IllegalArgumentException if the limit is below the cheapest path
+     */
+    public static Trainer.Trainee supernet(Supernet supernet, SearchSpace space, Sampling sampling, long maxParams) {
         Map<String, Consumer<RandomGenerator>> validations = new LinkedHashMap<>();
         validations.put(RANDOM, random -> supernet.samplePaths(space, random));
         validations.put(ALL_LORA, random -> supernet.setConfig(allLora(supernet, space)));
         Consumer<RandomGenerator> sampled = random -> supernet.samplePaths(space, random);
-        SubnetConfig largest = allLora(supernet, space);
-        SubnetConfig smallest = SubnetConfig.uniform(new ArrayList<>(supernet.layers().keySet()),
-                new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE));
-        List<Trainer.Pass> passes = sampling == Sampling.UNIFORM ? List.of() : List.of(
-                new Trainer.Pass(random -> supernet.setConfig(largest), false),
-                new Trainer.Pass(random -> supernet.setConfig(smallest), true),
-                new Trainer.Pass(sampled, true),
-                new Trainer.Pass(sampled, true));
+        List<Trainer.Pass> passes = List.of();
+        if (sampling == Sampling.LIMITED) {
+            PathCosts costs = new PathCosts(Supernet.layerShapes(supernet.architecture()), space);
+            checkLimit(costs, maxParams);
+            // a path for the whole supernet at once, so it is drawn per step, as a pass
+            Consumer<RandomGenerator> within = random -> supernet.setConfig(
+                    costs.decode(costs.withinBudget(0, maxParams, random)));
+            validations.put(LIMITED, within);
+            passes = List.of(new Trainer.Pass(within, false));
+            sampled = UNCHANGED;
+        } else if (sampling == Sampling.SANDWICH) {
+            SubnetConfig largest = allLora(supernet, space);
+            SubnetConfig smallest = SubnetConfig.uniform(new ArrayList<>(supernet.layers().keySet()),
+                    new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE));
+            Consumer<RandomGenerator> drawn = sampled;
+            passes = List.of(
+                    new Trainer.Pass(random -> supernet.setConfig(largest), false),
+                    new Trainer.Pass(random -> supernet.setConfig(smallest), true),
+                    new Trainer.Pass(drawn, true),
+                    new Trainer.Pass(drawn, true));
+        }
         return new Trainer.Trainee(supernet.network(), Supernet::isTrainable, sampled, validations, passes);
+    }
+
+    /**
+     * @param costs a supernet's paths
+     * @param maxParams a limit for {@link Sampling#LIMITED}
+     * @throws IllegalArgumentException if no path fits it
+     */
+    public static void checkLimit(PathCosts costs, long maxParams) {
+        long cheapest = 0;
+        for (int gene = 0; gene < costs.length(); gene++) {
+            cheapest += costs.cost(gene, costs.extreme(gene, 0, true));
+        }
+        if (maxParams < cheapest) {
+            throw new IllegalArgumentException("limited sampling needs a parameter limit of at least "
+                    + cheapest + " (the cheapest path), got " + maxParams);
+        }
     }
 
     /**

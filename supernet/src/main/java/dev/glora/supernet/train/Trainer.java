@@ -221,12 +221,14 @@ public final class Trainer {
             Preprocess preprocess, ImageDataset data, int[] indices, int accumulate, List<Pass> passes,
             RandomGenerator paths) {
         float[][] teacher = new float[Math.min(accumulate, indices.length)][];
+        // the first pass's predictions are kept only when a later pass learns them
+        boolean distilling = passes.stream().anyMatch(Pass::distils);
         double loss = 0;
         for (int p = 0; p < passes.size(); p++) {
             Pass pass = passes.get(p);
             pass.path().accept(paths);
             double passLoss = pass(network, store, manager, preprocess, data, indices, accumulate, passes.size(),
-                    pass.distils() ? teacher : null, p == 0 ? teacher : null);
+                    pass.distils() ? teacher : null, p == 0 && distilling ? teacher : null);
             if (!Double.isFinite(passLoss)) {
                 return passLoss;
             }

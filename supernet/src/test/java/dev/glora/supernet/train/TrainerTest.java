@@ -197,6 +197,50 @@ class TrainerTest {
     }
 
     @Test
+    void limitedTrainingDrawsAFreshPathWithinTheLimitEveryStepLearnsAndIsReproducible() {
+        long limit;
+        try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
+            long most = Supernet.parameterCount(ARCH, Trainees.allLora(supernet, SPACE));
+            limit = most / 4;
+            assertThrows(IllegalArgumentException.class, () -> Trainees.supernet(supernet, SPACE,
+                    Trainees.Sampling.LIMITED, -1));
+        }
+        Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
+        Map<String, List<EpochResult>> histories = new LinkedHashMap<>();
+        List<Long> sizes = new ArrayList<>();
+        java.util.Set<String> paths = new java.util.HashSet<>();
+        for (String run : List.of("limited", "limited again")) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
+                Trainer.Trainee limited = Trainees.supernet(supernet, SPACE, Trainees.Sampling.LIMITED, limit);
+                assertEquals(1, limited.passes().size());
+                Trainer.Pass pass = limited.passes().get(0);
+                Trainer.Trainee watched = new Trainer.Trainee(limited.network(), limited.trainable(),
+                        limited.trainingPaths(), limited.validations(), List.of(new Trainer.Pass(random -> {
+                            pass.path().accept(random);
+                            if (run.equals("limited")) {
+                                sizes.add(Supernet.parameterCount(ARCH, supernet.lastPath()));
+                                paths.add(supernet.lastPath().toString());
+                            }
+                        }, false)));
+                histories.put(run, new Trainer(settings(8), new TrainingListener() {})
+                        .fit(watched, task(60, 1), task(30, 2), dir.resolve(run + ".resume"), "tiny limited"));
+                out.putAll(ModelWeights.snapshot(supernet.network()));
+            }
+            weights.put(run, out);
+        }
+        assertEquals(8 * 6, sizes.size(), "one path a step");
+        assertTrue(sizes.stream().allMatch(size -> size <= limit), sizes + " over " + limit);
+        assertTrue(paths.size() > sizes.size() / 2, paths.size() + " distinct paths in " + sizes.size() + " steps");
+        List<EpochResult> history = histories.get("limited");
+        assertEquals(List.of(Trainees.RANDOM, Trainees.ALL_LORA, Trainees.LIMITED),
+                List.copyOf(history.get(7).validation().keySet()));
+        assertTrue(history.get(7).loss() < 0.8 * history.get(0).loss(), history.toString());
+        weights.get("limited").forEach((name, tensor) -> assertArrayEquals(tensor.data(),
+                weights.get("limited again").get(name).data(), name + ": two limited runs differ"));
+    }
+
+    @Test
     void supernetTrainingLowersTheLossAndValidatesBothWays() {
         List<EpochResult> history = train(supernetCheckpoint(), 25, dir.resolve("a.resume"), new TrainingListener() {},
                 null);

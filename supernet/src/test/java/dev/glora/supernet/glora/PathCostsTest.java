@@ -1,0 +1,52 @@
+package dev.glora.supernet.glora;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class PathCostsTest {
+
+    private static final VitArchitecture ARCH = TinyModels.tinyArch();
+    private static final PathCosts COSTS = new PathCosts(Supernet.layerShapes(ARCH), SearchSpace.ofRanks(2, 1));
+
+    private static long most() {
+        long most = 0;
+        for (int gene = 0; gene < COSTS.length(); gene++) {
+            most += COSTS.cost(gene, COSTS.extreme(gene, 0, false));
+        }
+        return most;
+    }
+
+    @Test
+    void aGenesCostIsWhatItsDecodedModeAddsToThatLayer() {
+        int[] alleles = COSTS.withinBudget(0, most(), new SplittableRandom(3));
+        long sum = 0;
+        for (int gene = 0; gene < alleles.length; gene++) {
+            sum += COSTS.cost(gene, alleles[gene]);
+        }
+        assertEquals(Supernet.parameterCount(ARCH, COSTS.decode(alleles)), sum);
+    }
+
+    @Test
+    void drawsWithinABudgetStayUnderItSpreadOverItsRangeAndRepeatForASeed() {
+        long limit = most() / 3;
+        SplittableRandom random = new SplittableRandom(7);
+        long smallest = Long.MAX_VALUE;
+        long largest = 0;
+        for (int i = 0; i < 2000; i++) {
+            long size = Supernet.parameterCount(ARCH, COSTS.decode(COSTS.withinBudget(0, limit, random)));
+            assertTrue(size <= limit, size + " over " + limit);
+            smallest = Math.min(smallest, size);
+            largest = Math.max(largest, size);
+        }
+        assertTrue(smallest < limit / 10 && largest > 0.9 * limit, "sizes " + smallest + ".." + largest + " of " + limit);
+        assertArrayEquals(COSTS.withinBudget(0, limit, new SplittableRandom(9)),
+                COSTS.withinBudget(0, limit, new SplittableRandom(9)));
+    }
+}
