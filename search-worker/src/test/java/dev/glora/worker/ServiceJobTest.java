@@ -158,9 +158,16 @@ class ServiceJobTest {
     }
 
     @Test
-    void aRetrainedJobDeliversTheRetrainedModelAtTheTestAccuracyItReports() throws Exception {
+    void aRetrainedJobOnALimitedSupernetDeliversTheRetrainedModelAtTheTestAccuracyItReports() throws Exception {
         JobSpec tiny = TinyJob.spec(7, 2, 9);
-        JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), tiny.search(),
+        // its supernet trains only paths within the search's limit (supernet.sampling limited)
+        JobSpec.Supernet n = tiny.supernet();
+        JobSpec.Search h = tiny.search();
+        JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), new JobSpec.Supernet(n.rank(), n.ranks(),
+                n.epochs(), n.batchSize(), n.lr(), n.weightDecay(), n.warmupEpochs(), n.threads(), "limited"),
+                new JobSpec.Search(h.population(), h.generations(), h.topK(), h.mutations(), h.crossovers(),
+                        h.mutationProbability(), 600, h.minParams(), h.objective(), h.init(), h.rerankList(),
+                        h.rerankTop()),
                 new JobSpec.Retrain(3, 1e-2, 0, JobSpec.Retrain.TRAIN800VAL200), tiny.seed());
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
@@ -179,6 +186,7 @@ class ServiceJobTest {
         Path supernetFile = dir.resolve("job-supernet.safetensors");
         Files.write(supernetFile, stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());
         Checkpoint supernet = Safetensors.read(supernetFile);
+        assertEquals("limited max_params 600", supernet.metadata().get("sampling"));
         Checkpoint unretrained = Reparameterizer.merge(supernet, ConfigJson.parse(best.toString(), "best-config"),
                 Map.of(), "supernet");
         assertFalse(java.util.Arrays.equals(unretrained.tensors().get("blocks.0.attn.qkv.weight").data(),
