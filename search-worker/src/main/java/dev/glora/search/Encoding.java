@@ -182,11 +182,7 @@ public final class Encoding {
 
     /** @return the fewest and the most parameters any configuration of this space adds */
     public long[] parameterRange() {
-        long most = 0;
-        for (int gene = 0; gene < length(); gene++) {
-            most += cost(gene, costs.extreme(gene, 0, false));
-        }
-        return new long[] {0, most};
+        return costs.range();
     }
 
     /**

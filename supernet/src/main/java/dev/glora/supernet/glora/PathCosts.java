@@ -90,6 +90,17 @@ public final class PathCosts {
         return chosen;
     }
 
+    /** @return the fewest and the most parameters a path adds */
+    public long[] range() {
+        long fewest = 0;
+        long most = 0;
+        for (int gene = 0; gene < length(); gene++) {
+            fewest += cost(gene, extreme(gene, 0, true));
+            most += cost(gene, extreme(gene, 0, false));
+        }
+        return new long[] {fewest, most};
+    }
+
     /**
      * A path spread over a parameter range: a budget drawn uniformly between {@code max(min,
      * cheapest path)} and {@code max}, the genes in random order, each uniform among the modes

@@ -143,10 +143,7 @@ public final class Trainees {
      * @throws IllegalArgumentException if no path fits it
      */
     public static void checkLimit(PathCosts costs, long maxParams) {
-        long cheapest = 0;
-        for (int gene = 0; gene < costs.length(); gene++) {
-            cheapest += costs.cost(gene, costs.extreme(gene, 0, true));
-        }
+        long cheapest = costs.range()[0];
         if (maxParams < cheapest) {
             throw new IllegalArgumentException("limited sampling needs a parameter limit of at least "
                     + cheapest + " (the cheapest path), got " + maxParams);

@@ -16,11 +16,7 @@ class PathCostsTest {
     private static final PathCosts COSTS = new PathCosts(Supernet.layerShapes(ARCH), SearchSpace.ofRanks(2, 1));
 
     private static long most() {
-        long most = 0;
-        for (int gene = 0; gene < COSTS.length(); gene++) {
-            most += COSTS.cost(gene, COSTS.extreme(gene, 0, false));
-        }
-        return most;
+        return COSTS.range()[1];
     }
 
     @Test
@@ -31,6 +27,15 @@ class PathCostsTest {
             sum += COSTS.cost(gene, alleles[gene]);
         }
         assertEquals(Supernet.parameterCount(ARCH, COSTS.decode(alleles)), sum);
+    }
+
+    @Test
+    void itsRangeRunsFromEveryTermNoneToTheLargestModes() {
+        try (Supernet supernet = Supernet.load(Supernet.fresh(dev.glora.supernet.vit.VitInit.random(ARCH, 1), ARCH, 2, 1),
+                "tiny")) {
+            assertArrayEquals(new long[] {0, Supernet.parameterCount(ARCH, dev.glora.supernet.train.Trainees.allLora(
+                    supernet, SearchSpace.ofRanks(2, 1)))}, COSTS.range());
+        }
     }
 
     @Test
