@@ -123,7 +123,8 @@ class JobApiTest extends ServiceTest {
             {"\"search\": {\"minParams\": 1000000000}}", "search.minParams", "no configuration of this backbone"},
             {"\"search\": {\"rerankList\": \"val2000\"}}", "search.rerankList", "has no list val2000 (val2000.txt)"},
             {"\"search\": {\"rerankList\": \"../val200\"}}", "search.rerankList", "must be the name of a list"},
-            {"\"supernet\": {\"sampling\": \"greedy\"}}", "supernet.sampling", "must be uniform or sandwich"},
+            {"\"supernet\": {\"sampling\": \"greedy\"}}", "supernet.sampling", "must be uniform, sandwich or limited"},
+            {"\"supernet\": {\"sampling\": \"limited\"}}", "supernet.sampling", "within search.maxParams: set it"},
         }) {
             HttpResponse<String> response = post("/api/v1/jobs", base + bad[0], ServiceTestEnvironment.TOKEN);
             assertEquals(400, response.statusCode(), bad[0] + ": " + response.body());
