@@ -5,6 +5,7 @@ import dev.glora.search.Encoding;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.LocalEvaluator;
+import dev.glora.jobs.JobSpec;
 import dev.glora.search.Reranking;
 import dev.glora.search.SearchExport;
 import dev.glora.search.SearchFiles;
@@ -159,6 +160,10 @@ final class SearchCommand implements Callable<Integer> {
         // a state saved before, when the list's absolute path stood in for it, resumes too
         EvolutionarySearch.State resume = SearchFiles.load(out, fingerprint, searched + TaskData.describe(task, valList));
         PrintWrapper printer = new PrintWrapper(spec);
+        if (larger != null && TaskData.list(rerankList).equals(JobSpec.TEST_LIST)) {
+            printer.err().println("warning: --rerank-list " + rerankList + " chooses on the test split: the test"
+                    + " accuracy reported is an optimistic bound, not an estimate");
+        }
         if (!resume.history().isEmpty()) {
             printer.err().printf("resuming after generation %d of %d (%d candidates evaluated)%n",
                     resume.history().size(), generations, resume.evaluated().size());

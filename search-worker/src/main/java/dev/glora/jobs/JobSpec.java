@@ -182,6 +182,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         if (h.rerankList() != null) {
             require(errors, LIST_NAME.matcher(h.rerankList()).matches(), "search.rerankList", "must be the name of a"
                     + " list in the task folder (letters, digits, '-', '_'), got '" + h.rerankList() + "'");
+            require(errors, !h.rerankList().equals(TEST_LIST), "search.rerankList", "must not be " + TEST_LIST + ": the"
+                    + " job reports its test accuracy on that list, and choosing on it would overstate it");
             require(errors, h.rerankTop() >= 1 && h.rerankTop() <= 1000, "search.rerankTop", "must be in [1, 1000], got "
                     + h.rerankTop());
         }
@@ -217,6 +219,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 + supernet.rank());
         return errors;
     }
+
+    /** The list a job's test accuracy is measured on, never chosen on. */
+    public static final String TEST_LIST = "test";
 
     /** @return the list the chosen subnet is retrained on ({@code train800} for a spec that named none) */
     public String retrainList() {

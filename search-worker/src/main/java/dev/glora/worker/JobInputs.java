@@ -33,7 +33,7 @@ final class JobInputs implements AutoCloseable {
 
     /** The validation list every search scores on, and the test list the chosen subnet is scored on. */
     static final String VAL_LIST = "val200";
-    static final String TEST_LIST = "test";
+    static final String TEST_LIST = JobSpec.TEST_LIST;
     static final String TRAIN_LIST = "train800";
 
     private static final int JOBS_KEPT = 2;

@@ -107,7 +107,7 @@ class SearchCommandTest {
         JsonObject searched = JsonParser.parseString(Files.readString(plain.resolve("best-config.json")))
                 .getAsJsonObject();
         assertNull(searched.get("reranked"));
-        for (String list : List.of("val200", "train800")) {
+        for (String list : List.of("val200", "train800", "test")) {
             // a finished search's state: the reranking runs without searching again
             Path out = dir.resolve("reranked-" + list);
             Files.createDirectories(out);
@@ -116,6 +116,9 @@ class SearchCommandTest {
             assertEquals(0, run.status(), run.err());
             assertFalse(run.err().contains("generation 1/4"), "searched again: " + run.err());
             assertTrue(run.err().contains("reranked the best 4 on " + list), run.err());
+            // choosing on test is allowed from the command line (an optimistic bound), and said so
+            assertEquals(list.equals("test"), run.err().contains("warning: --rerank-list test chooses on the test split"),
+                    run.err());
             JsonObject best = JsonParser.parseString(Files.readString(out.resolve("best-config.json"))).getAsJsonObject();
             JsonObject reranked = best.getAsJsonObject("reranked");
             assertEquals(list, reranked.get("list").getAsString());

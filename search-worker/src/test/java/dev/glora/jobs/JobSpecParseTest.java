@@ -73,6 +73,11 @@ class JobSpecParseTest {
         assertEquals(List.of("search.rerankList", "search.rerankTop"), bad.stream().map(JobSpec.FieldError::field)
                 .toList());
         assertTrue(bad.get(0).message().contains("'../../etc/passwd'"), bad.get(0).message());
+        // a job reports its test accuracy on the test list, so it is never the list a job chooses on
+        List<JobSpec.FieldError> onTest = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"search\":"
+                + " {\"rerankList\": \"test\"}}").withDefaults().validate();
+        assertEquals(List.of("search.rerankList"), onTest.stream().map(JobSpec.FieldError::field).toList());
+        assertTrue(onTest.get(0).message().contains("must not be test"), onTest.get(0).message());
     }
 
     @Test
