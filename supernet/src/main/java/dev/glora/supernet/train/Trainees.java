@@ -24,7 +24,7 @@ public final class Trainees {
     public static final String RANDOM = "random";
     /** Validation mode: A, B, C at the largest LoRA rank, D and E vectors, in every layer. */
     public static final String ALL_LORA = "all-lora";
-    /** Validation mode: every batch a path drawn within the training's parameter limit. */
+    /** Validation mode: one path drawn within the training's parameter limit, the same every epoch. */
     public static final String LIMITED = "limited";
 
     private static final Consumer<RandomGenerator> UNCHANGED = random -> {};
