@@ -91,7 +91,7 @@ class DashboardTest extends ServiceTest {
         retrainLr.clear();
         retrainLr.sendKeys("-1");
         assertEquals("uniform", browser.findElement(By.id("f-supernet-sampling")).getDomProperty("value"));
-        assertEquals(List.of("uniform", "sandwich"), new Select(browser.findElement(By.id("f-supernet-sampling")))
+        assertEquals(List.of("uniform", "sandwich", "limited"), new Select(browser.findElement(By.id("f-supernet-sampling")))
                 .getOptions().stream().map(o -> o.getDomProperty("value")).toList());
         assertEquals("train800", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
         WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
