@@ -29,7 +29,6 @@ public final class Encoding {
     private static final Term[] TERMS = Term.values();
 
     private final PathCosts costs;
-    private final List<LayerShape> layers;
 
     /**
      * @param layers the GLoRA layers, in model order
@@ -37,7 +36,6 @@ public final class Encoding {
      */
     public Encoding(List<LayerShape> layers, SearchSpace space) {
         this.costs = new PathCosts(layers, space);
-        this.layers = costs.layers();
     }
 
     /** @return the genes' costs, and draws within a budget */
@@ -65,7 +63,7 @@ public final class Encoding {
     public Genotype<IntegerGene> genotype(int[] alleles) {
         List<IntegerChromosome> chromosomes = new ArrayList<>();
         for (int t = 0; t < TERMS.length; t++) {
-            IntegerGene[] genes = new IntegerGene[layers.size()];
+            IntegerGene[] genes = new IntegerGene[costs.layers().size()];
             int count = costs.modes(TERMS[t]).size();
             for (int l = 0; l < genes.length; l++) {
                 genes[l] = IntegerGene.of(alleles[l * TERMS.length + t], 0, count);
@@ -128,6 +126,7 @@ public final class Encoding {
      */
     public int[] encode(SubnetConfig config) {
         int[] alleles = new int[length()];
+        List<LayerShape> layers = costs.layers();
         for (int l = 0; l < layers.size(); l++) {
             LayerConfig layer = config.layer(layers.get(l).path());
             for (int t = 0; t < TERMS.length; t++) {
@@ -199,6 +198,6 @@ public final class Encoding {
 
     /** @return the layer shapes, in model order */
     public List<LayerShape> layers() {
-        return new ArrayList<>(layers);
+        return new ArrayList<>(costs.layers());
     }
 }

@@ -63,7 +63,7 @@ public final class ParameterLimit<C extends Comparable<? super C>> implements Co
         for (int step = 0; step < 4 * genes.length() && !allows(total); step++) {
             int gene = random.nextInt(genes.length());
             int current = genes.get(gene).intValue();
-            int next = extreme(gene, current, max >= 0 && total > max);
+            int next = encoding.costs().extreme(gene, current, max >= 0 && total > max);
             total += encoding.cost(gene, next) - encoding.cost(gene, current);
             genes.set(gene, genes.get(gene).newInstance(next));
         }
@@ -86,9 +86,5 @@ public final class ParameterLimit<C extends Comparable<? super C>> implements Co
             RandomGenerator random = RandomRegistry.random();
             return repair(encoding.genotype(encoding.costs().withinBudget(min, max, random)), random);
         };
-    }
-
-    private int extreme(int gene, int current, boolean cheapest) {
-        return encoding.costs().extreme(gene, current, cheapest);
     }
 }
