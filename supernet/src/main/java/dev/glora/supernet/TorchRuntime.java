@@ -1,6 +1,7 @@
 package dev.glora.supernet;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
@@ -61,6 +62,24 @@ public final class TorchRuntime {
     public static int threads() {
         Integer threads = THREADS.get();
         return threads != null ? threads : 0;
+    }
+
+    /**
+     * A scalar array for a differentiable product, in PyTorch's own memory. Never multiply by a
+     * {@code Number} on a path gradients flow through: DJL wraps the number in an array over a Java
+     * direct buffer and closes that array as soon as the product is made, while autograd keeps the
+     * tensor to compute the backward pass; the buffer is then freed by the next garbage collection,
+     * and the backward pass reads freed memory (gradients that differ from run to run).
+     *
+     * @param manager the manager that will own the array
+     * @param value the scalar, kept in its Java type ({@code double} gives a float64 array, which
+     *     PyTorch applies to a float32 tensor in float32, as it applied the number)
+     * @return a 0-dimensional array that owns its memory
+     */
+    public static NDArray scalar(NDManager manager, Number value) {
+        try (NDArray wrapped = manager.create(value)) {
+            return wrapped.duplicate();
+        }
     }
 
     /**

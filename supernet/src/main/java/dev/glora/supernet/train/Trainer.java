@@ -302,7 +302,7 @@ public final class Trainer {
                         : logits.logSoftmax(1).mul(manager.create(soft, logits.getShape())).sum(new int[] {1}).neg()
                                 .mean();
                 if (weight != 1) {
-                    value = value.mul((float) weight);
+                    value = value.mul(TorchRuntime.scalar(manager, (float) weight));
                 }
                 float loss = value.getFloat();
                 if (Float.isFinite(loss)) {

@@ -9,6 +9,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.glora.supernet.TorchRuntime;
 
 /**
  * Multi-head self-attention with timm's fused projection: {@code qkv} maps D to 3D, split as
@@ -50,7 +51,8 @@ public class Attention extends AbstractBlock {
         // one split, not three selects: each select's backward fills a zero tensor the size of
         // all three (17 % of a bench-s training step in the profile); split's backward is one cat
         NDList parts = fused.split(3, 0);
-        NDArray q = parts.get(0).squeeze(0).mul(1.0 / Math.sqrt(headDim));
+        // a scalar array of its own, not mul(Number): TorchRuntime.scalar says why
+        NDArray q = parts.get(0).squeeze(0).mul(TorchRuntime.scalar(x.getManager(), 1.0 / Math.sqrt(headDim)));
         NDArray k = parts.get(1).squeeze(0);
         NDArray v = parts.get(2).squeeze(0);
         NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);

@@ -277,10 +277,7 @@ class TrainerTest {
         }, resumed);
         assertEquals(3, firstEpoch[0]);
         assertEquals(4, history.size());
-        // Not bit for bit: even within one JVM this stack's training takes one of a few float paths
-        // (2 of 8 runs of this test differed in the 7th digit on the code before 2026-12-01; README,
-        // "Reproducibility"). A resume that lost an epoch or the optimiser state differs by far more.
-        straight.forEach((name, tensor) -> assertArrayEquals(tensor.data(), resumed.get(name).data(), 1e-5f, name));
+        straight.forEach((name, tensor) -> assertArrayEquals(tensor.data(), resumed.get(name).data(), name));
     }
 
     @Test

@@ -92,6 +92,59 @@ class VitTest {
         }
     }
 
+    @Test
+    void gradientsStayTheSameWhenFreedMemoryIsReusedBetweenForwardAndBackward() {
+        // DJL's mul(Number) frees the number's buffer at the next collection while autograd still
+        // holds it; a backward pass after that read junk (TorchRuntime.scalar)
+        VitArchitecture arch = TinyModels.tinyArch();
+        Tensor images = TinyModels.images(arch, 3, 5);
+        Map<String, float[]> straight = gradients(arch, images, false);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Map<String, float[]> disturbed = gradients(arch, images, true);
+            assertEquals(straight.keySet(), disturbed.keySet());
+            straight.forEach((name, g) -> assertArrayEquals(g, disturbed.get(name), name));
+        }
+    }
+
+    /** Full fine-tuning gradients of a fixed loss; {@code disturb}: collect and reuse memory before the backward pass. */
+    private static Map<String, float[]> gradients(VitArchitecture arch, Tensor images, boolean disturb) {
+        Map<String, float[]> gradients = new LinkedHashMap<>();
+        java.util.List<java.nio.ByteBuffer> junk = new java.util.ArrayList<>();
+        try (VitModel model = VitModel.load(TinyModels.randomBackbone(arch, 4), null, "tiny");
+                NDManager manager = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            Map<String, ai.djl.nn.Parameter> named = ModelWeights.named(model.network());
+            named.values().forEach(p -> p.freeze(false));
+            boolean was = ai.djl.pytorch.jni.JniUtils.isGradMode();
+            ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+            try {
+                NDArray logits = model.network().forward(new ai.djl.training.ParameterStore(manager, false),
+                        new ai.djl.ndarray.NDList(images.toNDArray(manager)), true).singletonOrThrow();
+                NDArray loss = logits.mul(manager.arange(1f, 1f + logits.size()).reshape(logits.getShape())).sum();
+                if (disturb) {
+                    for (int round = 0; round < 5; round++) {
+                        System.gc();
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        for (int i = 0; i < 2000; i++) {
+                            junk.add(java.nio.ByteBuffer.allocateDirect(8 << (i % 4)).putDouble(0, 1e6).putDouble(0, 1e6));
+                        }
+                    }
+                }
+                ai.djl.pytorch.jni.JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) loss,
+                        (ai.djl.pytorch.engine.PtNDArray) manager.ones(loss.getShape()), false, false);
+            } finally {
+                ai.djl.pytorch.jni.JniUtils.setGradMode(was);
+            }
+            named.forEach((name, p) -> gradients.put(name, p.getArray().getGradient().toFloatArray()));
+        }
+        assertTrue(!disturb || junk.size() == 10_000);
+        return gradients;
+    }
+
     /** Every array alive under the engine's root manager, the model's weights included. */
     private static int countArrays(NDManager any) {
         return ((BaseNDManager) any.getParentManager()).getManagedArrays().size();
