@@ -154,7 +154,7 @@ class ServiceJobTest {
         assertEquals(0, status, err.toString());
         Checkpoint cliTrained = Safetensors.read(cliSupernet);
         Checkpoint jobTrained = Safetensors.read(supernet);
-        assertClose(cliTrained, jobTrained);
+        assertSameTensors(cliTrained, jobTrained);
     }
 
     @Test
@@ -214,29 +214,17 @@ class ServiceJobTest {
             "--train-list", r.trainList()},
                 new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
         Checkpoint cli = Safetensors.read(cliModel);
-        assertClose(cli, delivered);
+        assertSameTensors(cli, delivered);
     }
 
     /**
-     * The same tensors, each within 5 % of its largest value: bit-identical in most runs, but a
-     * worker's training was seen to drift from the command line's under heavy CPU load (README,
-     * "Reproducibility"; a retraining's first weight once differed by 2.5 %), cause not found.
-     * Another seed or other settings differ by far more.
+     * The same tensors, bit for bit (README, "Reproducibility": a worker's training used to drift
+     * from the command line's under CPU load, through a use-after-free in the backward pass).
      */
-    private static void assertClose(Checkpoint expected, Checkpoint actual) {
+    private static void assertSameTensors(Checkpoint expected, Checkpoint actual) {
         assertEquals(expected.tensors().keySet(), actual.tensors().keySet());
-        expected.tensors().forEach((name, tensor) -> {
-            float[] a = tensor.data();
-            float[] b = actual.tensors().get(name).data();
-            assertEquals(a.length, b.length, name);
-            double scale = 0;
-            double worst = 0;
-            for (int i = 0; i < a.length; i++) {
-                scale = Math.max(scale, Math.abs(a[i]));
-                worst = Math.max(worst, Math.abs(a[i] - b[i]));
-            }
-            assertTrue(worst <= 0.05 * scale + 1e-7, name + ": differs by " + worst + " (largest value " + scale + ")");
-        });
+        expected.tensors().forEach((name, tensor) -> org.junit.jupiter.api.Assertions.assertArrayEquals(tensor.data(),
+                actual.tensors().get(name).data(), name));
     }
 
     @Test
