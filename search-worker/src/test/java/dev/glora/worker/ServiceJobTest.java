@@ -1,5 +1,6 @@
 package dev.glora.worker;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -223,7 +224,7 @@ class ServiceJobTest {
      */
     private static void assertSameTensors(Checkpoint expected, Checkpoint actual) {
         assertEquals(expected.tensors().keySet(), actual.tensors().keySet());
-        expected.tensors().forEach((name, tensor) -> org.junit.jupiter.api.Assertions.assertArrayEquals(tensor.data(),
+        expected.tensors().forEach((name, tensor) -> assertArrayEquals(tensor.data(),
                 actual.tensors().get(name).data(), name));
     }
 

@@ -130,18 +130,19 @@ class VitTest {
                             Thread.currentThread().interrupt();
                         }
                         for (int i = 0; i < 2000; i++) {
-                            junk.add(java.nio.ByteBuffer.allocateDirect(8 << (i % 4)).putDouble(0, 1e6).putDouble(0, 1e6));
+                            junk.add(java.nio.ByteBuffer.allocateDirect(8 << (i % 4)).putDouble(0, 1e6));
                         }
                     }
                 }
                 ai.djl.pytorch.jni.JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) loss,
                         (ai.djl.pytorch.engine.PtNDArray) manager.ones(loss.getShape()), false, false);
+                // the junk holds the freed memory until the backward pass has read it
+                java.lang.ref.Reference.reachabilityFence(junk);
             } finally {
                 ai.djl.pytorch.jni.JniUtils.setGradMode(was);
             }
             named.forEach((name, p) -> gradients.put(name, p.getArray().getGradient().toFloatArray()));
         }
-        assertTrue(!disturb || junk.size() == 10_000);
         return gradients;
     }
 
