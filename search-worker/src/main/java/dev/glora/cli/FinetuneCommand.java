@@ -171,8 +171,8 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         EpochResult last = history.get(history.size() - 1);
         printer.out().printf(Locale.ROOT, "wrote %s (%s, %,d trainable parameters): final loss %.4f, validation"
-                + " accuracy %.2f%%%n", out, chosen.label(), trainable, last.loss(),
-                100 * last.validation().get(Trainees.FIXED));
+                + " accuracy %.2f%%%s%n", out, chosen.label(), trainable, last.loss(),
+                100 * last.validation().get(Trainees.FIXED), TaskData.heldOutNote(task, lists.train, lists.val));
         return 0;
     }
 

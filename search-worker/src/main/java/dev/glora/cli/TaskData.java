@@ -34,6 +34,17 @@ final class TaskData {
 
     /**
      * @param task a task folder
+     * @param train the split trained on
+     * @param val the split scored
+     * @return what to say after a val figure: nothing, or that it is not held out
+     */
+    static String heldOutNote(Path task, String train, String val) {
+        return Vtab1k.shareImages(task, list(train), list(val))
+                ? " (not held out: " + list(train) + " holds " + list(val) + "'s images)" : "";
+    }
+
+    /**
+     * @param task a task folder
      * @param split a split or list name
      * @return the list file's path and checksum, for provenance
      */

@@ -41,24 +41,30 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
 
     /**
      * The same export with the model replaced by the chosen subnet retrained: the best-config JSON
-     * gains a {@code retrained} object (settings, val and test accuracy); {@code test_accuracy}
-     * there stays the search's own (supernet weights).
+     * gains a {@code retrained} object (settings, training list, val and test accuracy);
+     * {@code test_accuracy} there stays the search's own (supernet weights). Retrained on a list
+     * that holds the val images ({@code train800val200}), the object has no
+     * {@code validation_accuracy}: a figure on images it trained on would not be held out.
      *
      * @param retrained the supernet checkpoint after retraining the chosen configuration
      * @param config the chosen configuration
      * @param settings how it was retrained
-     * @param validationAccuracy the retrained subnet's val accuracy
+     * @param trainList the list it was retrained on
+     * @param validationAccuracy the retrained subnet's val accuracy, or null when val is in {@code trainList}
      * @param retrainedTest its test accuracy
      * @param source what the retrained checkpoint is, for error messages
      * @return the export
      */
-    public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings,
-            double validationAccuracy, double retrainedTest, String source) {
+    public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings, String trainList,
+            Double validationAccuracy, double retrainedTest, String source) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("epochs", settings.epochs());
         summary.put("lr", settings.lr());
         summary.put("warmup_epochs", settings.warmupEpochs());
-        summary.put("validation_accuracy", validationAccuracy);
+        summary.put("train_list", trainList);
+        if (validationAccuracy != null) {
+            summary.put("validation_accuracy", validationAccuracy);
+        }
         summary.put("test_accuracy", retrainedTest);
         Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
         JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();

@@ -99,7 +99,7 @@ final class SearchCoordination {
     /**
      * Trains the chosen subnet's adapters and head further, from the supernet's weights (the
      * modes fixed, as {@code glora finetune --method glora --supernet} does), checking the lease
-     * every step; scores the result on val and test.
+     * every step; scores the result on test, and on val unless it was retrained on val's images.
      */
     private SearchExport retrain(HeldTask held, JobInputs.Entry job, SearchExport searched, ImageDataset test) {
         long jobId = held.task().jobId();
@@ -125,16 +125,18 @@ final class SearchCoordination {
             } finally {
                 TorchRuntime.setThreads(1);
             }
-            double val;
+            Double val = null;
             double testAccuracy;
             String source = "retrained subnet of job " + jobId;
-            try (SubnetScorer scorer = new SubnetScorer(retrained, job.val, settings.imageBatch(), source)) {
-                val = scorer.score(config).value();
+            if (!Vtab1k.shareImages(job.task, job.spec.retrainList(), JobInputs.VAL_LIST)) {
+                try (SubnetScorer scorer = new SubnetScorer(retrained, job.val, settings.imageBatch(), source)) {
+                    val = scorer.score(config).value();
+                }
             }
             try (SubnetScorer scorer = new SubnetScorer(retrained, test, settings.imageBatch(), source)) {
                 testAccuracy = scorer.score(config).value();
             }
-            return searched.retrained(retrained, config, train, val, testAccuracy, source);
+            return searched.retrained(retrained, config, train, job.spec.retrainList(), val, testAccuracy, source);
         } catch (IOException e) {
             throw new UncheckedIOException(resume + ": " + e.getMessage(), e);
         } finally {

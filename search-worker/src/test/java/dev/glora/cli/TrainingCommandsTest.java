@@ -150,6 +150,7 @@ class TrainingCommandsTest {
         assertEquals(0, result.status(), result.err());
         // rank 8 on each of the two qkv layers: 8 * (24 + 8) each, plus the 2-class head: 2 * 8 + 2 = 530
         assertTrue(result.out().contains("530 trainable parameters"), result.out());
+        assertFalse(result.out().contains("not held out"), result.out());
         Checkpoint merged = Safetensors.read(out);
         assertFalse(merged.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Bd")));
         assertFalse(merged.metadata().containsKey(Supernet.RANK_KEY));
@@ -158,12 +159,14 @@ class TrainingCommandsTest {
         assertEquals(0, evaluated.status(), evaluated.err());
         assertEquals(12, JsonParser.parseString(evaluated.out()).getAsJsonObject().get("n").getAsInt());
 
-        // --rank sizes the baseline: rank 2 on the two qkv layers, 2 * (24 + 8) each, plus the head: 146
+        // --rank sizes the baseline: rank 2 on the two qkv layers, 2 * (24 + 8) each, plus the head: 146;
+        // trained on all labelled images, its val figure is said not to be held out
         CliRun small = glora("finetune", "--method", "lora", "--rank", "2", "--backbone", backbone.toString(),
                 "--task", task.toString(), "--out", dir.resolve("small.safetensors").toString(), "--epochs", "1",
-                "--batch", "8", "--threads", "1");
+                "--batch", "8", "--threads", "1", "--train-list", "trainval");
         assertEquals(0, small.status(), small.err());
         assertTrue(small.out().contains("146 trainable parameters"), small.out());
+        assertTrue(small.out().contains("(not held out: train800val200 holds val200's images)"), small.out());
 
         CliRun bad = glora("finetune", "--method", "prompt", "--backbone", backbone.toString(), "--task",
                 task.toString(), "--out", dir.resolve("x").toString());

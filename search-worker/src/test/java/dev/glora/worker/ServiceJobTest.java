@@ -177,6 +177,8 @@ class ServiceJobTest {
                 .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
         JsonObject retrained = best.getAsJsonObject("retrained");
         assertEquals(3, retrained.get("epochs").getAsInt(), best.toString());
+        assertEquals("train800val200", retrained.get("train_list").getAsString());
+        assertFalse(retrained.has("validation_accuracy"), "val200 was trained on: no held-out val figure " + retrained);
         assertEquals(done.testAccuracy(), retrained.get("test_accuracy").getAsDouble(),
                 "the job reports the delivered model's test accuracy");
         assertEquals(4, stores.results().epochs(job).size(), "retraining epochs are not recorded as supernet epochs");

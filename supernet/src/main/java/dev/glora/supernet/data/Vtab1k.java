@@ -172,6 +172,23 @@ public final class Vtab1k {
     }
 
     /**
+     * Whether two lists name an image in common, compared by real path: {@code train800val200}
+     * holds every image of {@code val200}, so accuracy on val200 after training on it is not a
+     * held-out figure.
+     *
+     * @param taskDir the task folder
+     * @param list a list name or file name
+     * @param other another
+     * @return true when some image is in both
+     * @throws DataException naming the file and line of the first problem in either list
+     */
+    public static boolean shareImages(Path taskDir, String list, String other) {
+        java.util.Set<Path> images = new java.util.HashSet<>();
+        entries(taskDir, list).forEach(entry -> images.add(entry.image()));
+        return entries(taskDir, other).stream().anyMatch(entry -> images.contains(entry.image()));
+    }
+
+    /**
      * The task's class count: {@code num_classes} from {@code task.json} when present, else one
      * more than the largest label in the lists present.
      *

@@ -2,6 +2,7 @@ package dev.glora.supernet.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,6 +79,17 @@ class Vtab1kTest {
         Files.createSymbolicLink(task.resolve("images/train/alias.png"), task.resolve("images/train/a.png"));
         Files.writeString(task.resolve("train800.txt"), "images/train/alias.png 2\n");
         assertEquals(1, Vtab1k.read(task, "train800").size(), "a link that stays inside is fine");
+    }
+
+    @Test
+    void listsShareImagesWhenSomeImageIsInBothWhateverPathNamesIt() throws IOException {
+        Files.writeString(task.resolve("val200.txt"), "images/train/c.jpg 1\n");
+        Files.writeString(task.resolve("test.txt"), "images/train/b.bmp 0\n");
+        Files.writeString(task.resolve("train800val200.txt"), "images/train/a.png 2\nimages/../images/train/c.jpg 1\n");
+        assertTrue(Vtab1k.shareImages(task, "train800val200", "val200"), "the same image by another path");
+        assertFalse(Vtab1k.shareImages(task, "train800val200", "test"));
+        assertFalse(Vtab1k.shareImages(task, "val200", "test.txt"));
+        assertTrue(Vtab1k.shareImages(task, "train800", "test"));
     }
 
     @Test
