@@ -135,6 +135,39 @@ class JobApiTest extends ServiceTest {
     }
 
     @Test
+    void aTaskFolderMissingAListTheJobWouldReadIsRefusedAtSubmit() throws Exception {
+        // a folder with train800 and val200 only: the test split is read after the whole search,
+        // and the default retraining reads train800val200
+        Path partial = ServiceTestEnvironment.ROOTS.data().resolve("partial-task");
+        TinyJob.writeTask(partial, 2, 24, 12);
+        Files.delete(partial.resolve("test.txt"));
+        Files.delete(partial.resolve("train800val200.txt"));
+        String base = "{\"backbone\": \"" + TinyJob.BACKBONE + "\", \"data\": \"partial-task\"";
+        JsonNode noTest = JSON.readTree(post("/api/v1/jobs", base + "}", ServiceTestEnvironment.TOKEN).body());
+        assertEquals(1, noTest.get("errors").size(), noTest.toString());
+        assertEquals("data", noTest.get("errors").get(0).get("field").asText(), noTest.toString());
+        assertTrue(noTest.get("detail").asText().contains("the task 'partial-task' has no list test (test.txt)"),
+                noTest.toString());
+        Files.writeString(partial.resolve("test.txt"), Files.readString(partial.resolve("val200.txt")));
+        JsonNode retrained = JSON.readTree(post("/api/v1/jobs", base + ", \"retrain\": {\"epochs\": 2}}",
+                ServiceTestEnvironment.TOKEN).body());
+        assertEquals("retrain.trainList", retrained.get("errors").get(0).get("field").asText(), retrained.toString());
+        assertTrue(retrained.get("detail").asText().contains("has no list train800val200 (train800val200.txt): give one,"
+                + " or retrain on train800"), retrained.toString());
+        // retrained on train800, the list it has: accepted, and its val figure is held out
+        String tiny = TINY.formatted(1, 1).replace(TinyJob.TASK, "partial-task").strip();
+        HttpResponse<String> onTrain800 = post("/api/v1/jobs", tiny.substring(0, tiny.length() - 1)
+                + ", \"retrain\": {\"epochs\": 1, \"trainList\": \"train800\"}}", ServiceTestEnvironment.TOKEN);
+        assertEquals(201, onTrain800.statusCode(), onTrain800.body());
+        long id = JSON.readTree(onTrain800.body()).get("id").asLong();
+        JsonNode done = awaitStatus(id, "SUCCEEDED", "FAILED");
+        assertEquals("SUCCEEDED", done.get("status").asText(), done.toString());
+        JsonNode retrainedConfig = JSON.readTree(get("/api/v1/jobs/" + id + "/best-config").body()).get("retrained");
+        assertEquals("train800", retrainedConfig.get("train_list").asText(), retrainedConfig.toString());
+        assertTrue(retrainedConfig.has("validation_accuracy"), retrainedConfig.toString());
+    }
+
+    @Test
     void unknownJobsMissingResultsAndUnguardedWritesGetProblemDocuments() throws Exception {
         for (String path : List.of("/api/v1/jobs/424242", "/api/v1/jobs/424242/model", "/api/v1/jobs/424242/events",
             "/api/v1/nothing-here")) {

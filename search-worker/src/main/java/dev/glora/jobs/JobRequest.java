@@ -223,7 +223,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         int retrainEpochs = or(r.epochs(), 0);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
                 TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)), or(r.trainList(),
-                JobSpec.Retrain.TRAIN800));
+                JobSpec.Retrain.TRAIN800VAL200));
         return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
     }
 

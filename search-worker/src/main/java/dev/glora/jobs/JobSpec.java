@@ -93,16 +93,17 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
      * the export ({@code epochs} 0: none). Batch size and weight decay are the supernet's.
-     * {@code trainList}: {@code train800}, the supernet's training list (the default), or
-     * {@code train800val200}, all 1,000 labelled images, as VTAB-1K trains its final models (the
-     * choice is already made; the test split stays untouched). Null only in a spec stored before
-     * specs named it ({@link #retrainList}).
+     * {@code trainList}: {@code train800val200}, all 1,000 labelled images, as VTAB-1K trains its
+     * final models (the default of a new spec: it won on every task and seed measured, BENCHMARKS.md
+     * issue 19; the choice is already made and the test split stays untouched), or {@code train800},
+     * the supernet's training list. Null only in a spec stored before specs named it
+     * ({@link #retrainList}).
      */
     public record Retrain(int epochs, double lr, int warmupEpochs, String trainList) {
 
-        /** The supernet's training list, the default. */
+        /** The supernet's training list. */
         public static final String TRAIN800 = "train800";
-        /** Every labelled image of a VTAB-1K task. */
+        /** Every labelled image of a VTAB-1K task, a new spec's default. */
         public static final String TRAIN800VAL200 = "train800val200";
 
         /** A retraining on the supernet's training list. */
@@ -222,10 +223,36 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
 
     /** The list a job's test accuracy is measured on, never chosen on. */
     public static final String TEST_LIST = "test";
+    /** The list a job's supernet trains on. */
+    public static final String TRAIN_LIST = Retrain.TRAIN800;
+    /** The list a job's search scores every candidate on. */
+    public static final String VAL_LIST = "val200";
 
-    /** @return the list the chosen subnet is retrained on ({@code train800} for a spec that named none) */
+    /**
+     * @return the list the chosen subnet is retrained on ({@code train800} for a spec stored before
+     *     specs named it, when that was the only one)
+     */
     public String retrainList() {
         return retrain.trainList() == null ? Retrain.TRAIN800 : retrain.trainList();
+    }
+
+    /**
+     * @return every list of the task folder this job will read, each with the spec field that
+     *     names it ({@code data} for the three every job reads), so that a missing one is refused
+     *     at submit rather than found after the supernet's training
+     */
+    public Map<String, String> listsRead() {
+        Map<String, String> lists = new java.util.LinkedHashMap<>();
+        lists.put(TRAIN_LIST, "data");
+        lists.put(VAL_LIST, "data");
+        lists.put(TEST_LIST, "data");
+        if (retrain.epochs() > 0) {
+            lists.putIfAbsent(retrainList(), "retrain.trainList");
+        }
+        if (search.rerankList() != null) {
+            lists.putIfAbsent(search.rerankList(), "search.rerankList");
+        }
+        return lists;
     }
 
     /** @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0) */

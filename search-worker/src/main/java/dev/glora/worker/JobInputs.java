@@ -32,9 +32,9 @@ import java.util.Map;
 final class JobInputs implements AutoCloseable {
 
     /** The validation list every search scores on, and the test list the chosen subnet is scored on. */
-    static final String VAL_LIST = "val200";
+    static final String VAL_LIST = JobSpec.VAL_LIST;
     static final String TEST_LIST = JobSpec.TEST_LIST;
-    static final String TRAIN_LIST = "train800";
+    static final String TRAIN_LIST = JobSpec.TRAIN_LIST;
 
     private static final int JOBS_KEPT = 2;
 

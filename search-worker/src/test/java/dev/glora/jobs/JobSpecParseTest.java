@@ -81,14 +81,26 @@ class JobSpecParseTest {
     }
 
     @Test
-    void retrainsOnTheSupernetsListUnlessAskedForEveryLabelledImage() {
-        assertEquals("train800", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().retrainList());
-        assertEquals("train800val200", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\":"
-                + " \"train800val200\"}}").withDefaults().retrainList());
+    void retrainsOnEveryLabelledImageUnlessAskedForTheSupernetsList() {
+        assertEquals("train800val200", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().retrainList());
+        assertEquals("train800", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\":"
+                + " \"train800\"}}").withDefaults().retrainList());
         List<JobSpec.FieldError> test = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"retrain\":"
                 + " {\"epochs\": 2, \"trainList\": \"test\"}}").withDefaults().validate();
         assertEquals(List.of(new JobSpec.FieldError("retrain.trainList", "must be train800 or train800val200, got test")),
                 test);
+    }
+
+    @Test
+    void aSpecNamesEveryListItWillReadWithTheFieldThatAsksForIt() {
+        assertEquals(java.util.Map.of("train800", "data", "val200", "data", "test", "data"),
+                JobRequest.parse("{}").withDefaults().listsRead(), "no retraining, no reranking");
+        assertEquals("retrain.trainList", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().listsRead()
+                .get("train800val200"));
+        assertEquals("data", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\": \"train800\"}}")
+                .withDefaults().listsRead().get("train800"), "the supernet's list is read anyway");
+        assertEquals("search.rerankList", JobRequest.parse("{\"search\": {\"rerankList\": \"val2000\"}}")
+                .withDefaults().listsRead().get("val2000"));
     }
 
     @Test

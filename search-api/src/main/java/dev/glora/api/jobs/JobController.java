@@ -93,12 +93,17 @@ class JobController {
         if (spec.data() != null && !spec.data().isBlank()) {
             check(errors, () -> {
                 java.nio.file.Path folder = roots.task(spec.data());
-                String list = spec.search().rerankList();
-                if (list != null && errors.stream().noneMatch(e -> e.field().equals("search.rerankList"))
-                        && !java.nio.file.Files.isRegularFile(dev.glora.supernet.data.Vtab1k.listFile(folder, list))) {
-                    errors.add(new JobSpec.FieldError("search.rerankList", "the task '" + spec.data() + "' has no list "
-                            + list + " (" + list + ".txt)"));
-                }
+                java.util.Set<String> invalid = new java.util.HashSet<>();
+                errors.forEach(e -> invalid.add(e.field()));
+                // every list the job will read, so that none is found missing after hours of training
+                spec.listsRead().forEach((list, field) -> {
+                    if (!invalid.contains(field)
+                            && !java.nio.file.Files.isRegularFile(dev.glora.supernet.data.Vtab1k.listFile(folder, list))) {
+                        errors.add(new JobSpec.FieldError(field, "the task '" + spec.data() + "' has no list " + list
+                                + " (" + list + ".txt)" + (field.equals("retrain.trainList")
+                                ? ": give one, or retrain on " + JobSpec.TRAIN_LIST : "")));
+                    }
+                });
             });
         }
         if (!errors.isEmpty()) {

@@ -93,7 +93,7 @@ class DashboardTest extends ServiceTest {
         assertEquals("uniform", browser.findElement(By.id("f-supernet-sampling")).getDomProperty("value"));
         assertEquals(List.of("uniform", "sandwich", "limited"), new Select(browser.findElement(By.id("f-supernet-sampling")))
                 .getOptions().stream().map(o -> o.getDomProperty("value")).toList());
-        assertEquals("train800", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
+        assertEquals("train800val200", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
         WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
         assertEquals("", rerank.getDomProperty("value"), "no reranking by default");
         rerank.sendKeys("val9999");
