@@ -182,7 +182,9 @@ public final class JobStore {
      * @throws JobException if there is no such job
      */
     public boolean cancel(long id) {
-        return Sql.inTransaction(database, "cancelling job " + id, connection -> {
+        // it locks the job, then its tasks; a worker finishing or failing a task locks the task, then
+        // the job: a deadlock PostgreSQL breaks by aborting one, and a cancel that loses runs again
+        return Sql.inTransactionRetryingConflicts(database, "cancelling job " + id, connection -> {
             if (find(id).isEmpty()) {
                 throw new JobException(null, "no job " + id);
             }

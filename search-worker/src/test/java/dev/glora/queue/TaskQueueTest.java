@@ -63,6 +63,54 @@ class TaskQueueTest {
     }
 
     @Test
+    void aCancelThatADeadlockWithAWorkerAbortsRunsAgainAndCancels() throws Exception {
+        List<Long> ids = enqueue(2);
+        ExecutorService api = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection worker = database.getConnection(); java.sql.Statement sql = worker.createStatement()) {
+            worker.setAutoCommit(false);
+            // PostgreSQL aborts the transaction whose deadlock check runs first: the cancel's (the
+            // default 1 s after it began to wait), not this one's
+            sql.execute("SET deadlock_timeout = '10s'");
+            // a worker's transaction holds one of the job's tasks, as finishing or failing it does ...
+            sql.executeQuery("SELECT id FROM task WHERE id = " + ids.get(0) + " FOR UPDATE").close();
+            Future<Boolean> cancel = api.submit(() -> stores.jobs().cancel(job));
+            // ... the cancel locks the job, then waits for that task ...
+            for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos(); waiting() == 0; ) {
+                assertTrue(System.nanoTime() < deadline, "the cancel waits for the worker's task");
+                Thread.sleep(5);
+            }
+            // ... and the worker then wants the job: a deadlock, which aborts the cancel's first run
+            sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
+            worker.commit();
+            assertTrue(cancel.get(30, java.util.concurrent.TimeUnit.SECONDS), "cancelled by its second run");
+        } finally {
+            api.shutdownNow();
+        }
+        assertEquals(JobStatus.CANCELLED, stores.jobs().find(job).orElseThrow().status());
+        for (long id : ids) {
+            assertEquals("CANCELLED", Sql.inTransaction(database, "status", c -> {
+                try (java.sql.Statement s = c.createStatement();
+                        java.sql.ResultSet row = s.executeQuery("SELECT status FROM task WHERE id = " + id)) {
+                    row.next();
+                    return row.getString(1);
+                }
+            }));
+        }
+    }
+
+    /** Sessions of this test's database that wait for a lock. */
+    private long waiting() {
+        return Sql.inTransaction(database, "locks", c -> {
+            try (java.sql.Statement s = c.createStatement(); java.sql.ResultSet row = s.executeQuery(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            + " AND wait_event_type = 'Lock'")) {
+                row.next();
+                return row.getLong(1);
+            }
+        });
+    }
+
+    @Test
     void severalWorkersCompleteEveryTaskExactlyOnceAndLoseNone() throws Exception {
         List<Long> ids = enqueue(150);
         Map<Long, String> claimedBy = new ConcurrentHashMap<>();
