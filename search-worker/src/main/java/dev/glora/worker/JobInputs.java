@@ -31,11 +31,6 @@ import java.util.Map;
  */
 final class JobInputs implements AutoCloseable {
 
-    /** The validation list every search scores on, and the test list the chosen subnet is scored on. */
-    static final String VAL_LIST = JobSpec.VAL_LIST;
-    static final String TEST_LIST = JobSpec.TEST_LIST;
-    static final String TRAIN_LIST = JobSpec.TRAIN_LIST;
-
     private static final int JOBS_KEPT = 2;
 
     /** One job's inputs. */
@@ -60,7 +55,7 @@ final class JobInputs implements AutoCloseable {
             this.imageBatch = imageBatch;
             VitArchitecture arch = VitArchitecture.fromMetadata(supernet.metadata(), source());
             this.encoding = new Encoding(Supernet.layerShapes(arch), spec.space());
-            this.val = Vtab1k.read(dataRoot, task, VAL_LIST);
+            this.val = Vtab1k.read(dataRoot, task, JobSpec.VAL_LIST);
         }
 
         String source() {

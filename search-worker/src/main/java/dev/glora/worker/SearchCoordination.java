@@ -71,7 +71,7 @@ final class SearchCoordination {
                 });
         stores.queue().fenced(task.lease(), "exporting job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.EXPORTING, null));
-        ImageDataset test = Vtab1k.read(settings.roots().data(), job.task, JobInputs.TEST_LIST);
+        ImageDataset test = Vtab1k.read(settings.roots().data(), job.task, JobSpec.TEST_LIST);
         Reranking reranking = null;
         if (spec.search().rerankList() != null) {
             // scored here, on this worker's slots: a score does not depend on who computes it
@@ -128,7 +128,7 @@ final class SearchCoordination {
             Double val = null;
             double testAccuracy;
             String source = "retrained subnet of job " + jobId;
-            if (!Vtab1k.shareImages(job.task, job.spec.retrainList(), JobInputs.VAL_LIST)) {
+            if (!Vtab1k.shareImages(job.task, job.spec.retrainList(), JobSpec.VAL_LIST)) {
                 try (SubnetScorer scorer = new SubnetScorer(retrained, job.val, settings.imageBatch(), source)) {
                     val = scorer.score(config).value();
                 }

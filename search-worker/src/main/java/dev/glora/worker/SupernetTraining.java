@@ -73,7 +73,7 @@ final class SupernetTraining {
         SearchSpace space = spec.space();
         restoreResumePoint(jobId, resume);
         SupernetSetup setup = SupernetSetup.of(settings.roots().models(), backbone, settings.roots().data(), folder,
-                JobInputs.TRAIN_LIST, JobInputs.VAL_LIST, space,
+                JobSpec.TRAIN_LIST, JobSpec.VAL_LIST, space,
                 train, spec.sampling(), spec.samplingLimit(), "glora search service, job " + jobId + ",");
         Checkpoint trained;
         try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet of job " + jobId)) {
