@@ -214,7 +214,8 @@ public final class JobStore {
      * @return what happened
      */
     public Deletion delete(long id) {
-        return Sql.inTransaction(database, "deleting job " + id, connection -> {
+        // it locks the job, then deletes its tasks (as cancel does): it runs again if that deadlocks
+        return Sql.inTransactionRetryingConflicts(database, "deleting job " + id, connection -> {
             try (PreparedStatement lock = connection.prepareStatement("SELECT status FROM job WHERE id = ? FOR UPDATE")) {
                 lock.setLong(1, id);
                 try (ResultSet row = lock.executeQuery()) {

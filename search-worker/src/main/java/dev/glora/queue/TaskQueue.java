@@ -237,7 +237,11 @@ public final class TaskQueue {
      * @return whether the task is now dead
      */
     public boolean fail(Lease lease, String error, boolean retry) {
-        return Sql.inTransaction(database, "recording the failure of task " + lease.taskId(), connection -> {
+        // a task that dies fails its job and cancels the job's other tasks (task, job, tasks): a worker
+        // recording a result holds its task and then wants the job, a deadlock PostgreSQL breaks by
+        // aborting one; a failure that loses runs again, or the real error would be lost to a lapsed lease
+        String what = "recording the failure of task " + lease.taskId();
+        return Sql.inTransactionRetryingConflicts(database, what, connection -> {
             try (PreparedStatement fail = connection.prepareStatement("UPDATE task SET failures = failures + 1,"
                     + " status = CASE WHEN ? AND failures + 1 < max_attempts THEN 'READY' ELSE 'DEAD' END,"
                     + " picked_by = NULL, error = ?, run_after = " + BACK_OFF + ", finished_at = CASE WHEN ?"
@@ -295,7 +299,8 @@ public final class TaskQueue {
      * @return the ids of the tasks requeued or dead
      */
     public List<Long> requeueExpired() {
-        return Sql.inTransaction(database, "requeueing expired tasks", connection -> {
+        // a task that dies here locks its job and cancels its other tasks, as fail does
+        return Sql.inTransactionRetryingConflicts(database, "requeueing expired tasks", connection -> {
             List<Long> ids = new ArrayList<>();
             List<Long> dead = new ArrayList<>();
             try (PreparedStatement expire = connection.prepareStatement("UPDATE task SET status = CASE WHEN"

@@ -75,10 +75,7 @@ class TaskQueueTest {
             sql.executeQuery("SELECT id FROM task WHERE id = " + ids.get(0) + " FOR UPDATE").close();
             Future<Boolean> cancel = api.submit(() -> stores.jobs().cancel(job));
             // ... the cancel locks the job, then waits for that task ...
-            for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos(); waiting() == 0; ) {
-                assertTrue(System.nanoTime() < deadline, "the cancel waits for the worker's task");
-                Thread.sleep(5);
-            }
+            awaitALockWait("the cancel waits for the worker's task");
             // ... and the worker then wants the job: a deadlock, which aborts the cancel's first run
             sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
             worker.commit();
@@ -95,6 +92,44 @@ class TaskQueueTest {
                     return row.getString(1);
                 }
             }));
+        }
+    }
+
+    @Test
+    void aTaskFailureThatADeadlockWithAnotherWorkerAbortsRunsAgainAndFailsItsJob() throws Exception {
+        List<Long> ids = enqueue(2);
+        Task failing = stores.queue().claim("a", EVALUATE, null).orElseThrow();
+        Task other = stores.queue().claim("b", EVALUATE, null).orElseThrow();
+        assertEquals(ids, List.of(failing.id(), other.id()));
+        ExecutorService workerA = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection workerB = database.getConnection(); java.sql.Statement sql = workerB.createStatement()) {
+            workerB.setAutoCommit(false);
+            // the failure's deadlock check runs first (1 s), so it is the one PostgreSQL aborts
+            sql.execute("SET deadlock_timeout = '10s'");
+            // worker b's transaction holds its task, as recording a result does ...
+            sql.executeQuery("SELECT id FROM task WHERE id = " + other.id() + " FOR UPDATE").close();
+            // ... worker a's task dies: it fails the job, then waits to cancel b's task ...
+            Future<Boolean> dead = workerA.submit(() -> stores.queue().fail(failing.lease(), "label 7 of 5", false));
+            awaitALockWait("the failure waits for worker b's task");
+            // ... and worker b then wants the job: a deadlock, which aborts the failure's first run
+            sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
+            workerB.commit();
+            assertTrue(dead.get(30, java.util.concurrent.TimeUnit.SECONDS), "dead by its second run");
+        } finally {
+            workerA.shutdownNow();
+        }
+        // the real error, not a lapsed lease's, reaches the job
+        assertEquals(JobStatus.FAILED, stores.jobs().find(job).orElseThrow().status());
+        assertEquals("label 7 of 5", stores.jobs().find(job).orElseThrow().error());
+        Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
+        assertEquals(TaskStatus.DEAD, states.get(failing.id()).status());
+        assertEquals(TaskStatus.CANCELLED, states.get(other.id()).status());
+    }
+
+    private void awaitALockWait(String what) throws InterruptedException {
+        for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos(); waiting() == 0; ) {
+            assertTrue(System.nanoTime() < deadline, what);
+            Thread.sleep(5);
         }
     }
 
