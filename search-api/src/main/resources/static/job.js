@@ -102,7 +102,7 @@ function drawAdapter(config) {
   document.getElementById("adapter-note").textContent =
     `${int(config.trainable_parameters)} trainable parameters (+${int(config.head_parameters)} head); validation `
     + `${pct(config.validation_accuracy)}, test ${pct(config.test_accuracy)} with the supernet's weights`
-    + (config.retrained ? `; retrained ${config.retrained.epochs} epochs`
+    + (config.retrained ? `; retrained ${config.retrained.epochs} epoch${config.retrained.epochs === 1 ? "" : "s"}`
       + (config.retrained.train_list ? ` on ${config.retrained.train_list}` : "")
       + (config.retrained.validation_accuracy === undefined ? ": validation not held out"
         : `: validation ${pct(config.retrained.validation_accuracy)}`)

@@ -79,8 +79,12 @@ public abstract class ServiceTest {
 
     /** Submits a tiny job and checks the 201 and its Location. */
     protected JsonNode submit(int epochs, int generations) throws Exception {
-        HttpResponse<String> created = post("/api/v1/jobs", TINY.formatted(epochs, generations),
-                ServiceTestEnvironment.TOKEN);
+        return submit(TINY.formatted(epochs, generations));
+    }
+
+    /** Submits a job, as {@link #submit(int, int)}, from its whole request. */
+    protected JsonNode submit(String request) throws Exception {
+        HttpResponse<String> created = post("/api/v1/jobs", request, ServiceTestEnvironment.TOKEN);
         assertEquals(201, created.statusCode(), created.body());
         JsonNode job = JSON.readTree(created.body());
         assertEquals("/api/v1/jobs/" + job.get("id").asLong(), created.headers().firstValue("Location").orElseThrow());

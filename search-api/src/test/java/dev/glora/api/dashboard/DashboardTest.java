@@ -2,6 +2,7 @@ package dev.glora.api.dashboard;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import tools.jackson.databind.JsonNode;
@@ -138,7 +139,8 @@ class DashboardTest extends ServiceTest {
 
     @Test
     void aFinishedJobsPageDrawsItsHistoryAndItsDownloadsWork() throws Exception {
-        long id = submit(3, 3).get("id").asLong();
+        long id = submit(TINY.formatted(3, 3).replace("\"seed\": 7,", "\"seed\": 7, \"retrain\": {\"epochs\": 1},"))
+                .get("id").asLong();
         JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
         assertEquals("SUCCEEDED", job.get("status").asText());
         int candidates = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body()).size();
@@ -153,6 +155,13 @@ class DashboardTest extends ServiceTest {
         JsonNode config = JSON.readTree(get("/api/v1/jobs/" + id + "/best-config").body());
         assertEquals(config.get("layers").size() + 1, count("#adapter tr"), "one row per layer");
         assertEquals(5 * config.get("layers").size(), count("#adapter td[class^='mode-']"));
+        // a retraining uses train800val200 by default: val200 was trained on, and the page says so
+        JsonNode retrained = config.get("retrained");
+        assertEquals("train800val200", retrained.get("train_list").asText(), config.toString());
+        assertFalse(retrained.has("validation_accuracy"), config.toString());
+        String note = browser.findElement(By.id("adapter-note")).getText();
+        assertEquals(1, retrained.get("epochs").asInt());
+        assertTrue(note.contains("retrained 1 epoch on train800val200: validation not held out"), note);
         assertTrue(browser.findElement(By.id("status")).getText().contains("SUCCEEDED"));
         assertTrue(browser.findElement(By.id("facts")).getText().contains(dev.glora.worker.TinyJob.BACKBONE + " (vit_custom"),
                 "the job page names the backbone's architecture: " + browser.findElement(By.id("facts")).getText());
