@@ -65,33 +65,12 @@ class TaskQueueTest {
     @Test
     void aCancelThatADeadlockWithAWorkerAbortsRunsAgainAndCancels() throws Exception {
         List<Long> ids = enqueue(2);
-        ExecutorService api = Executors.newSingleThreadExecutor();
-        try (java.sql.Connection worker = database.getConnection(); java.sql.Statement sql = worker.createStatement()) {
-            worker.setAutoCommit(false);
-            // PostgreSQL aborts the transaction whose deadlock check runs first: the cancel's (the
-            // default 1 s after it began to wait), not this one's
-            sql.execute("SET deadlock_timeout = '10s'");
-            // a worker's transaction holds one of the job's tasks, as finishing or failing it does ...
-            sql.executeQuery("SELECT id FROM task WHERE id = " + ids.get(0) + " FOR UPDATE").close();
-            Future<Boolean> cancel = api.submit(() -> stores.jobs().cancel(job));
-            // ... the cancel locks the job, then waits for that task ...
-            awaitALockWait("the cancel waits for the worker's task");
-            // ... and the worker then wants the job: a deadlock, which aborts the cancel's first run
-            sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
-            worker.commit();
-            assertTrue(cancel.get(30, java.util.concurrent.TimeUnit.SECONDS), "cancelled by its second run");
-        } finally {
-            api.shutdownNow();
-        }
+        // the cancel locks the job, then its tasks
+        assertTrue(losesADeadlockWithAWorker(ids.get(0), () -> stores.jobs().cancel(job)), "cancelled by its second run");
         assertEquals(JobStatus.CANCELLED, stores.jobs().find(job).orElseThrow().status());
+        Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
         for (long id : ids) {
-            assertEquals("CANCELLED", Sql.inTransaction(database, "status", c -> {
-                try (java.sql.Statement s = c.createStatement();
-                        java.sql.ResultSet row = s.executeQuery("SELECT status FROM task WHERE id = " + id)) {
-                    row.next();
-                    return row.getString(1);
-                }
-            }));
+            assertEquals(TaskStatus.CANCELLED, states.get(id).status());
         }
     }
 
@@ -101,23 +80,9 @@ class TaskQueueTest {
         Task failing = stores.queue().claim("a", EVALUATE, null).orElseThrow();
         Task other = stores.queue().claim("b", EVALUATE, null).orElseThrow();
         assertEquals(ids, List.of(failing.id(), other.id()));
-        ExecutorService workerA = Executors.newSingleThreadExecutor();
-        try (java.sql.Connection workerB = database.getConnection(); java.sql.Statement sql = workerB.createStatement()) {
-            workerB.setAutoCommit(false);
-            // the failure's deadlock check runs first (1 s), so it is the one PostgreSQL aborts
-            sql.execute("SET deadlock_timeout = '10s'");
-            // worker b's transaction holds its task, as recording a result does ...
-            sql.executeQuery("SELECT id FROM task WHERE id = " + other.id() + " FOR UPDATE").close();
-            // ... worker a's task dies: it fails the job, then waits to cancel b's task ...
-            Future<Boolean> dead = workerA.submit(() -> stores.queue().fail(failing.lease(), "label 7 of 5", false));
-            awaitALockWait("the failure waits for worker b's task");
-            // ... and worker b then wants the job: a deadlock, which aborts the failure's first run
-            sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
-            workerB.commit();
-            assertTrue(dead.get(30, java.util.concurrent.TimeUnit.SECONDS), "dead by its second run");
-        } finally {
-            workerA.shutdownNow();
-        }
+        // a task that dies locks itself, fails the job, then cancels the job's other tasks
+        assertTrue(losesADeadlockWithAWorker(other.id(), () -> stores.queue().fail(failing.lease(), "label 7 of 5", false)),
+                "dead by its second run");
         // the real error, not a lapsed lease's, reaches the job
         assertEquals(JobStatus.FAILED, stores.jobs().find(job).orElseThrow().status());
         assertEquals("label 7 of 5", stores.jobs().find(job).orElseThrow().error());
@@ -126,10 +91,34 @@ class TaskQueueTest {
         assertEquals(TaskStatus.CANCELLED, states.get(other.id()).status());
     }
 
-    private void awaitALockWait(String what) throws InterruptedException {
-        for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos(); waiting() == 0; ) {
-            assertTrue(System.nanoTime() < deadline, what);
-            Thread.sleep(5);
+    /**
+     * Deadlocks {@code work}, which must lock the job and then wait for {@code heldTask}, with a
+     * worker's transaction that holds that task and then wants the job, and makes the work the
+     * victim PostgreSQL aborts.
+     *
+     * @return what the work returned in the end
+     */
+    private <T> T losesADeadlockWithAWorker(long heldTask, java.util.concurrent.Callable<T> work) throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection worker = database.getConnection(); java.sql.Statement sql = worker.createStatement()) {
+            worker.setAutoCommit(false);
+            // PostgreSQL aborts the transaction whose deadlock check runs first: the work's (the
+            // default 1 s after it began to wait), not this one's
+            sql.execute("SET deadlock_timeout = '10s'");
+            // a worker's transaction holds the task, as recording a result or a failure does ...
+            sql.executeQuery("SELECT id FROM task WHERE id = " + heldTask + " FOR UPDATE").close();
+            Future<T> result = other.submit(work);
+            // ... the work locks the job, then waits for that task ...
+            for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos(); waiting() == 0; ) {
+                assertTrue(System.nanoTime() < deadline, "the work waits for the worker's task");
+                Thread.sleep(5);
+            }
+            // ... and the worker then wants the job: a deadlock, which aborts the work's first run
+            sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
+            worker.commit();
+            return result.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            other.shutdownNow();
         }
     }
 
