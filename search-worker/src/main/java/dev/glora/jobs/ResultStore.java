@@ -6,7 +6,14 @@ import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.GenerationStats;
 import dev.glora.supernet.train.EpochResult;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Type;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Array;
@@ -27,6 +34,10 @@ import javax.sql.DataSource;
 public final class ResultStore {
 
     private static final Gson GSON = JobStore.gson();
+    /** Bytes per stored chunk of an artefact: what a writer holds of it at a time. */
+    static final int CHUNK = 8 << 20;
+    /** The largest artefact {@link #artefact} reads into memory. */
+    static final int IN_MEMORY = 64 << 20;
     private static final Type VALIDATION = new com.google.gson.reflect.TypeToken<Map<String, Double>>() { }.getType();
 
     private final DataSource database;
@@ -203,7 +214,7 @@ public final class ResultStore {
     }
 
     /**
-     * Stores (or replaces) an artefact.
+     * Stores (or replaces) a small artefact held in memory.
      *
      * @param connection the transaction
      * @param jobId the job
@@ -212,16 +223,67 @@ public final class ResultStore {
      * @throws SQLException from the driver
      */
     public void putArtefact(Connection connection, long jobId, ArtefactKind kind, byte[] content) throws SQLException {
-        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO artefact (job_id, kind, content, size,"
-                + " sha256, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, kind) DO UPDATE SET"
-                + " content = excluded.content, size = excluded.size, sha256 = excluded.sha256,"
-                + " created_at = excluded.created_at")) {
+        try {
+            putArtefact(connection, jobId, kind, new java.io.ByteArrayInputStream(content), CHUNK);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+    }
+
+    /**
+     * Stores (or replaces) an artefact from a file, a chunk at a time: neither this process nor
+     * the database holds it whole, and there is no size limit but the disk's.
+     *
+     * @param connection the transaction
+     * @param jobId the job
+     * @param kind which artefact
+     * @param file its content
+     * @throws SQLException from the driver
+     * @throws UncheckedIOException naming the file if it cannot be read
+     */
+    public void putArtefact(Connection connection, long jobId, ArtefactKind kind, Path file) throws SQLException {
+        try (InputStream in = Files.newInputStream(file)) {
+            putArtefact(connection, jobId, kind, in, CHUNK);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot store it as the " + kind + " of job " + jobId + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** As {@link #putArtefact(Connection, long, ArtefactKind, Path)}, in chunks of {@code chunk} bytes. */
+    void putArtefact(Connection connection, long jobId, ArtefactKind kind, InputStream in, int chunk)
+            throws SQLException, IOException {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM artefact_chunk WHERE job_id = ?"
+                + " AND kind = ?")) {
+            delete.setLong(1, jobId);
+            delete.setString(2, kind.label());
+            delete.executeUpdate();
+        }
+        MessageDigest digest = sha256();
+        long size = 0;
+        // the chunks first, the artefact's row (its size and digest known only now) last: the
+        // foreign key is checked at commit (V4)
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO artefact_chunk (job_id, kind,"
+                + " ordinal, content) VALUES (?, ?, ?, ?)")) {
+            byte[] buffer = new byte[chunk];
+            for (int ordinal = 0, n; (n = in.readNBytes(buffer, 0, chunk)) > 0; ordinal++) {
+                digest.update(buffer, 0, n);
+                size += n;
+                insert.setLong(1, jobId);
+                insert.setString(2, kind.label());
+                insert.setInt(3, ordinal);
+                insert.setBytes(4, n == chunk ? buffer : java.util.Arrays.copyOf(buffer, n));
+                insert.executeUpdate();
+            }
+        }
+        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO artefact (job_id, kind, size,"
+                + " sha256, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, kind) DO UPDATE SET"
+                + " size = excluded.size, sha256 = excluded.sha256, created_at = excluded.created_at")) {
             upsert.setLong(1, jobId);
             upsert.setString(2, kind.label());
-            upsert.setBytes(3, content);
-            upsert.setLong(4, content.length);
-            upsert.setString(5, sha256(content));
-            upsert.setTimestamp(6, Timestamp.from(clock.instant()));
+            upsert.setLong(3, size);
+            upsert.setString(4, HexFormat.of().formatHex(digest.digest()));
+            upsert.setTimestamp(5, Timestamp.from(clock.instant()));
             upsert.executeUpdate();
         }
     }
@@ -242,21 +304,27 @@ public final class ResultStore {
     }
 
     /**
+     * A small artefact (a configuration, a Pareto front; a tiny model in tests), read whole into
+     * memory; a checkpoint is read with {@link #saveArtefact} or {@link #copyArtefact}.
+     *
      * @param jobId a job
      * @param kind which artefact
      * @return it, content included, if stored
+     * @throws IllegalStateException if it is larger than {@value #IN_MEMORY} bytes
      */
     public Optional<Artefact> artefact(long jobId, ArtefactKind kind) {
-        return Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT size, sha256, content FROM artefact"
-                    + " WHERE job_id = ? AND kind = ?")) {
-                select.setLong(1, jobId);
-                select.setString(2, kind.label());
-                try (ResultSet r = select.executeQuery()) {
-                    return r.next() ? Optional.of(new Artefact(kind, r.getLong(1), r.getString(2), r.getBytes(3)))
-                            : Optional.<Artefact>empty();
-                }
+        return artefactInfo(jobId, kind).map(info -> {
+            if (info.size() > IN_MEMORY) {
+                throw new IllegalStateException("the " + kind + " of job " + jobId + " has " + info.size()
+                        + " bytes, too many to read into memory");
             }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) info.size());
+            try {
+                copyArtefact(jobId, kind, info.size(), CHUNK, out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+            return new Artefact(kind, info.size(), info.sha256(), out.toByteArray());
         });
     }
 
@@ -280,38 +348,90 @@ public final class ResultStore {
     }
 
     /**
-     * Writes an artefact's content to {@code out} a chunk at a time, so that neither this process
-     * nor the database holds the whole (the column is stored uncompressed, V3, so a chunk costs
+     * Writes an artefact into a file a chunk at a time, through a temporary file beside it that
+     * replaces the file only once its content has the stored digest.
+     *
+     * @param jobId a job
+     * @param info its artefact ({@link #artefactInfo})
+     * @param file where to write it
+     * @throws IOException if the file cannot be written, or the content read does not match the
+     *     stored size and digest (it was replaced while being read)
+     */
+    public void saveArtefact(long jobId, Artefact info, Path file) throws IOException {
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+        try {
+            MessageDigest digest = sha256();
+            try (OutputStream out = new java.security.DigestOutputStream(new java.io.BufferedOutputStream(
+                    Files.newOutputStream(tmp), 1 << 16), digest)) {
+                copyArtefact(jobId, info.kind(), info.size(), CHUNK, out);
+            }
+            if (!HexFormat.of().formatHex(digest.digest()).equals(info.sha256())) {
+                throw new IOException("the " + info.kind() + " of job " + jobId + " read does not have its stored"
+                        + " SHA-256 " + info.sha256() + ": it was replaced while being read");
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Writes an artefact's content to {@code out} a piece at a time, each read in a transaction of
+     * its own, so that neither this process nor the database holds more than a piece, and a slow
+     * reader holds no transaction open (the chunks are stored uncompressed, V4, so a piece costs
      * only its own bytes).
      *
      * @param jobId a job
      * @param kind which artefact
      * @param size its size ({@link #artefactInfo})
-     * @param chunk bytes per read
+     * @param piece bytes per read
      * @param out where to write
-     * @throws IOException from {@code out}
+     * @throws IOException from {@code out}, or if the stored chunks do not hold {@code size} bytes
      */
-    public void copyArtefact(long jobId, ArtefactKind kind, long size, int chunk, java.io.OutputStream out)
-            throws java.io.IOException {
-        for (long offset = 0; offset < size; offset += chunk) {
-            long from = offset;
-            byte[] part = Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
-                try (PreparedStatement select = connection.prepareStatement("SELECT substring(content FROM ? FOR ?)"
-                        + " FROM artefact WHERE job_id = ? AND kind = ?")) {
-                    select.setInt(1, Math.toIntExact(from + 1)); // bytea holds at most 1 GB
-                    select.setInt(2, chunk);
-                    select.setLong(3, jobId);
-                    select.setString(4, kind.label());
-                    try (ResultSet r = select.executeQuery()) {
-                        return r.next() ? r.getBytes(1) : null;
+    public void copyArtefact(long jobId, ArtefactKind kind, long size, int piece, OutputStream out)
+            throws IOException {
+        String what = "reading the " + kind + " of job " + jobId;
+        List<Integer> lengths = Sql.inTransaction(database, what, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT octet_length(content) FROM"
+                    + " artefact_chunk WHERE job_id = ? AND kind = ? ORDER BY ordinal")) {
+                select.setLong(1, jobId);
+                select.setString(2, kind.label());
+                List<Integer> found = new ArrayList<>();
+                try (ResultSet r = select.executeQuery()) {
+                    while (r.next()) {
+                        found.add(r.getInt(1));
                     }
                 }
-            });
-            if (part == null || part.length == 0) {
-                throw new java.io.IOException("the " + kind + " of job " + jobId + " ended at byte " + from + " of "
-                        + size);
+                return found;
             }
-            out.write(part);
+        });
+        long stored = lengths.stream().mapToLong(Integer::longValue).sum();
+        if (stored != size) {
+            throw new IOException("the " + kind + " of job " + jobId + " has " + stored + " bytes stored, not " + size);
+        }
+        for (int ordinal = 0; ordinal < lengths.size(); ordinal++) {
+            int chunk = ordinal;
+            for (int offset = 0; offset < lengths.get(ordinal); offset += piece) {
+                int from = offset;
+                byte[] part = Sql.inTransaction(database, what, connection -> {
+                    try (PreparedStatement select = connection.prepareStatement("SELECT substring(content FROM ?"
+                            + " FOR ?) FROM artefact_chunk WHERE job_id = ? AND kind = ? AND ordinal = ?")) {
+                        select.setInt(1, from + 1);
+                        select.setInt(2, piece);
+                        select.setLong(3, jobId);
+                        select.setString(4, kind.label());
+                        select.setInt(5, chunk);
+                        try (ResultSet r = select.executeQuery()) {
+                            return r.next() ? r.getBytes(1) : null;
+                        }
+                    }
+                });
+                if (part == null || part.length != Math.min(piece, lengths.get(ordinal) - offset)) {
+                    throw new IOException("the " + kind + " of job " + jobId + " changed while it was read, at chunk "
+                            + ordinal + ", byte " + from);
+                }
+                out.write(part);
+            }
         }
     }
 
@@ -320,8 +440,12 @@ public final class ResultStore {
      * @return their SHA-256, hex
      */
     public static String sha256(byte[] content) {
+        return HexFormat.of().formatHex(sha256().digest(content));
+    }
+
+    private static MessageDigest sha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

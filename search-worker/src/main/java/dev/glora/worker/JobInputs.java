@@ -1,10 +1,12 @@
 package dev.glora.worker;
 
+import dev.glora.db.Sql;
 import dev.glora.jobs.Artefact;
 import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobException;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.Stores;
+import dev.glora.queue.Lease;
 import dev.glora.search.Encoding;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -17,7 +19,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
@@ -100,9 +101,9 @@ final class JobInputs implements AutoCloseable {
         if (entry == null) {
             JobSpec spec = stores.jobs().spec(jobId);
             Path task = settings.roots().task(spec.data());
-            Artefact artefact = stores.results().artefact(jobId, ArtefactKind.SUPERNET).orElseThrow(() ->
+            Artefact artefact = stores.results().artefactInfo(jobId, ArtefactKind.SUPERNET).orElseThrow(() ->
                     new JobException(null, "job " + jobId + " has no trained supernet to search"));
-            Path file = cache(artefact, "job-" + jobId + "-supernet-" + artefact.sha256().substring(0, 16)
+            Path file = cache(jobId, artefact, "job-" + jobId + "-supernet-" + artefact.sha256().substring(0, 16)
                     + ".safetensors");
             entry = new Entry(jobId, spec, Safetensors.read(file), artefact.sha256(), task, settings.roots().data(),
                     settings.imageBatch());
@@ -116,13 +117,14 @@ final class JobInputs implements AutoCloseable {
     }
 
     /**
-     * Writes an artefact into the cache folder unless it is there already.
+     * Writes an artefact into the cache folder, a chunk at a time, unless it is there already.
      *
-     * @param artefact the artefact
+     * @param jobId its job
+     * @param artefact the artefact, without its content ({@code ResultStore.artefactInfo})
      * @param name the file's name
      * @return the file
      */
-    Path cache(Artefact artefact, String name) {
+    Path cache(long jobId, Artefact artefact, String name) {
         Path file = settings.cacheDir().resolve(name);
         try {
             // a file already there is used only if its content is the artefact's, byte for byte
@@ -130,9 +132,7 @@ final class JobInputs implements AutoCloseable {
                     || Files.size(file) != artefact.size()
                     || !dev.glora.supernet.checkpoint.Provenance.sha256(file).equals(artefact.sha256())) {
                 Files.createDirectories(settings.cacheDir());
-                Path tmp = Files.createTempFile(settings.cacheDir(), name, ".tmp");
-                Files.write(tmp, artefact.content());
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                stores.results().saveArtefact(jobId, artefact, file);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write the cached " + artefact.kind() + ": "
@@ -142,23 +142,38 @@ final class JobInputs implements AutoCloseable {
     }
 
     /**
-     * @param checkpoint a checkpoint
-     * @param name a file name in the cache folder to write it through
-     * @return its safetensors bytes
+     * Writes a checkpoint to a temporary safetensors file in the cache folder and stores it, a
+     * chunk at a time, as one of a job's artefacts in a fenced transaction with {@code more}.
+     *
+     * @param lease the task's claim
+     * @param jobId the job
+     * @param kind which artefact
+     * @param checkpoint the checkpoint
+     * @param more the transaction's other writes
+     * @return what {@code more} returned
      */
-    byte[] bytes(Checkpoint checkpoint, String name) {
+    <T> T store(Lease lease, long jobId, ArtefactKind kind, Checkpoint checkpoint, Sql.Work<T> more) {
+        String name = "job-" + jobId + "-" + kind.label();
+        Path file;
         try {
             Files.createDirectories(settings.cacheDir());
-            Path file = Files.createTempFile(settings.cacheDir(), name, ".safetensors");
-            try {
-                Safetensors.write(checkpoint, file);
-                return Files.readAllBytes(file);
-            } finally {
-                Files.deleteIfExists(file);
-            }
+            file = Files.createTempFile(settings.cacheDir(), name, ".safetensors");
+            Safetensors.write(checkpoint, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + name + " to " + settings.cacheDir() + ": "
                     + e.getMessage(), e);
+        }
+        try {
+            return stores.queue().fenced(lease, "storing the " + kind + " of job " + jobId, c -> {
+                stores.results().putArtefact(c, jobId, kind, file);
+                return more.run(c);
+            });
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // a leftover temporary file in the cache folder; nothing reads it
+            }
         }
     }
 

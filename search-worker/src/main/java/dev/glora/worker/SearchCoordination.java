@@ -85,11 +85,9 @@ final class SearchCoordination {
                 spec.searchSettings(), test, settings.imageBatch(), job.source());
         SearchExport export = spec.retrain() != null && spec.retrain().epochs() > 0
                 ? retrain(held, job, searched, test) : searched;
-        byte[] model = inputs.bytes(export.model(), "job-" + jobId + "-model");
-        stores.queue().fenced(task.lease(), "storing the results of job " + jobId, c -> {
+        inputs.store(task.lease(), jobId, ArtefactKind.MODEL, export.model(), c -> {
             stores.results().putArtefact(c, jobId, ArtefactKind.BEST_CONFIG, bytes(export.bestConfigJson()));
             stores.results().putArtefact(c, jobId, ArtefactKind.PARETO, bytes(export.paretoJson()));
-            stores.results().putArtefact(c, jobId, ArtefactKind.MODEL, model);
             stores.jobs().progress(c, jobId, java.util.Map.of("test_accuracy", export.deliveredTestAccuracy()));
             stores.queue().complete(c, task.lease(), null);
             return stores.jobs().setStatus(c, jobId, JobStatus.SUCCEEDED, null);

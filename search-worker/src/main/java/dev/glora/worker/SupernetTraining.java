@@ -82,9 +82,7 @@ final class SupernetTraining {
                             + setup.provenance().values());
             trained = setup.trained(supernet, history);
         }
-        byte[] bytes = inputs.bytes(trained, "job-" + jobId + "-supernet");
-        stores.queue().fenced(task.lease(), "storing the supernet of job " + jobId, c -> {
-            stores.results().putArtefact(c, jobId, ArtefactKind.SUPERNET, bytes);
+        inputs.store(task.lease(), jobId, ArtefactKind.SUPERNET, trained, c -> {
             stores.results().deleteArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME);
             stores.queue().complete(c, task.lease(), null);
             stores.queue().enqueue(c, jobId, TaskKind.COORDINATE, "{}");
@@ -107,10 +105,9 @@ final class SupernetTraining {
 
             @Override
             public void onEpoch(EpochResult result) {
-                byte[] point = read(resume);
                 stores.queue().fenced(held.task().lease(), "recording epoch " + result.epoch() + " of job " + jobId,
                         c -> {
-                            stores.results().putArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME, point);
+                            stores.results().putArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME, resume);
                             stores.results().recordEpoch(c, jobId, result);
                             return null;
                         });
@@ -121,11 +118,11 @@ final class SupernetTraining {
 
     /** The store's resume point wins over a local one: it is the last epoch any worker finished. */
     private void restoreResumePoint(long jobId, Path resume) {
-        var stored = stores.results().artefact(jobId, ArtefactKind.SUPERNET_RESUME);
+        var stored = stores.results().artefactInfo(jobId, ArtefactKind.SUPERNET_RESUME);
         try {
             if (stored.isPresent()) {
                 Files.createDirectories(resume.getParent());
-                Files.write(resume, stored.get().content());
+                stores.results().saveArtefact(jobId, stored.get(), resume);
             } else {
                 Files.deleteIfExists(resume);
             }
@@ -134,11 +131,4 @@ final class SupernetTraining {
         }
     }
 
-    private static byte[] read(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read the resume point: " + e.getMessage(), e);
-        }
-    }
 }
