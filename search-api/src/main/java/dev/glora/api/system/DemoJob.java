@@ -26,6 +26,7 @@ class DemoJob implements ApplicationRunner {
     static final String BACKBONE = "fmnist-vit-upstream.safetensors";
     static final String SAMPLE = "fashion-mnist-sample";
     static final String TASK = "fmnist-vtab-sample/new5";
+    static final String NAME = "demo: new5 on the shipped backbone";
 
     private static final Logger LOG = Logger.getLogger(DemoJob.class.getName());
 
@@ -44,6 +45,14 @@ class DemoJob implements ApplicationRunner {
         if (!args.containsOption("demo")) {
             return;
         }
+        // the data outlive the process: a demo job an earlier start submitted and did not finish
+        // resumes on the workers, and a second one would only halve the speed of both
+        var unfinished = jobs.list().stream().filter(j -> j.name().equals(NAME) && !j.status().terminal()).findFirst();
+        if (unfinished.isPresent()) {
+            LOG.info(() -> "demo: job " + unfinished.get().id() + ", submitted at an earlier start, is still "
+                    + unfinished.get().status() + "; follow it at /api/v1/jobs/" + unfinished.get().id());
+            return;
+        }
         Path task = properties.data().resolve(TASK);
         if (!Files.exists(task.resolve("test.txt"))) {
             Path sample = properties.data().resolve(SAMPLE);
@@ -54,7 +63,7 @@ class DemoJob implements ApplicationRunner {
                     Map.of("producer", "glora search service --demo " + Provenance.codeVersion(), "source",
                             sample.toString()));
         }
-        long id = jobs.submit(new JobRequest("demo: new5 on the shipped backbone", BACKBONE, TASK,
+        long id = jobs.submit(new JobRequest(NAME, BACKBONE, TASK,
                 new JobRequest.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
                 new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobRequest.Retrain(5, 1e-3, 0),
                 0L).withDefaults(), dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
