@@ -158,12 +158,12 @@ final class JobInputs implements AutoCloseable {
         try {
             Files.createDirectories(settings.cacheDir());
             file = Files.createTempFile(settings.cacheDir(), name, ".safetensors");
-            Safetensors.write(checkpoint, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + name + " to " + settings.cacheDir() + ": "
                     + e.getMessage(), e);
         }
         try {
+            Safetensors.write(checkpoint, file);
             return stores.queue().fenced(lease, "storing the " + kind + " of job " + jobId, c -> {
                 stores.results().putArtefact(c, jobId, kind, file);
                 return more.run(c);
