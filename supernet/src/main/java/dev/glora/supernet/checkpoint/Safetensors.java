@@ -60,10 +60,7 @@ public final class Safetensors {
     public static Checkpoint read(Path root, Path file) {
         try (FileChannel channel = open(root, file)) {
             byte[] header = headerBytes(file, channel);
-            long dataStart = 8L + header.length;
-            ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, channel.size() - dataStart)
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            return parse(file, new String(header, StandardCharsets.UTF_8), data);
+            return parse(file, new String(header, StandardCharsets.UTF_8), channel, 8L + header.length);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
@@ -169,10 +166,16 @@ public final class Safetensors {
         }
     }
 
-    private static Checkpoint parse(Path file, String headerText, ByteBuffer data) {
+    /**
+     * Reads every tensor, each mapped on its own: one mapping holds at most 2 GiB, and a
+     * checkpoint's data may hold more (ViT-H and larger in float32).
+     */
+    private static Checkpoint parse(Path file, String headerText, FileChannel channel, long dataStart)
+            throws IOException {
+        Data data = new Data(channel, dataStart, channel.size() - dataStart);
         JsonObject header = headerJson(file, headerText);
         Map<String, String> metadata = new LinkedHashMap<>();
-        checkTiling(file, header, data.capacity());
+        checkTiling(file, header, data.bytes());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
             if (entry.getKey().equals(METADATA)) {
@@ -228,7 +231,10 @@ public final class Safetensors {
         }
     }
 
-    private static Tensor readTensor(Path file, String name, JsonElement value, ByteBuffer data) {
+    /** The tensor data of an open file: {@code bytes} from {@code start} on. */
+    private record Data(FileChannel channel, long start, long bytes) {}
+
+    private static Tensor readTensor(Path file, String name, JsonElement value, Data data) throws IOException {
         String where = "tensor " + name;
         if (!value.isJsonObject()) {
             throw bad(file, where + ": header entry is not an object");
@@ -253,16 +259,16 @@ public final class Safetensors {
             throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
                     + " needs " + count * dtype.bytes + " bytes, data_offsets span " + (end - begin));
         }
-        if (end > data.capacity()) {
+        if (end > data.bytes()) {
             throw bad(file, where + ": data ends at byte " + end + " but the file holds only "
-                    + data.capacity() + " bytes of tensor data (truncated?)");
+                    + data.bytes() + " bytes of tensor data (truncated?)");
         }
-        if (count > Integer.MAX_VALUE) {
+        if (count > Integer.MAX_VALUE || end - begin > Integer.MAX_VALUE) {
             throw bad(file, where + ": " + count + " elements is more than one tensor can hold here");
         }
         float[] values = new float[(int) count];
-        ByteBuffer slice = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        slice.position((int) begin);
+        ByteBuffer slice = data.channel().map(FileChannel.MapMode.READ_ONLY, data.start() + begin, end - begin)
+                .order(ByteOrder.LITTLE_ENDIAN);
         dtype.decode(slice, values);
         return new Tensor(shape, values);
     }

@@ -88,6 +88,24 @@ class SafetensorsTest {
     }
 
     @Test
+    void aCheckpointWithMoreThanTwoGibibytesOfDataIsRead() throws IOException {
+        // two 1 GiB tensors of zeros (a sparse file: nothing is written for them), then one past 2 GiB
+        long gib = 1L << 30;
+        String header = "{\"pad1\":{\"dtype\":\"F64\",\"shape\":[" + gib / 8 + "],\"data_offsets\":[0," + gib + "]},"
+                + "\"pad2\":{\"dtype\":\"F64\",\"shape\":[" + gib / 8 + "],\"data_offsets\":[" + gib + "," + 2 * gib
+                + "]},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + 2 * gib + "," + (2 * gib + 8) + "]}}";
+        Path path = dir.resolve("large.safetensors");
+        Files.write(path, file(header, new byte[0]));
+        try (var channel = java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f).flip(),
+                    channel.size() + 2 * gib);
+        }
+        Checkpoint read = Safetensors.read(path);
+        assertArrayEquals(new float[] {1.5f, -2f}, read.tensor("w").data());
+        assertEquals(gib / 8, read.tensor("pad2").data().length);
+    }
+
+    @Test
     void truncatedFileSaysWhereTheDataEnds() throws IOException {
         Path path = dir.resolve("full.safetensors");
         Safetensors.write(new Checkpoint(Map.of("w", Tensor.zeros(10, 10)), Map.of()), path);
