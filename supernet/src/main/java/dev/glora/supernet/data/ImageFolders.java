@@ -34,15 +34,37 @@ public final class ImageFolders {
     }
 
     /**
-     * @param root the folder holding one sub-folder per class
-     * @return every image, classes in sorted order, files in sorted order within a class
-     * @throws DataException if a class folder is empty or a file is not a readable image
+     * An image file and its label.
+     *
+     * @param file the file
+     * @param label its class's index
      */
-    public static ImageDataset read(Path root) {
-        List<String> classes = classes(root);
-        List<Path> files = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
+    public record Labelled(Path file, int label) {}
+
+    /**
+     * Lists the images of a folder whose class sub-folders are named in {@code classes}, labelled
+     * by their index there (a training folder's classes, for the validation or test folder of the
+     * same data set).
+     *
+     * @param root the folder holding one sub-folder per class
+     * @param classes the class names; a sub-folder of {@code root} must be one of them
+     * @return every image, classes in the order of {@code classes}, files in sorted order within a class
+     * @throws DataException if a sub-folder names no class of {@code classes}, or a class folder of
+     *     {@code root} is empty
+     */
+    public static List<Labelled> files(Path root, List<String> classes) {
+        List<String> present = classes(root);
+        for (String name : present) {
+            if (!classes.contains(name)) {
+                throw new DataException(root.resolve(name) + ": class \"" + name + "\" is not one of the "
+                        + classes.size() + " classes " + classes);
+            }
+        }
+        List<Labelled> files = new ArrayList<>();
         for (int label = 0; label < classes.size(); label++) {
+            if (!present.contains(classes.get(label))) {
+                continue;
+            }
             Path dir = root.resolve(classes.get(label));
             List<Path> images;
             try (Stream<Path> children = Files.list(dir)) {
@@ -55,13 +77,22 @@ public final class ImageFolders {
                 throw new DataException(dir + ": class \"" + classes.get(label) + "\" has no images");
             }
             for (Path image : images) {
-                files.add(image);
-                labels.add(label);
+                files.add(new Labelled(image, label));
             }
         }
+        return files;
+    }
+
+    /**
+     * @param root the folder holding one sub-folder per class
+     * @return every image, classes in sorted order, files in sorted order within a class
+     * @throws DataException if a class folder is empty or a file is not a readable image
+     */
+    public static ImageDataset read(Path root) {
+        List<Labelled> files = files(root, classes(root));
         Image[] images = new Image[files.size()];
-        IntStream.range(0, images.length).parallel().forEach(i -> images[i] = ImageCodec.read(files.get(i)));
-        return new ImageDataset(root.toString(), List.of(images), labels.stream().mapToInt(Integer::intValue).toArray(),
-                files.stream().map(Path::toString).toList());
+        IntStream.range(0, images.length).parallel().forEach(i -> images[i] = ImageCodec.read(files.get(i).file()));
+        return new ImageDataset(root.toString(), List.of(images), files.stream().mapToInt(Labelled::label).toArray(),
+                files.stream().map(f -> f.file().toString()).toList());
     }
 }
