@@ -56,11 +56,11 @@ final class DataCommand {
         @Option(names = "--seed", defaultValue = "0", description = "seed of every draw (default: ${DEFAULT-VALUE})")
         private long seed;
 
-        @Option(names = "--train-size", defaultValue = "800",
+        @Option(names = "--train-size", defaultValue = "800", paramLabel = "N",
                 description = "images in train800 (default: ${DEFAULT-VALUE}, VTAB-1K's)")
         private int trainSize;
 
-        @Option(names = "--val-size", defaultValue = "200",
+        @Option(names = "--val-size", defaultValue = "200", paramLabel = "N",
                 description = "images in val200 (default: ${DEFAULT-VALUE}, VTAB-1K's)")
         private int valSize;
 
