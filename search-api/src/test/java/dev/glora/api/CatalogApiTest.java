@@ -17,7 +17,10 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The model and data catalogs, uploads imported before they appear, and a job on an uploaded model. */
+/**
+ * The model and data catalogs, uploads imported before they appear, and jobs on an uploaded model
+ * and an uploaded data set.
+ */
 class CatalogApiTest extends ServiceTest {
 
     private HttpResponse<String> upload(String query, HttpRequest.BodyPublisher body, String token) throws Exception {
@@ -86,6 +89,114 @@ class CatalogApiTest extends ServiceTest {
         assertEquals("vit_custom_patch16_32 (width 48, depth 2, heads 3)",
                 best.get("backbone").get("arch").asText());
         assertEquals("48", best.get("backbone").get("embed_dim").asText());
+    }
+
+    /** A zip archive of the given entries: a name ending in .png gets a tiny image, else the text itself. */
+    private static byte[] zip(String... entries) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
+            int i = 0;
+            for (String entry : entries) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(entry));
+                if (entry.endsWith(".png")) {
+                    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(8, 8,
+                            java.awt.image.BufferedImage.TYPE_INT_RGB);
+                    image.setRGB(0, 0, 0x10101 * (i++ % 256));
+                    javax.imageio.ImageIO.write(image, "png", zip);
+                } else {
+                    zip.write(entry.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                zip.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Image entries under {@code prefix}: {@code perClass} of each class. */
+    private static List<String> images(String prefix, int perClass, String... classes) {
+        List<String> entries = new java.util.ArrayList<>();
+        for (String name : classes) {
+            for (int i = 0; i < perClass; i++) {
+                entries.add(prefix + name + "/" + i + ".png");
+            }
+        }
+        return entries;
+    }
+
+    private HttpResponse<String> uploadData(String query, byte[] zip) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri("/api/v1/datasets?" + query))
+                .header("Content-Type", "application/zip").header("Authorization", "Bearer "
+                        + ServiceTestEnvironment.TOKEN).POST(HttpRequest.BodyPublishers.ofByteArray(zip)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<String> dataRootEntries() throws IOException {
+        try (Stream<Path> files = Files.list(ServiceTestEnvironment.ROOTS.data())) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void anUploadedZipOfImageFoldersBecomesATaskListedAndAJobRunsOnIt() throws Exception {
+        List<String> entries = new java.util.ArrayList<>(images("my data/train/", 8, "ant", "bee"));
+        entries.addAll(images("my data/test/", 3, "ant", "bee"));
+        entries.add("__MACOSX/my data/train/ant/._0.png");
+        entries.add("my data/.DS_Store");
+        HttpResponse<String> created = uploadData("name=insects&trainSize=10&valSize=4&seed=5",
+                zip(entries.toArray(String[]::new)));
+        assertEquals(201, created.statusCode(), created.body());
+        assertEquals("/api/v1/datasets/insects", created.headers().firstValue("Location").orElseThrow());
+        JsonNode dataset = JSON.readTree(created.body());
+        assertEquals(2, dataset.get("classes").asInt(), created.body());
+        assertEquals(10, dataset.get("splits").get("train800").asInt(), created.body());
+        assertEquals(4, dataset.get("splits").get("val200").asInt(), created.body());
+        assertEquals(6, dataset.get("splits").get("test").asInt(), created.body());
+        assertTrue(named(JSON.readTree(get("/api/v1/datasets").body()), "insects") != null);
+        assertEquals(409, uploadData("name=insects&trainSize=10&valSize=4", zip(entries.toArray(String[]::new)))
+                .statusCode());
+
+        String spec = TINY.formatted(1, 1).replace(TinyJob.TASK, "insects");
+        HttpResponse<String> submitted = post("/api/v1/jobs", spec, ServiceTestEnvironment.TOKEN);
+        assertEquals(201, submitted.statusCode(), submitted.body());
+        JsonNode done = awaitStatus(JSON.readTree(submitted.body()).get("id").asLong(), "SUCCEEDED", "FAILED");
+        assertEquals("SUCCEEDED", done.get("status").asText(), String.valueOf(done.get("error")));
+    }
+
+    @Test
+    void badDataUploadsGetOneClearErrorAndLeaveNothingBehind() throws Exception {
+        List<String> before = dataRootEntries();
+        List<String> good = new java.util.ArrayList<>(images("train/", 4, "ant", "bee"));
+        good.addAll(images("test/", 1, "ant", "bee"));
+
+        List<String> slip = new java.util.ArrayList<>(good);
+        slip.add("train/../../escaped.png");
+        HttpResponse<String> escaped = uploadData("name=slip&trainSize=4&valSize=2", zip(slip.toArray(String[]::new)));
+        assertEquals(422, escaped.statusCode(), escaped.body());
+        assertTrue(escaped.body().contains("'train/../../escaped.png' leads outside it"), escaped.body());
+        assertFalse(Files.exists(ServiceTestEnvironment.ROOTS.data().getParent().resolve("escaped.png")));
+
+        List<String> corrupt = new java.util.ArrayList<>(good);
+        corrupt.add("train/bee/notes.txt");
+        HttpResponse<String> notImage = uploadData("name=bad&trainSize=4&valSize=2", zip(corrupt.toArray(String[]::new)));
+        assertEquals(422, notImage.statusCode(), notImage.body());
+        assertTrue(notImage.body().contains("train/bee/notes.txt: not an image"), notImage.body());
+        assertFalse(notImage.body().contains(".unpack-"), "the archive's names, not the server's: " + notImage.body());
+
+        HttpResponse<String> noTrain = uploadData("name=bad", zip(images("pictures/", 2, "ant").toArray(String[]::new)));
+        assertEquals(422, noTrain.statusCode(), noTrain.body());
+        assertTrue(noTrain.body().contains("no train/ folder"), noTrain.body());
+
+        HttpResponse<String> tooFew = uploadData("name=bad", zip(good.toArray(String[]::new)));
+        assertEquals(422, tooFew.statusCode(), tooFew.body());
+        assertTrue(tooFew.body().contains("train: 8 images, but the lists drawn from it need 1000"), tooFew.body());
+
+        HttpResponse<String> notZip = uploadData("name=bad", "plain text".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(422, notZip.statusCode(), notZip.body());
+        assertTrue(notZip.body().contains("not a zip archive"), notZip.body());
+
+        assertEquals(400, uploadData("name=bad&valSize=0", zip(good.toArray(String[]::new))).statusCode());
+        assertEquals(400, uploadData("name=../bad", zip(good.toArray(String[]::new))).statusCode());
+        assertEquals(before, dataRootEntries(), "no data set and no temporary file left behind");
     }
 
     @Test

@@ -113,7 +113,8 @@ public final class ModelLibrary {
         }
     }
 
-    private static void copy(InputStream body, Path file, long maxBytes) throws IOException {
+    /** Streams a request body to a file, refusing one over {@code maxBytes} or empty. */
+    static void copy(InputStream body, Path file, long maxBytes) throws IOException {
         byte[] buffer = new byte[1 << 16];
         long total = 0;
         try (OutputStream out = Files.newOutputStream(file)) {
@@ -127,7 +128,7 @@ public final class ModelLibrary {
             }
         }
         if (total == 0) {
-            throw new UploadException(Refusal.INVALID, "file", "the request body is empty: send the checkpoint's bytes");
+            throw new UploadException(Refusal.INVALID, "file", "the request body is empty: send the file's bytes");
         }
     }
 
@@ -145,7 +146,7 @@ public final class ModelLibrary {
         }
     }
 
-    private static void deleteQuietly(Path file) {
+    static void deleteQuietly(Path file) {
         if (file != null) {
             try {
                 Files.deleteIfExists(file);

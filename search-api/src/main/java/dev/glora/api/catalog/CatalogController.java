@@ -2,8 +2,11 @@ package dev.glora.api.catalog;
 
 import dev.glora.api.system.GloraProperties;
 import dev.glora.jobs.Catalog;
+import dev.glora.jobs.DataLibrary;
 import dev.glora.jobs.ModelLibrary;
 import dev.glora.jobs.Roots;
+import dev.glora.supernet.data.DataException;
+import dev.glora.supernet.data.FolderTask;
 import dev.glora.supernet.importer.CheckpointImporter;
 import dev.glora.supernet.vit.VitArchitecture;
 import jakarta.servlet.http.HttpServletRequest;
@@ -16,7 +19,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The model and data catalogs, and model uploads. */
+/** The model and data catalogs, and model and data set uploads. */
 @RestController
 class CatalogController {
 
@@ -55,6 +58,29 @@ class CatalogController {
         Catalog.Model model = ModelLibrary.add(roots.models(), name, request.getInputStream(),
                 properties.maxUploadBytes(), options);
         return ResponseEntity.created(URI.create("/api/v1/models/" + model.name())).body(model);
+    }
+
+    /**
+     * Uploads a data set: the body is a zip archive of image folders ({@code train/} with one
+     * sub-folder per class, optionally {@code val/} and {@code test/}), streamed to disk, unpacked
+     * and made into a VTAB-1K task folder ({@code glora data folders}) before it appears under
+     * {@code name}.
+     */
+    @PostMapping("/api/v1/datasets")
+    ResponseEntity<Catalog.Dataset> uploadDataset(@RequestParam String name,
+            @RequestParam(defaultValue = "0") long seed, @RequestParam(defaultValue = "800") int trainSize,
+            @RequestParam(defaultValue = "200") int valSize, @RequestParam(defaultValue = "0") int largeVal,
+            @RequestParam(defaultValue = "0") int testSize, HttpServletRequest request) throws IOException {
+        DataLibrary.folderName(name);
+        FolderTask.Sizes sizes;
+        try {
+            sizes = new FolderTask.Sizes(trainSize, valSize, largeVal, testSize);
+        } catch (DataException e) {
+            throw new ModelLibrary.UploadException(ModelLibrary.Refusal.INVALID, "trainSize", e.getMessage());
+        }
+        Catalog.Dataset dataset = DataLibrary.add(roots.data(), name, request.getInputStream(),
+                properties.maxUploadBytes(), seed, sizes);
+        return ResponseEntity.created(URI.create("/api/v1/datasets/" + dataset.name())).body(dataset);
     }
 
     private static String blankToNull(String text) {

@@ -52,7 +52,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
             case CONFLICT -> HttpStatus.CONFLICT;
             case UNUSABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
         };
-        ProblemDetail problem = problem(status, "Model upload refused", e.getMessage());
+        ProblemDetail problem = problem(status, "Upload refused", e.getMessage());
         problem.setProperty("field", e.field());
         return problem;
     }

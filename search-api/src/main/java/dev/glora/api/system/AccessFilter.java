@@ -26,7 +26,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *       (an {@code EventSource} cannot send headers). Open are the dashboard's static files, which
  *       hold no data, and the bare health status for probes; {@code glora.open-reads} opens every
  *       read;
- *   <li>request bodies over the size limit (model uploads: their own, larger one) are refused
+ *   <li>request bodies over the size limit (model and data set uploads: their own, larger one) are refused
  *       before they are read.
  * </ul>
  *
@@ -56,8 +56,8 @@ class AccessFilter extends OncePerRequestFilter {
     private static final java.util.regex.Pattern HEALTH = java.util.regex.Pattern.compile(
             "/actuator/health(/liveness|/readiness)?");
 
-    /** The one endpoint that takes large bodies, under its own limit. */
-    private static final String UPLOAD = "/api/v1/models";
+    /** The endpoints that take large bodies, under their own limit. */
+    private static final java.util.Set<String> UPLOADS = java.util.Set.of("/api/v1/models", "/api/v1/datasets");
 
     private final GloraProperties properties;
 
@@ -84,9 +84,9 @@ class AccessFilter extends OncePerRequestFilter {
             return;
         }
         long length = request.getContentLengthLong();
-        boolean upload = HttpMethod.POST.matches(request.getMethod()) && UPLOAD.equals(request.getRequestURI());
+        boolean upload = HttpMethod.POST.matches(request.getMethod()) && UPLOADS.contains(request.getRequestURI());
         long limit = upload ? properties.maxUploadBytes() : properties.maxRequestBytes();
-        // An upload may stream without a length: the model library counts its bytes against the limit.
+        // An upload may stream without a length: the model and data libraries count its bytes against the limit.
         if (length > limit || (length < 0 && writing && !upload
                 && "chunked".equalsIgnoreCase(request.getHeader("Transfer-Encoding")))) {
             problem(response, 413, "Request too large", (upload ? "uploads are limited to " + limit
