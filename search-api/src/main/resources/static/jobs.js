@@ -107,36 +107,60 @@ async function loadCatalog(selectModel) {
   if ([...data.options].some(o => o.value === keepData)) data.value = keepData;
 }
 
-async function upload(event) {
-  event.preventDefault();
-  const status = document.getElementById("upload-status"), problem = document.getElementById("upload-problem");
+/**
+ * Sends a file chosen in one of the upload forms (prefix "u": a model, "d": a data set) with the
+ * form's other fields as query parameters; reports the result or the problem beside the form.
+ */
+async function sendUpload(form, endpoint, contentType, fields, done) {
+  const status = document.getElementById(form + "-status"), problem = document.getElementById(form + "-problem");
   problem.textContent = "";
-  const file = document.getElementById("u-file").files[0];
+  const file = document.getElementById(fields.file).files[0];
   if (!file) { problem.textContent = "Choose a file first."; return; }
-  const params = new URLSearchParams({ name: document.getElementById("u-name").value.trim() || file.name });
-  for (const [key, id] of [["arch", "u-arch"], ["numHeads", "u-heads"], ["mean", "u-mean"], ["std", "u-std"],
-      ["imgSize", "u-img"]]) {
+  const params = new URLSearchParams({ name: document.getElementById(fields.name).value.trim()
+    || file.name.replace(/\.zip$/i, "") });
+  for (const [key, id] of fields.params) {
     const value = document.getElementById(id).value.trim();
     if (value) params.set(key, value);
   }
   const token = document.getElementById("f-token").value.trim();
   if (token) storeToken(token);
-  status.textContent = "uploading and importing…";
-  const response = await fetch("/api/v1/models?" + params, { method: "POST",
-    headers: { "Content-Type": "application/octet-stream", ...authHeaders() }, body: file });
+  status.textContent = "uploading and checking…";
+  const response = await fetch(endpoint + "?" + params, { method: "POST",
+    headers: { "Content-Type": contentType, ...authHeaders() }, body: file });
   status.textContent = "";
   const body = await response.json().catch(() => ({}));
   if (response.status === 201) {
-    status.textContent = `imported ${body.name} (${body.architecture})`;
-    await loadCatalog(body.name);
+    status.textContent = done(body);
   } else {
     problem.textContent = (body.title || "Error " + response.status) + ": " + (body.detail || "");
+  }
+}
+
+async function upload(event) {
+  event.preventDefault();
+  let added = null;
+  await sendUpload("upload", "/api/v1/models", "application/octet-stream", { file: "u-file", name: "u-name",
+    params: [["arch", "u-arch"], ["numHeads", "u-heads"], ["mean", "u-mean"], ["std", "u-std"], ["imgSize", "u-img"]] },
+  body => { added = body.name; return `imported ${body.name} (${body.architecture})`; });
+  if (added) await loadCatalog(added);
+}
+
+async function uploadData(event) {
+  event.preventDefault();
+  let added = null;
+  await sendUpload("data-upload", "/api/v1/datasets", "application/zip", { file: "d-file", name: "d-name",
+    params: [["seed", "d-seed"], ["trainSize", "d-train"], ["valSize", "d-val"], ["testSize", "d-test"]] },
+  body => { added = body.name; return `added ${body.name} (${body.classes} classes)`; });
+  if (added) {
+    await loadCatalog();
+    document.getElementById("f-data").value = added;
   }
 }
 
 async function buildForm() {
   await loadCatalog();
   document.getElementById("upload").addEventListener("submit", upload);
+  document.getElementById("data-upload").addEventListener("submit", uploadData);
   const defaults = await getJson("/api/v1/jobs/defaults");
   document.getElementById("f-seed").value = defaults.seed;
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));

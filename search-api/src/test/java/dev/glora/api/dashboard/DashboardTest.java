@@ -138,6 +138,42 @@ class DashboardTest extends ServiceTest {
     }
 
     @Test
+    void aDataSetUploadedFromTheFormIsListedAndOfferedAndAProblemShowsBesideTheForm() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempDirectory("upload").resolve("petals.zip");
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(
+                file))) {
+            for (String split : new String[] {"train", "test"}) {
+                for (String label : new String[] {"iris", "rose"}) {
+                    for (int i = 0; i < (split.equals("train") ? 5 : 1); i++) {
+                        zip.putNextEntry(new java.util.zip.ZipEntry(split + "/" + label + "/" + i + ".png"));
+                        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(6, 6,
+                                java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", zip);
+                        zip.closeEntry();
+                    }
+                }
+            }
+        }
+        browser.get(page("/"));
+        await("the data sets table is drawn", () -> count("#datasets tbody tr") >= 1);
+        browser.findElement(By.id("d-file")).sendKeys(file.toString());
+        browser.findElement(By.id("d-train")).sendKeys("6");
+        browser.findElement(By.id("d-val")).sendKeys("4");
+        browser.findElement(By.cssSelector("#data-upload button[type=submit]")).click();
+        await("the data set is added and selected", () -> "petals".equals(
+                browser.findElement(By.id("f-data")).getDomProperty("value")));
+        assertTrue(browser.findElement(By.id("data-upload-status")).getText().contains("added petals (2 classes)"));
+        assertTrue(browser.findElement(By.id("datasets")).getText().contains("train800 6, val200 4"),
+                browser.findElement(By.id("datasets")).getText());
+
+        browser.findElement(By.id("d-name")).sendKeys("petals-again");
+        browser.findElement(By.id("d-train")).clear();
+        browser.findElement(By.id("d-train")).sendKeys("9");
+        browser.findElement(By.cssSelector("#data-upload button[type=submit]")).click();
+        await("too few images is refused beside the form", () -> browser.findElement(By.id("data-upload-problem"))
+                .getText().contains("train: 10 images, but the lists drawn from it need 13"));
+    }
+
+    @Test
     void aFinishedJobsPageDrawsItsHistoryAndItsDownloadsWork() throws Exception {
         long id = submit(TINY.formatted(3, 3).replace("\"seed\": 7,", "\"seed\": 7, \"retrain\": {\"epochs\": 1},"))
                 .get("id").asLong();
