@@ -100,7 +100,8 @@ async function loadCatalog(selectModel) {
     if (!d.error) data.add(new Option(`${d.name} (${d.classes} classes)`, d.name));
     const tr = dataRows.insertRow();
     const splits = Object.entries(d.splits).map(([k, v]) => `${k} ${v}`).join(", ");
-    for (const v of [d.name, d.error ? "–" : d.classes, d.error || splits]) tr.insertCell().textContent = v;
+    const classes = d.error ? "–" : d.classes + (d.classNames.length ? ` (${d.classNames.join(", ")})` : "");
+    for (const v of [d.name, classes, d.error || splits]) tr.insertCell().textContent = v;
     tr.cells[1].className = "num";
   }
   if ([...backbone.options].some(o => o.value === keepModel)) backbone.value = keepModel;

@@ -148,6 +148,7 @@ class CatalogApiTest extends ServiceTest {
         assertEquals("/api/v1/datasets/insects", created.headers().firstValue("Location").orElseThrow());
         JsonNode dataset = JSON.readTree(created.body());
         assertEquals(2, dataset.get("classes").asInt(), created.body());
+        assertEquals("[\"ant\",\"bee\"]", dataset.get("classNames").toString(), created.body());
         assertEquals(10, dataset.get("splits").get("train800").asInt(), created.body());
         assertEquals(4, dataset.get("splits").get("val200").asInt(), created.body());
         assertEquals(6, dataset.get("splits").get("test").asInt(), created.body());

@@ -51,10 +51,12 @@ public final class Catalog {
      *
      * @param name its path relative to the data root, as a job's {@code data} names it
      * @param classes its class count, or 0 when it cannot be read
+     * @param classNames the class names in label order, when its {@code task.json} gives them; else empty
      * @param splits images per list file present ({@code train800}, {@code val200}, …)
      * @param error why it cannot be used, or null
      */
-    public record Dataset(String name, int classes, Map<String, Integer> splits, String error) {}
+    public record Dataset(String name, int classes, List<String> classNames, Map<String, Integer> splits,
+            String error) {}
 
     /**
      * @param root the model root
@@ -122,9 +124,9 @@ public final class Catalog {
                         }
                     }
                 }
-                datasets.add(new Dataset(name, Vtab1k.classCount(folder), splits, null));
+                datasets.add(new Dataset(name, Vtab1k.classCount(folder), Vtab1k.classNames(folder), splits, null));
             } catch (GloraException | IOException | UncheckedIOException e) {
-                datasets.add(new Dataset(name, 0, splits, e.getMessage()));
+                datasets.add(new Dataset(name, 0, List.of(), splits, e.getMessage()));
             }
         }
         return datasets;

@@ -96,6 +96,7 @@ class DataFoldersTest {
         assertEquals(3, description.get("num_classes").getAsInt());
         assertEquals("red fox", description.get("classes").getAsJsonArray().get(2).getAsString());
         assertEquals(3, Vtab1k.classCount(task));
+        assertEquals(CLASSES, Vtab1k.classNames(task));
         try (Stream<Path> left = Files.list(task.getParent())) {
             assertEquals(List.of(task), left.toList(), "no temporary folder is left beside the task");
         }
@@ -116,6 +117,27 @@ class DataFoldersTest {
         }
         assertEquals(Set.of(0, 1, 2, 60, 61, 62, 120, 121, 122), levels, "all nine of the val folder");
         assertEquals(30, Vtab1k.read(task, "train800").size(), "the whole train folder");
+    }
+
+    @Test
+    void aSupernetTrainedOnTheTaskCarriesItsClassNamesToTheModelItsSearchExports() throws IOException {
+        Path task = dir.resolve("task");
+        assertEquals(0, CliRun.glora("data", "folders", "--train", train.toString(), "--test", test.toString(), "--out",
+                task.toString(), "--train-size", "20", "--val-size", "10").status());
+        Path supernet = dir.resolve("supernet.safetensors");
+        CliRun trained = CliRun.glora("train-supernet", "--backbone", Path.of("..", "models",
+                "fmnist-vit-upstream.safetensors").toString(), "--task", task.toString(), "--out", supernet.toString(),
+                "--epochs", "1", "--threads", "1");
+        assertEquals(0, trained.status(), trained.err());
+        String names = "[\"cat\",\"dog\",\"red fox\"]";
+        assertEquals(names, dev.glora.supernet.checkpoint.Safetensors.header(supernet).metadata().get("class_names"));
+        Path searched = dir.resolve("search");
+        CliRun search = CliRun.glora("search", "--supernet", supernet.toString(), "--task", task.toString(), "--out",
+                searched.toString(), "--generations", "1", "--population", "4", "--mutations", "1", "--crossovers", "1", "--top-k", "2",
+                "--threads", "1");
+        assertEquals(0, search.status(), search.err());
+        assertEquals(names, dev.glora.supernet.checkpoint.Safetensors.header(searched.resolve("model.safetensors"))
+                .metadata().get("class_names"));
     }
 
     @Test

@@ -227,6 +227,37 @@ public final class Vtab1k {
     }
 
     /**
+     * The class names a task folder's {@code task.json} gives ({@code "classes"}, in label order,
+     * as {@code glora data folders} writes them).
+     *
+     * @param taskDir the task folder
+     * @return the names, or an empty list when the folder names none
+     * @throws DataException if {@code task.json} is not valid, or its names do not match its class count
+     */
+    public static List<String> classNames(Path taskDir) {
+        Path description = taskDir.resolve(TASK_FILE);
+        if (!Files.isRegularFile(description)) {
+            return List.of();
+        }
+        try {
+            JsonObject json = JsonParser.parseString(Files.readString(description)).getAsJsonObject();
+            if (!json.has("classes")) {
+                return List.of();
+            }
+            List<String> names = new ArrayList<>();
+            json.get("classes").getAsJsonArray().forEach(name -> names.add(name.getAsString()));
+            int classes = classCount(taskDir);
+            if (names.size() != classes) {
+                throw new DataException(description + ": \"classes\" names " + names.size() + " classes, the task has "
+                        + classes);
+            }
+            return List.copyOf(names);
+        } catch (IOException | JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+            throw new DataException(description + ": not a task description: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Writes a list file, atomically.
      *
      * @param taskDir the task folder

@@ -38,6 +38,9 @@ import java.util.stream.Collectors;
 public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, ImageDataset val,
         Map<String, String> provenance, SearchSpace space, Trainees.Sampling sampling, long maxParams) {
 
+    /** Metadata key of the task's class names, a JSON array in label order, when the task names them. */
+    public static final String CLASS_NAMES_KEY = "class_names";
+
     /**
      * @param backbone the pretrained plain checkpoint
      * @param task the VTAB-1K task folder
@@ -91,6 +94,11 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(modelRoot, backbone));
         provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
         provenance.put("task", task.toAbsolutePath().toString());
+        List<String> names = Vtab1k.classNames(task);
+        if (!names.isEmpty()) {
+            // the head's outputs in order, so that whoever loads the merged model can name them
+            provenance.put(CLASS_NAMES_KEY, new com.google.gson.Gson().toJson(names));
+        }
         provenance.put("train_list", describe(task, trainList));
         provenance.put("val_list", describe(task, valList));
         provenance.put("train_settings", settings.fingerprint());

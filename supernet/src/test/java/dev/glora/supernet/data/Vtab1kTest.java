@@ -110,6 +110,16 @@ class Vtab1kTest {
     }
 
     @Test
+    void taskJsonMayNameTheClassesOneNamePerClass() throws IOException {
+        assertEquals(java.util.List.of(), Vtab1k.classNames(task));
+        Files.writeString(task.resolve("task.json"), "{\"num_classes\": 2, \"classes\": [\"ant\", \"bee\"]}");
+        assertEquals(java.util.List.of("ant", "bee"), Vtab1k.classNames(task));
+        Files.writeString(task.resolve("task.json"), "{\"num_classes\": 3, \"classes\": [\"ant\", \"bee\"]}");
+        String message = assertThrows(DataException.class, () -> Vtab1k.classNames(task)).getMessage();
+        assertTrue(message.endsWith("task.json: \"classes\" names 2 classes, the task has 3"), message);
+    }
+
+    @Test
     void imageFoldersLabelClassesInSortedOrder() throws IOException {
         Path root = task.resolve("folders");
         for (String name : List.of("zebra", "ant")) {
