@@ -133,6 +133,7 @@ final class FinetuneCommand implements Callable<Integer> {
         provenance.put("train_list", TaskData.describe(task, lists.train));
         provenance.put("val_list", TaskData.describe(task, lists.val));
         provenance.put("train_settings", settings.fingerprint());
+        dev.glora.supernet.train.SupernetSetup.putClassNames(provenance, task);
         String identity = "finetune " + provenance.values();
         PrintWrapper printer = new PrintWrapper(spec);
         long head = (long) classes * target.embedDim() + classes;

@@ -120,7 +120,7 @@ class DataFoldersTest {
     }
 
     @Test
-    void aSupernetTrainedOnTheTaskCarriesItsClassNamesToTheModelItsSearchExports() throws IOException {
+    void theTasksClassNamesReachTheSupernetTheModelItsSearchExportsAndAFineTunedModel() throws IOException {
         Path task = dir.resolve("task");
         assertEquals(0, CliRun.glora("data", "folders", "--train", train.toString(), "--test", test.toString(), "--out",
                 task.toString(), "--train-size", "20", "--val-size", "10").status());
@@ -138,6 +138,12 @@ class DataFoldersTest {
         assertEquals(0, search.status(), search.err());
         assertEquals(names, dev.glora.supernet.checkpoint.Safetensors.header(searched.resolve("model.safetensors"))
                 .metadata().get("class_names"));
+        Path lora = dir.resolve("lora.safetensors");
+        CliRun finetuned = CliRun.glora("finetune", "--method", "lora", "--backbone", Path.of("..", "models",
+                "fmnist-vit-upstream.safetensors").toString(), "--task", task.toString(), "--out", lora.toString(),
+                "--epochs", "1", "--threads", "1");
+        assertEquals(0, finetuned.status(), finetuned.err());
+        assertEquals(names, dev.glora.supernet.checkpoint.Safetensors.header(lora).metadata().get("class_names"));
     }
 
     @Test

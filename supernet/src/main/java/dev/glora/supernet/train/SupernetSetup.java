@@ -94,11 +94,7 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(modelRoot, backbone));
         provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
         provenance.put("task", task.toAbsolutePath().toString());
-        List<String> names = Vtab1k.classNames(task);
-        if (!names.isEmpty()) {
-            // the head's outputs in order, so that whoever loads the merged model can name them
-            provenance.put(CLASS_NAMES_KEY, new com.google.gson.Gson().toJson(names));
-        }
+        putClassNames(provenance, task);
         provenance.put("train_list", describe(task, trainList));
         provenance.put("val_list", describe(task, valList));
         provenance.put("train_settings", settings.fingerprint());
@@ -109,6 +105,21 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
                 arch.withNumClasses(classes), space.supernetRank(), settings.seed());
         return new SupernetSetup(fresh, classes, Vtab1k.read(dataRoot, task, trainList), Vtab1k.read(dataRoot, task, valList),
                 java.util.Collections.unmodifiableMap(provenance), space, sampling, limit);
+    }
+
+    /**
+     * Records a task's class names, when its {@code task.json} gives them, under
+     * {@link #CLASS_NAMES_KEY}: the head's outputs in order, so that whoever loads a model trained
+     * on it can name them.
+     *
+     * @param metadata where to put them
+     * @param task the task folder
+     */
+    public static void putClassNames(Map<String, String> metadata, Path task) {
+        List<String> names = Vtab1k.classNames(task);
+        if (!names.isEmpty()) {
+            metadata.put(CLASS_NAMES_KEY, new com.google.gson.Gson().toJson(names));
+        }
     }
 
     /**
