@@ -104,7 +104,12 @@ class DataFoldersTest {
 
     @Test
     void aValidationFolderOfItsOwnGivesVal200AndTrainKeepsAllItsImagesForTraining() throws IOException {
-        Path val = folder(dir.resolve("val"), 3);
+        Path val = folder(dir.resolve("val"), 2);
+        // a class folder's sub-folders hold images of the class too, as ImageFolder walks them; hidden ones do not
+        image(val.resolve("dog").resolve("night").resolve("n.png"), 1, 2);
+        image(val.resolve("cat").resolve(".thumbs").resolve("t.png"), 0, 9);
+        image(val.resolve("cat").resolve("z.png"), 0, 2);
+        image(val.resolve("red fox").resolve("z.png"), 2, 2);
         Path task = dir.resolve("task");
         CliRun run = CliRun.glora("data", "folders", "--train", train.toString(), "--val", val.toString(), "--test",
                 test.toString(), "--out", task.toString(), "--train-size", "30", "--val-size", "9");

@@ -10,7 +10,7 @@ import java.util.stream.Stream;
 
 /**
  * One sub-folder per class: the classes are the sub-folder names in sorted order, label i for the
- * i-th; every regular file inside (not hidden) is an image of that class.
+ * i-th; every regular file inside, at any depth (not hidden), is an image of that class.
  */
 public final class ImageFolders {
 
@@ -48,7 +48,7 @@ public final class ImageFolders {
      *
      * @param root the folder holding one sub-folder per class
      * @param classes the class names; a sub-folder of {@code root} must be one of them
-     * @return every image, classes in the order of {@code classes}, files in sorted order within a class
+     * @return every image, classes in the order of {@code classes}, files in sorted path order within a class
      * @throws DataException if a sub-folder names no class of {@code classes}, or a class folder of
      *     {@code root} is empty
      */
@@ -67,10 +67,11 @@ public final class ImageFolders {
             }
             Path dir = root.resolve(classes.get(label));
             List<Path> images;
-            try (Stream<Path> children = Files.list(dir)) {
-                images = children.filter(Files::isRegularFile)
-                        .filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
-            } catch (IOException e) {
+            // every file under the class folder, as torchvision's ImageFolder walks it; hidden ones left out
+            try (Stream<Path> children = Files.walk(dir)) {
+                images = children.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p))).sorted()
+                        .toList();
+            } catch (IOException | java.io.UncheckedIOException e) {
                 throw new DataException(dir + ": unreadable folder: " + e.getMessage(), e);
             }
             if (images.isEmpty()) {
@@ -81,6 +82,15 @@ public final class ImageFolders {
             }
         }
         return files;
+    }
+
+    private static boolean hidden(Path relative) {
+        for (Path part : relative) {
+            if (part.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
