@@ -56,6 +56,16 @@ class CatalogApiTest extends ServiceTest {
         JsonNode task = named(JSON.readTree(get("/api/v1/datasets").body()), TinyJob.TASK);
         assertEquals(2, task.get("classes").asInt(), String.valueOf(task));
         assertTrue(task.get("splits").get("train800").asInt() > 0, String.valueOf(task));
+        assertEquals(task, JSON.readTree(get("/api/v1/datasets/" + TinyJob.TASK).body()));
+        assertEquals(backbone, JSON.readTree(get("/api/v1/models/" + TinyJob.BACKBONE).body()));
+        for (String missing : new String[] {"/api/v1/models/none.safetensors", "/api/v1/datasets/none",
+                "/api/v1/datasets/../" + TinyJob.TASK}) {
+            HttpResponse<String> answer = get(missing);
+            assertEquals(404, answer.statusCode(), missing + ": " + answer.body());
+        }
+        // an encoded slash never reaches the catalog: the server refuses it
+        assertEquals(400, get("/api/v1/models/%2E%2E%2Fetc%2Fpasswd").statusCode());
+        assertTrue(get("/api/v1/datasets/none").body().contains("no task folder 'none' under the data root"));
     }
 
     @Test
@@ -68,6 +78,7 @@ class CatalogApiTest extends ServiceTest {
                 () -> new ByteArrayInputStream(hub)), ServiceTestEnvironment.TOKEN);
         assertEquals(201, created.statusCode(), created.body());
         assertEquals("/api/v1/models/hub-tiny.safetensors", created.headers().firstValue("Location").orElseThrow());
+        assertEquals(created.body(), get("/api/v1/models/hub-tiny.safetensors").body(), "the Location answers");
         JsonNode model = JSON.readTree(created.body());
         assertEquals("plain", model.get("kind").asText());
         assertEquals("vit_custom_patch16_32 (width 48, depth 2, heads 3)", model.get("architecture").asText());
@@ -146,6 +157,7 @@ class CatalogApiTest extends ServiceTest {
                 zip(entries.toArray(String[]::new)));
         assertEquals(201, created.statusCode(), created.body());
         assertEquals("/api/v1/datasets/insects", created.headers().firstValue("Location").orElseThrow());
+        assertEquals(created.body(), get("/api/v1/datasets/insects").body(), "the Location answers");
         JsonNode dataset = JSON.readTree(created.body());
         assertEquals(2, dataset.get("classes").asInt(), created.body());
         assertEquals("[\"ant\",\"bee\"]", dataset.get("classNames").toString(), created.body());

@@ -13,8 +13,12 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -41,6 +45,32 @@ class CatalogController {
     @GetMapping("/api/v1/datasets")
     List<Catalog.Dataset> datasets() {
         return Catalog.datasets(roots.data());
+    }
+
+    /** One checkpoint of {@link #models}, by its name there (the {@code Location} of an upload). */
+    @GetMapping("/api/v1/models/{*name}")
+    ResponseEntity<?> model(@PathVariable String name) {
+        String wanted = name.substring(1); // the captured path starts with its '/'
+        // looked up in the listing, never resolved against the root: no name leads outside it
+        return Catalog.models(roots.models()).stream().filter(m -> m.name().equals(wanted)).findFirst()
+                .<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(() -> notFound("Model", "no model '" + wanted
+                        + "' under the model root"));
+    }
+
+    /** One task folder of {@link #datasets}, by its name there (the {@code Location} of an upload). */
+    @GetMapping("/api/v1/datasets/{*name}")
+    ResponseEntity<?> dataset(@PathVariable String name) {
+        String wanted = name.substring(1);
+        return Catalog.datasets(roots.data()).stream().filter(d -> d.name().equals(wanted)).findFirst()
+                .<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(() -> notFound("Data set", "no task folder '"
+                        + wanted + "' under the data root"));
+    }
+
+    private static ResponseEntity<ProblemDetail> notFound(String what, String detail) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, detail);
+        problem.setTitle(what + " not found");
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(problem);
     }
 
     /**
