@@ -152,14 +152,9 @@ public final class FmnistVtab {
         List<Example> trainPart = trainVal.subList(0, sizes.train());
         List<Example> valPart = trainVal.subList(sizes.train(), trainVal.size());
         List<String> trainPaths = save(dir, "train", trainPart);
-        List<String> valPaths = save(dir, "val", valPart);
-        List<String> testPaths = save(dir, "test", tests);
-        Vtab1k.writeList(dir, "train800", trainPaths, labels(trainPart));
-        Vtab1k.writeList(dir, "val200", valPaths, labels(valPart));
-        List<String> both = new ArrayList<>(trainPaths);
-        both.addAll(valPaths);
-        Vtab1k.writeList(dir, "train800val200", both, labels(trainVal));
-        Vtab1k.writeList(dir, "test", testPaths, labels(tests));
+        Vtab1k.writeLists(dir, new Vtab1k.Listed(trainPaths, labels(trainPart)),
+                new Vtab1k.Listed(save(dir, "val", valPart), labels(valPart)),
+                new Vtab1k.Listed(save(dir, "test", tests), labels(tests)));
         if (sizes.largeVal() > 0) {
             Vtab1k.writeList(dir, sizes.largeValList(), save(dir, sizes.largeValList(), largeVal), labels(largeVal));
         }

@@ -136,16 +136,9 @@ public final class FolderTask {
             throw new DataException(out + ": cannot create it: " + e.getMessage(), e);
         }
         try {
-            List<String> trainPaths = copy(tmp, "train", train);
-            List<String> valPaths = copy(tmp, "val", val);
-            Vtab1k.writeList(tmp, "train800", trainPaths, labels(train));
-            Vtab1k.writeList(tmp, "val200", valPaths, labels(val));
-            List<String> both = new ArrayList<>(trainPaths);
-            both.addAll(valPaths);
-            List<ImageFolders.Labelled> trainVal = new ArrayList<>(train);
-            trainVal.addAll(val);
-            Vtab1k.writeList(tmp, "train800val200", both, labels(trainVal));
-            Vtab1k.writeList(tmp, "test", copy(tmp, "test", test), labels(test));
+            Vtab1k.writeLists(tmp, new Vtab1k.Listed(copy(tmp, "train", train), labels(train)),
+                    new Vtab1k.Listed(copy(tmp, "val", val), labels(val)),
+                    new Vtab1k.Listed(copy(tmp, "test", test), labels(test)));
             String largeValList = "val" + sizes.largeVal();
             if (sizes.largeVal() > 0) {
                 Vtab1k.writeList(tmp, largeValList, copy(tmp, largeValList, largeVal), labels(largeVal));

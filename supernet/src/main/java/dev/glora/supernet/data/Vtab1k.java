@@ -258,6 +258,41 @@ public final class Vtab1k {
     }
 
     /**
+     * Image paths relative to a task folder, with their labels.
+     *
+     * @param paths the paths
+     * @param labels one label per path
+     */
+    public record Listed(List<String> paths, int[] labels) {
+
+        /** Checks that every path has its label. */
+        public Listed {
+            if (paths.size() != labels.length) {
+                throw new IllegalArgumentException(paths.size() + " paths but " + labels.length + " labels");
+            }
+        }
+    }
+
+    /**
+     * Writes a task's four lists: {@code train800}, {@code val200}, {@code train800val200} (the
+     * two, in that order) and {@code test}.
+     *
+     * @param taskDir the task folder
+     * @param train the training images
+     * @param val the validation images
+     * @param test the test images
+     */
+    public static void writeLists(Path taskDir, Listed train, Listed val, Listed test) {
+        writeList(taskDir, "train800", train.paths(), train.labels());
+        writeList(taskDir, "val200", val.paths(), val.labels());
+        List<String> both = new ArrayList<>(train.paths());
+        both.addAll(val.paths());
+        writeList(taskDir, "train800val200", both, IntStream.concat(java.util.Arrays.stream(train.labels()),
+                java.util.Arrays.stream(val.labels())).toArray());
+        writeList(taskDir, "test", test.paths(), test.labels());
+    }
+
+    /**
      * Writes a list file, atomically.
      *
      * @param taskDir the task folder
