@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import ai.djl.ndarray.NDArray;
 import com.google.gson.GsonBuilder;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.TorchRuntime;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -59,30 +61,9 @@ final class EvaluateCommand implements Callable<Integer> {
         if (threads != null) {
             TorchRuntime.setThreads(threads);
         }
-        Checkpoint checkpoint = Safetensors.read(model);
         ImageDataset data = TaskData.read(task, split);
-        boolean supernet = checkpoint.metadata().containsKey(Supernet.RANK_KEY);
-        Accuracy accuracy;
-        VitArchitecture arch;
-        if (supernet) {
-            if (config == null) {
-                throw new GloraException(model + " is a supernet; --config names the subnet to evaluate");
-            }
-            try (Supernet net = Supernet.load(checkpoint, model.toString())) {
-                net.setConfig(ConfigJson.read(config));
-                arch = net.architecture();
-                accuracy = Evaluation.accuracy(images -> net.logits(images, false), new Preprocess(arch), data,
-                        arch.numClasses(), batch);
-            }
-        } else {
-            if (config != null) {
-                throw new GloraException(model + " is a plain checkpoint; --config applies to supernets only");
-            }
-            try (VitModel net = VitModel.load(checkpoint, null, model.toString())) {
-                arch = net.architecture();
-                accuracy = Evaluation.accuracy(net::logits, new Preprocess(arch), data, arch.numClasses(), batch);
-            }
-        }
+        Accuracy accuracy = withModel(model, config, (logits, arch) -> Evaluation.accuracy(logits,
+                new Preprocess(arch), data, arch.numClasses(), batch));
         if (json) {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("accuracy", accuracy.value());
@@ -103,5 +84,38 @@ final class EvaluateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** What is done with a loaded model: its logits function and its architecture. */
+    interface ModelUse<T> {
+        T apply(UnaryOperator<NDArray> logits, VitArchitecture arch);
+    }
+
+    /**
+     * Loads a plain checkpoint, or a supernet set to a configuration, and uses it.
+     *
+     * @param model the checkpoint
+     * @param config the glora-config/1 JSON of a supernet's subnet; null for a plain checkpoint
+     * @param use what to do with it
+     * @return what {@code use} returned
+     * @throws GloraException if a supernet comes without a configuration, or a plain checkpoint with one
+     */
+    static <T> T withModel(Path model, Path config, ModelUse<T> use) {
+        Checkpoint checkpoint = Safetensors.read(model);
+        if (checkpoint.metadata().containsKey(Supernet.RANK_KEY)) {
+            if (config == null) {
+                throw new GloraException(model + " is a supernet; --config names the subnet to use");
+            }
+            try (Supernet net = Supernet.load(checkpoint, model.toString())) {
+                net.setConfig(ConfigJson.read(config));
+                return use.apply(images -> net.logits(images, false), net.architecture());
+            }
+        }
+        if (config != null) {
+            throw new GloraException(model + " is a plain checkpoint; --config applies to supernets only");
+        }
+        try (VitModel net = VitModel.load(checkpoint, null, model.toString())) {
+            return use.apply(net::logits, net.architecture());
+        }
     }
 }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Glora.Version.class,
         description = "Find, inspect and export GLoRA adapters for Vision Transformers.",
-        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class, ExportCommand.class, ImportCommand.class, InspectCommand.class, PrecisionCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class, PredictCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class, ExportCommand.class, ImportCommand.class, InspectCommand.class, PrecisionCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Glora {
 
     /** Exit status of a command that failed on bad input. */

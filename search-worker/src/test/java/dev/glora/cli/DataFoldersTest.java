@@ -125,7 +125,7 @@ class DataFoldersTest {
     }
 
     @Test
-    void theTasksClassNamesReachTheSupernetTheModelItsSearchExportsAndAFineTunedModel() throws IOException {
+    void theTasksClassNamesReachEveryModelTrainedOnItAndPredictNamesItsClasses() throws IOException {
         Path task = dir.resolve("task");
         assertEquals(0, CliRun.glora("data", "folders", "--train", train.toString(), "--test", test.toString(), "--out",
                 task.toString(), "--train-size", "20", "--val-size", "10").status());
@@ -149,6 +149,42 @@ class DataFoldersTest {
                 "--epochs", "1", "--threads", "1");
         assertEquals(0, finetuned.status(), finetuned.err());
         assertEquals(names, dev.glora.supernet.checkpoint.Safetensors.header(lora).metadata().get("class_names"));
+
+        // glora predict names the classes, and its top-1 agrees with glora evaluate on the same images
+        CliRun predicted = CliRun.glora("predict", "--model", lora.toString(), "--json", "--top", "3", "--threads", "1",
+                test.toString());
+        assertEquals(0, predicted.status(), predicted.err());
+        com.google.gson.JsonArray answers = JsonParser.parseString(predicted.out()).getAsJsonArray();
+        assertEquals(6, answers.size(), "every image of the test folder");
+        int correct = 0;
+        for (var answer : answers) {
+            Path image = Path.of(answer.getAsJsonObject().get("image").getAsString());
+            com.google.gson.JsonArray ranked = answer.getAsJsonObject().get("top").getAsJsonArray();
+            double sum = 0;
+            for (var c : ranked) {
+                sum += c.getAsJsonObject().get("probability").getAsDouble();
+                assertEquals(CLASSES.get(c.getAsJsonObject().get("class").getAsInt()),
+                        c.getAsJsonObject().get("name").getAsString());
+            }
+            assertEquals(1.0, sum, 1e-5, "all three classes' probabilities");
+            if (ranked.get(0).getAsJsonObject().get("name").getAsString()
+                    .equals(image.getParent().getFileName().toString())) {
+                correct++;
+            }
+        }
+        CliRun evaluated = CliRun.glora("evaluate", "--model", lora.toString(), "--task", task.toString(), "--split",
+                "test", "--json", "--threads", "1");
+        assertEquals(correct, JsonParser.parseString(evaluated.out()).getAsJsonObject().get("correct").getAsInt(),
+                predicted.out());
+        CliRun plain = CliRun.glora("predict", "--model", lora.toString(), "--top", "1", "--threads", "1",
+                test.resolve("dog").resolve("img 0.PNG").toString());
+        assertTrue(plain.out().matches(java.util.regex.Pattern.quote(test.resolve("dog").resolve("img 0.PNG").toString())
+                + "\t(cat|dog|red fox) [01]\\.\\d{4}\\R"), plain.out());
+        CliRun missing = CliRun.glora("predict", "--model", lora.toString(), dir.resolve("none.png").toString());
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains(dir.resolve("none.png") + ": no such image file"), missing.err());
+        CliRun noConfig = CliRun.glora("predict", "--model", supernet.toString(), test.toString());
+        assertTrue(noConfig.err().contains("is a supernet; --config names the subnet to use"), noConfig.err());
     }
 
     @Test

@@ -49,4 +49,35 @@ public final class Evaluation {
         }
         return new Accuracy(correct, data.size(), correctPerClass, countPerClass);
     }
+
+    /**
+     * The model's class probabilities for every image: the softmax of its logits,
+     * \(p_k = e^{z_k} / \sum_j e^{z_j}\), in batches, each in its own native-memory scope.
+     *
+     * @param logits the model: normalised images (B, C, H, W) to logits (B, K)
+     * @param preprocess the model's input preprocessing
+     * @param data the images (their labels are not read)
+     * @param batchSize images per forward pass
+     * @return (N, K): row i holds image i's probabilities
+     */
+    public static float[][] probabilities(UnaryOperator<NDArray> logits, Preprocess preprocess, ImageDataset data,
+            int batchSize) {
+        float[][] probabilities = new float[data.size()][];
+        int batch = preprocess.architecture().imagesPerPass(batchSize);
+        try (NDManager manager = TorchRuntime.newManager()) {
+            for (int start = 0; start < data.size(); start += batch) {
+                int[] indices = IntStream.range(start, Math.min(data.size(), start + batch)).toArray();
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray p = logits.apply(preprocess.images(manager, data, indices)).softmax(1);
+                    int classes = (int) p.getShape().get(1);
+                    float[] flat = p.toFloatArray();
+                    for (int i = 0; i < indices.length; i++) {
+                        probabilities[indices[i]] = java.util.Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
+                    }
+                }
+            }
+        }
+        return probabilities;
+    }
 }

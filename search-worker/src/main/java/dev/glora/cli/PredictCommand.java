@@ -1,0 +1,168 @@
+package dev.glora.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.data.Image;
+import dev.glora.supernet.data.ImageCodec;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
+import dev.glora.supernet.train.Evaluation;
+import dev.glora.supernet.train.SupernetSetup;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code glora predict}: a model's most probable classes for images, named when the model names them. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Classify images with a plain checkpoint (a merged model, a baseline) or a supernet with a"
+                + " configuration: the most probable classes of each image with their probabilities, by name when the"
+                + " model's metadata has the task's class_names (glora data folders keeps them).")
+final class PredictCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "plain or supernet checkpoint")
+    private Path model;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "glora-config/1 JSON (required for a supernet)")
+    private Path config;
+
+    @Option(names = "--top", defaultValue = "3", description = "classes shown per image (default: ${DEFAULT-VALUE})")
+    private int top;
+
+    @Option(names = "--batch", defaultValue = "64", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+    private int batch;
+
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
+    private Integer threads;
+
+    @Option(names = "--json", description = "print [{\"image\", \"top\": [{\"class\", \"name\", \"probability\"}]}]")
+    private boolean json;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files, or folders whose images (at any"
+            + " depth, not hidden) are classified in path order")
+    private List<Path> inputs;
+
+    @Override
+    public Integer call() {
+        if (top < 1) {
+            throw new GloraException("--top must be at least 1, got " + top);
+        }
+        if (threads != null) {
+            TorchRuntime.setThreads(threads);
+        }
+        List<Path> files = images(inputs);
+        List<Image> images = files.parallelStream().map(ImageCodec::read).toList();
+        ImageDataset data = new ImageDataset("images", images, new int[images.size()],
+                files.stream().map(Path::toString).toList());
+        List<String> names = classNames(model);
+        float[][] probabilities = EvaluateCommand.withModel(model, config, (logits, arch) -> {
+            if (!names.isEmpty() && names.size() != arch.numClasses()) {
+                throw new GloraException(model + ": class_names names " + names.size() + " classes, the head has "
+                        + arch.numClasses());
+            }
+            return Evaluation.probabilities(logits, new Preprocess(arch), data, batch);
+        });
+        PrintWriter out = spec.commandLine().getOut();
+        JsonArray all = new JsonArray();
+        for (int i = 0; i < files.size(); i++) {
+            float[] p = probabilities[i];
+            List<Integer> best = IntStream.range(0, p.length).boxed()
+                    .sorted(Comparator.comparingDouble((Integer k) -> -p[k]).thenComparingInt(k -> k))
+                    .limit(top).toList();
+            if (json) {
+                JsonObject entry = new JsonObject();
+                entry.addProperty("image", files.get(i).toString());
+                JsonArray ranked = new JsonArray();
+                for (int k : best) {
+                    JsonObject c = new JsonObject();
+                    c.addProperty("class", k);
+                    c.addProperty("name", name(names, k));
+                    c.addProperty("probability", p[k]);
+                    ranked.add(c);
+                }
+                entry.add("top", ranked);
+                all.add(entry);
+            } else {
+                StringBuilder line = new StringBuilder(files.get(i).toString());
+                for (int k : best) {
+                    line.append(String.format(Locale.ROOT, "\t%s %.4f", name(names, k), p[k]));
+                }
+                out.println(line);
+            }
+        }
+        if (json) {
+            out.println(new GsonBuilder().create().toJson(all));
+        }
+        return 0;
+    }
+
+    private static String name(List<String> names, int k) {
+        return names.isEmpty() ? "class " + k : names.get(k);
+    }
+
+    /** The model's {@code class_names}, or none. */
+    private static List<String> classNames(Path model) {
+        String text = Safetensors.header(model).metadata().get(SupernetSetup.CLASS_NAMES_KEY);
+        if (text == null) {
+            return List.of();
+        }
+        try {
+            List<String> names = new ArrayList<>();
+            JsonParser.parseString(text).getAsJsonArray().forEach(n -> names.add(n.getAsString()));
+            return names;
+        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+            throw new GloraException(model + ": class_names is not a JSON array of names: " + text);
+        }
+    }
+
+    /** The files named, and every image under the folders named, each folder's in path order. */
+    private static List<Path> images(List<Path> inputs) {
+        List<Path> files = new ArrayList<>();
+        for (Path input : inputs) {
+            if (!Files.isDirectory(input)) {
+                files.add(input); // a missing or unreadable file is reported by the image reader, by name
+                continue;
+            }
+            try (Stream<Path> walk = Files.walk(input)) {
+                walk.filter(Files::isRegularFile).filter(p -> !hidden(input.relativize(p))).sorted().forEach(files::add);
+            } catch (IOException | UncheckedIOException e) {
+                throw new GloraException(input + ": unreadable folder: " + e.getMessage());
+            }
+        }
+        if (files.isEmpty()) {
+            throw new GloraException("no images in " + inputs);
+        }
+        return files;
+    }
+
+    private static boolean hidden(Path relative) {
+        for (Path part : relative) {
+            if (part.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
