@@ -51,7 +51,8 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "3", description = "classes shown per image (default: ${DEFAULT-VALUE})")
     private int top;
 
-    @Option(names = "--batch", defaultValue = "64", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "64",
+            description = "images read and scored at a time (default: ${DEFAULT-VALUE})")
     private int batch;
 
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
@@ -66,56 +67,64 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (top < 1) {
-            throw new GloraException("--top must be at least 1, got " + top);
+        if (top < 1 || batch < 1) {
+            throw new GloraException("--top and --batch must be at least 1, got " + top + " and " + batch);
         }
         if (threads != null) {
             TorchRuntime.setThreads(threads);
         }
         List<Path> files = images(inputs);
-        List<Image> images = files.parallelStream().map(ImageCodec::read).toList();
-        ImageDataset data = new ImageDataset("images", images, new int[images.size()],
-                files.stream().map(Path::toString).toList());
         List<String> names = classNames(model);
-        float[][] probabilities = EvaluateCommand.withModel(model, config, (logits, arch) -> {
+        PrintWriter out = spec.commandLine().getOut();
+        JsonArray all = new JsonArray();
+        EvaluateCommand.withModel(model, config, (logits, arch) -> {
             if (!names.isEmpty() && names.size() != arch.numClasses()) {
                 throw new GloraException(model + ": class_names names " + names.size() + " classes, the head has "
                         + arch.numClasses());
             }
-            return Evaluation.probabilities(logits, new Preprocess(arch), data, batch);
-        });
-        PrintWriter out = spec.commandLine().getOut();
-        JsonArray all = new JsonArray();
-        for (int i = 0; i < files.size(); i++) {
-            float[] p = probabilities[i];
-            List<Integer> best = IntStream.range(0, p.length).boxed()
-                    .sorted(Comparator.comparingDouble((Integer k) -> -p[k]).thenComparingInt(k -> k))
-                    .limit(top).toList();
-            if (json) {
-                JsonObject entry = new JsonObject();
-                entry.addProperty("image", files.get(i).toString());
-                JsonArray ranked = new JsonArray();
-                for (int k : best) {
-                    JsonObject c = new JsonObject();
-                    c.addProperty("class", k);
-                    c.addProperty("name", name(names, k));
-                    c.addProperty("probability", p[k]);
-                    ranked.add(c);
+            Preprocess preprocess = new Preprocess(arch);
+            // a batch of images at a time: photos decode to far more than their files hold
+            for (int start = 0; start < files.size(); start += batch) {
+                List<Path> chunk = files.subList(start, Math.min(files.size(), start + batch));
+                List<Image> images = chunk.parallelStream().map(ImageCodec::read).toList();
+                float[][] probabilities = Evaluation.probabilities(logits, preprocess, new ImageDataset("images",
+                        images, new int[images.size()], chunk.stream().map(Path::toString).toList()), batch);
+                for (int i = 0; i < chunk.size(); i++) {
+                    report(chunk.get(i), probabilities[i], names, out, all);
                 }
-                entry.add("top", ranked);
-                all.add(entry);
-            } else {
-                StringBuilder line = new StringBuilder(files.get(i).toString());
-                for (int k : best) {
-                    line.append(String.format(Locale.ROOT, "\t%s %.4f", name(names, k), p[k]));
-                }
-                out.println(line);
             }
-        }
+            return null;
+        });
         if (json) {
             out.println(new GsonBuilder().create().toJson(all));
         }
         return 0;
+    }
+
+    /** Prints an image's line, or adds its entry to {@code all} under {@code --json}. */
+    private void report(Path image, float[] p, List<String> names, PrintWriter out, JsonArray all) {
+        List<Integer> best = IntStream.range(0, p.length).boxed()
+                .sorted(Comparator.comparingDouble((Integer k) -> -p[k]).thenComparingInt(k -> k)).limit(top).toList();
+        if (json) {
+            JsonObject entry = new JsonObject();
+            entry.addProperty("image", image.toString());
+            JsonArray ranked = new JsonArray();
+            for (int k : best) {
+                JsonObject c = new JsonObject();
+                c.addProperty("class", k);
+                c.addProperty("name", name(names, k));
+                c.addProperty("probability", p[k]);
+                ranked.add(c);
+            }
+            entry.add("top", ranked);
+            all.add(entry);
+        } else {
+            StringBuilder line = new StringBuilder(image.toString());
+            for (int k : best) {
+                line.append(String.format(Locale.ROOT, "\t%s %.4f", name(names, k), p[k]));
+            }
+            out.println(line);
+        }
     }
 
     private static String name(List<String> names, int k) {

@@ -183,6 +183,7 @@ class DataFoldersTest {
         CliRun missing = CliRun.glora("predict", "--model", lora.toString(), dir.resolve("none.png").toString());
         assertEquals(2, missing.status());
         assertTrue(missing.err().contains(dir.resolve("none.png") + ": no such image file"), missing.err());
+        assertEquals(2, CliRun.glora("predict", "--model", lora.toString(), "--batch", "0", test.toString()).status());
         CliRun noConfig = CliRun.glora("predict", "--model", supernet.toString(), test.toString());
         assertTrue(noConfig.err().contains("is a supernet; --config names the subnet to use"), noConfig.err());
     }
