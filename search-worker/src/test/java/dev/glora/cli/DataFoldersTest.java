@@ -151,8 +151,8 @@ class DataFoldersTest {
         assertEquals(names, dev.glora.supernet.checkpoint.Safetensors.header(lora).metadata().get("class_names"));
 
         // glora predict names the classes, and its top-1 agrees with glora evaluate on the same images
-        CliRun predicted = CliRun.glora("predict", "--model", lora.toString(), "--json", "--top", "3", "--batch", "4", "--threads", "1",
-                test.toString());
+        CliRun predicted = CliRun.glora("predict", "--model", lora.toString(), "--json", "--top", "3", "--batch", "4",
+                "--threads", "1", test.toString());
         assertEquals(0, predicted.status(), predicted.err());
         com.google.gson.JsonArray answers = JsonParser.parseString(predicted.out()).getAsJsonArray();
         assertEquals(6, answers.size(), "every image of the test folder");
