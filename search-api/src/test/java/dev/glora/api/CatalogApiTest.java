@@ -171,8 +171,15 @@ class CatalogApiTest extends ServiceTest {
         String spec = TINY.formatted(1, 1).replace(TinyJob.TASK, "insects");
         HttpResponse<String> submitted = post("/api/v1/jobs", spec, ServiceTestEnvironment.TOKEN);
         assertEquals(201, submitted.statusCode(), submitted.body());
-        JsonNode done = awaitStatus(JSON.readTree(submitted.body()).get("id").asLong(), "SUCCEEDED", "FAILED");
+        long id = JSON.readTree(submitted.body()).get("id").asLong();
+        JsonNode done = awaitStatus(id, "SUCCEEDED", "FAILED");
         assertEquals("SUCCEEDED", done.get("status").asText(), String.valueOf(done.get("error")));
+        // the merged model names its outputs
+        byte[] model = http.send(request("/api/v1/jobs/" + id + "/model").build(),
+                HttpResponse.BodyHandlers.ofByteArray()).body();
+        int headerLength = (int) java.nio.ByteBuffer.wrap(model, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonNode header = JSON.readTree(new String(model, 8, headerLength, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("[\"ant\",\"bee\"]", header.get("__metadata__").get("class_names").asText());
     }
 
     @Test
