@@ -182,6 +182,39 @@ class CatalogApiTest extends ServiceTest {
         assertEquals("[\"ant\",\"bee\"]", header.get("__metadata__").get("class_names").asText());
     }
 
+    private HttpResponse<String> delete(String path) throws Exception {
+        return http.send(request(path).header("X-Glora-Request", "1").DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aDataSetOrAModelIsDeletedOnlyWhileNoUnfinishedJobUsesIt() throws Exception {
+        List<String> entries = new java.util.ArrayList<>(images("train/", 6, "ant", "bee"));
+        entries.addAll(images("test/", 1, "ant", "bee"));
+        assertEquals(201, uploadData("name=short-lived&trainSize=8&valSize=4", zip(entries.toArray(String[]::new)))
+                .statusCode());
+        assertEquals(201, upload("name=short-lived-model", HttpRequest.BodyPublishers.ofByteArray(
+                fixture("google-tiny.npz")), ServiceTestEnvironment.TOKEN).statusCode());
+        String spec = TINY.formatted(200, 5).replace(TinyJob.TASK, "short-lived");
+        long running = JSON.readTree(post("/api/v1/jobs", spec, ServiceTestEnvironment.TOKEN).body()).get("id").asLong();
+
+        HttpResponse<String> used = delete("/api/v1/datasets/short-lived");
+        assertEquals(409, used.statusCode(), used.body());
+        assertTrue(used.body().contains("used by unfinished job(s) [" + running + "]"), used.body());
+        assertEquals(200, post("/api/v1/jobs/" + running + "/cancel", "{}", ServiceTestEnvironment.TOKEN)
+                .statusCode());
+        assertEquals(204, delete("/api/v1/datasets/short-lived").statusCode());
+        assertEquals(404, get("/api/v1/datasets/short-lived").statusCode());
+        assertFalse(Files.exists(ServiceTestEnvironment.ROOTS.data().resolve("short-lived")));
+        assertEquals(404, delete("/api/v1/datasets/short-lived").statusCode());
+        assertEquals(404, delete("/api/v1/datasets/../" + TinyJob.TASK).statusCode());
+        assertTrue(Files.isDirectory(ServiceTestEnvironment.ROOTS.data().resolve(TinyJob.TASK)));
+
+        assertEquals(204, delete("/api/v1/models/short-lived-model.safetensors").statusCode());
+        assertFalse(modelRootEntries().contains("short-lived-model.safetensors"));
+        assertEquals(404, delete("/api/v1/models/short-lived-model.safetensors").statusCode());
+    }
+
     @Test
     void badDataUploadsGetOneClearErrorAndLeaveNothingBehind() throws Exception {
         List<String> before = dataRootEntries();

@@ -113,6 +113,34 @@ public final class DataLibrary {
         }
     }
 
+    /**
+     * Deletes a task folder the catalog lists, with its images (links inside it are removed, never
+     * followed); the caller checks that no unfinished job uses it.
+     *
+     * @param root the data root
+     * @param name its name in {@link Catalog#datasets}
+     * @return whether it was there
+     * @throws JobException if another listed task folder lies inside it
+     */
+    public static boolean delete(Path root, String name) {
+        List<String> names = Catalog.datasets(root).stream().map(Catalog.Dataset::name).toList();
+        if (!names.contains(name)) {
+            return false;
+        }
+        Path folder = root.resolve(name);
+        for (String other : names) {
+            if (!other.equals(name) && root.resolve(other).startsWith(folder)) {
+                throw new JobException("name", "the data set '" + name + "' holds another, '" + other
+                        + "': delete that one first");
+            }
+        }
+        deleteTree(folder);
+        if (Files.exists(folder)) {
+            throw new JobException(null, "cannot delete all of " + name + " under the data root");
+        }
+        return true;
+    }
+
     /** Unpacks every file entry, refusing one that would lead outside {@code into}, or too much. */
     private static void unzip(Path archive, Path into, long maxBytes) throws IOException {
         long total = 0;

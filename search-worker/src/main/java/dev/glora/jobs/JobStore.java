@@ -100,6 +100,31 @@ public final class JobStore {
         return found.stream().findFirst();
     }
 
+    /**
+     * @param field the spec's field: {@code backbone} or {@code data}
+     * @param name a model or task folder name
+     * @return the unfinished jobs whose spec names it there, oldest first
+     */
+    public List<Long> unfinishedUsing(String field, String name) {
+        if (!field.equals("backbone") && !field.equals("data")) {
+            throw new IllegalArgumentException("not a spec field naming a file: " + field);
+        }
+        return Sql.inTransaction(database, "listing the jobs using " + name, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id FROM job WHERE status NOT IN"
+                    + " ('SUCCEEDED', 'FAILED', 'CANCELLED') AND spec ->> ? = ? ORDER BY id")) {
+                select.setString(1, field);
+                select.setString(2, name);
+                List<Long> ids = new ArrayList<>();
+                try (ResultSet row = select.executeQuery()) {
+                    while (row.next()) {
+                        ids.add(row.getLong(1));
+                    }
+                }
+                return ids;
+            }
+        });
+    }
+
     /** @return every job, newest first */
     public List<JobView> list() {
         return query("listing jobs", "SELECT " + COLUMNS + " FROM job ORDER BY id DESC");

@@ -113,6 +113,26 @@ public final class ModelLibrary {
         }
     }
 
+    /**
+     * Deletes a checkpoint the catalog lists (never a path resolved from the name alone, so no
+     * name reaches outside the root); the caller checks that no unfinished job uses it.
+     *
+     * @param root the model root
+     * @param name its name in {@link Catalog#models}
+     * @return whether it was there
+     */
+    public static boolean delete(Path root, String name) {
+        if (Catalog.models(root).stream().noneMatch(m -> m.name().equals(name))) {
+            return false;
+        }
+        try {
+            Files.delete(root.resolve(name)); // listed: a regular file under the root, not a link
+            return true;
+        } catch (IOException e) {
+            throw new JobException(null, "cannot delete " + name + " under the model root: " + e.getMessage());
+        }
+    }
+
     /** Streams a request body to a file, refusing one over {@code maxBytes} or empty. */
     static void copy(InputStream body, Path file, long maxBytes) throws IOException {
         byte[] buffer = new byte[1 << 16];

@@ -3,6 +3,7 @@ package dev.glora.api.catalog;
 import dev.glora.api.system.GloraProperties;
 import dev.glora.jobs.Catalog;
 import dev.glora.jobs.DataLibrary;
+import dev.glora.jobs.JobStore;
 import dev.glora.jobs.ModelLibrary;
 import dev.glora.jobs.Roots;
 import dev.glora.supernet.data.DataException;
@@ -17,22 +18,25 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The model and data catalogs, and model and data set uploads. */
+/** The model and data catalogs: listing, upload and deletion of models and data sets. */
 @RestController
 class CatalogController {
 
     private final Roots roots;
     private final GloraProperties properties;
+    private final JobStore jobs;
 
-    CatalogController(Roots roots, GloraProperties properties) {
+    CatalogController(Roots roots, GloraProperties properties, JobStore jobs) {
         this.roots = roots;
         this.properties = properties;
+        this.jobs = jobs;
     }
 
     /** Every checkpoint under the model root, with its architecture, size and provenance. */
@@ -64,6 +68,37 @@ class CatalogController {
         return Catalog.datasets(roots.data()).stream().filter(d -> d.name().equals(wanted)).findFirst()
                 .<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(() -> notFound("Data set", "no task folder '"
                         + wanted + "' under the data root"));
+    }
+
+    /** Deletes a checkpoint no unfinished job uses: 204, 404, or 409 naming the jobs. */
+    @DeleteMapping("/api/v1/models/{*name}")
+    ResponseEntity<?> deleteModel(@PathVariable String name) {
+        String wanted = name.substring(1);
+        List<Long> using = jobs.unfinishedUsing("backbone", wanted);
+        if (!using.isEmpty()) {
+            return inUse("model", wanted, using);
+        }
+        return ModelLibrary.delete(roots.models(), wanted) ? ResponseEntity.noContent().build()
+                : notFound("Model", "no model '" + wanted + "' under the model root");
+    }
+
+    /** Deletes a task folder no unfinished job uses: 204, 404, or 409 naming the jobs. */
+    @DeleteMapping("/api/v1/datasets/{*name}")
+    ResponseEntity<?> deleteDataset(@PathVariable String name) {
+        String wanted = name.substring(1);
+        List<Long> using = jobs.unfinishedUsing("data", wanted);
+        if (!using.isEmpty()) {
+            return inUse("data set", wanted, using);
+        }
+        return DataLibrary.delete(roots.data(), wanted) ? ResponseEntity.noContent().build()
+                : notFound("Data set", "no task folder '" + wanted + "' under the data root");
+    }
+
+    private static ResponseEntity<ProblemDetail> inUse(String what, String name, List<Long> jobs) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "the " + what + " '" + name
+                + "' is used by unfinished job(s) " + jobs + ": cancel them or wait for them to end");
+        problem.setTitle("In use");
+        return ResponseEntity.status(HttpStatus.CONFLICT).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 
     private static ResponseEntity<ProblemDetail> notFound(String what, String detail) {
