@@ -1,26 +1,18 @@
 package dev.glora.cli;
 
-import ai.djl.ndarray.NDArray;
 import com.google.gson.GsonBuilder;
-import dev.glora.supernet.GloraException;
 import dev.glora.supernet.TorchRuntime;
-import dev.glora.supernet.checkpoint.Checkpoint;
-import dev.glora.supernet.checkpoint.Safetensors;
-import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Preprocess;
-import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.train.Accuracy;
 import dev.glora.supernet.train.Evaluation;
-import dev.glora.supernet.vit.VitArchitecture;
-import dev.glora.supernet.vit.VitModel;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,11 +26,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "plain or supernet checkpoint")
-    private Path model;
-
-    @Option(names = "--config", paramLabel = "FILE", description = "glora-config/1 JSON (required for a supernet)")
-    private Path config;
+    @Mixin
+    private ModelChoice model;
 
     @Option(names = "--task", required = true, paramLabel = "DIR", description = "VTAB-1K task folder")
     private Path task;
@@ -62,7 +51,7 @@ final class EvaluateCommand implements Callable<Integer> {
             TorchRuntime.setThreads(threads);
         }
         ImageDataset data = TaskData.read(task, split);
-        Accuracy accuracy = withModel(model, config, (logits, arch) -> Evaluation.accuracy(logits,
+        Accuracy accuracy = model.use((logits, arch) -> Evaluation.accuracy(logits,
                 new Preprocess(arch), data, arch.numClasses(), batch));
         if (json) {
             Map<String, Object> result = new LinkedHashMap<>();
@@ -70,12 +59,12 @@ final class EvaluateCommand implements Callable<Integer> {
             result.put("n", accuracy.n());
             result.put("correct", accuracy.correct());
             result.put("per_class", accuracy.perClass());
-            result.put("model", model.toString());
+            result.put("model", model.file().toString());
             result.put("split", TaskData.list(split));
             spec.commandLine().getOut().println(new GsonBuilder().serializeSpecialFloatingPointValues().create()
                     .toJson(result));
         } else {
-            spec.commandLine().getOut().printf(Locale.ROOT, "%s on %s/%s: %.2f%% (%d of %d)%n", model, task,
+            spec.commandLine().getOut().printf(Locale.ROOT, "%s on %s/%s: %.2f%% (%d of %d)%n", model.file(), task,
                     TaskData.list(split), 100 * accuracy.value(), accuracy.correct(), accuracy.n());
             double[] perClass = accuracy.perClass();
             for (int c = 0; c < perClass.length; c++) {
@@ -84,38 +73,5 @@ final class EvaluateCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** What is done with a loaded model: its logits function and its architecture. */
-    interface ModelUse<T> {
-        T apply(UnaryOperator<NDArray> logits, VitArchitecture arch);
-    }
-
-    /**
-     * Loads a plain checkpoint, or a supernet set to a configuration, and uses it.
-     *
-     * @param model the checkpoint
-     * @param config the glora-config/1 JSON of a supernet's subnet; null for a plain checkpoint
-     * @param use what to do with it
-     * @return what {@code use} returned
-     * @throws GloraException if a supernet comes without a configuration, or a plain checkpoint with one
-     */
-    static <T> T withModel(Path model, Path config, ModelUse<T> use) {
-        Checkpoint checkpoint = Safetensors.read(model);
-        if (checkpoint.metadata().containsKey(Supernet.RANK_KEY)) {
-            if (config == null) {
-                throw new GloraException(model + " is a supernet; --config names the subnet to use");
-            }
-            try (Supernet net = Supernet.load(checkpoint, model.toString())) {
-                net.setConfig(ConfigJson.read(config));
-                return use.apply(images -> net.logits(images, false), net.architecture());
-            }
-        }
-        if (config != null) {
-            throw new GloraException(model + " is a plain checkpoint; --config applies to supernets only");
-        }
-        try (VitModel net = VitModel.load(checkpoint, null, model.toString())) {
-            return use.apply(net::logits, net.architecture());
-        }
     }
 }

@@ -11,6 +11,7 @@ import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageCodec;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.ImageFolders;
 import dev.glora.supernet.data.Preprocess;
 import dev.glora.supernet.train.Evaluation;
 import dev.glora.supernet.train.SupernetSetup;
@@ -27,6 +28,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,11 +44,8 @@ final class PredictCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "plain or supernet checkpoint")
-    private Path model;
-
-    @Option(names = "--config", paramLabel = "FILE", description = "glora-config/1 JSON (required for a supernet)")
-    private Path config;
+    @Mixin
+    private ModelChoice model;
 
     @Option(names = "--top", defaultValue = "3", description = "classes shown per image (default: ${DEFAULT-VALUE})")
     private int top;
@@ -74,12 +73,12 @@ final class PredictCommand implements Callable<Integer> {
             TorchRuntime.setThreads(threads);
         }
         List<Path> files = images(inputs);
-        List<String> names = classNames(model);
+        List<String> names = classNames(model.file());
         PrintWriter out = spec.commandLine().getOut();
         JsonArray all = new JsonArray();
-        EvaluateCommand.withModel(model, config, (logits, arch) -> {
+        model.use((logits, arch) -> {
             if (!names.isEmpty() && names.size() != arch.numClasses()) {
-                throw new GloraException(model + ": class_names names " + names.size() + " classes, the head has "
+                throw new GloraException(model.file() + ": class_names names " + names.size() + " classes, the head has "
                         + arch.numClasses());
             }
             Preprocess preprocess = new Preprocess(arch);
@@ -155,7 +154,7 @@ final class PredictCommand implements Callable<Integer> {
                 continue;
             }
             try (Stream<Path> walk = Files.walk(input)) {
-                walk.filter(Files::isRegularFile).filter(p -> !hidden(input.relativize(p))).sorted().forEach(files::add);
+                walk.filter(Files::isRegularFile).filter(p -> !ImageFolders.hidden(input.relativize(p))).sorted().forEach(files::add);
             } catch (IOException | UncheckedIOException e) {
                 throw new GloraException(input + ": unreadable folder: " + e.getMessage());
             }
@@ -164,14 +163,5 @@ final class PredictCommand implements Callable<Integer> {
             throw new GloraException("no images in " + inputs);
         }
         return files;
-    }
-
-    private static boolean hidden(Path relative) {
-        for (Path part : relative) {
-            if (part.toString().startsWith(".")) {
-                return true;
-            }
-        }
-        return false;
     }
 }

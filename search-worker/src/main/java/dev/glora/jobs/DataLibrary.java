@@ -181,12 +181,7 @@ public final class DataLibrary {
 
     /** Hidden files and macOS's {@code __MACOSX} folder are not images of the data set. */
     private static boolean skipped(Path relative) {
-        for (Path part : relative) {
-            if (part.toString().startsWith(".") || part.toString().equals("__MACOSX")) {
-                return true;
-            }
-        }
-        return false;
+        return dev.glora.supernet.data.ImageFolders.hidden(relative) || relative.getName(0).toString().equals("__MACOSX");
     }
 
     /** The folder holding {@code train/}: the archive's top, or its one top-level folder. */

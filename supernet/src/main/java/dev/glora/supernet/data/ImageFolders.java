@@ -84,7 +84,11 @@ public final class ImageFolders {
         return files;
     }
 
-    private static boolean hidden(Path relative) {
+    /**
+     * @param relative a path relative to a folder being listed
+     * @return whether any of its parts is hidden (starts with a dot)
+     */
+    public static boolean hidden(Path relative) {
         for (Path part : relative) {
             if (part.toString().startsWith(".")) {
                 return true;
