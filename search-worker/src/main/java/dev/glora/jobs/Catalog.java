@@ -113,23 +113,32 @@ public final class Catalog {
                     list -> Files.isRegularFile(Vtab1k.listFile(folder, list)))) {
                 continue;
             }
-            String name = root.relativize(folder).toString();
-            Map<String, Integer> splits = new LinkedHashMap<>();
-            try {
-                for (String list : Vtab1k.LISTS) {
-                    Path file = Vtab1k.listFile(folder, list);
-                    if (Files.isRegularFile(file)) {
-                        try (Stream<String> lines = Files.lines(file)) {
-                            splits.put(list, (int) lines.filter(l -> !l.isBlank()).count());
-                        }
-                    }
-                }
-                datasets.add(new Dataset(name, Vtab1k.classCount(folder), Vtab1k.classNames(folder), splits, null));
-            } catch (GloraException | IOException | UncheckedIOException e) {
-                datasets.add(new Dataset(name, 0, List.of(), splits, e.getMessage()));
-            }
+            datasets.add(dataset(root, folder));
         }
         return datasets;
+    }
+
+    /**
+     * @param root the data root
+     * @param folder a task folder under it
+     * @return what its lists and {@code task.json} say, or why it cannot be used
+     */
+    public static Dataset dataset(Path root, Path folder) {
+        String name = root.relativize(folder).toString();
+        Map<String, Integer> splits = new LinkedHashMap<>();
+        try {
+            for (String list : Vtab1k.LISTS) {
+                Path file = Vtab1k.listFile(folder, list);
+                if (Files.isRegularFile(file)) {
+                    try (Stream<String> lines = Files.lines(file)) {
+                        splits.put(list, (int) lines.filter(l -> !l.isBlank()).count());
+                    }
+                }
+            }
+            return new Dataset(name, Vtab1k.classCount(folder), Vtab1k.classNames(folder), splits, null);
+        } catch (GloraException | IOException | UncheckedIOException e) {
+            return new Dataset(name, 0, List.of(), splits, e.getMessage());
+        }
     }
 
     private static List<Path> walk(Path root) {

@@ -1,6 +1,7 @@
 package dev.glora.jobs;
 
 import dev.glora.jobs.ModelLibrary.Refusal;
+import dev.glora.supernet.ConfinedFiles;
 import dev.glora.jobs.ModelLibrary.UploadException;
 import dev.glora.supernet.data.DataException;
 import dev.glora.supernet.data.FolderTask;
@@ -9,7 +10,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,12 +104,12 @@ public final class DataLibrary {
                 throw new UploadException(Refusal.UNUSABLE, "file", e.getMessage().replace(base + "/", "")
                         .replace(base.toString(), "the archive"));
             }
-            return Catalog.datasets(root).stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+            return Catalog.dataset(root, target);
         } catch (IOException e) {
             throw new JobException(null, "cannot store the upload under " + root + ": " + e.getMessage());
         } finally {
             ModelLibrary.deleteQuietly(upload);
-            deleteTree(unpacked);
+            ConfinedFiles.deleteTree(unpacked); // a leftover is hidden in the data root; nobody lists it
         }
     }
 
@@ -134,8 +134,7 @@ public final class DataLibrary {
                         + "': delete that one first");
             }
         }
-        deleteTree(folder);
-        if (Files.exists(folder)) {
+        if (!ConfinedFiles.deleteTree(folder)) {
             throw new JobException(null, "cannot delete all of " + name + " under the data root");
         }
         return true;
@@ -198,18 +197,5 @@ public final class DataLibrary {
         }
         throw new UploadException(Refusal.UNUSABLE, "file", "the archive holds no train/ folder (one sub-folder per"
                 + " class), at its top or in its one top-level folder");
-    }
-
-    private static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
-        } catch (IOException e) {
-            // a leftover hidden folder in the data root is listed by nobody and harms nothing
-        }
     }
 }

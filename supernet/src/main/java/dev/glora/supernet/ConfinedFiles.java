@@ -143,4 +143,25 @@ public final class ConfinedFiles {
         }
         return Files.newByteChannel(real, StandardOpenOption.READ);
     }
+
+    /**
+     * Deletes a folder and everything in it as far as it can, never following a link (a link
+     * inside is removed, not what it points to).
+     *
+     * @param dir the folder; nothing happens when it does not exist
+     * @return whether it is gone
+     */
+    public static boolean deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // what is left is reported by the return value
+        }
+        return !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+    }
 }

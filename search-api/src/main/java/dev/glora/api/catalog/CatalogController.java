@@ -73,32 +73,29 @@ class CatalogController {
     /** Deletes a checkpoint no unfinished job uses: 204, 404, or 409 naming the jobs. */
     @DeleteMapping("/api/v1/models/{*name}")
     ResponseEntity<?> deleteModel(@PathVariable String name) {
-        String wanted = name.substring(1);
-        List<Long> using = jobs.unfinishedUsing("backbone", wanted);
-        if (!using.isEmpty()) {
-            return inUse("model", wanted, using);
-        }
-        return ModelLibrary.delete(roots.models(), wanted) ? ResponseEntity.noContent().build()
-                : notFound("Model", "no model '" + wanted + "' under the model root");
+        return delete("backbone", "Model", "model", name.substring(1), n -> ModelLibrary.delete(roots.models(), n));
     }
 
     /** Deletes a task folder no unfinished job uses: 204, 404, or 409 naming the jobs. */
     @DeleteMapping("/api/v1/datasets/{*name}")
     ResponseEntity<?> deleteDataset(@PathVariable String name) {
-        String wanted = name.substring(1);
-        List<Long> using = jobs.unfinishedUsing("data", wanted);
-        if (!using.isEmpty()) {
-            return inUse("data set", wanted, using);
-        }
-        return DataLibrary.delete(roots.data(), wanted) ? ResponseEntity.noContent().build()
-                : notFound("Data set", "no task folder '" + wanted + "' under the data root");
+        return delete("data", "Data set", "task folder", name.substring(1), n -> DataLibrary.delete(roots.data(), n));
     }
 
-    private static ResponseEntity<ProblemDetail> inUse(String what, String name, List<Long> jobs) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "the " + what + " '" + name
-                + "' is used by unfinished job(s) " + jobs + ": cancel them or wait for them to end");
-        problem.setTitle("In use");
-        return ResponseEntity.status(HttpStatus.CONFLICT).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+    /** Refuses while a job's spec names it in {@code field}; else deletes it (false: there was none). */
+    private ResponseEntity<?> delete(String field, String title, String what, String name,
+            java.util.function.Predicate<String> deleter) {
+        List<Long> using = jobs.unfinishedUsing(field, name);
+        if (!using.isEmpty()) {
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "the " + what + " '" + name
+                    + "' is used by unfinished job(s) " + using + ": cancel them or wait for them to end");
+            problem.setTitle("In use");
+            return ResponseEntity.status(HttpStatus.CONFLICT).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                    .body(problem);
+        }
+        return deleter.test(name) ? ResponseEntity.noContent().build()
+                : notFound(title, "no " + what + " '" + name + "' under the " + (field.equals("data") ? "data" : "model")
+                        + " root");
     }
 
     private static ResponseEntity<ProblemDetail> notFound(String what, String detail) {

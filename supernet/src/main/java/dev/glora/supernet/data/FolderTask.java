@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -151,7 +150,8 @@ public final class FolderTask {
         } catch (IOException e) {
             throw new DataException(out + ": cannot write the task: " + e.getMessage(), e);
         } finally {
-            delete(tmp);
+            // a leftover is a hidden temporary folder beside the task; nothing reads it
+            dev.glora.supernet.ConfinedFiles.deleteTree(tmp);
         }
         return new Summary(classes, train.size(), val.size(), largeVal.size(), test.size());
     }
@@ -218,18 +218,5 @@ public final class FolderTask {
         provenance.forEach(json::addProperty);
         Files.writeString(dir.resolve(Vtab1k.TASK_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(json)
                 + "\n");
-    }
-
-    private static void delete(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
-        } catch (IOException e) {
-            // a leftover hidden temporary folder beside the task; nothing reads it
-        }
     }
 }
