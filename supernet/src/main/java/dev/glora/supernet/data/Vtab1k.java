@@ -246,7 +246,8 @@ public final class Vtab1k {
             }
             List<String> names = new ArrayList<>();
             json.get("classes").getAsJsonArray().forEach(name -> names.add(name.getAsString()));
-            int classes = classCount(taskDir);
+            // the stated count when there is one (glora data folders states it), not a second read of the lists
+            int classes = json.has("num_classes") ? json.get("num_classes").getAsInt() : classCount(taskDir);
             if (names.size() != classes) {
                 throw new DataException(description + ": \"classes\" names " + names.size() + " classes, the task has "
                         + classes);
