@@ -93,6 +93,7 @@ async function loadCatalog(selectModel) {
       tr.insertCell().textContent = v;
     }
     tr.cells[3].className = "num";
+    tr.insertCell().append(deleteButton("model", "/api/v1/models/", m.name));
   }
   const dataRows = document.querySelector("#datasets tbody");
   dataRows.replaceChildren();
@@ -103,9 +104,35 @@ async function loadCatalog(selectModel) {
     const classes = d.error ? "–" : d.classes + (d.classNames.length ? ` (${d.classNames.join(", ")})` : "");
     for (const v of [d.name, classes, d.error || splits]) tr.insertCell().textContent = v;
     tr.cells[1].className = "num";
+    tr.insertCell().append(deleteButton("data set", "/api/v1/datasets/", d.name));
   }
   if ([...backbone.options].some(o => o.value === keepModel)) backbone.value = keepModel;
   if ([...data.options].some(o => o.value === keepData)) data.value = keepData;
+}
+
+/**
+ * A row's delete button: asks first, then deletes the file through the API and redraws the tables; the
+ * service's refusal (a job that still uses the file) shows above the tables.
+ */
+function deleteButton(kind, endpoint, name) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary";
+  button.textContent = "delete";
+  button.setAttribute("aria-label", `delete ${kind} ${name}`);
+  button.addEventListener("click", async () => {
+    const problem = document.getElementById("catalog-problem");
+    problem.textContent = "";
+    if (!confirm(`Delete the ${kind} ${name}? Finished jobs keep their results; this cannot be undone.`)) return;
+    const response = await fetch(endpoint + name.split("/").map(encodeURIComponent).join("/"), { method: "DELETE", headers: authHeaders() });
+    if (response.status === 204 || response.status === 404) {
+      await loadCatalog();
+    } else {
+      const body = await response.json().catch(() => ({}));
+      problem.textContent = (body.title || "Error " + response.status) + ": " + (body.detail || "");
+    }
+  });
+  return button;
 }
 
 /**

@@ -135,6 +135,22 @@ class DashboardTest extends ServiceTest {
         browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
         browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
         await("a taken name is refused", () -> browser.findElement(By.id("upload-problem")).getText().contains("exists"));
+
+        deleteFromTheCatalog("model", "dashboard-npz.safetensors");
+        await("the deleted model leaves the table and the backbone choices", () -> !browser.findElement(By.id(
+                "models")).getText().contains("dashboard-npz") && browser.findElements(By.cssSelector(
+                "#f-backbone option[value='dashboard-npz.safetensors']")).isEmpty());
+        assertFalse(java.nio.file.Files.exists(dev.glora.api.ServiceTestEnvironment.ROOTS.models().resolve(
+                "dashboard-npz.safetensors")));
+    }
+
+    /** Clicks a catalog row's delete button and accepts the question it asks. */
+    private void deleteFromTheCatalog(String kind, String name) {
+        browser.findElement(By.cssSelector("button[aria-label='delete " + kind + " " + name + "']")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(
+                org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+        assertTrue(browser.switchTo().alert().getText().contains("Delete the " + kind + " " + name + "?"));
+        browser.switchTo().alert().accept();
     }
 
     @Test
@@ -171,6 +187,11 @@ class DashboardTest extends ServiceTest {
         browser.findElement(By.cssSelector("#data-upload button[type=submit]")).click();
         await("too few images is refused beside the form", () -> browser.findElement(By.id("data-upload-problem"))
                 .getText().contains("train: 10 images, but the lists drawn from it need 13"));
+
+        deleteFromTheCatalog("data set", "petals");
+        await("the deleted data set leaves the table and the data choices", () -> !browser.findElement(By.id(
+                "datasets")).getText().contains("petals") && browser.findElements(By.cssSelector(
+                "#f-data option[value='petals']")).isEmpty());
     }
 
     @Test
