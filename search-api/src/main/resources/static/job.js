@@ -143,6 +143,7 @@ function drawJob() {
   document.getElementById("progress-text").textContent = Math.round(100 * job.progress) + " %";
   const running = !["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status);
   document.getElementById("cancel").hidden = !running;
+  document.getElementById("delete").hidden = running;
   const done = job.status === "SUCCEEDED";
   for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"],
       ["download-supernet", "supernet"]]) {
@@ -193,6 +194,14 @@ document.getElementById("cancel").addEventListener("click", async () => {
     headers: { "X-Glora-Request": "1", ...authHeaders() } });
   if (!r.ok) alert((await r.json().catch(() => ({}))).detail || "cancel failed: " + r.status);
   refreshJob();
+});
+
+document.getElementById("delete").addEventListener("click", async () => {
+  if (!confirm(`Delete job ${id} and everything it produced (its models, history and candidates)? This cannot be`
+      + " undone.")) return;
+  const r = await fetch(`/api/v1/jobs/${id}`, { method: "DELETE", headers: { "X-Glora-Request": "1", ...authHeaders() } });
+  if (r.ok || r.status === 404) window.location.assign("/");
+  else alert((await r.json().catch(() => ({}))).detail || "delete failed: " + r.status);
 });
 
 drawTraining();

@@ -124,7 +124,8 @@ function deleteButton(kind, endpoint, name) {
     const problem = document.getElementById("catalog-problem");
     problem.textContent = "";
     if (!confirm(`Delete the ${kind} ${name}? Finished jobs keep their results; this cannot be undone.`)) return;
-    const response = await fetch(endpoint + name.split("/").map(encodeURIComponent).join("/"), { method: "DELETE", headers: authHeaders() });
+    const response = await fetch(endpoint + name.split("/").map(encodeURIComponent).join("/"), { method: "DELETE",
+      headers: { "X-Glora-Request": "1", ...authHeaders() } });
     if (response.status === 204 || response.status === 404) {
       await loadCatalog();
     } else {

@@ -147,9 +147,15 @@ class DashboardTest extends ServiceTest {
     /** Clicks a catalog row's delete button and accepts the question it asks. */
     private void deleteFromTheCatalog(String kind, String name) {
         browser.findElement(By.cssSelector("button[aria-label='delete " + kind + " " + name + "']")).click();
+        answerYes("Delete the " + kind + " " + name + "?");
+    }
+
+    /** Accepts the question the page asks, after checking that it is the expected one. */
+    private void answerYes(String question) {
         new WebDriverWait(browser, Duration.ofSeconds(10)).until(
                 org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
-        assertTrue(browser.switchTo().alert().getText().contains("Delete the " + kind + " " + name + "?"));
+        String asked = browser.switchTo().alert().getText();
+        assertTrue(asked.contains(question), asked);
         browser.switchTo().alert().accept();
     }
 
@@ -233,6 +239,11 @@ class DashboardTest extends ServiceTest {
             assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
         }
+
+        browser.findElement(By.id("delete")).click();
+        answerYes("Delete job " + id + " and everything it produced");
+        await("the deleted job's page leads back to the jobs table", () -> count("#jobs") == 1);
+        assertEquals(404, get("/api/v1/jobs/" + id).statusCode());
     }
 
     @Test
@@ -246,7 +257,11 @@ class DashboardTest extends ServiceTest {
         await("another generation adds a point", () -> count("#fitness-chart .pt.best") > before);
         assertEquals(Boolean.TRUE, ((JavascriptExecutor) browser).executeScript("return window.notReloaded;"));
         assertTrue(count("#pareto-chart .pt.candidate") > 0);
+        assertTrue(browser.findElement(By.id("cancel")).isDisplayed());
+        assertFalse(browser.findElement(By.id("delete")).isDisplayed(), "a running job offers no delete");
         post("/api/v1/jobs/" + id + "/cancel", "", dev.glora.api.ServiceTestEnvironment.TOKEN);
         await("the cancel shows", () -> browser.findElement(By.id("status")).getText().contains("CANCELLED"));
+        await("an ended job offers delete instead of cancel", () -> browser.findElement(By.id("delete")).isDisplayed()
+                && !browser.findElement(By.id("cancel")).isDisplayed());
     }
 }
