@@ -108,11 +108,31 @@ function drawAdapter(config) {
         : `: validation ${pct(config.retrained.validation_accuracy)}`)
       + `, test ${pct(config.retrained.test_accuracy)}`
       + " (the model to download)." : ".");
+  drawBaseline(config.baseline);
   document.getElementById("adapter-legend").hidden = false;
   const best = candidates.find(c => c.parameters === config.trainable_parameters
     && c.accuracy === config.validation_accuracy);
   chosenKey = best ? best.key : null;
   drawPareto();
+}
+
+/** The job's LoRA baseline, beside the delivered adapter: the answer to "would plain LoRA have done as well?" */
+function drawBaseline(b) {
+  const note = document.getElementById("baseline-note"), download = document.getElementById("download-baseline");
+  note.hidden = !b;
+  download.hidden = !b;
+  if (!b) return;
+  download.href = `/api/v1/jobs/${id}/baseline-model`;
+  const gap = 100 * (b.delivered_test_accuracy - b.test_accuracy);
+  const verdict = gap > 0 ? `the searched adapter leads by ${gap.toFixed(2)} points`
+    : gap < 0 ? `LoRA leads by ${(-gap).toFixed(2)} points` : "they tie";
+  note.textContent = `LoRA baseline: rank ${b.rank} on ${b.layers}, ${int(b.trainable_parameters)} trainable `
+    + `parameters (the searched adapter: ${int(b.searched_trainable_parameters)}), ${b.epochs} epoch`
+    + `${b.epochs === 1 ? "" : "s"} on ${b.train_list}: test ${pct(b.test_accuracy)} against the delivered model's `
+    + `${pct(b.delivered_test_accuracy)}; ${verdict} on this test split. The same LoRA from the command line: `;
+  const code = document.createElement("code");
+  code.textContent = b.command;
+  note.append(code);
 }
 
 function eta() {

@@ -6,8 +6,9 @@ const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "n
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
   ["objective", "select"], ["init", "select"], ["rerankList", "text"], ["rerankTop", "number"]];
 const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"], ["trainList", "select"]];
+const BASELINE = [["lora", "select"], ["rank", "number"], ["epochs", "number"]];
 const CHOICES = { init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich", "limited"],
-  trainList: ["train800", "train800val200"] };
+  trainList: ["train800", "train800val200"], lora: ["false", "true"] };
 const rows = new Map();
 
 function row(job) {
@@ -195,18 +196,24 @@ async function buildForm() {
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));
   document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f, defaults.search[f[0]])));
   document.getElementById("retrain-fields").append(...RETRAIN.map(f => input("retrain", f, defaults.retrain[f[0]])));
+  // a baseline's epochs default to the pipeline's own (supernet plus retraining), whatever those are set to
+  document.getElementById("baseline-fields").append(...BASELINE.map(f => input("baseline", f,
+    f[0] === "epochs" ? "" : String(defaults.baseline[f[0]]))));
+  document.getElementById("f-baseline-epochs").placeholder = "supernet's + retraining's";
+  document.querySelector("label[for=f-baseline-rank]").textContent = "rank (0: the largest within the searched size)";
   document.getElementById("f-token").value = localStorage.getItem("glora-token") || "";
   document.getElementById("submit").addEventListener("submit", submit);
 }
 
 function spec() {
-  const body = { supernet: {}, search: {}, retrain: {} };
+  const body = { supernet: {}, search: {}, retrain: {}, baseline: {} };
   for (const field of document.querySelectorAll("[data-field]")) {
     const path = field.dataset.field.split(".");
     let value = field.value.trim();
     if (value === "") continue;
     if (path[1] === "ranks") value = value.split(",").map(v => Number(v.trim()));
     else if (field.type === "number") value = Number(value);
+    else if (path[1] === "lora") value = value === "true";
     if (path.length === 1) body[path[0]] = value; else body[path[0]][path[1]] = value;
   }
   return body;

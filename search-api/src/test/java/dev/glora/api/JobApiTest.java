@@ -77,6 +77,11 @@ class JobApiTest extends ServiceTest {
         Path supernetFile = Files.createTempFile(ServiceTestEnvironment.DIR, "supernet", ".safetensors");
         Files.write(supernetFile, supernet.body());
         assertTrue(Safetensors.read(supernetFile).tensors().containsKey("blocks.0.attn.qkv.Ad"), "supernet: adapters");
+        // it asked for no baseline: none is linked, and asking for one says why there is none
+        assertFalse(done.get("links").has("baseline-model"), done.toString());
+        HttpResponse<String> noBaseline = get("/api/v1/jobs/" + id + "/baseline-model");
+        assertEquals(404, noBaseline.statusCode());
+        assertTrue(noBaseline.body().contains("trains no baseline"), noBaseline.body());
     }
 
     @Test
@@ -125,6 +130,9 @@ class JobApiTest extends ServiceTest {
             {"\"search\": {\"rerankList\": \"../val200\"}}", "search.rerankList", "must be the name of a list"},
             {"\"supernet\": {\"sampling\": \"greedy\"}}", "supernet.sampling", "must be uniform, sandwich or limited"},
             {"\"supernet\": {\"sampling\": \"limited\"}}", "supernet.sampling", "within search.maxParams: set it"},
+            {"\"baseline\": {\"lora\": true, \"rank\": 300}}", "baseline.rank", "must be in [1, 256], or 0"},
+            {"\"baseline\": {\"lora\": true, \"epochs\": 0}}", "baseline.epochs", "must be at least 1"},
+            {"\"baseline\": {\"lora\": \"yes\"}}", "baseline.lora", "has the wrong type"},
         }) {
             HttpResponse<String> response = post("/api/v1/jobs", base + bad[0], ServiceTestEnvironment.TOKEN);
             assertEquals(400, response.statusCode(), bad[0] + ": " + response.body());

@@ -227,14 +227,11 @@ final class FinetuneCommand implements Callable<Integer> {
      * @return the fixed configuration the method trains
      */
     static SubnetConfig config(Method method, VitArchitecture arch, int rank) {
-        Mode lora = Mode.lora(rank);
-        Map<String, LayerConfig> layers = new LinkedHashMap<>();
-        for (String layer : Supernet.layerNames(arch)) {
-            layers.put(layer, method == Method.glora_fixed
-                    ? new LayerConfig(lora, lora, lora, Mode.CONSTANT, Mode.CONSTANT)
-                    : layer.endsWith("attn.qkv") ? new LayerConfig(Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE)
-                    : LayerConfig.FROZEN);
+        if (method == Method.lora) {
+            return SubnetConfig.lora(Supernet.layerNames(arch), rank);
         }
-        return new SubnetConfig(layers);
+        Mode lora = Mode.lora(rank);
+        return SubnetConfig.uniform(Supernet.layerNames(arch), new LayerConfig(lora, lora, lora, Mode.CONSTANT,
+                Mode.CONSTANT));
     }
 }

@@ -11,7 +11,9 @@ public enum ArtefactKind {
     /** The Pareto front of every evaluated candidate (JSON). */
     PARETO("pareto"),
     /** The merged model (safetensors). */
-    MODEL("model");
+    MODEL("model"),
+    /** The LoRA baseline a job trains beside its search when its spec asks (safetensors, plain). */
+    BASELINE_MODEL("baseline-model");
 
     private final String label;
 

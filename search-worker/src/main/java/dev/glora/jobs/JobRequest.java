@@ -35,14 +35,21 @@ import java.util.TreeMap;
  * @param supernet supernet training
  * @param search the evolutionary search
  * @param retrain the optional retraining of the chosen subnet (none by default, as in the paper)
+ * @param baseline the optional LoRA baseline (none by default)
  * @param seed the seed (default 0)
  */
 public record JobRequest(String name, String backbone, String data, Supernet supernet, Search search,
-        Retrain retrain, Long seed) {
+        Retrain retrain, Baseline baseline, Long seed) {
 
     /** A request without retraining. */
     public JobRequest(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
-        this(name, backbone, data, supernet, search, null, seed);
+        this(name, backbone, data, supernet, search, null, null, seed);
+    }
+
+    /** A request without a baseline. */
+    public JobRequest(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
+            Long seed) {
+        this(name, backbone, data, supernet, search, retrain, null, seed);
     }
 
     /** Supernet training as submitted; see {@link JobSpec.Supernet}. */
@@ -78,6 +85,9 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         }
     }
 
+    /** The LoRA baseline as submitted; see {@link JobSpec.Baseline}. */
+    public record Baseline(Boolean lora, Integer rank, Integer epochs) {}
+
     /**
      * Reads a spec as a user submits it, with the library that stores and reloads it
      * ({@link JobStore#gson()}): strict JSON, an object whose every field a record of this class
@@ -86,7 +96,8 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
      *
      * @param json the request body
      * @return the spec
-     * @throws JobSpec.Unreadable naming every unknown field, or the first of the wrong type
+     * @throws JobSpec.Unreadable naming every unknown field and every boolean that is not one, or the
+     *     first field of the wrong type
      */
     public static JobRequest parse(String json) {
         if (json == null || json.isBlank()) {
@@ -185,6 +196,11 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
             if (component == null) {
                 errors.add(new JobSpec.FieldError(field, "is not a field of a job spec; known: "
                         + String.join(", ", known.keySet())));
+            } else if (component.getType() == Boolean.class && !entry.getValue().isJsonNull()
+                    && !(entry.getValue().isJsonPrimitive() && entry.getValue().getAsJsonPrimitive().isBoolean())) {
+                // Gson reads any string as a boolean ("yes" as false): only true and false are one
+                errors.add(new JobSpec.FieldError(field, "has the wrong type: expected true or false, got "
+                        + entry.getValue()));
             } else if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
                 checkFields(entry.getValue().getAsJsonObject(), component.getType(), field + ".", errors);
             }
@@ -224,7 +240,12 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
                 TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)), or(r.trainList(),
                 JobSpec.Retrain.TRAIN800VAL200));
-        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained, s);
+        Baseline b = baseline == null ? new Baseline(null, null, null) : baseline;
+        boolean lora = or(b.lora(), false);
+        JobSpec.Baseline compared = new JobSpec.Baseline(lora, or(b.rank(), 0), or(b.epochs(),
+                lora ? filled.epochs() + retrainEpochs : 0));
+        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained,
+                compared, s);
     }
 
     private static <T> T or(T given, T fallback) {

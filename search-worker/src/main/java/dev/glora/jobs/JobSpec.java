@@ -41,10 +41,23 @@ import java.util.TreeMap;
  * @param supernet supernet training
  * @param search the evolutionary search
  * @param retrain the retraining of the chosen subnet ({@code epochs} 0: none, as in the paper)
+ * @param baseline the LoRA trained beside the search for comparison ({@link Baseline#NONE} for a spec
+ *     stored before specs named it)
  * @param seed the seed of every random choice
  */
 public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
-        long seed) {
+        Baseline baseline, long seed) {
+
+    /** A spec stored before specs named a baseline reads as none. */
+    public JobSpec {
+        baseline = baseline == null ? Baseline.NONE : baseline;
+    }
+
+    /** A job without a baseline. */
+    public JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
+            long seed) {
+        this(name, backbone, data, supernet, search, retrain, Baseline.NONE, seed);
+    }
 
     /**
      * Supernet training. {@code threads} is the number of PyTorch threads the training runs on: a
@@ -110,6 +123,23 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         public Retrain(int epochs, double lr, int warmupEpochs) {
             this(epochs, lr, warmupEpochs, TRAIN800);
         }
+    }
+
+    /**
+     * Plain LoRA trained beside the search, so that the job answers the question a user asks of it:
+     * does the searched adapter beat the LoRA I would have trained anyway, at the same size and
+     * training budget, on my data? With {@code lora}, LoRA of rank {@code rank} on every
+     * {@code attn.qkv} (0: the largest rank whose adapter is no larger than the delivered one's) is
+     * trained from the backbone with a fresh head for {@code epochs} (by default the pipeline's own:
+     * the supernet's plus the retraining's) at the supernet's learning rate, batch size, weight decay
+     * and warm-up, on the list the delivered model last trained on, exactly as {@code glora
+     * finetune --method lora} trains it; it is scored on test and reported in the best-config JSON.
+     * The model handed back stays the searched one.
+     */
+    public record Baseline(boolean lora, int rank, int epochs) {
+
+        /** No baseline. */
+        public static final Baseline NONE = new Baseline(false, 0, 0);
     }
 
     /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
@@ -198,6 +228,10 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 n.weightDecay(), r.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), r.lr()),
                 reference.dropPath(), 1).stream().filter(p -> !p.field().equals("batchSize")
                 && !p.field().equals("weightDecay") && !(p.field().equals("lr") && r.lr() == n.lr())).toList());
+        Baseline b = baseline;
+        require(errors, b.rank() >= 0 && b.rank() <= 256, "baseline.rank", "must be in [1, 256], or 0 for the largest"
+                + " rank no larger than the searched adapter, got " + b.rank());
+        require(errors, b.epochs() >= (b.lora() ? 1 : 0), "baseline.epochs", "must be at least 1, got " + b.epochs());
         return errors;
     }
 
@@ -252,7 +286,23 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         if (search.rerankList() != null) {
             lists.putIfAbsent(search.rerankList(), "search.rerankList");
         }
+        if (baseline.lora()) {
+            lists.putIfAbsent(baselineList(), "retrain.trainList");
+        }
         return lists;
+    }
+
+    /** @return the list the LoRA baseline trains on: the one the delivered model last trained on */
+    public String baselineList() {
+        return retrain.epochs() > 0 ? retrainList() : TRAIN_LIST;
+    }
+
+    /** @return the LoRA baseline's settings (a spec with defaults and {@code baseline.lora}) */
+    public TrainSettings baselineSettings() {
+        TrainSettings reference = TrainSettings.reference(baseline.epochs(), seed);
+        return new TrainSettings(baseline.epochs(), supernet.batchSize(), supernet.lr(), supernet.weightDecay(),
+                TrainSettings.warmupFor(supernet.warmupEpochs(), baseline.epochs()), reference.warmupLr(),
+                Math.min(reference.minLr(), supernet.lr()), reference.dropPath(), seed);
     }
 
     /** @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0) */

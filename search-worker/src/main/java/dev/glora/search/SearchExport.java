@@ -77,6 +77,18 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
     }
 
     /**
+     * @param baseline what a comparison trained beside the search scored, and how it was trained
+     * @return the same export, its best-config JSON with a {@code baseline} object
+     */
+    public SearchExport withBaseline(Map<String, Object> baseline) {
+        Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+        JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
+        json.add("baseline", gson.toJsonTree(baseline));
+        return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson, model,
+                retrainedTestAccuracy);
+    }
+
+    /**
      * @param result the search's result
      * @param supernet the supernet checkpoint
      * @param supernetSha256 its digest, for provenance

@@ -21,6 +21,17 @@ import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.train.Retraining;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.TrainingListener;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.train.SupernetSetup;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
+import dev.glora.supernet.vit.VitModel;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,7 +43,8 @@ import java.nio.file.Path;
  * transaction; a coordinator that takes over resumes after the last persisted generation. At the
  * end it scores the chosen subnet once on test and stores the best-config JSON, the Pareto front
  * and the merged model; when the job asks for it, the chosen subnet is first retrained from the
- * supernet's weights, and the model stored is the retrained one.
+ * supernet's weights, and the model stored is the retrained one; and a LoRA baseline is trained
+ * beside it and reported in the best-config JSON.
  */
 final class SearchCoordination {
 
@@ -83,8 +95,9 @@ final class SearchCoordination {
         }
         SearchExport searched = SearchExport.of(result, reranking, job.supernet, job.sha256, job.encoding,
                 spec.searchSettings(), test, settings.imageBatch(), job.source());
-        SearchExport export = spec.retrain() != null && spec.retrain().epochs() > 0
+        SearchExport delivered = spec.retrain() != null && spec.retrain().epochs() > 0
                 ? retrain(held, job, searched, test) : searched;
+        SearchExport export = spec.baseline().lora() ? baseline(held, job, delivered, test) : delivered;
         inputs.store(task.lease(), jobId, ArtefactKind.MODEL, export.model(), c -> {
             stores.results().putArtefact(c, jobId, ArtefactKind.BEST_CONFIG, bytes(export.bestConfigJson()));
             stores.results().putArtefact(c, jobId, ArtefactKind.PARETO, bytes(export.paretoJson()));
@@ -103,45 +116,127 @@ final class SearchCoordination {
         long jobId = held.task().jobId();
         TrainSettings train = job.spec.retrainSettings();
         SubnetConfig config = job.encoding.decode(searched.best().alleles());
-        Path resume = settings.cacheDir().resolve("job-" + jobId + "-retrain.resume");
+        // the pipeline's retraining stage, as glora finetune --method glora --supernet runs it
+        Checkpoint retrained = trainFixed(held, job, "retrain", job.supernet, config, train, job.spec.retrainList(),
+                "retraining of job " + jobId + " " + job.sha256, job.source(), job.supernet.metadata());
+        String source = "retrained subnet of job " + jobId;
+        Scores scores = score(job, retrained, config, job.spec.retrainList(), test, source);
+        return searched.retrained(retrained, config, train, job.spec.retrainList(), scores.val(), scores.test(), source);
+    }
+
+    /**
+     * Trains the job's LoRA baseline ({@link JobSpec.Baseline}) from the backbone, exactly as
+     * {@code glora finetune --method lora} does with the settings it records, stores it merged
+     * ({@link ArtefactKind#BASELINE_MODEL}), and adds it to the best-config JSON beside the
+     * delivered adapter.
+     */
+    private SearchExport baseline(HeldTask held, JobInputs.Entry job, SearchExport delivered, ImageDataset test) {
+        long jobId = held.task().jobId();
+        JobSpec spec = job.spec;
+        Path backboneFile = settings.roots().backbone(spec.backbone());
+        Checkpoint plain = Safetensors.read(settings.roots().models(), backboneFile);
+        VitArchitecture arch = VitModel.architectureOf(plain, null, backboneFile.toString());
+        VitArchitecture target = VitArchitecture.fromMetadata(job.supernet.metadata(), job.source());
+        long adapter = delivered.best().parameters();
+        int rank = spec.baseline().rank() > 0 ? spec.baseline().rank() : Supernet.loraRankWithin(target, adapter);
+        SubnetConfig lora = SubnetConfig.lora(Supernet.layerNames(target), rank);
+        TrainSettings train = spec.baselineSettings();
+        String source = "LoRA baseline of job " + jobId;
+        Checkpoint start = Supernet.fresh(VitInit.withNewHead(plain, arch, target.numClasses(), train.seed()), target,
+                rank, train.seed());
+        Checkpoint trained = trainFixed(held, job, "baseline", start, lora, train, spec.baselineList(),
+                "LoRA baseline of job " + jobId + " " + spec.backbone() + " " + train.fingerprint(), source, Map.of());
+        Scores scores = score(job, trained, lora, spec.baselineList(), test, source);
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("producer", "glora worker " + Provenance.codeVersion() + ", job " + jobId);
+        provenance.put("method", "lora");
+        provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
+        SupernetSetup.putClassNames(provenance, job.task);
+        provenance.put("train_list", spec.baselineList());
+        provenance.put("train_settings", train.fingerprint());
+        provenance.put("trainable_parameters", Long.toString(Supernet.parameterCount(target, lora)
+                + (long) target.numClasses() * target.embedDim() + target.numClasses()));
+        provenance.put("glora_config", ConfigJson.format(lora, Map.of()).replaceAll("\\s+", ""));
+        provenance.put("test_accuracy", Double.toString(scores.test()));
+        // stored first, in a transaction of its own: a coordinator that takes over stores it again
+        inputs.store(held.task().lease(), jobId, ArtefactKind.BASELINE_MODEL, Reparameterizer.merge(trained, lora,
+                provenance, source), c -> null);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("method", "lora");
+        summary.put("layers", "attn.qkv");
+        summary.put("rank", rank);
+        summary.put("trainable_parameters", Supernet.parameterCount(target, lora));
+        summary.put("searched_trainable_parameters", adapter);
+        summary.put("epochs", train.epochs());
+        summary.put("lr", train.lr());
+        summary.put("warmup_epochs", train.warmupEpochs());
+        summary.put("train_list", spec.baselineList());
+        if (scores.val() != null) {
+            summary.put("validation_accuracy", scores.val());
+        }
+        summary.put("test_accuracy", scores.test());
+        summary.put("delivered_test_accuracy", delivered.deliveredTestAccuracy());
+        // the same model from the command line, paths relative to the service's roots
+        summary.put("command", String.join(" ", "glora finetune --method lora --rank", String.valueOf(rank),
+                "--backbone", spec.backbone(), "--task", spec.data(), "--train-list", spec.baselineList(),
+                "--epochs", String.valueOf(train.epochs()), "--batch", String.valueOf(train.batchSize()), "--lr",
+                String.valueOf(train.lr()), "--weight-decay", String.valueOf(train.weightDecay()), "--warmup",
+                String.valueOf(train.warmupEpochs()), "--min-lr", String.valueOf(train.minLr()), "--seed",
+                String.valueOf(train.seed()), "--threads", String.valueOf(spec.trainingThreads(settings.slots())),
+                "--out", "lora.safetensors"));
+        return delivered.withBaseline(summary);
+    }
+
+    /** A trained model's accuracy on test, and on val when it did not train on val's images (else null). */
+    private record Scores(Double val, double test) {}
+
+    private Scores score(JobInputs.Entry job, Checkpoint trained, SubnetConfig config, String trainList,
+            ImageDataset test, String source) {
+        Double val = null;
+        if (!Vtab1k.shareImages(job.task, trainList, JobSpec.VAL_LIST)) {
+            try (SubnetScorer scorer = new SubnetScorer(trained, job.val, settings.imageBatch(), source)) {
+                val = scorer.score(config).value();
+            }
+        }
+        try (SubnetScorer scorer = new SubnetScorer(trained, test, settings.imageBatch(), source)) {
+            return new Scores(val, scorer.score(config).value());
+        }
+    }
+
+    /**
+     * Trains a configuration with its modes fixed ({@link Retraining}) on the spec's threads,
+     * checking the lease every step, from a resume point in this worker's cache that is removed
+     * before and after (a coordinator that takes over trains again from the start).
+     *
+     * @param metadata what the trained checkpoint's metadata adds to the architecture and rank
+     */
+    private Checkpoint trainFixed(HeldTask held, JobInputs.Entry job, String stage, Checkpoint start,
+            SubnetConfig config, TrainSettings train, String trainList, String identity, String source,
+            Map<String, String> metadata) {
+        Path resume = settings.cacheDir().resolve("job-" + held.task().jobId() + "-" + stage + ".resume");
         try {
             Files.deleteIfExists(resume);
-            Checkpoint retrained;
             // on the spec's threads, as the supernet's training: the floats depend on it, and so a
-            // job retrains exactly as glora finetune --threads N does (the worker sets 1 again after)
+            // job trains exactly as glora finetune --threads N does (the worker sets 1 again after)
             TorchRuntime.setThreads(job.spec.trainingThreads(settings.slots()));
             try {
-                // the pipeline's retraining stage, as glora finetune --method glora --supernet runs it
-                retrained = Retraining.run(job.supernet, config, train, Vtab1k.read(settings.roots().data(), job.task,
-                        job.spec.retrainList()), job.val, resume, "retraining of job " + jobId + " " + job.sha256,
-                        new TrainingListener() {
+                return Retraining.run(start, config, train, Vtab1k.read(settings.roots().data(), job.task, trainList),
+                        job.val, resume, identity, new TrainingListener() {
                             @Override
                             public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
                                 held.check();
                             }
-                        }, job.source(), job.supernet.metadata()).trained();
+                        }, source, metadata).trained();
             } finally {
                 TorchRuntime.setThreads(1);
             }
-            Double val = null;
-            double testAccuracy;
-            String source = "retrained subnet of job " + jobId;
-            if (!Vtab1k.shareImages(job.task, job.spec.retrainList(), JobSpec.VAL_LIST)) {
-                try (SubnetScorer scorer = new SubnetScorer(retrained, job.val, settings.imageBatch(), source)) {
-                    val = scorer.score(config).value();
-                }
-            }
-            try (SubnetScorer scorer = new SubnetScorer(retrained, test, settings.imageBatch(), source)) {
-                testAccuracy = scorer.score(config).value();
-            }
-            return searched.retrained(retrained, config, train, job.spec.retrainList(), val, testAccuracy, source);
         } catch (IOException e) {
             throw new UncheckedIOException(resume + ": " + e.getMessage(), e);
         } finally {
             try {
                 Files.deleteIfExists(resume);
             } catch (IOException e) {
-                // a stale resume point is deleted before the next retraining; nothing depends on it
+                // a stale resume point is deleted before the next training; nothing depends on it
             }
         }
     }

@@ -1,10 +1,12 @@
 package dev.glora.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,39 @@ class JobSpecParseTest {
                 .replace(",\"sampling\":\"uniform\"", ""), JobSpec.class);
         assertNull(old.supernet().sampling());
         assertEquals(Trainees.Sampling.UNIFORM, old.sampling());
+    }
+
+    @Test
+    void aLoraBaselineTrainsOnTheDeliveredModelsListForThePipelinesWholeBudget() {
+        JobSpec none = JobRequest.parse("{}").withDefaults();
+        assertEquals(JobSpec.Baseline.NONE, none.baseline());
+        JobSpec alone = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"baseline\": {\"lora\": true}}")
+                .withDefaults();
+        assertEquals(new JobSpec.Baseline(true, 0, 100), alone.baseline());
+        assertEquals("train800", alone.baselineList(), "without retraining the delivered model trained on train800");
+        JobSpec retrained = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\": {\"epochs\": 100,"
+                + " \"lr\": 0.001}, \"retrain\":"
+                + " {\"epochs\": 30}, \"baseline\": {\"lora\": true, \"rank\": 4}}").withDefaults();
+        assertEquals(new JobSpec.Baseline(true, 4, 130), retrained.baseline());
+        assertEquals("train800val200", retrained.baselineList());
+        TrainSettings train = retrained.baselineSettings();
+        assertEquals(130, train.epochs());
+        assertEquals(1e-3, train.lr());
+        assertEquals(retrained.supernet().warmupEpochs(), train.warmupEpochs());
+        assertEquals(retrained.supernet().batchSize(), train.batchSize());
+        assertTrue(retrained.validate().isEmpty(), retrained.validate().toString());
+        // a boolean is true or false: Gson alone would read "yes" (and any string but "true") as false
+        for (String notABoolean : new String[] {"\"yes\"", "\"true\"", "1"}) {
+            JobSpec.Unreadable e = assertThrows(JobSpec.Unreadable.class, () -> JobRequest.parse(
+                    "{\"baseline\": {\"lora\": " + notABoolean + "}}"));
+            assertEquals("baseline.lora", e.errors().get(0).field(), notABoolean);
+            assertTrue(e.errors().get(0).message().contains("expected true or false"), e.errors().get(0).message());
+        }
+        // a spec stored before specs named a baseline has none
+        String stored = JobStore.gson().toJson(none).replaceAll(",\"baseline\":\\{[^}]*\\}", "");
+        assertFalse(stored.contains("baseline"), stored);
+        JobSpec old = JobStore.gson().fromJson(stored, JobSpec.class);
+        assertEquals(JobSpec.Baseline.NONE, old.baseline());
     }
 
     @Test

@@ -220,6 +220,70 @@ class ServiceJobTest {
         assertSameTensors(cli, delivered);
     }
 
+    @Test
+    void aJobsLoraBaselineIsTheLoraOfTheSearchedSizeAndBudgetThatTheCommandItRecordsTrains() throws Exception {
+        JobSpec spec = new JobRequest("with baseline", TinyJob.BACKBONE, TinyJob.TASK, new JobRequest.Supernet(4,
+                List.of(4, 2), 4, 8, 1e-2, 1e-4, 0), new JobRequest.Search(9, 2, 4, 3, 3, 0.2, 600L, 0L, "accuracy"),
+                new JobRequest.Retrain(2, 1e-2, 0), new JobRequest.Baseline(true, null, null), 5L).withDefaults();
+        assertEquals(6, spec.baseline().epochs(), "the pipeline's budget: 4 supernet epochs and 2 of retraining");
+        long job = stores.jobs().submit(spec);
+        JobView done = awaitEnd(stores, job);
+        assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
+        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, ArtefactKind.BEST_CONFIG)
+                .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject baseline = best.getAsJsonObject("baseline");
+        assertEquals(best.getAsJsonObject("retrained").get("test_accuracy").getAsDouble(), done.testAccuracy(),
+                "the delivered model stays the searched one");
+        assertEquals(done.testAccuracy(), baseline.get("delivered_test_accuracy").getAsDouble(), baseline.toString());
+        assertEquals(6, baseline.get("epochs").getAsInt());
+        assertEquals("train800val200", baseline.get("train_list").getAsString(), "what the delivered model trained on");
+        assertFalse(baseline.has("validation_accuracy"), "val200 was trained on: no held-out val figure");
+
+        // the largest LoRA no larger than the searched adapter
+        long searched = best.get("trainable_parameters").getAsLong();
+        assertEquals(searched, baseline.get("searched_trainable_parameters").getAsLong());
+        int rank = baseline.get("rank").getAsInt();
+        dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.TinyModels.tinyArch().withNumClasses(2);
+        List<String> layers = dev.glora.supernet.glora.Supernet.layerNames(arch);
+        long size = dev.glora.supernet.glora.Supernet.parameterCount(arch,
+                dev.glora.supernet.config.SubnetConfig.lora(layers, rank));
+        assertEquals(size, baseline.get("trainable_parameters").getAsLong());
+        assertTrue(size <= searched || rank == 1, size + " > " + searched);
+        assertTrue(dev.glora.supernet.glora.Supernet.parameterCount(arch,
+                dev.glora.supernet.config.SubnetConfig.lora(layers, rank + 1)) > searched, "rank " + (rank + 1) + " fits");
+
+        // the command it records trains the same LoRA from the command line: the same test accuracy
+        String[] command = baseline.get("command").getAsString().split(" ");
+        assertEquals("glora", command[0]);
+        String[] args = java.util.Arrays.copyOfRange(command, 1, command.length);
+        Path cliModel = dir.resolve("cli-lora.safetensors");
+        for (int i = 0; i < args.length - 1; i++) {
+            switch (args[i]) {
+                case "--backbone" -> args[i + 1] = roots.models().resolve(args[i + 1]).toString();
+                case "--task" -> args[i + 1] = roots.data().resolve(args[i + 1]).toString();
+                case "--out" -> args[i + 1] = cliModel.toString();
+                default -> { }
+            }
+        }
+        StringWriter err = new StringWriter();
+        assertEquals(0, Glora.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
+        StringWriter out = new StringWriter();
+        assertEquals(0, Glora.run(new String[] {"evaluate", "--model", cliModel.toString(), "--task",
+            roots.data().resolve(TinyJob.TASK).toString(), "--split", "test", "--json"}, new PrintWriter(out),
+                new PrintWriter(err)), err.toString());
+        assertEquals(baseline.get("test_accuracy").getAsDouble(), JsonParser.parseString(out.toString())
+                .getAsJsonObject().get("accuracy").getAsDouble(), 1e-12, String.join(" ", args));
+        Checkpoint cli = Safetensors.read(cliModel);
+        assertEquals("lora", cli.metadata().get("method"));
+        Path stored = dir.resolve("job-lora.safetensors");
+        Files.write(stored, stores.results().artefact(job, ArtefactKind.BASELINE_MODEL).orElseThrow().content());
+        Checkpoint jobs = Safetensors.read(stored);
+        assertSameTensors(cli, jobs);
+        assertEquals("lora", jobs.metadata().get("method"));
+        assertEquals(cli.metadata().get("trainable_parameters"), jobs.metadata().get("trainable_parameters"));
+        assertEquals(cli.metadata().get("train_settings"), jobs.metadata().get("train_settings"));
+    }
+
     /**
      * The same tensors, bit for bit (README, "Reproducibility": a worker's training used to drift
      * from the command line's under CPU load, through a use-after-free in the backward pass).

@@ -26,6 +26,15 @@ final class ApiExceptions {
         }
     }
 
+    /** A result the job's spec never asked for: 404. */
+    static final class NoSuchResult extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoSuchResult(String message) {
+            super(message);
+        }
+    }
+
     /** A change that needs a finished job, asked of one still running: 409. */
     static final class StillRunning extends RuntimeException {
         private static final long serialVersionUID = 1L;

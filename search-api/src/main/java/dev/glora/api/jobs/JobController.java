@@ -207,6 +207,18 @@ class JobController {
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
     }
 
+    /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */
+    @GetMapping("/{id}/baseline-model")
+    ResponseEntity<StreamingResponseBody> baselineModel(@PathVariable long id) {
+        job(id);
+        if (!jobs.spec(id).baseline().lora()) {
+            throw new ApiExceptions.NoSuchResult("job " + id + " trains no baseline: submit a job with"
+                    + " \"baseline\": {\"lora\": true} to have one");
+        }
+        Located artefact = artefact(id, ArtefactKind.BASELINE_MODEL, "the LoRA baseline");
+        return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-baseline-lora.safetensors");
+    }
+
     /** The trained supernet: {@code glora search --supernet} searches it again, e.g. at another limit. */
     @GetMapping("/{id}/supernet")
     ResponseEntity<StreamingResponseBody> supernet(@PathVariable long id) {

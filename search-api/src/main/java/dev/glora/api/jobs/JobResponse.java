@@ -51,6 +51,9 @@ record JobResponse(long id, String name, String status, String error, double pro
         } catch (tools.jackson.core.JacksonException e) {
             throw new IllegalStateException("job " + job.id() + " has an unreadable spec", e);
         }
+        if (spec.path("baseline").path("lora").asBoolean(false)) {
+            links.put("baseline-model", self + "/baseline-model");
+        }
         return new JobResponse(job.id(), job.name(), job.status().name(), job.error(), job.progress(),
                 new Count(job.epochsDone(), job.epochsTotal()), new Count(job.generationsDone(),
                         job.generationsTotal()), job.candidatesEvaluated(), job.bestAccuracy(), job.bestParameters(),

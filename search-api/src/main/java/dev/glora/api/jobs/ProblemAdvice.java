@@ -34,6 +34,11 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.CONFLICT, "Result not ready", e.getMessage());
     }
 
+    @ExceptionHandler(ApiExceptions.NoSuchResult.class)
+    ProblemDetail noSuchResult(ApiExceptions.NoSuchResult e) {
+        return problem(HttpStatus.NOT_FOUND, "No such result", e.getMessage());
+    }
+
     @ExceptionHandler(ApiExceptions.StillRunning.class)
     ProblemDetail stillRunning(ApiExceptions.StillRunning e) {
         return problem(HttpStatus.CONFLICT, "Job still running", e.getMessage());

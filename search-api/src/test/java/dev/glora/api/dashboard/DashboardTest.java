@@ -202,8 +202,8 @@ class DashboardTest extends ServiceTest {
 
     @Test
     void aFinishedJobsPageDrawsItsHistoryAndItsDownloadsWork() throws Exception {
-        long id = submit(TINY.formatted(3, 3).replace("\"seed\": 7,", "\"seed\": 7, \"retrain\": {\"epochs\": 1},"))
-                .get("id").asLong();
+        long id = submit(TINY.formatted(3, 3).replace("\"seed\": 7,", "\"seed\": 7, \"retrain\": {\"epochs\": 1},"
+                + " \"baseline\": {\"lora\": true},")).get("id").asLong();
         JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
         assertEquals("SUCCEEDED", job.get("status").asText());
         int candidates = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body()).size();
@@ -229,13 +229,21 @@ class DashboardTest extends ServiceTest {
         assertTrue(browser.findElement(By.id("facts")).getText().contains(dev.glora.worker.TinyJob.BACKBONE + " (vit_custom"),
                 "the job page names the backbone's architecture: " + browser.findElement(By.id("facts")).getText());
 
-        for (String link : new String[] {"download-config", "download-model", "download-supernet"}) {
+        // the LoRA baseline trained beside it, with the verdict and the command that trains it again
+        JsonNode baseline = config.get("baseline");
+        String compared = browser.findElement(By.id("baseline-note")).getText();
+        assertTrue(compared.startsWith("LoRA baseline: rank " + baseline.get("rank").asInt() + " on attn.qkv"), compared);
+        assertTrue(compared.contains("4 epochs on train800val200"), "3 supernet epochs and 1 of retraining: " + compared);
+        assertTrue(compared.contains(baseline.get("command").asText()), compared);
+        assertTrue(compared.contains("leads by") || compared.contains("they tie"), compared);
+        for (String link : new String[] {"download-config", "download-model", "download-supernet", "download-baseline"}) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
                     "href"))).header("Authorization", "Bearer " + dev.glora.api.ServiceTestEnvironment.TOKEN).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, fromPage.statusCode(), link);
-            String api = link.equals("download-config") ? "best-config" : link.substring("download-".length());
+            String api = link.equals("download-config") ? "best-config" : link.equals("download-baseline")
+                    ? "baseline-model" : link.substring("download-".length());
             assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
         }

@@ -35,6 +35,22 @@ public final class SubnetConfig {
         return new SubnetConfig(layers);
     }
 
+    /**
+     * LoRA as the baselines train it (BENCHMARK.md §1): a rank-{@code rank} product in B (the
+     * weight's update) of every {@code attn.qkv} layer, every other layer frozen.
+     *
+     * @param layerNames the GLoRA layers of a model, in order
+     * @param rank the LoRA rank
+     * @return that configuration
+     */
+    public static SubnetConfig lora(List<String> layerNames, int rank) {
+        Mode lora = Mode.lora(rank);
+        Map<String, LayerConfig> layers = new LinkedHashMap<>();
+        layerNames.forEach(name -> layers.put(name, name.endsWith("attn.qkv")
+                ? new LayerConfig(Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE) : LayerConfig.FROZEN));
+        return new SubnetConfig(layers);
+    }
+
     /** @return the configuration of every layer, in model order */
     public Map<String, LayerConfig> layers() {
         return layers;

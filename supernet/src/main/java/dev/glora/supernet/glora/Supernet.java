@@ -105,6 +105,21 @@ public final class Supernet implements AutoCloseable {
     }
 
     /**
+     * @param arch the architecture
+     * @param parameters an adapter size
+     * @return the largest rank whose LoRA on every {@code attn.qkv} ({@link SubnetConfig#lora}) adds
+     *     at most {@code parameters}; 1 when even rank 1 adds more
+     */
+    public static int loraRankWithin(VitArchitecture arch, long parameters) {
+        List<String> layers = layerNames(arch);
+        int rank = 1;
+        while (rank < 256 && parameterCount(arch, SubnetConfig.lora(layers, rank + 1)) <= parameters) {
+            rank++;
+        }
+        return rank;
+    }
+
+    /**
      * A fresh supernet checkpoint: the backbone's tensors plus freshly initialised adapters, which
      * leave the backbone's function unchanged.
      *

@@ -1,0 +1,5 @@
+-- a job's LoRA baseline (spec field baseline), merged into a plain model like the job's own, is
+-- stored beside it as the artefact 'baseline-model'
+ALTER TABLE artefact DROP CONSTRAINT artefact_kind_check;
+ALTER TABLE artefact ADD CONSTRAINT artefact_kind_check
+    CHECK (kind IN ('supernet', 'supernet-resume', 'best-config', 'pareto', 'model', 'baseline-model'));
