@@ -27,11 +27,13 @@ function row(job) {
   const progress = document.createElement("progress");
   progress.max = 1;
   progress.value = job.progress;
+  const tested = pct(job.testAccuracy) + (job.baselineTestAccuracy == null ? ""
+    : ` (${pct(job.baselineTestAccuracy)})`);
   const cells = [link, statusBadge(job.status), progress, pct(job.bestValidationAccuracy), int(job.bestParameters),
-    when(job.createdAt), duration(job)];
+    tested, when(job.createdAt), duration(job)];
   tr.replaceChildren(...cells.map((c, i) => {
     const td = document.createElement("td");
-    if (i >= 3 && i !== 5) td.className = "num";
+    if (i >= 3 && i !== 6) td.className = "num";
     if (i === 2) td.append(c, " " + Math.round(100 * job.progress) + " %"); else td.append(c);
     return td;
   }));

@@ -79,6 +79,7 @@ class JobApiTest extends ServiceTest {
         assertTrue(Safetensors.read(supernetFile).tensors().containsKey("blocks.0.attn.qkv.Ad"), "supernet: adapters");
         // it asked for no baseline: none is linked, and asking for one says why there is none
         assertFalse(done.get("links").has("baseline-model"), done.toString());
+        assertTrue(done.get("baselineTestAccuracy").isNull(), done.toString());
         HttpResponse<String> noBaseline = get("/api/v1/jobs/" + id + "/baseline-model");
         assertEquals(404, noBaseline.statusCode());
         assertTrue(noBaseline.body().contains("trains no baseline"), noBaseline.body());

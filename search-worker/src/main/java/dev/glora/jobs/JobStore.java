@@ -25,10 +25,10 @@ public final class JobStore {
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
     private static final String COLUMNS = "id, name, spec::text, seed, status, error, epochs_done, epochs_total,"
             + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
-            + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch";
+            + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch, baseline_test_accuracy";
 
     private static final java.util.Set<String> PROGRESS = java.util.Set.of("epochs_done", "generations_done",
-            "candidates_evaluated", "best_accuracy", "best_parameters", "test_accuracy");
+            "candidates_evaluated", "best_accuracy", "best_parameters", "test_accuracy", "baseline_test_accuracy");
 
     private final DataSource database;
     private final TaskQueue queue;
@@ -376,7 +376,8 @@ public final class JobStore {
      * @param connection the transaction
      * @param id the job
      * @param values new values by column: {@code epochs_done}, {@code generations_done},
-     *     {@code candidates_evaluated}, {@code best_accuracy}, {@code best_parameters} or {@code test_accuracy}
+     *     {@code candidates_evaluated}, {@code best_accuracy}, {@code best_parameters}, {@code test_accuracy}
+     *     or {@code baseline_test_accuracy}
      * @throws SQLException from the driver
      */
     public void progress(Connection connection, long id, Map<String, ?> values) throws SQLException {
@@ -411,7 +412,7 @@ public final class JobStore {
                                 JobStatus.valueOf(r.getString(5)), r.getString(6), r.getInt(7), r.getInt(8),
                                 r.getInt(9), r.getInt(10), r.getInt(11), (Double) r.getObject(12),
                                 (Long) r.getObject(13), (Double) r.getObject(14), instant(r, 15), instant(r, 16),
-                                instant(r, 17), instant(r, 18), r.getString(19)));
+                                instant(r, 17), instant(r, 18), r.getString(19), (Double) r.getObject(20)));
                     }
                 }
                 return jobs;

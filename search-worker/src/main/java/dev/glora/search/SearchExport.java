@@ -76,8 +76,15 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
                 Reparameterizer.merge(retrained, config, provenance, source), retrainedTest);
     }
 
+    /** @return the test accuracy of the baseline trained beside the search ({@link #withBaseline}), or null */
+    public Double baselineTestAccuracy() {
+        JsonObject baseline = JsonParser.parseString(bestConfigJson).getAsJsonObject().getAsJsonObject("baseline");
+        return baseline == null ? null : baseline.get("test_accuracy").getAsDouble();
+    }
+
     /**
-     * @param baseline what a comparison trained beside the search scored, and how it was trained
+     * @param baseline what a comparison trained beside the search scored, and how it was trained (its
+     *     {@code test_accuracy} among them)
      * @return the same export, its best-config JSON with a {@code baseline} object
      */
     public SearchExport withBaseline(Map<String, Object> baseline) {

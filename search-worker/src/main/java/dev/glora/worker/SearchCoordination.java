@@ -101,7 +101,12 @@ final class SearchCoordination {
         inputs.store(task.lease(), jobId, ArtefactKind.MODEL, export.model(), c -> {
             stores.results().putArtefact(c, jobId, ArtefactKind.BEST_CONFIG, bytes(export.bestConfigJson()));
             stores.results().putArtefact(c, jobId, ArtefactKind.PARETO, bytes(export.paretoJson()));
-            stores.jobs().progress(c, jobId, java.util.Map.of("test_accuracy", export.deliveredTestAccuracy()));
+            Map<String, Object> tested = new LinkedHashMap<>();
+            tested.put("test_accuracy", export.deliveredTestAccuracy());
+            if (export.baselineTestAccuracy() != null) {
+                tested.put("baseline_test_accuracy", export.baselineTestAccuracy());
+            }
+            stores.jobs().progress(c, jobId, tested);
             stores.queue().complete(c, task.lease(), null);
             return stores.jobs().setStatus(c, jobId, JobStatus.SUCCEEDED, null);
         });

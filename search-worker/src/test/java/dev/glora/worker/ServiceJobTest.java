@@ -235,6 +235,7 @@ class ServiceJobTest {
         assertEquals(best.getAsJsonObject("retrained").get("test_accuracy").getAsDouble(), done.testAccuracy(),
                 "the delivered model stays the searched one");
         assertEquals(done.testAccuracy(), baseline.get("delivered_test_accuracy").getAsDouble(), baseline.toString());
+        assertEquals(baseline.get("test_accuracy").getAsDouble(), done.baselineTestAccuracy(), "stored beside the job's");
         assertEquals(6, baseline.get("epochs").getAsInt());
         assertEquals("train800val200", baseline.get("train_list").getAsString(), "what the delivered model trained on");
         assertFalse(baseline.has("validation_accuracy"), "val200 was trained on: no held-out val figure");

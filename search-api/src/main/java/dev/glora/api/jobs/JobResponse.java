@@ -21,6 +21,7 @@ import tools.jackson.databind.ObjectMapper;
  * @param bestValidationAccuracy best validation accuracy so far, or null
  * @param bestParameters trainable parameters of the best so far, or null
  * @param testAccuracy the chosen subnet's test accuracy, once exported, or null
+ * @param baselineTestAccuracy the test accuracy of the job's LoRA baseline, once trained, or null
  * @param seed the seed of every random choice
  * @param spec the spec with defaults filled in
  * @param architecture the backbone's architecture name (a timm name for imported checkpoints), or null
@@ -31,7 +32,7 @@ import tools.jackson.databind.ObjectMapper;
  */
 record JobResponse(long id, String name, String status, String error, double progress, Count epochs,
         Count generations, int candidatesEvaluated, Double bestValidationAccuracy, Long bestParameters,
-        Double testAccuracy, long seed, JsonNode spec, String architecture, Instant createdAt, Instant startedAt, Instant finishedAt,
+        Double testAccuracy, Double baselineTestAccuracy, long seed, JsonNode spec, String architecture, Instant createdAt, Instant startedAt, Instant finishedAt,
         Map<String, String> links) {
 
     /** @param done how many are done @param total how many in all */
@@ -57,6 +58,6 @@ record JobResponse(long id, String name, String status, String error, double pro
         return new JobResponse(job.id(), job.name(), job.status().name(), job.error(), job.progress(),
                 new Count(job.epochsDone(), job.epochsTotal()), new Count(job.generationsDone(),
                         job.generationsTotal()), job.candidatesEvaluated(), job.bestAccuracy(), job.bestParameters(),
-                job.testAccuracy(), job.seed(), spec, job.backboneArchitecture(), job.createdAt(), job.startedAt(), job.finishedAt(), links);
+                job.testAccuracy(), job.baselineTestAccuracy(), job.seed(), spec, job.backboneArchitecture(), job.createdAt(), job.startedAt(), job.finishedAt(), links);
     }
 }

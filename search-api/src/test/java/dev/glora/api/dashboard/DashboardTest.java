@@ -248,6 +248,16 @@ class DashboardTest extends ServiceTest {
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
         }
 
+        // the jobs table shows both test accuracies
+        browser.get(page("/"));
+        await("the jobs table lists the job", () -> count("#jobs tr[data-job='" + id + "']") == 1);
+        String listed = browser.findElement(By.cssSelector("#jobs tr[data-job='" + id + "']")).getText();
+        JsonNode view = JSON.readTree(get("/api/v1/jobs/" + id).body());
+        assertTrue(listed.contains(String.format(java.util.Locale.ROOT, "%.2f %% (%.2f %%)", 100 * view.get("testAccuracy")
+                .asDouble(), 100 * baseline.get("test_accuracy").asDouble())), listed);
+        assertEquals(baseline.get("test_accuracy").asDouble(), view.get("baselineTestAccuracy").asDouble());
+        browser.get(page("/job.html?id=" + id));
+        await("the job page is drawn again", () -> browser.findElement(By.id("delete")).isDisplayed());
         browser.findElement(By.id("delete")).click();
         answerYes("Delete job " + id + " and everything it produced");
         await("the deleted job's page leads back to the jobs table", () -> count("#jobs") == 1);
