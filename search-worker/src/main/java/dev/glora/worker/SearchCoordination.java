@@ -181,15 +181,18 @@ final class SearchCoordination {
         }
         summary.put("test_accuracy", scores.test());
         summary.put("delivered_test_accuracy", delivered.deliveredTestAccuracy());
-        // the same model from the command line, paths relative to the service's roots
-        summary.put("command", String.join(" ", "glora finetune --method lora --rank", String.valueOf(rank),
-                "--backbone", spec.backbone(), "--task", spec.data(), "--train-list", spec.baselineList(),
-                "--epochs", String.valueOf(train.epochs()), "--batch", String.valueOf(train.batchSize()), "--lr",
+        summary.put("command", finetuneCommand(spec, rank, train, spec.trainingThreads(settings.slots())));
+        return delivered.withBaseline(summary);
+    }
+
+    /** @return the command line that trains the same LoRA as the job, paths relative to the service's roots */
+    private static String finetuneCommand(JobSpec spec, int rank, TrainSettings train, int threads) {
+        return String.join(" ", "glora finetune --method lora --rank", String.valueOf(rank), "--backbone",
+                spec.backbone(), "--task", spec.data(), "--train-list", spec.baselineList(), "--epochs",
+                String.valueOf(train.epochs()), "--batch", String.valueOf(train.batchSize()), "--lr",
                 String.valueOf(train.lr()), "--weight-decay", String.valueOf(train.weightDecay()), "--warmup",
                 String.valueOf(train.warmupEpochs()), "--min-lr", String.valueOf(train.minLr()), "--seed",
-                String.valueOf(train.seed()), "--threads", String.valueOf(spec.trainingThreads(settings.slots())),
-                "--out", "lora.safetensors"));
-        return delivered.withBaseline(summary);
+                String.valueOf(train.seed()), "--threads", String.valueOf(threads), "--out", "lora.safetensors");
     }
 
     /** A trained model's accuracy on test, and on val when it did not train on val's images (else null). */
