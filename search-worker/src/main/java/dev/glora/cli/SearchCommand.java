@@ -267,5 +267,14 @@ final class SearchCommand implements Callable<Integer> {
                 100 * best.accuracy(), 100 * export.testAccuracy(), best.parameters(), export.headParameters(),
                 best.generation() + 1, result.front().size(), result.state().evaluated().size(), seconds,
                 result.state().evaluated().size() / seconds, out);
+        // what a job's baseline would train (JobSpec.Baseline): the comparison the search has to win
+        dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.vit.VitArchitecture.fromMetadata(
+                checkpoint.metadata(), supernet.toString());
+        int rank = dev.glora.supernet.glora.Supernet.loraRankWithin(arch, best.parameters());
+        printer.err().printf(Locale.ROOT, "to compare: LoRA of this size is rank %d on attn.qkv (%,d adapter"
+                + " parameters): glora finetune --method lora --rank %d, for the supernet's epochs plus any"
+                + " retraining's%n", rank, dev.glora.supernet.glora.Supernet.parameterCount(arch,
+                        dev.glora.supernet.config.SubnetConfig.lora(dev.glora.supernet.glora.Supernet.layerNames(arch),
+                                rank)), rank);
     }
 }

@@ -80,6 +80,15 @@ class SearchCommandTest {
         CliRun result = search(out, "1", "--max-params", "3000");
         assertEquals(0, result.status(), result.err());
         assertTrue(result.err().contains("generation 4/4"), result.err());
+        // the LoRA to compare with: the largest rank within the chosen adapter's size
+        long chosen = JsonParser.parseString(Files.readString(out.resolve("best-config.json"))).getAsJsonObject()
+                .get("trainable_parameters").getAsLong();
+        dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.vit.VitArchitecture.fromMetadata(
+                Safetensors.read(supernet).metadata(), "supernet");
+        int rank = Supernet.loraRankWithin(arch, chosen);
+        assertTrue(result.err().contains("LoRA of this size is rank " + rank + " on attn.qkv"), result.err());
+        assertTrue(Supernet.parameterCount(arch, dev.glora.supernet.config.SubnetConfig.lora(Supernet.layerNames(arch),
+                rank + 1)) > chosen);
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
         assertEquals(4, lines.size());
         assertEquals(3, JsonParser.parseString(lines.get(3)).getAsJsonObject().get("generation").getAsInt());

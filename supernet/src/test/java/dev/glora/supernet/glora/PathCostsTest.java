@@ -54,4 +54,21 @@ class PathCostsTest {
         assertArrayEquals(COSTS.withinBudget(0, limit, new SplittableRandom(9)),
                 COSTS.withinBudget(0, limit, new SplittableRandom(9)));
     }
+
+    @Test
+    void theEqualSizeLoraRankIsTheLargestWithinTheSizeAndOneBelowRankOne() {
+        java.util.List<String> layers = Supernet.layerNames(ARCH);
+        long perRank = Supernet.parameterCount(ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 1));
+        assertTrue(perRank > 0);
+        assertEquals(2 * perRank, Supernet.parameterCount(ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 2)),
+                "LoRA on attn.qkv grows linearly with its rank");
+        assertEquals(3, Supernet.loraRankWithin(ARCH, 3 * perRank), "exactly three ranks' worth");
+        assertEquals(3, Supernet.loraRankWithin(ARCH, 4 * perRank - 1));
+        assertEquals(1, Supernet.loraRankWithin(ARCH, perRank - 1), "rank 1 when even it is larger");
+        assertEquals(256, Supernet.loraRankWithin(ARCH, Long.MAX_VALUE), "at most rank 256");
+        // only attn.qkv adapts; every other layer stays frozen
+        dev.glora.supernet.config.SubnetConfig lora = dev.glora.supernet.config.SubnetConfig.lora(layers, 2);
+        lora.layers().forEach((layer, config) -> assertEquals(layer.endsWith("attn.qkv"),
+                config.parameterCount(4, 4) > 0, layer));
+    }
 }
