@@ -231,7 +231,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         Baseline b = baseline;
         require(errors, b.rank() >= 0 && b.rank() <= 256, "baseline.rank", "must be in [1, 256], or 0 for the largest"
                 + " rank no larger than the searched adapter, got " + b.rank());
-        require(errors, b.epochs() >= (b.lora() ? 1 : 0), "baseline.epochs", "must be at least 1, got " + b.epochs());
+        int fewest = b.lora() ? 1 : 0;
+        require(errors, b.epochs() >= fewest, "baseline.epochs", "must be at least " + fewest + ", got " + b.epochs());
         return errors;
     }
 
