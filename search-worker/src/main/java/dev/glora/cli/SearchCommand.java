@@ -273,8 +273,6 @@ final class SearchCommand implements Callable<Integer> {
         int rank = dev.glora.supernet.glora.Supernet.loraRankWithin(arch, best.parameters());
         printer.err().printf(Locale.ROOT, "to compare: LoRA of this size is rank %d on attn.qkv (%,d adapter"
                 + " parameters): glora finetune --method lora --rank %d, for the supernet's epochs plus any"
-                + " retraining's%n", rank, dev.glora.supernet.glora.Supernet.parameterCount(arch,
-                        dev.glora.supernet.config.SubnetConfig.lora(dev.glora.supernet.glora.Supernet.layerNames(arch),
-                                rank)), rank);
+                + " retraining's%n", rank, dev.glora.supernet.glora.Supernet.loraParameterCount(arch, rank), rank);
     }
 }

@@ -30,9 +30,11 @@ import java.util.Map;
  * @param paretoJson the Pareto front of all evaluated candidates
  * @param model the merged model: a plain ViT with the backbone's architecture
  * @param retrainedTestAccuracy the test accuracy of the model after retraining, or null when it was not retrained
+ * @param baselineTestAccuracy the test accuracy of a baseline trained beside the search
+ *     ({@link #withBaseline}), or null
  */
 public record SearchExport(Candidate best, double testAccuracy, long headParameters, String bestConfigJson,
-        String paretoJson, Checkpoint model, Double retrainedTestAccuracy) {
+        String paretoJson, Checkpoint model, Double retrainedTestAccuracy, Double baselineTestAccuracy) {
 
     /** @return the test accuracy of the model handed back: the retrained one's if there is one */
     public double deliveredTestAccuracy() {
@@ -73,26 +75,20 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         provenance.put("test_accuracy", Double.toString(retrainedTest));
         provenance.put("retrained", gson.toJson(summary).replaceAll("\\s+", ""));
         return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson,
-                Reparameterizer.merge(retrained, config, provenance, source), retrainedTest);
-    }
-
-    /** @return the test accuracy of the baseline trained beside the search ({@link #withBaseline}), or null */
-    public Double baselineTestAccuracy() {
-        JsonObject baseline = JsonParser.parseString(bestConfigJson).getAsJsonObject().getAsJsonObject("baseline");
-        return baseline == null ? null : baseline.get("test_accuracy").getAsDouble();
+                Reparameterizer.merge(retrained, config, provenance, source), retrainedTest, baselineTestAccuracy);
     }
 
     /**
-     * @param baseline what a comparison trained beside the search scored, and how it was trained (its
-     *     {@code test_accuracy} among them)
+     * @param baseline how a comparison trained beside the search was trained, and what it scored
+     * @param baselineTest its test accuracy (also in {@code baseline})
      * @return the same export, its best-config JSON with a {@code baseline} object
      */
-    public SearchExport withBaseline(Map<String, Object> baseline) {
+    public SearchExport withBaseline(Map<String, Object> baseline, double baselineTest) {
         Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
         JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
         json.add("baseline", gson.toJsonTree(baseline));
         return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson, model,
-                retrainedTestAccuracy);
+                retrainedTestAccuracy, baselineTest);
     }
 
     /**
@@ -174,6 +170,6 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         provenance.put("test_accuracy", Double.toString(testAccuracy));
         return new SearchExport(best, testAccuracy, head, ConfigJson.format(config, extra),
                 new GsonBuilder().setPrettyPrinting().create().toJson(pareto) + "\n",
-                Reparameterizer.merge(supernet, config, provenance, source), null);
+                Reparameterizer.merge(supernet, config, provenance, source), null, null);
     }
 }

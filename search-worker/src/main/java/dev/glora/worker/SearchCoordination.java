@@ -159,8 +159,8 @@ final class SearchCoordination {
         SupernetSetup.putClassNames(provenance, job.task);
         provenance.put("train_list", spec.baselineList());
         provenance.put("train_settings", train.fingerprint());
-        provenance.put("trainable_parameters", Long.toString(Supernet.parameterCount(target, lora)
-                + (long) target.numClasses() * target.embedDim() + target.numClasses()));
+        long size = Supernet.loraParameterCount(target, rank);
+        provenance.put("trainable_parameters", Long.toString(size + delivered.headParameters()));
         provenance.put("glora_config", ConfigJson.format(lora, Map.of()).replaceAll("\\s+", ""));
         provenance.put("test_accuracy", Double.toString(scores.test()));
         // stored first, in a transaction of its own: a coordinator that takes over stores it again
@@ -170,7 +170,7 @@ final class SearchCoordination {
         summary.put("method", "lora");
         summary.put("layers", "attn.qkv");
         summary.put("rank", rank);
-        summary.put("trainable_parameters", Supernet.parameterCount(target, lora));
+        summary.put("trainable_parameters", size);
         summary.put("searched_trainable_parameters", adapter);
         summary.put("epochs", train.epochs());
         summary.put("lr", train.lr());
@@ -182,7 +182,7 @@ final class SearchCoordination {
         summary.put("test_accuracy", scores.test());
         summary.put("delivered_test_accuracy", delivered.deliveredTestAccuracy());
         summary.put("command", finetuneCommand(spec, rank, train, spec.trainingThreads(settings.slots())));
-        return delivered.withBaseline(summary);
+        return delivered.withBaseline(summary, scores.test());
     }
 
     /** @return the command line that trains the same LoRA as the job, paths relative to the service's roots */

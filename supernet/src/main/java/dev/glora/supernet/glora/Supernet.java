@@ -111,12 +111,20 @@ public final class Supernet implements AutoCloseable {
      *     at most {@code parameters}; 1 when even rank 1 adds more
      */
     public static int loraRankWithin(VitArchitecture arch, long parameters) {
-        List<String> layers = layerNames(arch);
         int rank = 1;
-        while (rank < 256 && parameterCount(arch, SubnetConfig.lora(layers, rank + 1)) <= parameters) {
+        while (rank < 256 && loraParameterCount(arch, rank + 1) <= parameters) {
             rank++;
         }
         return rank;
+    }
+
+    /**
+     * @param arch the architecture
+     * @param rank a LoRA rank
+     * @return the adapter parameters LoRA of that rank on every {@code attn.qkv} adds ({@link SubnetConfig#lora})
+     */
+    public static long loraParameterCount(VitArchitecture arch, int rank) {
+        return parameterCount(arch, SubnetConfig.lora(layerNames(arch), rank));
     }
 
     /**

@@ -62,6 +62,7 @@ class PathCostsTest {
         assertTrue(perRank > 0);
         assertEquals(2 * perRank, Supernet.parameterCount(ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 2)),
                 "LoRA on attn.qkv grows linearly with its rank");
+        assertEquals(2 * perRank, Supernet.loraParameterCount(ARCH, 2));
         assertEquals(3, Supernet.loraRankWithin(ARCH, 3 * perRank), "exactly three ranks' worth");
         assertEquals(3, Supernet.loraRankWithin(ARCH, 4 * perRank - 1));
         assertEquals(1, Supernet.loraRankWithin(ARCH, perRank - 1), "rank 1 when even it is larger");
