@@ -19,6 +19,13 @@ function statusBadge(status) {
   span.textContent = status;
   return span;
 }
+/** One line for a refused request: the problem document's title and detail, or the status. */
+function problemLine(response, body) {
+  return (body.title || "Error " + response.status) + ": " + (body.detail || "");
+}
+async function problemText(response) {
+  return problemLine(response, await response.json().catch(() => ({})));
+}
 async function getJson(url) {
   const r = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() } });
   if (r.status === 401) askForToken();

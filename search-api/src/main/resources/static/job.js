@@ -212,7 +212,7 @@ function listen() {
 document.getElementById("cancel").addEventListener("click", async () => {
   const r = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST",
     headers: { "X-Glora-Request": "1", ...authHeaders() } });
-  if (!r.ok) alert((await r.json().catch(() => ({}))).detail || "cancel failed: " + r.status);
+  if (!r.ok) alert(await problemText(r));
   refreshJob();
 });
 
@@ -221,7 +221,7 @@ document.getElementById("delete").addEventListener("click", async () => {
       + " undone.")) return;
   const r = await fetch(`/api/v1/jobs/${id}`, { method: "DELETE", headers: { "X-Glora-Request": "1", ...authHeaders() } });
   if (r.ok || r.status === 404) window.location.assign("/");
-  else alert((await r.json().catch(() => ({}))).detail || "delete failed: " + r.status);
+  else alert(await problemText(r));
 });
 
 drawTraining();

@@ -132,8 +132,7 @@ function deleteButton(kind, endpoint, name) {
     if (response.status === 204 || response.status === 404) {
       await loadCatalog();
     } else {
-      const body = await response.json().catch(() => ({}));
-      problem.textContent = (body.title || "Error " + response.status) + ": " + (body.detail || "");
+      problem.textContent = await problemText(response);
     }
   });
   return button;
@@ -164,7 +163,7 @@ async function sendUpload(form, endpoint, contentType, fields, done) {
   if (response.status === 201) {
     status.textContent = done(body);
   } else {
-    problem.textContent = (body.title || "Error " + response.status) + ": " + (body.detail || "");
+    problem.textContent = problemLine(response, body);
   }
 }
 

@@ -235,7 +235,10 @@ class DashboardTest extends ServiceTest {
         assertTrue(compared.startsWith("LoRA baseline: rank " + baseline.get("rank").asInt() + " on attn.qkv"), compared);
         assertTrue(compared.contains("4 epochs on train800val200"), "3 supernet epochs and 1 of retraining: " + compared);
         assertTrue(compared.contains(baseline.get("command").asText()), compared);
-        assertTrue(compared.contains("leads by") || compared.contains("they tie"), compared);
+        double gap = 100 * (baseline.get("delivered_test_accuracy").asDouble() - baseline.get("test_accuracy").asDouble());
+        String verdict = gap > 0 ? String.format(java.util.Locale.ROOT, "the searched adapter leads by %.2f points", gap)
+                : gap < 0 ? String.format(java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap) : "they tie";
+        assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
         for (String link : new String[] {"download-config", "download-model", "download-supernet", "download-baseline"}) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
