@@ -3,6 +3,8 @@ package dev.glora.cli;
 import dev.glora.search.Candidate;
 import dev.glora.search.Encoding;
 import dev.glora.search.EvolutionarySearch;
+import dev.glora.search.FinalistLog;
+import dev.glora.search.Finalists;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.LocalEvaluator;
 import dev.glora.jobs.JobSpec;
@@ -12,6 +14,10 @@ import dev.glora.search.SearchFiles;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.InvalidSettingsException;
+import dev.glora.supernet.TorchRuntime;
+import dev.glora.supernet.train.Retraining;
+import dev.glora.supernet.train.TrainSettings;
+import dev.glora.supernet.train.TrainingListener;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -87,6 +93,30 @@ final class SearchCommand implements Callable<Integer> {
                     + " reference's) or budget (draw a budget between the limits, fill it gene by gene)"
                     + " (default: ${DEFAULT-VALUE})")
     private String init;
+
+    @Option(names = "--seeds", defaultValue = "none",
+            description = "known adapters that open the first generation: none (the reference's random draws) or"
+                    + " known (LoRA on attn.qkv and on every layer at each rank, all-vector, all-constant: those that"
+                    + " fit the limits) (default: ${DEFAULT-VALUE})")
+    private String seeds;
+
+    @Option(names = "--finalists", defaultValue = "0",
+            description = "after the search, train the best N candidates by the proxy plus every seed briefly from"
+                    + " the supernet's weights and choose the best on --val-list after it (0: no finalists)"
+                    + " (default: ${DEFAULT-VALUE})")
+    private int finalists;
+
+    @Option(names = "--finalist-epochs", defaultValue = "5",
+            description = "epochs of each finalist's short training (default: ${DEFAULT-VALUE})")
+    private int finalistEpochs;
+
+    @Option(names = "--finalist-list", defaultValue = "train800",
+            description = "list the finalists train on (default: ${DEFAULT-VALUE})")
+    private String finalistList;
+
+    @Option(names = "--finalist-lr", defaultValue = "1e-3",
+            description = "peak learning rate of the finalists' training (default: ${DEFAULT-VALUE})")
+    private double finalistLr;
 
     @Option(names = "--ranks", split = ",", description = "LoRA ranks of the space (default: those the supernet was trained for)")
     private List<Integer> ranks;
@@ -179,6 +209,14 @@ final class SearchCommand implements Callable<Integer> {
             });
         }
         SearchFiles.save(out, fingerprint, result.state());
+        Finalists chosenBy = null;
+        if (finalists > 0 || settings.seeds() != SearchSettings.Seeds.NONE) {
+            if (rerankList != null) {
+                throw new GloraException("--rerank-list and finalists (--finalists, --seeds) choose the best two"
+                        + " different ways: give one");
+            }
+            chosenBy = trainFinalists(result, checkpoint, encoding, val, printer);
+        }
         Reranking reranking = null;
         if (larger != null) {
             try (LocalEvaluator evaluator = new LocalEvaluator(checkpoint, larger, threads, batch, supernet.toString(),
@@ -189,9 +227,68 @@ final class SearchCommand implements Callable<Integer> {
                     + " %s)%n", reranking.ranked().size(), rerankList, larger.size(), 100 * reranking.chosenAccuracy(),
                     100 * reranking.chosen().accuracy(), valList);
         }
-        finish(result, reranking, checkpoint, encoding, settings, printer);
+        finish(result, reranking, chosenBy, checkpoint, encoding, settings, printer);
         return 0;
     }
+
+    /**
+     * Trains the finalists ({@link Finalists#pick}) one by one, each from the supernet's weights for
+     * {@code --finalist-epochs} on {@code --threads}, recording each in {@code finalists.jsonl} as
+     * it finishes: run again, the command trains only those not recorded for the same settings.
+     */
+    private Finalists trainFinalists(EvolutionarySearch.Result result, Checkpoint checkpoint, Encoding encoding,
+            ImageDataset val, PrintWrapper printer) {
+        if (finalistEpochs < 1) {
+            throw new GloraException("--finalist-epochs must be at least 1, got " + finalistEpochs);
+        }
+        TrainSettings train;
+        try {
+            TrainSettings reference = TrainSettings.reference(finalistEpochs, seed);
+            train = new TrainSettings(finalistEpochs, reference.batchSize(), finalistLr, reference.weightDecay(),
+                    TrainSettings.warmupFor(3, finalistEpochs), reference.warmupLr(), Math.min(reference.minLr(),
+                    finalistLr), reference.dropPath(), seed);
+        } catch (InvalidSettingsException e) {
+            throw new GloraException(e.describe(Map.of("lr", "--finalist-lr", "epochs", "--finalist-epochs")));
+        }
+        ImageDataset trainSet = TaskData.read(task, finalistList);
+        List<Candidate> picked = Finalists.pick(result.state().evaluated(), finalists);
+        String identity = "finalists " + train.fingerprint() + " list=" + finalistList + " supernet=sha256:"
+                + Provenance.sha256(supernet);
+        Path log = out.resolve(FINALISTS_FILE);
+        Map<String, Double> done = FinalistLog.read(log, identity);
+        printer.err().printf(Locale.ROOT, "finalists: %d (%d seeds), %d epochs each on %s%s%n", picked.size(),
+                picked.stream().filter(c -> c.seed() != null).count(), finalistEpochs, finalistList,
+                done.isEmpty() ? "" : "; " + done.size() + " trained before");
+        List<Finalists.Finalist> ranked = new ArrayList<>();
+        TorchRuntime.setThreads(threads);
+        try {
+            for (Candidate c : picked) {
+                Double accuracy = done.get(c.key());
+                if (accuracy == null) {
+                    Path resume = out.resolve("finalist.resume");
+                    accuracy = Finalists.accuracyAfter(Retraining.run(checkpoint, encoding.decode(c.alleles()), train,
+                            trainSet, val, resume, identity + " " + c.key(), new TrainingListener() { }, supernet.toString(),
+                            Map.of()));
+                    FinalistLog.append(log, identity, c, accuracy);
+                    try {
+                        Files.deleteIfExists(resume);
+                    } catch (IOException e) {
+                        // a stale resume point belongs to another finalist's identity and is never read for this one
+                    }
+                }
+                ranked.add(new Finalists.Finalist(c, accuracy));
+                printer.err().printf(Locale.ROOT, "finalist %d/%d%s: proxy %.2f%%, after %d epochs %.2f%%, %,d"
+                        + " parameters%n", ranked.size(), picked.size(), c.seed() == null ? "" : " (" + c.seed() + ")",
+                        100 * c.accuracy(), finalistEpochs, 100 * accuracy, c.parameters());
+            }
+        } finally {
+            TorchRuntime.setThreads(1);
+        }
+        return new Finalists(finalistEpochs, finalistList, List.copyOf(ranked));
+    }
+
+    /** The finalists' log in a search's folder. */
+    static final String FINALISTS_FILE = "finalists.jsonl";
 
     private SearchSettings settings() {
         SearchSettings.Objective chosen;
@@ -207,8 +304,17 @@ final class SearchCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new GloraException("--init " + init + " is not one of repair, budget");
             }
+            SearchSettings.Seeds seeded;
+            try {
+                seeded = SearchSettings.Seeds.parse(seeds);
+            } catch (IllegalArgumentException e) {
+                throw new GloraException("--seeds " + e.getMessage());
+            }
+            if (finalists < 0) {
+                throw new GloraException("--finalists must not be negative, got " + finalists);
+            }
             return new SearchSettings(population, generations, topK, mutations, crossovers, mutationProb, maxParams,
-                    minParams, chosen, seed, drawn);
+                    minParams, chosen, seed, drawn, seeded);
         } catch (InvalidSettingsException e) {
             throw new GloraException(e.describe(Map.of("population", "--population", "generations", "--generations",
                     "topK", "--top-k", "mutations", "--mutations", "crossovers", "--crossovers", "mutationProbability",
@@ -253,9 +359,9 @@ final class SearchCommand implements Callable<Integer> {
                 s.raced() > 0 ? " (" + s.raced() + " stopped early)" : "", s.seconds());
     }
 
-    private void finish(EvolutionarySearch.Result result, Reranking reranking, Checkpoint checkpoint,
-            Encoding encoding, SearchSettings settings, PrintWrapper printer) {
-        SearchExport export = SearchExport.of(result, reranking, checkpoint, Provenance.sha256(supernet), encoding,
+    private void finish(EvolutionarySearch.Result result, Reranking reranking, Finalists chosenBy,
+            Checkpoint checkpoint, Encoding encoding, SearchSettings settings, PrintWrapper printer) {
+        SearchExport export = SearchExport.of(result, reranking, chosenBy, checkpoint, Provenance.sha256(supernet), encoding,
                 settings, TaskData.read(task, testList), batch, supernet.toAbsolutePath().toString());
         SearchFiles.write(out.resolve("best-config.json"), export.bestConfigJson());
         SearchFiles.write(out.resolve("pareto.json"), export.paretoJson());

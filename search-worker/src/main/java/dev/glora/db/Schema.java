@@ -14,7 +14,7 @@ import javax.sql.DataSource;
 public final class Schema {
 
     /** The highest migration in {@code migrations/} ({@code V1__jobs_queue_results.sql}). */
-    public static final int VERSION = 5;
+    public static final int VERSION = 6;
 
     private Schema() {}
 

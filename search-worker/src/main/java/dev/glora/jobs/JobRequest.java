@@ -66,7 +66,16 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
     /** The search as submitted; see {@link JobSpec.Search}. */
     public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
             Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective,
-            String init, String rerankList, Integer rerankTop) {
+            String init, String rerankList, Integer rerankTop, String seeds, Integer finalists,
+            Integer finalistEpochs) {
+
+        /** A search with the default seeds and finalists. */
+        public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
+                Double mutationProbability, Long maxParams, Long minParams, String objective, String init,
+                String rerankList, Integer rerankTop) {
+            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                    objective, init, rerankList, rerankTop, null, null, null);
+        }
 
         /** A search that draws its random candidates the reference's way and chooses its own best. */
         public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
@@ -228,13 +237,17 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null, null, null) : search;
+        // finalists by default only where the search chooses its own best (a larger list is the other way)
+        int finalistEpochs = or(h.finalistEpochs(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALIST_EPOCHS : 0);
         JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
                 or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
                 or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
                         : h.objective().toLowerCase(Locale.ROOT), h.init() == null
                         ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT),
-                h.rerankList(), or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K));
+                h.rerankList(), or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K),
+                h.seeds() == null ? SearchSettings.DEFAULT_SEEDS.label() : h.seeds().toLowerCase(Locale.ROOT),
+                or(h.finalists(), SearchSettings.DEFAULT_FINALISTS), finalistEpochs);
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), 0);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
@@ -242,8 +255,8 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 JobSpec.Retrain.TRAIN800VAL200));
         Baseline b = baseline == null ? new Baseline(null, null, null) : baseline;
         boolean lora = or(b.lora(), false);
-        JobSpec.Baseline compared = new JobSpec.Baseline(lora, or(b.rank(), 0), or(b.epochs(),
-                lora ? filled.epochs() + retrainEpochs : 0));
+        // not given: 0, the pipeline's own budget, counted once the finalists are known (JobSpec.baselineEpochs)
+        JobSpec.Baseline compared = new JobSpec.Baseline(lora, or(b.rank(), 0), or(b.epochs(), 0));
         return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained,
                 compared, s);
     }

@@ -86,11 +86,34 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * null only in a spec stored before specs named it). {@code rerankList}: a list of the task
      * folder (e.g. {@code val2000}) on which the best {@code rerankTop} are scored again and the best
      * there chosen ({@link dev.glora.search.Reranking}), as {@code glora search --rerank-list}; null:
-     * none.
+     * none. {@code seeds}: {@code none} or {@code known}, the known adapters that open the first
+     * generation ({@link dev.glora.search.KnownAdapters}); {@code finalists} and
+     * {@code finalistEpochs}: after the search, every seed and the best {@code finalists} others by
+     * the proxy are trained {@code finalistEpochs} from the supernet's weights on the supernet's
+     * training list and the best on val after it is chosen ({@link dev.glora.search.Finalists};
+     * 0 epochs: none).
      */
     public record Search(int population, int generations, int topK, int mutations, int crossovers,
             double mutationProbability, long maxParams, long minParams, String objective, String init,
-            String rerankList, int rerankTop) {
+            String rerankList, int rerankTop, String seeds, int finalists, int finalistEpochs) {
+
+        /** A search without seeds or finalists (and a spec stored before specs named them). */
+        public Search(int population, int generations, int topK, int mutations, int crossovers,
+                double mutationProbability, long maxParams, long minParams, String objective, String init,
+                String rerankList, int rerankTop) {
+            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                    objective, init, rerankList, rerankTop, SearchSettings.Seeds.NONE.label(), 0, 0);
+        }
+
+        /** @return whether the job trains finalists after the search ({@link dev.glora.search.Finalists}) */
+        public boolean hasFinalists() {
+            return finalistEpochs > 0 && (finalists > 0 || !SearchSettings.Seeds.NONE.label().equals(seedsOrNone()));
+        }
+
+        /** @return the seed set ({@code none} for a spec stored before specs named it) */
+        public String seedsOrNone() {
+            return seeds == null ? SearchSettings.Seeds.NONE.label() : seeds;
+        }
 
         /** A search that chooses its own best. */
         public Search(int population, int generations, int topK, int mutations, int crossovers,
@@ -218,6 +241,18 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
             require(errors, h.rerankTop() >= 1 && h.rerankTop() <= 1000, "search.rerankTop", "must be in [1, 1000], got "
                     + h.rerankTop());
         }
+        try {
+            SearchSettings.Seeds.parse(h.seedsOrNone());
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("search.seeds", e.getMessage()));
+        }
+        require(errors, h.finalists() >= 0 && h.finalists() <= 1000, "search.finalists", "must be in [0, 1000], got "
+                + h.finalists());
+        require(errors, h.finalistEpochs() >= 0 && h.finalistEpochs() <= TrainSettings.MAX_EPOCHS,
+                "search.finalistEpochs", "must be in [0, " + TrainSettings.MAX_EPOCHS + "] (0: no finalists), got "
+                        + h.finalistEpochs());
+        require(errors, !(h.hasFinalists() && h.rerankList() != null), "search.rerankList", "choosing on a larger list"
+                + " and choosing by finalists exclude each other: give search.rerankList or search.finalistEpochs");
         Retrain r = retrain;
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
         require(errors, List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200).contains(retrainList()), "retrain.trainList",
@@ -231,8 +266,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         Baseline b = baseline;
         require(errors, b.rank() >= 0 && b.rank() <= 256, "baseline.rank", "must be in [1, 256], or 0 for the largest"
                 + " rank no larger than the searched adapter, got " + b.rank());
-        int fewest = b.lora() ? 1 : 0;
-        require(errors, b.epochs() >= fewest, "baseline.epochs", "must be at least " + fewest + ", got " + b.epochs());
+        require(errors, b.epochs() >= 0, "baseline.epochs", "must be at least 1, or 0 for the pipeline's own budget,"
+                + " got " + b.epochs());
         return errors;
     }
 
@@ -298,12 +333,37 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return retrain.epochs() > 0 ? retrainList() : TRAIN_LIST;
     }
 
-    /** @return the LoRA baseline's settings (a spec with defaults and {@code baseline.lora}) */
-    public TrainSettings baselineSettings() {
-        TrainSettings reference = TrainSettings.reference(baseline.epochs(), seed);
-        return new TrainSettings(baseline.epochs(), supernet.batchSize(), supernet.lr(), supernet.weightDecay(),
-                TrainSettings.warmupFor(supernet.warmupEpochs(), baseline.epochs()), reference.warmupLr(),
+    /**
+     * @param finalists how many finalists the search trained (they count in the pipeline's budget)
+     * @return the LoRA baseline's settings (a spec with defaults and {@code baseline.lora})
+     */
+    public TrainSettings baselineSettings(int finalists) {
+        int epochs = baselineEpochs(finalists);
+        TrainSettings reference = TrainSettings.reference(epochs, seed);
+        return new TrainSettings(epochs, supernet.batchSize(), supernet.lr(), supernet.weightDecay(),
+                TrainSettings.warmupFor(supernet.warmupEpochs(), epochs), reference.warmupLr(),
                 Math.min(reference.minLr(), supernet.lr()), reference.dropPath(), seed);
+    }
+
+    /**
+     * @return the finalists' short training (a spec with defaults and finalists): the retraining's
+     *     learning rate, the supernet's batch size and weight decay
+     */
+    public TrainSettings finalistSettings() {
+        int epochs = search.finalistEpochs();
+        TrainSettings reference = TrainSettings.reference(epochs, seed);
+        return new TrainSettings(epochs, supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
+                TrainSettings.warmupFor(supernet.warmupEpochs(), epochs), reference.warmupLr(),
+                Math.min(reference.minLr(), retrain.lr()), reference.dropPath(), seed);
+    }
+
+    /**
+     * @param finalists how many finalists the search trained
+     * @return the LoRA baseline's epochs: those given, or (0) the pipeline's own, finalists included
+     */
+    public int baselineEpochs(int finalists) {
+        return baseline.epochs() > 0 ? baseline.epochs()
+                : supernet.epochs() + finalists * search.finalistEpochs() + retrain.epochs();
     }
 
     /** @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0) */
@@ -347,7 +407,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 search.crossovers(), search.mutationProbability(), search.maxParams(), search.minParams(),
                 SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)), seed,
                 search.init() == null ? SearchSettings.Init.REPAIR
-                        : SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)));
+                        : SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)),
+                SearchSettings.Seeds.parse(search.seedsOrNone()));
     }
 
     /** @return the search space (a spec with defaults) */

@@ -133,7 +133,7 @@ public final class ResultStore {
         }
         int first = stats.evaluated() - population.size();
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO candidate (job_id, ordinal,"
-                + " config_key, alleles, accuracy, parameters, generation, complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " config_key, alleles, accuracy, parameters, generation, complete, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (int i = 0; i < population.size(); i++) {
                 Candidate c = population.get(i);
                 insert.setLong(1, jobId);
@@ -145,6 +145,7 @@ public final class ResultStore {
                 insert.setLong(6, c.parameters());
                 insert.setInt(7, c.generation());
                 insert.setBoolean(8, c.complete());
+                insert.setString(9, c.seed());
                 insert.addBatch();
             }
             insert.executeBatch();
@@ -187,7 +188,7 @@ public final class ResultStore {
         String by = "best".equals(order) ? "accuracy DESC, parameters, config_key" : "ordinal";
         return Sql.inTransaction(database, "reading candidates of job " + jobId, connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT config_key, alleles, parameters,"
-                    + " accuracy, generation, complete FROM candidate WHERE job_id = ? ORDER BY " + by + " LIMIT ?")) {
+                    + " accuracy, generation, complete, seed FROM candidate WHERE job_id = ? ORDER BY " + by + " LIMIT ?")) {
                 select.setLong(1, jobId);
                 select.setInt(2, limit);
                 List<Candidate> candidates = new ArrayList<>();
@@ -197,10 +198,80 @@ public final class ResultStore {
                         Integer[] boxed = (Integer[]) alleles.getArray();
                         candidates.add(new Candidate(r.getString(1), java.util.Arrays.stream(boxed)
                                 .mapToInt(Integer::intValue).toArray(), r.getLong(3), r.getDouble(4), r.getInt(5),
-                                r.getBoolean(6)));
+                                r.getBoolean(6), r.getString(7)));
                     }
                 }
                 return candidates;
+            }
+        });
+    }
+
+    /**
+     * Records one finalist's short training (issue 30), in the caller's fenced transaction.
+     *
+     * @param connection the transaction
+     * @param jobId the job
+     * @param ordinal its place in the proxy's order of the finalists
+     * @param candidate the finalist
+     * @param accuracy its val accuracy after the short training
+     * @param count how many finalists the job trains in all
+     * @throws SQLException from the driver
+     */
+    public void recordFinalist(Connection connection, long jobId, int ordinal, Candidate candidate, double accuracy,
+            int count) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO finalist (job_id, ordinal, config_key,"
+                + " proxy_accuracy, accuracy, parameters, seed) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setLong(1, jobId);
+            insert.setInt(2, ordinal);
+            insert.setString(3, candidate.key());
+            insert.setDouble(4, candidate.accuracy());
+            insert.setDouble(5, accuracy);
+            insert.setLong(6, candidate.parameters());
+            insert.setString(7, candidate.seed());
+            insert.executeUpdate();
+        }
+        Map<String, Object> event = new java.util.LinkedHashMap<>();
+        event.put("ordinal", ordinal);
+        event.put("count", count);
+        event.put("proxyAccuracy", candidate.accuracy());
+        event.put("accuracy", accuracy);
+        event.put("parameters", candidate.parameters());
+        if (candidate.seed() != null) {
+            event.put("seed", candidate.seed());
+        }
+        jobs.event(connection, jobId, "finalist", event);
+    }
+
+    /**
+     * One trained finalist as stored.
+     *
+     * @param ordinal its place in the proxy's order
+     * @param key its configuration's key
+     * @param proxyAccuracy val with the supernet's shared weights
+     * @param accuracy val after the short training
+     * @param parameters adapter parameters
+     * @param seed the known adapter it was seeded as, or null
+     */
+    public record StoredFinalist(int ordinal, String key, double proxyAccuracy, double accuracy, long parameters,
+            String seed) {}
+
+    /**
+     * @param jobId a job
+     * @return its trained finalists, in the proxy's order
+     */
+    public List<StoredFinalist> finalists(long jobId) {
+        return Sql.inTransaction(database, "reading finalists of job " + jobId, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT ordinal, config_key, proxy_accuracy,"
+                    + " accuracy, parameters, seed FROM finalist WHERE job_id = ? ORDER BY ordinal")) {
+                select.setLong(1, jobId);
+                List<StoredFinalist> finalists = new ArrayList<>();
+                try (ResultSet r = select.executeQuery()) {
+                    while (r.next()) {
+                        finalists.add(new StoredFinalist(r.getInt(1), r.getString(2), r.getDouble(3), r.getDouble(4),
+                                r.getLong(5), r.getString(6)));
+                    }
+                }
+                return finalists;
             }
         });
     }

@@ -10,9 +10,16 @@ package dev.glora.search;
  * @param generation the generation that first produced it
  * @param complete whether it was scored on every validation image (false: racing stopped it early,
  *     and its accuracy, on the images it saw, is below the bar it had to beat)
+ * @param seed the name of the known adapter it was seeded as ({@link KnownAdapters}), or null for a
+ *     candidate the search drew or bred
  */
 public record Candidate(String key, int[] alleles, long parameters, double accuracy, int generation,
-        boolean complete) {
+        boolean complete, String seed) {
+
+    /** A candidate the search drew or bred (no seed). */
+    public Candidate(String key, int[] alleles, long parameters, double accuracy, int generation, boolean complete) {
+        this(key, alleles, parameters, accuracy, generation, complete, null);
+    }
 
     /**
      * Better first: higher accuracy, then fewer parameters, then the key (so ties break the same

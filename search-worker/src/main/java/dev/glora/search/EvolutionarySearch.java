@@ -25,6 +25,11 @@ import java.util.SplittableRandom;
  * generation, then per generation mutants and crossover children of the best candidates so far,
  * topped up with random candidates when those run short.
  *
+ * <p>With {@link SearchSettings.Seeds#KNOWN}, the first generation opens with the
+ * {@link KnownAdapters known adapters} that fit the limits, then random draws fill it; each
+ * seeded candidate carries its name ({@link Candidate#seed}). With {@code NONE} the search is the
+ * reference's, draw for draw.
+ *
  * <p>Parameter limits are checked before a candidate is evaluated; a configuration is evaluated
  * at most once per search. Every random choice of generation g comes from a generator seeded by
  * (seed, g), and the parents depend only on the candidates evaluated before, so a search resumed
@@ -56,6 +61,9 @@ public final class EvolutionarySearch {
     private final ModeMutator<Double> mutator;
     private final GeneCrossover<Double> crossover = new GeneCrossover<>();
     private final SearchSettings settings;
+    private final List<KnownAdapters.Seed> seeds;
+    /** The seeds of the generation being bred, by key. */
+    private final Map<String, String> seedNames = new LinkedHashMap<>();
 
     /** Receives each completed generation. */
     public interface Listener {
@@ -95,6 +103,7 @@ public final class EvolutionarySearch {
         this.limit = new ParameterLimit<>(encoding, settings.minParams(), settings.maxParams());
         this.mutator = new ModeMutator<>(settings.mutationProbability());
         this.settings = settings;
+        this.seeds = KnownAdapters.of(encoding, settings);
         long[] range = encoding.parameterRange();
         if (settings.minParams() > range[1]) {
             throw new SearchException("--min-params " + settings.minParams() + " exceeds the most any configuration"
@@ -144,7 +153,8 @@ public final class EvolutionarySearch {
             for (Map.Entry<String, int[]> entry : fresh.entrySet()) {
                 Evaluator.Score score = scores[i++];
                 Candidate candidate = new Candidate(entry.getKey(), entry.getValue(),
-                        encoding.parameters(entry.getValue()), score.accuracy(), generation, score.complete());
+                        encoding.parameters(entry.getValue()), score.accuracy(), generation, score.complete(),
+                        seedNames.get(entry.getKey()));
                 population.add(candidate);
                 evaluated.put(candidate.key(), candidate);
             }
@@ -176,6 +186,7 @@ public final class EvolutionarySearch {
      * @return the new configurations of this generation, by key, none of them evaluated before
      */
     Map<String, int[]> breed(int generation, List<Candidate> evaluated) {
+        seedNames.clear();
         return RandomRegistry.with(new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + generation),
                 random -> breedFrom(generation, evaluated));
     }
@@ -184,6 +195,16 @@ public final class EvolutionarySearch {
         Map<String, Candidate> seen = new LinkedHashMap<>();
         evaluated.forEach(c -> seen.put(c.key(), c));
         Map<String, int[]> fresh = new LinkedHashMap<>();
+        if (generation == 0) {
+            // the known adapters first, before any random draw (none: the reference's generation)
+            for (KnownAdapters.Seed seed : seeds) {
+                String key = Encoding.key(seed.alleles());
+                if (!seen.containsKey(key) && fresh.size() < settings.population()) {
+                    fresh.put(key, seed.alleles());
+                    seedNames.put(key, seed.name());
+                }
+            }
+        }
         if (generation > 0 && !evaluated.isEmpty()) {
             ISeq<Phenotype<IntegerGene, Double>> parents = parents(evaluated).stream()
                     .map(c -> Phenotype.of(encoding.genotype(c.alleles()), c.generation(), c.accuracy()))

@@ -71,11 +71,50 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
         JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
         json.add("retrained", gson.toJsonTree(summary));
+        if (json.has("budget")) {
+            JsonObject b = json.getAsJsonObject("budget");
+            json.add("budget", gson.toJsonTree(budget(b.get("supernet_epochs").getAsInt(), b.get("finalists").getAsInt(),
+                    b.get("finalist_epochs").getAsInt(), settings.epochs())));
+        }
         Map<String, String> provenance = new LinkedHashMap<>(model.metadata());
         provenance.put("test_accuracy", Double.toString(retrainedTest));
         provenance.put("retrained", gson.toJson(summary).replaceAll("\\s+", ""));
         return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson,
                 Reparameterizer.merge(retrained, config, provenance, source), retrainedTest, baselineTestAccuracy);
+    }
+
+    /**
+     * @param metadata a supernet's metadata
+     * @return the epochs its training ran ({@code train_settings}), or 0 when it does not say
+     */
+    static int supernetEpochs(Map<String, String> metadata) {
+        String trained = metadata.get("train_settings");
+        java.util.regex.Matcher m = trained == null ? null : java.util.regex.Pattern.compile("(?:^| )epochs=(\\d+)")
+                .matcher(trained);
+        return m != null && m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    /**
+     * The pipeline's training budget in epochs, stage by stage: what an equal-budget baseline
+     * trains for.
+     *
+     * @return the budget's record in the best-config JSON
+     */
+    public static Map<String, Object> budget(int supernetEpochs, int finalists, int finalistEpochs, int retrainEpochs) {
+        Map<String, Object> budget = new LinkedHashMap<>();
+        budget.put("supernet_epochs", supernetEpochs);
+        budget.put("finalists", finalists);
+        budget.put("finalist_epochs", finalistEpochs);
+        budget.put("finalists_total_epochs", finalists * finalistEpochs);
+        budget.put("retrain_epochs", retrainEpochs);
+        budget.put("total_epochs", supernetEpochs + finalists * finalistEpochs + retrainEpochs);
+        return budget;
+    }
+
+    /** @return the pipeline's total epochs as the best-config JSON records them ({@link #budget}), 0 if absent */
+    public int totalEpochs() {
+        JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
+        return json.has("budget") ? json.getAsJsonObject("budget").get("total_epochs").getAsInt() : 0;
     }
 
     /**
@@ -118,7 +157,22 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
     public static SearchExport of(EvolutionarySearch.Result result, Reranking reranking, Checkpoint supernet,
             String supernetSha256, Encoding encoding, SearchSettings settings, ImageDataset test, int batch,
             String source) {
-        Candidate best = reranking == null ? result.best() : reranking.chosen();
+        return of(result, reranking, null, supernet, supernetSha256, encoding, settings, test, batch, source);
+    }
+
+    /**
+     * As {@link #of(EvolutionarySearch.Result, Reranking, Checkpoint, String, Encoding, SearchSettings,
+     * ImageDataset, int, String)}, choosing the finalists' winner when there are finalists; the
+     * best-config JSON then records them under {@code finalists}. It always records the
+     * pipeline's {@code budget} in epochs so far: the supernet's (from its metadata) and the
+     * finalists'; {@link #retrained} adds the retraining's.
+     *
+     * @param finalists the finalists, trained briefly, or null
+     */
+    public static SearchExport of(EvolutionarySearch.Result result, Reranking reranking, Finalists finalists,
+            Checkpoint supernet, String supernetSha256, Encoding encoding, SearchSettings settings, ImageDataset test,
+            int batch, String source) {
+        Candidate best = finalists != null ? finalists.chosen() : reranking == null ? result.best() : reranking.chosen();
         SubnetConfig config = encoding.decode(best.alleles());
         double testAccuracy;
         try (SubnetScorer scorer = new SubnetScorer(supernet, test, batch, source)) {
@@ -144,10 +198,21 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         search.put("max_params", settings.maxParams());
         search.put("min_params", settings.minParams());
         search.put("supernet", source);
+        if (settings.seeds() != SearchSettings.Seeds.NONE) {
+            search.put("seeds", settings.seeds().label());
+        }
         extra.put("search", search);
+        if (best.seed() != null) {
+            extra.put("seed", best.seed());
+        }
         if (reranking != null) {
             extra.put("reranked", reranking.summary());
         }
+        if (finalists != null) {
+            extra.put("finalists", finalists.summary());
+        }
+        extra.put("budget", budget(supernetEpochs(supernet.metadata()), finalists == null ? 0 : finalists.ranked().size(),
+                finalists == null ? 0 : finalists.epochs(), 0));
         List<Map<String, Object>> front = new ArrayList<>();
         for (Candidate c : result.front()) {
             Map<String, Object> point = new LinkedHashMap<>();
@@ -155,6 +220,9 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
             point.put("validation_accuracy", c.accuracy());
             point.put("generation", c.generation());
             point.put("chosen", c.key().equals(best.key()));
+            if (c.seed() != null) {
+                point.put("seed", c.seed());
+            }
             point.put("config", JsonParser.parseString(ConfigJson.format(encoding.decode(c.alleles()), Map.of())));
             front.add(point);
         }

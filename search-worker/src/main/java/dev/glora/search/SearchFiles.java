@@ -73,6 +73,20 @@ public final class SearchFiles {
         for (GenerationStats stats : state.history()) {
             com.google.gson.JsonObject line = GSON.toJsonTree(stats).getAsJsonObject();
             line.remove("seconds");
+            // the known adapters this generation opened with (none: no field, as before seeds existed)
+            com.google.gson.JsonArray seeded = new com.google.gson.JsonArray();
+            for (Candidate c : state.evaluated()) {
+                if (c.seed() != null && c.generation() == stats.generation()) {
+                    com.google.gson.JsonObject seed = new com.google.gson.JsonObject();
+                    seed.addProperty("seed", c.seed());
+                    seed.addProperty("parameters", c.parameters());
+                    seed.addProperty("accuracy", c.accuracy());
+                    seeded.add(seed);
+                }
+            }
+            if (!seeded.isEmpty()) {
+                line.add("seeds", seeded);
+            }
             lines.append(GSON.toJson(line)).append('\n');
             timings.append("{\"generation\":").append(stats.generation()).append(",\"seconds\":")
                     .append(stats.seconds()).append("}\n");

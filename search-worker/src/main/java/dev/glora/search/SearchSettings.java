@@ -20,9 +20,18 @@ import java.util.List;
  * @param seed the seed of every random choice
  * @param init how the random candidates (the first generation, and any shortfall later) are
  *     drawn under a parameter limit
+ * @param seeds which known adapters open the first generation, before any random draw
  */
 public record SearchSettings(int population, int generations, int topK, int mutations, int crossovers,
-        double mutationProbability, long maxParams, long minParams, Objective objective, long seed, Init init) {
+        double mutationProbability, long maxParams, long minParams, Objective objective, long seed, Init init,
+        Seeds seeds) {
+
+    /** Settings with no known adapters seeded ({@link Seeds#NONE}: the reference's first generation). */
+    public SearchSettings(int population, int generations, int topK, int mutations, int crossovers,
+            double mutationProbability, long maxParams, long minParams, Objective objective, long seed, Init init) {
+        this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
+                objective, seed, init, Seeds.NONE);
+    }
 
     /** Settings with the reference's way of drawing random candidates ({@link Init#REPAIR}). */
     public SearchSettings(int population, int generations, int topK, int mutations, int crossovers,
@@ -45,6 +54,36 @@ public record SearchSettings(int population, int generations, int topK, int muta
         BUDGET
     }
 
+    /** Which known adapters open the first generation ({@link KnownAdapters}). */
+    public enum Seeds {
+        /** None: the first generation is all random draws, as the reference's. */
+        NONE,
+        /**
+         * The known adapters that fit the limits: plain LoRA on every {@code attn.qkv} at each rank
+         * of the space, LoRA on every linear layer at each rank, all-vector and all-constant.
+         */
+        KNOWN;
+
+        /** @return the name a spec and the command line use */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /**
+         * @param label a name, any case
+         * @return the set
+         * @throws IllegalArgumentException naming the allowed values
+         */
+        public static Seeds parse(String label) {
+            for (Seeds s : values()) {
+                if (s.label().equalsIgnoreCase(label)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("must be one of none, known, got " + label);
+        }
+    }
+
     /** What the search optimises. */
     public enum Objective {
         /** Validation accuracy; parents are the top-k so far. */
@@ -55,6 +94,7 @@ public record SearchSettings(int population, int generations, int topK, int muta
 
     /** Checks every value ({@link #problems}). */
     public SearchSettings {
+        seeds = seeds == null ? Seeds.NONE : seeds;
         List<InvalidSettingsException.Problem> problems = problems(population, generations, topK, mutations,
                 crossovers, mutationProbability, maxParams, minParams);
         if (!problems.isEmpty()) {
@@ -116,11 +156,18 @@ public record SearchSettings(int population, int generations, int topK, int muta
     /** Per-gene re-draw chance of a mutation. */
     public static final double DEFAULT_MUTATION_PROBABILITY = 0.2;
 
+    /** The seed set of a job that names none (issue 30; BENCHMARKS.md "Against the job's own LoRA baseline"). */
+    public static final Seeds DEFAULT_SEEDS = Seeds.NONE;
+    /** The non-seed finalists of a job that names none. */
+    public static final int DEFAULT_FINALISTS = 0;
+    /** The finalists' short-training epochs of a job that names none (0: no finalists). */
+    public static final int DEFAULT_FINALIST_EPOCHS = 0;
+
     /** @return every value in one line, to tell whether a saved state belongs to this search */
     public String fingerprint() {
         return "population=" + population + " generations=" + generations + " top_k=" + topK + " mutations="
                 + mutations + " crossovers=" + crossovers + " mutation_prob=" + mutationProbability + " max_params="
                 + maxParams + " min_params=" + minParams + " objective=" + objective + " seed=" + seed
-                + (init == Init.REPAIR ? "" : " init=" + init);
+                + (init == Init.REPAIR ? "" : " init=" + init) + (seeds == Seeds.NONE ? "" : " seeds=" + seeds.label());
     }
 }

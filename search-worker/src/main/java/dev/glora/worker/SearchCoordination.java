@@ -8,6 +8,7 @@ import dev.glora.queue.Task;
 import dev.glora.queue.TaskKind;
 import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
+import dev.glora.search.Finalists;
 import dev.glora.search.LocalEvaluator;
 import dev.glora.search.Reranking;
 import dev.glora.search.SearchExport;
@@ -30,7 +31,10 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
 import dev.glora.supernet.vit.VitModel;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,6 +88,7 @@ final class SearchCoordination {
         stores.queue().fenced(task.lease(), "exporting job " + jobId,
                 c -> stores.jobs().setStatus(c, jobId, JobStatus.EXPORTING, null));
         ImageDataset test = Vtab1k.read(settings.roots().data(), job.task, JobSpec.TEST_LIST);
+        Finalists finalists = spec.search().hasFinalists() ? finalists(held, job, result) : null;
         Reranking reranking = null;
         if (spec.search().rerankList() != null) {
             // scored here, on this worker's slots: a score does not depend on who computes it
@@ -93,11 +98,12 @@ final class SearchCoordination {
                         job.encoding);
             }
         }
-        SearchExport searched = SearchExport.of(result, reranking, job.supernet, job.sha256, job.encoding,
+        SearchExport searched = SearchExport.of(result, reranking, finalists, job.supernet, job.sha256, job.encoding,
                 spec.searchSettings(), test, settings.imageBatch(), job.source());
         SearchExport delivered = spec.retrain() != null && spec.retrain().epochs() > 0
                 ? retrain(held, job, searched, test) : searched;
-        SearchExport export = spec.baseline().lora() ? baseline(held, job, delivered, test) : delivered;
+        int finalistCount = finalists == null ? 0 : finalists.ranked().size();
+        SearchExport export = spec.baseline().lora() ? baseline(held, job, delivered, test, finalistCount) : delivered;
         inputs.store(task.lease(), jobId, ArtefactKind.MODEL, export.model(), c -> {
             stores.results().putArtefact(c, jobId, ArtefactKind.BEST_CONFIG, bytes(export.bestConfigJson()));
             stores.results().putArtefact(c, jobId, ArtefactKind.PARETO, bytes(export.paretoJson()));
@@ -110,6 +116,40 @@ final class SearchCoordination {
             stores.queue().complete(c, task.lease(), null);
             return stores.jobs().setStatus(c, jobId, JobStatus.SUCCEEDED, null);
         });
+    }
+
+    /**
+     * Trains the finalists ({@link Finalists#pick}) one by one from the supernet's weights, as
+     * {@code glora search --finalists} does, each stored in its own fenced transaction as it
+     * finishes: a coordinator that takes over trains only those not stored.
+     */
+    private Finalists finalists(HeldTask held, JobInputs.Entry job, EvolutionarySearch.Result result) {
+        long jobId = held.task().jobId();
+        JobSpec spec = job.spec;
+        List<Candidate> picked = Finalists.pick(result.state().evaluated(), spec.search().finalists());
+        Map<String, Double> done = new HashMap<>();
+        stores.results().finalists(jobId).forEach(f -> done.put(f.key(), f.accuracy()));
+        TrainSettings train = spec.finalistSettings();
+        ImageDataset trainSet = Vtab1k.read(settings.roots().data(), job.task, JobSpec.TRAIN_LIST);
+        List<Finalists.Finalist> ranked = new ArrayList<>();
+        for (int i = 0; i < picked.size(); i++) {
+            Candidate c = picked.get(i);
+            Double accuracy = done.get(c.key());
+            if (accuracy == null) {
+                Retraining.Result trained = trainFixedRun(held, job, "finalist", job.supernet,
+                        job.encoding.decode(c.alleles()), train, trainSet, "finalist " + c.key() + " of job " + jobId
+                                + " " + job.sha256 + " " + train.fingerprint(), job.source(), Map.of());
+                double shortTrained = Finalists.accuracyAfter(trained);
+                int ordinal = i;
+                stores.queue().fenced(held.task().lease(), "recording finalist " + i + " of job " + jobId, c2 -> {
+                    stores.results().recordFinalist(c2, jobId, ordinal, c, shortTrained, picked.size());
+                    return null;
+                });
+                accuracy = shortTrained;
+            }
+            ranked.add(new Finalists.Finalist(c, accuracy));
+        }
+        return new Finalists(train.epochs(), JobSpec.TRAIN_LIST, List.copyOf(ranked));
     }
 
     /**
@@ -135,7 +175,8 @@ final class SearchCoordination {
      * ({@link ArtefactKind#BASELINE_MODEL}), and adds it to the best-config JSON beside the
      * delivered adapter.
      */
-    private SearchExport baseline(HeldTask held, JobInputs.Entry job, SearchExport delivered, ImageDataset test) {
+    private SearchExport baseline(HeldTask held, JobInputs.Entry job, SearchExport delivered, ImageDataset test,
+            int finalists) {
         long jobId = held.task().jobId();
         JobSpec spec = job.spec;
         Path backboneFile = settings.roots().backbone(spec.backbone());
@@ -145,7 +186,7 @@ final class SearchCoordination {
         long adapter = delivered.best().parameters();
         int rank = spec.baseline().rank() > 0 ? spec.baseline().rank() : Supernet.loraRankWithin(target, adapter);
         SubnetConfig lora = SubnetConfig.lora(Supernet.layerNames(target), rank);
-        TrainSettings train = spec.baselineSettings();
+        TrainSettings train = spec.baselineSettings(finalists);
         String source = "LoRA baseline of job " + jobId;
         Checkpoint start = Supernet.fresh(VitInit.withNewHead(plain, arch, target.numClasses(), train.seed()), target,
                 rank, train.seed());
@@ -221,6 +262,13 @@ final class SearchCoordination {
     private Checkpoint trainFixed(HeldTask held, JobInputs.Entry job, String stage, Checkpoint start,
             SubnetConfig config, TrainSettings train, String trainList, String identity, String source,
             Map<String, String> metadata) {
+        return trainFixedRun(held, job, stage, start, config, train, Vtab1k.read(settings.roots().data(), job.task,
+                trainList), identity, source, metadata).trained();
+    }
+
+    private Retraining.Result trainFixedRun(HeldTask held, JobInputs.Entry job, String stage, Checkpoint start,
+            SubnetConfig config, TrainSettings train, ImageDataset trainSet, String identity, String source,
+            Map<String, String> metadata) {
         Path resume = settings.cacheDir().resolve("job-" + held.task().jobId() + "-" + stage + ".resume");
         try {
             Files.deleteIfExists(resume);
@@ -228,13 +276,13 @@ final class SearchCoordination {
             // job trains exactly as glora finetune --threads N does (the worker sets 1 again after)
             TorchRuntime.setThreads(job.spec.trainingThreads(settings.slots()));
             try {
-                return Retraining.run(start, config, train, Vtab1k.read(settings.roots().data(), job.task, trainList),
+                return Retraining.run(start, config, train, trainSet,
                         job.val, resume, identity, new TrainingListener() {
                             @Override
                             public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
                                 held.check();
                             }
-                        }, source, metadata).trained();
+                        }, source, metadata);
             } finally {
                 TorchRuntime.setThreads(1);
             }

@@ -69,15 +69,24 @@ class JobSpecParseTest {
         assertEquals(JobSpec.Baseline.NONE, none.baseline());
         JobSpec alone = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"baseline\": {\"lora\": true}}")
                 .withDefaults();
-        assertEquals(new JobSpec.Baseline(true, 0, 100), alone.baseline());
+        assertEquals(new JobSpec.Baseline(true, 0, 0), alone.baseline(), "0: the pipeline's own budget");
+        assertEquals(100, alone.baselineEpochs(0));
         assertEquals("train800", alone.baselineList(), "without retraining the delivered model trained on train800");
         JobSpec retrained = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\": {\"epochs\": 100,"
                 + " \"lr\": 0.001}, \"retrain\":"
                 + " {\"epochs\": 30}, \"baseline\": {\"lora\": true, \"rank\": 4}}").withDefaults();
-        assertEquals(new JobSpec.Baseline(true, 4, 130), retrained.baseline());
+        assertEquals(new JobSpec.Baseline(true, 4, 0), retrained.baseline());
         assertEquals("train800val200", retrained.baselineList());
-        TrainSettings train = retrained.baselineSettings();
+        TrainSettings train = retrained.baselineSettings(0);
         assertEquals(130, train.epochs());
+        // finalists count in the budget: supernet + finalists x their epochs + retraining
+        JobSpec withFinalists = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"search\": {\"seeds\":"
+                + " \"known\", \"finalists\": 4, \"finalistEpochs\": 5}, \"retrain\": {\"epochs\": 30},"
+                + " \"baseline\": {\"lora\": true}}").withDefaults();
+        assertTrue(withFinalists.search().hasFinalists());
+        assertEquals(100 + 7 * 5 + 30, withFinalists.baselineSettings(7).epochs());
+        assertEquals(50, JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"baseline\": {\"lora\": true,"
+                + " \"epochs\": 50}}").withDefaults().baselineEpochs(7), "epochs given are kept");
         assertEquals(1e-3, train.lr());
         assertEquals(retrained.supernet().warmupEpochs(), train.warmupEpochs());
         assertEquals(retrained.supernet().batchSize(), train.batchSize());

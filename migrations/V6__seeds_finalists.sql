@@ -1,0 +1,17 @@
+-- issue 30: a candidate seeded as a known adapter carries its name (lora_qkv_r4, all_vector, ...);
+-- null for one the search drew or bred
+ALTER TABLE candidate ADD COLUMN seed TEXT;
+
+-- the finalists: the search's best by the proxy plus every seed, each trained briefly from the
+-- supernet's weights and scored on val; one row per finalist trained, written when it finishes,
+-- so a coordinator that takes over trains only those without a row
+CREATE TABLE finalist (
+    job_id          BIGINT           NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+    ordinal         INT              NOT NULL,          -- place in the proxy's order of the finalists
+    config_key      TEXT             NOT NULL,
+    proxy_accuracy  DOUBLE PRECISION NOT NULL,          -- val with the supernet's shared weights
+    accuracy        DOUBLE PRECISION NOT NULL,          -- val after the short training
+    parameters      BIGINT           NOT NULL,
+    seed            TEXT,
+    PRIMARY KEY (job_id, ordinal)
+);
