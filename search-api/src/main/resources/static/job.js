@@ -49,8 +49,11 @@ function drawPareto() {
   const onFront = front(candidates).map(c => ({ x: c.parameters, y: c.accuracy,
     title: `front: ${int(c.parameters)} params, ${pct(c.accuracy)}` }));
   const chosen = pts.filter(p => p.key === chosenKey);
+  const seeded = candidates.filter(c => c.seed).map(c => ({ x: c.parameters, y: c.accuracy,
+    title: `seed ${c.seed}: ${int(c.parameters)} params, ${pct(c.accuracy)}` }));
   const series = [
     { name: "candidate", cls: "candidate", color: "#8a949e", marker: "circle", points: pts },
+    { name: "seeded known adapter", cls: "seeded", color: "#b45309", marker: "square", points: seeded },
     { name: "Pareto front", cls: "front", color: "#0b62d6", marker: "square", line: true, points: onFront },
     { name: "chosen", cls: "chosen", color: "#c62828", marker: "triangle", points: chosen },
   ];
@@ -109,11 +112,46 @@ function drawAdapter(config) {
       + `, test ${pct(config.retrained.test_accuracy)}`
       + " (the model to download)." : ".");
   drawBaseline(config.baseline);
+  if (config.finalists) refreshFinalists(config.finalists);
   document.getElementById("adapter-legend").hidden = false;
   const best = candidates.find(c => c.parameters === config.trainable_parameters
     && c.accuracy === config.validation_accuracy);
   chosenKey = best ? best.key : null;
   drawPareto();
+}
+
+/** The finalists: proxy val against val after the short training, and which one the job chose. */
+function drawFinalists(rows, summary) {
+  const section = document.getElementById("finalists-card");
+  section.hidden = !rows.length;
+  if (!rows.length) return;
+  const table = document.getElementById("finalists");
+  const head = document.createElement("tr");
+  head.innerHTML = "<th class='num'>#</th><th class='num'>proxy val.</th><th class='num'>val. after short training</th>"
+    + "<th class='num'>parameters</th><th>seed</th><th>chosen</th>";
+  const chosen = summary ? summary.candidates.findIndex(c => c.chosen) : -1;
+  const body = rows.map((f, i) => {
+    const tr = document.createElement("tr");
+    const cells = [String(f.ordinal + 1), pct(f.proxyAccuracy), pct(f.accuracy), int(f.parameters), f.seed || "–",
+      i === chosen ? "chosen" : ""];
+    cells.forEach((text, c) => {
+      const td = document.createElement("td");
+      if (c !== 4 && c !== 5) td.className = "num";
+      td.textContent = text;
+      tr.append(td);
+    });
+    if (i === chosen) tr.className = "chosen";
+    return tr;
+  });
+  table.replaceChildren(head, ...body);
+  document.getElementById("finalists-note").textContent = summary
+    ? `${summary.count} finalists, each trained ${summary.epochs} epoch${summary.epochs === 1 ? "" : "s"} on `
+      + `${summary.train_list} from the supernet's weights; the best after it is the job's choice.`
+    : "Finalists are trained briefly from the supernet's weights; the best after it becomes the job's choice.";
+}
+
+async function refreshFinalists(summary) {
+  drawFinalists(await getJson(`/api/v1/jobs/${id}/finalists`), summary);
 }
 
 /** The job's LoRA baseline, beside the delivered adapter: the answer to "would plain LoRA have done as well?" */
@@ -207,6 +245,7 @@ function listen() {
     refreshJob();
   });
   source.addEventListener("status", () => refreshJob());
+  source.addEventListener("finalist", () => refreshFinalists(null));
 }
 
 document.getElementById("cancel").addEventListener("click", async () => {

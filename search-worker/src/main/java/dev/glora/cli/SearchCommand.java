@@ -115,8 +115,13 @@ final class SearchCommand implements Callable<Integer> {
     private String finalistList;
 
     @Option(names = "--finalist-lr", defaultValue = "1e-3",
-            description = "peak learning rate of the finalists' training (default: ${DEFAULT-VALUE})")
+            description = "peak learning rate of the finalists' training; batch size and weight decay are the"
+                    + " supernet's (default: ${DEFAULT-VALUE})")
     private double finalistLr;
+
+    @Option(names = "--finalist-warmup", paramLabel = "EPOCHS",
+            description = "warm-up epochs of the finalists' training (default: the supernet's, below --finalist-epochs)")
+    private Integer finalistWarmup;
 
     @Option(names = "--ranks", split = ",", description = "LoRA ranks of the space (default: those the supernet was trained for)")
     private List<Integer> ranks;
@@ -243,12 +248,18 @@ final class SearchCommand implements Callable<Integer> {
         }
         TrainSettings train;
         try {
+            // the supernet's batch size, weight decay and warm-up rule, as a job's finalists train
             TrainSettings reference = TrainSettings.reference(finalistEpochs, seed);
-            train = new TrainSettings(finalistEpochs, reference.batchSize(), finalistLr, reference.weightDecay(),
-                    TrainSettings.warmupFor(3, finalistEpochs), reference.warmupLr(), Math.min(reference.minLr(),
-                    finalistLr), reference.dropPath(), seed);
+            String trained = checkpoint.metadata().getOrDefault("train_settings", "");
+            int batch = (int) setting(trained, "batch", reference.batchSize());
+            double weightDecay = setting(trained, "wd", reference.weightDecay());
+            int warmup = finalistWarmup != null ? finalistWarmup
+                    : TrainSettings.warmupFor((int) setting(trained, "warmup", 3), finalistEpochs);
+            train = new TrainSettings(finalistEpochs, batch, finalistLr, weightDecay, warmup, reference.warmupLr(),
+                    Math.min(reference.minLr(), finalistLr), reference.dropPath(), seed);
         } catch (InvalidSettingsException e) {
-            throw new GloraException(e.describe(Map.of("lr", "--finalist-lr", "epochs", "--finalist-epochs")));
+            throw new GloraException(e.describe(Map.of("lr", "--finalist-lr", "epochs", "--finalist-epochs",
+                    "warmupEpochs", "--finalist-warmup")));
         }
         ImageDataset trainSet = TaskData.read(task, finalistList);
         List<Candidate> picked = Finalists.pick(result.state().evaluated(), finalists);
@@ -285,6 +296,12 @@ final class SearchCommand implements Callable<Integer> {
             TorchRuntime.setThreads(1);
         }
         return new Finalists(finalistEpochs, finalistList, List.copyOf(ranked));
+    }
+
+    /** @return a value of a training's fingerprint ({@code name=value}), or the fallback */
+    private static double setting(String fingerprint, String name, double fallback) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:^| )" + name + "=([^ ]+)").matcher(fingerprint);
+        return m.find() ? Double.parseDouble(m.group(1)) : fallback;
     }
 
     /** The finalists' log in a search's folder. */
@@ -378,7 +395,7 @@ final class SearchCommand implements Callable<Integer> {
                 checkpoint.metadata(), supernet.toString());
         int rank = dev.glora.supernet.glora.Supernet.loraRankWithin(arch, best.parameters());
         printer.err().printf(Locale.ROOT, "to compare: LoRA of this size is rank %d on attn.qkv (%,d adapter"
-                + " parameters): glora finetune --method lora --rank %d, for the supernet's epochs plus any"
+                + " parameters): glora finetune --method lora --rank %d, for the supernet's epochs plus the finalists' and any"
                 + " retraining's%n", rank, dev.glora.supernet.glora.Supernet.loraParameterCount(arch, rank), rank);
     }
 }

@@ -225,7 +225,7 @@ class ServiceJobTest {
         JobSpec spec = new JobRequest("with baseline", TinyJob.BACKBONE, TinyJob.TASK, new JobRequest.Supernet(4,
                 List.of(4, 2), 4, 8, 1e-2, 1e-4, 0), new JobRequest.Search(9, 2, 4, 3, 3, 0.2, 600L, 0L, "accuracy"),
                 new JobRequest.Retrain(2, 1e-2, 0), new JobRequest.Baseline(true, null, null), 5L).withDefaults();
-        assertEquals(6, spec.baseline().epochs(), "the pipeline's budget: 4 supernet epochs and 2 of retraining");
+        assertEquals(6, spec.baselineEpochs(0), "the pipeline's budget: 4 supernet epochs and 2 of retraining");
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
         assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());

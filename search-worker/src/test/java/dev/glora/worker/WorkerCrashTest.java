@@ -63,6 +63,37 @@ class WorkerCrashTest {
         assertTrue(killedAt.epochsDone() < 60);
     }
 
+    /** The tables of the running {@link #crashAndRescue}, for conditions that look beyond the job's row. */
+    private Stores current;
+
+    @Test
+    void aWorkerKilledAmongTheFinalistsIsRescuedWithoutTrainingAFinalistTwice() throws Exception {
+        JobSpec tiny = ServiceFinalistsTest.spec();
+        JobSpec.Search h = tiny.search();
+        // more finalists, longer: the kill lands between the first stored finalist and the last
+        JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), new JobSpec.Search(
+                h.population(), h.generations(), h.topK(), h.mutations(), h.crossovers(), h.mutationProbability(),
+                h.maxParams(), h.minParams(), h.objective(), h.init(), null, h.rerankTop(), "known", 4, 12),
+                tiny.retrain(), JobSpec.Baseline.NONE, tiny.seed());
+        afterRescue = job -> {
+            List<dev.glora.jobs.ResultStore.StoredFinalist> finalists = current.results().finalists(job);
+            assertEquals(java.util.stream.IntStream.range(0, finalists.size()).boxed().toList(),
+                    finalists.stream().map(dev.glora.jobs.ResultStore.StoredFinalist::ordinal).toList(), "each once");
+            assertEquals(finalists.size(), current.jobs().events(job, 0).stream()
+                    .filter(e -> e.type().equals("finalist")).count(), "no finalist trained and recorded twice");
+            assertTrue(finalists.size() > 4, "the seeds and the 4 others");
+            assertEquals(finalists.stream().map(dev.glora.jobs.ResultStore.StoredFinalist::accuracy).toList(),
+                    current.results().finalists(job + 1).stream()
+                            .map(dev.glora.jobs.ResultStore.StoredFinalist::accuracy).toList(),
+                    "the rescued finalists score as an undisturbed job's");
+        };
+        JobView killedAt = crashAndRescue(spec, view -> current.results().finalists(view.id()).size() >= 1, false);
+        assertEquals(JobStatus.EXPORTING, killedAt.status(), "killed among the finalists");
+    }
+
+    /** What the next rescue checks with the crashed job's id, its database still open. */
+    private java.util.function.LongConsumer afterRescue = job -> { };
+
     /**
      * Runs a job on a worker process, kills it with SIGKILL when {@code killWhen} holds, lets an
      * in-process worker finish it, and checks it ends as the same job run undisturbed.
@@ -84,6 +115,7 @@ class WorkerCrashTest {
         try (HikariDataSource database = TestDatabase.pool(url, 10)) {
             Stores stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(2),
                     Duration.ofMillis(100), 3));
+            current = stores;
             long crashed = stores.jobs().submit(spec);
             JobView before = null;
             for (int kill = 0; kill < killWhens.size(); kill++) {
@@ -135,6 +167,7 @@ class WorkerCrashTest {
                 assertEquals(expected.subList(0, before.epochsDone()), actual.subList(0, before.epochsDone()),
                         "the losses of the epochs before the crash");
                 assertEquals(spec.search().generations(), finished.generationsDone());
+                afterRescue.accept(crashed);
             }
             return before;
         }

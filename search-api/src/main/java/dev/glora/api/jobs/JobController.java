@@ -158,6 +158,17 @@ class JobController {
         return results.candidates(id, "best", top);
     }
 
+    /**
+     * The finalists trained so far (issue 30), in the proxy's order: each one's proxy and
+     * short-trained val accuracy, size, and the known adapter it was seeded as; which one won is in
+     * the best-config JSON's {@code finalists}.
+     */
+    @GetMapping("/{id}/finalists")
+    List<dev.glora.jobs.ResultStore.StoredFinalist> finalists(@PathVariable long id) {
+        job(id);
+        return results.finalists(id);
+    }
+
     /** The final front once exported; while the search runs, the front of the candidates so far. */
     @GetMapping(value = "/{id}/pareto", produces = MediaType.APPLICATION_JSON_VALUE)
     Object pareto(@PathVariable long id) {
