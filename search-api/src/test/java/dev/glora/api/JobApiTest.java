@@ -132,7 +132,9 @@ class JobApiTest extends ServiceTest {
             {"\"supernet\": {\"sampling\": \"greedy\"}}", "supernet.sampling", "must be uniform, sandwich or limited"},
             {"\"supernet\": {\"sampling\": \"limited\"}}", "supernet.sampling", "within search.maxParams: set it"},
             {"\"baseline\": {\"lora\": true, \"rank\": 300}}", "baseline.rank", "must be in [1, 256], or 0"},
-            {"\"baseline\": {\"lora\": true, \"epochs\": 0}}", "baseline.epochs", "must be at least 1"},
+            {"\"baseline\": {\"lora\": true, \"epochs\": -1}}", "baseline.epochs", "must be at least 1, or 0 for the pipeline's own budget"},
+            {"\"search\": {\"seeds\": \"lora\"}}", "search.seeds", "must be one of none, known, got lora"},
+            {"\"search\": {\"finalists\": 3, \"finalistEpochs\": 2, \"rerankList\": \"val200\"}}", "search.rerankList", "exclude each other"},
             {"\"baseline\": {\"lora\": \"yes\"}}", "baseline.lora", "has the wrong type"},
         }) {
             HttpResponse<String> response = post("/api/v1/jobs", base + bad[0], ServiceTestEnvironment.TOKEN);

@@ -64,7 +64,7 @@ final class TrainSupernetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TrainSettings settings = training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0));
+        TrainSettings settings = training.settings(TrainSettings.supernetDefaults(TrainSettings.DEFAULT_SUPERNET_EPOCHS, 0));
         SearchSpace space = space(rank, ranks);
         TrainingRun.checkOutput(out);
         Trainees.Sampling paths;

@@ -231,7 +231,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
         // the command line's rule for what was not given (TrainSettings.Given), on the reference's defaults
         TrainSettings.Given train = new TrainSettings.Given(n.epochs(), n.batchSize(), n.lr(), n.weightDecay(),
-                n.warmupEpochs(), null, null).filledFrom(TrainSettings.reference(JobSpec.DEFAULT_EPOCHS, s));
+                n.warmupEpochs(), null, null).filledFrom(TrainSettings.supernetDefaults(JobSpec.DEFAULT_EPOCHS, s));
         JobSpec.Supernet filled = new JobSpec.Supernet(rank, ranks, train.epochs(), train.batchSize(), train.lr(),
                 train.weightDecay(), train.warmupEpochs(), or(n.threads(), Runtime.getRuntime().availableProcessors()),
                 n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));

@@ -186,8 +186,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         }
     }
 
-    /** The default supernet epochs (the reference trains 500 on VTAB-1K). */
-    public static final int DEFAULT_EPOCHS = TrainSettings.REFERENCE_EPOCHS;
+    /** The default supernet epochs (the reference trains 500 on VTAB-1K at a tenth of the lr). */
+    public static final int DEFAULT_EPOCHS = TrainSettings.DEFAULT_SUPERNET_EPOCHS;
 
     /**
      * Checks a spec with defaults filled in (the paths are checked against the roots elsewhere).

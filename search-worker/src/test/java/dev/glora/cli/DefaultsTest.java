@@ -16,10 +16,10 @@ class DefaultsTest {
     void aShortTrainingWarmsUpAsLongOnTheCommandLineAsInAJob() {
         TrainSupernetCommand command = new TrainSupernetCommand();
         new CommandLine(command).parseArgs("--backbone", "b", "--task", "t", "--out", "o", "--epochs", "5");
-        TrainSettings cli = command.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0));
+        TrainSettings cli = command.training.settings(TrainSettings.supernetDefaults(TrainSettings.DEFAULT_SUPERNET_EPOCHS, 0));
         JobSpec job = new JobRequest("n", "b", "t", new JobRequest.Supernet(null, null, 5, null, null, null, null),
                 null, 0L).withDefaults();
-        assertEquals(4, cli.warmupEpochs(), "warm-up below the 5 epochs");
+        assertEquals(3, cli.warmupEpochs(), "the default warm-up, below the 5 epochs");
         assertEquals(cli.warmupEpochs(), job.supernet().warmupEpochs());
         assertEquals(cli.epochs(), job.supernet().epochs());
         assertEquals(cli.lr(), job.supernet().lr());
@@ -29,8 +29,13 @@ class DefaultsTest {
         TrainSupernetCommand plain = new TrainSupernetCommand();
         new CommandLine(plain).parseArgs("--backbone", "b", "--task", "t", "--out", "o");
         JobSpec defaults = new JobRequest("n", "b", "t", null, null, 0L).withDefaults();
-        assertEquals(plain.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0)).epochs(),
-                defaults.supernet().epochs());
+        TrainSettings plainCli = plain.training.settings(TrainSettings.supernetDefaults(
+                TrainSettings.DEFAULT_SUPERNET_EPOCHS, 0));
+        assertEquals(plainCli.epochs(), defaults.supernet().epochs());
+        assertEquals(100, defaults.supernet().epochs(), "not the reference's 500: as good in a fifth of the time");
+        assertEquals(1e-3, defaults.supernet().lr());
+        assertEquals(plainCli.lr(), defaults.supernet().lr());
+        assertEquals(3, defaults.supernet().warmupEpochs());
     }
 
     @Test
@@ -54,7 +59,7 @@ class DefaultsTest {
         new CommandLine(command).parseArgs("--backbone", "b", "--task", "t", "--out", "o", "--epochs", "5", "--lr",
                 "20", "--warmup", "9");
         String cli = org.junit.jupiter.api.Assertions.assertThrows(dev.glora.supernet.GloraException.class,
-                () -> command.training.settings(TrainSettings.reference(TrainSettings.REFERENCE_EPOCHS, 0)))
+                () -> command.training.settings(TrainSettings.supernetDefaults(TrainSettings.DEFAULT_SUPERNET_EPOCHS, 0)))
                 .getMessage();
         List<JobSpec.FieldError> job = new JobRequest("n", "b", "t", new JobRequest.Supernet(null, null, 5, null, 20.0, null,
                 9), null, 0L).withDefaults().validate();
