@@ -92,4 +92,55 @@ class AccessTest extends ServiceTest {
                 .PUT(HttpRequest.BodyPublishers.ofString(body)));
         assertEquals(413, json.statusCode(), json.body());
     }
+
+    /**
+     * A raw HTTP/1.1 exchange: the JDK's client will not send a foreign {@code Host}, which is
+     * exactly what a page on a rebinding domain sends.
+     */
+    private String raw(String method, String path, String host, String origin, String body) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nAuthorization: Bearer " + ServiceTestEnvironment.TOKEN + "\r\nX-Glora-Request: 1\r\n"
+                    + "Connection: close\r\n");
+            if (origin != null) {
+                request.append("Origin: ").append(origin).append("\r\n");
+            }
+            byte[] content = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (!method.equals("GET")) {
+                request.append("Content-Type: application/json\r\nContent-Length: ").append(content.length)
+                        .append("\r\n");
+            }
+            request.append("\r\n");
+            socket.getOutputStream().write(request.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            socket.getOutputStream().write(content);
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Issue 31: a web page on a name that resolves to 127.0.0.1 (DNS rebinding) drives nothing. */
+    @Test
+    void aForeignHostIsRefusedBeforeAnythingRunsAndAForeignOriginCannotWrite() throws Exception {
+        int before = JSON.readTree(get("/api/v1/jobs").body()).size();
+        String spec = "{\"backbone\": \"tiny-vit.safetensors\", \"data\": \"tiny-task\"}";
+        String rebound = raw("POST", "/api/v1/jobs", "attacker.example:" + port, "http://attacker.example:" + port,
+                spec);
+        assertTrue(rebound.startsWith("HTTP/1.1 421"), rebound);
+        assertTrue(rebound.contains("glora.allowed-hosts"), rebound);
+        assertTrue(raw("GET", "/api/v1/jobs", "attacker.example", null, "").startsWith("HTTP/1.1 421"),
+                "reads too: the page could read what the service knows");
+        assertEquals(before, JSON.readTree(get("/api/v1/jobs").body()).size(), "no job was created");
+
+        String crossOrigin = raw("POST", "/api/v1/jobs", "127.0.0.1:" + port, "http://attacker.example", spec);
+        assertTrue(crossOrigin.startsWith("HTTP/1.1 403"), crossOrigin);
+        assertTrue(crossOrigin.contains("Origin"), crossOrigin);
+        assertEquals(before, JSON.readTree(get("/api/v1/jobs").body()).size(), "no job was created");
+
+        for (String host : new String[] {"localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port}) {
+            assertTrue(raw("GET", "/api/v1/jobs", host, null, "").startsWith("HTTP/1.1 200"), host);
+        }
+        long id = submit(40, 40).get("id").asLong();
+        String own = raw("POST", "/api/v1/jobs/" + id + "/cancel", "localhost:" + port, "http://localhost:" + port, "");
+        assertTrue(own.startsWith("HTTP/1.1 200"), "its own origin writes: " + own);
+    }
 }

@@ -71,6 +71,9 @@ public final class ModelLibrary {
         return name.endsWith(".safetensors") ? name : name + ".safetensors";
     }
 
+    /** Imports run one at a time in a process (uploads stream to disk concurrently, then queue here). */
+    private static final java.util.concurrent.Semaphore IMPORTS = new java.util.concurrent.Semaphore(1, true);
+
     /**
      * Streams a checkpoint into the model root, imports it and makes it visible.
      *
@@ -96,13 +99,20 @@ public final class ModelLibrary {
             upload = Files.createTempFile(root, ".upload-", ".part");
             copy(body, upload, maxBytes);
             CheckpointImporter.Imported result;
+            // one import at a time: each holds its tensors on the heap, within a budget of what the
+            // heap has left (Npz.defaultBudget), which two at once would each count as theirs
+            IMPORTS.acquireUninterruptibly();
             try {
-                result = CheckpointImporter.read(upload, fileName, options);
-            } catch (GloraException e) {
-                throw new UploadException(Refusal.UNUSABLE, "file", e.getMessage());
+                try {
+                    result = CheckpointImporter.read(upload, fileName, options);
+                } catch (GloraException e) {
+                    throw new UploadException(Refusal.UNUSABLE, "file", e.getMessage());
+                }
+                imported = Files.createTempFile(root, ".import-", ".safetensors");
+                Safetensors.write(result.checkpoint(), imported);
+            } finally {
+                IMPORTS.release();
             }
-            imported = Files.createTempFile(root, ".import-", ".safetensors");
-            Safetensors.write(result.checkpoint(), imported);
             publish(imported, target, fileName);
             return Catalog.model(root, target);
         } catch (IOException e) {

@@ -19,6 +19,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Guards the API, before anything reads a body:
  *
  * <ul>
+ *   <li>its {@code Host} must name this service: a loopback name, or one of
+ *       {@code glora.allowed-hosts} (421 otherwise; DNS rebinding), and a writing request that
+ *       carries an {@code Origin} must come from this service's own origin (403);
  *   <li>a writing request must be one no cross-site form can send (a JSON or binary body, an
  *       {@code Authorization} header, or {@code X-Glora-Request});
  *   <li>with an API token configured, every request needs it, in {@code Authorization: Bearer}
@@ -60,9 +63,13 @@ class AccessFilter extends OncePerRequestFilter {
     private static final java.util.Set<String> UPLOADS = java.util.Set.of("/api/v1/models", "/api/v1/datasets");
 
     private final GloraProperties properties;
+    /** Whether the service listens on a loopback address only (the default). */
+    private final boolean loopbackOnly;
 
-    AccessFilter(GloraProperties properties) {
+    AccessFilter(GloraProperties properties,
+            @org.springframework.beans.factory.annotation.Value("${server.address:}") String address) {
         this.properties = properties;
+        this.loopbackOnly = ExposureCheck.isLoopback(address);
     }
 
     @Override
@@ -70,6 +77,20 @@ class AccessFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         boolean writing = !HttpMethod.GET.matches(request.getMethod()) && !HttpMethod.HEAD.matches(request.getMethod())
                 && !HttpMethod.OPTIONS.matches(request.getMethod());
+        String host = hostName(request.getHeader("Host"));
+        if (!hostAllowed(host)) {
+            problem(response, 421, "Misdirected Request", "this service answers to localhost, 127.0.0.1 and [::1]"
+                    + (properties.allowedHosts().isEmpty() ? "" : " and " + String.join(", ", properties.allowedHosts()))
+                    + ", not to the host name this request carries; to reach it under another name, list that name"
+                    + " in glora.allowed-hosts");
+            return;
+        }
+        String origin = request.getHeader("Origin");
+        if (writing && origin != null && !sameOrigin(origin, request.getHeader("Host"))) {
+            problem(response, 403, "Forbidden", "a writing request from a page of another origin is refused: its"
+                    + " Origin must be this service's own");
+            return;
+        }
         if (writing && !deliberate(request)) {
             problem(response, 403, "Forbidden", "a writing request must show it comes from a program, not a"
                     + " form on another web site: send Content-Type: application/json (the uploads:"
@@ -95,6 +116,61 @@ class AccessFilter extends OncePerRequestFilter {
             return;
         }
         chain.doFilter(authenticated ? new Authenticated(request) : request, response);
+    }
+
+    /** The loopback names every request may carry in its {@code Host}. */
+    private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "::1");
+
+    /**
+     * @param header a {@code Host} header
+     * @return its host name, lower case, without port or IPv6 brackets; null when there is none
+     */
+    static String hostName(String header) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        String h = header.trim().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            return end < 0 ? h : h.substring(1, end);
+        }
+        int colon = h.indexOf(':');
+        return colon < 0 ? h : h.substring(0, colon);
+    }
+
+    /**
+     * A name is allowed when it is a loopback name or listed in {@code glora.allowed-hosts} (or that
+     * lists {@code *}); on an address other than loopback with no list, the API token guards and any
+     * name is allowed. HTTP/1.0 requests without {@code Host} are allowed (no browser sends those).
+     */
+    private boolean hostAllowed(String host) {
+        if (host == null || LOOPBACK.contains(host) || properties.allowedHosts().contains("*")
+                || properties.allowedHosts().contains(host)) {
+            return true;
+        }
+        return properties.allowedHosts().isEmpty() && !loopbackOnly;
+    }
+
+    /** @return whether an {@code Origin} names the scheme-less host and port of this request's {@code Host} */
+    private static boolean sameOrigin(String origin, String hostHeader) {
+        if (hostHeader == null) {
+            return false;
+        }
+        try {
+            java.net.URI uri = java.net.URI.create(origin.trim());
+            if (uri.getHost() == null) {
+                return false; // "null" (a sandboxed frame, a file) or garbage
+            }
+            String host = hostHeader.trim().toLowerCase(Locale.ROOT);
+            String originHost = uri.getHost().toLowerCase(Locale.ROOT);
+            String authority = (originHost.contains(":") && !originHost.startsWith("[") ? "[" + originHost + "]"
+                    : originHost) + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+            int defaultPort = "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+            return authority.equals(host) || (uri.getPort() < 0 && host.equals(authority + ":" + defaultPort))
+                    || (uri.getPort() == defaultPort && host.equals(authority.substring(0, authority.lastIndexOf(':'))));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean open(String path) {

@@ -21,12 +21,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param leaseSeconds how long a task is held without a heartbeat
  * @param cacheDir the in-process workers' cache of supernets
  * @param maxUploadBytes largest checkpoint accepted by {@code POST /api/v1/models}
+ * @param allowedHosts host names (without port) a request's {@code Host} may carry besides the
+ *     loopback names ({@code localhost}, {@code 127.0.0.1}, {@code ::1}); {@code *} allows any.
+ *     Against DNS rebinding: a web page whose name resolves to 127.0.0.1 reaches the service with
+ *     its own name in {@code Host}
  */
 @ConfigurationProperties("glora")
 public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers, String apiToken,
         Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes, Boolean openReads,
         Integer maxStreams, java.time.Duration streamTimeout, java.time.Duration streamKeepAlive,
-        java.time.Duration retention) {
+        java.time.Duration retention, java.util.List<String> allowedHosts) {
 
     /** Fills the defaults. */
     public GloraProperties {
@@ -41,6 +45,8 @@ public record GloraProperties(Path models, Path data, Path embeddedDataDir, Inte
         maxUploadBytes = maxUploadBytes != null ? maxUploadBytes : 2L << 30;
         apiToken = apiToken == null || apiToken.isBlank() ? null : apiToken;
         openReads = openReads != null && openReads;
+        allowedHosts = allowedHosts == null ? java.util.List.of() : allowedHosts.stream().map(String::trim)
+                .filter(h -> !h.isEmpty()).map(h -> h.toLowerCase(java.util.Locale.ROOT)).toList();
         maxStreams = maxStreams != null ? maxStreams : 64;
         streamTimeout = streamTimeout != null ? streamTimeout : java.time.Duration.ofMinutes(30);
         streamKeepAlive = streamKeepAlive != null ? streamKeepAlive : java.time.Duration.ofSeconds(15);

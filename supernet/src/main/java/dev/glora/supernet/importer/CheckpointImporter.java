@@ -47,6 +47,12 @@ public final class CheckpointImporter {
     private CheckpointImporter() {}
 
     /**
+     * The largest input size an import adapts a model to: 4,096 position rows of a patch-32 model,
+     * 65,536 of a patch-16 one, which the resampling holds twice.
+     */
+    public static final int MAX_IMG_SIZE = 4096;
+
+    /**
      * What the user says about the source; every field may be null.
      *
      * @param arch a timm model name, e.g. {@code vit_base_patch16_224.augreg_in21k}
@@ -152,6 +158,10 @@ public final class CheckpointImporter {
                 : VitArchitecture.isDescribedBy(fileMeta) ? fileMeta.getOrDefault(ARCH_KEY, "inferred") : "inferred";
         if (options.imgSize() != null && options.imgSize() != arch.imgSize()) {
             int size = options.imgSize();
+            if (size > MAX_IMG_SIZE) {
+                throw new CheckpointException("--img-size " + size + " is larger than " + MAX_IMG_SIZE + " px, the"
+                        + " most an import adapts to (the position embedding grows with its square)");
+            }
             if (size < arch.patchSize() || size % arch.patchSize() != 0) {
                 throw new CheckpointException("--img-size " + size + " is not a multiple of the patch size "
                         + arch.patchSize());

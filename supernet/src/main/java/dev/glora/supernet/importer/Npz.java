@@ -62,19 +62,61 @@ public final class Npz {
      * @throws CheckpointException naming the file and the entry when anything is not valid
      */
     public static Map<String, Tensor> read(Path file) {
+        return read(file, defaultBudget());
+    }
+
+    /**
+     * The memory an import may take as float32 arrays when none is given: half of what this JVM's
+     * heap has left, so that an import never runs the process (and the workers sharing it) out of
+     * memory.
+     *
+     * @return the budget in bytes
+     */
+    public static long defaultBudget() {
+        Runtime runtime = Runtime.getRuntime();
+        return (runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory())) / 2;
+    }
+
+    /**
+     * Reads every array of an archive, after checking from the arrays' own headers, before anything
+     * is allocated, that they fit {@code budget} as float32: an entry's declared size is the
+     * archive's word, and a deflated entry of gigabytes of zeros takes a few megabytes of file.
+     *
+     * @param file the {@code .npz}
+     * @param budget the most bytes the float32 arrays may take together
+     * @return the arrays as float32 tensors, by name without the {@code .npy} suffix, in archive order
+     * @throws CheckpointException naming the file and the entry when anything is not valid, or the
+     *     total and the budget when the arrays would not fit
+     */
+    public static Map<String, Tensor> read(Path file, long budget) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try (ZipFile zip = new ZipFile(file.toFile())) {
             List<? extends ZipEntry> entries = Collections.list(zip.entries());
+            long total = 0;
             for (ZipEntry entry : entries) {
                 if (entry.isDirectory()) {
                     continue;
                 }
-                String name = entry.getName().endsWith(".npy")
-                        ? entry.getName().substring(0, entry.getName().length() - 4) : entry.getName();
+                try (InputStream in = new BufferedInputStream(zip.getInputStream(entry), 1 << 12)) {
+                    total = Math.addExact(total, Math.multiplyExact(header(file, arrayName(entry), in).count(), 4L));
+                }
+                if (total > budget) {
+                    throw new CheckpointException(file + ": its arrays need at least " + total + " bytes of memory as"
+                            + " float32, more than the " + budget + " this import may take (half of the heap left;"
+                            + " give the JVM more with -Xmx, or import it on a larger machine)");
+                }
+            }
+            for (ZipEntry entry : entries) {
+                if (entry.isDirectory()) {
+                    continue;
+                }
+                String name = arrayName(entry);
                 try (InputStream in = new BufferedInputStream(zip.getInputStream(entry), 1 << 16)) {
                     tensors.put(name, readArray(file, name, in, entry.getSize()));
                 }
             }
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(file + ": the arrays' shapes overflow a 64-bit size", e);
         } catch (ZipException e) {
             throw new CheckpointException(file + ": not a valid .npz (zip) archive: " + e.getMessage(), e);
         } catch (EOFException e) {
@@ -88,7 +130,24 @@ public final class Npz {
         return tensors;
     }
 
-    private static Tensor readArray(Path file, String name, InputStream raw, long entrySize) throws IOException {
+    private static String arrayName(ZipEntry entry) {
+        return entry.getName().endsWith(".npy") ? entry.getName().substring(0, entry.getName().length() - 4)
+                : entry.getName();
+    }
+
+    /** An array's header: its shape, element type and where its data starts. */
+    private record Header(long[] shape, DType type, String descr, long prefix) {
+
+        long count() {
+            long count = 1;
+            for (long extent : shape) {
+                count = Math.multiplyExact(count, extent);
+            }
+            return count;
+        }
+    }
+
+    private static Header header(Path file, String name, InputStream raw) throws IOException {
         String where = file + ": array " + name;
         DataInputStream in = new DataInputStream(raw);
         byte[] magic = in.readNBytes(MAGIC.length);
@@ -117,15 +176,21 @@ public final class Npz {
             throw new CheckpointException(where + ": Fortran-ordered arrays are not supported");
         }
         long[] shape = shape(field(SHAPE, header, where, "shape"), where);
-        DType type = DType.of(descr, where);
-        long count = 1;
-        for (long extent : shape) {
-            count = Math.multiplyExact(count, extent);
-        }
+        return new Header(shape, DType.of(descr, where), descr, prefix + headerLength);
+    }
+
+    private static Tensor readArray(Path file, String name, InputStream raw, long entrySize) throws IOException {
+        String where = file + ": array " + name;
+        DataInputStream in = new DataInputStream(raw);
+        Header h = header(file, name, in);
+        long[] shape = h.shape();
+        DType type = h.type();
+        String descr = h.descr();
+        long count = h.count();
         long bytes = Math.multiplyExact(count, type.bytes());
-        if (entrySize >= 0 && entrySize != prefix + headerLength + bytes) {
+        if (entrySize >= 0 && entrySize != h.prefix() + bytes) {
             throw new CheckpointException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + descr
-                    + " needs " + bytes + " bytes of data, the entry holds " + (entrySize - prefix - headerLength)
+                    + " needs " + bytes + " bytes of data, the entry holds " + (entrySize - h.prefix())
                     + " (truncated or corrupt)");
         }
         if (count > Integer.MAX_VALUE - 8) {

@@ -198,7 +198,7 @@ class ImporterTest {
     @Test
     void npzShapesAreCheckedAgainstTheEntryBeforeAllocating() throws IOException {
         Path npz = temp.resolve("huge.npz");
-        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }";
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }";
         try (OutputStream file = Files.newOutputStream(npz);
                 java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
             zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
@@ -208,7 +208,55 @@ class ImporterTest {
             zip.closeEntry();
         }
         CheckpointException e = assertThrows(CheckpointException.class, () -> Npz.read(npz));
-        assertTrue(e.getMessage().contains("array x: shape [100000, 100000]"), e.getMessage());
+        assertTrue(e.getMessage().contains("array x: shape [1000, 1000]"), e.getMessage());
+    }
+
+    /**
+     * Issue 31: an entry that deflates 64 MiB of zeros into a few hundred kilobytes, its declared
+     * size consistent with its shape, is refused from the headers against the import's memory
+     * budget, before any array is allocated; so is a shape whose size overflows.
+     */
+    @Test
+    void anNpzThatInflatesBeyondTheBudgetIsRefusedBeforeAllocating() throws IOException {
+        Path npz = temp.resolve("bomb.npz");
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (16, 1024, 1024), }";
+        try (OutputStream file = Files.newOutputStream(npz);
+                java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
+            zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0});
+            zip.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) {
+                zip.write(zeros);
+            }
+            zip.closeEntry();
+        }
+        assertTrue(Files.size(npz) < 1 << 20, "the file is small: " + Files.size(npz));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Npz.read(npz, 16L << 20));
+        assertTrue(e.getMessage().contains("need at least " + (64L << 20) + " bytes"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(npz.toString()), "names the file: " + e.getMessage());
+        assertEquals(64L << 20, Npz.read(npz, 64L << 20).get("x").data().length * 4L, "within the budget it reads");
+        assertThrows(CheckpointException.class, () -> Npz.read(fixture("google-tiny.npz"), 1));
+
+        Path overflow = temp.resolve("overflow.npz");
+        String huge = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
+        try (OutputStream file = Files.newOutputStream(overflow);
+                java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
+            zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) huge.length(), 0});
+            zip.write(huge.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            zip.closeEntry();
+        }
+        CheckpointException o = assertThrows(CheckpointException.class, () -> Npz.read(overflow));
+        assertTrue(o.getMessage().contains("overflow"), o.getMessage());
+    }
+
+    @Test
+    void anImgSizeBeyondTheCapIsRefusedBeforeResampling() {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
+                fixture("timm-tiny-f32.safetensors"), new CheckpointImporter.Options(null, 3,
+                        new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f}, 1 << 20)));
+        assertTrue(e.getMessage().contains("larger than " + CheckpointImporter.MAX_IMG_SIZE), e.getMessage());
     }
 
     @Test
