@@ -32,34 +32,33 @@ async function getJson(url) {
   if (!r.ok) throw new Error(url + ": " + r.status);
   return r.json();
 }
+// The dashboard holds no token: the service keeps it in an HttpOnly, SameSite=Strict cookie, set by
+// POST /api/v1/session (the form below) or by the address with ?token= printed at start. Writes say
+// they are deliberate with X-Glora-Request, which no form on another site can send.
 function authHeaders() {
-  const token = localStorage.getItem("glora-token");
-  return token ? { Authorization: "Bearer " + token } : {};
+  return { "X-Glora-Request": "1" };
 }
-// The token goes in requests' Authorization header, and in a same-site cookie for what cannot send
-// headers (the live event streams, download links); the service takes the cookie for reads only.
-function storeToken(token) {
-  if (token) {
-    localStorage.setItem("glora-token", token);
-    document.cookie = "glora-token=" + encodeURIComponent(token) + "; path=/; SameSite=Strict";
-  } else {
-    localStorage.removeItem("glora-token");
-    document.cookie = "glora-token=; path=/; SameSite=Strict; max-age=0";
-  }
+async function storeToken(token) {
+  const r = await fetch("/api/v1/session", { method: "POST",
+    headers: { "X-Glora-Request": "1", Authorization: "Bearer " + token } });
+  return r.status === 204;
 }
 function askForToken() {
   if (document.getElementById("auth")) return;
   const form = document.createElement("form");
   form.id = "auth";
   form.className = "card";
-  form.innerHTML = '<label for="auth-token">This service needs its API token (glora.api-token) to show its'
-    + ' jobs.</label> <input id="auth-token" type="password" autocomplete="current-password">'
+  form.innerHTML = '<label for="auth-token">This service needs its API token to show its jobs: open the'
+    + ' address it printed at start, or give the token (glora-data/api-token by default).</label> <input id="auth-token" type="password" autocomplete="current-password">'
     + ' <button type="submit">Use token</button>';
-  form.addEventListener("submit", event => {
+  form.addEventListener("submit", async event => {
     event.preventDefault();
-    storeToken(document.getElementById("auth-token").value.trim());
-    window.location.reload();
+    if (await storeToken(document.getElementById("auth-token").value.trim())) window.location.reload();
+    else form.querySelector("label").textContent = "That is not the service's API token. It is in the file the"
+      + " service printed at start (glora-data/api-token by default).";
   });
   document.querySelector("main").prepend(form);
 }
-if (localStorage.getItem("glora-token")) storeToken(localStorage.getItem("glora-token"));
+// what earlier versions kept where scripts could read it
+localStorage.removeItem("glora-token");
+if (document.cookie.includes("glora-token=")) document.cookie = "glora-token=; path=/; SameSite=Strict; max-age=0";

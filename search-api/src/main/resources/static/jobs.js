@@ -153,8 +153,6 @@ async function sendUpload(form, endpoint, contentType, fields, done) {
     const value = document.getElementById(id).value.trim();
     if (value) params.set(key, value);
   }
-  const token = document.getElementById("f-token").value.trim();
-  if (token) storeToken(token);
   status.textContent = "uploading and checking…";
   const response = await fetch(endpoint + "?" + params, { method: "POST",
     headers: { "Content-Type": contentType, ...authHeaders() }, body: file });
@@ -202,7 +200,6 @@ async function buildForm() {
     f[0] === "epochs" ? "" : String(defaults.baseline[f[0]]))));
   document.getElementById("f-baseline-epochs").placeholder = "supernet's + retraining's";
   document.querySelector("label[for=f-baseline-rank]").textContent = "rank (0: the largest within the searched size)";
-  document.getElementById("f-token").value = localStorage.getItem("glora-token") || "";
   document.getElementById("submit").addEventListener("submit", submit);
 }
 
@@ -222,8 +219,6 @@ function spec() {
 
 async function submit(event) {
   event.preventDefault();
-  const token = document.getElementById("f-token").value.trim();
-  storeToken(token);
   document.querySelectorAll(".field-error").forEach(e => { e.textContent = ""; });
   document.querySelectorAll("[aria-invalid]").forEach(e => e.removeAttribute("aria-invalid"));
   const problem = document.getElementById("form-problem");

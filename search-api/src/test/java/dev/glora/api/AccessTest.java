@@ -52,13 +52,16 @@ class AccessTest extends ServiceTest {
             HttpResponse<String> wrong = send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer nope"));
             assertEquals(401, wrong.statusCode(), path);
         }
-        HttpResponse<String> cookie = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id))
-                .header("Cookie", "glora-token=" + ServiceTestEnvironment.TOKEN));
-        assertEquals(200, cookie.statusCode(), cookie.body());
-        HttpResponse<String> cookieWrite = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/cancel"))
-                .header("Cookie", "glora-token=" + ServiceTestEnvironment.TOKEN).header("X-Glora-Request", "1")
-                .POST(HttpRequest.BodyPublishers.noBody()));
-        assertEquals(401, cookieWrite.statusCode(), "the cookie opens reads only: " + cookieWrite.body());
+        String cookie = "glora-token-" + port + "=" + ServiceTestEnvironment.TOKEN;
+        HttpResponse<String> read = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id)).header("Cookie", cookie));
+        assertEquals(200, read.statusCode(), read.body());
+        assertEquals(401, send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id)).header("Cookie", "glora-token="
+                + ServiceTestEnvironment.TOKEN)).statusCode(), "the cookie is named by the port: another port's is not it");
+        HttpResponse<String> undeclared = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/cancel"))
+                .header("Cookie", cookie).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertEquals(401, undeclared.statusCode(), "a write on the cookie must say it is deliberate: "
+                + undeclared.body());
         for (String path : new String[] {"/", "/index.html", "/job.html", "/common.js", "/app.css"}) {
             assertEquals(200, send(HttpRequest.newBuilder(uri(path))).statusCode(), path + " holds no data");
         }
@@ -142,5 +145,36 @@ class AccessTest extends ServiceTest {
         long id = submit(40, 40).get("id").asLong();
         String own = raw("POST", "/api/v1/jobs/" + id + "/cancel", "localhost:" + port, "http://localhost:" + port, "");
         assertTrue(own.startsWith("HTTP/1.1 200"), "its own origin writes: " + own);
+    }
+
+    /**
+     * Issue 31: the token becomes the dashboard's cookie only through the service, which makes it
+     * HttpOnly, SameSite=Strict and named by the port; the address that carried it loses it.
+     */
+    @Test
+    void theDashboardsCookieIsMadeByTheServiceOutOfScriptsReach() throws Exception {
+        HttpResponse<String> link = send(HttpRequest.newBuilder(uri("/?token=" + ServiceTestEnvironment.TOKEN)));
+        assertEquals(303, link.statusCode(), link.body());
+        assertEquals("/", link.headers().firstValue("Location").orElseThrow(), "the address keeps no token");
+        String set = link.headers().firstValue("Set-Cookie").orElseThrow();
+        assertTrue(set.startsWith("glora-token-" + port + "=" + ServiceTestEnvironment.TOKEN + ";"), set);
+        assertTrue(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), set);
+        HttpResponse<String> wrong = send(HttpRequest.newBuilder(uri("/?token=nope")));
+        assertEquals(303, wrong.statusCode());
+        assertTrue(wrong.headers().firstValue("Set-Cookie").isEmpty(), "a wrong token sets nothing");
+
+        HttpResponse<String> session = send(HttpRequest.newBuilder(uri("/api/v1/session")).header("X-Glora-Request", "1")
+                .header("Authorization", "Bearer " + ServiceTestEnvironment.TOKEN).POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(204, session.statusCode(), session.body());
+        assertTrue(session.headers().firstValue("Set-Cookie").orElseThrow().contains("HttpOnly"));
+        HttpResponse<String> guessed = send(HttpRequest.newBuilder(uri("/api/v1/session")).header("X-Glora-Request", "1")
+                .header("Authorization", "Bearer nope").POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(401, guessed.statusCode(), guessed.body());
+
+        long id = submit(40, 40).get("id").asLong();
+        HttpResponse<String> write = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/cancel"))
+                .header("Cookie", "glora-token-" + port + "=" + ServiceTestEnvironment.TOKEN)
+                .header("X-Glora-Request", "1").POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, write.statusCode(), "the dashboard's deliberate writes go on the cookie: " + write.body());
     }
 }

@@ -63,14 +63,20 @@ class AccessFilter extends OncePerRequestFilter {
     private static final java.util.Set<String> UPLOADS = java.util.Set.of("/api/v1/models", "/api/v1/datasets");
 
     private final GloraProperties properties;
+    /** The API token, or null when the service runs without one. */
+    private final String token;
     /** Whether the service listens on a loopback address only (the default). */
     private final boolean loopbackOnly;
 
-    AccessFilter(GloraProperties properties,
+    AccessFilter(GloraProperties properties, ApiToken token,
             @org.springframework.beans.factory.annotation.Value("${server.address:}") String address) {
         this.properties = properties;
+        this.token = token.value();
         this.loopbackOnly = ExposureCheck.isLoopback(address);
     }
+
+    /** The path that turns a token into the dashboard's cookie (POST) and removes it (DELETE). */
+    static final String SESSION = "/api/v1/session";
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -97,8 +103,23 @@ class AccessFilter extends OncePerRequestFilter {
                     + " application/octet-stream), or the header '" + DELIBERATE + ": 1'");
             return;
         }
-        boolean authenticated = properties.apiToken() == null || tokenMatches(request.getHeader("Authorization"))
-                || (!writing && cookieMatches(request.getCookies()));
+        String cookieName = COOKIE + "-" + request.getLocalPort();
+        if (token != null && !writing && request.getParameter("token") != null && STATIC.matcher(request.getRequestURI())
+                .matches()) {
+            // the dashboard's link with the token (printed at start): it becomes a cookie, and the
+            // address the browser keeps loses it
+            if (same(request.getParameter("token"))) {
+                setCookie(request, response, cookieName, token, -1);
+            }
+            response.setStatus(303);
+            response.setHeader("Location", request.getRequestURI());
+            return;
+        }
+        // the cookie stands for the token in reads, and in writes that say they are deliberate (a
+        // header no cross-site form can send; SameSite=Strict keeps other sites' requests without it)
+        boolean cookie = cookieMatches(request.getCookies(), cookieName)
+                && (!writing || request.getHeader(DELIBERATE) != null);
+        boolean authenticated = token == null || tokenMatches(request.getHeader("Authorization")) || cookie;
         if (!authenticated && (writing || !(properties.openReads() || open(request.getRequestURI())))) {
             problem(response, 401, "Unauthorized", "this endpoint needs the header 'Authorization: Bearer <token>'"
                     + " with the service's API token (glora.api-token)");
@@ -115,7 +136,28 @@ class AccessFilter extends OncePerRequestFilter {
                     + (length < 0 ? " and must state their Content-Length" : ", this one has " + length));
             return;
         }
+        if (SESSION.equals(request.getRequestURI())) {
+            if (HttpMethod.POST.matches(request.getMethod()) && token != null) {
+                setCookie(request, response, cookieName, token, -1);
+            } else if (HttpMethod.DELETE.matches(request.getMethod())) {
+                setCookie(request, response, cookieName, "", 0);
+            }
+            response.setStatus(HttpMethod.POST.matches(request.getMethod())
+                    || HttpMethod.DELETE.matches(request.getMethod()) ? 204 : 405);
+            return;
+        }
         chain.doFilter(authenticated ? new Authenticated(request) : request, response);
+    }
+
+    /**
+     * The dashboard's cookie: unreadable by scripts ({@code HttpOnly}), never sent by another site's
+     * request ({@code SameSite=Strict}), named by the service's port, since a cookie reaches every
+     * port of its host.
+     */
+    private static void setCookie(HttpServletRequest request, HttpServletResponse response, String name, String value,
+            int maxAge) {
+        response.addHeader("Set-Cookie", name + "=" + value + "; Path=/; HttpOnly; SameSite=Strict"
+                + (maxAge >= 0 ? "; Max-Age=" + maxAge : "") + (request.isSecure() ? "; Secure" : ""));
     }
 
     /** The loopback names every request may carry in its {@code Host}. */
@@ -207,13 +249,13 @@ class AccessFilter extends OncePerRequestFilter {
     }
 
     private boolean tokenMatches(String header) {
-        return header != null && header.startsWith("Bearer ") && same(header.substring(7).trim());
+        return token != null && header != null && header.startsWith("Bearer ") && same(header.substring(7).trim());
     }
 
-    private boolean cookieMatches(jakarta.servlet.http.Cookie[] cookies) {
-        if (cookies != null) {
+    private boolean cookieMatches(jakarta.servlet.http.Cookie[] cookies, String name) {
+        if (cookies != null && token != null) {
             for (jakarta.servlet.http.Cookie cookie : cookies) {
-                if (COOKIE.equals(cookie.getName()) && cookie.getValue() != null
+                if (name.equals(cookie.getName()) && cookie.getValue() != null
                         && same(java.net.URLDecoder.decode(cookie.getValue(), StandardCharsets.UTF_8))) {
                     return true;
                 }
@@ -225,7 +267,7 @@ class AccessFilter extends OncePerRequestFilter {
     /** Compares in constant time. */
     private boolean same(String offered) {
         return MessageDigest.isEqual(offered.getBytes(StandardCharsets.UTF_8),
-                properties.apiToken().getBytes(StandardCharsets.UTF_8));
+                token.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void problem(HttpServletResponse response, int status, String title, String detail)

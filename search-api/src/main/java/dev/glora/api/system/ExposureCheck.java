@@ -13,8 +13,8 @@ import org.springframework.stereotype.Component;
 @Component
 class ExposureCheck {
 
-    ExposureCheck(@Value("${server.address:}") String address, GloraProperties properties) {
-        requireTokenIfExposed(address, properties.apiToken());
+    ExposureCheck(@Value("${server.address:}") String address, ApiToken token) {
+        requireTokenIfExposed(address, token.value());
     }
 
     /**
@@ -26,7 +26,8 @@ class ExposureCheck {
         if (token == null && !isLoopback(address)) {
             throw new IllegalStateException("server.address " + (address == null || address.isBlank()
                     ? "(every interface)" : address) + " lets other machines reach the service, which needs an API"
-                    + " token then: set glora.api-token (environment GLORA_API_TOKEN), or listen on 127.0.0.1");
+                    + " token then: leave glora.require-token on (a token is made in glora.api-token-file), or set"
+                    + " glora.api-token (environment GLORA_API_TOKEN), or listen on 127.0.0.1");
         }
     }
 

@@ -21,6 +21,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param leaseSeconds how long a task is held without a heartbeat
  * @param cacheDir the in-process workers' cache of supernets
  * @param maxUploadBytes largest checkpoint accepted by {@code POST /api/v1/models}
+ * @param requireToken without {@code apiToken}: make a token in {@code apiTokenFile} (the default),
+ *     or, false, run without one (loopback only)
+ * @param apiTokenFile where the made token is kept (default {@code glora-data/api-token})
  * @param allowedHosts host names (without port) a request's {@code Host} may carry besides the
  *     loopback names ({@code localhost}, {@code 127.0.0.1}, {@code ::1}); {@code *} allows any.
  *     Against DNS rebinding: a web page whose name resolves to 127.0.0.1 reaches the service with
@@ -30,7 +33,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers, String apiToken,
         Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes, Boolean openReads,
         Integer maxStreams, java.time.Duration streamTimeout, java.time.Duration streamKeepAlive,
-        java.time.Duration retention, java.util.List<String> allowedHosts) {
+        java.time.Duration retention, java.util.List<String> allowedHosts, Boolean requireToken, Path apiTokenFile) {
+
 
     /** Fills the defaults. */
     public GloraProperties {
@@ -45,6 +49,8 @@ public record GloraProperties(Path models, Path data, Path embeddedDataDir, Inte
         maxUploadBytes = maxUploadBytes != null ? maxUploadBytes : 2L << 30;
         apiToken = apiToken == null || apiToken.isBlank() ? null : apiToken;
         openReads = openReads != null && openReads;
+        requireToken = requireToken == null || requireToken;
+        apiTokenFile = apiTokenFile != null ? apiTokenFile : Path.of("glora-data", "api-token");
         allowedHosts = allowedHosts == null ? java.util.List.of() : allowedHosts.stream().map(String::trim)
                 .filter(h -> !h.isEmpty()).map(h -> h.toLowerCase(java.util.Locale.ROOT)).toList();
         maxStreams = maxStreams != null ? maxStreams : 64;

@@ -37,9 +37,14 @@ class DashboardTest extends ServiceTest {
         await("the dashboard asks for the API token", () -> count("#auth-token") == 1);
         browser.findElement(By.id("auth-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
         browser.findElement(By.cssSelector("#auth button[type=submit]")).click();
-        await("the page reloads with the token", () -> count("#auth-token") == 0
-                && "glora-token".equals(browser.manage().getCookieNamed("glora-token") == null ? null
-                        : browser.manage().getCookieNamed("glora-token").getName()));
+        await("the page reloads signed in", () -> count("#auth-token") == 0
+                && browser.manage().getCookieNamed("glora-token-" + port) != null);
+        org.openqa.selenium.Cookie cookie = browser.manage().getCookieNamed("glora-token-" + port);
+        assertTrue(cookie.isHttpOnly(), "the token's cookie is out of scripts' reach");
+        assertEquals("Strict", cookie.getSameSite());
+        assertEquals("", ((JavascriptExecutor) browser).executeScript("return document.cookie"),
+                "no script on the page can read the token");
+        assertEquals(null, ((JavascriptExecutor) browser).executeScript("return localStorage.getItem('glora-token')"));
     }
 
     @AfterEach
@@ -98,8 +103,6 @@ class DashboardTest extends ServiceTest {
         WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
         assertEquals("", rerank.getDomProperty("value"), "no reranking by default");
         rerank.sendKeys("val9999");
-        await("the form offers the token the dashboard was given", () -> dev.glora.api.ServiceTestEnvironment.TOKEN
-                .equals(browser.findElement(By.id("f-token")).getDomProperty("value")));
         browser.findElement(By.cssSelector("#submit button[type=submit]")).click();
         await("the field error is shown", () -> "true".equals(population.getDomAttribute("aria-invalid")));
         String beside = population.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
@@ -120,8 +123,6 @@ class DashboardTest extends ServiceTest {
         java.nio.file.Files.write(file, fixture("google-tiny.npz"));
         browser.get(page("/"));
         await("the models table is drawn", () -> count("#models tbody tr") >= 1);
-        await("the form offers the token the dashboard was given", () -> dev.glora.api.ServiceTestEnvironment.TOKEN
-                .equals(browser.findElement(By.id("f-token")).getDomProperty("value")));
         browser.findElement(By.id("u-file")).sendKeys(file.toString());
         browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
         browser.findElement(By.cssSelector("#upload button[type=submit]")).click();

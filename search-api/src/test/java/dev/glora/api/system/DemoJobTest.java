@@ -30,7 +30,7 @@ class DemoJobTest {
         Files.writeString(data.resolve(DemoJob.TASK).resolve("test.txt"), "");
         Path models = Path.of("..", "models").toAbsolutePath().normalize();
         GloraProperties properties = new GloraProperties(models, data, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
         try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
             JobStore jobs = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS).jobs();
             DemoJob demo = new DemoJob(jobs, properties, new Roots(models, data));

@@ -21,7 +21,7 @@ class RetentionTest extends ServiceTest {
 
     private static GloraProperties retaining(Duration retention) {
         return new GloraProperties(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                retention, null);
+                retention, null, null, null);
     }
 
     @Test
