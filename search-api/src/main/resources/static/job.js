@@ -150,8 +150,11 @@ function drawFinalists(rows, summary) {
     : "Finalists are trained briefly from the supernet's weights; the best after it becomes the job's choice.";
 }
 
+let finalistSummary = null;
 async function refreshFinalists(summary) {
-  drawFinalists(await getJson(`/api/v1/jobs/${id}/finalists`), summary);
+  // the best-config's summary, once the job has one, says which finalist won
+  if (summary) finalistSummary = summary;
+  drawFinalists(await getJson(`/api/v1/jobs/${id}/finalists`), finalistSummary);
 }
 
 /** The job's LoRA baseline, beside the delivered adapter: the answer to "would plain LoRA have done as well?" */

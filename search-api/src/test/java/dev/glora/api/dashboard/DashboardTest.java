@@ -203,8 +203,10 @@ class DashboardTest extends ServiceTest {
 
     @Test
     void aFinishedJobsPageDrawsItsHistoryAndItsDownloadsWork() throws Exception {
+        // with the known adapters seeded and the finalists trained (issue 30)
         long id = submit(TINY.formatted(3, 3).replace("\"seed\": 7,", "\"seed\": 7, \"retrain\": {\"epochs\": 1},"
-                + " \"baseline\": {\"lora\": true},")).get("id").asLong();
+                + " \"baseline\": {\"lora\": true},").replace("\"crossovers\": 3}", "\"crossovers\": 3, \"seeds\":"
+                + " \"known\", \"finalists\": 2, \"finalistEpochs\": 1}")).get("id").asLong();
         JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
         assertEquals("SUCCEEDED", job.get("status").asText());
         int candidates = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body()).size();
@@ -234,7 +236,21 @@ class DashboardTest extends ServiceTest {
         JsonNode baseline = config.get("baseline");
         String compared = browser.findElement(By.id("baseline-note")).getText();
         assertTrue(compared.startsWith("LoRA baseline: rank " + baseline.get("rank").asInt() + " on attn.qkv"), compared);
-        assertTrue(compared.contains("4 epochs on train800val200"), "3 supernet epochs and 1 of retraining: " + compared);
+        int total = config.get("budget").get("total_epochs").asInt();
+        int finalists = config.get("finalists").get("count").asInt();
+        assertEquals(3 + finalists + 1, total, "3 supernet epochs, 1 per finalist and 1 of retraining");
+        assertTrue(compared.contains(total + " epochs on train800val200"), "the whole budget: " + compared);
+
+        // the finalists, the one chosen, and the seeded candidates among the points
+        await("the finalists table is drawn", () -> count("#finalists tr") == finalists + 1);
+        assertTrue(browser.findElement(By.id("finalists-card")).isDisplayed());
+        assertEquals(1, count("#finalists tr.chosen"));
+        assertTrue(browser.findElement(By.id("finalists")).getText().contains("lora_qkv_r4"),
+                browser.findElement(By.id("finalists")).getText());
+        long seeded = java.util.stream.StreamSupport.stream(JSON.readTree(get("/api/v1/jobs/" + id
+                + "/candidates?top=1000").body()).spliterator(), false).filter(c -> !c.get("seed").isNull()).count();
+        assertEquals(6, seeded, "no limit: every known adapter is a seed");
+        assertEquals(seeded, count("#pareto-chart .pt.seeded"));
         assertTrue(compared.contains(baseline.get("command").asText()), compared);
         double gap = 100 * (baseline.get("delivered_test_accuracy").asDouble() - baseline.get("test_accuracy").asDouble());
         String verdict = gap > 0 ? String.format(java.util.Locale.ROOT, "the searched adapter leads by %.2f points", gap)
