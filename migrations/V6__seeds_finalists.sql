@@ -15,3 +15,7 @@ CREATE TABLE finalist (
     seed            TEXT,
     PRIMARY KEY (job_id, ordinal)
 );
+
+-- issue 31: the lease a task's claimant holds it under, so that a worker started with a short
+-- --lease requeues only tasks whose own lease lapsed, never another worker's healthy ones
+ALTER TABLE task ADD COLUMN lease_seconds DOUBLE PRECISION;

@@ -110,6 +110,7 @@ public final class TaskQueue {
     public Optional<Task> claim(String owner, Collection<TaskKind> kinds, Long jobId) {
         return Sql.inTransaction(database, "claiming a task", connection -> {
             try (PreparedStatement claim = connection.prepareStatement("UPDATE task SET status = 'RUNNING',"
+                    + " lease_seconds = " + settings.leaseTimeout().toMillis() / 1000.0 + ","
                     + " picked_by = ?, attempt = attempt + 1, version = version + 1, last_heartbeat = " + NOW
                     + " WHERE id = (SELECT id FROM task WHERE status = 'READY' AND run_after <= " + NOW
                     + " AND kind = ANY (?) AND (?::bigint IS NULL OR job_id = ?) ORDER BY priority, id LIMIT 1"
@@ -312,7 +313,10 @@ public final class TaskQueue {
                     + " finished_at = CASE WHEN attempt >= max_attempts * " + CLAIMS_PER_ATTEMPT
                     + " THEN ?::timestamptz END"
                     + " WHERE id IN (SELECT id FROM task WHERE status = 'RUNNING' AND last_heartbeat < " + NOW
-                    + " - make_interval(secs => ?) FOR UPDATE SKIP LOCKED) RETURNING id, job_id, status, error")) {
+                    // each task by the lease its claimant holds it under (issue 31: a worker with a
+                    // short lease must not requeue others' healthy tasks); a claim from before V6, by ours
+                    + " - make_interval(secs => COALESCE(lease_seconds, ?)) FOR UPDATE SKIP LOCKED)"
+                    + " RETURNING id, job_id, status, error")) {
                 bindBackOff(expire, 1);
                 expire.setTimestamp(4, Timestamp.from(clock.instant()));
                 expire.setTimestamp(5, leaseNow());

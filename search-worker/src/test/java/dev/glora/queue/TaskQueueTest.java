@@ -168,6 +168,23 @@ class TaskQueueTest {
         assertTrue(claimedBy.values().stream().distinct().count() > 1, "the work was shared");
     }
 
+    /** Issue 31: each task expires by the lease its claimant holds it under, not by the caller's. */
+    @Test
+    void aWorkerWithAShortLeaseRequeuesNoOtherWorkersHealthyTask() {
+        long id = enqueue(1).get(0);
+        stores.queue().claim("patient", EVALUATE, null).orElseThrow();
+        Stores hasty = Stores.openWithLeaseClock(database, clock, new QueueSettings(Duration.ofSeconds(2),
+                Duration.ofSeconds(4), 3));
+        clock.advance(Duration.ofSeconds(5));
+        assertTrue(hasty.queue().requeueExpired().isEmpty(), "the claimant's lease is 30 s; 5 s have passed");
+        clock.advance(Duration.ofSeconds(26));
+        assertEquals(List.of(id), hasty.queue().requeueExpired(), "past the claimant's own lease it is requeued");
+        long short_ = enqueue(1).get(0);
+        hasty.queue().claim("hasty", EVALUATE, null).orElseThrow();
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(List.of(short_), stores.queue().requeueExpired(), "a short lease lapses for everyone");
+    }
+
     @Test
     void aResultWrittenUnderAStaleLeaseChangesNothing() {
         long id = enqueue(1).get(0);
