@@ -210,6 +210,15 @@ class CatalogApiTest extends ServiceTest {
         assertEquals(404, delete("/api/v1/datasets/../" + TinyJob.TASK).statusCode());
         assertTrue(Files.isDirectory(ServiceTestEnvironment.ROOTS.data().resolve(TinyJob.TASK)));
 
+        // issue 31: the same file however the spec spells it
+        String dotted = TINY.formatted(200, 5).replace(TinyJob.BACKBONE, "./short-lived-model.safetensors");
+        HttpResponse<String> submitted = post("/api/v1/jobs", dotted, ServiceTestEnvironment.TOKEN);
+        assertEquals(201, submitted.statusCode(), submitted.body());
+        long dottedJob = JSON.readTree(submitted.body()).get("id").asLong();
+        HttpResponse<String> inUse = delete("/api/v1/models/short-lived-model.safetensors");
+        assertEquals(409, inUse.statusCode(), "./short-lived-model.safetensors is that model: " + inUse.body());
+        assertEquals(200, post("/api/v1/jobs/" + dottedJob + "/cancel", "{}", ServiceTestEnvironment.TOKEN)
+                .statusCode());
         assertEquals(204, delete("/api/v1/models/short-lived-model.safetensors").statusCode());
         assertFalse(modelRootEntries().contains("short-lived-model.safetensors"));
         assertEquals(404, delete("/api/v1/models/short-lived-model.safetensors").statusCode());

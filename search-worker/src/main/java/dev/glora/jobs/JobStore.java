@@ -106,18 +106,35 @@ public final class JobStore {
      * @return the unfinished jobs whose spec names it there, oldest first
      */
     public List<Long> unfinishedUsing(String field, String name) {
+        java.nio.file.Path wanted = java.nio.file.Path.of(name).normalize();
+        return unfinishedUsing(field, value -> java.nio.file.Path.of(value).normalize().equals(wanted));
+    }
+
+    /**
+     * @param field {@code backbone} or {@code data}
+     * @param names whether a spec's value names the file (issue 31: {@code ./vit.safetensors} and
+     *     {@code vit.safetensors}, or a link to it, are the same file)
+     * @return the unfinished jobs whose spec names it, by id
+     */
+    public List<Long> unfinishedUsing(String field, java.util.function.Predicate<String> names) {
         if (!field.equals("backbone") && !field.equals("data")) {
             throw new IllegalArgumentException("not a spec field naming a file: " + field);
         }
-        return Sql.inTransaction(database, "listing the jobs using " + name, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id FROM job WHERE status NOT IN"
-                    + " ('SUCCEEDED', 'FAILED', 'CANCELLED') AND spec ->> ? = ? ORDER BY id")) {
+        return Sql.inTransaction(database, "listing the jobs using a " + field, connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id, spec ->> ? FROM job WHERE status"
+                    + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY id")) {
                 select.setString(1, field);
-                select.setString(2, name);
                 List<Long> ids = new ArrayList<>();
                 try (ResultSet row = select.executeQuery()) {
                     while (row.next()) {
-                        ids.add(row.getLong(1));
+                        String value = row.getString(2);
+                        try {
+                            if (value != null && names.test(value)) {
+                                ids.add(row.getLong(1));
+                            }
+                        } catch (java.nio.file.InvalidPathException e) {
+                            // a value no file has: it names nothing
+                        }
                     }
                 }
                 return ids;

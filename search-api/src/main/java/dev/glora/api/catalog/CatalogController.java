@@ -85,7 +85,10 @@ class CatalogController {
     /** Refuses while a job's spec names it in {@code field}; else deletes it (false: there was none). */
     private ResponseEntity<?> delete(String field, String title, String what, String name,
             java.util.function.Predicate<String> deleter) {
-        List<Long> using = jobs.unfinishedUsing(field, name);
+        java.nio.file.Path root = field.equals("data") ? roots.data() : roots.models();
+        java.nio.file.Path target = realOrNormal(root.resolve(name));
+        // the same file however a spec spells it: ./vit.safetensors, a/../vit.safetensors, a link to it
+        List<Long> using = jobs.unfinishedUsing(field, value -> realOrNormal(root.resolve(value)).equals(target));
         if (!using.isEmpty()) {
             ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "the " + what + " '" + name
                     + "' is used by unfinished job(s) " + using + ": cancel them or wait for them to end");
@@ -96,6 +99,14 @@ class CatalogController {
         return deleter.test(name) ? ResponseEntity.noContent().build()
                 : notFound(title, "no " + what + " '" + name + "' under the " + (field.equals("data") ? "data" : "model")
                         + " root");
+    }
+
+    private static java.nio.file.Path realOrNormal(java.nio.file.Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException | SecurityException e) {
+            return path.toAbsolutePath().normalize();
+        }
     }
 
     private static ResponseEntity<ProblemDetail> notFound(String what, String detail) {
