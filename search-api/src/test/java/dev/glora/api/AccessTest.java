@@ -55,6 +55,11 @@ class AccessTest extends ServiceTest {
         String cookie = "glora-token-" + port + "=" + ServiceTestEnvironment.TOKEN;
         HttpResponse<String> read = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id)).header("Cookie", cookie));
         assertEquals(200, read.statusCode(), read.body());
+        for (String malformed : new String[] {"glora-token-" + port + "=%zz", "glora-token-" + port + "=\"", "=;;=",
+            "glora-token-" + port}) {
+            assertEquals(401, send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id)).header("Cookie", malformed))
+                    .statusCode(), "a malformed cookie is no token, never a 500: " + malformed);
+        }
         assertEquals(401, send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id)).header("Cookie", "glora-token="
                 + ServiceTestEnvironment.TOKEN)).statusCode(), "the cookie is named by the port: another port's is not it");
         HttpResponse<String> undeclared = send(HttpRequest.newBuilder(uri("/api/v1/jobs/" + id + "/cancel"))

@@ -255,8 +255,9 @@ class AccessFilter extends OncePerRequestFilter {
     private boolean cookieMatches(jakarta.servlet.http.Cookie[] cookies, String name) {
         if (cookies != null && token != null) {
             for (jakarta.servlet.http.Cookie cookie : cookies) {
-                if (name.equals(cookie.getName()) && cookie.getValue() != null
-                        && same(java.net.URLDecoder.decode(cookie.getValue(), StandardCharsets.UTF_8))) {
+                // compared as sent: the service sets it undecorated (a token is base64url), and a
+                // malformed value is simply not the token (never a 500)
+                if (name.equals(cookie.getName()) && cookie.getValue() != null && same(cookie.getValue())) {
                     return true;
                 }
             }

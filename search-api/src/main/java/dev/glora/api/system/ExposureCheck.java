@@ -13,8 +13,23 @@ import org.springframework.stereotype.Component;
 @Component
 class ExposureCheck {
 
-    ExposureCheck(@Value("${server.address:}") String address, ApiToken token) {
+    ExposureCheck(@Value("${server.address:}") String address, ApiToken token,
+            @Value("${management.server.port:}") String managementPort) {
         requireTokenIfExposed(address, token.value());
+        refuseSeparateManagementPort(managementPort);
+    }
+
+    /**
+     * @param managementPort {@code management.server.port}, empty when not set
+     * @throws IllegalStateException if it is set: the actuator would run on a server of its own,
+     *     outside the access filter, its metrics and health details open to anyone who reaches it
+     */
+    static void refuseSeparateManagementPort(String managementPort) {
+        if (managementPort != null && !managementPort.isBlank()) {
+            throw new IllegalStateException("management.server.port " + managementPort + " would serve the actuator"
+                    + " outside the service's access checks (token, Host allow-list): leave it unset, the actuator"
+                    + " answers on the service's own port behind them");
+        }
     }
 
     /**

@@ -67,6 +67,8 @@ class DockerComposeTest {
         }
         assertEquals("0", env(api).get("GLORA_WORKERS"), "compose leaves the work to the worker service");
         assertEquals("0.0.0.0", env(api).get("SERVER_ADDRESS"), "reachable from outside its container");
+        assertEquals(List.of("${GLORA_PUBLISH:-127.0.0.1}:8080:8080"), api.get("ports"),
+                "published on the host's loopback unless asked (issue 31)");
         assertTrue(String.valueOf(env(api).get("GLORA_API_TOKEN")).startsWith("${GLORA_API_TOKEN:?"),
                 "so a token is required (ExposureCheck): " + env(api).get("GLORA_API_TOKEN"));
 

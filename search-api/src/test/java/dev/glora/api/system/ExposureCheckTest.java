@@ -34,4 +34,13 @@ class ExposureCheckTest {
             assertDoesNotThrow(() -> ExposureCheck.requireTokenIfExposed(exposed, "secret"), exposed);
         }
     }
+
+    /** Issue 31: a separate management port would serve the actuator outside the access filter. */
+    @Test
+    void aSeparateManagementPortIsRefused() {
+        assertDoesNotThrow(() -> ExposureCheck.refuseSeparateManagementPort(""));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ExposureCheck.refuseSeparateManagementPort("9090"));
+        assertTrue(e.getMessage().contains("outside the service's access checks"), e.getMessage());
+    }
 }
