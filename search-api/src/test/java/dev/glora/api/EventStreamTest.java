@@ -125,6 +125,11 @@ class EventStreamTest extends ServiceTest {
                     .filter(l -> l.contains("\"burst ")).count() == events);
             // the stalled client is dropped, the reading one is still served
             await("the stalled stream is dropped", () -> streams() == before - 1);
+            // issue 31: dropping it never holds up the one keep-alive thread (completing the stuck
+            // stream's emitter waits for its write lock): the others' keep-alives go on
+            long keepAlives = lines.stream().filter(l -> l.contains("keep-alive")).count();
+            await("the reading client's keep-alives go on after the drop", () -> lines.stream()
+                    .filter(l -> l.contains("keep-alive")).count() >= keepAlives + 3);
             try (Connection connection = database.getConnection()) {
                 insert(connection, id, "{\"n\": \"after the drop\"}");
             }

@@ -259,6 +259,17 @@ class EventBroadcaster implements SmartLifecycle {
                 queue.clear();
             }
             remove(this);
+            // completing waits for the emitter's write lock, which a write stuck on a client that
+            // reads nothing holds: never on the caller's thread (the one keep-alive thread, or a
+            // sender), so one stalled client cannot stop the keep-alives of every stream
+            try {
+                closers.execute(this::complete);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                complete(); // stopping: nothing else is left to hold up
+            }
+        }
+
+        private void complete() {
             try {
                 emitter.complete();
             } catch (RuntimeException ignored) {
@@ -273,6 +284,9 @@ class EventBroadcaster implements SmartLifecycle {
     private final Map<Long, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger open = new AtomicInteger();
     private final ThreadPoolExecutor senders;
+    /** Completes dropped emitters, each on a thread of its own (at most one per open stream). */
+    private final java.util.concurrent.ExecutorService closers = Executors.newCachedThreadPool(
+            daemon("glora-event-close"));
     private final ScheduledExecutorService keepAlives;
     /** Ids below {@link #lastSeen} not seen yet, with when they were first missed. */
     private final TreeMap<Long, Long> missing = new TreeMap<>();
@@ -428,6 +442,7 @@ class EventBroadcaster implements SmartLifecycle {
         subscribers.values().forEach(all::addAll);
         all.forEach(Subscriber::drop);
         senders.shutdown();
+        closers.shutdown();
     }
 
     @Override
