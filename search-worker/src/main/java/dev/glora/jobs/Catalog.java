@@ -80,6 +80,42 @@ public final class Catalog {
     public static Model model(Path root, Path file) {
         String name = root.relativize(file).toString();
         long bytes = size(file);
+        // a header is parsed once per file version, not on every listing (issue 31: headers may be
+        // up to 100 MiB of JSON, and GET /api/v1/models lists every file)
+        Path key = file.toAbsolutePath().normalize();
+        java.nio.file.attribute.FileTime modified = modified(file);
+        Cached cached = HEADERS.get(key);
+        if (cached != null && cached.bytes() == bytes && cached.modified().equals(modified)
+                && cached.model().name().equals(name)) {
+            return cached.model();
+        }
+        Model model = readModel(name, bytes, file);
+        if (HEADERS.size() >= MAX_CACHED) {
+            HEADERS.clear();
+        }
+        HEADERS.put(key, new Cached(bytes, modified, model));
+        return model;
+    }
+
+    /** A model as its file's header described it, for a size and modification time. */
+    private record Cached(long bytes, java.nio.file.attribute.FileTime modified, Model model) {}
+
+    private static final java.util.concurrent.ConcurrentHashMap<Path, Cached> HEADERS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED = 4096;
+    /** Headers parsed, for tests. */
+    static final java.util.concurrent.atomic.AtomicLong HEADERS_READ = new java.util.concurrent.atomic.AtomicLong();
+
+    private static java.nio.file.attribute.FileTime modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (java.io.IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
+        }
+    }
+
+    private static Model readModel(String name, long bytes, Path file) {
+        HEADERS_READ.incrementAndGet();
         try {
             Safetensors.Header header = Safetensors.header(file);
             Map<String, String> meta = header.metadata();
