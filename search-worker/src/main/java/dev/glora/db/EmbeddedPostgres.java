@@ -76,7 +76,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * @throws DatabaseException naming the step that failed, with PostgreSQL's own output
      */
     public static EmbeddedPostgres start(Path dataDir, int port) {
-        Path configured = dataDir.toAbsolutePath().normalize();
+        // by real path: a second service reaching the same folder through a link finds the same lock
+        Path configured = realPath(dataDir);
         Path lockFile = sibling(configured, ".lock");
         java.nio.channels.FileChannel lock = lock(lockFile, configured);
         try {
@@ -86,9 +87,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
             EmbeddedPostgres server = new EmbeddedPostgres(bin, data, port == 0 ? freePort() : port,
                     secret(secretFile), secretFile, lock, lockFile);
             server.initIfNeeded();
-            if (Files.exists(data.resolve("postmaster.pid"))) {
-                // we hold the lock, so the process that started this server has died
-                server.pgCtl(List.of("stop", "-m", "fast", "-w"), true);
+            Path pidFile = data.resolve("postmaster.pid");
+            if (Files.exists(pidFile)) {
+                // we hold the lock, so the process that started this server has died; its pid may
+                // since belong to another process, which must not be signalled
+                if (postgresStillRuns(pidFile)) {
+                    server.pgCtl(List.of("stop", "-m", "fast", "-w"), true);
+                } else {
+                    deleteStalePid(pidFile);
+                }
             }
             server.pgCtl(List.of("start", "-w", "-t", Integer.toString(START_TIMEOUT_S), "-l",
                     data.resolve("postgres.log").toString(), "-o", "-p " + server.port
@@ -103,6 +110,48 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 closeQuietly(lock);
             }
             throw e;
+        }
+    }
+
+    /**
+     * @param dataDir the configured data folder
+     * @return its real path, the folders above made first when missing (the last name may not exist yet)
+     */
+    static Path realPath(Path dataDir) {
+        Path absolute = dataDir.toAbsolutePath().normalize();
+        try {
+            if (Files.exists(absolute)) {
+                return absolute.toRealPath();
+            }
+            Files.createDirectories(absolute.getParent());
+            return absolute.getParent().toRealPath().resolve(absolute.getFileName());
+        } catch (IOException e) {
+            throw new DatabaseException("embedded PostgreSQL: cannot resolve " + absolute + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param pidFile a cluster's {@code postmaster.pid}
+     * @return whether the process it names is alive and is a PostgreSQL server (its executable
+     *     named {@code postgres}); a pid the system has given to another process is not
+     */
+    private static void deleteStalePid(Path pidFile) {
+        try {
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new DatabaseException("embedded PostgreSQL: cannot remove the stale " + pidFile + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    static boolean postgresStillRuns(Path pidFile) {
+        try {
+            String first = Files.readAllLines(pidFile, StandardCharsets.US_ASCII).stream().findFirst().orElse("").trim();
+            long pid = Long.parseLong(first);
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).flatMap(h -> h.info().command())
+                    .map(command -> Path.of(command).getFileName().toString().equals("postgres")).orElse(false);
+        } catch (IOException | NumberFormatException e) {
+            return false;
         }
     }
 

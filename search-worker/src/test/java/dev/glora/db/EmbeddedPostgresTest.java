@@ -1,6 +1,7 @@
 package dev.glora.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -129,6 +130,41 @@ class EmbeddedPostgresTest {
             assertEquals(2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
         } finally {
             delete(dir);
+        }
+    }
+
+    /** Issue 31: the lock is the data folder's real path's, so an alias through a link is refused too. */
+    @Test
+    void aSecondServiceThroughALinkToTheDataFolderIsRefusedAndStopsNothing() throws Exception {
+        Path dir = reachableDir();
+        Path data = dir.resolve("postgres");
+        Path alias = Files.createSymbolicLink(dir.resolve("alias"), dir);
+        try (EmbeddedPostgres first = EmbeddedPostgres.start(data, 0)) {
+            assertEquals(1, count(first, "INSERT INTO kept VALUES (1)"));
+            DatabaseException refused = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
+                    () -> EmbeddedPostgres.start(alias.resolve("postgres"), 0));
+            assertTrue(refused.getMessage().contains("another service is running on"), refused.getMessage());
+            assertEquals(2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
+        } finally {
+            Files.deleteIfExists(alias);
+            delete(dir);
+        }
+    }
+
+    /** Issue 31: a stale postmaster.pid whose pid now names another process is not signalled. */
+    @Test
+    void aStalePidOfAnotherProcessIsNotSignalled() throws Exception {
+        Path pidFile = Files.createTempFile("postmaster", ".pid");
+        Process other = new ProcessBuilder("sleep", "60").start();
+        try {
+            Files.writeString(pidFile, other.pid() + "\n/some/data\n");
+            assertFalse(EmbeddedPostgres.postgresStillRuns(pidFile), "sleep is no PostgreSQL server");
+            Files.writeString(pidFile, "not a pid\n");
+            assertFalse(EmbeddedPostgres.postgresStillRuns(pidFile));
+            assertTrue(other.isAlive());
+        } finally {
+            other.destroy();
+            Files.deleteIfExists(pidFile);
         }
     }
 }
