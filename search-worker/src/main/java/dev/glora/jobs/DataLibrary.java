@@ -65,7 +65,23 @@ public final class DataLibrary {
      * @return the new task folder as the catalog lists it
      * @throws UploadException saying why it was refused
      */
+    /** Data set uploads at once: each may unpack to {@value #EXPANSION} × its size on disk and decode its images. */
+    public static final int CONCURRENT_UPLOADS = 2;
+    private static final java.util.concurrent.Semaphore UPLOADS = new java.util.concurrent.Semaphore(
+            CONCURRENT_UPLOADS, true);
+
     public static Catalog.Dataset add(Path root, String name, InputStream body, long maxBytes, long seed,
+            FolderTask.Sizes sizes) {
+        // more wait their turn (their bodies wait in the socket, not in memory)
+        UPLOADS.acquireUninterruptibly();
+        try {
+            return addNow(root, name, body, maxBytes, seed, sizes);
+        } finally {
+            UPLOADS.release();
+        }
+    }
+
+    private static Catalog.Dataset addNow(Path root, String name, InputStream body, long maxBytes, long seed,
             FolderTask.Sizes sizes) {
         Path target = root.resolve(folderName(name));
         if (Files.exists(target)) {
@@ -153,7 +169,13 @@ public final class DataLibrary {
                             + " entries");
                 }
                 String name = entry.getName().replace('\\', '/');
-                Path file = into.resolve(name).normalize();
+                Path file;
+                try {
+                    file = into.resolve(name).normalize();
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw new UploadException(Refusal.UNUSABLE, "file", "the archive's entry name '"
+                            + entry.getName().replace("\0", "\\0") + "' is not a file name here: " + e.getReason());
+                }
                 if (!file.startsWith(into) || file.equals(into) || Path.of(name).isAbsolute()) {
                     throw new UploadException(Refusal.UNUSABLE, "file", "the archive's entry '" + entry.getName()
                             + "' leads outside it");
@@ -164,6 +186,9 @@ public final class DataLibrary {
                 Files.createDirectories(file.getParent());
                 try (InputStream in = zip.getInputStream(entry); OutputStream out = Files.newOutputStream(file)) {
                     for (int n; (n = in.read(buffer)) > 0; ) {
+                        if (total / ModelLibrary.SPACE_CHECK != (total + n) / ModelLibrary.SPACE_CHECK) {
+                            ModelLibrary.requireSpace(file, ModelLibrary.RESERVE_BYTES);
+                        }
                         total += n;
                         if (total > maxBytes) {
                             throw new UploadException(Refusal.TOO_LARGE, "file", "the archive unpacks to more than "

@@ -32,7 +32,59 @@ public final class ModelLibrary {
         /** a model of that name exists */
         CONFLICT,
         /** the file is not a checkpoint that can be imported */
-        UNUSABLE
+        UNUSABLE,
+        /** the disk would be left with less than {@link #RESERVE_BYTES} free */
+        NO_SPACE
+    }
+
+    /** Uploads stop before they leave the disk holding the roots with less than this free. */
+    public static final long RESERVE_BYTES = 512L << 20;
+
+    /**
+     * @param file a file being written
+     * @param reserve the free bytes to keep
+     * @throws UploadException when the disk holding it has less than {@code reserve} free
+     */
+    static void requireSpace(Path file, long reserve) throws IOException {
+        long usable = Files.getFileStore(Files.exists(file) ? file : file.toAbsolutePath().getParent()).getUsableSpace();
+        if (usable < reserve) {
+            throw new UploadException(Refusal.NO_SPACE, "file", "the disk holding the service's roots has "
+                    + usable + " bytes free, less than the " + reserve + " an upload must leave: nothing was kept");
+        }
+    }
+
+    /**
+     * Removes what uploads killed mid-way left in a root ({@code .upload-*}, {@code .import-*},
+     * {@code .unpack-*} at its top, older than {@code age}); an upload in progress is younger.
+     *
+     * @param root the model or data root
+     * @param age how old a leftover must be
+     * @return how many were removed
+     */
+    public static int sweep(Path root, java.time.Duration age) {
+        int removed = 0;
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        java.time.Instant before = java.time.Instant.now().minus(age);
+        try (java.util.stream.Stream<Path> entries = Files.list(root)) {
+            for (Path entry : entries.toList()) {
+                String name = entry.getFileName().toString();
+                if ((name.startsWith(".upload-") || name.startsWith(".import-") || name.startsWith(".unpack-"))
+                        && Files.getLastModifiedTime(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant()
+                                .isBefore(before)) {
+                    if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        dev.glora.supernet.ConfinedFiles.deleteTree(entry);
+                    } else {
+                        Files.deleteIfExists(entry);
+                    }
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            // a root that cannot be listed has nothing this could sweep; the next start tries again
+        }
+        return removed;
     }
 
     /** An upload refused, saying why. */
@@ -145,10 +197,18 @@ public final class ModelLibrary {
 
     /** Streams a request body to a file, refusing one over {@code maxBytes} or empty. */
     static void copy(InputStream body, Path file, long maxBytes) throws IOException {
+        copy(body, file, maxBytes, RESERVE_BYTES);
+    }
+
+    static void copy(InputStream body, Path file, long maxBytes, long reserve) throws IOException {
         byte[] buffer = new byte[1 << 16];
         long total = 0;
+        requireSpace(file, reserve);
         try (OutputStream out = Files.newOutputStream(file)) {
             for (int n; (n = body.read(buffer)) > 0; ) {
+                if (total / SPACE_CHECK != (total + n) / SPACE_CHECK) {
+                    requireSpace(file, reserve);
+                }
                 total += n;
                 if (total > maxBytes) {
                     throw new UploadException(Refusal.TOO_LARGE, "file", "uploads are limited to " + maxBytes
@@ -161,6 +221,9 @@ public final class ModelLibrary {
             throw new UploadException(Refusal.INVALID, "file", "the request body is empty: send the file's bytes");
         }
     }
+
+    /** Bytes between two checks of the disk's free space while an upload streams in. */
+    static final long SPACE_CHECK = 16L << 20;
 
     /** A hard link appears whole and never replaces a file of that name. */
     private static void publish(Path imported, Path target, String fileName) throws IOException {

@@ -37,6 +37,9 @@ class CatalogController {
         this.roots = roots;
         this.properties = properties;
         this.jobs = jobs;
+        // what uploads killed mid-way (a crash, a kill) left behind; one in progress is younger
+        ModelLibrary.sweep(roots.models(), java.time.Duration.ofHours(1));
+        ModelLibrary.sweep(roots.data(), java.time.Duration.ofHours(1));
     }
 
     /** Every checkpoint under the model root, with its architecture, size and provenance. */

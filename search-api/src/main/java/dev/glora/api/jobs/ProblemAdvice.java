@@ -56,6 +56,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
             case TOO_LARGE -> HttpStatus.PAYLOAD_TOO_LARGE;
             case CONFLICT -> HttpStatus.CONFLICT;
             case UNUSABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
+            case NO_SPACE -> HttpStatus.INSUFFICIENT_STORAGE;
         };
         ProblemDetail problem = problem(status, "Upload refused", e.getMessage());
         problem.setProperty("field", e.field());
