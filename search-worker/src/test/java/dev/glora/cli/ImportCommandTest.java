@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -152,5 +153,34 @@ class ImportCommandTest {
                 "1,1,1", "--out", out.toString());
         assertEquals(Glora.INPUT_ERROR, exists.status());
         assertEquals("taken", Files.readString(out));
+    }
+
+    /**
+     * Issue 31: an F16 file's tensors take twice its size on the heap as float32; an import that
+     * would not fit is refused from the header, before any tensor is read (a JVM of 64 MiB, a
+     * 40 MB file).
+     */
+    @Test
+    void anImportThatWouldNotFitTheHeapIsRefusedFromItsHeader(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("large-f16.safetensors");
+        long values = 20_000_000;
+        String header = "{\"x\":{\"dtype\":\"F16\",\"shape\":[" + values + "],\"data_offsets\":[0," + 2 * values
+                + "]}}";
+        try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file))) {
+            out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(header.length()).array());
+            out.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(new byte[(int) (2 * values)]);
+        }
+        Process importer = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx64m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                "dev.glora.cli.Glora", "import", "--from", file.toString(), "--num-heads", "1", "--mean", "0.5",
+                "--std", "0.5", "--out", dir.resolve("out.safetensors").toString())).redirectErrorStream(true).start();
+        String output = new String(importer.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, importer.waitFor(), output);
+        assertTrue(output.contains("need " + 4 * values + " bytes of memory as float32"), output);
+        assertFalse(output.contains("OutOfMemoryError"), output);
+        assertFalse(Files.exists(dir.resolve("out.safetensors")));
     }
 }

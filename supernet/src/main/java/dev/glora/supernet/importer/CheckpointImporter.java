@@ -133,6 +133,15 @@ public final class CheckpointImporter {
                 dropHead(tensors, dropped, "it was trained on the pre_logits output, which is dropped");
             }
         } else {
+            // the tensors come onto the heap as float32, whatever the file's dtype (an F16 or BF16
+            // file twice its size): checked from the header before anything is read
+            long needed = Math.multiplyExact(Safetensors.header(from).parameters(), 4L);
+            long budget = Npz.defaultBudget();
+            if (needed > budget) {
+                throw new CheckpointException(source + ": its tensors need " + needed + " bytes of memory as float32,"
+                        + " more than the " + budget + " this import may take (half of the heap left; give the JVM"
+                        + " more with -Xmx, or import it on a larger machine)");
+            }
             Checkpoint file = Safetensors.read(from);
             tensors = new LinkedHashMap<>(file.tensors());
             fileMeta = file.metadata();
