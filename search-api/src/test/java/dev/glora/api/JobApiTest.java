@@ -264,4 +264,25 @@ class JobApiTest extends ServiceTest {
         return http.send(request(path).header("X-Glora-Request", "1").DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
+
+    /** Issue 31: a refusal names the file as the client named it, not by the server's absolute path. */
+    @Test
+    void aRefusalNamesFilesRelativeToTheirRootAndNoJavaClass() throws Exception {
+        java.nio.file.Path corrupt = ServiceTestEnvironment.ROOTS.models().resolve("corrupt-api.safetensors");
+        java.nio.file.Files.writeString(corrupt, "not a checkpoint");
+        try {
+            HttpResponse<String> refused = post("/api/v1/jobs", "{\"backbone\": \"corrupt-api.safetensors\","
+                    + " \"data\": \"" + dev.glora.worker.TinyJob.TASK + "\"}", ServiceTestEnvironment.TOKEN);
+            assertEquals(400, refused.statusCode(), refused.body());
+            assertTrue(refused.body().contains("corrupt-api.safetensors"), refused.body());
+            for (java.nio.file.Path root : new java.nio.file.Path[] {ServiceTestEnvironment.ROOTS.models(),
+                ServiceTestEnvironment.ROOTS.models().toRealPath()}) {
+                assertTrue(!refused.body().contains(root.toAbsolutePath().toString()), "no server path: "
+                        + refused.body());
+            }
+            assertTrue(!refused.body().matches("(?s).*\\bjava\\.[a-z]+\\..*"), "no Java class: " + refused.body());
+        } finally {
+            java.nio.file.Files.deleteIfExists(corrupt);
+        }
+    }
 }

@@ -22,6 +22,42 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 @RestControllerAdvice
 class ProblemAdvice extends ResponseEntityExceptionHandler {
 
+    /** The roots' absolute and real paths, longest first: replies name files relative to them. */
+    private final List<String> rootPrefixes;
+
+    ProblemAdvice(dev.glora.jobs.Roots roots) {
+        java.util.Set<String> prefixes = new java.util.TreeSet<>(java.util.Comparator.comparingInt(String::length)
+                .reversed().thenComparing(java.util.Comparator.naturalOrder()));
+        for (java.nio.file.Path root : List.of(roots.models(), roots.data())) {
+            prefixes.add(root.toAbsolutePath().normalize() + "/");
+            try {
+                prefixes.add(root.toRealPath() + "/");
+            } catch (java.io.IOException | SecurityException e) {
+                // a root that does not exist yet has no other spelling
+            }
+        }
+        this.rootPrefixes = List.copyOf(prefixes);
+    }
+
+    /** A Java exception's class name at the head of a cause's text, which says nothing to a client. */
+    private static final java.util.regex.Pattern CLASS_NAME = java.util.regex.Pattern.compile(
+            "\\b(?:java|javax|jdk|sun)\\.[\\w.$]+?(?:Exception|Error)(?::\\s*)?");
+
+    /**
+     * Issue 31: a reply names files relative to the model or data root, as the client named them,
+     * never by the server's absolute paths, and carries no Java class names.
+     */
+    String redact(String message) {
+        if (message == null) {
+            return null;
+        }
+        String redacted = message;
+        for (String prefix : rootPrefixes) {
+            redacted = redacted.replace(prefix, "");
+        }
+        return CLASS_NAME.matcher(redacted).replaceAll("");
+    }
+
     static final URI INVALID_SPEC = URI.create("/problems/invalid-spec");
 
     @ExceptionHandler(ApiExceptions.JobNotFound.class)
@@ -46,7 +82,8 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ApiExceptions.InvalidSpec.class)
     ProblemDetail invalid(ApiExceptions.InvalidSpec e) {
-        return invalidSpec(e.errors());
+        return invalidSpec(e.errors().stream().map(f -> new JobSpec.FieldError(f.field(), redact(f.message())))
+                .toList());
     }
 
     @ExceptionHandler(ModelLibrary.UploadException.class)
@@ -58,7 +95,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
             case UNUSABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
             case NO_SPACE -> HttpStatus.INSUFFICIENT_STORAGE;
         };
-        ProblemDetail problem = problem(status, "Upload refused", e.getMessage());
+        ProblemDetail problem = problem(status, "Upload refused", redact(e.getMessage()));
         problem.setProperty("field", e.field());
         return problem;
     }
@@ -81,7 +118,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(GloraException.class)
     ProblemDetail rejected(GloraException e) {
-        return problem(HttpStatus.BAD_REQUEST, "Bad request", e.getMessage());
+        return problem(HttpStatus.BAD_REQUEST, "Bad request", redact(e.getMessage()));
     }
 
     @Override

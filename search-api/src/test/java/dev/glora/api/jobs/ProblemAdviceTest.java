@@ -14,7 +14,8 @@ class ProblemAdviceTest {
 
     @Test
     void aDatabaseFailureIsA503WithRetryAfterAndAUserErrorA400() {
-        ProblemAdvice advice = new ProblemAdvice();
+        ProblemAdvice advice = new ProblemAdvice(new dev.glora.jobs.Roots(java.nio.file.Path.of("/srv/models"),
+                java.nio.file.Path.of("/srv/data")));
         ResponseEntity<ProblemDetail> down = advice.unavailable(new DatabaseException("reading job 3: Connection"
                 + " refused", new SQLException("Connection refused", "08001")));
         assertEquals(503, down.getStatusCode().value());
@@ -24,5 +25,8 @@ class ProblemAdviceTest {
         assertTrue(!new DatabaseException("x", new SQLException("syntax", "42601")).isTransient(),
                 "a wrong statement is not transient");
         assertEquals(400, advice.rejected(new dev.glora.jobs.JobException("backbone", "bad path")).getStatus());
+        // issue 31: no server paths, no Java class names
+        assertEquals("backbone: vit.safetensors: cannot read: Is a directory", advice.rejected(new dev.glora.jobs.JobException(
+                "backbone", "/srv/models/vit.safetensors: cannot read: java.io.IOException: Is a directory")).getDetail());
     }
 }
