@@ -116,15 +116,22 @@ public final class Safetensors {
      */
     public record Header(Map<String, long[]> shapes, Map<String, String> metadata) {
 
-        /** @return the number of values in all tensors */
+        /**
+         * @return the number of values in all tensors, {@link Long#MAX_VALUE} when a header's
+         *     shapes claim more than a long counts (the header alone is not checked against the data)
+         */
         public long parameters() {
             long total = 0;
-            for (long[] shape : shapes.values()) {
-                long count = 1;
-                for (long extent : shape) {
-                    count *= extent;
+            try {
+                for (long[] shape : shapes.values()) {
+                    long count = 1;
+                    for (long extent : shape) {
+                        count = Math.multiplyExact(count, Math.max(0, extent));
+                    }
+                    total = Math.addExact(total, count);
                 }
-                total += count;
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
             }
             return total;
         }
@@ -248,7 +255,14 @@ public final class Safetensors {
             if (extent < 0) {
                 throw bad(file, where + ": negative extent in shape");
             }
-            count = Math.multiplyExact(count, extent);
+            try {
+                count = Math.multiplyExact(count, extent);
+            } catch (ArithmeticException e) {
+                throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " overflows a 64-bit size");
+            }
+        }
+        if (count > Long.MAX_VALUE / dtype.bytes) {
+            throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " overflows a 64-bit size");
         }
         long begin = offsets[0];
         long end = offsets[1];

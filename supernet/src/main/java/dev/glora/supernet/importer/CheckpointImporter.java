@@ -135,7 +135,8 @@ public final class CheckpointImporter {
         } else {
             // the tensors come onto the heap as float32, whatever the file's dtype (an F16 or BF16
             // file twice its size): checked from the header before anything is read
-            long needed = Math.multiplyExact(Safetensors.header(from).parameters(), 4L);
+            long values = Safetensors.header(from).parameters();
+            long needed = values > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : values * 4;
             long budget = Npz.defaultBudget();
             if (needed > budget) {
                 throw new CheckpointException(source + ": its tensors need " + needed + " bytes of memory as float32,"
