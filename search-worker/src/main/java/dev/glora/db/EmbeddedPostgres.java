@@ -639,11 +639,38 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
 
     private static String digest() throws IOException {
+        String name = archiveFor(System.getProperty("os.name"), System.getProperty("os.arch"));
+        String digest;
         try (DigestInputStream in = new DigestInputStream(archive(), MessageDigest.getInstance("SHA-256"))) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(in.getMessageDigest().digest());
+            digest = HexFormat.of().formatHex(in.getMessageDigest().digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+        requirePinned(name, digest);
+        return digest;
+    }
+
+    /**
+     * The SHA-256 of each platform's archive in the io.zonky 17.11.0 artefacts, pinned (issue 31):
+     * binaries that are not these, whatever put them on the class path, are never unpacked or run.
+     */
+    static final java.util.Map<String, String> PINNED = java.util.Map.of(
+            "postgres-linux-x86_64.txz", "f044ba1009e9c7ed62a5a9a6f923ca6327fe4e80d8f6bf4f8887dbc59ac14bed",
+            "postgres-linux-arm_64.txz", "3f389cec72930e0f0d6e917709593bbabcb417023c12d1f1eb7acc9ae7ab436c",
+            "postgres-darwin-arm_64.txz", "9debf1c40ca2cd7e71d101be421f8b170722222633960267fbfef7ce77b8b530");
+
+    /**
+     * @param archive the archive's name
+     * @param digest its content's SHA-256
+     * @throws DatabaseException unless the digest is the one pinned for that archive
+     */
+    static void requirePinned(String archive, String digest) {
+        String pinned = PINNED.get(archive);
+        if (!digest.equals(pinned)) {
+            throw new DatabaseException("embedded PostgreSQL: " + archive + " on the class path has SHA-256 " + digest
+                    + ", not the pinned " + pinned + " of io.zonky 17.11.0: refusing to run it (point the service"
+                    + " at an external PostgreSQL with spring.datasource.url, or rebuild from this checkout)");
         }
     }
 }

@@ -167,4 +167,15 @@ class EmbeddedPostgresTest {
             Files.deleteIfExists(pidFile);
         }
     }
+
+    /** Issue 31: the binaries' archive is checked against a pinned digest, not against itself. */
+    @Test
+    void onlyThePinnedArchiveIsUnpacked() {
+        EmbeddedPostgres.requirePinned("postgres-linux-x86_64.txz", EmbeddedPostgres.PINNED.get(
+                "postgres-linux-x86_64.txz"));
+        DatabaseException e = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
+                () -> EmbeddedPostgres.requirePinned("postgres-linux-x86_64.txz", "00".repeat(32)));
+        assertTrue(e.getMessage().contains("not the pinned"), e.getMessage());
+        assertEquals(3, EmbeddedPostgres.PINNED.size(), "every platform the build's profiles choose");
+    }
 }
