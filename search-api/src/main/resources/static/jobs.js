@@ -4,10 +4,11 @@ const SUPERNET = [["rank", "number"], ["ranks", "text"], ["epochs", "number"], [
   ["sampling", "select"]];
 const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "number"], ["mutations", "number"],
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
-  ["objective", "select"], ["init", "select"], ["rerankList", "text"], ["rerankTop", "number"]];
+  ["objective", "select"], ["init", "select"], ["rerankList", "text"], ["rerankTop", "number"], ["seeds", "select"],
+  ["finalists", "number"], ["finalistEpochs", "number"]];
 const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"], ["trainList", "select"]];
 const BASELINE = [["lora", "select"], ["rank", "number"], ["epochs", "number"]];
-const CHOICES = { init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich", "limited"],
+const CHOICES = { seeds: ["none", "known"], init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich", "limited"],
   trainList: ["train800", "train800val200"], lora: ["false", "true"] };
 const rows = new Map();
 
@@ -193,12 +194,15 @@ async function buildForm() {
   const defaults = await getJson("/api/v1/jobs/defaults");
   document.getElementById("f-seed").value = defaults.seed;
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));
-  document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f, defaults.search[f[0]])));
+  // finalists' epochs follow whether there are finalists (seeds or a count), as the service decides
+  document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f,
+    f[0] === "finalistEpochs" ? "" : defaults.search[f[0]])));
+  document.getElementById("f-search-finalistEpochs").placeholder = "5 when there are finalists";
   document.getElementById("retrain-fields").append(...RETRAIN.map(f => input("retrain", f, defaults.retrain[f[0]])));
-  // a baseline's epochs default to the pipeline's own (supernet plus retraining), whatever those are set to
+  // a baseline's epochs default to the pipeline's own (supernet, finalists, retraining), whatever those are set to
   document.getElementById("baseline-fields").append(...BASELINE.map(f => input("baseline", f,
     f[0] === "epochs" ? "" : String(defaults.baseline[f[0]]))));
-  document.getElementById("f-baseline-epochs").placeholder = "supernet's + retraining's";
+  document.getElementById("f-baseline-epochs").placeholder = "the pipeline's whole budget";
   document.querySelector("label[for=f-baseline-rank]").textContent = "rank (0: the largest within the searched size)";
   document.getElementById("submit").addEventListener("submit", submit);
 }

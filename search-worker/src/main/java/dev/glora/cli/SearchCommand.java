@@ -94,19 +94,19 @@ final class SearchCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE})")
     private String init;
 
-    @Option(names = "--seeds", defaultValue = "none",
+    @Option(names = "--seeds", defaultValue = SearchSettings.DEFAULT_SEEDS_LABEL,
             description = "known adapters that open the first generation: none (the reference's random draws) or"
                     + " known (LoRA on attn.qkv and on every layer at each rank, all-vector, all-constant: those that"
                     + " fit the limits) (default: ${DEFAULT-VALUE})")
     private String seeds;
 
-    @Option(names = "--finalists", defaultValue = "0",
+    @Option(names = "--finalists", defaultValue = "" + SearchSettings.DEFAULT_FINALISTS,
             description = "after the search, train the best N candidates by the proxy plus every seed briefly from"
                     + " the supernet's weights and choose the best on --val-list after it (0: no finalists)"
                     + " (default: ${DEFAULT-VALUE})")
     private int finalists;
 
-    @Option(names = "--finalist-epochs", defaultValue = "5",
+    @Option(names = "--finalist-epochs", defaultValue = "" + SearchSettings.FINALIST_EPOCHS,
             description = "epochs of each finalist's short training (default: ${DEFAULT-VALUE})")
     private int finalistEpochs;
 

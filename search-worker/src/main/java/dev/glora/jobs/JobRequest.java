@@ -237,8 +237,13 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null, null, null) : search;
-        // finalists by default only where the search chooses its own best (a larger list is the other way)
-        int finalistEpochs = or(h.finalistEpochs(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALIST_EPOCHS : 0);
+        // as glora search: finalists are trained when there are any (seeds, or finalists asked for),
+        // FINALIST_EPOCHS each unless said; not where a larger list chooses (the other way to choose)
+        String seeds = h.seeds() == null ? SearchSettings.DEFAULT_SEEDS.label() : h.seeds().toLowerCase(Locale.ROOT);
+        int finalists = or(h.finalists(), SearchSettings.DEFAULT_FINALISTS);
+        boolean anyFinalists = finalists > 0 || !SearchSettings.Seeds.NONE.label().equals(seeds);
+        int finalistEpochs = or(h.finalistEpochs(), anyFinalists && h.rerankList() == null
+                ? SearchSettings.FINALIST_EPOCHS : 0);
         JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
                 or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
@@ -246,8 +251,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                         : h.objective().toLowerCase(Locale.ROOT), h.init() == null
                         ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT),
                 h.rerankList(), or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K),
-                h.seeds() == null ? SearchSettings.DEFAULT_SEEDS.label() : h.seeds().toLowerCase(Locale.ROOT),
-                or(h.finalists(), SearchSettings.DEFAULT_FINALISTS), finalistEpochs);
+                seeds, finalists, finalistEpochs);
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), 0);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),

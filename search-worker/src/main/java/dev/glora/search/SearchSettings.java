@@ -156,12 +156,15 @@ public record SearchSettings(int population, int generations, int topK, int muta
     /** Per-gene re-draw chance of a mutation. */
     public static final double DEFAULT_MUTATION_PROBABILITY = 0.2;
 
-    /** The seed set of a job that names none (issue 30; BENCHMARKS.md "Against the job's own LoRA baseline"). */
-    public static final Seeds DEFAULT_SEEDS = Seeds.NONE;
-    /** The non-seed finalists of a job that names none. */
+    /** The seed set of a job and of {@code glora search} that name none (issue 30; BENCHMARKS.md "Against the job's own LoRA baseline"). */
+    public static final String DEFAULT_SEEDS_LABEL = "none";
+    /** {@link #DEFAULT_SEEDS_LABEL} as the enum. */
+    public static final Seeds DEFAULT_SEEDS = Seeds.parse(DEFAULT_SEEDS_LABEL);
+    /** The non-seed finalists of a job and of {@code glora search} that name none (0: only the seeds, if any). */
     public static final int DEFAULT_FINALISTS = 0;
-    /** The finalists' short-training epochs of a job that names none (0: no finalists). */
-    public static final int DEFAULT_FINALIST_EPOCHS = 0;
+    /** A finalist's short-training epochs when finalists are asked for. */
+    public static final int FINALIST_EPOCHS = 5;
+
 
     /** @return every value in one line, to tell whether a saved state belongs to this search */
     public String fingerprint() {

@@ -1,6 +1,7 @@
 package dev.glora.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
@@ -50,6 +51,14 @@ class DefaultsTest {
         assertEquals(job.minParams(), Long.parseLong(cli.findOption("--min-params").defaultValue()));
         assertEquals(job.objective(), cli.findOption("--objective").defaultValue());
         assertEquals(job.init(), cli.findOption("--init").defaultValue());
+        assertEquals(job.seeds(), cli.findOption("--seeds").defaultValue());
+        assertEquals(job.finalists(), Integer.parseInt(cli.findOption("--finalists").defaultValue()));
+        // finalists asked for, their epochs not: the command line's default epochs
+        JobSpec.Search asked = JobRequest.parse("{\"search\": {\"finalists\": 3}}").withDefaults().search();
+        assertEquals(Integer.parseInt(cli.findOption("--finalist-epochs").defaultValue()), asked.finalistEpochs());
+        assertTrue(asked.hasFinalists());
+        assertEquals(0, JobRequest.parse("{\"search\": {\"seeds\": \"none\", \"finalists\": 0}}").withDefaults()
+                .search().finalistEpochs(), "no finalists: no epochs for them");
     }
 
     @Test

@@ -100,6 +100,10 @@ class DashboardTest extends ServiceTest {
         assertEquals(List.of("uniform", "sandwich", "limited"), new Select(browser.findElement(By.id("f-supernet-sampling")))
                 .getOptions().stream().map(o -> o.getDomProperty("value")).toList());
         assertEquals("train800val200", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
+        assertEquals(List.of("none", "known"), new Select(browser.findElement(By.id("f-search-seeds"))).getOptions()
+                .stream().map(o -> o.getDomProperty("value")).toList(), "the known adapters can be asked for");
+        assertEquals("", browser.findElement(By.id("f-search-finalistEpochs")).getDomProperty("value"),
+                "finalists' epochs follow whether there are finalists");
         WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
         assertEquals("", rerank.getDomProperty("value"), "no reranking by default");
         rerank.sendKeys("val9999");
