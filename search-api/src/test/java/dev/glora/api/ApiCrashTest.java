@@ -40,6 +40,8 @@ class ApiCrashTest {
     Path dir;
 
     private Process service;
+    /** The token the service made on its first start (and reads on every later one). */
+    private static String token;
 
     @AfterEach
     void stop() throws InterruptedException {
@@ -67,9 +69,21 @@ class ApiCrashTest {
                  "seed": 3}""".formatted(TinyJob.BACKBONE, TinyJob.TASK, epochs, generations);
 
         service = start(roots, port, 0);
-        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/jobs"))
+        // started as a user starts it, with no token configured: it made one, readable by its owner alone
+        Path tokenFile = dir.resolve("api-token");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+        token = Files.readString(tokenFile).trim();
+        String console = Files.readString(dir.resolve("service0.log"));
+        assertTrue(console.contains("dashboard: http://localhost:" + port + "/?token=" + token), "the console names"
+                + " the dashboard's address with its token once");
+        HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/jobs"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
                 HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, anonymous.statusCode(), "another local user, or a web page, cannot submit: "
+                + anonymous.body());
+        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/jobs"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, created.statusCode(), created.body());
         long id = JSON.readTree(created.body()).get("id").asLong();
 
@@ -99,7 +113,7 @@ class ApiCrashTest {
                 SearchApiApplication.class.getName(), "--server.port=" + port,
                 "--glora.embedded-data-dir=" + dir.resolve("postgres"), "--glora.models=" + roots.models(),
                 "--glora.data=" + roots.data(), "--glora.cache-dir=" + dir.resolve("cache"), "--glora.workers=2",
-                "--glora.lease-seconds=3"))
+                "--glora.lease-seconds=3", "--glora.api-token-file=" + dir.resolve("api-token")))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("service" + life + ".log").toFile()).start();
         for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos(); ; ) {
             assertTrue(process.isAlive(), "the service stopped; see service" + life + ".log in " + dir);
@@ -152,8 +166,8 @@ class ApiCrashTest {
     }
 
     private static String get(String base, String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), path + ": " + response.body());
         return response.body();
     }
