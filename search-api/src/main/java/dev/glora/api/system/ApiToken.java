@@ -40,6 +40,37 @@ public class ApiToken {
     ApiToken(String configured, boolean required, Path file) {
         this.file = configured == null && required ? file : null;
         this.value = configured != null ? configured : required ? readOrMake(file) : null;
+        if (this.file != null) {
+            writeHeaderFile(this.file, this.value);
+        }
+    }
+
+    /**
+     * @param file the token's file
+     * @return beside it, {@code <file>.header}: the request header that shows the token, for
+     *     {@code curl -H @FILE}, so that the token never stands in a command line (a process list)
+     */
+    public static Path headerFile(Path file) {
+        return file.resolveSibling(file.getFileName() + ".header");
+    }
+
+    private static void writeHeaderFile(Path file, String token) {
+        Path header = headerFile(file);
+        String content = "Authorization: Bearer " + token + "\n";
+        try {
+            if (Files.isSymbolicLink(header)) {
+                throw new IllegalStateException(header + " is a symbolic link: the header file is written only as a"
+                        + " regular file");
+            }
+            if (Files.exists(header) && Files.readString(header, StandardCharsets.US_ASCII).equals(content)) {
+                return;
+            }
+            Files.deleteIfExists(header);
+            Files.writeString(createPrivate(header, PosixFilePermissions.fromString("rw-------")), content,
+                    StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new UncheckedIOException(header + ": cannot write the API token's header file: " + e.getMessage(), e);
+        }
     }
 
     /** @return the token, or null when the service runs without one (loopback, require-token off) */

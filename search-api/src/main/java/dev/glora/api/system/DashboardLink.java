@@ -35,8 +35,8 @@ class DashboardLink implements ApplicationListener<WebServerInitializedEvent> {
             System.out.println("dashboard: " + base + " (no API token: glora.require-token=false)");
         } else if (token.file() != null) {
             System.out.println("dashboard: " + base + "?token=" + token.value() + "  (the API token is in "
-                    + token.file().toAbsolutePath() + "; curl: -H \"Authorization: Bearer $(cat "
-                    + token.file().toAbsolutePath() + ")\")");
+                    + token.file().toAbsolutePath() + "; curl -H @" + ApiToken.headerFile(token.file().toAbsolutePath())
+                    + " …)");
         } else {
             System.out.println("dashboard: " + base + " (give it the configured API token)");
         }

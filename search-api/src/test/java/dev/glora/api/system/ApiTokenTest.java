@@ -25,6 +25,10 @@ class ApiTokenTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         assertEquals(file, first.file());
         assertEquals(first.value(), new ApiToken(null, true, file).value(), "the next start reads it");
+        Path header = ApiToken.headerFile(file);
+        assertEquals("Authorization: Bearer " + first.value() + "\n", Files.readString(header),
+                "for curl -H @FILE: the token never stands in a command line");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(header)));
         assertTrue(!first.value().equals(new ApiToken(null, true, dir.resolve("other")).value()));
     }
 
