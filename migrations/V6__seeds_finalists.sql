@@ -19,3 +19,7 @@ CREATE TABLE finalist (
 -- issue 31: the lease a task's claimant holds it under, so that a worker started with a short
 -- --lease requeues only tasks whose own lease lapsed, never another worker's healthy ones
 ALTER TABLE task ADD COLUMN lease_seconds DOUBLE PRECISION;
+
+-- finalists are trained as tasks of their own, spread over the workers' slots like evaluations
+ALTER TABLE task DROP CONSTRAINT task_kind_check;
+ALTER TABLE task ADD CONSTRAINT task_kind_check CHECK (kind IN ('TRAIN', 'COORDINATE', 'EVALUATE', 'FINALIST'));

@@ -219,8 +219,10 @@ public final class ResultStore {
      */
     public void recordFinalist(Connection connection, long jobId, int ordinal, Candidate candidate, double accuracy,
             int count) throws SQLException {
+        // a finalist trained again after a takeover is recorded once, the first time
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO finalist (job_id, ordinal, config_key,"
-                + " proxy_accuracy, accuracy, parameters, seed) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                + " proxy_accuracy, accuracy, parameters, seed) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (job_id, ordinal) DO NOTHING")) {
             insert.setLong(1, jobId);
             insert.setInt(2, ordinal);
             insert.setString(3, candidate.key());
@@ -228,7 +230,9 @@ public final class ResultStore {
             insert.setDouble(5, accuracy);
             insert.setLong(6, candidate.parameters());
             insert.setString(7, candidate.seed());
-            insert.executeUpdate();
+            if (insert.executeUpdate() == 0) {
+                return;
+            }
         }
         Map<String, Object> event = new java.util.LinkedHashMap<>();
         event.put("ordinal", ordinal);

@@ -4,6 +4,8 @@ package dev.glora.queue;
 public enum TaskKind {
     /** Score a batch of candidates on the supernet: short, and what keeps a search moving. */
     EVALUATE(0),
+    /** Train one finalist briefly from the supernet's weights (issue 30): what keeps an export moving. */
+    FINALIST(0),
     /** Run a job's search: breeds generations and waits for their evaluations. */
     COORDINATE(1),
     /** Train a job's supernet. */

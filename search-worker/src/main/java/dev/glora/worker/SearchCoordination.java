@@ -12,7 +12,6 @@ import dev.glora.search.Finalists;
 import dev.glora.search.LocalEvaluator;
 import dev.glora.search.Reranking;
 import dev.glora.search.SearchExport;
-import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
@@ -21,7 +20,6 @@ import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.train.Retraining;
 import dev.glora.supernet.train.TrainSettings;
-import dev.glora.supernet.train.TrainingListener;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.ConfigJson;
@@ -36,9 +34,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -119,37 +114,56 @@ final class SearchCoordination {
     }
 
     /**
-     * Trains the finalists ({@link Finalists#pick}) one by one from the supernet's weights, as
-     * {@code glora search --finalists} does, each stored in its own fenced transaction as it
-     * finishes: a coordinator that takes over trains only those not stored.
+     * Trains the finalists ({@link Finalists#pick}), as {@code glora search --finalists} does: one
+     * {@code FINALIST} task per finalist not yet stored, which any slot of any worker trains
+     * ({@link FinalistTraining}), this coordinator among them while it waits. A coordinator that
+     * takes over cancels the tasks its predecessor queued and queues only the finalists without a
+     * row: none stored is trained again.
      */
     private Finalists finalists(HeldTask held, JobInputs.Entry job, EvolutionarySearch.Result result) {
         long jobId = held.task().jobId();
         JobSpec spec = job.spec;
         List<Candidate> picked = Finalists.pick(result.state().evaluated(), spec.search().finalists());
-        Map<String, Double> done = new HashMap<>();
-        stores.results().finalists(jobId).forEach(f -> done.put(f.key(), f.accuracy()));
-        TrainSettings train = spec.finalistSettings();
-        ImageDataset trainSet = Vtab1k.read(settings.roots().data(), job.task, JobSpec.TRAIN_LIST);
-        List<Finalists.Finalist> ranked = new ArrayList<>();
-        for (int i = 0; i < picked.size(); i++) {
-            Candidate c = picked.get(i);
-            Double accuracy = done.get(c.key());
-            if (accuracy == null) {
-                Retraining.Result trained = trainFixedRun(held, job, "finalist", job.supernet,
-                        job.encoding.decode(c.alleles()), train, trainSet, "finalist " + c.key() + " of job " + jobId
-                                + " " + job.sha256 + " " + train.fingerprint(), job.source(), Map.of());
-                double shortTrained = Finalists.accuracyAfter(trained);
-                int ordinal = i;
-                stores.queue().fenced(held.task().lease(), "recording finalist " + i + " of job " + jobId, c2 -> {
-                    stores.results().recordFinalist(c2, jobId, ordinal, c, shortTrained, picked.size());
-                    return null;
-                });
-                accuracy = shortTrained;
+        java.util.Set<String> stored = new java.util.HashSet<>();
+        stores.results().finalists(jobId).forEach(f -> stored.add(f.key()));
+        List<Long> ids = stores.queue().fenced(held.task().lease(), "queueing the finalists of job " + jobId, c -> {
+            stores.queue().cancel(c, jobId, TaskKind.FINALIST);
+            List<Long> queued = new ArrayList<>();
+            for (int i = 0; i < picked.size(); i++) {
+                if (!stored.contains(picked.get(i).key())) {
+                    queued.add(stores.queue().enqueue(c, jobId, TaskKind.FINALIST,
+                            new FinalistTraining.Payload(i, picked.size(), picked.get(i)).json()));
+                }
             }
-            ranked.add(new Finalists.Finalist(c, accuracy));
+            return queued;
+        });
+        while (true) {
+            held.check();
+            Map<Long, dev.glora.queue.TaskQueue.TaskState> states = stores.queue().states(ids);
+            if (ids.stream().allMatch(id -> states.get(id).status() == dev.glora.queue.TaskStatus.DONE)) {
+                break;
+            }
+            for (long id : ids) {
+                dev.glora.queue.TaskQueue.TaskState state = states.get(id);
+                if (state.status() == dev.glora.queue.TaskStatus.DEAD) {
+                    throw new dev.glora.search.SearchException("finalist task " + id + " of job " + jobId
+                            + " failed after " + state.attempt() + " attempt(s): " + state.error());
+                }
+                if (state.status() == dev.glora.queue.TaskStatus.CANCELLED) {
+                    throw new dev.glora.queue.LeaseLostException(held.task().lease());
+                }
+            }
+            if (!localWork.runOne(jobId, TaskKind.FINALIST)) {
+                localWork.awaitWork();
+            }
         }
-        return new Finalists(train.epochs(), JobSpec.TRAIN_LIST, List.copyOf(ranked));
+        Map<String, Double> trained = new HashMap<>();
+        stores.results().finalists(jobId).forEach(f -> trained.put(f.key(), f.accuracy()));
+        List<Finalists.Finalist> ranked = new ArrayList<>();
+        for (Candidate c : picked) {
+            ranked.add(new Finalists.Finalist(c, trained.get(c.key())));
+        }
+        return new Finalists(spec.finalistSettings().epochs(), JobSpec.TRAIN_LIST, List.copyOf(ranked));
     }
 
     /**
@@ -262,39 +276,8 @@ final class SearchCoordination {
     private Checkpoint trainFixed(HeldTask held, JobInputs.Entry job, String stage, Checkpoint start,
             SubnetConfig config, TrainSettings train, String trainList, String identity, String source,
             Map<String, String> metadata) {
-        return trainFixedRun(held, job, stage, start, config, train, Vtab1k.read(settings.roots().data(), job.task,
-                trainList), identity, source, metadata).trained();
-    }
-
-    private Retraining.Result trainFixedRun(HeldTask held, JobInputs.Entry job, String stage, Checkpoint start,
-            SubnetConfig config, TrainSettings train, ImageDataset trainSet, String identity, String source,
-            Map<String, String> metadata) {
-        Path resume = settings.cacheDir().resolve("job-" + held.task().jobId() + "-" + stage + ".resume");
-        try {
-            Files.deleteIfExists(resume);
-            // on the spec's threads, as the supernet's training: the floats depend on it, and so a
-            // job trains exactly as glora finetune --threads N does (the worker sets 1 again after)
-            TorchRuntime.setThreads(job.spec.trainingThreads(settings.slots()));
-            try {
-                return Retraining.run(start, config, train, trainSet,
-                        job.val, resume, identity, new TrainingListener() {
-                            @Override
-                            public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
-                                held.check();
-                            }
-                        }, source, metadata);
-            } finally {
-                TorchRuntime.setThreads(1);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(resume + ": " + e.getMessage(), e);
-        } finally {
-            try {
-                Files.deleteIfExists(resume);
-            } catch (IOException e) {
-                // a stale resume point is deleted before the next training; nothing depends on it
-            }
-        }
+        return FixedTraining.run(settings, held, job, stage, start, config, train, Vtab1k.read(settings.roots().data(),
+                job.task, trainList), identity, source, metadata).trained();
     }
 
     private static byte[] bytes(String text) {

@@ -46,6 +46,7 @@ public final class Worker implements AutoCloseable {
     private final SupernetTraining training;
     private final SearchCoordination coordination;
     private final CandidateEvaluation evaluation;
+    private final FinalistTraining finalists;
     private volatile boolean running;
     private Listener listener;
 
@@ -74,6 +75,7 @@ public final class Worker implements AutoCloseable {
         this.evaluation = new CandidateEvaluation(stores, inputs, Timer.builder("glora.evaluation")
                 .description("one candidate scored on the validation set").register(metrics),
                 Counter.builder("glora.candidates.evaluated").register(metrics));
+        this.finalists = new FinalistTraining(stores, inputs, settings);
         Gauge.builder("glora.worker.leases", held, Map::size).tag("worker", settings.name())
                 .description("tasks this worker holds").register(metrics);
     }
@@ -154,6 +156,7 @@ public final class Worker implements AutoCloseable {
                     case TRAIN -> training.run(mine);
                     case COORDINATE -> coordination.run(mine);
                     case EVALUATE -> evaluation.run(mine);
+                    case FINALIST -> finalists.run(mine);
                     default -> throw new IllegalStateException("unknown task kind " + task.kind());
                 }
             } finally {
@@ -186,6 +189,7 @@ public final class Worker implements AutoCloseable {
             case TRAIN -> "supernet training";
             case COORDINATE -> "search";
             case EVALUATE -> "candidate evaluation";
+            case FINALIST -> "finalist training";
         };
         String message = e instanceof GloraException || e instanceof DatabaseException ? e.getMessage()
                 : e.toString();

@@ -107,6 +107,14 @@ class ServiceFinalistsTest {
                 && e.data().contains("SUCCEEDED")).count());
         assertEquals(finalists.size(), stores.jobs().events(job, 0).stream().filter(e -> e.type().equals("finalist"))
                 .count(), "one event per finalist");
+        try (java.sql.Connection c = database.getConnection(); java.sql.PreparedStatement tasks = c.prepareStatement(
+                "SELECT count(*) FROM task WHERE job_id = ? AND kind = 'FINALIST' AND status = 'DONE'")) {
+            tasks.setLong(1, job);
+            try (java.sql.ResultSet r = tasks.executeQuery()) {
+                r.next();
+                assertEquals(finalists.size(), r.getInt(1), "one FINALIST task per finalist, for any worker's slot");
+            }
+        }
 
         // the command line on the job's supernet: the same seeds, finalists and choice
         Path supernet = dir.resolve("supernet.safetensors");
