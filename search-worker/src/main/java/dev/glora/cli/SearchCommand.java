@@ -101,8 +101,9 @@ final class SearchCommand implements Callable<Integer> {
     private String seeds;
 
     @Option(names = "--finalists", defaultValue = "" + SearchSettings.DEFAULT_FINALISTS,
-            description = "after the search, train the best N candidates by the proxy plus every seed briefly from"
-                    + " the supernet's weights and choose the best on --val-list after it (0: no finalists)"
+            description = "after the search, train the best N candidates by the proxy, and every seed with them,"
+                    + " briefly from the supernet's weights and choose the best on --val-list after it (0: no"
+                    + " finalists: the proxy's best)"
                     + " (default: ${DEFAULT-VALUE})")
     private int finalists;
 
@@ -215,10 +216,10 @@ final class SearchCommand implements Callable<Integer> {
         }
         SearchFiles.save(out, fingerprint, result.state());
         Finalists chosenBy = null;
-        if (finalists > 0 || settings.seeds() != SearchSettings.Seeds.NONE) {
+        if (finalists > 0) {
             if (rerankList != null) {
-                throw new GloraException("--rerank-list and finalists (--finalists, --seeds) choose the best two"
-                        + " different ways: give one");
+                throw new GloraException("--rerank-list and --finalists choose the best two different ways: give"
+                        + " one");
             }
             chosenBy = trainFinalists(result, checkpoint, encoding, val, printer);
         }

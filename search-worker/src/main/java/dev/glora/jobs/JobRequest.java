@@ -237,13 +237,11 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));
         SearchSettings d = SearchSettings.defaults(s);
         Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null, null, null) : search;
-        // as glora search: finalists are trained when there are any (seeds, or finalists asked for),
-        // FINALIST_EPOCHS each unless said; not where a larger list chooses (the other way to choose)
+        // as glora search: finalists are trained when some are asked for (the best by the proxy, and
+        // with them every seed), FINALIST_EPOCHS each unless said; not where a larger list chooses
         String seeds = h.seeds() == null ? SearchSettings.DEFAULT_SEEDS.label() : h.seeds().toLowerCase(Locale.ROOT);
-        int finalists = or(h.finalists(), SearchSettings.DEFAULT_FINALISTS);
-        boolean anyFinalists = finalists > 0 || !SearchSettings.Seeds.NONE.label().equals(seeds);
-        int finalistEpochs = or(h.finalistEpochs(), anyFinalists && h.rerankList() == null
-                ? SearchSettings.FINALIST_EPOCHS : 0);
+        int finalists = or(h.finalists(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALISTS : 0);
+        int finalistEpochs = or(h.finalistEpochs(), finalists > 0 ? SearchSettings.FINALIST_EPOCHS : 0);
         JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
                 or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),

@@ -105,9 +105,12 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                     objective, init, rerankList, rerankTop, SearchSettings.Seeds.NONE.label(), 0, 0);
         }
 
-        /** @return whether the job trains finalists after the search ({@link dev.glora.search.Finalists}) */
+        /**
+         * @return whether the job trains finalists after the search ({@link dev.glora.search.Finalists}):
+         *     the best {@code finalists} by the proxy, and with them every seed
+         */
         public boolean hasFinalists() {
-            return finalistEpochs > 0 && (finalists > 0 || !SearchSettings.Seeds.NONE.label().equals(seedsOrNone()));
+            return finalistEpochs > 0 && finalists > 0;
         }
 
         /** @return the seed set ({@code none} for a spec stored before specs named it) */

@@ -31,8 +31,9 @@ public record Finalists(int epochs, String trainList, List<Finalist> ranked) {
     /**
      * @param evaluated every candidate of a finished search
      * @param count how many of the best non-seed candidates by the proxy
-     * @return the finalists to train, in the proxy's order: every seed, and the best {@code count}
-     *     others (so the number is known before the search ends: seeds that fit plus {@code count})
+     * @return the finalists to train, in the proxy's order: the best {@code count} non-seed
+     *     candidates and every seed (so the number is known before the search ends: seeds that fit
+     *     plus {@code count}); call it only with a {@code count} above 0 (none: the proxy's best)
      */
     public static List<Candidate> pick(List<Candidate> evaluated, int count) {
         List<Candidate> sorted = evaluated.stream().sorted(Candidate::compareBest).toList();

@@ -57,8 +57,10 @@ class DefaultsTest {
         JobSpec.Search asked = JobRequest.parse("{\"search\": {\"finalists\": 3}}").withDefaults().search();
         assertEquals(Integer.parseInt(cli.findOption("--finalist-epochs").defaultValue()), asked.finalistEpochs());
         assertTrue(asked.hasFinalists());
-        assertEquals(0, JobRequest.parse("{\"search\": {\"seeds\": \"none\", \"finalists\": 0}}").withDefaults()
-                .search().finalistEpochs(), "no finalists: no epochs for them");
+        JobSpec.Search seedsOnly = JobRequest.parse("{\"search\": {\"seeds\": \"known\", \"finalists\": 0}}")
+                .withDefaults().search();
+        assertEquals(0, seedsOnly.finalistEpochs(), "no finalists: no epochs for them");
+        assertTrue(!seedsOnly.hasFinalists(), "seeds alone open the search; the proxy's best is the choice");
     }
 
     @Test
