@@ -216,7 +216,9 @@ final class SearchCommand implements Callable<Integer> {
         }
         SearchFiles.save(out, fingerprint, result.state());
         Finalists chosenBy = null;
-        if (finalists > 0) {
+        // a larger list chooses instead of the finalists, unless both were asked for, which is refused
+        boolean askedFinalists = spec.commandLine().getParseResult().hasMatchedOption("--finalists");
+        if (finalists > 0 && (rerankList == null || askedFinalists)) {
             if (rerankList != null) {
                 throw new GloraException("--rerank-list and --finalists choose the best two different ways: give"
                         + " one");

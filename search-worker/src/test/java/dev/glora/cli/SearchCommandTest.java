@@ -104,7 +104,7 @@ class SearchCommandTest {
         assertEquals(best.get("test_accuracy").getAsDouble(),
                 JsonParser.parseString(evaluated.out()).getAsJsonObject().get("accuracy").getAsDouble(), 1e-9);
         assertTrue(!Safetensors.read(out.resolve("model.safetensors")).metadata().containsKey(Supernet.RANK_KEY));
-        assertEquals(List.of("seed", "objective", "max_params", "min_params", "supernet"),
+        assertEquals(List.of("seed", "objective", "max_params", "min_params", "supernet", "seeds"),
                 new java.util.ArrayList<>(best.getAsJsonObject("search").keySet()),
                 "the settings in a fixed order, so every JVM writes the same bytes");
     }

@@ -127,7 +127,7 @@ class ServiceJobTest {
         int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
             roots.data().resolve(TinyJob.TASK).toString(), "--out", out.toString(), "--population", "9",
             "--generations", "4", "--top-k", "4", "--mutations", "3", "--crossovers", "3", "--seed", "7",
-            "--rerank-list", "train800", "--rerank-top", "3"},
+            "--rerank-list", "train800", "--rerank-top", "3", "--seeds", "none"},
                 new PrintWriter(new StringWriter()), new PrintWriter(err));
         assertEquals(0, status, err.toString());
         List<GenerationStats> cli = Files.readAllLines(out.resolve("generations.jsonl")).stream()
@@ -223,7 +223,8 @@ class ServiceJobTest {
     @Test
     void aJobsLoraBaselineIsTheLoraOfTheSearchedSizeAndBudgetThatTheCommandItRecordsTrains() throws Exception {
         JobSpec spec = new JobRequest("with baseline", TinyJob.BACKBONE, TinyJob.TASK, new JobRequest.Supernet(4,
-                List.of(4, 2), 4, 8, 1e-2, 1e-4, 0), new JobRequest.Search(9, 2, 4, 3, 3, 0.2, 600L, 0L, "accuracy"),
+                List.of(4, 2), 4, 8, 1e-2, 1e-4, 0), new JobRequest.Search(9, 2, 4, 3, 3, 0.2, 600L, 0L, "accuracy", null,
+                        null, null, "none", 0, null),
                 new JobRequest.Retrain(2, 1e-2, 0), new JobRequest.Baseline(true, null, null), 5L).withDefaults();
         assertEquals(6, spec.baselineEpochs(0), "the pipeline's budget: 4 supernet epochs and 2 of retraining");
         long job = stores.jobs().submit(spec);
