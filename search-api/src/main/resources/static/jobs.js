@@ -195,8 +195,10 @@ async function buildForm() {
   document.getElementById("f-seed").value = defaults.seed;
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));
   // finalists' epochs follow whether there are finalists (seeds or a count), as the service decides
+  // the finalists and their epochs follow the rest of the form, as the service decides them
   document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f,
-    f[0] === "finalistEpochs" ? "" : defaults.search[f[0]])));
+    f[0] === "finalistEpochs" || f[0] === "finalists" ? "" : defaults.search[f[0]])));
+  document.getElementById("f-search-finalists").placeholder = `${defaults.search.finalists} (0 with a rerank list)`;
   document.getElementById("f-search-finalistEpochs").placeholder = "5 when there are finalists";
   document.getElementById("retrain-fields").append(...RETRAIN.map(f => input("retrain", f, defaults.retrain[f[0]])));
   // a baseline's epochs default to the pipeline's own (supernet, finalists, retraining), whatever those are set to
