@@ -200,6 +200,10 @@ public final class DataLibrary {
             }
         } catch (ZipException e) {
             throw new UploadException(Refusal.UNUSABLE, "file", "not a zip archive: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            // an entry name that is not valid UTF-8 (found by RequestsFuzzTest)
+            throw new UploadException(Refusal.UNUSABLE, "file", "the archive's entry names are not readable: "
+                    + e.getMessage());
         }
     }
 

@@ -133,7 +133,9 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         }
         try {
             return (JobRequest) strictly(json, JobRequest.class);
-        } catch (JsonParseException e) {
+        } catch (JsonParseException | NumberFormatException | IllegalStateException e) {
+            // Gson reads a string where a number belongs inside a list with the number parser,
+            // which throws its own exceptions (found by RequestsFuzzTest): the same wrong type
             String field = faultyField(tree.getAsJsonObject(), JobRequest.class, "");
             String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
                     .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
@@ -192,7 +194,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         try {
             strictly(value.toString(), type);
             return true;
-        } catch (JsonParseException e) {
+        } catch (JsonParseException | NumberFormatException | IllegalStateException e) {
             return false;
         }
     }

@@ -172,4 +172,12 @@ class JobSpecParseTest {
             assertEquals("body", refused.get(0).field(), body + ": " + refused);
         }
     }
+
+    /** Found by RequestsFuzzTest: a string where a number belongs is a 400 naming the field, not a 500. */
+    @org.junit.jupiter.api.Test
+    void aStringWhereANumberBelongsNamesTheField() {
+        JobSpec.Unreadable e = assertThrows(JobSpec.Unreadable.class, () -> JobRequest.parse(
+                "{\"supernet\": {\"lr\": \"train800\"}}"));
+        assertEquals("supernet.lr", e.errors().get(0).field(), e.errors().toString());
+    }
 }
