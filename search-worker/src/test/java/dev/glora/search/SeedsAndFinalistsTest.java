@@ -28,7 +28,7 @@ class SeedsAndFinalistsTest {
                 SearchSettings.Init.REPAIR, seeds);
     }
 
-    /** Scores every configuration by how few parameters it has: the seeds do not win by fitness. */
+    /** Records what it is asked and scores everything alike: where the seeds stand is the order, not fitness. */
     private static final class Recorder implements Evaluator {
         final List<SubnetConfig> asked = new ArrayList<>();
 

@@ -195,18 +195,30 @@ class ImporterTest {
         }
     }
 
-    @Test
-    void npzShapesAreCheckedAgainstTheEntryBeforeAllocating() throws IOException {
-        Path npz = temp.resolve("huge.npz");
-        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }";
+    /**
+     * @return an {@code .npz} (deflated) of one float32 array {@code x} of the given shape, whose
+     *     data is {@code chunks} runs of {@code chunk} zero bytes, whatever the shape says
+     */
+    private Path oneArrayNpz(String name, String shape, int chunk, int chunks) throws IOException {
+        Path npz = temp.resolve(name);
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
         try (OutputStream file = Files.newOutputStream(npz);
                 java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
             zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
             zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0});
             zip.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            zip.write(new byte[16]);
+            byte[] zeros = new byte[chunk];
+            for (int i = 0; i < chunks; i++) {
+                zip.write(zeros);
+            }
             zip.closeEntry();
         }
+        return npz;
+    }
+
+    @Test
+    void npzShapesAreCheckedAgainstTheEntryBeforeAllocating() throws IOException {
+        Path npz = oneArrayNpz("huge.npz", "(1000, 1000)", 16, 1);
         CheckpointException e = assertThrows(CheckpointException.class, () -> Npz.read(npz));
         assertTrue(e.getMessage().contains("array x: shape [1000, 1000]"), e.getMessage());
     }
@@ -218,19 +230,7 @@ class ImporterTest {
      */
     @Test
     void anNpzThatInflatesBeyondTheBudgetIsRefusedBeforeAllocating() throws IOException {
-        Path npz = temp.resolve("bomb.npz");
-        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (16, 1024, 1024), }";
-        try (OutputStream file = Files.newOutputStream(npz);
-                java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
-            zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
-            zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0});
-            zip.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            byte[] zeros = new byte[1 << 20];
-            for (int i = 0; i < 64; i++) {
-                zip.write(zeros);
-            }
-            zip.closeEntry();
-        }
+        Path npz = oneArrayNpz("bomb.npz", "(16, 1024, 1024)", 1 << 20, 64);
         assertTrue(Files.size(npz) < 1 << 20, "the file is small: " + Files.size(npz));
         CheckpointException e = assertThrows(CheckpointException.class, () -> Npz.read(npz, 16L << 20));
         assertTrue(e.getMessage().contains("need at least " + (64L << 20) + " bytes"), e.getMessage());
@@ -238,15 +238,7 @@ class ImporterTest {
         assertEquals(64L << 20, Npz.read(npz, 64L << 20).get("x").data().length * 4L, "within the budget it reads");
         assertThrows(CheckpointException.class, () -> Npz.read(fixture("google-tiny.npz"), 1));
 
-        Path overflow = temp.resolve("overflow.npz");
-        String huge = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
-        try (OutputStream file = Files.newOutputStream(overflow);
-                java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
-            zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
-            zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) huge.length(), 0});
-            zip.write(huge.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            zip.closeEntry();
-        }
+        Path overflow = oneArrayNpz("overflow.npz", "(4611686018427387904, 4)", 0, 0);
         CheckpointException o = assertThrows(CheckpointException.class, () -> Npz.read(overflow));
         assertTrue(o.getMessage().contains("overflow"), o.getMessage());
     }
