@@ -59,11 +59,11 @@ final class ImportCommand implements Callable<Integer> {
         CheckpointImporter.Imported imported = CheckpointImporter.read(from, new CheckpointImporter.Options(arch,
                 numHeads, mean == null ? null : VitArchitecture.floats(mean), std == null ? null : VitArchitecture.floats(std),
                 imgSize));
-        Safetensors.write(imported.checkpoint(), out);
+        imported.write(out);
         PrintWriter o = spec.commandLine().getOut();
         VitArchitecture a = imported.architecture();
-        long parameters = imported.checkpoint().tensors().values().stream().mapToLong(t -> t.data().length).sum();
-        o.printf("imported %s (%s) as %s%n", from.getFileName(), imported.checkpoint().meta("source_format"),
+        long parameters = imported.parameters();
+        o.printf("imported %s (%s) as %s%n", from.getFileName(), imported.metadata().get("source_format"),
                 imported.architectureName());
         o.printf("architecture: img %d, patch %d, channels %d, width %d, depth %d, heads %d, mlp ratio %s, classes %d,"
                         + " qkv bias %s, mean %s, std %s%n", a.imgSize(), a.patchSize(), a.inChans(), a.embedDim(),
@@ -74,7 +74,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         imported.dropped().forEach(d -> o.println("dropped: " + d));
         imported.notes().forEach(n -> o.println("note: " + n));
-        o.printf("wrote %s: %,d tensors, %,d parameters, sha256 %s%n", out, imported.checkpoint().tensors().size(),
+        o.printf("wrote %s: %,d tensors, %,d parameters, sha256 %s%n", out, imported.shapes().size(),
                 parameters, Provenance.sha256(out));
         return 0;
     }

@@ -151,8 +151,9 @@ public final class ModelLibrary {
             upload = Files.createTempFile(root, ".upload-", ".part");
             copy(body, upload, maxBytes);
             CheckpointImporter.Imported result;
-            // one import at a time: each holds its tensors on the heap, within a budget of what the
-            // heap has left (Npz.defaultBudget), which two at once would each count as theirs
+            // one import at a time: each holds tensors on the heap (a .npz all of them, a safetensors
+            // file one at a time), within a budget of what the heap has left (Npz.defaultBudget),
+            // which two at once would each count as theirs
             IMPORTS.acquireUninterruptibly();
             try {
                 try {
@@ -161,7 +162,7 @@ public final class ModelLibrary {
                     throw new UploadException(Refusal.UNUSABLE, "file", e.getMessage());
                 }
                 imported = Files.createTempFile(root, ".import-", ".safetensors");
-                Safetensors.write(result.checkpoint(), imported);
+                result.write(imported);
             } finally {
                 IMPORTS.release();
             }

@@ -179,8 +179,63 @@ class ImportCommandTest {
                 "--std", "0.5", "--out", dir.resolve("out.safetensors").toString())).redirectErrorStream(true).start();
         String output = new String(importer.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(2, importer.waitFor(), output);
-        assertTrue(output.contains("need " + 4 * values + " bytes of memory as float32"), output);
+        assertTrue(output.contains("its largest tensor needs " + 4 * values + " bytes of memory as float32"), output);
         assertFalse(output.contains("OutOfMemoryError"), output);
         assertFalse(Files.exists(dir.resolve("out.safetensors")));
+    }
+
+    @Test
+    void anF16ImportLargerThanTheHeapAsFloat32IsConvertedTensorByTensor(@TempDir Path dir) throws Exception {
+        // 76 blocks of width 128: 15.1 M values, 30 MB in the file, 60 MB as float32, in a 48 MB heap;
+        // the largest tensor (fc1, 64 k values) is what the import holds at once
+        VitArchitecture arch = new VitArchitecture(32, 8, 3, 128, 76, 2, 4.0, 10, true,
+                new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
+        java.util.Map<String, ai.djl.ndarray.types.Shape> shapes = dev.glora.supernet.vit.ModelWeights.shapes(
+                new dev.glora.supernet.vit.VisionTransformer(arch, dev.glora.supernet.vit.LinearFactory.PLAIN));
+        StringBuilder header = new StringBuilder("{");
+        long offset = 0;
+        for (var e : shapes.entrySet()) {
+            long bytes = 2 * e.getValue().size();
+            header.append(header.length() > 1 ? "," : "").append('"').append(e.getKey()).append("\":{\"dtype\":\"F16\","
+                    + "\"shape\":").append(Arrays.toString(e.getValue().getShape()).replace(" ", ""))
+                    .append(",\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            offset += bytes;
+        }
+        byte[] json = header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Path file = dir.resolve("deep-f16.safetensors");
+        int ordinal = 0;
+        try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(json.length)
+                    .array());
+            out.write(json);
+            for (var e : shapes.entrySet()) {
+                // every value of the i-th tensor is (i % 4) / 4 in IEEE half: 0, 0x3400, 0x3800, 0x3A00
+                int half = new int[] {0x0000, 0x3400, 0x3800, 0x3A00}[ordinal++ % 4];
+                for (long i = 0; i < e.getValue().size(); i++) {
+                    out.write(half & 0xff);
+                    out.write(half >>> 8);
+                }
+            }
+        }
+        assertTrue(4 * offset / 2 > 48L << 20, "the test's file must not fit the heap as float32");
+        Path out = dir.resolve("out.safetensors");
+        Process importer = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx48m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                "dev.glora.cli.Glora", "import", "--from", file.toString(), "--num-heads", "2", "--mean", "0.5,0.5,0.5",
+                "--std", "0.5,0.5,0.5", "--out",
+                out.toString())).redirectErrorStream(true).start();
+        String output = new String(importer.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, importer.waitFor(), output);
+        assertFalse(output.contains("OutOfMemoryError"), output);
+        try (Safetensors.Reader reader = Safetensors.Reader.open(out)) {
+            assertEquals(shapes.keySet(), reader.header().shapes().keySet());
+            ordinal = 0;
+            for (String name : shapes.keySet()) {
+                float expected = (ordinal++ % 4) / 4f;
+                float[] values = reader.tensor(name).data();
+                assertEquals(expected, values[0], name);
+                assertEquals(expected, values[values.length - 1], name);
+            }
+        }
     }
 }

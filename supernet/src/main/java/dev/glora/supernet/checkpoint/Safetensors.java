@@ -32,7 +32,12 @@ import java.util.Map;
 public final class Safetensors {
 
     private static final String METADATA = "__metadata__";
-    private static final long MAX_HEADER = 100L << 20;
+    /**
+     * The largest JSON header read: 4 MiB. A ViT-g's header, over a thousand tensors, is about
+     * 100 KiB; the format's own reader allows 100 MB, which no vision transformer needs and which a
+     * listing or an upload would otherwise parse on a crafted file's word.
+     */
+    public static final long MAX_HEADER = 4L << 20;
     private static final Gson GSON = new Gson();
 
     private Safetensors() {}
@@ -87,7 +92,11 @@ public final class Safetensors {
         ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(channel, lengthBytes, 0);
         long headerLength = lengthBytes.flip().getLong();
-        if (headerLength < 2 || headerLength > MAX_HEADER || headerLength > size - 8) {
+        if (headerLength > MAX_HEADER && headerLength <= size - 8) {
+            throw bad(file, "header of " + headerLength + " bytes is larger than the " + MAX_HEADER
+                    + " bytes read here (a vision transformer's is well under 1 MiB)");
+        }
+        if (headerLength < 2 || headerLength > size - 8) {
             throw bad(file, "header length " + headerLength + " does not fit a file of " + size
                     + " bytes (not a safetensors file, or truncated)");
         }
@@ -146,23 +155,108 @@ public final class Safetensors {
      */
     public static Header header(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            JsonObject json = headerJson(file, new String(headerBytes(file, channel), StandardCharsets.UTF_8));
-            Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            for (Map.Entry<String, JsonElement> entry : json.entrySet()) {
-                if (entry.getKey().equals(METADATA)) {
-                    readMetadata(file, entry.getValue(), metadata);
-                } else if (entry.getValue().isJsonObject()) {
-                    shapes.put(entry.getKey(), longs(file, "tensor " + entry.getKey() + ": \"shape\"",
-                            entry.getValue().getAsJsonObject().get("shape"), -1));
-                } else {
-                    throw bad(file, "tensor " + entry.getKey() + ": header entry is not an object");
-                }
-            }
-            return new Header(shapes, metadata);
+            return headerOf(file, headerJson(file, new String(headerBytes(file, channel), StandardCharsets.UTF_8)));
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
+    }
+
+    /**
+     * An open safetensors file whose tensors are decoded one at a time, on request: what an import
+     * streams from, so that it holds one tensor as float32, never the whole file. The layout is
+     * checked once, at {@link #open}, as {@link #read} checks it.
+     */
+    public static final class Reader implements java.io.Closeable {
+        private final Path file;
+        private final FileChannel channel;
+        private final JsonObject json;
+        private final Data data;
+        private final Header header;
+
+        private Reader(Path file, FileChannel channel) throws IOException {
+            this.file = file;
+            this.channel = channel;
+            byte[] bytes = headerBytes(file, channel);
+            this.json = headerJson(file, new String(bytes, StandardCharsets.UTF_8));
+            long start = 8L + bytes.length;
+            this.data = new Data(channel, start, channel.size() - start);
+            checkTiling(file, json, data.bytes());
+            this.header = headerOf(file, json);
+        }
+
+        /**
+         * @param file a safetensors file
+         * @return it, open, its header read and its layout checked
+         * @throws CheckpointException naming the file when it is not valid
+         */
+        public static Reader open(Path file) {
+            FileChannel channel = null;
+            try {
+                channel = FileChannel.open(file, StandardOpenOption.READ);
+                return new Reader(file, channel);
+            } catch (IOException e) {
+                closeQuietly(channel);
+                throw new CheckpointException(file + ": cannot read: " + e, e);
+            } catch (RuntimeException e) {
+                closeQuietly(channel);
+                throw e;
+            }
+        }
+
+        /** @return the tensors' shapes, in file order, and the metadata */
+        public Header header() {
+            return header;
+        }
+
+        /**
+         * Decodes one tensor to float32.
+         *
+         * @param name a tensor the header lists
+         * @return its values
+         * @throws CheckpointException naming the file and the tensor when it is not there or not valid
+         */
+        public Tensor tensor(String name) {
+            JsonElement value = json.get(name);
+            if (value == null || name.equals(METADATA)) {
+                throw bad(file, "no tensor " + name);
+            }
+            try {
+                return readTensor(file, name, value, data);
+            } catch (IOException e) {
+                throw new CheckpointException(file + ": cannot read tensor " + name + ": " + e, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(channel);
+        }
+
+        private static void closeQuietly(FileChannel channel) {
+            try {
+                if (channel != null) {
+                    channel.close();
+                }
+            } catch (IOException ignored) {
+                // read-only: nothing is lost
+            }
+        }
+    }
+
+    private static Header headerOf(Path file, JsonObject json) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> entry : json.entrySet()) {
+            if (entry.getKey().equals(METADATA)) {
+                readMetadata(file, entry.getValue(), metadata);
+            } else if (entry.getValue().isJsonObject()) {
+                shapes.put(entry.getKey(), longs(file, "tensor " + entry.getKey() + ": \"shape\"",
+                        entry.getValue().getAsJsonObject().get("shape"), -1));
+            } else {
+                throw bad(file, "tensor " + entry.getKey() + ": header entry is not an object");
+            }
+        }
+        return new Header(shapes, metadata);
     }
 
     private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
@@ -212,16 +306,24 @@ public final class Safetensors {
         }
         spans.sort(java.util.Comparator.<long[]>comparingLong(span -> span[0]).thenComparingLong(span -> span[1]));
         long end = 0;
+        String last = null;
         for (long[] span : spans) {
             if (span[0] != end) {
                 throw bad(file, "tensor " + names.get((int) span[2]) + ": data_offsets [" + span[0] + ", " + span[1]
                         + "] " + (span[0] < end ? "overlap another tensor's data" : "leave a gap before it")
                         + " (the data must be tiled by the tensors)");
             }
-            end = Math.max(end, span[1]);
+            if (span[1] >= end) {
+                end = span[1];
+                last = names.get((int) span[2]);
+            }
         }
-        if (end != dataBytes && end < dataBytes) {
+        if (end < dataBytes) {
             throw bad(file, "the tensors cover " + end + " of the file's " + dataBytes + " bytes of data");
+        }
+        if (end > dataBytes) {
+            throw bad(file, "tensor " + last + ": data ends at byte " + end + " but the file holds only " + dataBytes
+                    + " bytes of tensor data (truncated?)");
         }
     }
 
@@ -318,16 +420,34 @@ public final class Safetensors {
      * @param file the target file
      */
     public static void write(Checkpoint checkpoint, Path file) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        checkpoint.tensors().forEach((name, tensor) -> shapes.put(name, tensor.shape()));
+        write(shapes, checkpoint.metadata(), checkpoint.tensors()::get, file);
+    }
+
+    /**
+     * Writes tensors as float32 safetensors, asking for each one's values only when its turn
+     * comes: a writer that streams from another file holds one tensor at a time. The file appears
+     * whole or not at all.
+     *
+     * @param shapes every tensor's shape, in the order they are written
+     * @param metadata the {@code __metadata__} entries
+     * @param values each tensor's values by name, called once per tensor, in order
+     * @param file the target file
+     * @throws CheckpointException when a tensor's values do not have the shape announced
+     */
+    public static void write(Map<String, long[]> shapes, Map<String, String> metadata,
+            java.util.function.Function<String, Tensor> values, Path file) {
         Map<String, Object> header = new LinkedHashMap<>();
-        if (!checkpoint.metadata().isEmpty()) {
-            header.put(METADATA, checkpoint.metadata());
+        if (!metadata.isEmpty()) {
+            header.put(METADATA, metadata);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> entry : checkpoint.tensors().entrySet()) {
-            long bytes = 4L * entry.getValue().data().length;
+        for (Map.Entry<String, long[]> entry : shapes.entrySet()) {
+            long bytes = 4L * count(entry.getValue());
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", "F32");
-            info.put("shape", entry.getValue().shape());
+            info.put("shape", entry.getValue());
             info.put("data_offsets", new long[] {offset, offset + bytes});
             header.put(entry.getKey(), info);
             offset += bytes;
@@ -348,7 +468,13 @@ public final class Safetensors {
                     out.write(' ');
                 }
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-                for (Tensor tensor : checkpoint.tensors().values()) {
+                for (Map.Entry<String, long[]> entry : shapes.entrySet()) {
+                    Tensor tensor = values.apply(entry.getKey());
+                    if (tensor == null || !java.util.Arrays.equals(tensor.shape(), entry.getValue())) {
+                        throw new CheckpointException(file + ": tensor " + entry.getKey() + " was announced as "
+                                + java.util.Arrays.toString(entry.getValue()) + " but its values are "
+                                + (tensor == null ? "missing" : tensor.shapeString()));
+                    }
                     for (float v : tensor.data()) {
                         if (!chunk.hasRemaining()) {
                             out.write(chunk.array(), 0, chunk.position());
@@ -361,7 +487,27 @@ public final class Safetensors {
             }
             Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
+            deleteQuietly(temp);
             throw new CheckpointException(file + ": cannot write: " + e, e);
+        } catch (RuntimeException e) {
+            deleteQuietly(temp);
+            throw e;
+        }
+    }
+
+    private static long count(long[] shape) {
+        long count = 1;
+        for (long extent : shape) {
+            count = Math.multiplyExact(count, extent);
+        }
+        return count;
+    }
+
+    private static void deleteQuietly(Path temp) {
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+            // a leftover .tmp beside the target is overwritten by the next write
         }
     }
 

@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,16 +71,58 @@ public final class CheckpointImporter {
     }
 
     /**
-     * An imported checkpoint.
+     * An imported checkpoint, not yet written: what came from a safetensors file stays there until
+     * {@link #write} streams it, one tensor at a time; what the import made (a Google checkpoint's
+     * converted tensors, a resampled {@code pos_embed}, a stand-in head) is held.
      *
-     * @param checkpoint the tensors in model order, with architecture and provenance metadata
+     * @param shapes every tensor's shape, in model order
+     * @param metadata the architecture and provenance metadata
      * @param architecture its architecture
      * @param architectureName the timm name, or {@code inferred}
      * @param dropped one line per thing left out of the source, with why
      * @param notes one line per other change (resampling, a stand-in head, assumed mean/std)
+     * @param source the safetensors file the tensors not held are read from; null when all are held
+     * @param held the tensors the import made, by name
      */
-    public record Imported(Checkpoint checkpoint, VitArchitecture architecture, String architectureName,
-            List<String> dropped, List<String> notes) {}
+    public record Imported(Map<String, long[]> shapes, Map<String, String> metadata, VitArchitecture architecture,
+            String architectureName, List<String> dropped, List<String> notes, Path source,
+            Map<String, Tensor> held) {
+
+        /**
+         * Writes the imported checkpoint as float32 safetensors, reading each tensor from the
+         * source only when its turn comes (an F16 file's tensors are converted one by one).
+         *
+         * @param out the file to write; it appears whole or not at all
+         */
+        public void write(Path out) {
+            if (source == null) {
+                Safetensors.write(shapes, metadata, held::get, out);
+                return;
+            }
+            try (Safetensors.Reader reader = Safetensors.Reader.open(source)) {
+                Safetensors.write(shapes, metadata, name -> held.containsKey(name) ? held.get(name)
+                        : reader.tensor(name), out);
+            }
+        }
+
+        /** @return every tensor on the heap, as float32: for small models and tests */
+        public Checkpoint checkpoint() {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            if (source == null) {
+                shapes.keySet().forEach(n -> tensors.put(n, held.get(n)));
+            } else {
+                try (Safetensors.Reader reader = Safetensors.Reader.open(source)) {
+                    shapes.keySet().forEach(n -> tensors.put(n, held.containsKey(n) ? held.get(n) : reader.tensor(n)));
+                }
+            }
+            return new Checkpoint(tensors, metadata);
+        }
+
+        /** @return the number of values in all tensors */
+        public long parameters() {
+            return shapes.values().stream().mapToLong(shape -> Arrays.stream(shape).reduce(1, Math::multiplyExact)).sum();
+        }
+    }
 
     /**
      * Imports a file; nothing is written.
@@ -118,49 +161,61 @@ public final class CheckpointImporter {
         String sha256 = Provenance.sha256(from);
         List<String> dropped = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        Map<String, Tensor> tensors;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, Tensor> held = new LinkedHashMap<>();
         Map<String, String> fileMeta = Map.of();
+        Path streamed = null;
         Integer fileHeads = null;
         String format;
         if (Npz.looksLikeNpz(from)) {
             GoogleVit.Converted converted = GoogleVit.toTimm(Npz.read(from), source);
-            tensors = new LinkedHashMap<>(converted.tensors());
+            held.putAll(converted.tensors());
+            held.forEach((n, t) -> shapes.put(n, t.shape()));
             fileHeads = converted.numHeads();
             format = "google-vit-npz";
             if (converted.preLogits()) {
                 dropped.add("pre_logits (dense + tanh representation layer of in21k weights): timm's ViT has none,"
                         + " and GLoRA's reference drops it as timm does");
-                dropHead(tensors, dropped, "it was trained on the pre_logits output, which is dropped");
+                dropHead(shapes, dropped, "it was trained on the pre_logits output, which is dropped");
             }
         } else {
-            // the tensors come onto the heap as float32, whatever the file's dtype (an F16 or BF16
-            // file twice its size): checked from the header before anything is read
-            long values = Safetensors.header(from).parameters();
-            long needed = values > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : values * 4;
+            // streamed: each tensor comes onto the heap as float32 only while it is written (an F16
+            // or BF16 one twice its size in the file), so the largest one must fit the budget
+            Safetensors.Header header;
+            try (Safetensors.Reader reader = Safetensors.Reader.open(from)) {
+                header = reader.header();
+            }
+            long largest = 0;
+            for (long[] shape : header.shapes().values()) {
+                largest = Math.max(largest, new Safetensors.Header(Map.of("", shape), Map.of()).parameters());
+            }
+            long needed = largest > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : largest * 4;
             long budget = Npz.defaultBudget();
             if (needed > budget) {
-                throw new CheckpointException(source + ": its tensors need " + needed + " bytes of memory as float32,"
-                        + " more than the " + budget + " this import may take (half of the heap left; give the JVM"
-                        + " more with -Xmx, or import it on a larger machine)");
+                throw new CheckpointException(source + ": its largest tensor needs " + needed + " bytes of memory as"
+                        + " float32, more than the " + budget + " this import may take (half of the heap left; give"
+                        + " the JVM more with -Xmx, or import it on a larger machine)");
             }
-            Checkpoint file = Safetensors.read(from);
-            tensors = new LinkedHashMap<>(file.tensors());
-            fileMeta = file.metadata();
+            shapes.putAll(header.shapes());
+            fileMeta = header.metadata();
+            streamed = from;
             format = "timm-safetensors";
-            if (tensors.keySet().stream().anyMatch(n -> n.startsWith("pre_logits."))) {
-                tensors.keySet().removeIf(n -> n.startsWith("pre_logits."));
+            if (shapes.keySet().stream().anyMatch(n -> n.startsWith("pre_logits."))) {
+                shapes.keySet().removeIf(n -> n.startsWith("pre_logits."));
                 dropped.add("pre_logits.fc (representation layer of old timm in21k weights): the ViT here has none");
-                dropHead(tensors, dropped, "it was trained on the pre_logits output, which is dropped");
+                dropHead(shapes, dropped, "it was trained on the pre_logits output, which is dropped");
             }
         }
-        refuseVariants(tensors, source);
-        Shapes shapes = Shapes.of(tensors, source);
+        refuseVariants(shapes, source);
+        Shapes s = Shapes.of(shapes, source);
         TimmArchitectures.Named named = options.arch() == null ? null : TimmArchitectures.lookup(options.arch());
-        VitArchitecture arch = named != null ? named(named, shapes, options, fileHeads, source)
-                : inferred(shapes, options, fileMeta, fileHeads, source, notes);
-        if (!tensors.containsKey("head.weight")) {
-            tensors.put("head.weight", Tensor.zeros(1, arch.embedDim()));
-            tensors.put("head.bias", Tensor.zeros(1));
+        VitArchitecture arch = named != null ? named(named, s, options, fileHeads, source)
+                : inferred(s, options, fileMeta, fileHeads, source, notes);
+        if (!shapes.containsKey("head.weight")) {
+            held.put("head.weight", Tensor.zeros(1, arch.embedDim()));
+            held.put("head.bias", Tensor.zeros(1));
+            shapes.put("head.weight", new long[] {1, arch.embedDim()});
+            shapes.put("head.bias", new long[] {1});
             notes.add("the source has no classifier head: a 1-class zero head stands in (train-supernet and"
                     + " finetune give the model a head for the task's classes)");
         }
@@ -176,17 +231,24 @@ public final class CheckpointImporter {
                 throw new CheckpointException("--img-size " + size + " is not a multiple of the patch size "
                         + arch.patchSize());
             }
-            Tensor resampled = PosEmbedResampler.resample(tensors.get("pos_embed"), size / arch.patchSize());
-            notes.add("pos_embed resampled from " + arch.imgSize() + " px (" + tensors.get("pos_embed").shapeString()
+            Tensor pos = held.get("pos_embed");
+            if (pos == null) {
+                try (Safetensors.Reader reader = Safetensors.Reader.open(from)) {
+                    pos = reader.tensor("pos_embed");
+                }
+            }
+            Tensor resampled = PosEmbedResampler.resample(pos, size / arch.patchSize());
+            notes.add("pos_embed resampled from " + arch.imgSize() + " px (" + pos.shapeString()
                     + ") to " + size + " px (" + resampled.shapeString() + "), bicubic with antialiasing as timm does");
-            tensors.put("pos_embed", resampled);
+            held.put("pos_embed", resampled);
+            shapes.put("pos_embed", resampled.shape());
             arch = new VitArchitecture(size, arch.patchSize(), arch.inChans(), arch.embedDim(), arch.depth(),
                     arch.numHeads(), arch.mlpRatio(), arch.numClasses(), arch.qkvBias(), arch.mean(), arch.std());
         }
         VisionTransformer model = new VisionTransformer(arch, LinearFactory.PLAIN);
-        ModelWeights.check(model, tensors, source);
-        Map<String, Tensor> ordered = new LinkedHashMap<>();
-        ModelWeights.shapes(model).keySet().forEach(n -> ordered.put(n, tensors.get(n)));
+        ModelWeights.checkShapes(model, shapes, source);
+        Map<String, long[]> ordered = new LinkedHashMap<>();
+        ModelWeights.shapes(model).keySet().forEach(n -> ordered.put(n, shapes.get(n)));
         Map<String, String> meta = new LinkedHashMap<>(arch.toMetadata());
         meta.put(ARCH_KEY, name);
         meta.put("producer", "glora import " + Provenance.codeVersion());
@@ -197,18 +259,20 @@ public final class CheckpointImporter {
         if (!notes.isEmpty()) {
             meta.put("import_notes", String.join("; ", notes));
         }
-        return new Imported(new Checkpoint(ordered, meta), arch, name, List.copyOf(dropped), List.copyOf(notes));
+        held.keySet().retainAll(ordered.keySet());
+        return new Imported(Collections.unmodifiableMap(ordered), Collections.unmodifiableMap(meta), arch, name,
+                List.copyOf(dropped), List.copyOf(notes), streamed, Collections.unmodifiableMap(held));
     }
 
-    private static void dropHead(Map<String, Tensor> tensors, List<String> dropped, String why) {
-        Tensor head = tensors.remove("head.weight");
-        tensors.remove("head.bias");
+    private static void dropHead(Map<String, long[]> shapes, List<String> dropped, String why) {
+        long[] head = shapes.remove("head.weight");
+        shapes.remove("head.bias");
         if (head != null) {
-            dropped.add("head " + head.shapeString() + ": " + why);
+            dropped.add("head " + Arrays.toString(head) + ": " + why);
         }
     }
 
-    private static void refuseVariants(Map<String, Tensor> tensors, String source) {
+    private static void refuseVariants(Map<String, long[]> tensors, String source) {
         for (String required : List.of("cls_token", "pos_embed", "patch_embed.proj.weight")) {
             if (!tensors.containsKey(required)) {
                 throw new CheckpointException(source + ": no tensor " + required + (required.equals("cls_token")
@@ -279,9 +343,9 @@ public final class CheckpointImporter {
     private static void contradictions(VitArchitecture expected, String name, Shapes s, String source) {
         Map<String, Shape> shapes = ModelWeights.shapes(new VisionTransformer(expected, LinearFactory.PLAIN));
         for (Map.Entry<String, Shape> e : shapes.entrySet()) {
-            Tensor t = s.tensors().get(e.getKey());
-            if (t != null && !Arrays.equals(t.shape(), e.getValue().getShape())) {
-                throw new CheckpointException(source + ": tensor " + e.getKey() + " has shape " + t.shapeString()
+            long[] t = s.tensors().get(e.getKey());
+            if (t != null && !Arrays.equals(t, e.getValue().getShape())) {
+                throw new CheckpointException(source + ": tensor " + e.getKey() + " has shape " + Arrays.toString(t)
                         + ", but " + name + " has " + Arrays.toString(e.getValue().getShape())
                         + " (a different architecture? leave --arch out to infer it)");
             }
@@ -293,16 +357,16 @@ public final class CheckpointImporter {
     }
 
     /** What the tensor shapes say about the architecture. */
-    private record Shapes(Map<String, Tensor> tensors, int patchSize, int inChans, int embedDim, int imgSize,
+    private record Shapes(Map<String, long[]> tensors, int patchSize, int inChans, int embedDim, int imgSize,
             int depth, int hidden, int classes, boolean qkvBias) {
 
-        static Shapes of(Map<String, Tensor> tensors, String source) {
-            long[] proj = tensors.get("patch_embed.proj.weight").shape();
+        static Shapes of(Map<String, long[]> tensors, String source) {
+            long[] proj = tensors.get("patch_embed.proj.weight");
             if (proj.length != 4 || proj[2] != proj[3]) {
                 throw new CheckpointException(source + ": tensor patch_embed.proj.weight has shape "
                         + Arrays.toString(proj) + ", expected (D, C, p, p)");
             }
-            long[] pos = tensors.get("pos_embed").shape();
+            long[] pos = tensors.get("pos_embed");
             int side = pos.length == 3 ? PosEmbedResampler.gridSide(pos[1] - 1) : -1;
             if (side < 1 || pos[2] != proj[0]) {
                 throw new CheckpointException(source + ": tensor pos_embed has shape " + Arrays.toString(pos)
@@ -312,14 +376,14 @@ public final class CheckpointImporter {
             while (tensors.containsKey("blocks." + depth + ".norm1.weight")) {
                 depth++;
             }
-            Tensor fc1 = tensors.get("blocks.0.mlp.fc1.weight");
+            long[] fc1 = tensors.get("blocks.0.mlp.fc1.weight");
             if (depth == 0 || fc1 == null) {
                 throw new CheckpointException(source + ": no tensor blocks.0.norm1.weight or blocks.0.mlp.fc1.weight"
                         + " (not a timm ViT checkpoint?)");
             }
-            Tensor head = tensors.get("head.weight");
+            long[] head = tensors.get("head.weight");
             return new Shapes(tensors, (int) proj[2], (int) proj[1], (int) proj[0], side * (int) proj[2], depth,
-                    (int) fc1.shape()[0], head == null ? 1 : (int) head.shape()[0],
+                    (int) fc1[0], head == null ? 1 : (int) head[0],
                     tensors.containsKey("blocks.0.attn.qkv.bias"));
         }
     }

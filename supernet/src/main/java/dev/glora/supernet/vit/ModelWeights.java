@@ -81,21 +81,40 @@ public final class ModelWeights {
         check(named(block), tensors, source);
     }
 
+    /**
+     * Checks tensor shapes, without their values, against a block's parameters: what an import that
+     * streams its tensors checks before it reads any.
+     *
+     * @param block the model
+     * @param shapes each tensor's shape by name
+     * @param source what to name in the error
+     * @throws dev.glora.supernet.checkpoint.CheckpointException listing what is missing, extra or misshapen
+     */
+    public static void checkShapes(Block block, Map<String, long[]> shapes, String source) {
+        checkShapes(named(block), shapes, source);
+    }
+
     private static void check(Map<String, Parameter> named, Map<String, Tensor> tensors, String source) {
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
+        checkShapes(named, shapes, source);
+    }
+
+    private static void checkShapes(Map<String, Parameter> named, Map<String, long[]> tensors, String source) {
         List<String> problems = new ArrayList<>();
         named.forEach((name, parameter) -> {
-            Tensor tensor = tensors.get(name);
+            long[] tensor = tensors.get(name);
             long[] expected = parameter.getShape().getShape();
             if (tensor == null) {
                 problems.add("missing tensor " + name + " (expected shape " + Arrays.toString(expected) + ")");
-            } else if (!Arrays.equals(expected, tensor.shape())) {
+            } else if (!Arrays.equals(expected, tensor)) {
                 problems.add("tensor " + name + ": expected shape " + Arrays.toString(expected)
-                        + ", found " + tensor.shapeString());
+                        + ", found " + Arrays.toString(tensor));
             }
         });
         tensors.forEach((name, tensor) -> {
             if (!named.containsKey(name)) {
-                problems.add("unexpected tensor " + name + " " + tensor.shapeString());
+                problems.add("unexpected tensor " + name + " " + Arrays.toString(tensor));
             }
         });
         if (!problems.isEmpty()) {

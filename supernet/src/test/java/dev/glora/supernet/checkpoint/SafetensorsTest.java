@@ -51,6 +51,60 @@ class SafetensorsTest {
     }
 
     @Test
+    void aHeaderLargerThanTheLimitIsRefusedBeforeItIsRead() throws IOException {
+        // a valid header padded past 4 MiB: the limit, not the JSON, refuses it
+        int length = (int) Safetensors.MAX_HEADER + 8;
+        String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        String padded = header + " ".repeat(length - header.length());
+        String error = readError(file(padded, new byte[4]));
+        assertTrue(error.contains("header of " + length + " bytes is larger than the " + Safetensors.MAX_HEADER),
+                error);
+        Path atLimit = dir.resolve("at-limit.safetensors");
+        Files.write(atLimit, file(header + " ".repeat((int) Safetensors.MAX_HEADER - header.length()), new byte[4]));
+        assertEquals(1, Safetensors.read(atLimit).tensors().size());
+    }
+
+    @Test
+    void aReaderDecodesOneTensorAtATimeAndAStreamedWriteEqualsAWholeOne() throws IOException {
+        // F16 values exact in both widths: 0.25 steps
+        Path f16 = dir.resolve("f16.safetensors");
+        ByteBuffer data = ByteBuffer.allocate(2 * 6).order(ByteOrder.LITTLE_ENDIAN);
+        float[] values = {0f, 0.25f, -1.5f, 2f, 1024f, -0.75f};
+        for (int bits : new int[] {0x0000, 0x3400, 0xBE00, 0x4000, 0x6400, 0xBA00}) { // IEEE half of each
+            data.putShort((short) bits);
+        }
+        Files.write(f16, file("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F16\",\"shape\":[2,2],"
+                + "\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[8,12]}}",
+                data.array()));
+        Path whole = dir.resolve("whole.safetensors");
+        Path streamed = dir.resolve("streamed.safetensors");
+        Safetensors.write(Safetensors.read(f16), whole);
+        java.util.List<String> asked = new java.util.ArrayList<>();
+        try (Safetensors.Reader reader = Safetensors.Reader.open(f16)) {
+            assertEquals(Map.of("k", "v"), reader.header().metadata());
+            assertArrayEquals(new float[] {1024f, -0.75f}, reader.tensor("b").data());
+            Safetensors.write(reader.header().shapes(), reader.header().metadata(), name -> {
+                asked.add(name);
+                return reader.tensor(name);
+            }, streamed);
+            String missing = assertThrows(CheckpointException.class, () -> reader.tensor("c")).getMessage();
+            assertTrue(missing.contains("no tensor c"), missing);
+        }
+        assertEquals(java.util.List.of("a", "b"), asked);
+        assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(streamed));
+        assertArrayEquals(Arrays.copyOf(values, 4), Safetensors.read(streamed).tensor("a").data());
+    }
+
+    @Test
+    void aStreamedTensorWhoseShapeDiffersFromItsAnnouncementLeavesNoFile() {
+        Path out = dir.resolve("out.safetensors");
+        String error = assertThrows(CheckpointException.class, () -> Safetensors.write(
+                Map.of("a", new long[] {3}), Map.of(), name -> Tensor.zeros(2), out)).getMessage();
+        assertTrue(error.contains("tensor a was announced as [3] but its values are [2]"), error);
+        assertTrue(!Files.exists(out) && !Files.exists(dir.resolve("out.safetensors.tmp")));
+    }
+
+    @Test
     void roundTripIsBitExactWithMetadataAndOrder() {
         SplittableRandom random = new SplittableRandom(1);
         Tensor special = new Tensor(new long[] {4}, new float[] {Float.NaN, -0f, Float.MIN_VALUE, Float.MAX_VALUE});
