@@ -65,7 +65,29 @@ public final class JobStore {
      * @return the job's id
      */
     public long submit(JobSpec spec, String backboneArchitecture) {
+        return submit(spec, backboneArchitecture, () -> {});
+    }
+
+    /**
+     * The advisory lock a submission and a catalog delete each hold in their transaction, so that
+     * a delete's "is it in use?" and its delete are one step to every submission, in every process
+     * sharing the database.
+     */
+    private static final long CATALOG_LOCK = 0x676c6f7261L; // "glora"
+
+    /**
+     * Stores a job and queues its supernet training, once no catalog delete is under way.
+     *
+     * @param spec a valid spec with defaults filled in
+     * @param backboneArchitecture the backbone's architecture name, or null when not known
+     * @param inputsThere run under the catalog lock, before the job is stored: throws when a file
+     *     the spec names has gone (deleted since it was checked)
+     * @return the job's id
+     */
+    public long submit(JobSpec spec, String backboneArchitecture, Runnable inputsThere) {
         return Sql.inTransaction(database, "submitting a job", connection -> {
+            catalogLock(connection);
+            inputsThere.run();
             long id;
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job (name, spec, seed,"
                     + " epochs_total, generations_total, created_at, updated_at, backbone_arch) VALUES (?, ?::jsonb, ?, ?, ?,"
@@ -117,29 +139,67 @@ public final class JobStore {
      * @return the unfinished jobs whose spec names it, by id
      */
     public List<Long> unfinishedUsing(String field, java.util.function.Predicate<String> names) {
+        return Sql.inTransaction(database, "listing the jobs using a " + field,
+                connection -> unfinishedUsing(connection, field, names));
+    }
+
+    /**
+     * What a catalog delete found: the unfinished jobs that use the file (then nothing was deleted),
+     * or whether the deleter found it.
+     *
+     * @param using the unfinished jobs whose spec names it, by id
+     * @param deleted whether it was deleted
+     */
+    public record CatalogDeletion(List<Long> using, boolean deleted) {}
+
+    /**
+     * Deletes a file of the catalog unless an unfinished job uses it, as one step: no job can be
+     * submitted between the check and the delete (both hold the catalog lock, {@link #submit}).
+     *
+     * @param field {@code backbone} or {@code data}
+     * @param names whether a spec's value names the file
+     * @param deleter deletes it; false when there was none
+     * @return what happened
+     */
+    public CatalogDeletion deleteUnlessUsed(String field, java.util.function.Predicate<String> names,
+            java.util.function.BooleanSupplier deleter) {
+        return Sql.inTransaction(database, "deleting a " + field, connection -> {
+            catalogLock(connection);
+            List<Long> using = unfinishedUsing(connection, field, names);
+            return new CatalogDeletion(using, using.isEmpty() && deleter.getAsBoolean());
+        });
+    }
+
+    private static void catalogLock(Connection connection) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            lock.setLong(1, CATALOG_LOCK);
+            lock.execute();
+        }
+    }
+
+    private static List<Long> unfinishedUsing(Connection connection, String field,
+            java.util.function.Predicate<String> names) throws SQLException {
         if (!field.equals("backbone") && !field.equals("data")) {
             throw new IllegalArgumentException("not a spec field naming a file: " + field);
         }
-        return Sql.inTransaction(database, "listing the jobs using a " + field, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id, spec ->> ? FROM job WHERE status"
-                    + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY id")) {
-                select.setString(1, field);
-                List<Long> ids = new ArrayList<>();
-                try (ResultSet row = select.executeQuery()) {
-                    while (row.next()) {
-                        String value = row.getString(2);
-                        try {
-                            if (value != null && names.test(value)) {
-                                ids.add(row.getLong(1));
-                            }
-                        } catch (java.nio.file.InvalidPathException e) {
-                            // a value no file has: it names nothing
+        try (PreparedStatement select = connection.prepareStatement("SELECT id, spec ->> ? FROM job WHERE status"
+                + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY id")) {
+            select.setString(1, field);
+            List<Long> ids = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    String value = row.getString(2);
+                    try {
+                        if (value != null && names.test(value)) {
+                            ids.add(row.getLong(1));
                         }
+                    } catch (java.nio.file.InvalidPathException e) {
+                        // a value no file has: it names nothing
                     }
                 }
-                return ids;
             }
-        });
+            return ids;
+        }
     }
 
     /** @return every job, newest first */

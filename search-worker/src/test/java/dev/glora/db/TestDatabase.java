@@ -63,7 +63,7 @@ public final class TestDatabase {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        String url = "jdbc:postgresql://localhost:" + pg.port() + "/" + name + "?user=postgres&password="
+        String url = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + name + "?user=postgres&password="
                 + pg.password();
         if (migrated) {
             Flyway.configure().dataSource(url, "postgres", pg.password()).locations("classpath:db/migration").load()

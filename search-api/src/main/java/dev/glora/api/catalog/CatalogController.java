@@ -91,7 +91,10 @@ class CatalogController {
         java.nio.file.Path root = field.equals("data") ? roots.data() : roots.models();
         java.nio.file.Path target = realOrNormal(root.resolve(name));
         // the same file however a spec spells it: ./vit.safetensors, a/../vit.safetensors, a link to it
-        List<Long> using = jobs.unfinishedUsing(field, value -> realOrNormal(root.resolve(value)).equals(target));
+        // checked and deleted as one step: no job is submitted in between (JobStore's catalog lock)
+        dev.glora.jobs.JobStore.CatalogDeletion deletion = jobs.deleteUnlessUsed(field,
+                value -> realOrNormal(root.resolve(value)).equals(target), () -> deleter.test(name));
+        List<Long> using = deletion.using();
         if (!using.isEmpty()) {
             ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "the " + what + " '" + name
                     + "' is used by unfinished job(s) " + using + ": cancel them or wait for them to end");
@@ -99,7 +102,7 @@ class CatalogController {
             return ResponseEntity.status(HttpStatus.CONFLICT).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                     .body(problem);
         }
-        return deleter.test(name) ? ResponseEntity.noContent().build()
+        return deletion.deleted() ? ResponseEntity.noContent().build()
                 : notFound(title, "no " + what + " '" + name + "' under the " + (field.equals("data") ? "data" : "model")
                         + " root");
     }

@@ -109,7 +109,15 @@ class JobController {
         if (!errors.isEmpty()) {
             throw new ApiExceptions.InvalidSpec(errors);
         }
-        long id = jobs.submit(spec, architecture);
+        // under the catalog lock: a backbone or task deleted since the checks above is named, not used
+        long id = jobs.submit(spec, architecture, () -> {
+            List<JobSpec.FieldError> gone = new ArrayList<>();
+            check(gone, () -> roots.backbone(spec.backbone()));
+            check(gone, () -> roots.task(spec.data()));
+            if (!gone.isEmpty()) {
+                throw new ApiExceptions.InvalidSpec(gone);
+            }
+        });
         return ResponseEntity.created(URI.create("/api/v1/jobs/" + id)).body(JobResponse.of(job(id), json));
     }
 
