@@ -52,6 +52,11 @@ public final class DataLibrary {
         return name;
     }
 
+    /** Data set uploads at once: each may unpack to {@value #EXPANSION} × its size on disk and decode its images. */
+    public static final int CONCURRENT_UPLOADS = 2;
+    private static final java.util.concurrent.Semaphore UPLOADS = new java.util.concurrent.Semaphore(
+            CONCURRENT_UPLOADS, true);
+
     /**
      * Streams a zip archive of image folders into the data root and makes a task folder of it.
      *
@@ -65,11 +70,6 @@ public final class DataLibrary {
      * @return the new task folder as the catalog lists it
      * @throws UploadException saying why it was refused
      */
-    /** Data set uploads at once: each may unpack to {@value #EXPANSION} × its size on disk and decode its images. */
-    public static final int CONCURRENT_UPLOADS = 2;
-    private static final java.util.concurrent.Semaphore UPLOADS = new java.util.concurrent.Semaphore(
-            CONCURRENT_UPLOADS, true);
-
     public static Catalog.Dataset add(Path root, String name, InputStream body, long maxBytes, long seed,
             FolderTask.Sizes sizes) {
         // more wait their turn (their bodies wait in the socket, not in memory)

@@ -123,8 +123,10 @@ public final class FolderTask {
         all.addAll(val);
         all.addAll(largeVal);
         all.addAll(test);
-        // decoded (and dropped) in parallel, so a bad file stops the command before it writes anything
-        all.parallelStream().forEach(image -> ImageCodec.read(image.file()));
+        // decoded (and dropped) in parallel, so a bad file stops the command before it writes anything:
+        // on a pool of its own, not the JVM's shared one, which a waiting decode (ImageCodec's pixel
+        // budget) would hold up for everything else in the process
+        checkAll(all);
 
         Path parent = out.toAbsolutePath().getParent();
         Path tmp;
@@ -154,6 +156,26 @@ public final class FolderTask {
             dev.glora.supernet.ConfinedFiles.deleteTree(tmp);
         }
         return new Summary(classes, train.size(), val.size(), largeVal.size(), test.size());
+    }
+
+    /** Threads that check one data set's images: at most 4, fewer on a smaller machine. */
+    static final int CHECK_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+    private static void checkAll(List<ImageFolders.Labelled> images) {
+        java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(CHECK_THREADS);
+        try {
+            pool.submit(() -> images.parallelStream().forEach(image -> ImageCodec.read(image.file()))).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new DataException("checking the images failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DataException("interrupted while checking the images");
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static boolean isEmptyFolder(Path dir) {

@@ -31,22 +31,61 @@ public final class ImageCodec {
      * @throws DataException if the file is missing, unreadable or not an image
      */
     public static Image read(Path file) {
-        BufferedImage decoded;
-        try {
-            checkSize(file);
-            decoded = ImageIO.read(file.toFile());
-        } catch (IOException e) {
+        return decode(file, () -> checkSize(file.toFile(), file), () -> ImageIO.read(file.toFile()), e -> {
             if (!Files.exists(file)) {
-                throw new DataException(file + ": no such image file");
+                return new DataException(file + ": no such image file");
             }
-            throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
+            return new DataException(file + ": unreadable image: " + e.getMessage(), e);
+        }, () -> new DataException(Files.exists(file)
+                ? file + ": " + NOT_AN_IMAGE : file + ": no such image file"));
+    }
+
+    private static final String NOT_AN_IMAGE = "not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)";
+
+    private interface Io<T> {
+        T get() throws IOException;
+    }
+
+    /**
+     * Reads the header's size, waits for that many pixels of the decoding budget, decodes, and gives
+     * them back once the pixels are copied out.
+     */
+    private static Image decode(Path file, Io<Long> size, Io<BufferedImage> read,
+            java.util.function.Function<IOException, DataException> unreadable,
+            java.util.function.Supplier<DataException> notAnImage) {
+        int permits;
+        try {
+            permits = permits(size.get());
+        } catch (IOException e) {
+            throw unreadable.apply(e);
         }
-        if (decoded == null) {
-            throw new DataException(Files.exists(file)
-                    ? file + ": not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)"
-                    : file + ": no such image file");
+        DECODING.acquireUninterruptibly(permits);
+        try {
+            BufferedImage decoded = read.get();
+            if (decoded == null) {
+                throw notAnImage.get();
+            }
+            return fromBuffered(decoded);
+        } catch (IOException e) {
+            throw unreadable.apply(e);
+        } finally {
+            DECODING.release(permits);
         }
-        return fromBuffered(decoded);
+    }
+
+    /**
+     * The pixels this process decodes at once, over every thread and upload: one image of
+     * {@link Image#MAX_PIXELS}, or many smaller ones. A decoded pixel takes about 7 bytes (the
+     * JDK's image, then this class's copy), so decoding holds at most about 470 MB.
+     */
+    public static final int DECODE_BUDGET_PIXELS = (int) Image.MAX_PIXELS;
+
+    /** Permits are pixels: a decode takes its image's count from the header before it starts. */
+    static final java.util.concurrent.Semaphore DECODING = new java.util.concurrent.Semaphore(DECODE_BUDGET_PIXELS,
+            true);
+
+    private static int permits(long pixels) {
+        return (int) Math.max(1, Math.min(pixels, DECODE_BUDGET_PIXELS));
     }
 
     /** The largest image file read from inside a root; far above any image of {@link Image#MAX_PIXELS}. */
@@ -81,32 +120,26 @@ public final class ImageCodec {
         } catch (IOException e) {
             throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
         }
-        BufferedImage decoded;
-        try {
-            checkSize(new java.io.ByteArrayInputStream(bytes), file);
-            decoded = ImageIO.read(new java.io.ByteArrayInputStream(bytes));
-        } catch (IOException e) {
-            throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
-        }
-        if (decoded == null) {
-            throw new DataException(file + ": not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)");
-        }
-        return fromBuffered(decoded);
+        byte[] image = bytes;
+        return decode(file, () -> checkSize(new java.io.ByteArrayInputStream(image), file),
+                () -> ImageIO.read(new java.io.ByteArrayInputStream(image)),
+                e -> new DataException(file + ": unreadable image: " + e.getMessage(), e),
+                () -> new DataException(file + ": " + NOT_AN_IMAGE));
     }
 
-    /** Reads only the header's width and height, and refuses an image over {@link Image#MAX_PIXELS}. */
-    private static void checkSize(Path file) throws IOException {
-        checkSize(file.toFile(), file);
-    }
-
-    private static void checkSize(Object input, Path file) throws IOException {
+    /**
+     * Reads only the header's width and height, and refuses an image over {@link Image#MAX_PIXELS}.
+     *
+     * @return its pixels; 1 where no reader knows the format (the decode then finds no image)
+     */
+    private static long checkSize(Object input, Path file) throws IOException {
         try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(input)) {
             if (in == null) {
-                return;
+                return 1;
             }
             java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                return;
+                return 1;
             }
             javax.imageio.ImageReader reader = readers.next();
             try {
@@ -116,6 +149,7 @@ public final class ImageCodec {
                     throw new DataException(file + ": " + reader.getWidth(0) + "x" + reader.getHeight(0)
                             + " pixels is more than the " + Image.MAX_PIXELS + " an image may have");
                 }
+                return pixels;
             } finally {
                 reader.dispose();
             }

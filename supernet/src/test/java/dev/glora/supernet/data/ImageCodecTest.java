@@ -57,4 +57,26 @@ class ImageCodecTest {
         ImageCodec.writePng(Image.blankGrey(3, 2), fine);
         assertEquals(6, ImageCodec.read(fine).pixels().length);
     }
+
+    /**
+     * Issue 31: decoding holds at most {@link ImageCodec#DECODE_BUDGET_PIXELS} pixels in the whole
+     * process: a decode waits, before decoding, until its image's pixels (from the header) are free.
+     */
+    @Test
+    void aDecodeWaitsUntilItsPixelsFitTheProcesssBudget() throws Exception {
+        Path file = dir.resolve("a.png");
+        ImageCodec.writePng(new Image(1, 40, 50, new byte[40 * 50]), file);
+        int held = ImageCodec.DECODE_BUDGET_PIXELS - 40 * 50 + 1; // one pixel short of this image's 2,000
+        assertTrue(ImageCodec.DECODING.tryAcquire(held), "the budget was free");
+        java.util.concurrent.CompletableFuture<Image> read;
+        try {
+            read = java.util.concurrent.CompletableFuture.supplyAsync(() -> ImageCodec.read(file));
+            Thread.sleep(500);
+            assertTrue(!read.isDone(), "the decode waited for its pixels");
+        } finally {
+            ImageCodec.DECODING.release(held);
+        }
+        assertEquals(50, read.get(20, java.util.concurrent.TimeUnit.SECONDS).width());
+        assertEquals(ImageCodec.DECODE_BUDGET_PIXELS, ImageCodec.DECODING.availablePermits(), "every pixel came back");
+    }
 }
