@@ -128,6 +128,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
             server.requirePassword();
+            server.serviceRole();
             return server;
         } catch (RuntimeException e) {
             synchronized (EmbeddedPostgres.class) {
@@ -275,7 +276,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
             java.util.Properties login = new java.util.Properties();
             login.setProperty("user", "postgres");
-            try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl(), login);
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(adminUrl(), login);
                     java.sql.Statement statement = c.createStatement()) {
                 statement.execute("ALTER ROLE postgres PASSWORD '" + password + "'");
             }
@@ -345,12 +346,71 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return data;
     }
 
-    /** @return the JDBC URL of the {@code postgres} database as user {@code postgres}, without the password */
+    /** The role the service and its workers connect as: no superuser, owner of the schema alone. */
+    public static final String SERVICE_ROLE = "glora";
+
+    /**
+     * @return the JDBC URL of the {@code postgres} database as the service's role ({@value #SERVICE_ROLE}),
+     *     without the password
+     */
     public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=" + SERVICE_ROLE;
+    }
+
+    /** @return the same database as the superuser {@code postgres}: for this class's own set-up only */
+    private String adminUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
     }
 
-    /** @return the {@code postgres} role's password (never log it) */
+    /**
+     * Makes the service's role, {@value #SERVICE_ROLE}: it logs in with the same password, is no
+     * superuser (so no SQL it runs can reach the operating system, as {@code COPY ... PROGRAM} can),
+     * and owns the schema {@code public} and everything in it, which a database that an older
+     * version made as {@code postgres} is handed over to on its next start.
+     */
+    private void serviceRole() {
+        java.util.Properties login = new java.util.Properties();
+        login.setProperty("user", "postgres");
+        login.setProperty("password", password);
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(adminUrl(), login);
+                java.sql.Statement statement = c.createStatement()) {
+            statement.execute("""
+                    DO $$ BEGIN
+                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%1$s') THEN
+                        CREATE ROLE %1$s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+                      END IF;
+                    END $$""".formatted(SERVICE_ROLE));
+            statement.execute("ALTER ROLE " + SERVICE_ROLE + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+                    + " NOREPLICATION NOBYPASSRLS PASSWORD '" + password + "'"); // 64 hex digits: secret()
+            statement.execute("ALTER SCHEMA public OWNER TO " + SERVICE_ROLE);
+            statement.execute("""
+                    DO $$ DECLARE r record; BEGIN
+                      FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+                          JOIN pg_namespace n ON n.oid = c.relnamespace
+                          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+                            AND pg_get_userbyid(c.relowner) <> '%1$s' LOOP
+                        EXECUTE format('ALTER TABLE %%s OWNER TO %1$s', r.name);
+                      END LOOP;
+                      FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+                          JOIN pg_namespace n ON n.oid = c.relnamespace
+                          WHERE n.nspname = 'public' AND c.relkind = 'S'
+                            AND pg_get_userbyid(c.relowner) <> '%1$s'
+                            AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP
+                        EXECUTE format('ALTER SEQUENCE %%s OWNER TO %1$s', r.name);
+                      END LOOP;
+                      FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+                          JOIN pg_namespace n ON n.oid = p.pronamespace
+                          WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '%1$s' LOOP
+                        EXECUTE format('ALTER FUNCTION %%s OWNER TO %1$s', r.name);
+                      END LOOP;
+                    END $$""".formatted(SERVICE_ROLE));
+        } catch (java.sql.SQLException e) {
+            throw new DatabaseException("embedded PostgreSQL: cannot set up the service's role " + SERVICE_ROLE + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** @return the service role's password, which the superuser {@code postgres} shares (never log it) */
     public String password() {
         return password;
     }

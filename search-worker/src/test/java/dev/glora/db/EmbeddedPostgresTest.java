@@ -229,6 +229,50 @@ class EmbeddedPostgresTest {
         return null;
     }
 
+    /**
+     * Issue 31: the service connects as a role of its own, no superuser, so no SQL it runs reaches
+     * the operating system; what an older version made as {@code postgres} is handed to it.
+     */
+    @Test
+    void theServiceConnectsAsARoleThatIsNoSuperuserAndOwnsTheSchema() throws Exception {
+        Path dir = reachableDir();
+        Path data = dir.resolve("postgres");
+        try {
+            try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0);
+                    Connection admin = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.port()
+                            + "/postgres?user=postgres", "postgres", pg.password());
+                    Statement s = admin.createStatement()) {
+                // as an older version left it: a table, its sequence and a function owned by postgres
+                s.execute("CREATE TABLE legacy (id bigserial PRIMARY KEY, v int)");
+                s.execute("CREATE FUNCTION legacy_f() RETURNS int AS 'SELECT 1' LANGUAGE sql");
+            }
+            try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0);
+                    Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), "glora", pg.password());
+                    Statement s = c.createStatement()) {
+                assertTrue(pg.jdbcUrl().contains("user=glora"), pg.jdbcUrl());
+                try (ResultSet r = s.executeQuery("SELECT current_user, rolsuper FROM pg_roles"
+                        + " WHERE rolname = current_user")) {
+                    r.next();
+                    assertEquals("glora", r.getString(1));
+                    assertFalse(r.getBoolean(2), "the service's role is no superuser");
+                }
+                java.sql.SQLException program = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.sql.SQLException.class, () -> s.execute("COPY (SELECT 1) TO PROGRAM 'true'"));
+                assertTrue(program.getMessage().contains("permission denied")
+                        || program.getMessage().contains("must be superuser"), program.getMessage());
+                s.execute("INSERT INTO legacy (v) VALUES (1)");
+                s.execute("ALTER TABLE legacy ADD COLUMN w int"); // only an owner may
+                s.execute("CREATE OR REPLACE FUNCTION legacy_f() RETURNS int AS 'SELECT 2' LANGUAGE sql");
+                try (ResultSet r = s.executeQuery("SELECT legacy_f()")) {
+                    r.next();
+                    assertEquals(2, r.getInt(1));
+                }
+            }
+        } finally {
+            delete(dir);
+        }
+    }
+
     /** Issue 31: a stale postmaster.pid whose pid now names another process is not signalled. */
     @Test
     void aStalePidOfAnotherProcessIsNotSignalled() throws Exception {

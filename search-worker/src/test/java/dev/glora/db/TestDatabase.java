@@ -55,7 +55,7 @@ public final class TestDatabase {
         String name = "glora_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         EmbeddedPostgres pg = server();
         HikariConfig admin = new HikariConfig();
-        admin.setJdbcUrl(pg.jdbcUrl());
+        admin.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres?user=postgres");
         admin.setPassword(pg.password());
         try (HikariDataSource source = new HikariDataSource(admin); Connection c = source.getConnection();
                 Statement s = c.createStatement()) {
