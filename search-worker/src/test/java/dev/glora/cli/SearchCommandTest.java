@@ -284,16 +284,28 @@ class SearchCommandTest {
         assertEquals("fp16", figures.get("format").getAsString());
     }
 
+    /**
+     * Selection works: over three search seeds, the generations after the first (which both runs
+     * draw alike) score higher on average when bred than when drawn at random. One seed and one
+     * generation were too few: on 24 selection images a generation's mean moves by 0.04 with the
+     * floating-point rounding of the CPU kind (0.83 against 0.79 on Zen 3, more on Zen 4), while
+     * the three seeds' mean differs by about 0.13 here.
+     */
     @Test
     void aRealSearchBreedsBetterCandidatesThanRandomSamplingWithTheSameBudget() throws IOException {
-        Path evolved = dir.resolve("evolved");
-        Path random = dir.resolve("random");
-        assertEquals(0, search(evolved, "1", "--val-list", "train800").status());
-        assertEquals(0, search(random, "1", "--val-list", "train800", "--mutations", "0", "--crossovers", "0").status());
-        double evolvedMean = lastMean(evolved);
-        double randomMean = lastMean(random);
-        assertTrue(evolvedMean > randomMean + 0.05, "last generation's mean accuracy: evolved " + evolvedMean
-                + ", random " + randomMean);
+        double evolved = 0;
+        double random = 0;
+        for (String seed : new String[] {"1", "2", "3"}) {
+            Path bred = dir.resolve("evolved" + seed);
+            Path drawn = dir.resolve("random" + seed);
+            assertEquals(0, search(bred, "1", "--val-list", "train800", "--seed", seed).status());
+            assertEquals(0, search(drawn, "1", "--val-list", "train800", "--seed", seed, "--mutations", "0",
+                    "--crossovers", "0").status());
+            evolved += laterMean(bred) / 3;
+            random += laterMean(drawn) / 3;
+        }
+        assertTrue(evolved > random + 0.05, "mean accuracy of generations 2-4 over three seeds: evolved " + evolved
+                + ", random " + random);
     }
 
     @Test
@@ -318,9 +330,12 @@ class SearchCommandTest {
         assertTrue(label.err().contains("val200.txt:1: label 7 is outside the model's 2 classes"), label.err());
     }
 
-    private static double lastMean(Path out) throws IOException {
+    /** @return the mean accuracy of every generation after the first */
+    private static double laterMean(Path out) throws IOException {
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
-        return JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject().get("mean").getAsDouble();
+        return lines.subList(1, lines.size()).stream()
+                .mapToDouble(l -> JsonParser.parseString(l).getAsJsonObject().get("mean").getAsDouble()).average()
+                .orElseThrow();
     }
 
     private static List<String> keys(Path out) throws IOException {
