@@ -4,6 +4,9 @@ const epochs = [];
 const generations = [];
 let job = null;
 let candidates = [];
+// the service's own Pareto front (/pareto: every candidate, Pareto.java's ties), not one recomputed
+// here from the top 1,000 by accuracy, which would drop small points of the front
+let paretoFront = [];
 let chosenKey = null;
 
 const TRAINING = [
@@ -36,18 +39,12 @@ function drawFitness() {
     empty: "no generation yet" });
 }
 
-function front(points) {
-  const sorted = points.slice().sort((a, b) => a.parameters - b.parameters || b.accuracy - a.accuracy);
-  const out = [];
-  for (const p of sorted) if (!out.length || p.accuracy > out[out.length - 1].accuracy) out.push(p);
-  return out;
-}
-
 function drawPareto() {
   const pts = candidates.map(c => ({ x: c.parameters, y: c.accuracy, key: c.key,
     title: `${int(c.parameters)} params, ${pct(c.accuracy)} (generation ${c.generation + 1})` }));
-  const onFront = front(candidates).map(c => ({ x: c.parameters, y: c.accuracy,
-    title: `front: ${int(c.parameters)} params, ${pct(c.accuracy)}` }));
+  const onFront = paretoFront.slice().sort((a, b) => a.trainable_parameters - b.trainable_parameters)
+    .map(p => ({ x: p.trainable_parameters, y: p.validation_accuracy,
+      title: `front: ${int(p.trainable_parameters)} params, ${pct(p.validation_accuracy)}` }));
   const chosen = pts.filter(p => p.key === chosenKey);
   const seeded = candidates.filter(c => c.seed).map(c => ({ x: c.parameters, y: c.accuracy,
     title: `seed ${c.seed}: ${int(c.parameters)} params, ${pct(c.accuracy)}` }));
@@ -227,7 +224,10 @@ async function refreshJob() {
 }
 
 async function refreshCandidates() {
-  candidates = await getJson(`/api/v1/jobs/${id}/candidates?top=1000`);
+  const [top, pareto] = await Promise.all([getJson(`/api/v1/jobs/${id}/candidates?top=1000`),
+    getJson(`/api/v1/jobs/${id}/pareto`)]);
+  candidates = top;
+  paretoFront = pareto.front || [];
   drawPareto();
 }
 
