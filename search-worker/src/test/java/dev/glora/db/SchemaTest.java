@@ -52,6 +52,53 @@ class SchemaTest {
         }
     }
 
+    /**
+     * Issue 35: V5 was edited after it landed. A database that ran it as it first landed starts
+     * with today's migrations: it gets the column V5 gained and passes Flyway's validation.
+     */
+    @Test
+    void aDatabaseThatRanV5AsItFirstLandedMigratesToday(@org.junit.jupiter.api.io.TempDir Path old)
+            throws Exception {
+        try (Stream<Path> files = Files.list(Path.of("..", "migrations"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (n.matches("V[1-4]__.+\\.sql")) {
+                    Files.copy(f, old.resolve(n));
+                }
+            }
+        }
+        Files.writeString(old.resolve("V5__baseline_model.sql"), """
+                -- a job's LoRA baseline (spec field baseline), merged into a plain model like the job's own, is
+                -- stored beside it as the artefact 'baseline-model'
+                ALTER TABLE artefact DROP CONSTRAINT artefact_kind_check;
+                ALTER TABLE artefact ADD CONSTRAINT artefact_kind_check
+                    CHECK (kind IN ('supernet', 'supernet-resume', 'best-config', 'pareto', 'model', 'baseline-model'));
+                """);
+        String url = TestDatabase.createDatabase(false);
+        org.flywaydb.core.Flyway.configure().dataSource(url, null, null).locations("filesystem:" + old).load().migrate();
+        try (HikariDataSource database = TestDatabase.pool(url, 2)) {
+            assertEquals(734022448, v5Checksum(database), "V5 as it first landed");
+            org.flywaydb.core.Flyway.configure().dataSource(database).locations("classpath:db/migration").load()
+                    .migrate();
+            Schema.check(database);
+            assertEquals(2094035630, v5Checksum(database), "the edited V5's");
+            try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
+                s.execute("UPDATE job SET baseline_test_accuracy = 0.5 WHERE false"); // the column exists
+            }
+            // and at the next start nothing changes: validation passes as it is
+            org.flywaydb.core.Flyway.configure().dataSource(database).locations("classpath:db/migration").load()
+                    .validate();
+        }
+    }
+
+    private static int v5Checksum(HikariDataSource database) throws Exception {
+        try (Connection c = database.getConnection(); Statement s = c.createStatement();
+                java.sql.ResultSet r = s.executeQuery("SELECT checksum FROM flyway_schema_history WHERE version = '5'")) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+
     @Test
     void theWorkerCommandRefusesADatabaseWithoutTheSchema() {
         StringWriter err = new StringWriter();
