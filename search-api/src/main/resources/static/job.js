@@ -203,7 +203,7 @@ function drawJob() {
   document.getElementById("cancel").hidden = !running;
   document.getElementById("delete").hidden = running;
   const done = job.status === "SUCCEEDED";
-  for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"],
+  for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"], ["download-bundle", "bundle"],
       ["download-supernet", "supernet"]]) {
     const a = document.getElementById(elId);
     a.hidden = !done;

@@ -33,26 +33,75 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "configuration (glora-config/1 JSON)")
     private Path config;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "merged checkpoint to write")
+    @Option(names = "--out", required = true, paramLabel = "PATH", description = "merged checkpoint to write; with"
+            + " --format bundle, the folder")
     private Path out;
 
+    /** What {@code --out} becomes. */
+    enum Format { safetensors, bundle }
+
+    @Option(names = "--format", defaultValue = "safetensors", description = "safetensors: the merged checkpoint;"
+            + " bundle: a folder timm reads with create_model(\"local-dir:PATH\"): model.safetensors, timm's"
+            + " config.json (label names, input size, normalisation) and a README.md model card (default:"
+            + " ${DEFAULT-VALUE})")
+    private Format format;
+
+    @Option(names = "--task", paramLabel = "DIR", description = "with --format bundle: the task folder, for its name"
+            + " and class names (task.json)")
+    private Path task;
+
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         Checkpoint checkpoint = Safetensors.read(supernet);
         SubnetConfig subnet = ConfigJson.read(config);
+        if (format == Format.bundle && Files.exists(out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS))) {
+            throw new dev.glora.supernet.checkpoint.CheckpointException(out + " holds a bundle already; choose"
+                    + " another --out");
+        }
+        java.util.List<String> labels = task == null ? java.util.List.of()
+                : dev.glora.supernet.data.Vtab1k.classNames(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", "glora export " + Provenance.codeVersion());
         provenance.put("merged_from_sha256", Provenance.sha256(supernet));
         provenance.put("config_sha256", Provenance.sha256(config));
         provenance.put("glora_config", ConfigJson.format(subnet, Map.of()).replaceAll("\\s+", ""));
         Checkpoint merged = Reparameterizer.merge(checkpoint, subnet, provenance, supernet.toString());
-        Safetensors.write(merged, out);
         VitArchitecture arch = VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
+        Path file = format == Format.bundle ? out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS) : out;
+        if (format == Format.bundle) {
+            Files.createDirectories(out);
+        }
+        Safetensors.write(merged, file);
+        if (format == Format.bundle) {
+            com.google.gson.JsonObject best = com.google.gson.JsonParser.parseString(Files.readString(config))
+                    .getAsJsonObject();
+            if (!best.has("backbone")) {
+                // a configuration written by hand: the card describes the supernet's architecture
+                com.google.gson.JsonObject backbone = new com.google.gson.JsonObject();
+                backbone.addProperty("arch", VitArchitecture.nameOf(checkpoint.metadata()));
+                arch.toMetadata().forEach(backbone::addProperty);
+                best.add("backbone", backbone);
+            }
+            if (!best.has("trainable_parameters")) {
+                best.addProperty("trainable_parameters", Supernet.parameterCount(arch, subnet));
+            }
+            dev.glora.jobs.ModelBundle.Facts facts = new dev.glora.jobs.ModelBundle.Facts(
+                    config.getFileName().toString().replaceAll("\\.json$", ""),
+                    task == null ? null : task.getFileName().toString(), labels, Provenance.sha256(file));
+            Files.writeString(out.resolve(dev.glora.jobs.ModelBundle.CONFIG),
+                    dev.glora.jobs.ModelBundle.config(best, labels));
+            Files.writeString(out.resolve(dev.glora.jobs.ModelBundle.CARD), dev.glora.jobs.ModelBundle.card(best, facts));
+        }
         long parameters = merged.tensors().values().stream().mapToLong(t -> t.data().length).sum();
         spec.commandLine().getOut().printf(
                 "merged %d GLoRA layers (%,d adapter parameters) into %s: %,d parameters, %,d bytes%n",
-                Supernet.layerNames(arch).size(), Supernet.parameterCount(arch, subnet), out, parameters,
-                fileSize(out));
+                Supernet.layerNames(arch).size(), Supernet.parameterCount(arch, subnet), file, parameters,
+                fileSize(file));
+        if (format == Format.bundle) {
+            spec.commandLine().getOut().printf("bundle %s: %s, %s, %s (timm.create_model(\"local-dir:%s\","
+                    + " pretrained=True))%n", out, dev.glora.jobs.ModelBundle.WEIGHTS, dev.glora.jobs.ModelBundle.CONFIG,
+                    dev.glora.jobs.ModelBundle.CARD, out);
+        }
         return 0;
     }
 

@@ -56,6 +56,54 @@ class GloraCliTest {
         assertTrue(merged.metadata().get("glora_config").contains("LoRA_4"));
     }
 
+    /**
+     * Issue 33: a bundle is the folder timm's {@code local-dir:} reads: the merged weights, timm's
+     * config.json that rebuilds this ViT (model_args), with the task's class names, and a card.
+     * Checked against timm's _hub.py (load_model_config_from_path, _parse_model_cfg): the keys it
+     * reads are architecture, num_classes, label_names, model_args and pretrained_cfg.
+     */
+    @Test
+    void exportAsABundleWritesTheFolderTimmReads() throws Exception {
+        Path task = dir.resolve("flowers");
+        java.nio.file.Files.createDirectories(task);
+        java.nio.file.Files.writeString(task.resolve("task.json"), "{\"name\": \"flowers\", \"num_classes\": "
+                + arch.numClasses() + ", \"classes\": [" + String.join(", ", java.util.stream.IntStream.range(0,
+                arch.numClasses()).mapToObj(i -> "\"class " + i + "\"").toList()) + "]}");
+        Path out = dir.resolve("bundle");
+        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+                "--out", out.toString(), "--format", "bundle", "--task", task.toString());
+        assertEquals(0, result.status(), result.err());
+        Checkpoint merged = Safetensors.read(out.resolve("model.safetensors"));
+        assertTrue(merged.metadata().get("producer").startsWith("glora export"));
+        com.google.gson.JsonObject timm = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(
+                out.resolve("config.json"))).getAsJsonObject();
+        assertEquals("vit_base_patch16_224", timm.get("architecture").getAsString(), "an inferred backbone");
+        assertEquals(arch.numClasses(), timm.get("num_classes").getAsInt());
+        assertEquals("class 1", timm.getAsJsonArray("label_names").get(1).getAsString());
+        com.google.gson.JsonObject args = timm.getAsJsonObject("model_args");
+        assertEquals(arch.embedDim(), args.get("embed_dim").getAsInt());
+        assertEquals(arch.depth(), args.get("depth").getAsInt());
+        assertEquals(arch.numHeads(), args.get("num_heads").getAsInt());
+        assertEquals(arch.patchSize(), args.get("patch_size").getAsInt());
+        assertEquals(arch.imgSize(), args.get("img_size").getAsInt());
+        assertEquals(arch.qkvBias(), args.get("qkv_bias").getAsBoolean());
+        com.google.gson.JsonObject cfg = timm.getAsJsonObject("pretrained_cfg");
+        assertEquals(java.util.List.of(arch.inChans(), arch.imgSize(), arch.imgSize()), cfg.getAsJsonArray("input_size").asList()
+                .stream().map(com.google.gson.JsonElement::getAsInt).toList());
+        assertEquals(arch.mean()[0], cfg.getAsJsonArray("mean").get(0).getAsFloat(), 1e-6);
+        assertEquals(arch.inChans(), cfg.getAsJsonArray("std").size());
+        String card = java.nio.file.Files.readString(out.resolve("README.md"));
+        assertTrue(card.contains("class 0, class 1"), card);
+        assertTrue(card.contains(dev.glora.supernet.checkpoint.Provenance.sha256(out.resolve("model.safetensors"))),
+                card);
+        assertTrue(card.contains(String.format("%,d adapter parameters", Supernet.parameterCount(arch,
+                ConfigJson.read(config)))), card);
+        CliRun again = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+                "--out", out.toString(), "--format", "bundle");
+        assertEquals(2, again.status());
+        assertTrue(again.err().contains("holds a bundle already"), again.err());
+    }
+
     @Test
     void inspectCountsParametersPerLayerAndInTotal() {
         CliRun result = glora("inspect", supernet.toString(), "--config", config.toString());

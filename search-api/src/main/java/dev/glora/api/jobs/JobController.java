@@ -226,6 +226,36 @@ class JobController {
         return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
     }
 
+    /**
+     * The model as a hub folder, zipped: {@code model.safetensors}, timm's {@code config.json}
+     * (class names from the task's {@code task.json}, when it has them) and a {@code README.md}
+     * model card ({@link dev.glora.jobs.ModelBundle}). The weights stream from the database.
+     */
+    @GetMapping("/{id}/bundle")
+    ResponseEntity<StreamingResponseBody> bundle(@PathVariable long id) {
+        Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
+        JobView job = job(id);
+        com.google.gson.JsonObject best = com.google.gson.JsonParser.parseString(new String(results.artefact(id,
+                ArtefactKind.BEST_CONFIG).orElseThrow(() -> new ApiExceptions.NotReady("job " + id + " has no best"
+                + " configuration")).content(), java.nio.charset.StandardCharsets.UTF_8)).getAsJsonObject();
+        JobSpec spec = jobs.spec(id);
+        List<String> labels;
+        try {
+            labels = dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
+            dev.glora.jobs.ModelBundle.config(best, labels);
+        } catch (RuntimeException e) {
+            labels = List.of(); // the task is gone, or its names do not fit the model: labels 0 to n-1
+        }
+        dev.glora.jobs.ModelBundle.Facts facts = new dev.glora.jobs.ModelBundle.Facts(job.name() + " (job " + id + ")",
+                spec.data(), labels, model.sha256());
+        String folder = "job-" + id + "-bundle";
+        return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
+                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(folder + ".zip").build()
+                        .toString())
+                .body(out -> dev.glora.jobs.ModelBundle.writeZip(out, folder, best, facts, weights ->
+                        results.copyArtefact(id, ArtefactKind.MODEL, model.size(), DOWNLOAD_CHUNK, weights)));
+    }
+
     /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */
     @GetMapping("/{id}/baseline-model")
     ResponseEntity<StreamingResponseBody> baselineModel(@PathVariable long id) {

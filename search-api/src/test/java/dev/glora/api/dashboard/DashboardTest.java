@@ -263,7 +263,8 @@ class DashboardTest extends ServiceTest {
         String verdict = gap > 0 ? String.format(java.util.Locale.ROOT, "the searched adapter leads by %.2f points", gap)
                 : gap < 0 ? String.format(java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap) : "they tie";
         assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
-        for (String link : new String[] {"download-config", "download-model", "download-supernet", "download-baseline"}) {
+        for (String link : new String[] {"download-config", "download-model", "download-bundle", "download-supernet",
+            "download-baseline"}) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
@@ -273,6 +274,27 @@ class DashboardTest extends ServiceTest {
                     ? "baseline-model" : link.substring("download-".length());
             assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
+            if (link.equals("download-bundle")) {
+                // issue 33: the merged model, timm's config.json and the card, in one folder
+                java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
+                try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(
+                        new java.io.ByteArrayInputStream(fromPage.body()))) {
+                    for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                        entries.put(e.getName(), zip.readAllBytes());
+                    }
+                }
+                String folder = "job-" + id + "-bundle/";
+                assertEquals(java.util.Set.of(folder + "README.md", folder + "config.json", folder + "model.safetensors"),
+                        entries.keySet());
+                assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/model").build(),
+                        HttpResponse.BodyHandlers.ofByteArray()).body(), entries.get(folder + "model.safetensors"));
+                JsonNode timm = JSON.readTree(entries.get(folder + "config.json"));
+                assertEquals(config.get("backbone").get("num_classes").asInt(), timm.get("num_classes").asInt());
+                String card = new String(entries.get(folder + "README.md"), java.nio.charset.StandardCharsets.UTF_8);
+                assertTrue(card.contains(String.format(java.util.Locale.ROOT, "%.2f %%", 100 * retrained.get(
+                        "test_accuracy").asDouble())), card);
+                assertTrue(card.contains("the job's LoRA baseline"), card);
+            }
         }
 
         // the jobs table shows both test accuracies
