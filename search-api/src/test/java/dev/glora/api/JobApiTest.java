@@ -154,15 +154,16 @@ class JobApiTest extends ServiceTest {
         Files.delete(partial.resolve("test.txt"));
         Files.delete(partial.resolve("train800val200.txt"));
         String base = "{\"backbone\": \"" + TinyJob.BACKBONE + "\", \"data\": \"partial-task\"";
-        JsonNode noTest = JSON.readTree(post("/api/v1/jobs", base + "}", ServiceTestEnvironment.TOKEN).body());
+        JsonNode noTest = JSON.readTree(post("/api/v1/jobs", base + ", \"retrain\": {\"epochs\": 0}}",
+                ServiceTestEnvironment.TOKEN).body());
         assertEquals(1, noTest.get("errors").size(), noTest.toString());
         assertEquals("data", noTest.get("errors").get(0).get("field").asText(), noTest.toString());
         assertTrue(noTest.get("detail").asText().contains("the task 'partial-task' has no list test (test.txt)"),
                 noTest.toString());
         Files.writeString(partial.resolve("test.txt"), Files.readString(partial.resolve("val200.txt")));
-        JsonNode retrained = JSON.readTree(post("/api/v1/jobs", base + ", \"retrain\": {\"epochs\": 2}}",
-                ServiceTestEnvironment.TOKEN).body());
-        assertEquals("retrain.trainList", retrained.get("errors").get(0).get("field").asText(), retrained.toString());
+        JsonNode retrained = JSON.readTree(post("/api/v1/jobs", base + "}", ServiceTestEnvironment.TOKEN).body());
+        assertEquals("retrain.trainList", retrained.get("errors").get(0).get("field").asText(),
+                "a job retrains by default: " + retrained);
         assertTrue(retrained.get("detail").asText().contains("has no list train800val200 (train800val200.txt): give one,"
                 + " or retrain on train800"), retrained.toString());
         // retrained on train800, the list it has: accepted, and its val figure is held out

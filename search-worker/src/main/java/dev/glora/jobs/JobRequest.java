@@ -253,7 +253,7 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 h.rerankList(), or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K),
                 seeds, finalists, finalistEpochs);
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
-        int retrainEpochs = or(r.epochs(), 0);
+        int retrainEpochs = or(r.epochs(), JobSpec.DEFAULT_RETRAIN_EPOCHS);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
                 TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)), or(r.trainList(),
                 JobSpec.Retrain.TRAIN800VAL200));

@@ -33,7 +33,10 @@ class DefaultsTest {
         TrainSettings plainCli = plain.training.settings(TrainSettings.supernetDefaults(
                 TrainSettings.DEFAULT_SUPERNET_EPOCHS, 0));
         assertEquals(plainCli.epochs(), defaults.supernet().epochs());
-        assertEquals(100, defaults.supernet().epochs(), "not the reference's 500: as good in a fifth of the time");
+        assertEquals(30, defaults.supernet().epochs(), "not the reference's 500, and most of the budget retrains");
+        assertEquals(100, defaults.retrain().epochs(), "the chosen subnet is retrained by default (issue 30)");
+        assertEquals("train800val200", defaults.retrainList());
+        assertEquals(3, defaults.retrain().warmupEpochs());
         assertEquals(1e-3, defaults.supernet().lr());
         assertEquals(plainCli.lr(), defaults.supernet().lr());
         assertEquals(3, defaults.supernet().warmupEpochs());

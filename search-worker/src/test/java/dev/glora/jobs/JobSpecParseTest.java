@@ -67,11 +67,14 @@ class JobSpecParseTest {
     void aLoraBaselineTrainsOnTheDeliveredModelsListForThePipelinesWholeBudget() {
         JobSpec none = JobRequest.parse("{}").withDefaults();
         assertEquals(JobSpec.Baseline.NONE, none.baseline());
-        JobSpec alone = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"baseline\": {\"lora\": true}}")
-                .withDefaults();
+        JobSpec alone = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"retrain\": {\"epochs\": 0},"
+                + " \"baseline\": {\"lora\": true}}").withDefaults();
         assertEquals(new JobSpec.Baseline(true, 0, 0), alone.baseline(), "0: the pipeline's own budget");
         assertEquals(100, alone.baselineEpochs(0));
         assertEquals("train800", alone.baselineList(), "without retraining the delivered model trained on train800");
+        JobSpec byDefault = JobRequest.parse("{\"baseline\": {\"lora\": true}}").withDefaults();
+        assertEquals(30 + 100, byDefault.baselineEpochs(0), "the default split: 30 supernet epochs, 100 retraining");
+        assertEquals("train800val200", byDefault.baselineList());
         JobSpec retrained = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\": {\"epochs\": 100,"
                 + " \"lr\": 0.001}, \"retrain\":"
                 + " {\"epochs\": 30}, \"baseline\": {\"lora\": true, \"rank\": 4}}").withDefaults();
@@ -138,7 +141,10 @@ class JobSpecParseTest {
     @Test
     void aSpecNamesEveryListItWillReadWithTheFieldThatAsksForIt() {
         assertEquals(java.util.Map.of("train800", "data", "val200", "data", "test", "data"),
-                JobRequest.parse("{}").withDefaults().listsRead(), "no retraining, no reranking");
+                JobRequest.parse("{\"retrain\": {\"epochs\": 0}}").withDefaults().listsRead(),
+                "no retraining, no reranking");
+        assertEquals("retrain.trainList", JobRequest.parse("{}").withDefaults().listsRead().get("train800val200"),
+                "a job retrains by default");
         assertEquals("retrain.trainList", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().listsRead()
                 .get("train800val200"));
         assertEquals("data", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\": \"train800\"}}")

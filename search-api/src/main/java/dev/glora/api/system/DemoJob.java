@@ -64,8 +64,10 @@ class DemoJob implements ApplicationRunner {
                             sample.toString()));
         }
         long id = jobs.submit(new JobRequest(NAME, BACKBONE, TASK,
-                new JobRequest.Supernet(4, List.of(4, 2), 8, 32, 1e-3, 1e-4, 1),
-                new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobRequest.Retrain(5, 1e-3, 0),
+                // a job's default split of the epochs, scaled down: 3 in the supernet, 10 retraining the
+                // chosen subnet (a job: 30 and 100)
+                new JobRequest.Supernet(4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
+                new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobRequest.Retrain(10, 1e-3, 1),
                 new JobRequest.Baseline(true, null, null), 0L).withDefaults(), dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }

@@ -82,8 +82,8 @@ class DashboardTest extends ServiceTest {
         await("the form has its defaults", () -> "50".equals(browser.findElement(By.id("f-search-population"))
                 .getDomProperty("value")));
 
-        assertEquals("0", browser.findElement(By.id("f-retrain-epochs")).getDomProperty("value"),
-                "retraining is offered, off by default");
+        assertEquals(Integer.toString(dev.glora.jobs.JobSpec.DEFAULT_RETRAIN_EPOCHS), browser.findElement(
+                By.id("f-retrain-epochs")).getDomProperty("value"), "retraining is offered, on by default (issue 30)");
 
         await("the backbone and data lists are filled from the catalogs", () -> new Select(browser.findElement(
                 By.id("f-backbone"))).getOptions().stream().anyMatch(o -> o.getDomProperty("value").equals(
