@@ -94,6 +94,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             Path bin = unpack().resolve("bin");
             Path data = clusterDir(configured);
             Path secretFile = sibling(configured, ".secret");
+            setAsideOrphan(data, configured, secretFile);
             EmbeddedPostgres server = new EmbeddedPostgres(bin, data, ports.getAsInt(),
                     secret(secretFile), secretFile, lock, lockFile);
             server.initIfNeeded();
@@ -293,6 +294,29 @@ public final class EmbeddedPostgres implements AutoCloseable {
         } catch (IOException | java.sql.SQLException e) {
             throw new DatabaseException("embedded PostgreSQL: cannot switch " + hba + " from trust to password"
                     + " authentication: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A stand-in cluster ({@link #clusterDir}) whose password file is gone belongs to a data folder
+     * the user removed (to start afresh, say): nobody can log in to it any more. It is moved aside,
+     * {@code <stand-in>.orphaned-<millis>}, never deleted, and a new cluster is made; without this, the
+     * service would never start again for that folder ("password authentication failed").
+     */
+    static void setAsideOrphan(Path data, Path configured, Path secretFile) {
+        if (data.equals(configured) || Files.exists(secretFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || !Files.exists(data.resolve("PG_VERSION"))) {
+            return;
+        }
+        Path aside = data.resolveSibling(data.getFileName() + ".orphaned-" + System.currentTimeMillis());
+        try {
+            Files.move(data, aside, StandardCopyOption.ATOMIC_MOVE);
+            System.getLogger(EmbeddedPostgres.class.getName()).log(System.Logger.Level.WARNING, "embedded PostgreSQL: "
+                    + configured + " has no password file (" + secretFile + "): its cluster " + data + " was set aside"
+                    + " as " + aside + ", and a new one is made");
+        } catch (IOException e) {
+            throw new DatabaseException("embedded PostgreSQL: " + secretFile + " is gone, and the cluster it opened, "
+                    + data + ", cannot be set aside: " + e.getMessage(), e);
         }
     }
 

@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +73,43 @@ class EmbeddedPostgresTest {
                     files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
+        }
+    }
+
+    /**
+     * As root, a user who removes the data folder to start afresh gets a new cluster: the old
+     * stand-in, whose password went with the folder, is set aside, not reused (which failed every
+     * start with "password authentication failed").
+     */
+    @Test
+    void asRootARemovedDataFolderStartsAfreshAndSetsTheOldClusterAside() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the server as nobody");
+        Path privateDir = Files.createTempDirectory("glora-private-");
+        Files.setPosixFilePermissions(privateDir, PosixFilePermissions.fromString("rwx------"));
+        Path data = privateDir.resolve("glora-data").resolve("postgres");
+        Path cluster = null;
+        try {
+            try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
+                cluster = pg.dataDir();
+                assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
+            }
+            delete(privateDir.resolve("glora-data"));
+            try (EmbeddedPostgres again = EmbeddedPostgres.start(data, 0)) {
+                assertEquals(cluster, again.dataDir());
+                assertEquals(1, count(again, "INSERT INTO kept VALUES (1)"), "a new, empty cluster");
+            }
+            String name = cluster.getFileName() + ".orphaned-";
+            try (Stream<Path> siblings = Files.list(cluster.getParent())) {
+                List<Path> aside = siblings.filter(p -> p.getFileName().toString().startsWith(name)).toList();
+                assertEquals(1, aside.size(), "the old cluster is kept aside");
+                assertTrue(Files.exists(aside.get(0).resolve("PG_VERSION")));
+                delete(aside.get(0));
+            }
+        } finally {
+            if (cluster != null) {
+                delete(cluster);
+            }
+            delete(privateDir);
         }
     }
 
