@@ -143,7 +143,7 @@ public final class Encoding {
     }
 
     /**
-     * Trainable parameters a configuration adds (GLORA.md §1; head excluded).
+     * Trainable parameters a configuration adds (docs/GLORA.md §1; head excluded).
      *
      * @param alleles mode indices
      * @return the count

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The evolutionary search of the GLoRA reference (GLORA.md §3), no retraining: a random first
+ * The evolutionary search of the GLoRA reference (docs/GLORA.md §3), no retraining: a random first
  * generation, then per generation mutants and crossover children of the best candidates so far,
  * topped up with random candidates when those run short.
  *

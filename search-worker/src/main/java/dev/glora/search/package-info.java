@@ -1,5 +1,5 @@
 /**
- * The evolutionary search of GLORA.md §3: the encoding of a configuration as Jenetics genotypes,
+ * The evolutionary search of docs/GLORA.md §3: the encoding of a configuration as Jenetics genotypes,
  * the genetic operators, the generation loop with parameter limits, caching, racing and
  * resumption, the Pareto front (NSGA-II), and the evaluator interface with its local (threads on
  * this machine) implementation.

@@ -57,7 +57,7 @@ class JobController {
     }
 
     /**
-     * The body is read by {@link JobSpec#parse}, with the JSON library that stores and reloads the
+     * The body is read by {@link dev.glora.jobs.JobRequest#parse}, with the JSON library that stores and reloads the
      * spec, so one library's rules decide what a spec is.
      */
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)

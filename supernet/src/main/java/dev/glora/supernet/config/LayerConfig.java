@@ -94,7 +94,7 @@ public record LayerConfig(Mode a, Mode b, Mode c, Mode d, Mode e) {
     }
 
     /**
-     * Trainable parameters this configuration adds to a layer (GLORA.md §1).
+     * Trainable parameters this configuration adds to a layer (docs/GLORA.md §1).
      *
      * @param out output features of the layer
      * @param in input features of the layer

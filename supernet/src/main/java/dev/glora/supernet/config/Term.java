@@ -35,7 +35,7 @@ public enum Term {
 
     /**
      * @return the trainable-parameter count of a mode of this term in a layer of the given size,
-     *     as counted by the search (GLORA.md §1)
+     *     as counted by the search (docs/GLORA.md §1)
      * @param mode a mode this term allows
      * @param out the layer's output features
      * @param in the layer's input features

@@ -30,7 +30,7 @@ import java.util.stream.IntStream;
 
 /**
  * Validation accuracy of any configuration of one supernet on one data set, at about the cost of
- * one plain forward pass: the configuration is merged into plain weights once (GLORA.md §4, the
+ * one plain forward pass: the configuration is merged into plain weights once (docs/GLORA.md §4, the
  * same functions the supernet runs), and a plain ViT runs its blocks over the whole set in large
  * batches, starting from tokens (patch embedding, class token, position embedding) that are
  * computed once, since no configuration changes them.

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The initial shared tensors of GLoRA layers (GLORA.md §1): every down tensor and D, E zero;
+ * The initial shared tensors of GLoRA layers (docs/GLORA.md §1): every down tensor and D, E zero;
  * every up tensor ({@code Au}, {@code Bu}, {@code Cu}) Xavier-uniform. Because the zeros make
  * every term vanish, a fresh supernet computes exactly its backbone.
  */

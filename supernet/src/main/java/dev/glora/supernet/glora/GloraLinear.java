@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * One GLoRA layer (GLORA.md §1): a frozen linear \(W_0, b_0\) with five adaptable terms,
+ * One GLoRA layer (docs/GLORA.md §1): a frozen linear \(W_0, b_0\) with five adaptable terms,
  * \[W = W_0 + W_0 \odot A + B, \quad b = b_0 + b_0 \odot D + E + W_0 C, \quad Y = X W^T + b.\]
  *
  * <p>Input (..., in); output (..., out). Parameters: frozen {@code weight} (out x in) and

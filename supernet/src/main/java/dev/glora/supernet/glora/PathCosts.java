@@ -15,7 +15,7 @@ import java.util.random.RandomGenerator;
 /**
  * A search space's paths through a supernet as mode indices in the search's flat gene order:
  * {@code alleles[layer * 5 + term]} indexes {@link SearchSpace#modes(Term)} of that term. Knows the
- * trainable parameters every choice adds (GLORA.md §1) and draws paths within a parameter budget,
+ * trainable parameters every choice adds (docs/GLORA.md §1) and draws paths within a parameter budget,
  * for the search's first generation and for supernet training under a limit.
  */
 public final class PathCosts {

@@ -81,7 +81,7 @@ public final class Supernet implements AutoCloseable {
     }
 
     /**
-     * Trainable parameters a configuration adds, per layer (GLORA.md §1; head excluded).
+     * Trainable parameters a configuration adds, per layer (docs/GLORA.md §1; head excluded).
      *
      * @param arch the architecture
      * @param config a configuration for every layer

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Hyper-parameters of one training run (GLORA.md §2 gives the reference defaults).
+ * Hyper-parameters of one training run (docs/GLORA.md §2 gives the reference defaults).
  *
  * @param epochs passes over the training set
  * @param batchSize examples per step

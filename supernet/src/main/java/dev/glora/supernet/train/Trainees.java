@@ -33,7 +33,7 @@ public final class Trainees {
 
     /** How a supernet training draws the paths of a step. */
     public enum Sampling {
-        /** One path per step, every layer's modes drawn uniformly (the reference, GLORA.md §2). */
+        /** One path per step, every layer's modes drawn uniformly (the reference, docs/GLORA.md §2). */
         UNIFORM,
         /**
          * Four passes per step (BigNAS's sandwich rule with in-place distillation): the largest path
@@ -71,7 +71,7 @@ public final class Trainees {
     }
 
     /**
-     * Supernet training (GLORA.md §2): the adapters and the head learn, every layer draws a fresh
+     * Supernet training (docs/GLORA.md §2): the adapters and the head learn, every layer draws a fresh
      * path from {@code space} on every step; validated with random paths and with the all-LoRA path.
      *
      * @param supernet the supernet

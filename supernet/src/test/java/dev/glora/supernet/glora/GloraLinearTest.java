@@ -90,7 +90,7 @@ class GloraLinearTest {
         return t.data()[row * (int) t.shape()[1] + col];
     }
 
-    /** The value of term A or B at (i, j), straight from GLORA.md §1. */
+    /** The value of term A or B at (i, j), straight from docs/GLORA.md §1. */
     private static double matrixTerm(Map<String, Tensor> t, String x, Mode mode, int i, int j) {
         Tensor down = t.get(x + "d");
         Tensor up = t.get(x + "u");
