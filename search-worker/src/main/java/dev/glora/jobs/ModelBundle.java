@@ -167,12 +167,13 @@ public final class ModelBundle {
         if (bestConfig.has("seed")) {
             md.append(" (the known adapter `").append(bestConfig.get("seed").getAsString()).append("`)");
         }
+        Map<String, Map<String, Integer>> modes = modes(bestConfig);
         md.append(". Modes per term over ").append(bestConfig.getAsJsonArray("layers").size())
-                .append(" layers:\n\n| term | ").append(String.join(" | ", modes(bestConfig).keySet()))
-                .append(" |\n|---|").append("---|".repeat(modes(bestConfig).size())).append('\n');
+                .append(" layers:\n\n| term | ").append(String.join(" | ", modes.keySet()))
+                .append(" |\n|---|").append("---|".repeat(modes.size())).append('\n');
         for (String term : new String[] {"A", "B", "C", "D", "E"}) {
             md.append("| ").append(term);
-            for (Map<String, Integer> counts : modes(bestConfig).values()) {
+            for (Map<String, Integer> counts : modes.values()) {
                 md.append(" | ").append(counts.getOrDefault(term, 0));
             }
             md.append(" |\n");

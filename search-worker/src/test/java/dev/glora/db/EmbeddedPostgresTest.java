@@ -55,8 +55,7 @@ class EmbeddedPostgresTest {
     @Test
     void asRootItStartsFromAFolderNobodyCanEnterAndKeepsItsDataAcrossRestarts() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the server as nobody");
-        Path privateDir = Files.createTempDirectory("glora-private-");
-        Files.setPosixFilePermissions(privateDir, PosixFilePermissions.fromString("rwx------"));
+        Path privateDir = privateDir();
         Path data = privateDir.resolve("glora-data").resolve("postgres");
         Path cluster;
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
@@ -84,8 +83,7 @@ class EmbeddedPostgresTest {
     @Test
     void asRootARemovedDataFolderStartsAfreshAndSetsTheOldClusterAside() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the server as nobody");
-        Path privateDir = Files.createTempDirectory("glora-private-");
-        Files.setPosixFilePermissions(privateDir, PosixFilePermissions.fromString("rwx------"));
+        Path privateDir = privateDir();
         Path data = privateDir.resolve("glora-data").resolve("postgres");
         Path cluster = null;
         try {
@@ -111,6 +109,13 @@ class EmbeddedPostgresTest {
             }
             delete(privateDir);
         }
+    }
+
+    /** @return a folder only its owner can enter (mktemp -d): nobody, the server's user as root, cannot */
+    private static Path privateDir() throws Exception {
+        Path dir = Files.createTempDirectory("glora-private-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        return dir;
     }
 
     private static Path reachableDir() throws Exception {

@@ -131,19 +131,36 @@ public final class Safetensors {
          */
         public long parameters() {
             long total = 0;
-            try {
-                for (long[] shape : shapes.values()) {
-                    long count = 1;
-                    for (long extent : shape) {
-                        count = Math.multiplyExact(count, Math.max(0, extent));
-                    }
-                    total = Math.addExact(total, count);
+            for (long[] shape : shapes.values()) {
+                long count = values(shape);
+                if (count == Long.MAX_VALUE || total > Long.MAX_VALUE - count) {
+                    return Long.MAX_VALUE;
                 }
-            } catch (ArithmeticException e) {
-                return Long.MAX_VALUE;
+                total += count;
             }
             return total;
         }
+
+        /** @return the values of the largest tensor, {@link Long#MAX_VALUE} on overflow */
+        public long largest() {
+            return shapes.values().stream().mapToLong(Safetensors::values).max().orElse(0);
+        }
+    }
+
+    /**
+     * @param shape a tensor's shape (negative extents count as 0)
+     * @return how many values it holds, {@link Long#MAX_VALUE} when more than a long counts
+     */
+    public static long values(long[] shape) {
+        long count = 1;
+        try {
+            for (long extent : shape) {
+                count = Math.multiplyExact(count, Math.max(0, extent));
+            }
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+        return count;
     }
 
     /**
@@ -444,7 +461,7 @@ public final class Safetensors {
         }
         long offset = 0;
         for (Map.Entry<String, long[]> entry : shapes.entrySet()) {
-            long bytes = 4L * count(entry.getValue());
+            long bytes = 4L * values(entry.getValue());
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", "F32");
             info.put("shape", entry.getValue());
@@ -493,14 +510,6 @@ public final class Safetensors {
             deleteQuietly(temp);
             throw e;
         }
-    }
-
-    private static long count(long[] shape) {
-        long count = 1;
-        for (long extent : shape) {
-            count = Math.multiplyExact(count, extent);
-        }
-        return count;
     }
 
     private static void deleteQuietly(Path temp) {

@@ -120,7 +120,7 @@ public final class CheckpointImporter {
 
         /** @return the number of values in all tensors */
         public long parameters() {
-            return shapes.values().stream().mapToLong(shape -> Arrays.stream(shape).reduce(1, Math::multiplyExact)).sum();
+            return new Safetensors.Header(shapes, metadata).parameters();
         }
     }
 
@@ -185,10 +185,7 @@ public final class CheckpointImporter {
             try (Safetensors.Reader reader = Safetensors.Reader.open(from)) {
                 header = reader.header();
             }
-            long largest = 0;
-            for (long[] shape : header.shapes().values()) {
-                largest = Math.max(largest, new Safetensors.Header(Map.of("", shape), Map.of()).parameters());
-            }
+            long largest = header.largest();
             long needed = largest > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : largest * 4;
             long budget = Npz.defaultBudget();
             if (needed > budget) {
