@@ -1,6 +1,7 @@
 package dev.glora.cli;
 
 import com.google.gson.GsonBuilder;
+import dev.glora.supernet.TorchNatives;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SearchSpace;
@@ -124,6 +125,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("shape", shape.label);
         figures.put("threads", threads);
+        figures.put("natives", TorchNatives.chosen());
         figures.put("runs", runs);
         if (!skipTraining) {
             double[] rates = training(supernet, arch);

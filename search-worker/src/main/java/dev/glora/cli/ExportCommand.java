@@ -38,24 +38,30 @@ final class ExportCommand implements Callable<Integer> {
     private Path out;
 
     /** What {@code --out} becomes. */
-    enum Format { safetensors, bundle }
+    enum Format { safetensors, bundle, onnx, transformers }
 
     @Option(names = "--format", defaultValue = "safetensors", description = "safetensors: the merged checkpoint;"
             + " bundle: a folder timm reads with create_model(\"local-dir:PATH\"): model.safetensors, timm's"
-            + " config.json (label names, input size, normalisation) and a README.md model card (default:"
+            + " config.json (label names, input size, normalisation) and a README.md model card; onnx: the merged"
+            + " ViT as an ONNX graph (opset 17, dynamic batch, input pixel_values normalised as the model's mean"
+            + " and std say, output logits) for ONNX Runtime and other deployment runtimes; transformers: a folder"
+            + " ViTForImageClassification.from_pretrained reads (model.safetensors in transformers' names, config.json"
+            + " with id2label, preprocessor_config.json) (default:"
             + " ${DEFAULT-VALUE})")
     private Format format;
 
-    @Option(names = "--task", paramLabel = "DIR", description = "with --format bundle: the task folder, for its name"
-            + " and class names (task.json)")
+    @Option(names = "--task", paramLabel = "DIR", description = "with --format bundle, onnx or transformers: the task"
+            + " folder, for"
+            + " its name and class names (task.json)")
     private Path task;
 
     @Override
     public Integer call() throws java.io.IOException {
         Checkpoint checkpoint = Safetensors.read(supernet);
         SubnetConfig subnet = ConfigJson.read(config);
-        if (format == Format.bundle && Files.exists(out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS))) {
-            throw new dev.glora.supernet.checkpoint.CheckpointException(out + " holds a bundle already; choose"
+        if ((format == Format.bundle || format == Format.transformers)
+                && Files.exists(out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS))) {
+            throw new dev.glora.supernet.checkpoint.CheckpointException(out + " holds a model already; choose"
                     + " another --out");
         }
         java.util.List<String> labels = task == null ? java.util.List.of()
@@ -67,11 +73,28 @@ final class ExportCommand implements Callable<Integer> {
         provenance.put("glora_config", ConfigJson.format(subnet, Map.of()).replaceAll("\\s+", ""));
         Checkpoint merged = Reparameterizer.merge(checkpoint, subnet, provenance, supernet.toString());
         VitArchitecture arch = VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
-        Path file = format == Format.bundle ? out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS) : out;
+        Path file = format == Format.bundle || format == Format.transformers
+                ? out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS) : out;
         if (format == Format.bundle) {
             Files.createDirectories(out);
         }
-        Safetensors.write(merged, file);
+        // the merged model's own: a bias-less qkv gains a bias where a term needs one
+        VitArchitecture mergedArch = VitArchitecture.fromMetadata(merged.metadata(), "the merged model");
+        if (format == Format.onnx) {
+            Map<String, String> props = new LinkedHashMap<>(merged.metadata());
+            if (!labels.isEmpty()) {
+                props.put("label_names", new com.google.gson.Gson().toJson(labels));
+            }
+            dev.glora.supernet.onnx.OnnxExport.write(merged, mergedArch, props, file);
+        } else if (format == Format.transformers) {
+            if (!labels.isEmpty() && labels.size() != arch.numClasses()) {
+                throw new dev.glora.supernet.checkpoint.CheckpointException("the task names " + labels.size()
+                        + " classes, the model has " + arch.numClasses());
+            }
+            dev.glora.supernet.importer.TransformersVit.write(merged, mergedArch, labels, out);
+        } else {
+            Safetensors.write(merged, file);
+        }
         if (format == Format.bundle) {
             com.google.gson.JsonObject best = com.google.gson.JsonParser.parseString(Files.readString(config))
                     .getAsJsonObject();

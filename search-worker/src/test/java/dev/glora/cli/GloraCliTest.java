@@ -101,7 +101,68 @@ class GloraCliTest {
         CliRun again = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
                 "--out", out.toString(), "--format", "bundle");
         assertEquals(2, again.status());
-        assertTrue(again.err().contains("holds a bundle already"), again.err());
+        assertTrue(again.err().contains("holds a model already"), again.err());
+    }
+
+    @Test
+    void exportAsOnnxWritesAGraphOnnxRuntimeRunsLikeTheMergedModel() throws Exception {
+        Path task = dir.resolve("pets");
+        java.nio.file.Files.createDirectories(task);
+        java.nio.file.Files.writeString(task.resolve("task.json"), "{\"name\": \"pets\", \"num_classes\": "
+                + arch.numClasses() + ", \"classes\": [" + String.join(", ", java.util.stream.IntStream.range(0,
+                arch.numClasses()).mapToObj(i -> "\"pet, " + i + "\"").toList()) + "]}");
+        Path onnx = dir.resolve("model.onnx");
+        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+                "--out", onnx.toString(), "--format", "onnx", "--task", task.toString());
+        assertEquals(0, result.status(), result.err());
+        Path merged = dir.resolve("merged-for-onnx.safetensors");
+        assertEquals(0, glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+                "--out", merged.toString()).status());
+        dev.glora.supernet.checkpoint.Tensor images = dev.glora.supernet.TinyModels.images(arch, 3, 7);
+        float[] expected;
+        try (dev.glora.supernet.vit.VitModel model = dev.glora.supernet.vit.VitModel.load(Safetensors.read(merged),
+                null, "merged")) {
+            expected = dev.glora.supernet.TinyModels.logits(model, images);
+        }
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        try (ai.onnxruntime.OrtSession session = env.createSession(onnx.toString());
+                ai.onnxruntime.OnnxTensor input = ai.onnxruntime.OnnxTensor.createTensor(env,
+                        java.nio.FloatBuffer.wrap(images.data()), images.shape());
+                ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of("pixel_values", input))) {
+            float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
+            for (int i = 0; i < logits.length; i++) {
+                for (int j = 0; j < logits[i].length; j++) {
+                    assertEquals(expected[i * logits[i].length + j], logits[i][j], 1e-4, "image " + i + ", class " + j);
+                }
+            }
+            java.util.Map<String, String> props = session.getMetadata().getCustomMetadata();
+            assertEquals("pet, 1", com.google.gson.JsonParser.parseString(props.get("label_names")).getAsJsonArray()
+                    .get(1).getAsString(), "names with commas survive");
+            assertTrue(props.get("producer").startsWith("glora export"), props.toString());
+        }
+    }
+
+    @Test
+    void exportAsTransformersThenImportGivesTheMergedModelBack() throws Exception {
+        Path folder = dir.resolve("hf");
+        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+                "--out", folder.toString(), "--format", "transformers");
+        assertEquals(0, result.status(), result.err());
+        assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("config.json")));
+        assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("preprocessor_config.json")));
+        Path merged = dir.resolve("merged-for-hf.safetensors");
+        assertEquals(0, glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
+                "--out", merged.toString()).status());
+        Path imported = dir.resolve("from-hf.safetensors");
+        CliRun back = glora("import", "--from", folder.resolve("model.safetensors").toString(), "--out",
+                imported.toString());
+        assertEquals(0, back.status(), back.err());
+        assertTrue(back.out().contains("transformers-safetensors"), back.out());
+        Checkpoint original = Safetensors.read(merged);
+        Checkpoint roundTrip = Safetensors.read(imported);
+        original.tensors().forEach((name, t) -> assertEquals(t, roundTrip.tensor(name), name));
+        assertEquals(VitArchitecture.fromMetadata(original.metadata(), "merged"),
+                VitArchitecture.fromMetadata(roundTrip.metadata(), "imported"));
     }
 
     @Test

@@ -5,7 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * Loads DJL's PyTorch engine from the natives on the class path, never from the network.
+ * Loads DJL's PyTorch engine from the natives on the class path, never from the network; which
+ * libtorch build it loads is {@link TorchNatives}'s choice.
  *
  * <p>DJL downloads a missing native library by default; a server that silently downloads half a
  * gigabyte (or hangs behind a firewall) is worse than one that fails at once, so offline mode is
@@ -26,6 +27,7 @@ public final class TorchRuntime {
      */
     public static synchronized Engine engine() {
         System.setProperty("ai.djl.offline", "true");
+        TorchNatives.choose();
         try {
             return Engine.getEngine(ENGINE);
         } catch (RuntimeException | UnsatisfiedLinkError e) {

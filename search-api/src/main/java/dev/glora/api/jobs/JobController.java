@@ -46,10 +46,18 @@ class JobController {
     private final ResultStore results;
     private final Roots roots;
     private final ObjectMapper json;
+    private final java.nio.file.Path scratch;
+    /**
+     * One ONNX conversion at a time: each holds its model on the heap once (ViT-B: 330 MB), so the
+     * service never holds more than one model's worth for them however many clients ask.
+     */
+    private final java.util.concurrent.Semaphore conversions = new java.util.concurrent.Semaphore(1, true);
     /** The running front of each job, computed once per generation. */
     private final Map<Long, Map.Entry<Integer, Object>> fronts = new java.util.concurrent.ConcurrentHashMap<>();
 
-    JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json) {
+    JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json,
+            dev.glora.api.system.GloraProperties properties) {
+        this.scratch = properties.cacheDir().toAbsolutePath();
         this.jobs = jobs;
         this.results = results;
         this.roots = roots;
@@ -254,6 +262,53 @@ class JobController {
                         .toString())
                 .body(out -> dev.glora.jobs.ModelBundle.writeZip(out, folder, best, facts, weights ->
                         results.copyArtefact(id, ArtefactKind.MODEL, model.size(), DOWNLOAD_CHUNK, weights)));
+    }
+
+    /**
+     * The merged model as an ONNX graph ({@link dev.glora.supernet.onnx.OnnxExport}: opset 17,
+     * dynamic batch, the class names in its metadata), converted on request from the stored model,
+     * one conversion at a time; the model is copied to the cache folder for the conversion and
+     * deleted after it.
+     */
+    @GetMapping("/{id}/onnx")
+    ResponseEntity<StreamingResponseBody> onnx(@PathVariable long id) {
+        Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
+        JobSpec spec = jobs.spec(id);
+        List<String> labels;
+        try {
+            labels = dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
+        } catch (RuntimeException e) {
+            labels = List.of(); // the task is gone: labels 0 to n-1
+        }
+        List<String> names = labels;
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_OCTET_STREAM)
+                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
+                        .filename("job-" + id + "-model.onnx").build().toString())
+                .body(out -> {
+                    conversions.acquireUninterruptibly();
+                    java.nio.file.Path copy = null;
+                    try {
+                        java.nio.file.Files.createDirectories(scratch);
+                        copy = java.nio.file.Files.createTempFile(scratch, "onnx-job-" + id + "-", ".safetensors");
+                        results.saveArtefact(id, results.artefactInfo(id, ArtefactKind.MODEL).orElseThrow(
+                                () -> new ApiExceptions.NoSuchResult("job " + id + " has no merged model")), copy);
+                        dev.glora.supernet.checkpoint.Checkpoint merged =
+                                dev.glora.supernet.checkpoint.Safetensors.read(copy);
+                        Map<String, String> props = new LinkedHashMap<>(merged.metadata());
+                        props.put("job", Long.toString(id));
+                        props.put("model_sha256", model.sha256());
+                        if (!names.isEmpty()) {
+                            props.put("label_names", new com.google.gson.Gson().toJson(names));
+                        }
+                        dev.glora.supernet.onnx.OnnxExport.write(merged, dev.glora.supernet.vit.VitArchitecture
+                                .fromMetadata(merged.metadata(), "job " + id + "'s model"), props, out);
+                    } finally {
+                        if (copy != null) {
+                            java.nio.file.Files.deleteIfExists(copy);
+                        }
+                        conversions.release();
+                    }
+                });
     }
 
     /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */

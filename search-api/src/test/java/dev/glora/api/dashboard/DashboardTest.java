@@ -263,8 +263,8 @@ class DashboardTest extends ServiceTest {
         String verdict = gap > 0 ? String.format(java.util.Locale.ROOT, "the searched adapter leads by %.2f points", gap)
                 : gap < 0 ? String.format(java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap) : "they tie";
         assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
-        for (String link : new String[] {"download-config", "download-model", "download-bundle", "download-supernet",
-            "download-baseline"}) {
+        for (String link : new String[] {"download-config", "download-model", "download-bundle", "download-onnx",
+            "download-supernet", "download-baseline"}) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
@@ -274,6 +274,20 @@ class DashboardTest extends ServiceTest {
                     ? "baseline-model" : link.substring("download-".length());
             assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
+            if (link.equals("download-onnx")) {
+                // issue 33: the merged model as ONNX, run by ONNX Runtime on one image of the task's shape
+                ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+                int side = config.get("backbone").get("img_size").asInt();
+                int channels = config.get("backbone").get("in_chans").asInt();
+                try (ai.onnxruntime.OrtSession session = env.createSession(fromPage.body());
+                        ai.onnxruntime.OnnxTensor image = ai.onnxruntime.OnnxTensor.createTensor(env,
+                                java.nio.FloatBuffer.allocate(channels * side * side), new long[] {1, channels, side, side});
+                        ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of("pixel_values", image))) {
+                    float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
+                    assertEquals(config.get("backbone").get("num_classes").asInt(), logits[0].length);
+                    assertEquals(Long.toString(id), session.getMetadata().getCustomMetadata().get("job"));
+                }
+            }
             if (link.equals("download-bundle")) {
                 // issue 33: the merged model, timm's config.json and the card, in one folder
                 java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();

@@ -125,9 +125,7 @@ public final class SubnetScorer implements AutoCloseable {
             classes = arch.numClasses();
             data.requireLabelsBelow(classes);
             labels = data.labels();
-            VitArchitecture withBias = new VitArchitecture(arch.imgSize(), arch.patchSize(), arch.inChans(),
-                    arch.embedDim(), arch.depth(), arch.numHeads(), arch.mlpRatio(), arch.numClasses(), true,
-                    arch.mean(), arch.std());
+            VitArchitecture withBias = arch.withQkvBias(true);
             plain = new VisionTransformer(withBias, LinearFactory.PLAIN);
             ModelWeights.load(plain, plain.inputShape(1), new Checkpoint(plainTensors(checkpoint, withBias), Map.of()),
                     manager, source);

@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns a foreign ViT checkpoint (timm-named safetensors, or Google's original {@code .npz}) into a
- * self-describing one that every command and the service accept.
+ * Turns a foreign ViT checkpoint (timm-named safetensors, a transformers ViT's safetensors
+ * ({@link TransformersVit}), or Google's original {@code .npz}) into a self-describing one that every command and the service accept.
  *
  * <p>The architecture is a timm name ({@link TimmArchitectures}) checked tensor by tensor against the
  * file, or inferred from the shapes (patch size and width from {@code patch_embed.proj.weight}, image
@@ -158,6 +158,7 @@ public final class CheckpointImporter {
     }
 
     private static Imported read(Path from, String sourceName, String source, Options options) {
+        refusePickles(from, source);
         String sha256 = Provenance.sha256(from);
         List<String> dropped = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -166,6 +167,7 @@ public final class CheckpointImporter {
         Map<String, String> fileMeta = Map.of();
         Path streamed = null;
         Integer fileHeads = null;
+        TransformersVit.Config transformers = null;
         String format;
         if (Npz.looksLikeNpz(from)) {
             GoogleVit.Converted converted = GoogleVit.toTimm(Npz.read(from), source);
@@ -193,10 +195,32 @@ public final class CheckpointImporter {
                         + " float32, more than the " + budget + " this import may take (half of the heap left; give"
                         + " the JVM more with -Xmx, or import it on a larger machine)");
             }
-            shapes.putAll(header.shapes());
-            fileMeta = header.metadata();
-            streamed = from;
-            format = "timm-safetensors";
+            if (TransformersVit.isTransformers(header.shapes().keySet())) {
+                // transformers' layout: q, k and v are joined into qkv, so every tensor is held
+                long total = header.parameters() > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : header.parameters() * 4;
+                if (total > budget) {
+                    throw new CheckpointException(source + ": a transformers checkpoint is converted in memory and"
+                            + " needs " + total + " bytes as float32, more than the " + budget + " this import may"
+                            + " take (give the JVM more with -Xmx)");
+                }
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                try (Safetensors.Reader reader = Safetensors.Reader.open(from)) {
+                    header.shapes().keySet().forEach(n -> tensors.put(n, reader.tensor(n)));
+                }
+                held.putAll(TransformersVit.toTimm(tensors, dropped, source));
+                held.forEach((n, t) -> shapes.put(n, t.shape()));
+                // the configuration is read from beside the weights when they are a transformers
+                // folder's model.safetensors (an upload is a single file: its options say the rest)
+                transformers = from.getFileName().toString().equals(TransformersVit.WEIGHTS)
+                        ? TransformersVit.config(from.toAbsolutePath().getParent()) : TransformersVit.Config.none();
+                fileHeads = transformers.numHeads();
+                format = "transformers-safetensors";
+            } else {
+                shapes.putAll(header.shapes());
+                fileMeta = header.metadata();
+                streamed = from;
+                format = "timm-safetensors";
+            }
             if (shapes.keySet().stream().anyMatch(n -> n.startsWith("pre_logits."))) {
                 shapes.keySet().removeIf(n -> n.startsWith("pre_logits."));
                 dropped.add("pre_logits.fc (representation layer of old timm in21k weights): the ViT here has none");
@@ -204,10 +228,34 @@ public final class CheckpointImporter {
             }
         }
         refuseVariants(shapes, source);
+        if (transformers != null && (options.mean() == null || options.std() == null)) {
+            long[] patch = shapes.get("patch_embed.proj.weight");
+            float[] half = new float[patch != null && patch.length == 4 ? (int) patch[1] : 3];
+            Arrays.fill(half, 0.5f);
+            float[] mean = options.mean() != null ? options.mean() : transformers.mean() != null ? transformers.mean() : half;
+            float[] std = options.std() != null ? options.std() : transformers.std() != null ? transformers.std() : half;
+            if (transformers.mean() == null || transformers.std() == null) {
+                notes.add("mean/std " + Arrays.toString(mean) + "/" + Arrays.toString(std) + " assumed: transformers'"
+                        + " ViTImageProcessor default (no preprocessor_config.json beside the weights)");
+            }
+            options = new Options(options.arch(), options.numHeads(), mean, std, options.imgSize());
+        }
         Shapes s = Shapes.of(shapes, source);
         TimmArchitectures.Named named = options.arch() == null ? null : TimmArchitectures.lookup(options.arch());
         VitArchitecture arch = named != null ? named(named, s, options, fileHeads, source)
                 : inferred(s, options, fileMeta, fileHeads, source, notes);
+        if (transformers != null) {
+            float eps = transformers.layerNormEps() != null ? transformers.layerNormEps() : TransformersVit.DEFAULT_EPS;
+            if (transformers.layerNormEps() == null) {
+                notes.add("layer_norm_eps " + eps + " assumed: transformers' ViT default (no config.json beside the"
+                        + " weights)");
+            }
+            if (transformers.qkvBias() != null && transformers.qkvBias() != arch.qkvBias()) {
+                throw new CheckpointException(source + ": config.json says qkv_bias " + transformers.qkvBias()
+                        + ", the tensors say " + arch.qkvBias());
+            }
+            arch = arch.withLayerNormEps(eps);
+        }
         if (!shapes.containsKey("head.weight")) {
             held.put("head.weight", Tensor.zeros(1, arch.embedDim()));
             held.put("head.bias", Tensor.zeros(1));
@@ -239,8 +287,7 @@ public final class CheckpointImporter {
                     + ") to " + size + " px (" + resampled.shapeString() + "), bicubic with antialiasing as timm does");
             held.put("pos_embed", resampled);
             shapes.put("pos_embed", resampled.shape());
-            arch = new VitArchitecture(size, arch.patchSize(), arch.inChans(), arch.embedDim(), arch.depth(),
-                    arch.numHeads(), arch.mlpRatio(), arch.numClasses(), arch.qkvBias(), arch.mean(), arch.std());
+            arch = arch.withImgSize(size);
         }
         VisionTransformer model = new VisionTransformer(arch, LinearFactory.PLAIN);
         ModelWeights.checkShapes(model, shapes, source);
@@ -259,6 +306,39 @@ public final class CheckpointImporter {
         held.keySet().retainAll(ordered.keySet());
         return new Imported(Collections.unmodifiableMap(ordered), Collections.unmodifiableMap(meta), arch, name,
                 List.copyOf(dropped), List.copyOf(notes), streamed, Collections.unmodifiableMap(held));
+    }
+
+    /**
+     * Refuses PyTorch's pickled checkpoints ({@code pytorch_model.bin}, {@code .pt}, {@code .pth}) by
+     * what they are, not by their name: unpickling runs whatever code the file names, so they are
+     * never read. {@code torch.save} writes a zip holding {@code data.pkl} (since PyTorch 1.6) or,
+     * before, a bare pickle (first byte 0x80, then the protocol).
+     */
+    static void refusePickles(Path from, String source) {
+        String why = null;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(from)) {
+            byte[] head = in.readNBytes(2);
+            if (head.length == 2 && (head[0] & 0xFF) == 0x80 && head[1] >= 2 && head[1] <= 5) {
+                why = "a pickle (torch.save before PyTorch 1.6)";
+            }
+        } catch (java.io.IOException e) {
+            throw new CheckpointException(source + ": cannot read: " + e, e);
+        }
+        if (why == null && Npz.looksLikeNpz(from)) {
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(from.toFile())) {
+                if (zip.stream().anyMatch(e -> e.getName().equals("data.pkl") || e.getName().endsWith("/data.pkl"))) {
+                    why = "a zip holding data.pkl (torch.save)";
+                }
+            } catch (java.io.IOException e) {
+                // not a readable zip: the .npz reader says what is wrong with it
+            }
+        }
+        if (why != null) {
+            throw new CheckpointException(source + ": a pickled PyTorch checkpoint (" + why + "); pickles can run"
+                    + " code when loaded and are never read here. Convert it to safetensors first (transformers:"
+                    + " model.save_pretrained(folder, safe_serialization=True); timm:"
+                    + " safetensors.torch.save_file(model.state_dict(), 'model.safetensors'))");
+        }
     }
 
     private static void dropHead(Map<String, long[]> shapes, List<String> dropped, String why) {

@@ -68,8 +68,7 @@ public final class Reparameterizer {
             }
         }
         VitArchitecture plain = needsQkvBias
-                ? new VitArchitecture(arch.imgSize(), arch.patchSize(), arch.inChans(), arch.embedDim(), arch.depth(),
-                        arch.numHeads(), arch.mlpRatio(), arch.numClasses(), true, arch.mean(), arch.std())
+                ? arch.withQkvBias(true)
                 : arch;
         Map<String, String> meta = new LinkedHashMap<>(supernet.metadata());
         meta.remove(Supernet.RANK_KEY);

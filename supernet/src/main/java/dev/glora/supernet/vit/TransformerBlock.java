@@ -38,10 +38,10 @@ public class TransformerBlock extends AbstractBlock implements StepDraws {
      * @param linears makes the four linear layers
      */
     public TransformerBlock(String path, VitArchitecture arch, LinearFactory linears) {
-        norm1 = addChildBlock("norm1", new Norm(arch.embedDim()));
+        norm1 = addChildBlock("norm1", new Norm(arch.embedDim(), arch.layerNormEps()));
         attn = addChildBlock("attn",
                 new Attention(path + ".attn", arch.embedDim(), arch.numHeads(), arch.qkvBias(), linears));
-        norm2 = addChildBlock("norm2", new Norm(arch.embedDim()));
+        norm2 = addChildBlock("norm2", new Norm(arch.embedDim(), arch.layerNormEps()));
         mlp = addChildBlock("mlp", new Mlp(path + ".mlp", arch.embedDim(), arch.hiddenDim(), linears));
     }
 

@@ -48,7 +48,7 @@ public class VisionTransformer extends AbstractBlock {
             String path = "blocks." + i;
             blocks.add(addChildBlock(path, new TransformerBlock(path, arch, linears)));
         }
-        norm = addChildBlock("norm", new Norm(dim));
+        norm = addChildBlock("norm", new Norm(dim, arch.layerNormEps()));
         head = addChildBlock("head", new LinearLayer(dim, arch.numClasses(), true));
     }
 

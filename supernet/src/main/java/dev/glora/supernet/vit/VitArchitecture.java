@@ -20,6 +20,8 @@ import java.util.Map;
  * @param qkvBias whether {@code attn.qkv} has a bias (timm's default: true)
  * @param mean per-channel mean subtracted after scaling pixels to [0,1]
  * @param std per-channel standard deviation divided by after subtracting the mean
+ * @param layerNormEps the epsilon of every LayerNorm: timm's 1e-6 ({@link #DEFAULT_LAYER_NORM_EPS}),
+ *     transformers' ViT 1e-12
  */
 public record VitArchitecture(
         int imgSize,
@@ -32,7 +34,11 @@ public record VitArchitecture(
         int numClasses,
         boolean qkvBias,
         float[] mean,
-        float[] std) {
+        float[] std,
+        float layerNormEps) {
+
+    /** timm's {@code partial(nn.LayerNorm, eps=1e-6)}; metadata names the epsilon only when it differs. */
+    public static final float DEFAULT_LAYER_NORM_EPS = 1e-6f;
 
     /** Metadata key: the architecture's name, a timm model name for an imported checkpoint. */
     public static final String NAME_KEY = "arch";
@@ -64,8 +70,45 @@ public record VitArchitecture(
                 throw new IllegalArgumentException("std must be positive, got " + Arrays.toString(std));
             }
         }
+        if (!(layerNormEps > 0 && layerNormEps < 1)) {
+            throw new IllegalArgumentException("layer_norm_eps must be in (0, 1), got " + layerNormEps);
+        }
         mean = mean.clone();
         std = std.clone();
+    }
+
+    /** An architecture with timm's LayerNorm epsilon, 1e-6: every other parameter as the canonical constructor's. */
+    public VitArchitecture(int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
+            double mlpRatio, int numClasses, boolean qkvBias, float[] mean, float[] std) {
+        this(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, qkvBias, mean, std,
+                DEFAULT_LAYER_NORM_EPS);
+    }
+
+    /**
+     * @param bias whether {@code attn.qkv} has a bias
+     * @return this architecture with or without it
+     */
+    public VitArchitecture withQkvBias(boolean bias) {
+        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, bias,
+                mean, std, layerNormEps);
+    }
+
+    /**
+     * @param eps another LayerNorm epsilon
+     * @return this architecture with it
+     */
+    public VitArchitecture withLayerNormEps(float eps) {
+        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, qkvBias,
+                mean, std, eps);
+    }
+
+    /**
+     * @param size another input size (a multiple of the patch size)
+     * @return this architecture at that input size
+     */
+    public VitArchitecture withImgSize(int size) {
+        return new VitArchitecture(size, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, qkvBias,
+                mean, std, layerNormEps);
     }
 
     private static void positive(String name, int value) {
@@ -80,7 +123,7 @@ public record VitArchitecture(
      */
     public VitArchitecture withNumClasses(int classes) {
         return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, classes, qkvBias,
-                mean, std);
+                mean, std, layerNormEps);
     }
 
     /**
@@ -147,6 +190,9 @@ public record VitArchitecture(
         meta.put("qkv_bias", Boolean.toString(qkvBias));
         meta.put("mean", join(mean));
         meta.put("std", join(std));
+        if (layerNormEps != DEFAULT_LAYER_NORM_EPS) {
+            meta.put("layer_norm_eps", Float.toString(layerNormEps));
+        }
         return meta;
     }
 
@@ -171,7 +217,9 @@ public record VitArchitecture(
                     integer(meta, "num_classes", source),
                     Boolean.parseBoolean(meta.getOrDefault("qkv_bias", "true")),
                     floats(required(meta, "mean", source)),
-                    floats(required(meta, "std", source)));
+                    floats(required(meta, "std", source)),
+                    meta.containsKey("layer_norm_eps") ? Float.parseFloat(meta.get("layer_norm_eps").trim())
+                            : DEFAULT_LAYER_NORM_EPS);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(source + ": architecture metadata is not valid: " + e.getMessage(), e);
         }
