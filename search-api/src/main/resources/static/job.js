@@ -209,6 +209,7 @@ function drawJob() {
     a.hidden = !done;
     a.href = `/api/v1/jobs/${job.id}/${path}`;
   }
+  document.getElementById("try-card").hidden = !done;
   const error = document.getElementById("error");
   error.hidden = !job.error;
   error.textContent = job.error || "";
@@ -264,6 +265,45 @@ document.getElementById("delete").addEventListener("click", async () => {
   const r = await fetch(`/api/v1/jobs/${id}`, { method: "DELETE", headers: { "X-Glora-Request": "1", ...authHeaders() } });
   if (r.ok || r.status === 404) window.location.assign("/");
   else alert(await problemText(r));
+});
+
+// "Try the model": POST the images to /predict and list each one's top 5
+async function tryImages(files) {
+  const results = document.getElementById("try-results"), error = document.getElementById("try-error");
+  error.hidden = true;
+  if (!files.length) return;
+  const form = new FormData();
+  for (const f of files) form.append("image", f, f.name);
+  const r = await fetch(`/api/v1/jobs/${id}/predict?top=5`, { method: "POST", body: form, headers: authHeaders() });
+  if (!r.ok) {
+    error.textContent = await problemText(r);
+    error.hidden = false;
+    return;
+  }
+  const answer = await r.json();
+  results.replaceChildren(...answer.predictions.map(p => {
+    const li = document.createElement("li");
+    li.className = "prediction";
+    const name = document.createElement("strong");
+    name.textContent = p.image;
+    const list = document.createElement("ul");
+    for (const c of p.top) {
+      const item = document.createElement("li");
+      item.textContent = `${c.name}: ${(100 * c.probability).toFixed(1)} %`;
+      list.append(item);
+    }
+    li.append(name, list);
+    return li;
+  }));
+}
+document.getElementById("try-input").addEventListener("change", e => tryImages([...e.target.files]));
+const drop = document.getElementById("try-drop");
+drop.addEventListener("dragover", e => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", e => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  tryImages([...e.dataTransfer.files].filter(f => f.type.startsWith("image/")));
 });
 
 drawTraining();

@@ -46,18 +46,12 @@ class JobController {
     private final ResultStore results;
     private final Roots roots;
     private final ObjectMapper json;
-    private final java.nio.file.Path scratch;
-    /**
-     * One ONNX conversion at a time: each holds its model on the heap once (ViT-B: 330 MB), so the
-     * service never holds more than one model's worth for them however many clients ask.
-     */
-    private final java.util.concurrent.Semaphore conversions = new java.util.concurrent.Semaphore(1, true);
+    private final LoadedModels models;
     /** The running front of each job, computed once per generation. */
     private final Map<Long, Map.Entry<Integer, Object>> fronts = new java.util.concurrent.ConcurrentHashMap<>();
 
-    JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json,
-            dev.glora.api.system.GloraProperties properties) {
-        this.scratch = properties.cacheDir().toAbsolutePath();
+    JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json, LoadedModels models) {
+        this.models = models;
         this.jobs = jobs;
         this.results = results;
         this.roots = roots;
@@ -267,8 +261,7 @@ class JobController {
     /**
      * The merged model as an ONNX graph ({@link dev.glora.supernet.onnx.OnnxExport}: opset 17,
      * dynamic batch, the class names in its metadata), converted on request from the stored model,
-     * one conversion at a time; the model is copied to the cache folder for the conversion and
-     * deleted after it.
+     * which {@link LoadedModels} reads (one model at a time, a small cache).
      */
     @GetMapping("/{id}/onnx")
     ResponseEntity<StreamingResponseBody> onnx(@PathVariable long id) {
@@ -284,31 +277,21 @@ class JobController {
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_OCTET_STREAM)
                 .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
                         .filename("job-" + id + "-model.onnx").build().toString())
-                .body(out -> {
-                    conversions.acquireUninterruptibly();
-                    java.nio.file.Path copy = null;
+                .body(out -> models.useJobModel(id, model.sha256(), merged -> {
+                    Map<String, String> props = new LinkedHashMap<>(merged.metadata());
+                    props.put("job", Long.toString(id));
+                    props.put("model_sha256", model.sha256());
+                    if (!names.isEmpty()) {
+                        props.put("label_names", new com.google.gson.Gson().toJson(names));
+                    }
                     try {
-                        java.nio.file.Files.createDirectories(scratch);
-                        copy = java.nio.file.Files.createTempFile(scratch, "onnx-job-" + id + "-", ".safetensors");
-                        results.saveArtefact(id, results.artefactInfo(id, ArtefactKind.MODEL).orElseThrow(
-                                () -> new ApiExceptions.NoSuchResult("job " + id + " has no merged model")), copy);
-                        dev.glora.supernet.checkpoint.Checkpoint merged =
-                                dev.glora.supernet.checkpoint.Safetensors.read(copy);
-                        Map<String, String> props = new LinkedHashMap<>(merged.metadata());
-                        props.put("job", Long.toString(id));
-                        props.put("model_sha256", model.sha256());
-                        if (!names.isEmpty()) {
-                            props.put("label_names", new com.google.gson.Gson().toJson(names));
-                        }
                         dev.glora.supernet.onnx.OnnxExport.write(merged, dev.glora.supernet.vit.VitArchitecture
                                 .fromMetadata(merged.metadata(), "job " + id + "'s model"), props, out);
-                    } finally {
-                        if (copy != null) {
-                            java.nio.file.Files.deleteIfExists(copy);
-                        }
-                        conversions.release();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
                     }
-                });
+                    return null;
+                }));
     }
 
     /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */

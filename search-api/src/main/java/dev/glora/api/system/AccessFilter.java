@@ -62,6 +62,10 @@ class AccessFilter extends OncePerRequestFilter {
     /** The endpoints that take large bodies, under their own limit. */
     private static final java.util.Set<String> UPLOADS = java.util.Set.of("/api/v1/models", "/api/v1/datasets");
 
+    /** The prediction endpoints: images, under {@code PredictController.MAX_REQUEST_BYTES}. */
+    private static final java.util.regex.Pattern PREDICT = java.util.regex.Pattern.compile(
+            "/api/v1/(jobs/[0-9]+|models/.+)/predict");
+
     private final GloraProperties properties;
     /** The API token, or null when the service runs without one. */
     private final String token;
@@ -127,7 +131,10 @@ class AccessFilter extends OncePerRequestFilter {
         }
         long length = request.getContentLengthLong();
         boolean upload = HttpMethod.POST.matches(request.getMethod()) && UPLOADS.contains(request.getRequestURI());
-        long limit = upload ? properties.maxUploadBytes() : properties.maxRequestBytes();
+        boolean predict = HttpMethod.POST.matches(request.getMethod())
+                && PREDICT.matcher(request.getRequestURI()).matches();
+        long limit = upload ? properties.maxUploadBytes() : predict ? dev.glora.api.jobs.PredictController
+                .MAX_REQUEST_BYTES : properties.maxRequestBytes();
         // An upload may stream without a length: the model and data libraries count its bytes against the limit.
         if (length > limit || (length < 0 && writing && !upload
                 && "chunked".equalsIgnoreCase(request.getHeader("Transfer-Encoding")))) {

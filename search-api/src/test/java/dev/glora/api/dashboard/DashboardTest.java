@@ -311,6 +311,24 @@ class DashboardTest extends ServiceTest {
             }
         }
 
+        // issue 33: "Try the model" sends a chosen image to /predict and lists its classes
+        assertTrue(browser.findElement(By.id("try-card")).isDisplayed());
+        java.nio.file.Path picture = java.nio.file.Files.createTempFile("glora-try-", ".png");
+        try {
+            byte[] pixels = new byte[12 * 12];
+            new java.util.SplittableRandom(5).nextBytes(pixels);
+            dev.glora.supernet.data.ImageCodec.writePng(new dev.glora.supernet.data.Image(1, 12, 12, pixels), picture);
+            browser.findElement(By.id("try-input")).sendKeys(picture.toString());
+            await("the panel lists the image's classes", () -> count("#try-results li.prediction li") > 0);
+            String shown = browser.findElement(By.id("try-results")).getText();
+            assertTrue(shown.contains(picture.getFileName().toString()), shown);
+            int classes = config.get("backbone").get("num_classes").asInt();
+            assertEquals(Math.min(5, classes), count("#try-results li.prediction li"), shown);
+            assertTrue(shown.matches("(?s).*: \\d+\\.\\d %.*"), shown);
+        } finally {
+            java.nio.file.Files.deleteIfExists(picture);
+        }
+
         // the jobs table shows both test accuracies
         browser.get(page("/"));
         await("the jobs table lists the job", () -> count("#jobs tr[data-job='" + id + "']") == 1);

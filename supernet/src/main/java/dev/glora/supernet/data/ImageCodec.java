@@ -92,6 +92,26 @@ public final class ImageCodec {
     static final long MAX_FILE_BYTES = 256L << 20;
 
     /**
+     * Decodes an image held in memory (an uploaded file), within the same decoding budget as files.
+     *
+     * @param bytes the file's bytes, at most {@link #MAX_FILE_BYTES}
+     * @param name what to call it in errors (the upload's file name)
+     * @return its pixels, as {@link #read(Path)}
+     * @throws DataException if it is too large, unreadable or not an image
+     */
+    public static Image read(byte[] bytes, String name) {
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new DataException(name + ": " + bytes.length + " bytes, more than the " + MAX_FILE_BYTES
+                    + " an image file may have");
+        }
+        Path label = Path.of(name.replaceAll("[\\x00-\\x1f/\\\\]", "_"));
+        return decode(label, () -> checkSize(new java.io.ByteArrayInputStream(bytes), label),
+                () -> ImageIO.read(new java.io.ByteArrayInputStream(bytes)),
+                e -> new DataException(name + ": unreadable image: " + e.getMessage(), e),
+                () -> new DataException(name + ": " + NOT_AN_IMAGE));
+    }
+
+    /**
      * Reads an image that must lie inside {@code root}, opened so that no path swapped after a
      * check can lead outside it ({@link ConfinedFiles}).
      *

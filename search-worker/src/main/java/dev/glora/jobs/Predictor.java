@@ -1,0 +1,78 @@
+package dev.glora.jobs;
+
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.data.Image;
+import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
+import dev.glora.supernet.train.Evaluation;
+import dev.glora.supernet.train.SupernetSetup;
+import dev.glora.supernet.vit.VitModel;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * A plain model's most probable classes for images, as {@code glora predict} ranks them: softmax
+ * over the head, highest first, ties by class index.
+ */
+public final class Predictor {
+
+    private Predictor() {}
+
+    /**
+     * One class of an image's ranking.
+     *
+     * @param index the class's index in the head
+     * @param name its name, or {@code class i} when the model names none
+     * @param probability its softmax probability
+     */
+    public record Ranked(int index, String name, double probability) {}
+
+    /**
+     * @param plain a plain (merged) model
+     * @param images the images, any size (resized as the model's preprocessing says)
+     * @param names the class names in head order, or empty
+     * @param top how many classes per image
+     * @return each image's {@code top} most probable classes
+     * @throws GloraException if the names do not match the head
+     */
+    public static List<List<Ranked>> top(Checkpoint plain, List<Image> images, List<String> names, int top) {
+        try (VitModel model = VitModel.load(plain, null, "the model")) {
+            int classes = model.architecture().numClasses();
+            if (!names.isEmpty() && names.size() != classes) {
+                throw new GloraException("the model names " + names.size() + " classes, its head has " + classes);
+            }
+            float[][] p = Evaluation.probabilities(model::logits, new Preprocess(model.architecture()),
+                    new ImageDataset("images", images, new int[images.size()],
+                            IntStream.range(0, images.size()).mapToObj(i -> "image " + i).toList()), images.size());
+            List<List<Ranked>> ranked = new ArrayList<>();
+            for (float[] row : p) {
+                ranked.add(IntStream.range(0, row.length).boxed()
+                        .sorted(Comparator.comparingDouble((Integer k) -> -row[k]).thenComparingInt(k -> k))
+                        .limit(top).map(k -> new Ranked(k, names.isEmpty() ? "class " + k : names.get(k), row[k]))
+                        .toList());
+            }
+            return ranked;
+        }
+    }
+
+    /**
+     * @param checkpoint a model
+     * @return the class names its metadata keeps ({@code class_names}), or empty
+     */
+    public static List<String> classNames(Checkpoint checkpoint) {
+        String text = checkpoint.metadata().get(SupernetSetup.CLASS_NAMES_KEY);
+        if (text == null) {
+            return List.of();
+        }
+        try {
+            List<String> names = new ArrayList<>();
+            com.google.gson.JsonParser.parseString(text).getAsJsonArray().forEach(n -> names.add(n.getAsString()));
+            return names;
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+}
