@@ -204,7 +204,7 @@ function drawJob() {
   document.getElementById("delete").hidden = running;
   const done = job.status === "SUCCEEDED";
   for (const [elId, path] of [["download-config", "best-config"], ["download-model", "model"], ["download-bundle", "bundle"],
-      ["download-onnx", "onnx"], ["download-supernet", "supernet"]]) {
+      ["download-onnx", "onnx"], ["download-transformers", "transformers"], ["download-supernet", "supernet"]]) {
     const a = document.getElementById(elId);
     a.hidden = !done;
     a.href = `/api/v1/jobs/${job.id}/${path}`;

@@ -294,6 +294,54 @@ class JobController {
                 }));
     }
 
+    /**
+     * The merged model as a transformers {@code ViTForImageClassification} folder, zipped
+     * ({@link dev.glora.supernet.importer.TransformersVit}): {@code model.safetensors} in
+     * transformers' names, {@code config.json} with the task's class names and
+     * {@code preprocessor_config.json}; written to the cache folder from the stored model, streamed,
+     * and deleted.
+     */
+    @GetMapping("/{id}/transformers")
+    ResponseEntity<StreamingResponseBody> transformers(@PathVariable long id) {
+        Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
+        JobSpec spec = jobs.spec(id);
+        List<String> labels;
+        try {
+            labels = dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
+        } catch (RuntimeException e) {
+            labels = List.of(); // the task is gone: LABEL_0 to LABEL_n-1
+        }
+        List<String> names = labels;
+        String folder = "job-" + id + "-transformers";
+        return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
+                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(folder + ".zip").build()
+                        .toString())
+                .body(out -> models.useJobModel(id, model.sha256(), merged -> {
+                    try {
+                        models.withScratchFolder(dir -> {
+                            dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.vit.VitArchitecture
+                                    .fromMetadata(merged.metadata(), "job " + id + "'s model");
+                            dev.glora.supernet.importer.TransformersVit.write(merged, arch,
+                                    names.size() == arch.numClasses() ? names : List.of(), dir);
+                            java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(out,
+                                    java.nio.charset.StandardCharsets.UTF_8);
+                            for (String file : List.of(dev.glora.supernet.importer.TransformersVit.CONFIG,
+                                    dev.glora.supernet.importer.TransformersVit.PREPROCESSOR,
+                                    dev.glora.supernet.importer.TransformersVit.WEIGHTS)) {
+                                zip.putNextEntry(new java.util.zip.ZipEntry(folder + "/" + file));
+                                java.nio.file.Files.copy(dir.resolve(file), zip);
+                                zip.closeEntry();
+                            }
+                            zip.finish();
+                            zip.flush();
+                        });
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return null;
+                }));
+    }
+
     /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */
     @GetMapping("/{id}/baseline-model")
     ResponseEntity<StreamingResponseBody> baselineModel(@PathVariable long id) {

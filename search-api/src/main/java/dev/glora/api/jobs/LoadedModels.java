@@ -85,6 +85,36 @@ public class LoadedModels {
         return use(key, () -> Safetensors.read(root, file), use);
     }
 
+    /** Work on a scratch folder. */
+    public interface FolderWork {
+        /**
+         * @param folder an empty folder, deleted with what it holds afterwards
+         * @throws IOException if the work fails
+         */
+        void accept(Path folder) throws IOException;
+    }
+
+    /**
+     * Runs {@code work} on a new empty folder in the cache folder and deletes it afterwards.
+     *
+     * @param work what to do
+     * @throws IOException if the folder cannot be made, or the work fails
+     */
+    public void withScratchFolder(FolderWork work) throws IOException {
+        Files.createDirectories(scratch);
+        Path folder = Files.createTempDirectory(scratch, "export-");
+        try {
+            work.accept(folder);
+        } finally {
+            try (var files = Files.list(folder)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(folder);
+        }
+    }
+
     private interface Loader {
         Checkpoint load() throws IOException;
     }

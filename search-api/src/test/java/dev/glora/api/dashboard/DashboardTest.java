@@ -264,7 +264,7 @@ class DashboardTest extends ServiceTest {
                 : gap < 0 ? String.format(java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap) : "they tie";
         assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
         for (String link : new String[] {"download-config", "download-model", "download-bundle", "download-onnx",
-            "download-supernet", "download-baseline"}) {
+            "download-transformers", "download-supernet", "download-baseline"}) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
@@ -274,6 +274,30 @@ class DashboardTest extends ServiceTest {
                     ? "baseline-model" : link.substring("download-".length());
             assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
                     HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
+            if (link.equals("download-transformers")) {
+                // issue 33: a ViTForImageClassification folder whose tensors are the merged model's, renamed
+                java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
+                try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(
+                        new java.io.ByteArrayInputStream(fromPage.body()))) {
+                    for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                        entries.put(e.getName(), zip.readAllBytes());
+                    }
+                }
+                String folder = "job-" + id + "-transformers/";
+                assertEquals(java.util.Set.of(folder + "config.json", folder + "preprocessor_config.json",
+                        folder + "model.safetensors"), entries.keySet());
+                JsonNode hf = JSON.readTree(entries.get(folder + "config.json"));
+                assertEquals("ViTForImageClassification", hf.get("architectures").get(0).asText());
+                assertEquals(config.get("backbone").get("num_classes").asInt(), hf.get("id2label").size());
+                java.nio.file.Path weights = java.nio.file.Files.createTempFile("glora-hf-", ".safetensors");
+                try {
+                    java.nio.file.Files.write(weights, entries.get(folder + "model.safetensors"));
+                    assertTrue(dev.glora.supernet.checkpoint.Safetensors.read(weights).tensors()
+                            .containsKey("vit.encoder.layer.0.attention.attention.query.weight"));
+                } finally {
+                    java.nio.file.Files.deleteIfExists(weights);
+                }
+            }
             if (link.equals("download-onnx")) {
                 // issue 33: the merged model as ONNX, run by ONNX Runtime on one image of the task's shape
                 ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
