@@ -127,12 +127,21 @@ public final class CheckpointImporter {
     /**
      * Imports a file; nothing is written.
      *
-     * @param from a {@code .safetensors} or {@code .npz} file
+     * @param from a {@code .safetensors} or {@code .npz} file, or a transformers folder
      * @param options what the user says about it
      * @return the imported checkpoint
      * @throws CheckpointException naming the file, and the tensor where one is at fault
      */
     public static Imported read(Path from, Options options) {
+        if (java.nio.file.Files.isDirectory(from)) {
+            // a transformers folder (save_pretrained): its weights, with config.json beside them
+            Path weights = from.resolve(TransformersVit.WEIGHTS);
+            if (!java.nio.file.Files.isRegularFile(weights)) {
+                throw new CheckpointException(from + ": a folder without " + TransformersVit.WEIGHTS + " (a"
+                        + " transformers folder saved with safe_serialization holds one)");
+            }
+            from = weights;
+        }
         return read(from, from.getFileName().toString(), options);
     }
 
