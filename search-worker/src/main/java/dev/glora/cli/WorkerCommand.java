@@ -81,6 +81,18 @@ final class WorkerCommand implements Callable<Integer> {
                     + " health check (default: $GLORA_WORKER_ALIVE_FILE, else none)")
     private Path aliveFile;
 
+    @Option(names = "--metrics-port", defaultValue = "${env:GLORA_WORKER_METRICS_PORT}", paramLabel = "PORT",
+            description = "serve the worker's metrics for Prometheus at http://ADDRESS:PORT/metrics (tasks by kind and"
+                    + " outcome, leases and lost leases, busy slots, candidate and training-step times, training"
+                    + " images/s, JVM memory) (default: $GLORA_WORKER_METRICS_PORT, else none)")
+    private Integer metricsPort;
+
+    @Option(names = "--metrics-address", defaultValue = "${env:GLORA_WORKER_METRICS_ADDRESS:-127.0.0.1}",
+            paramLabel = "ADDRESS", description = "the address the metrics are served on: loopback unless set; 0.0.0.0"
+                    + " in a container whose scraper is outside it (default: $GLORA_WORKER_METRICS_ADDRESS, else"
+                    + " ${DEFAULT-VALUE})")
+    private String metricsAddress;
+
     private String password() {
         if (passwordFile == null) {
             return password;
@@ -123,7 +135,31 @@ final class WorkerCommand implements Callable<Integer> {
                 throw new GloraException(e.getMessage());
             }
             CountDownLatch stopped = new CountDownLatch(1);
-            try (Worker worker = new Worker(stores, settings, new SimpleMeterRegistry())) {
+            io.micrometer.core.instrument.MeterRegistry registry = new SimpleMeterRegistry();
+            dev.glora.worker.MetricsServer metrics = null;
+            if (metricsPort != null) {
+                if (metricsPort < 0 || metricsPort > 65535) {
+                    throw new GloraException("--metrics-port must be 0 to 65535, got " + metricsPort);
+                }
+                io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus =
+                        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+                new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus);
+                new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(prometheus);
+                new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(prometheus);
+                registry = prometheus;
+                try {
+                    metrics = dev.glora.worker.MetricsServer.start(prometheus,
+                            java.net.InetAddress.getByName(metricsAddress), metricsPort);
+                } catch (IOException e) {
+                    throw new GloraException("--metrics-port " + metricsPort + " on " + metricsAddress + ": cannot"
+                            + " listen: " + e.getMessage());
+                }
+                System.err.printf("glora worker %s: metrics at http://%s:%d/metrics%n", me, metricsAddress,
+                        metrics.port());
+            }
+            try (dev.glora.worker.MetricsServer served = metrics;
+                    Worker worker = new Worker(stores, settings, registry)) {
                 worker.start();
                 System.err.printf("glora worker %s: %d thread(s), models %s, data %s, database %s%n", me, threads,
                         modelRoot.toAbsolutePath(), dataRoot.toAbsolutePath(), url.replaceAll("password=[^&]*",

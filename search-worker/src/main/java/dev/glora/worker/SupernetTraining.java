@@ -34,12 +34,16 @@ final class SupernetTraining {
     private final WorkerSettings settings;
     private final JobInputs inputs;
     private final Timer stepTimer;
+    /** Told each step's training images per second (the worker's gauge). */
+    private final java.util.function.DoubleConsumer imageRate;
 
-    SupernetTraining(Stores stores, WorkerSettings settings, JobInputs inputs, Timer stepTimer) {
+    SupernetTraining(Stores stores, WorkerSettings settings, JobInputs inputs, Timer stepTimer,
+            java.util.function.DoubleConsumer imageRate) {
         this.stores = stores;
         this.settings = settings;
         this.inputs = inputs;
         this.stepTimer = stepTimer;
+        this.imageRate = imageRate;
     }
 
     void run(HeldTask held) {
@@ -99,6 +103,7 @@ final class SupernetTraining {
             public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
                 long now = System.nanoTime();
                 stepTimer.record(java.time.Duration.ofNanos(now - last));
+                imageRate.accept(imagesPerSecond);
                 last = now;
                 held.check();
             }

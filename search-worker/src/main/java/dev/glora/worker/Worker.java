@@ -49,6 +49,7 @@ public final class Worker implements AutoCloseable {
     private final FinalistTraining finalists;
     private volatile boolean running;
     private Listener listener;
+    private final MeterRegistry metrics;
 
     /**
      * @param stores the service's tables
@@ -59,8 +60,15 @@ public final class Worker implements AutoCloseable {
         this.stores = stores;
         this.settings = settings;
         this.inputs = new JobInputs(stores, settings);
+        this.metrics = metrics;
+        java.util.concurrent.atomic.AtomicLong imageRate = new java.util.concurrent.atomic.AtomicLong(
+                Double.doubleToLongBits(0));
+        Gauge.builder("glora.training.images.per.second", imageRate, r -> Double.longBitsToDouble(r.get()))
+                .tag("worker", settings.name()).description("the last supernet training step's images per second")
+                .register(metrics);
         this.training = new SupernetTraining(stores, settings, inputs, Timer.builder("glora.training.step")
-                .description("one supernet training step").register(metrics));
+                .description("one supernet training step").register(metrics),
+                rate -> imageRate.set(Double.doubleToLongBits(rate)));
         this.coordination = new SearchCoordination(stores, new QueueEvaluator.LocalWork() {
             @Override
             public boolean runOne(long jobId, TaskKind kind) {
@@ -78,6 +86,19 @@ public final class Worker implements AutoCloseable {
         this.finalists = new FinalistTraining(stores, inputs, settings);
         Gauge.builder("glora.worker.leases", held, Map::size).tag("worker", settings.name())
                 .description("tasks this worker holds").register(metrics);
+        Gauge.builder("glora.worker.slots.busy", held, h -> h.values().stream().filter(t -> t.task().kind()
+                != TaskKind.COORDINATE).count()).tag("worker", settings.name())
+                .description("slots running a task (a search's coordinator holds a lease, not a slot's work)")
+                .register(metrics);
+        Gauge.builder("glora.worker.slots", settings, WorkerSettings::slots).tag("worker", settings.name())
+                .description("slots this worker runs").register(metrics);
+    }
+
+    /** Counts a task's outcome: claimed, finished, failed, released (handed back) or lease_lost. */
+    private void count(Task task, String outcome) {
+        Counter.builder("glora.worker.tasks").tag("worker", settings.name()).tag("kind", task.kind().name()
+                .toLowerCase(java.util.Locale.ROOT)).tag("outcome", outcome)
+                .description("tasks by kind and outcome").register(metrics).increment();
     }
 
     /**
@@ -141,6 +162,7 @@ public final class Worker implements AutoCloseable {
             return false;
         }
         Task task = claimed.get();
+        count(task, "claimed");
         HeldTask mine = new HeldTask(task);
         held.put(task.lease(), mine);
         if (!running) {
@@ -159,24 +181,30 @@ public final class Worker implements AutoCloseable {
                     case FINALIST -> finalists.run(mine);
                     default -> throw new IllegalStateException("unknown task kind " + task.kind());
                 }
+                count(task, "finished");
             } finally {
                 TorchRuntime.setThreads(1);
             }
         } catch (LeaseLostException e) {
+            count(task, "lease_lost");
             LOG.info(() -> "worker " + settings.name() + " stopped task " + task.id() + ": " + e.getMessage());
         } catch (DatabaseException e) {
             if (e.isTransient()) {
                 // the database was away, not the task wrong: hand it back without spending an attempt
                 LOG.warning(() -> "worker " + settings.name() + " hands back task " + task.id() + ": "
                         + e.getMessage());
+                count(task, "released");
                 releaseSafely(task, describe(task, e));
             } else {
+                count(task, "failed");
                 failSafely(task, describe(task, e), true);
             }
         } catch (GloraException e) {
+            count(task, "failed");
             failSafely(task, describe(task, e), false);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             LOG.log(Level.WARNING, "task " + task.id() + " failed", e);
+            count(task, "failed");
             failSafely(task, describe(task, e), true);
         } finally {
             held.remove(task.lease());

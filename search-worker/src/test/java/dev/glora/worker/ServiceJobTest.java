@@ -50,6 +50,7 @@ class ServiceJobTest {
     private Stores stores;
     private Roots roots;
     private Worker worker;
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
     @BeforeEach
     void start() throws IOException {
@@ -57,8 +58,7 @@ class ServiceJobTest {
         stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(10),
                 Duration.ofMillis(100), 3));
         roots = TinyJob.write(dir);
-        worker = new Worker(stores, TinyJob.settings("in-process", roots, dir.resolve("cache")),
-                new SimpleMeterRegistry());
+        worker = new Worker(stores, TinyJob.settings("in-process", roots, dir.resolve("cache")), metrics);
         worker.start();
     }
 
@@ -82,6 +82,13 @@ class ServiceJobTest {
             Thread.sleep(100);
         }
         throw new AssertionError("job " + job + " did not end: " + stores.jobs().find(job));
+    }
+
+    /** @return how many tasks of a kind the worker counted with an outcome */
+    private double tasks(String kind, String outcome) {
+        io.micrometer.core.instrument.Counter counter = metrics.find("glora.worker.tasks").tag("kind", kind)
+                .tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     /** A generation without its wall time, which differs from run to run. */
@@ -119,6 +126,15 @@ class ServiceJobTest {
                 .map(e -> JsonParser.parseString(e.data()).getAsJsonObject().get("status").getAsString()).toList();
         assertEquals(List.of("QUEUED", "TRAINING", "SEARCHING", "EXPORTING", "SUCCEEDED"), statuses);
         assertEquals(4, stores.jobs().events(job, 0).stream().map(JobEvent::type).filter("epoch"::equals).count());
+        // issue 34: what the worker reports (glora worker --metrics-port serves these to Prometheus)
+        assertEquals(1.0, tasks("train", "finished"), "one supernet training");
+        assertEquals(1.0, tasks("coordinate", "finished"), "one search");
+        assertEquals(tasks("evaluate", "claimed"), tasks("evaluate", "finished"), "every evaluation it claimed ended");
+        assertTrue(tasks("evaluate", "finished") >= 1);
+        assertEquals(0.0, tasks("train", "failed") + tasks("evaluate", "failed") + tasks("evaluate", "lease_lost"));
+        assertTrue(metrics.get("glora.training.images.per.second").gauge().value() > 0, "a training step was timed");
+        assertEquals(0.0, metrics.get("glora.worker.slots.busy").gauge().value(), "nothing runs once the job ended");
+        assertEquals((double) done.candidatesEvaluated(), metrics.get("glora.candidates.evaluated").counter().count());
 
         Path supernet = dir.resolve("supernet.safetensors");
         Files.write(supernet, stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());

@@ -66,6 +66,9 @@ class DockerComposeTest {
             assertTrue(workerCommand.contains("${env:" + variable), variable + " is read by glora worker");
         }
         assertEquals("0", env(api).get("GLORA_WORKERS"), "compose leaves the work to the worker service");
+        // issue 34: the workers' metrics, inside the compose network, never published on the host
+        assertEquals(List.of(env(worker).get("GLORA_WORKER_METRICS_PORT")), worker.get("expose"));
+        assertEquals(null, worker.get("ports"), "the metrics port is not published");
         assertEquals("0.0.0.0", env(api).get("SERVER_ADDRESS"), "reachable from outside its container");
         assertEquals(List.of("${GLORA_PUBLISH:-127.0.0.1}:8080:8080"), api.get("ports"),
                 "published on the host's loopback unless asked (issue 31)");
