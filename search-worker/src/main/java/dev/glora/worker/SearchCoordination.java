@@ -154,7 +154,7 @@ final class SearchCoordination {
                 }
             }
             if (!localWork.runOne(jobId, TaskKind.FINALIST)) {
-                localWork.awaitWork();
+                localWork.awaitWork(settings.poll());
             }
         }
         Map<String, Double> trained = new HashMap<>();

@@ -76,8 +76,8 @@ public final class Worker implements AutoCloseable {
             }
 
             @Override
-            public void awaitWork() {
-                Worker.this.awaitWork();
+            public void awaitWork(java.time.Duration atMost) {
+                Worker.this.awaitWork(atMost);
             }
         }, inputs, settings);
         this.evaluation = new CandidateEvaluation(stores, inputs, Timer.builder("glora.evaluation")
@@ -244,9 +244,14 @@ public final class Worker implements AutoCloseable {
 
     /** Waits until a task may be ready (a notification) or the poll interval passes. */
     void awaitWork() {
+        awaitWork(settings.poll());
+    }
+
+    /** Waits for a notification, the poll interval or {@code atMost}, whichever comes first. */
+    void awaitWork(java.time.Duration atMost) {
         synchronized (wake) {
             try {
-                wake.wait(Math.max(1, settings.poll().toMillis()));
+                wake.wait(Math.max(1, Math.min(settings.poll().toMillis(), atMost.toMillis())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 running = false;
