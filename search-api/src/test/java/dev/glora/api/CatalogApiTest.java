@@ -69,6 +69,36 @@ class CatalogApiTest extends ServiceTest {
     }
 
     @Test
+    void anUploadedTransformersCheckpointIsImportedWithItsLayerNormEpsilon() throws Exception {
+        // issue 33: a transformers ViT's weights, as save_pretrained writes them (made here by the export)
+        dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.TinyModels.tinyArch();
+        Path folder = Files.createTempDirectory("glora-hf-upload");
+        try {
+            dev.glora.supernet.importer.TransformersVit.write(dev.glora.supernet.TinyModels.randomBackbone(arch, 3),
+                    arch, List.of(), folder);
+            byte[] weights = Files.readAllBytes(folder.resolve("model.safetensors"));
+            HttpResponse<String> created = upload("name=hf-tiny&numHeads=" + arch.numHeads(),
+                    HttpRequest.BodyPublishers.ofByteArray(weights), ServiceTestEnvironment.TOKEN);
+            assertEquals(201, created.statusCode(), created.body());
+            JsonNode model = JSON.readTree(created.body());
+            assertEquals("plain", model.get("kind").asText());
+            assertEquals("transformers-safetensors", model.get("provenance").get("source_format").asText());
+            assertEquals("1.0E-12", model.get("shape").get("layer_norm_eps").asText(),
+                    "transformers' default epsilon, carried into the architecture: " + model);
+            HttpResponse<String> unnamed = upload("name=hf-tiny-2", HttpRequest.BodyPublishers.ofByteArray(weights),
+                    ServiceTestEnvironment.TOKEN);
+            assertEquals(422, unnamed.statusCode(), unnamed.body());
+            assertTrue(unnamed.body().contains("numHeads") || unnamed.body().contains("num-heads"), unnamed.body());
+        } finally {
+            try (Stream<Path> files = Files.list(folder)) {
+                files.forEach(f -> f.toFile().delete());
+            }
+            Files.deleteIfExists(folder);
+            Files.deleteIfExists(ServiceTestEnvironment.ROOTS.models().resolve("hf-tiny.safetensors"));
+        }
+    }
+
+    @Test
     void anUploadedHubFileIsImportedListedAndAJobRunsOnIt() throws Exception {
         byte[] hub = fixture("timm-tiny-f16.safetensors");
         String query = "name=hub-tiny&numHeads=3&mean=0.5,0.5,0.5&std=0.5,0.5,0.5";

@@ -103,7 +103,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the figures as one JSON object")
     private boolean json;
 
-    @Option(names = "--candidates", defaultValue = "20", description = "candidates per evaluation run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--candidates", defaultValue = "20",
+            description = "candidates per evaluation run (default: ${DEFAULT-VALUE})")
     private int candidates;
 
     @Option(names = "--skip-training", description = "measure evaluation and latency only")
@@ -175,7 +176,8 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  peak resident memory    %8d MiB%n", figures.get("peak_rss_mib"));
                 return;
             }
-            out.printf(Locale.ROOT, "  candidates              %8.2f /s (200 validation images each)%n", eval.candidatesPerSecond());
+            out.printf(Locale.ROOT, "  candidates              %8.2f /s (200 validation images each)%n",
+                    eval.candidatesPerSecond());
             out.printf(Locale.ROOT, "  candidates (search)     %8.2f /s (%d evaluator thread(s), one intra-op thread each)%n",
                     eval.searchCandidatesPerSecond(), threads);
             out.printf(Locale.ROOT, "  plain forward passes    %8.2f /s (the same 200 images)%n", eval.plainPassesPerSecond());

@@ -196,7 +196,8 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             Tensor own = trained.tensors().get(name);
             if (own == null || !java.util.Arrays.equals(own.data(), tensor.data())) {
-                throw new GloraException(source + ": tensor " + name + (own == null ? " is missing" : " differs from the backbone's")
+                throw new GloraException(source + ": tensor " + name
+                        + (own == null ? " is missing" : " differs from the backbone's")
                         + ": the supernet was not trained on --backbone " + this.backbone);
             }
         });

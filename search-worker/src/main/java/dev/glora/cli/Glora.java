@@ -12,7 +12,10 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Glora.Version.class,
         description = "Find, inspect and export GLoRA adapters for Vision Transformers.",
-        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class, PredictCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class, ExportCommand.class, ImportCommand.class, InspectCommand.class, PrecisionCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class,
+                PredictCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class,
+                ExportCommand.class, ImportCommand.class, InspectCommand.class, PrecisionCommand.class,
+                WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Glora {
 
     /** Exit status of a command that failed on bad input. */
@@ -27,7 +30,8 @@ public final class Glora {
      *     (the search-worker jar's default, for containers)
      */
     public static void main(String[] args) {
-        System.exit(run(args.length == 0 ? new String[] {"worker"} : args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(run(args.length == 0 ? new String[] {"worker"} : args, new PrintWriter(System.out, true),
+                new PrintWriter(System.err, true)));
     }
 
     /**

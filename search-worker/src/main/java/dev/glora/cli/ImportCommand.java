@@ -1,7 +1,6 @@
 package dev.glora.cli;
 
 import dev.glora.supernet.checkpoint.Provenance;
-import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.importer.CheckpointImporter;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.PrintWriter;

@@ -154,7 +154,8 @@ final class PredictCommand implements Callable<Integer> {
                 continue;
             }
             try (Stream<Path> walk = Files.walk(input)) {
-                walk.filter(Files::isRegularFile).filter(p -> !ImageFolders.hidden(input.relativize(p))).sorted().forEach(files::add);
+                walk.filter(Files::isRegularFile).filter(p -> !ImageFolders.hidden(input.relativize(p))).sorted()
+                        .forEach(files::add);
             } catch (IOException | UncheckedIOException e) {
                 throw new GloraException(input + ": unreadable folder: " + e.getMessage());
             }

@@ -61,22 +61,28 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the results")
     private Path out;
 
-    @Option(names = "--population", defaultValue = "" + SearchSettings.DEFAULT_POPULATION, description = "candidates per generation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--population", defaultValue = "" + SearchSettings.DEFAULT_POPULATION,
+            description = "candidates per generation (default: ${DEFAULT-VALUE})")
     private int population;
 
-    @Option(names = "--generations", defaultValue = "" + SearchSettings.DEFAULT_GENERATIONS, description = "generations (default: ${DEFAULT-VALUE})")
+    @Option(names = "--generations", defaultValue = "" + SearchSettings.DEFAULT_GENERATIONS,
+            description = "generations (default: ${DEFAULT-VALUE})")
     private int generations;
 
-    @Option(names = "--top-k", defaultValue = "" + SearchSettings.DEFAULT_TOP_K, description = "parents kept (default: ${DEFAULT-VALUE})")
+    @Option(names = "--top-k", defaultValue = "" + SearchSettings.DEFAULT_TOP_K,
+            description = "parents kept (default: ${DEFAULT-VALUE})")
     private int topK;
 
-    @Option(names = "--mutations", defaultValue = "" + SearchSettings.DEFAULT_MUTATIONS, description = "mutants per generation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mutations", defaultValue = "" + SearchSettings.DEFAULT_MUTATIONS,
+            description = "mutants per generation (default: ${DEFAULT-VALUE})")
     private int mutations;
 
-    @Option(names = "--crossovers", defaultValue = "" + SearchSettings.DEFAULT_CROSSOVERS, description = "crossovers per generation (default: ${DEFAULT-VALUE})")
+    @Option(names = "--crossovers", defaultValue = "" + SearchSettings.DEFAULT_CROSSOVERS,
+            description = "crossovers per generation (default: ${DEFAULT-VALUE})")
     private int crossovers;
 
-    @Option(names = "--mutation-prob", defaultValue = "" + SearchSettings.DEFAULT_MUTATION_PROBABILITY, description = "per-gene re-draw chance (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mutation-prob", defaultValue = "" + SearchSettings.DEFAULT_MUTATION_PROBABILITY,
+            description = "per-gene re-draw chance (default: ${DEFAULT-VALUE})")
     private double mutationProb;
 
     @Option(names = "--max-params", defaultValue = "-1", description = "most adapter parameters, head excluded (default: none)")
@@ -139,7 +145,8 @@ final class SearchCommand implements Callable<Integer> {
             description = "how many of the best --rerank-list scores again (default: ${DEFAULT-VALUE})")
     private int rerankTop;
 
-    @Option(names = "--test-list", defaultValue = "test", description = "list the best is scored on once (default: ${DEFAULT-VALUE})")
+    @Option(names = "--test-list", defaultValue = "test",
+            description = "list the best is scored on once (default: ${DEFAULT-VALUE})")
     private String testList;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed (default: ${DEFAULT-VALUE})")
@@ -153,10 +160,12 @@ final class SearchCommand implements Callable<Integer> {
                     + " (wrong with probability at most --racing-delta per decision) (default: ${DEFAULT-VALUE})")
     private String racing;
 
-    @Option(names = "--racing-delta", defaultValue = "0.01", description = "error bound of a hoeffding decision (default: ${DEFAULT-VALUE})")
+    @Option(names = "--racing-delta", defaultValue = "0.01",
+            description = "error bound of a hoeffding decision (default: ${DEFAULT-VALUE})")
     private double racingDelta;
 
-    @Option(names = "--racing-stage", defaultValue = "50", description = "images between racing decisions (default: ${DEFAULT-VALUE})")
+    @Option(names = "--racing-stage", defaultValue = "50",
+            description = "images between racing decisions (default: ${DEFAULT-VALUE})")
     private int racingStage;
 
     @Option(names = "--precision", defaultValue = "fp32",

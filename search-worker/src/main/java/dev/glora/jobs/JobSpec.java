@@ -1,15 +1,5 @@
 package dev.glora.jobs;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonSyntaxException;
-import com.google.gson.Strictness;
-import com.google.gson.reflect.TypeToken;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
@@ -19,16 +9,10 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.vit.VitArchitecture;
-import java.io.IOException;
-import java.io.StringReader;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.RecordComponent;
-import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A search job, resolved: every value given or defaulted ({@link JobRequest#withDefaults}), none

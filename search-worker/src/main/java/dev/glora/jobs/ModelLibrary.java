@@ -1,7 +1,6 @@
 package dev.glora.jobs;
 
 import dev.glora.supernet.GloraException;
-import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.importer.CheckpointImporter;
 import java.io.IOException;
 import java.io.InputStream;

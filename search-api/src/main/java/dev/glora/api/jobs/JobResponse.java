@@ -32,7 +32,8 @@ import tools.jackson.databind.ObjectMapper;
  */
 record JobResponse(long id, String name, String status, String error, double progress, Count epochs,
         Count generations, int candidatesEvaluated, Double bestValidationAccuracy, Long bestParameters,
-        Double testAccuracy, Double baselineTestAccuracy, long seed, JsonNode spec, String architecture, Instant createdAt, Instant startedAt, Instant finishedAt,
+        Double testAccuracy, Double baselineTestAccuracy, long seed, JsonNode spec, String architecture,
+                Instant createdAt, Instant startedAt, Instant finishedAt,
         Map<String, String> links) {
 
     /** @param done how many are done @param total how many in all */
@@ -58,6 +59,7 @@ record JobResponse(long id, String name, String status, String error, double pro
         return new JobResponse(job.id(), job.name(), job.status().name(), job.error(), job.progress(),
                 new Count(job.epochsDone(), job.epochsTotal()), new Count(job.generationsDone(),
                         job.generationsTotal()), job.candidatesEvaluated(), job.bestAccuracy(), job.bestParameters(),
-                job.testAccuracy(), job.baselineTestAccuracy(), job.seed(), spec, job.backboneArchitecture(), job.createdAt(), job.startedAt(), job.finishedAt(), links);
+                job.testAccuracy(), job.baselineTestAccuracy(), job.seed(), spec, job.backboneArchitecture(),
+                        job.createdAt(), job.startedAt(), job.finishedAt(), links);
     }
 }

@@ -1,6 +1,5 @@
 package dev.glora.api.jobs;
 
-import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.ModelLibrary;
 import dev.glora.supernet.GloraException;

@@ -1,7 +1,6 @@
 package dev.glora.api.system;
 
 import dev.glora.jobs.JobRequest;
-import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.data.FmnistVtab;
@@ -68,7 +67,8 @@ class DemoJob implements ApplicationRunner {
                 // chosen subnet (a job: 30 and 100)
                 new JobRequest.Supernet(4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
                 new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobRequest.Retrain(10, 1e-3, 1),
-                new JobRequest.Baseline(true, null, null), 0L).withDefaults(), dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
+                new JobRequest.Baseline(true, null, null), 0L).withDefaults(),
+                        dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }
 }

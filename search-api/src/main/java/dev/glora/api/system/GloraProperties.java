@@ -30,7 +30,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     its own name in {@code Host}
  */
 @ConfigurationProperties("glora")
-public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers, String apiToken,
+public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers,
+        String apiToken,
         Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes, Boolean openReads,
         Integer maxStreams, java.time.Duration streamTimeout, java.time.Duration streamKeepAlive,
         java.time.Duration retention, java.util.List<String> allowedHosts, Boolean requireToken, Path apiTokenFile) {

@@ -558,6 +558,7 @@ public final class Safetensors {
                         out[i] = Float16.toFloat(in.getShort());
                     }
                 }
+                default -> throw new IllegalStateException("no decoder for " + this);
             }
         }
     }
