@@ -73,13 +73,13 @@ final class SearchCommand implements Callable<Integer> {
             description = "parents kept (default: ${DEFAULT-VALUE})")
     private int topK;
 
-    @Option(names = "--mutations", defaultValue = "" + SearchSettings.DEFAULT_MUTATIONS,
-            description = "mutants per generation (default: ${DEFAULT-VALUE})")
-    private int mutations;
+    @Option(names = "--mutations", description = "mutants per generation (default: half the population, "
+            + SearchSettings.DEFAULT_MUTATIONS + " of " + SearchSettings.DEFAULT_POPULATION + ")")
+    private Integer mutations;
 
-    @Option(names = "--crossovers", defaultValue = "" + SearchSettings.DEFAULT_CROSSOVERS,
-            description = "crossovers per generation (default: ${DEFAULT-VALUE})")
-    private int crossovers;
+    @Option(names = "--crossovers", description = "crossovers per generation (default: half the population, "
+            + SearchSettings.DEFAULT_CROSSOVERS + " of " + SearchSettings.DEFAULT_POPULATION + ")")
+    private Integer crossovers;
 
     @Option(names = "--mutation-prob", defaultValue = "" + SearchSettings.DEFAULT_MUTATION_PROBABILITY,
             description = "per-gene re-draw chance (default: ${DEFAULT-VALUE})")
@@ -342,7 +342,9 @@ final class SearchCommand implements Callable<Integer> {
             if (finalists < 0) {
                 throw new GloraException("--finalists must not be negative, got " + finalists);
             }
-            return new SearchSettings(population, generations, topK, mutations, crossovers, mutationProb, maxParams,
+            return new SearchSettings(population, generations, topK,
+                    mutations != null ? mutations : SearchSettings.offspring(population),
+                    crossovers != null ? crossovers : SearchSettings.offspring(population), mutationProb, maxParams,
                     minParams, chosen, seed, drawn, seeded);
         } catch (InvalidSettingsException e) {
             throw new GloraException(e.describe(Map.of("population", "--population", "generations", "--generations",

@@ -244,8 +244,11 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         String seeds = h.seeds() == null ? SearchSettings.DEFAULT_SEEDS.label() : h.seeds().toLowerCase(Locale.ROOT);
         int finalists = or(h.finalists(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALISTS : 0);
         int finalistEpochs = or(h.finalistEpochs(), finalists > 0 ? SearchSettings.FINALIST_EPOCHS : 0);
-        JobSpec.Search searched = new JobSpec.Search(or(h.population(), d.population()), or(h.generations(), d.generations()),
-                or(h.topK(), d.topK()), or(h.mutations(), d.mutations()), or(h.crossovers(), d.crossovers()),
+        int population = or(h.population(), d.population());
+        // breeding follows the population the user gave unless they said otherwise (issue 35)
+        JobSpec.Search searched = new JobSpec.Search(population, or(h.generations(), d.generations()),
+                or(h.topK(), d.topK()), or(h.mutations(), SearchSettings.offspring(population)),
+                or(h.crossovers(), SearchSettings.offspring(population)),
                 or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
                 or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
                         : h.objective().toLowerCase(Locale.ROOT), h.init() == null

@@ -149,10 +149,22 @@ public record SearchSettings(int population, int generations, int topK, int muta
     public static final int DEFAULT_GENERATIONS = 20;
     /** Parents kept. */
     public static final int DEFAULT_TOP_K = 10;
-    /** Mutants per generation. */
+    /** Mutants per generation at the default population: {@link #offspring}'s half. */
     public static final int DEFAULT_MUTATIONS = 25;
-    /** Crossovers per generation. */
+    /** Crossovers per generation at the default population: {@link #offspring}'s half. */
     public static final int DEFAULT_CROSSOVERS = 25;
+
+    /**
+     * The mutants, and as many crossovers, a generation of {@code population} breeds when the user
+     * names neither: half the population each, the reference's 25 + 25 of 50, so that a population
+     * given alone is never refused for its defaults.
+     *
+     * @param population candidates per generation
+     * @return the mutants (and the crossovers) per generation
+     */
+    public static int offspring(int population) {
+        return Math.max(0, population / 2);
+    }
     /** Per-gene re-draw chance of a mutation. */
     public static final double DEFAULT_MUTATION_PROBABILITY = 0.2;
 

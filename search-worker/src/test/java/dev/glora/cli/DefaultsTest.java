@@ -46,9 +46,14 @@ class DefaultsTest {
     void theSearchDefaultsOfTheCommandLineAreAJobs() {
         CommandLine.Model.CommandSpec cli = new CommandLine(new SearchCommand()).getCommandSpec();
         JobSpec.Search job = new JobRequest("n", "b", "t", null, null, 0L).withDefaults().search();
-        assertEquals(List.of(job.population(), job.generations(), job.topK(), job.mutations(), job.crossovers()),
-                List.of("--population", "--generations", "--top-k", "--mutations", "--crossovers").stream()
+        assertEquals(List.of(job.population(), job.generations(), job.topK()),
+                List.of("--population", "--generations", "--top-k").stream()
                         .map(name -> Integer.parseInt(cli.findOption(name).defaultValue())).toList());
+        // breeding follows the population on both sides (issue 35): half of it each
+        assertEquals(null, cli.findOption("--mutations").defaultValue());
+        assertEquals(null, cli.findOption("--crossovers").defaultValue());
+        assertEquals(dev.glora.search.SearchSettings.offspring(job.population()), job.mutations());
+        assertEquals(dev.glora.search.SearchSettings.offspring(job.population()), job.crossovers());
         assertEquals(job.mutationProbability(), Double.parseDouble(cli.findOption("--mutation-prob").defaultValue()));
         assertEquals(job.maxParams(), Long.parseLong(cli.findOption("--max-params").defaultValue()));
         assertEquals(job.minParams(), Long.parseLong(cli.findOption("--min-params").defaultValue()));

@@ -36,6 +36,22 @@ class JobSpecParseTest {
     }
 
     @Test
+    void aPopulationGivenAloneBreedsHalfOfItAsMutantsAndHalfAsCrossovers() {
+        // issue 35: 20 alone was refused, the default 25 + 25 exceeding it
+        JobSpec small = JobRequest.parse("{\"search\": {\"population\": 20}}").withDefaults();
+        assertEquals(10, small.search().mutations());
+        assertEquals(10, small.search().crossovers());
+        assertTrue(small.validate().stream().noneMatch(e -> e.field().startsWith("search")), small.validate()
+                .toString());
+        JobSpec defaults = JobRequest.parse("{}").withDefaults();
+        assertEquals(dev.glora.search.SearchSettings.DEFAULT_MUTATIONS, defaults.search().mutations());
+        assertEquals(dev.glora.search.SearchSettings.DEFAULT_CROSSOVERS, defaults.search().crossovers());
+        JobSpec given = JobRequest.parse("{\"search\": {\"population\": 20, \"mutations\": 3}}").withDefaults();
+        assertEquals(3, given.search().mutations(), "what the user gives stays");
+        assertEquals(10, given.search().crossovers());
+    }
+
+    @Test
     void samplesPathsUniformlyUnlessAskedForTheSandwichOrWithinTheLimitAndRefusesAnythingElse() {
         assertEquals(Trainees.Sampling.UNIFORM, JobRequest.parse("{}").withDefaults().sampling());
         JobSpec sandwich = JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();
