@@ -153,7 +153,7 @@ final class FinetuneCommand implements Callable<Integer> {
             SubnetConfig modes = chosen == Method.glora ? ConfigJson.read(config) : config(chosen, target, rank);
             Checkpoint adapters = chosen == Method.glora && supernetFile != null
                     ? trainedSupernet(start, target)
-                    : Supernet.fresh(start, target, chosen == Method.glora ? maxRank(modes) : rank,
+                    : Supernet.fresh(start, target, chosen == Method.glora ? modes.maxRank() : rank,
                             settings.seed());
             String source = supernetFile != null ? supernetFile.toString() : "fresh adapters";
             modes.checkFits(Supernet.layerNames(target), Supernet.rankOf(adapters, source));
@@ -202,10 +202,6 @@ final class FinetuneCommand implements Callable<Integer> {
             }
         });
         return trained;
-    }
-
-    private static int maxRank(SubnetConfig modes) {
-        return Math.max(1, modes.layers().values().stream().mapToInt(LayerConfig::maxRank).max().orElse(1));
     }
 
     private static void report(PrintWrapper printer, Method method, long trainable, long head) {

@@ -86,11 +86,16 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
     }
 
     /** The retraining as submitted; see {@link JobSpec.Retrain}. */
-    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs, String trainList) {
+    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs, String trainList, String start) {
 
         /** A retraining on the supernet's training list. */
         public Retrain(Integer epochs, Double lr, Integer warmupEpochs) {
-            this(epochs, lr, warmupEpochs, null);
+            this(epochs, lr, warmupEpochs, null, null);
+        }
+
+        /** A retraining from the default start. */
+        public Retrain(Integer epochs, Double lr, Integer warmupEpochs, String trainList) {
+            this(epochs, lr, warmupEpochs, trainList, null);
         }
     }
 
@@ -259,7 +264,8 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         int retrainEpochs = or(r.epochs(), JobSpec.DEFAULT_RETRAIN_EPOCHS);
         JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
                 TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)), or(r.trainList(),
-                JobSpec.Retrain.TRAIN800VAL200));
+                JobSpec.Retrain.TRAIN800VAL200), r.start() == null ? JobSpec.Retrain.DEFAULT_START
+                        : r.start().toLowerCase(Locale.ROOT));
         Baseline b = baseline == null ? new Baseline(null, null, null) : baseline;
         boolean lora = or(b.lora(), false);
         // not given: 0, the pipeline's own budget, counted once the finalists are known (JobSpec.baselineEpochs)

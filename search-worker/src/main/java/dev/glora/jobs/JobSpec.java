@@ -123,16 +123,32 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * the supernet's training list. Null only in a spec stored before specs named it
      * ({@link #retrainList}).
      */
-    public record Retrain(int epochs, double lr, int warmupEpochs, String trainList) {
+    public record Retrain(int epochs, double lr, int warmupEpochs, String trainList, String start) {
 
         /** The supernet's training list. */
         public static final String TRAIN800 = "train800";
         /** Every labelled image of a VTAB-1K task, a new spec's default. */
         public static final String TRAIN800VAL200 = "train800val200";
+        /** Start from the supernet's trained adapters and head. */
+        public static final String FROM_SUPERNET = "supernet";
+        /** Start from fresh adapters (LoRA's zero-start) and a new head on the backbone. */
+        public static final String FRESH = "fresh";
+        /** What a spec that names no start retrains from. */
+        public static final String DEFAULT_START = FROM_SUPERNET;
 
         /** A retraining on the supernet's training list. */
         public Retrain(int epochs, double lr, int warmupEpochs) {
-            this(epochs, lr, warmupEpochs, TRAIN800);
+            this(epochs, lr, warmupEpochs, TRAIN800, DEFAULT_START);
+        }
+
+        /** A retraining from the default start. */
+        public Retrain(int epochs, double lr, int warmupEpochs, String trainList) {
+            this(epochs, lr, warmupEpochs, trainList, DEFAULT_START);
+        }
+
+        /** @return whether it starts from fresh adapters rather than the supernet's */
+        public boolean fresh() {
+            return FRESH.equals(start);
         }
     }
 
@@ -252,6 +268,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
         require(errors, List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200).contains(retrainList()), "retrain.trainList",
                 "must be " + Retrain.TRAIN800 + " or " + Retrain.TRAIN800VAL200 + ", got " + r.trainList());
+        require(errors, r.start() == null || List.of(Retrain.FROM_SUPERNET, Retrain.FRESH).contains(r.start()),
+                "retrain.start", "must be " + Retrain.FROM_SUPERNET + " or " + Retrain.FRESH + ", got " + r.start());
         // checked even without retraining (epochs 0): a value typed in is a value meant; batch size
         // and weight decay are the supernet's, and so is an lr equal to it: each reported once, above
         section(errors, "retrain.", TrainSettings.problems(Math.max(1, r.epochs()), n.batchSize(), r.lr(),

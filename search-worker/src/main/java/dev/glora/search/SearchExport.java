@@ -59,8 +59,22 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
      */
     public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings, String trainList,
             Double validationAccuracy, double retrainedTest, String source) {
+        return retrained(retrained, config, settings, trainList, null, validationAccuracy, retrainedTest, source);
+    }
+
+    /**
+     * As {@link #retrained(Checkpoint, SubnetConfig, TrainSettings, String, Double, double, String)},
+     * recording where the retraining started.
+     *
+     * @param start {@code supernet} or {@code fresh}; null: not recorded (the supernet)
+     */
+    public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings, String trainList,
+            String start, Double validationAccuracy, double retrainedTest, String source) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("epochs", settings.epochs());
+        if (start != null) {
+            summary.put("start", start);
+        }
         summary.put("lr", settings.lr());
         summary.put("warmup_epochs", settings.warmupEpochs());
         summary.put("train_list", trainList);

@@ -175,12 +175,26 @@ final class SearchCoordination {
         long jobId = held.task().jobId();
         TrainSettings train = job.spec.retrainSettings();
         SubnetConfig config = job.encoding.decode(searched.best().alleles());
-        // the pipeline's retraining stage, as glora finetune --method glora --supernet runs it
-        Checkpoint retrained = trainFixed(held, job, "retrain", job.supernet, config, train, job.spec.retrainList(),
-                "retraining of job " + jobId + " " + job.sha256, job.source(), job.supernet.metadata());
+        // the pipeline's retraining stage, as glora finetune --method glora runs it: from the supernet's
+        // adapters and head (--supernet), or from fresh adapters and a new head on the backbone
+        Checkpoint start = job.supernet;
+        String identity = "retraining of job " + jobId + " " + job.sha256;
+        if (job.spec.retrain().fresh()) {
+            Path backboneFile = settings.roots().backbone(job.spec.backbone());
+            Checkpoint plain = Safetensors.read(settings.roots().models(), backboneFile);
+            VitArchitecture arch = VitModel.architectureOf(plain, null, backboneFile.toString());
+            VitArchitecture target = VitArchitecture.fromMetadata(job.supernet.metadata(), job.source());
+            start = Supernet.fresh(VitInit.withNewHead(plain, arch, target.numClasses(), train.seed()), target,
+                    config.maxRank(), train.seed());
+            identity = identity + " fresh";
+        }
+        // the trained checkpoint describes its own adapters (fresh ones have the configuration's largest rank)
+        Checkpoint retrained = trainFixed(held, job, "retrain", start, config, train, job.spec.retrainList(),
+                identity, job.source(), start.metadata());
         String source = "retrained subnet of job " + jobId;
         Scores scores = score(job, retrained, config, job.spec.retrainList(), test, source);
-        return searched.retrained(retrained, config, train, job.spec.retrainList(), scores.val(), scores.test(), source);
+        return searched.retrained(retrained, config, train, job.spec.retrainList(),
+                job.spec.retrain().fresh() ? JobSpec.Retrain.FRESH : null, scores.val(), scores.test(), source);
     }
 
     /**

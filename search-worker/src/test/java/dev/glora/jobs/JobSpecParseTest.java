@@ -52,6 +52,16 @@ class JobSpecParseTest {
     }
 
     @Test
+    void aRetrainingStartsFromTheSupernetOrFromFreshAdaptersAndNothingElse() {
+        assertEquals(JobSpec.Retrain.DEFAULT_START, JobRequest.parse("{}").withDefaults().retrain().start());
+        JobSpec fresh = JobRequest.parse("{\"retrain\": {\"start\": \"Fresh\"}}").withDefaults();
+        assertTrue(fresh.retrain().fresh());
+        JobSpec other = JobRequest.parse("{\"retrain\": {\"start\": \"backbone\"}}").withDefaults();
+        assertTrue(other.validate().stream().anyMatch(e -> e.field().equals("retrain.start")
+                && e.message().contains("supernet or fresh")), other.validate().toString());
+    }
+
+    @Test
     void samplesPathsUniformlyUnlessAskedForTheSandwichOrWithinTheLimitAndRefusesAnythingElse() {
         assertEquals(Trainees.Sampling.UNIFORM, JobRequest.parse("{}").withDefaults().sampling());
         JobSpec sandwich = JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();

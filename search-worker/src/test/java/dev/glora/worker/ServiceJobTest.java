@@ -237,6 +237,36 @@ class ServiceJobTest {
     }
 
     @Test
+    void aJobRetrainedFromFreshAdaptersDeliversWhatFinetuneWithoutASupernetGives() throws Exception {
+        // issue 30: retrain.start fresh: the chosen modes trained from fresh adapters and a new head
+        JobSpec tiny = TinyJob.spec(7, 2, 9);
+        JobSpec spec = new JobSpec(tiny.name(), tiny.backbone(), tiny.data(), tiny.supernet(), tiny.search(),
+                new JobSpec.Retrain(3, 1e-2, 0, JobSpec.Retrain.TRAIN800VAL200, JobSpec.Retrain.FRESH), tiny.seed());
+        long job = stores.jobs().submit(spec);
+        JobView done = awaitEnd(stores, job);
+        assertEquals(JobStatus.SUCCEEDED, done.status(), done.error());
+        JsonObject best = JsonParser.parseString(new String(stores.results().artefact(job, ArtefactKind.BEST_CONFIG)
+                .orElseThrow().content(), StandardCharsets.UTF_8)).getAsJsonObject();
+        assertEquals("fresh", best.getAsJsonObject("retrained").get("start").getAsString(), best.toString());
+        Path model = dir.resolve("fresh-retrained.safetensors");
+        Files.write(model, stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content());
+        Path config = dir.resolve("fresh-best-config.json");
+        Files.writeString(config, best.toString());
+        Path cliModel = dir.resolve("cli-fresh.safetensors");
+        JobSpec.Retrain r = spec.retrain();
+        StringWriter err = new StringWriter();
+        assertEquals(0, Glora.run(new String[] {"finetune", "--method", "glora", "--config", config.toString(),
+            "--backbone", roots.models().resolve(TinyJob.BACKBONE).toString(),
+            "--task", roots.data().resolve(TinyJob.TASK).toString(), "--out", cliModel.toString(), "--epochs",
+            String.valueOf(r.epochs()), "--lr", String.valueOf(r.lr()), "--warmup", String.valueOf(r.warmupEpochs()),
+            "--batch", String.valueOf(spec.supernet().batchSize()), "--weight-decay",
+            String.valueOf(spec.supernet().weightDecay()), "--threads", String.valueOf(spec.supernet().threads()),
+            "--seed", String.valueOf(spec.seed()), "--train-list", r.trainList()},
+                new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
+        assertSameTensors(Safetensors.read(cliModel), Safetensors.read(model));
+    }
+
+    @Test
     void aJobsLoraBaselineIsTheLoraOfTheSearchedSizeAndBudgetThatTheCommandItRecordsTrains() throws Exception {
         JobSpec spec = new JobRequest("with baseline", TinyJob.BACKBONE, TinyJob.TASK, new JobRequest.Supernet(4,
                 List.of(4, 2), 4, 8, 1e-2, 1e-4, 0), new JobRequest.Search(9, 2, 4, 3, 3, 0.2, 600L, 0L, "accuracy", null,

@@ -118,4 +118,9 @@ public final class SubnetConfig {
     public String toString() {
         return "SubnetConfig" + layers;
     }
+
+    /** @return the largest LoRA rank any of its layers uses, at least 1 (the rank fresh adapters need) */
+    public int maxRank() {
+        return Math.max(1, layers().values().stream().mapToInt(LayerConfig::maxRank).max().orElse(1));
+    }
 }
