@@ -104,6 +104,7 @@ function drawAdapter(config) {
     + `${pct(config.validation_accuracy)}, test ${pct(config.test_accuracy)} with the supernet's weights`
     + (config.retrained ? `; retrained ${config.retrained.epochs} epoch${config.retrained.epochs === 1 ? "" : "s"}`
       + (config.retrained.train_list ? ` on ${config.retrained.train_list}` : "")
+      + (config.retrained.start === "fresh" ? " from fresh adapters" : "")
       + (config.retrained.validation_accuracy === undefined ? ": validation not held out"
         : `: validation ${pct(config.retrained.validation_accuracy)}`)
       + `, test ${pct(config.retrained.test_accuracy)}`
