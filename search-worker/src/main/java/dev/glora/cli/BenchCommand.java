@@ -126,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("shape", shape.label);
         figures.put("threads", threads);
-        figures.put("natives", TorchNatives.chosen());
+        figures.put("natives", TorchNatives.choose());
         figures.put("runs", runs);
         if (!skipTraining) {
             double[] rates = training(supernet, arch);

@@ -3,8 +3,6 @@ package dev.glora.cli;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -14,18 +12,15 @@ import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.ImageFolders;
 import dev.glora.supernet.data.Preprocess;
 import dev.glora.supernet.train.Evaluation;
-import dev.glora.supernet.train.SupernetSetup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,7 +68,8 @@ final class PredictCommand implements Callable<Integer> {
             TorchRuntime.setThreads(threads);
         }
         List<Path> files = images(inputs);
-        List<String> names = classNames(model.file());
+        List<String> names = dev.glora.jobs.Predictor.classNames(Safetensors.header(model.file()).metadata(),
+                model.file().toString());
         PrintWriter out = spec.commandLine().getOut();
         JsonArray all = new JsonArray();
         model.use((logits, arch) -> {
@@ -102,46 +98,26 @@ final class PredictCommand implements Callable<Integer> {
 
     /** Prints an image's line, or adds its entry to {@code all} under {@code --json}. */
     private void report(Path image, float[] p, List<String> names, PrintWriter out, JsonArray all) {
-        List<Integer> best = IntStream.range(0, p.length).boxed()
-                .sorted(Comparator.comparingDouble((Integer k) -> -p[k]).thenComparingInt(k -> k)).limit(top).toList();
+        List<dev.glora.jobs.Predictor.Ranked> best = dev.glora.jobs.Predictor.rank(p, names, top);
         if (json) {
             JsonObject entry = new JsonObject();
             entry.addProperty("image", image.toString());
             JsonArray ranked = new JsonArray();
-            for (int k : best) {
+            for (dev.glora.jobs.Predictor.Ranked r : best) {
                 JsonObject c = new JsonObject();
-                c.addProperty("class", k);
-                c.addProperty("name", name(names, k));
-                c.addProperty("probability", p[k]);
+                c.addProperty("class", r.index());
+                c.addProperty("name", r.name());
+                c.addProperty("probability", p[r.index()]);
                 ranked.add(c);
             }
             entry.add("top", ranked);
             all.add(entry);
         } else {
             StringBuilder line = new StringBuilder(image.toString());
-            for (int k : best) {
-                line.append(String.format(Locale.ROOT, "\t%s %.4f", name(names, k), p[k]));
+            for (dev.glora.jobs.Predictor.Ranked r : best) {
+                line.append(String.format(Locale.ROOT, "\t%s %.4f", r.name(), p[r.index()]));
             }
             out.println(line);
-        }
-    }
-
-    private static String name(List<String> names, int k) {
-        return names.isEmpty() ? "class " + k : names.get(k);
-    }
-
-    /** The model's {@code class_names}, or none. */
-    private static List<String> classNames(Path model) {
-        String text = Safetensors.header(model).metadata().get(SupernetSetup.CLASS_NAMES_KEY);
-        if (text == null) {
-            return List.of();
-        }
-        try {
-            List<String> names = new ArrayList<>();
-            JsonParser.parseString(text).getAsJsonArray().forEach(n -> names.add(n.getAsString()));
-            return names;
-        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
-            throw new GloraException(model + ": class_names is not a JSON array of names: " + text);
         }
     }
 

@@ -49,21 +49,46 @@ public final class Predictor {
                             IntStream.range(0, images.size()).mapToObj(i -> "image " + i).toList()), images.size());
             List<List<Ranked>> ranked = new ArrayList<>();
             for (float[] row : p) {
-                ranked.add(IntStream.range(0, row.length).boxed()
-                        .sorted(Comparator.comparingDouble((Integer k) -> -row[k]).thenComparingInt(k -> k))
-                        .limit(top).map(k -> new Ranked(k, names.isEmpty() ? "class " + k : names.get(k), row[k]))
-                        .toList());
+                ranked.add(rank(row, names, top));
             }
             return ranked;
         }
     }
 
     /**
+     * @param probabilities one image's class probabilities
+     * @param names the class names in head order, or empty
+     * @param top how many classes
+     * @return its {@code top} most probable classes, highest first, ties by class index
+     */
+    public static List<Ranked> rank(float[] probabilities, List<String> names, int top) {
+        return IntStream.range(0, probabilities.length).boxed()
+                .sorted(Comparator.comparingDouble((Integer k) -> -probabilities[k]).thenComparingInt(k -> k))
+                .limit(top).map(k -> new Ranked(k, names.isEmpty() ? "class " + k : names.get(k), probabilities[k]))
+                .toList();
+    }
+
+    /**
      * @param checkpoint a model
-     * @return the class names its metadata keeps ({@code class_names}), or empty
+     * @return the class names its metadata keeps ({@code class_names}), or empty when it keeps none or
+     *     they are not a JSON array of names
      */
     public static List<String> classNames(Checkpoint checkpoint) {
-        String text = checkpoint.metadata().get(SupernetSetup.CLASS_NAMES_KEY);
+        try {
+            return classNames(checkpoint.metadata(), "the model");
+        } catch (GloraException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * @param metadata a model's metadata
+     * @param source the model, for the error
+     * @return the class names it keeps ({@code class_names}), or empty
+     * @throws GloraException if they are not a JSON array of names
+     */
+    public static List<String> classNames(java.util.Map<String, String> metadata, String source) {
+        String text = metadata.get(SupernetSetup.CLASS_NAMES_KEY);
         if (text == null) {
             return List.of();
         }
@@ -72,7 +97,7 @@ public final class Predictor {
             com.google.gson.JsonParser.parseString(text).getAsJsonArray().forEach(n -> names.add(n.getAsString()));
             return names;
         } catch (RuntimeException e) {
-            return List.of();
+            throw new GloraException(source + ": class_names is not a JSON array of names: " + text);
         }
     }
 }

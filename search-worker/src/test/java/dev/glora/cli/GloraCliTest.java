@@ -62,13 +62,19 @@ class GloraCliTest {
      * Checked against timm's _hub.py (load_model_config_from_path, _parse_model_cfg): the keys it
      * reads are architecture, num_classes, label_names, model_args and pretrained_cfg.
      */
+    /** A task folder whose task.json names the classes {@code prefix + i}. */
+    private Path namedTask(String name, String prefix) throws java.io.IOException {
+        Path task = dir.resolve(name);
+        java.nio.file.Files.createDirectories(task);
+        java.nio.file.Files.writeString(task.resolve("task.json"), "{\"name\": \"" + name + "\", \"num_classes\": "
+                + arch.numClasses() + ", \"classes\": [" + String.join(", ", java.util.stream.IntStream.range(0,
+                arch.numClasses()).mapToObj(i -> "\"" + prefix + i + "\"").toList()) + "]}");
+        return task;
+    }
+
     @Test
     void exportAsABundleWritesTheFolderTimmReads() throws Exception {
-        Path task = dir.resolve("flowers");
-        java.nio.file.Files.createDirectories(task);
-        java.nio.file.Files.writeString(task.resolve("task.json"), "{\"name\": \"flowers\", \"num_classes\": "
-                + arch.numClasses() + ", \"classes\": [" + String.join(", ", java.util.stream.IntStream.range(0,
-                arch.numClasses()).mapToObj(i -> "\"class " + i + "\"").toList()) + "]}");
+        Path task = namedTask("flowers", "class ");
         Path out = dir.resolve("bundle");
         CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
                 "--out", out.toString(), "--format", "bundle", "--task", task.toString());
@@ -106,11 +112,7 @@ class GloraCliTest {
 
     @Test
     void exportAsOnnxWritesAGraphOnnxRuntimeRunsLikeTheMergedModel() throws Exception {
-        Path task = dir.resolve("pets");
-        java.nio.file.Files.createDirectories(task);
-        java.nio.file.Files.writeString(task.resolve("task.json"), "{\"name\": \"pets\", \"num_classes\": "
-                + arch.numClasses() + ", \"classes\": [" + String.join(", ", java.util.stream.IntStream.range(0,
-                arch.numClasses()).mapToObj(i -> "\"pet, " + i + "\"").toList()) + "]}");
+        Path task = namedTask("pets", "pet, "); // a comma inside a name
         Path onnx = dir.resolve("model.onnx");
         CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
                 "--out", onnx.toString(), "--format", "onnx", "--task", task.toString());

@@ -82,13 +82,6 @@ public final class TorchNatives {
         return chosen;
     }
 
-    /**
-     * @return the build the engine was (or will be) loaded from, as {@link #choose} named it
-     */
-    public static String chosen() {
-        return choose();
-    }
-
     private static String decide() {
         if (Utils.getEnvOrSystemProperty("PYTORCH_LIBRARY_PATH") != null) {
             return "user";

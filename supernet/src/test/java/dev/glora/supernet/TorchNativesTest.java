@@ -36,7 +36,7 @@ class TorchNativesTest {
         assumeTrue(System.getenv("PYTORCH_LIBRARY_PATH") == null && System.getenv(TorchNatives.ENV) == null,
                 "the user chose the engine's build");
         TorchRuntime.engine();
-        assertEquals("openblas", TorchNatives.chosen());
+        assertEquals("openblas", TorchNatives.choose());
         String maps = Files.readString(Path.of("/proc/self/maps"));
         assertTrue(maps.contains("/2.7.1-openblas-1.5.12-linux-x86_64/libtorch_cpu.so"), "libtorch_cpu.so is Bytedeco's");
         assertTrue(maps.contains("/libopenblas.so.0"), "OpenBLAS is loaded");

@@ -241,12 +241,11 @@ class JobController {
                 ArtefactKind.BEST_CONFIG).orElseThrow(() -> new ApiExceptions.NotReady("job " + id + " has no best"
                 + " configuration")).content(), java.nio.charset.StandardCharsets.UTF_8)).getAsJsonObject();
         JobSpec spec = jobs.spec(id);
-        List<String> labels;
+        List<String> labels = taskLabels(spec);
         try {
-            labels = dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
             dev.glora.jobs.ModelBundle.config(best, labels);
         } catch (RuntimeException e) {
-            labels = List.of(); // the task is gone, or its names do not fit the model: labels 0 to n-1
+            labels = List.of(); // the task's names do not fit the model: labels 0 to n-1
         }
         dev.glora.jobs.ModelBundle.Facts facts = new dev.glora.jobs.ModelBundle.Facts(job.name() + " (job " + id + ")",
                 spec.data(), labels, model.sha256());
@@ -260,86 +259,86 @@ class JobController {
 
     /**
      * The merged model as an ONNX graph ({@link dev.glora.supernet.onnx.OnnxExport}: opset 17,
-     * dynamic batch, the class names in its metadata), converted on request from the stored model,
-     * which {@link LoadedModels} reads (one model at a time, a small cache).
+     * dynamic batch, the class names in its metadata), converted on request from the stored model
+     * into a file of the cache folder ({@link LoadedModels#convertJobModel}: one conversion at a
+     * time), then streamed and deleted: a client that reads slowly holds no lock.
      */
     @GetMapping("/{id}/onnx")
     ResponseEntity<StreamingResponseBody> onnx(@PathVariable long id) {
         Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
-        JobSpec spec = jobs.spec(id);
-        List<String> labels;
-        try {
-            labels = dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
-        } catch (RuntimeException e) {
-            labels = List.of(); // the task is gone: labels 0 to n-1
-        }
-        List<String> names = labels;
+        List<String> names = taskLabels(jobs.spec(id));
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_OCTET_STREAM)
                 .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
                         .filename("job-" + id + "-model.onnx").build().toString())
-                .body(out -> models.useJobModel(id, model.sha256(), merged -> {
+                .body(out -> streamAndDelete(models.convertJobModel(id, model.sha256(), ".onnx", (merged, file) -> {
                     Map<String, String> props = new LinkedHashMap<>(merged.metadata());
                     props.put("job", Long.toString(id));
                     props.put("model_sha256", model.sha256());
                     if (!names.isEmpty()) {
                         props.put("label_names", new com.google.gson.Gson().toJson(names));
                     }
-                    try {
-                        dev.glora.supernet.onnx.OnnxExport.write(merged, dev.glora.supernet.vit.VitArchitecture
-                                .fromMetadata(merged.metadata(), "job " + id + "'s model"), props, out);
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                    return null;
-                }));
+                    dev.glora.supernet.onnx.OnnxExport.write(merged, architecture(merged, id), props, file);
+                }), out));
     }
 
     /**
      * The merged model as a transformers {@code ViTForImageClassification} folder, zipped
      * ({@link dev.glora.supernet.importer.TransformersVit}): {@code model.safetensors} in
      * transformers' names, {@code config.json} with the task's class names and
-     * {@code preprocessor_config.json}; written to the cache folder from the stored model, streamed,
-     * and deleted.
+     * {@code preprocessor_config.json}; made in the cache folder as {@link #onnx} is, streamed, and
+     * deleted.
      */
     @GetMapping("/{id}/transformers")
     ResponseEntity<StreamingResponseBody> transformers(@PathVariable long id) {
         Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
-        JobSpec spec = jobs.spec(id);
-        List<String> labels;
-        try {
-            labels = dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
-        } catch (RuntimeException e) {
-            labels = List.of(); // the task is gone: LABEL_0 to LABEL_n-1
-        }
-        List<String> names = labels;
+        List<String> names = taskLabels(jobs.spec(id));
         String folder = "job-" + id + "-transformers";
         return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
                 .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(folder + ".zip").build()
                         .toString())
-                .body(out -> models.useJobModel(id, model.sha256(), merged -> {
-                    try {
+                .body(out -> streamAndDelete(models.convertJobModel(id, model.sha256(), ".zip", (merged, file) ->
                         models.withScratchFolder(dir -> {
-                            dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.vit.VitArchitecture
-                                    .fromMetadata(merged.metadata(), "job " + id + "'s model");
+                            dev.glora.supernet.vit.VitArchitecture arch = architecture(merged, id);
                             dev.glora.supernet.importer.TransformersVit.write(merged, arch,
                                     names.size() == arch.numClasses() ? names : List.of(), dir);
-                            java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(out,
-                                    java.nio.charset.StandardCharsets.UTF_8);
-                            for (String file : List.of(dev.glora.supernet.importer.TransformersVit.CONFIG,
-                                    dev.glora.supernet.importer.TransformersVit.PREPROCESSOR,
-                                    dev.glora.supernet.importer.TransformersVit.WEIGHTS)) {
-                                zip.putNextEntry(new java.util.zip.ZipEntry(folder + "/" + file));
-                                java.nio.file.Files.copy(dir.resolve(file), zip);
-                                zip.closeEntry();
+                            try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(
+                                    java.nio.file.Files.newOutputStream(file), java.nio.charset.StandardCharsets.UTF_8)) {
+                                for (String name : List.of(dev.glora.supernet.importer.TransformersVit.CONFIG,
+                                        dev.glora.supernet.importer.TransformersVit.PREPROCESSOR,
+                                        dev.glora.supernet.importer.TransformersVit.WEIGHTS)) {
+                                    zip.putNextEntry(new java.util.zip.ZipEntry(folder + "/" + name));
+                                    java.nio.file.Files.copy(dir.resolve(name), zip);
+                                    zip.closeEntry();
+                                }
                             }
-                            zip.finish();
-                            zip.flush();
-                        });
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                    return null;
-                }));
+                        })), out));
+    }
+
+    private List<String> taskLabels(JobSpec spec) {
+        return taskLabels(roots, spec);
+    }
+
+    /** The job's task's class names in label order, or none when the task is gone or names none. */
+    static List<String> taskLabels(Roots roots, JobSpec spec) {
+        try {
+            return dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
+        } catch (RuntimeException e) {
+            return List.of(); // the task is gone: labels 0 to n-1
+        }
+    }
+
+    private static dev.glora.supernet.vit.VitArchitecture architecture(
+            dev.glora.supernet.checkpoint.Checkpoint merged, long id) {
+        return dev.glora.supernet.vit.VitArchitecture.fromMetadata(merged.metadata(), "job " + id + "'s model");
+    }
+
+    /** Streams a converted file to the client, then deletes it, whether the client read it all or not. */
+    private static void streamAndDelete(java.nio.file.Path file, java.io.OutputStream out) throws java.io.IOException {
+        try {
+            java.nio.file.Files.copy(file, out);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
     }
 
     /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */

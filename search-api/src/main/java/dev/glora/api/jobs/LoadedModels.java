@@ -70,6 +70,47 @@ public class LoadedModels {
         }, use);
     }
 
+    /** Writes a converted model into a file. */
+    public interface Conversion {
+        /**
+         * @param model the model
+         * @param file the file to write
+         * @throws IOException if it cannot be written
+         */
+        void write(Checkpoint model, Path file) throws IOException;
+    }
+
+    /**
+     * Converts a job's merged model into a new file of the cache folder, one conversion at a time
+     * ({@link #useJobModel}); the lock is let go before the caller streams the file, so a client
+     * that reads slowly (or never) holds nothing but its own file. The caller deletes the file.
+     *
+     * @param jobId the job
+     * @param sha256 the model's stored digest
+     * @param suffix the file's suffix, e.g. {@code .onnx}
+     * @param conversion what writes the file
+     * @return the written file
+     * @throws IOException if the model cannot be read or the file written
+     */
+    public Path convertJobModel(long jobId, String sha256, String suffix, Conversion conversion) throws IOException {
+        Files.createDirectories(scratch);
+        Path file = Files.createTempFile(scratch, "converted-job-" + jobId + "-", suffix);
+        try {
+            useJobModel(jobId, sha256, model -> {
+                try {
+                    conversion.write(model, file);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return null;
+            });
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        return file;
+    }
+
     /**
      * Runs {@code use} on a model file under the model root, read into the cache if this version of
      * the file (its path, size and modification time) is not there.

@@ -31,8 +31,8 @@ import org.springframework.web.multipart.MultipartFile;
  * <p>Limits: at most {@value #MAX_IMAGES} images per request, each at most {@value #MAX_IMAGE_BYTES}
  * bytes, {@link Image#MAX_PIXELS} pixels together (each checked from its header before decoding),
  * the whole request at most {@link #MAX_REQUEST_BYTES} (the access filter refuses a larger
- * {@code Content-Length} before reading); one request is served at a time, and models are held by
- * {@link LoadedModels}.
+ * {@code Content-Length} before reading); a request decodes its images and predicts inside
+ * {@link LoadedModels}' lock, so one request at a time holds images and a model.
  */
 @RestController
 public class PredictController {
@@ -45,12 +45,6 @@ public class PredictController {
 
     /** The largest request body: every image at its largest, and the multipart framing. */
     public static final long MAX_REQUEST_BYTES = MAX_IMAGES * MAX_IMAGE_BYTES + (1L << 20);
-
-    /**
-     * One request decodes and predicts at a time: its images (at most {@link Image#MAX_PIXELS}
-     * pixels together, about 200 MB decoded) and its model are all the service holds for it.
-     */
-    private static final java.util.concurrent.Semaphore PREDICTING = new java.util.concurrent.Semaphore(1, true);
 
     private final JobStore jobs;
     private final ResultStore results;
@@ -83,28 +77,13 @@ public class PredictController {
     @PostMapping(value = "/api/v1/jobs/{id}/predict", consumes = "multipart/form-data")
     Predictions job(@PathVariable long id, @RequestParam("image") List<MultipartFile> files,
             @RequestParam(defaultValue = "5") int top) throws IOException {
-        PREDICTING.acquireUninterruptibly();
-        try {
-            return predictJob(id, files, top);
-        } finally {
-            PREDICTING.release();
-        }
-    }
-
-    private Predictions predictJob(long id, List<MultipartFile> files, int top) throws IOException {
-        List<Image> images = decode(files, top);
+        check(files, top);
         jobs.find(id).orElseThrow(() -> new ApiExceptions.JobNotFound(id));
         var stored = results.artefactInfo(id, ArtefactKind.MODEL).orElseThrow(() -> new ApiExceptions.NotReady(
                 "job " + id + " has no merged model yet: predictions need a job that SUCCEEDED"));
-        List<String> taskNames;
-        try {
-            taskNames = dev.glora.supernet.data.Vtab1k.classNames(roots.task(jobs.spec(id).data()));
-        } catch (RuntimeException e) {
-            taskNames = List.of(); // the task is gone: the model's own names, or class i
-        }
-        List<String> names = taskNames;
-        return models.useJobModel(id, stored.sha256(), model -> answer("job " + id, model, images, files,
-                names.isEmpty() ? Predictor.classNames(model) : names, top));
+        List<String> taskNames = JobController.taskLabels(roots, jobs.spec(id));
+        return models.useJobModel(id, stored.sha256(), model -> answer("job " + id, model, files,
+                taskNames.isEmpty() ? Predictor.classNames(model) : taskNames, top));
     }
 
     @PostMapping(value = "/api/v1/models/{*path}", consumes = "multipart/form-data")
@@ -116,16 +95,7 @@ public class PredictController {
                     + " /api/v1/models/{name}/predict");
         }
         String name = path.substring(1, path.length() - suffix.length());
-        PREDICTING.acquireUninterruptibly();
-        try {
-            return predictModel(name, files, top);
-        } finally {
-            PREDICTING.release();
-        }
-    }
-
-    private Predictions predictModel(String name, List<MultipartFile> files, int top) throws IOException {
-        List<Image> images = decode(files, top);
+        check(files, top);
         Path file;
         try {
             file = roots.backbone(name);
@@ -138,12 +108,14 @@ public class PredictController {
                     ? "a supernet: it predicts only with a configuration; try a job's merged model"
                     : "not usable: " + entry.error()));
         }
-        return models.useModelFile(roots.models(), file, model -> answer(name, model, images, files,
+        return models.useModelFile(roots.models(), file, model -> answer(name, model, files,
                 Predictor.classNames(model), top));
     }
 
-    private static Predictions answer(String what, Checkpoint model, List<Image> images, List<MultipartFile> files,
-            List<String> names, int top) {
+    /** Decodes the images and ranks them; runs inside the model's lock, so one request at a time holds both. */
+    private static Predictions answer(String what, Checkpoint model, List<MultipartFile> files, List<String> names,
+            int top) {
+        List<Image> images = decode(files);
         List<List<Predictor.Ranked>> ranked = Predictor.top(model, images, names, top);
         List<Prediction> predictions = new ArrayList<>();
         for (int i = 0; i < ranked.size(); i++) {
@@ -152,8 +124,8 @@ public class PredictController {
         return new Predictions(what, predictions);
     }
 
-    /** Checks the request's shape, then decodes each image within the decoding budget. */
-    private static List<Image> decode(List<MultipartFile> files, int top) throws IOException {
+    /** Checks the request's shape before anything is read or loaded. */
+    private static void check(List<MultipartFile> files, int top) {
         if (top < 1 || top > 1000) {
             throw new ModelLibrary.UploadException(ModelLibrary.Refusal.INVALID, "top", "top must be 1 to 1000, got "
                     + top);
@@ -162,19 +134,28 @@ public class PredictController {
             throw new ModelLibrary.UploadException(ModelLibrary.Refusal.INVALID, "image", "send 1 to " + MAX_IMAGES
                     + " images as multipart parts named 'image', got " + files.size());
         }
+        for (int i = 0; i < files.size(); i++) {
+            if (files.get(i).getSize() > MAX_IMAGE_BYTES) {
+                throw new ModelLibrary.UploadException(ModelLibrary.Refusal.TOO_LARGE, "image", label(files.get(i), i)
+                        + ": " + files.get(i).getSize() + " bytes, more than the " + MAX_IMAGE_BYTES
+                        + " an image may have here");
+            }
+        }
+    }
+
+    /** Decodes each image within the process's decoding budget, and their pixels together within one image's. */
+    private static List<Image> decode(List<MultipartFile> files) {
         List<Image> images = new ArrayList<>();
         long pixels = 0;
         for (int i = 0; i < files.size(); i++) {
             MultipartFile file = files.get(i);
-            if (file.getSize() > MAX_IMAGE_BYTES) {
-                throw new ModelLibrary.UploadException(ModelLibrary.Refusal.TOO_LARGE, "image", label(file, i) + ": "
-                        + file.getSize() + " bytes, more than the " + MAX_IMAGE_BYTES + " an image may have here");
-            }
             Image image;
             try {
                 image = ImageCodec.read(file.getBytes(), label(file, i));
             } catch (dev.glora.supernet.data.DataException e) {
                 throw new ModelLibrary.UploadException(ModelLibrary.Refusal.UNUSABLE, "image", e.getMessage());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
             pixels += (long) image.height() * image.width();
             if (pixels > Image.MAX_PIXELS) {

@@ -55,7 +55,8 @@ public final class OnnxExport {
     private final List<Message> nodes = new ArrayList<>();
     /** Initializers in the order written: name, shape, and where the values come from. */
     private final List<Initializer> initializers = new ArrayList<>();
-    private final List<Message> constants = new ArrayList<>();
+    /** The small constants (shapes, indices, scalars) by name, each made once. */
+    private final Map<String, Message> constants = new LinkedHashMap<>();
     private int counter;
 
     private record Initializer(String name, long[] shape, Tensor source, boolean transposed) {}
@@ -92,26 +93,6 @@ public final class OnnxExport {
         }
     }
 
-    /**
-     * Writes the graph to a stream (an HTTP response, say); the stream is flushed, not closed. The
-     * graph is checked before the first byte is written, so a checkpoint that does not fit the
-     * architecture fails without output.
-     *
-     * @param merged a plain ViT checkpoint in timm's names
-     * @param arch its architecture
-     * @param metadata key-value pairs for the model's {@code metadata_props}
-     * @param out where to write
-     * @throws CheckpointException if a tensor the architecture needs is missing or misshapen
-     * @throws IOException from the stream
-     */
-    public static void write(Checkpoint merged, VitArchitecture arch, Map<String, String> metadata, OutputStream out)
-            throws IOException {
-        OnnxExport export = prepare(merged, arch);
-        OutputStream buffered = new BufferedOutputStream(out, 1 << 20);
-        export.writeModel(buffered, properties(arch, metadata));
-        buffered.flush();
-    }
-
     private static OnnxExport prepare(Checkpoint merged, VitArchitecture arch) {
         // exactly a plain ViT's tensors and shapes: a supernet's extra tensors are refused too
         dev.glora.supernet.vit.ModelWeights.check(new dev.glora.supernet.vit.VisionTransformer(arch,
@@ -123,19 +104,12 @@ public final class OnnxExport {
 
     private static Map<String, String> properties(VitArchitecture arch, Map<String, String> metadata) {
         Map<String, String> props = new LinkedHashMap<>(metadata);
-        props.put("mean", floats(arch.mean()));
-        props.put("std", floats(arch.std()));
+        // as the checkpoint's own metadata writes them: comma-separated, one per channel
+        props.put("mean", arch.toMetadata().get("mean"));
+        props.put("std", arch.toMetadata().get("std"));
         props.put("input", INPUT + ": (batch, " + arch.inChans() + ", " + arch.imgSize() + ", " + arch.imgSize()
                 + ") float32, (pixel / 255 - mean) / std");
         return props;
-    }
-
-    private static String floats(float[] values) {
-        StringBuilder text = new StringBuilder();
-        for (float value : values) {
-            text.append(text.length() == 0 ? "" : ",").append(value);
-        }
-        return text.toString();
     }
 
     // ---- the graph ----
@@ -233,32 +207,21 @@ public final class OnnxExport {
     }
 
     private String int64s(String name, long... values) {
-        if (!constantNames.contains(name)) {
-            constantNames.add(name);
-            constants.add(new Message().packedVarints(1, values.length).varint(2, INT64).string(8, name)
-                    .packedVarints(7, values));
-        }
+        constants.computeIfAbsent(name, n -> new Message().packedVarints(1, values.length).varint(2, INT64)
+                .string(8, n).packedVarints(7, values));
         return name;
     }
 
     private String int64Scalar(String name, long value) {
-        if (!constantNames.contains(name)) {
-            constantNames.add(name);
-            constants.add(new Message().varint(2, INT64).string(8, name).packedVarints(7, value));
-        }
+        constants.computeIfAbsent(name, n -> new Message().varint(2, INT64).string(8, n).packedVarints(7, value));
         return name;
     }
 
     private String floatScalar(String name, float value) {
-        if (!constantNames.contains(name)) {
-            constantNames.add(name);
-            ByteBuffer raw = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value);
-            constants.add(new Message().varint(2, FLOAT).string(8, name).bytes(9, raw.array()));
-        }
+        constants.computeIfAbsent(name, n -> new Message().varint(2, FLOAT).string(8, n).bytes(9,
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array()));
         return name;
     }
-
-    private final List<String> constantNames = new ArrayList<>();
 
     private static Message ints(String name, long... values) {
         return new Message().string(1, name).packedVarints(8, values).varint(20, 7);
@@ -288,7 +251,7 @@ public final class OnnxExport {
             graphHead.message(1, node);
         }
         graphHead.string(2, "glora_vit");
-        for (Message constant : constants) {
+        for (Message constant : constants.values()) {
             graphHead.message(5, constant);
         }
         Message graphTail = new Message()
