@@ -6,10 +6,12 @@ const SEARCH = [["population", "number"], ["generations", "number"], ["topK", "n
   ["crossovers", "number"], ["mutationProbability", "number"], ["maxParams", "number"], ["minParams", "number"],
   ["objective", "select"], ["init", "select"], ["rerankList", "text"], ["rerankTop", "number"], ["seeds", "select"],
   ["finalists", "number"], ["finalistEpochs", "number"]];
-const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"], ["trainList", "select"]];
+const RETRAIN = [["epochs", "number"], ["lr", "number"], ["warmupEpochs", "number"], ["trainList", "select"],
+  ["start", "select"]];
 const BASELINE = [["lora", "select"], ["rank", "number"], ["epochs", "number"]];
-const CHOICES = { seeds: ["none", "known"], init: ["repair", "budget"], objective: ["accuracy", "pareto"], sampling: ["uniform", "sandwich", "limited"],
-  trainList: ["train800", "train800val200"], lora: ["false", "true"] };
+// the closed sets of a spec's text fields come from the service (GET /api/v1/jobs/choices), which
+// checks a submitted spec against the same lists; the baseline's switch is a JSON boolean
+const CHOICES = { "baseline.lora": ["false", "true"] };
 const rows = new Map();
 
 function row(job) {
@@ -65,7 +67,7 @@ function input(group, [name, type], value) {
   let field;
   if (type === "select") {
     field = document.createElement("select");
-    for (const option of CHOICES[name]) field.add(new Option(option, option));
+    for (const option of CHOICES[`${group}.${name}`]) field.add(new Option(option, option));
   } else {
     field = document.createElement("input");
     field.type = type;
@@ -191,7 +193,8 @@ async function buildForm() {
   await loadCatalog();
   document.getElementById("upload").addEventListener("submit", upload);
   document.getElementById("data-upload").addEventListener("submit", uploadData);
-  const defaults = await getJson("/api/v1/jobs/defaults");
+  const [defaults, choices] = await Promise.all([getJson("/api/v1/jobs/defaults"), getJson("/api/v1/jobs/choices")]);
+  Object.assign(CHOICES, choices);
   document.getElementById("f-seed").value = defaults.seed;
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f, defaults.supernet[f[0]])));
   // finalists' epochs follow whether there are finalists (seeds or a count), as the service decides

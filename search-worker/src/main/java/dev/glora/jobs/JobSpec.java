@@ -26,17 +26,11 @@ import java.util.Map;
  * @param search the evolutionary search
  * @param retrain the retraining of the chosen subnet ({@code epochs} 0: none, as in the paper;
  *     {@link #DEFAULT_RETRAIN_EPOCHS} by default)
- * @param baseline the LoRA trained beside the search for comparison ({@link Baseline#NONE} for a spec
- *     stored before specs named it)
+ * @param baseline the LoRA trained beside the search for comparison ({@link Baseline#NONE}: none)
  * @param seed the seed of every random choice
  */
 public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
         Baseline baseline, long seed) {
-
-    /** A spec stored before specs named a baseline reads as none. */
-    public JobSpec {
-        baseline = baseline == null ? Baseline.NONE : baseline;
-    }
 
     /** A job without a baseline. */
     public JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
@@ -51,8 +45,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * {@code bin/glora train-supernet --threads N} gives the same supernet. 0 only in a spec stored
      * before specs named it ({@link #trainingThreads}). {@code sampling}: {@code uniform} (the
      * reference), {@code sandwich} or {@code limited} (within {@code search.maxParams}) ({@link
-     * Trainees.Sampling}); null only in a spec stored before
-     * specs named it ({@link #sampling()}).
+     * Trainees.Sampling}). A spec stored before a field existed is read whole ({@link StoredSpec}).
      */
     public record Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
             int warmupEpochs, int threads, String sampling) {
@@ -67,8 +60,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
 
     /**
      * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or
-     * {@code pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init};
-     * null only in a spec stored before specs named it). {@code rerankList}: a list of the task
+     * {@code pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init}). {@code rerankList}: a list of the task
      * folder (e.g. {@code val2000}) on which the best {@code rerankTop} are scored again and the best
      * there chosen ({@link dev.glora.search.Reranking}), as {@code glora search --rerank-list}; null:
      * none. {@code seeds}: {@code none} or {@code known}, the known adapters that open the first
@@ -82,7 +74,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
             double mutationProbability, long maxParams, long minParams, String objective, String init,
             String rerankList, int rerankTop, String seeds, int finalists, int finalistEpochs) {
 
-        /** A search without seeds or finalists (and a spec stored before specs named them). */
+        /** A search without seeds or finalists. */
         public Search(int population, int generations, int topK, int mutations, int crossovers,
                 double mutationProbability, long maxParams, long minParams, String objective, String init,
                 String rerankList, int rerankTop) {
@@ -96,11 +88,6 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
          */
         public boolean hasFinalists() {
             return finalistEpochs > 0 && finalists > 0;
-        }
-
-        /** @return the seed set ({@code none} for a spec stored before specs named it) */
-        public String seedsOrNone() {
-            return seeds == null ? SearchSettings.Seeds.NONE.label() : seeds;
         }
 
         /** A search that chooses its own best. */
@@ -120,8 +107,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * {@code trainList}: {@code train800val200}, all 1,000 labelled images, as VTAB-1K trains its
      * final models (the default of a new spec: it won on every task and seed measured, BENCHMARKS.md
      * issue 19; the choice is already made and the test split stays untouched), or {@code train800},
-     * the supernet's training list. Null only in a spec stored before specs named it
-     * ({@link #retrainList}).
+     * the supernet's training list. {@code start}: {@code supernet} or {@code fresh}.
      */
     public record Retrain(int epochs, double lr, int warmupEpochs, String trainList, String start) {
 
@@ -236,14 +222,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         // the search's own rules, as glora search applies them (SearchSettings.problems)
         section(errors, "search.", SearchSettings.problems(h.population(), h.generations(), h.topK(), h.mutations(),
                 h.crossovers(), h.mutationProbability(), h.maxParams(), h.minParams()));
-        List<String> objectives = java.util.Arrays.stream(SearchSettings.Objective.values())
-                .map(o -> o.name().toLowerCase(Locale.ROOT)).toList();
-        require(errors, objectives.contains(h.objective()), "search.objective", "must be one of "
-                + String.join(", ", objectives) + ", got " + h.objective());
-        List<String> inits = java.util.Arrays.stream(SearchSettings.Init.values())
-                .map(i -> i.name().toLowerCase(Locale.ROOT)).toList();
-        require(errors, inits.contains(h.init()), "search.init", "must be one of " + String.join(", ", inits)
-                + ", got " + h.init());
+        Map<String, List<String>> choices = choices();
+        requireChoice(errors, choices, "search.objective", h.objective());
+        requireChoice(errors, choices, "search.init", h.init());
         if (h.rerankList() != null) {
             require(errors, LIST_NAME.matcher(h.rerankList()).matches(), "search.rerankList", "must be the name of a"
                     + " list in the task folder (letters, digits, '-', '_'), got '" + h.rerankList() + "'");
@@ -253,7 +234,7 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                     + h.rerankTop());
         }
         try {
-            SearchSettings.Seeds.parse(h.seedsOrNone());
+            SearchSettings.Seeds.parse(h.seeds());
         } catch (IllegalArgumentException e) {
             errors.add(new FieldError("search.seeds", e.getMessage()));
         }
@@ -266,10 +247,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
                 + " and choosing by finalists exclude each other: give search.rerankList or search.finalistEpochs");
         Retrain r = retrain;
         require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
-        require(errors, List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200).contains(retrainList()), "retrain.trainList",
-                "must be " + Retrain.TRAIN800 + " or " + Retrain.TRAIN800VAL200 + ", got " + r.trainList());
-        require(errors, r.start() == null || List.of(Retrain.FROM_SUPERNET, Retrain.FRESH).contains(r.start()),
-                "retrain.start", "must be " + Retrain.FROM_SUPERNET + " or " + Retrain.FRESH + ", got " + r.start());
+        requireChoice(errors, choices, "retrain.trainList", retrainList());
+        requireChoice(errors, choices, "retrain.start", r.start());
         // checked even without retraining (epochs 0): a value typed in is a value meant; batch size
         // and weight decay are the supernet's, and so is an lr equal to it: each reported once, above
         section(errors, "retrain.", TrainSettings.problems(Math.max(1, r.epochs()), n.batchSize(), r.lr(),
@@ -311,12 +290,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /** The list a job's search scores every candidate on. */
     public static final String VAL_LIST = "val200";
 
-    /**
-     * @return the list the chosen subnet is retrained on ({@code train800} for a spec stored before
-     *     specs named it, when that was the only one)
-     */
+    /** @return the list the chosen subnet is retrained on */
     public String retrainList() {
-        return retrain.trainList() == null ? Retrain.TRAIN800 : retrain.trainList();
+        return retrain.trainList();
     }
 
     /**
@@ -392,9 +368,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return sampling() == Trainees.Sampling.LIMITED ? search.maxParams() : -1;
     }
 
-    /** @return how the supernet training draws its paths (uniform for a spec stored before specs named it) */
+    /** @return how the supernet training draws its paths */
     public Trainees.Sampling sampling() {
-        return supernet.sampling() == null ? Trainees.Sampling.UNIFORM : Trainees.Sampling.parse(supernet.sampling());
+        return Trainees.Sampling.parse(supernet.sampling());
     }
 
     /**
@@ -419,9 +395,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return new SearchSettings(search.population(), search.generations(), search.topK(), search.mutations(),
                 search.crossovers(), search.mutationProbability(), search.maxParams(), search.minParams(),
                 SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)), seed,
-                search.init() == null ? SearchSettings.Init.REPAIR
-                        : SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)),
-                SearchSettings.Seeds.parse(search.seedsOrNone()));
+                SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)),
+                SearchSettings.Seeds.parse(search.seeds()));
     }
 
     /** @return the search space (a spec with defaults) */
@@ -431,6 +406,35 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
 
     private static void section(List<FieldError> errors, String prefix, List<InvalidSettingsException.Problem> problems) {
         problems.forEach(p -> errors.add(new FieldError(prefix + p.field(), p.message())));
+    }
+
+    /**
+     * The closed sets a spec's text fields choose from, by field name, each in the order the
+     * dashboard offers them; the one list that the checks
+     * of {@link #problems} and the dashboard's form ({@code GET /api/v1/jobs/choices}) both read.
+     *
+     * @return field name ({@code section.field}) to allowed values
+     */
+    public static Map<String, List<String>> choices() {
+        Map<String, List<String>> choices = new java.util.LinkedHashMap<>();
+        choices.put("supernet.sampling", labels(Trainees.Sampling.values()));
+        choices.put("search.objective", labels(SearchSettings.Objective.values()));
+        choices.put("search.init", labels(SearchSettings.Init.values()));
+        choices.put("search.seeds", labels(SearchSettings.Seeds.values()));
+        choices.put("retrain.trainList", List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200));
+        choices.put("retrain.start", List.of(Retrain.FROM_SUPERNET, Retrain.FRESH));
+        return java.util.Collections.unmodifiableMap(choices);
+    }
+
+    private static List<String> labels(Enum<?>[] values) {
+        return java.util.Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT)).toList();
+    }
+
+    private static void requireChoice(List<FieldError> errors, Map<String, List<String>> choices, String field,
+            String value) {
+        List<String> allowed = choices.get(field);
+        require(errors, allowed.contains(value), field, "must be one of " + String.join(", ", allowed) + ", got "
+                + value);
     }
 
     private static void require(List<FieldError> errors, boolean ok, String field, String message) {

@@ -95,7 +95,7 @@ public final class JobStore {
                     + " RETURNING id")) {
                 Timestamp now = now();
                 insert.setString(1, spec.name());
-                insert.setString(2, GSON.toJson(spec));
+                insert.setString(2, StoredSpec.write(spec));
                 insert.setLong(3, spec.seed());
                 insert.setInt(4, spec.supernet().epochs());
                 insert.setInt(5, spec.search().generations());
@@ -213,7 +213,7 @@ public final class JobStore {
      * @throws JobException if there is no such job
      */
     public JobSpec spec(long id) {
-        return GSON.fromJson(find(id).orElseThrow(() -> new JobException(null, "no job " + id)).spec(), JobSpec.class);
+        return StoredSpec.read(find(id).orElseThrow(() -> new JobException(null, "no job " + id)).spec());
     }
 
     /**

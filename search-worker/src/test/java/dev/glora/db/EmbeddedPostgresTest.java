@@ -38,21 +38,6 @@ class EmbeddedPostgresTest {
     }
 
     @Test
-    void picksTheBinariesOfEachSupportedPlatformAndNamesAnyOther() {
-        assertEquals("postgres-linux-x86_64.txz", EmbeddedPostgres.archiveFor("Linux", "amd64"));
-        assertEquals("postgres-linux-arm_64.txz", EmbeddedPostgres.archiveFor("Linux", "aarch64"));
-        assertEquals("postgres-darwin-arm_64.txz", EmbeddedPostgres.archiveFor("Mac OS X", "aarch64"));
-        assertEquals("postgres-darwin-x86_64.txz", EmbeddedPostgres.archiveFor("Mac OS X", "x86_64"));
-        DatabaseException refused = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
-                () -> EmbeddedPostgres.archiveFor("Windows 11", "amd64"));
-        assertTrue(refused.getMessage().contains("Windows 11") && refused.getMessage().contains("spring.datasource.url"),
-                refused.getMessage());
-        // the binaries this build packs are the ones this machine's archive name finds
-        assertTrue(EmbeddedPostgres.class.getClassLoader().getResource(EmbeddedPostgres.archiveFor(
-                System.getProperty("os.name"), System.getProperty("os.arch"))) != null);
-    }
-
-    @Test
     void asRootItStartsFromAFolderNobodyCanEnterAndKeepsItsDataAcrossRestarts() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the server as nobody");
         Path privateDir = privateDir();
@@ -331,16 +316,5 @@ class EmbeddedPostgresTest {
             other.destroy();
             Files.deleteIfExists(pidFile);
         }
-    }
-
-    /** Issue 31: the binaries' archive is checked against a pinned digest, not against itself. */
-    @Test
-    void onlyThePinnedArchiveIsUnpacked() {
-        EmbeddedPostgres.requirePinned("postgres-linux-x86_64.txz", EmbeddedPostgres.PINNED.get(
-                "postgres-linux-x86_64.txz"));
-        DatabaseException e = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
-                () -> EmbeddedPostgres.requirePinned("postgres-linux-x86_64.txz", "00".repeat(32)));
-        assertTrue(e.getMessage().contains("not the pinned"), e.getMessage());
-        assertEquals(3, EmbeddedPostgres.PINNED.size(), "every platform the build's profiles choose");
     }
 }

@@ -137,6 +137,12 @@ class JobController {
         return new JobRequest(null, null, null, null, null, null).withDefaults();
     }
 
+    /** @return the closed sets a spec's text fields choose from ({@link JobSpec#choices}) */
+    @GetMapping("/choices")
+    Map<String, List<String>> choices() {
+        return JobSpec.choices();
+    }
+
     @GetMapping
     List<JobResponse> list() {
         return jobs.list().stream().map(job -> JobResponse.of(job, json)).toList();

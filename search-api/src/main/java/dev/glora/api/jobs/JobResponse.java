@@ -49,7 +49,7 @@ record JobResponse(long id, String name, String status, String error, double pro
         }
         JsonNode spec;
         try {
-            spec = json.readTree(job.spec());
+            spec = json.readTree(dev.glora.jobs.StoredSpec.upgraded(job.spec()).toString());
         } catch (tools.jackson.core.JacksonException e) {
             throw new IllegalStateException("job " + job.id() + " has an unreadable spec", e);
         }

@@ -97,11 +97,19 @@ class DashboardTest extends ServiceTest {
         retrainLr.clear();
         retrainLr.sendKeys("-1");
         assertEquals("uniform", browser.findElement(By.id("f-supernet-sampling")).getDomProperty("value"));
-        assertEquals(List.of("uniform", "sandwich", "limited"), new Select(browser.findElement(By.id("f-supernet-sampling")))
-                .getOptions().stream().map(o -> o.getDomProperty("value")).toList());
         assertEquals("train800val200", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
-        assertEquals(List.of("none", "known"), new Select(browser.findElement(By.id("f-search-seeds"))).getOptions()
-                .stream().map(o -> o.getDomProperty("value")).toList(), "the known adapters can be asked for");
+        assertEquals("known", browser.findElement(By.id("f-search-seeds")).getDomProperty("value"));
+        assertEquals("supernet", browser.findElement(By.id("f-retrain-start")).getDomProperty("value"));
+        // every select offers what the service accepts, from GET /api/v1/jobs/choices (issue 35)
+        JsonNode choices = JSON.readTree(get("/api/v1/jobs/choices").body());
+        for (var field : dev.glora.jobs.JobSpec.choices().entrySet()) {
+            assertEquals(field.getValue(), java.util.stream.StreamSupport.stream(choices.get(field.getKey())
+                    .spliterator(), false).map(JsonNode::asText).toList(), field.getKey());
+            assertEquals(field.getValue(), new Select(browser.findElement(By.id("f-" + field.getKey().replace('.', '-'))))
+                    .getOptions().stream().map(o -> o.getDomProperty("value")).toList(), field.getKey());
+        }
+        assertEquals(List.of("none", "known"), dev.glora.jobs.JobSpec.choices().get("search.seeds"));
+        assertEquals(List.of("supernet", "fresh"), dev.glora.jobs.JobSpec.choices().get("retrain.start"));
         assertEquals("", browser.findElement(By.id("f-search-finalistEpochs")).getDomProperty("value"),
                 "finalists' epochs follow whether there are finalists");
         WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
@@ -367,6 +375,32 @@ class DashboardTest extends ServiceTest {
         answerYes("Delete job " + id + " and everything it produced");
         await("the deleted job's page leads back to the jobs table", () -> count("#jobs") == 1);
         assertEquals(404, get("/api/v1/jobs/" + id).statusCode());
+    }
+
+    /**
+     * Issue 35: past 1,000 candidates the page still draws the service's whole Pareto front, point
+     * for point, not a front recomputed from the 1,000 it lists.
+     */
+    @Test
+    void aSearchOfMoreThanAThousandCandidatesDrawsTheServicesWholeFront() throws Exception {
+        long id = submit(TINY.formatted(1, 9).replace("\"population\": 9", "\"population\": 130")
+                .replace("\"mutations\": 3, \"crossovers\": 3", "\"mutations\": 65, \"crossovers\": 65"))
+                .get("id").asLong();
+        JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
+        assertEquals("SUCCEEDED", job.get("status").asText(), job.toString());
+        assertTrue(job.get("candidatesEvaluated").asInt() > 1000, job.toString());
+        JsonNode listed = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body());
+        assertEquals(1000, listed.size());
+        JsonNode front = JSON.readTree(get("/api/v1/jobs/" + id + "/pareto").body()).get("front");
+        browser.get(page("/job.html?id=" + id));
+        await("the front is drawn", () -> count("#pareto-chart .pt.front") == front.size()
+                && count("#pareto-chart .pt.candidate") == listed.size());
+        List<String> drawn = browser.findElements(By.cssSelector("#pareto-chart .pt.front title")).stream()
+                .map(t -> t.getDomProperty("textContent").replaceAll(" params,.*", "")).sorted().toList();
+        List<String> served = java.util.stream.StreamSupport.stream(front.spliterator(), false)
+                .map(c -> String.format(java.util.Locale.US, "front: %,d", c.get("trainable_parameters").asLong()))
+                .sorted().toList();
+        assertEquals(served, drawn, "the service's front, every point");
     }
 
     @Test
