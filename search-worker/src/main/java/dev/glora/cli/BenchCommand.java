@@ -30,6 +30,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -84,9 +85,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-latency", description = "leave out the merged/unmerged latency ratios (slow on 224 px)")
     private boolean skipLatency;
 
-    @Option(names = "--accumulate", defaultValue = "1",
-            description = "split each training batch of 64 into this many micro-batches (gradient accumulation)")
+    @Option(names = "--accumulate", defaultValue = "0",
+            description = "split each training batch of 64 into this many micro-batches (gradient accumulation;"
+                    + " default 0: as training chooses them for the shape, VitArchitecture.trainingMicroBatches)")
     private int accumulate;
+
+    @Option(names = "--images-per-pass", defaultValue = "0", paramLabel = "N",
+            description = "images per inference pass when scoring candidates (default 0: as the search scores them,"
+                    + " all 200 within the shape's memory budget, VitArchitecture.imagesPerPass)")
+    private int imagesPerPass;
 
     @Spec
     private CommandSpec spec;
@@ -132,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
             double[] rates = training(supernet, arch);
             figures.put("supernet_training_images_per_s", median(rates));
             figures.put("supernet_training_images_per_s_runs", rates);
-            figures.put("accumulate", accumulate);
+            figures.put("accumulate", accumulate == 0 ? arch.trainingMicroBatches(64) : accumulate);
             figures.put("peak_rss_mib_after_training", peakRssMib());
         }
         if (profile != null) {
@@ -144,7 +151,13 @@ final class BenchCommand implements Callable<Integer> {
             print(figures, null, shape);
             return 0;
         }
-        EvaluationBench.Figures eval = EvaluationBench.measure(supernet, backbone, arch, randomImages(arch, 200, 10, 3),
+        if (imagesPerPass < 0) {
+            throw new ParameterException(spec.commandLine(), "--images-per-pass must be 0 or more, got " + imagesPerPass);
+        }
+        ImageDataset validation = randomImages(arch, 200, 10, 3);
+        int requested = imagesPerPass == 0 ? validation.size() : imagesPerPass;
+        figures.put("images_per_pass", arch.imagesPerPass(requested));
+        EvaluationBench.Figures eval = EvaluationBench.measure(supernet, backbone, arch, validation, requested,
                 runs, candidates, threads, !skipLatency);
         figures.put("candidates_per_s", eval.candidatesPerSecond());
         figures.put("search_candidates_per_s", eval.searchCandidatesPerSecond());
@@ -169,8 +182,8 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s, %d thread(s), medians of %d runs%n", shape.label, threads, runs);
             if (!skipTraining) {
                 out.printf(Locale.ROOT, "  supernet training       %8.1f images/s (batch 64 in %d micro-batch(es));"
-                        + " peak RSS %d MiB%n", figures.get("supernet_training_images_per_s"), accumulate,
-                        figures.get("peak_rss_mib_after_training"));
+                        + " peak RSS %d MiB%n", figures.get("supernet_training_images_per_s"),
+                        figures.get("accumulate"), figures.get("peak_rss_mib_after_training"));
             }
             if (eval == null) {
                 out.printf(Locale.ROOT, "  peak resident memory    %8d MiB%n", figures.get("peak_rss_mib"));

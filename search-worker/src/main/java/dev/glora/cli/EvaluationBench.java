@@ -46,7 +46,7 @@ final class EvaluationBench {
             double mergedRatio64, double unmergedRatio1, double unmergedRatio64, double searchCandidatesPerSecond) {}
 
     static Figures measure(Checkpoint supernetCheckpoint, Checkpoint backbone, VitArchitecture arch,
-            ImageDataset validation, int runs, int candidates, int threads, boolean latency) {
+            ImageDataset validation, int imagesPerPass, int runs, int candidates, int threads, boolean latency) {
         Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
         SplittableRandom random = new SplittableRandom(11);
         List<SubnetConfig> configs = new ArrayList<>();
@@ -56,7 +56,7 @@ final class EvaluationBench {
         Preprocess preprocess = new Preprocess(arch);
         double[] candidateSeconds = new double[runs];
         double[] plainSeconds = new double[runs];
-        try (SubnetScorer scorer = new SubnetScorer(supernetCheckpoint, validation, validation.size(), "bench-s");
+        try (SubnetScorer scorer = new SubnetScorer(supernetCheckpoint, validation, imagesPerPass, "bench-s");
                 NDManager manager = TorchRuntime.newManager()) {
             NDArray images = preprocess.images(manager, validation, IntStream.range(0, validation.size()).toArray());
             for (int run = -1; run < runs; run++) {
@@ -115,7 +115,7 @@ final class EvaluationBench {
             }
         }
         double[] searchRates = new double[runs];
-        try (LocalEvaluator evaluator = new LocalEvaluator(supernetCheckpoint, validation, threads, validation.size(),
+        try (LocalEvaluator evaluator = new LocalEvaluator(supernetCheckpoint, validation, threads, imagesPerPass,
                 "bench-s", Racing.OFF)) {
             for (int run = -1; run < runs; run++) {
                 List<SubnetConfig> batch = configs.subList((run + 1) * candidates, (run + 2) * candidates);

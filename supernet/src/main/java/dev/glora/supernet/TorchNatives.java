@@ -64,6 +64,9 @@ public final class TorchNatives {
     /** The build chosen by {@link #choose}: {@code openblas}, {@code mkl} or {@code user}. */
     private static volatile String chosen;
 
+    /** The folder the OpenBLAS build was unpacked into, when it is the one chosen. */
+    private static volatile Path openblasFolder;
+
     private TorchNatives() {}
 
     /**
@@ -114,7 +117,35 @@ public final class TorchNatives {
         System.setProperty("PYTORCH_LIBRARY_PATH", folder.toString());
         System.setProperty("PYTORCH_VERSION", TORCH_VERSION);
         System.setProperty("PYTORCH_FLAVOR", "cpu");
+        openblasFolder = folder;
         return "openblas";
+    }
+
+    /**
+     * Sets OpenBLAS's own thread count. Its matrix products run on a thread pool of its own, every
+     * core by default, which libtorch's {@code set_num_threads} does not reach (DJL's MKL build
+     * follows libtorch, so nothing is needed there): without this, {@code --threads 1} ran every
+     * matrix product on all cores (issue 32). The count is process-wide in OpenBLAS, not per
+     * thread as libtorch's own is; it decides how products are split, not their results.
+     *
+     * @param threads the threads of OpenBLAS's products, at least 1
+     * @return whether it was set (false unless the OpenBLAS build is the one loaded)
+     */
+    public static boolean setBlasThreads(int threads) {
+        Path folder = openblasFolder;
+        if (folder == null) {
+            return false;
+        }
+        com.sun.jna.NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
+                .getFunction("openblas_set_num_threads").invokeVoid(new Object[] {threads});
+        return true;
+    }
+
+    /** @return OpenBLAS's thread count now, or 0 unless the OpenBLAS build is the one loaded */
+    public static int blasThreads() {
+        Path folder = openblasFolder;
+        return folder == null ? 0 : com.sun.jna.NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
+                .getFunction("openblas_get_num_threads").invokeInt(new Object[0]);
     }
 
     /**

@@ -51,6 +51,7 @@ public final class TorchRuntime {
         }
         engine();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        TorchNatives.setBlasThreads(threads);
         THREADS.set(threads);
     }
 

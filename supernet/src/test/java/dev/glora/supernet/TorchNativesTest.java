@@ -44,6 +44,27 @@ class TorchNativesTest {
         assertFalse(maps.contains("-cpu-linux-x86_64/libtorch_cpu.so"), "DJL's MKL libtorch is not loaded");
     }
 
+    /**
+     * Issue 32: OpenBLAS runs its matrix products on a thread pool of its own (every core by
+     * default), which libtorch's thread count does not reach; the project's thread count does.
+     */
+    @Test
+    void theThreadCountReachesOpenBlassOwnThreads() {
+        assumeTrue(linuxX86(), "the OpenBLAS build exists for x86-64 Linux only");
+        assumeTrue(System.getenv("PYTORCH_LIBRARY_PATH") == null && System.getenv(TorchNatives.ENV) == null,
+                "the user chose the engine's build");
+        TorchRuntime.engine();
+        int before = TorchRuntime.threads();
+        try {
+            TorchRuntime.setThreads(1);
+            assertEquals(1, TorchNatives.blasThreads());
+            TorchRuntime.setThreads(2);
+            assertEquals(2, TorchNatives.blasThreads());
+        } finally {
+            TorchRuntime.setThreads(before > 0 ? before : Runtime.getRuntime().availableProcessors());
+        }
+    }
+
     @Test
     void processesStartingTogetherEachGetOneCompleteCopy(@TempDir Path cache) throws Exception {
         assumeTrue(linuxX86(), "the OpenBLAS build exists for x86-64 Linux only");

@@ -18,15 +18,29 @@ import java.util.Locale;
  * @param dropPath stochastic-depth rate of the last block
  * @param seed the seed of the data order, the sampled paths and the drop-path decisions
  * @param accumulate micro-batches per step (gradient accumulation): the same result as the whole
- *     batch up to float rounding, with the activation memory of one micro-batch
+ *     batch up to float rounding, with the activation memory of one micro-batch; {@link #AUTO} (0):
+ *     as many as the architecture's training budget asks ({@link
+ *     dev.glora.supernet.vit.VitArchitecture#trainingMicroBatches}), one for small models
  */
 public record TrainSettings(int epochs, int batchSize, double lr, double weightDecay, int warmupEpochs,
         double warmupLr, double minLr, double dropPath, long seed, int accumulate) {
 
-    /** Settings that train every batch whole. */
+    /** {@code accumulate}: micro-batches chosen by the architecture. */
+    public static final int AUTO = 0;
+
+    /** Settings whose micro-batches the architecture chooses ({@link #AUTO}). */
     public TrainSettings(int epochs, int batchSize, double lr, double weightDecay, int warmupEpochs,
             double warmupLr, double minLr, double dropPath, long seed) {
-        this(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed, 1);
+        this(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed, AUTO);
+    }
+
+    /**
+     * @param arch the architecture trained
+     * @return the micro-batches per step: {@code accumulate}, or the architecture's choice for
+     *     {@link #AUTO}, never more than the batch's images
+     */
+    public int microBatches(dev.glora.supernet.vit.VitArchitecture arch) {
+        return accumulate == AUTO ? arch.trainingMicroBatches(batchSize) : accumulate;
     }
 
     /** Checks every value ({@link #problems}). */
@@ -99,8 +113,8 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
         InvalidSettingsException.require(p, minLr >= 0 && minLr < 10, "minLr", "must be in [0, 10), got " + minLr);
         InvalidSettingsException.require(p, dropPath >= 0 && dropPath < 1, "dropPath", "must be in [0, 1), got "
                 + dropPath);
-        InvalidSettingsException.require(p, accumulate >= 1 && accumulate <= Math.max(1, batchSize), "accumulate",
-                "must be in [1, batch size " + batchSize + "], got " + accumulate);
+        InvalidSettingsException.require(p, accumulate >= AUTO && accumulate <= Math.max(1, batchSize), "accumulate",
+                "must be 0 (chosen by the architecture) or in [1, batch size " + batchSize + "], got " + accumulate);
         return p;
     }
 

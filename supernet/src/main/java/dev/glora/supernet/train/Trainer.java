@@ -134,6 +134,7 @@ public final class Trainer {
         Preprocess preprocess = new Preprocess(network.architecture());
         int batch = Math.min(settings.batchSize(), train.size());
         int steps = (train.size() + batch - 1) / batch;
+        int microBatches = settings.microBatches(network.architecture());
         try (NDManager manager = TorchRuntime.newManager(); AdamW adamw = new AdamW(manager, trainable,
                 settings.weightDecay())) {
             List<EpochResult> history = new ArrayList<>();
@@ -153,7 +154,7 @@ public final class Trainer {
                     int[] indices = java.util.Arrays.copyOfRange(order, step * batch,
                             Math.min(order.length, (step + 1) * batch));
                     double loss = step(network, store, manager, preprocess, train, indices, adamw, lr,
-                            settings.accumulate(), trainee.passes(), paths);
+                            microBatches, trainee.passes(), paths);
                     if (!Double.isFinite(loss)) {
                         throw new TrainingException("the training loss is " + loss + " at epoch " + (epoch + 1)
                                 + ", step " + (step + 1) + " (step " + (epoch * steps + step + 1)

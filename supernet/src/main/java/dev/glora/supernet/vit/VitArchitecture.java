@@ -156,8 +156,33 @@ public record VitArchitecture(
      * @return at most {@code requested}, at least 1
      */
     public int imagesPerPass(int requested) {
-        long perImage = 4L * tokens() * (22L * embedDim + 2L * numHeads * tokens());
-        return (int) Math.max(1, Math.min(requested, BLOCK_ACTIVATION_BUDGET / perImage));
+        return (int) Math.max(1, Math.min(requested, BLOCK_ACTIVATION_BUDGET / blockActivationBytes()));
+    }
+
+    /** @return one image's intermediates in one transformer block, {@code 4·T·(22·D + 2·H·T)} bytes */
+    private long blockActivationBytes() {
+        return 4L * tokens() * (22L * embedDim + 2L * numHeads * tokens());
+    }
+
+    /**
+     * The memory one training micro-batch's activations may take: every block's, kept for the
+     * backward pass. Measured, not only a memory bound: at {@code vit-s16-224} on one thread, a
+     * step of 64 images trains 1.42 times as fast in 4 micro-batches of 16 as whole (BENCHMARKS.md,
+     * issue 32), since smaller intermediates are reused from the heap rather than mapped afresh.
+     */
+    public static final long TRAINING_ACTIVATION_BUDGET = 2L << 30;
+
+    /**
+     * How many micro-batches a training step is split into, so that each holds at most
+     * {@link #TRAINING_ACTIVATION_BUDGET} of activations ({@code depth} blocks' intermediates per
+     * image): 1 for small models and small images; 4 for ViT-S/16 at 224 pixels and a batch of 64.
+     *
+     * @param batchSize the images of a step
+     * @return micro-batches, in [1, batchSize]
+     */
+    public int trainingMicroBatches(int batchSize) {
+        long fit = Math.max(1, TRAINING_ACTIVATION_BUDGET / (depth * blockActivationBytes()));
+        return (int) Math.max(1, Math.min(batchSize, (batchSize + fit - 1) / fit));
     }
 
     /** @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it */
