@@ -410,8 +410,8 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
 
     /**
      * The closed sets a spec's text fields choose from, by field name, each in the order the
-     * dashboard offers them; the one list that the checks
-     * of {@link #problems} and the dashboard's form ({@code GET /api/v1/jobs/choices}) both read.
+     * dashboard offers them; the one list that the checks of {@link #validate} and the dashboard's
+     * form ({@code GET /api/v1/jobs/choices}) both read.
      *
      * @return field name ({@code section.field}) to allowed values
      */

@@ -6,9 +6,9 @@ package dev.glora.supernet.eval;
  *
  * <ul>
  *   <li>{@link Bound#EXACT}: stop when even all remaining images right would not beat it,
- *       \((c + n - m) / n < \tau\). Never wrong: the search's parents and best are exactly those
+ *       \((c + n - m) / n &lt; \tau\). Never wrong: the search's parents and best are exactly those
  *       of a search without racing.
- *   <li>{@link Bound#HOEFFDING}: stop when \(\hat p + \varepsilon < \tau\) with the
+ *   <li>{@link Bound#HOEFFDING}: stop when \(\hat p + \varepsilon &lt; \tau\) with the
  *       Hoeffding–Serfling bound for sampling without replacement,
  *       \(\varepsilon = \sqrt{(1 - (m-1)/n)\ln(1/\delta) / (2m)}\): each decision wrongly drops
  *       a candidate that would have beaten τ with probability at most δ, provided the images are
