@@ -19,41 +19,88 @@ class ArchitectureTest {
     @BeforeAll
     static void load() {
         // the product's classes: neither these test classes nor the test jars other modules share
-        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .withImportOption(location -> !location.contains("-tests.jar")).importPackages("dev.glora");
-        for (String name : new String[] {"dev.glora.supernet.glora.Supernet", "dev.glora.worker.Worker",
-            "dev.glora.api.SearchApiApplication"}) {
-            org.junit.jupiter.api.Assertions.assertTrue(classes.contain(name), "every module is checked: " + name);
+        classes =
+                new ClassFileImporter()
+                        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                        .withImportOption(location -> !location.contains("-tests.jar"))
+                        .importPackages("dev.glora");
+        for (String name :
+                new String[] {
+                    "dev.glora.supernet.glora.Supernet",
+                    "dev.glora.worker.Worker",
+                    "dev.glora.api.SearchApiApplication"
+                }) {
+            org.junit.jupiter.api.Assertions.assertTrue(
+                    classes.contain(name), "every module is checked: " + name);
         }
-        org.junit.jupiter.api.Assertions.assertFalse(classes.contain("dev.glora.worker.TinyJob"), "no test class");
+        org.junit.jupiter.api.Assertions.assertFalse(
+                classes.contain("dev.glora.worker.TinyJob"), "no test class");
     }
 
     @Test
     void theSupernetLibraryKnowsNoDatabaseNoHttpAndNoServiceCode() {
-        noClasses().that().resideInAPackage("dev.glora.supernet..").should().dependOnClassesThat()
-                .resideInAnyPackage("java.sql..", "javax.sql..", "org.postgresql..", "com.zaxxer..",
-                        "org.springframework..", "jakarta.servlet..", "java.net.http..", "com.sun.net.httpserver..",
-                        "dev.glora.db..", "dev.glora.queue..", "dev.glora.jobs..", "dev.glora.worker..",
-                        "dev.glora.search..", "dev.glora.cli..", "dev.glora.api..")
-                .because("supernet is a library with no database and no HTTP (ARCHITECTURE.md)").check(classes);
+        noClasses()
+                .that()
+                .resideInAPackage("dev.glora.supernet..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "java.sql..",
+                        "javax.sql..",
+                        "org.postgresql..",
+                        "com.zaxxer..",
+                        "org.springframework..",
+                        "jakarta.servlet..",
+                        "java.net.http..",
+                        "com.sun.net.httpserver..",
+                        "dev.glora.db..",
+                        "dev.glora.queue..",
+                        "dev.glora.jobs..",
+                        "dev.glora.worker..",
+                        "dev.glora.search..",
+                        "dev.glora.cli..",
+                        "dev.glora.api..")
+                .because("supernet is a library with no database and no HTTP (ARCHITECTURE.md)")
+                .check(classes);
     }
 
     @Test
     void theServiceNeverTrainsANetworkItself() {
-        noClasses().that().resideInAPackage("dev.glora.api..").should().dependOnClassesThat()
+        noClasses()
+                .that()
+                .resideInAPackage("dev.glora.api..")
+                .should()
+                .dependOnClassesThat()
                 .haveFullyQualifiedName("dev.glora.supernet.train.Trainer")
-                .orShould().dependOnClassesThat().haveFullyQualifiedName("dev.glora.supernet.train.SupernetSetup")
-                .orShould().dependOnClassesThat().haveFullyQualifiedName("dev.glora.supernet.train.Retraining")
-                .orShould().dependOnClassesThat().haveNameMatching("dev\\.glora\\.worker\\..*Training")
-                .because("search-api hands training to workers (ARCHITECTURE.md)").check(classes);
+                .orShould()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName("dev.glora.supernet.train.SupernetSetup")
+                .orShould()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName("dev.glora.supernet.train.Retraining")
+                .orShould()
+                .dependOnClassesThat()
+                .haveNameMatching("dev\\.glora\\.worker\\..*Training")
+                .because("search-api hands training to workers (ARCHITECTURE.md)")
+                .check(classes);
     }
 
     @Test
     void theWorkerModuleNeverReachesUpIntoTheService() {
-        noClasses().that().resideInAnyPackage("dev.glora.db..", "dev.glora.queue..", "dev.glora.jobs..",
-                "dev.glora.worker..", "dev.glora.search..", "dev.glora.cli..").should().dependOnClassesThat()
+        noClasses()
+                .that()
+                .resideInAnyPackage(
+                        "dev.glora.db..",
+                        "dev.glora.queue..",
+                        "dev.glora.jobs..",
+                        "dev.glora.worker..",
+                        "dev.glora.search..",
+                        "dev.glora.cli..")
+                .should()
+                .dependOnClassesThat()
                 .resideInAnyPackage("dev.glora.api..", "org.springframework..")
-                .because("each module knows only the ones to its right (ARCHITECTURE.md)").check(classes);
+                .because("each module knows only the ones to its right (ARCHITECTURE.md)")
+                .check(classes);
     }
 
     @Test

@@ -2,8 +2,6 @@ package dev.glora.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 import dev.glora.worker.TinyJob;
 import java.io.IOException;
 import java.net.URI;
@@ -17,10 +15,12 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
- * The one running service every web test shares (one Spring context, one embedded PostgreSQL):
- * tiny model and task roots, in-process workers, an API token; and real HTTP calls to it.
+ * The one running service every web test shares (one Spring context, one embedded PostgreSQL): tiny
+ * model and task roots, in-process workers, an API token; and real HTTP calls to it.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureMetrics
@@ -29,14 +29,15 @@ public abstract class ServiceTest {
     protected static final ObjectMapper JSON = new ObjectMapper();
 
     /** A tiny job's spec: format with the epochs and the generations. */
-    protected static final String TINY = """
+    protected static final String TINY =
+            """
             {"name": "tiny", "backbone": "%s", "data": "%s", "seed": 7,
              "supernet": {"rank": 4, "ranks": [4, 2], "epochs": %%d, "batchSize": 8, "lr": 0.01, "warmupEpochs": 0},
              "search": {"population": 9, "generations": %%d, "topK": 4, "mutations": 3, "crossovers": 3}}
-            """.formatted(TinyJob.BACKBONE, TinyJob.TASK);
+            """
+                    .formatted(TinyJob.BACKBONE, TinyJob.TASK);
 
-    @LocalServerPort
-    protected int port;
+    @LocalServerPort protected int port;
 
     protected final HttpClient http = HttpClient.newHttpClient();
 
@@ -61,7 +62,8 @@ public abstract class ServiceTest {
 
     /** A request that shows the API token, as every read needs while the service has one. */
     protected HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + ServiceTestEnvironment.TOKEN);
+        return HttpRequest.newBuilder(uri(path))
+                .header("Authorization", "Bearer " + ServiceTestEnvironment.TOKEN);
     }
 
     protected HttpResponse<String> get(String path) throws IOException, InterruptedException {
@@ -69,8 +71,10 @@ public abstract class ServiceTest {
     }
 
     protected HttpResponse<String> post(String path, String body, String token) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(uri(path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -87,16 +91,21 @@ public abstract class ServiceTest {
         HttpResponse<String> created = post("/api/v1/jobs", request, ServiceTestEnvironment.TOKEN);
         assertEquals(201, created.statusCode(), created.body());
         JsonNode job = JSON.readTree(created.body());
-        assertEquals("/api/v1/jobs/" + job.get("id").asLong(), created.headers().firstValue("Location").orElseThrow());
+        assertEquals(
+                "/api/v1/jobs/" + job.get("id").asLong(),
+                created.headers().firstValue("Location").orElseThrow());
         // resolved at submit, so the supernet does not depend on the worker that trains it
-        assertEquals(Runtime.getRuntime().availableProcessors(), job.get("spec").get("supernet").get("threads").asInt(),
+        assertEquals(
+                Runtime.getRuntime().availableProcessors(),
+                job.get("spec").get("supernet").get("threads").asInt(),
                 job.toString());
         return job;
     }
 
     protected JsonNode awaitStatus(long id, String... statuses) throws Exception {
         List<String> wanted = List.of(statuses);
-        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3); System.nanoTime() < deadline; ) {
+        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+                System.nanoTime() < deadline; ) {
             JsonNode job = JSON.readTree(get("/api/v1/jobs/" + id).body());
             if (wanted.contains(job.get("status").asText())) {
                 return job;

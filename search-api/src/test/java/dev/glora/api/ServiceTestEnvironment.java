@@ -9,14 +9,20 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
-/** One service for the API tests: embedded PostgreSQL in a temporary folder, tiny model and task roots. */
+/**
+ * One service for the API tests: embedded PostgreSQL in a temporary folder, tiny model and task
+ * roots.
+ */
 public final class ServiceTestEnvironment {
 
     public static final String TOKEN = "test-token";
+
     /** Larger than the import fixtures (at most 400 kB), small enough to overrun in a test. */
     public static final long UPLOAD_LIMIT = 500_000;
+
     /** Event streams the test service serves at once. */
     public static final int MAX_STREAMS = 10;
+
     public static final Path DIR;
     public static final Roots ROOTS;
 

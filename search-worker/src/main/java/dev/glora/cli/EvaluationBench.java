@@ -42,11 +42,26 @@ final class EvaluationBench {
      * @param searchCandidatesPerSecond candidates per second through the search's evaluator, one
      *     worker thread per requested thread, each with one intra-op thread
      */
-    record Figures(double candidatesPerSecond, double plainPassesPerSecond, double overhead, double mergedRatio1,
-            double mergedRatio64, double unmergedRatio1, double unmergedRatio64, double searchCandidatesPerSecond) {}
+    record Figures(
+            double candidatesPerSecond,
+            double plainPassesPerSecond,
+            double overhead,
+            double mergedRatio1,
+            double mergedRatio64,
+            double unmergedRatio1,
+            double unmergedRatio64,
+            double searchCandidatesPerSecond) {}
 
-    static Figures measure(Checkpoint supernetCheckpoint, Checkpoint backbone, VitArchitecture arch,
-            ImageDataset validation, int imagesPerPass, int runs, int candidates, int threads, boolean latency) {
+    static Figures measure(
+            Checkpoint supernetCheckpoint,
+            Checkpoint backbone,
+            VitArchitecture arch,
+            ImageDataset validation,
+            int imagesPerPass,
+            int runs,
+            int candidates,
+            int threads,
+            boolean latency) {
         Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
         SplittableRandom random = new SplittableRandom(11);
         List<SubnetConfig> configs = new ArrayList<>();
@@ -56,9 +71,12 @@ final class EvaluationBench {
         Preprocess preprocess = new Preprocess(arch);
         double[] candidateSeconds = new double[runs];
         double[] plainSeconds = new double[runs];
-        try (SubnetScorer scorer = new SubnetScorer(supernetCheckpoint, validation, imagesPerPass, "bench-s");
+        try (SubnetScorer scorer =
+                        new SubnetScorer(supernetCheckpoint, validation, imagesPerPass, "bench-s");
                 NDManager manager = TorchRuntime.newManager()) {
-            NDArray images = preprocess.images(manager, validation, IntStream.range(0, validation.size()).toArray());
+            NDArray images =
+                    preprocess.images(
+                            manager, validation, IntStream.range(0, validation.size()).toArray());
             for (int run = -1; run < runs; run++) {
                 long start = System.nanoTime();
                 for (int c = 0; c < candidates; c++) {
@@ -95,10 +113,14 @@ final class EvaluationBench {
                     int batch = b == 0 ? 1 : 64;
                     NDArray images = manager.randomNormal(base.network().inputShape(batch));
                     for (int run = -1; run < runs; run++) {
-                        // interleaved, in rotating order, so drift and cache effects on a shared machine hit all three alike
+                        // interleaved, in rotating order, so drift and cache effects on a shared
+                        // machine hit all three alike
                         double[][] times = new double[3][LATENCY_REPS];
-                        List<UnaryOperator<NDArray>> models = List.of(base::logits, mergedModel::logits,
-                                x -> unmerged.logits(x, false));
+                        List<UnaryOperator<NDArray>> models =
+                                List.of(
+                                        base::logits,
+                                        mergedModel::logits,
+                                        x -> unmerged.logits(x, false));
                         for (int rep = 0; rep < LATENCY_REPS; rep++) {
                             for (int k = 0; k < 3; k++) {
                                 int model = (rep + k) % 3;
@@ -115,10 +137,17 @@ final class EvaluationBench {
             }
         }
         double[] searchRates = new double[runs];
-        try (LocalEvaluator evaluator = new LocalEvaluator(supernetCheckpoint, validation, threads, imagesPerPass,
-                "bench-s", Racing.OFF)) {
+        try (LocalEvaluator evaluator =
+                new LocalEvaluator(
+                        supernetCheckpoint,
+                        validation,
+                        threads,
+                        imagesPerPass,
+                        "bench-s",
+                        Racing.OFF)) {
             for (int run = -1; run < runs; run++) {
-                List<SubnetConfig> batch = configs.subList((run + 1) * candidates, (run + 2) * candidates);
+                List<SubnetConfig> batch =
+                        configs.subList((run + 1) * candidates, (run + 2) * candidates);
                 long start = System.nanoTime();
                 evaluator.evaluate(batch, Double.NEGATIVE_INFINITY);
                 if (run >= 0) {
@@ -129,8 +158,14 @@ final class EvaluationBench {
         TorchRuntime.setThreads(threads);
         double candidate = BenchCommand.median(candidateSeconds);
         double plain = BenchCommand.median(plainSeconds);
-        return new Figures(1 / candidate, 1 / plain, candidate / plain, BenchCommand.median(ratios[0]),
-                BenchCommand.median(ratios[1]), BenchCommand.median(ratios[2]), BenchCommand.median(ratios[3]),
+        return new Figures(
+                1 / candidate,
+                1 / plain,
+                candidate / plain,
+                BenchCommand.median(ratios[0]),
+                BenchCommand.median(ratios[1]),
+                BenchCommand.median(ratios[2]),
+                BenchCommand.median(ratios[3]),
                 BenchCommand.median(searchRates));
     }
 

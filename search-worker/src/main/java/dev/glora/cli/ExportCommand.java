@@ -14,45 +14,73 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code glora export}: merges a supernet and a configuration into a plain ViT checkpoint. */
-@Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Merge a supernet with a glora-config/1 JSON into a plain ViT checkpoint (same architecture"
-                + " and speed as the backbone).")
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        description =
+                "Merge a supernet with a glora-config/1 JSON into a plain ViT checkpoint (same architecture"
+                        + " and speed as the backbone).")
 final class ExportCommand implements Callable<Integer> {
 
-    @Spec
-    private CommandSpec spec;
+    @Spec private CommandSpec spec;
 
-    @Option(names = "--supernet", required = true, paramLabel = "FILE", description = "supernet checkpoint (.safetensors)")
+    @Option(
+            names = "--supernet",
+            required = true,
+            paramLabel = "FILE",
+            description = "supernet checkpoint (.safetensors)")
     private Path supernet;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "configuration (glora-config/1 JSON)")
+    @Option(
+            names = "--config",
+            required = true,
+            paramLabel = "FILE",
+            description = "configuration (glora-config/1 JSON)")
     private Path config;
 
-    @Option(names = "--out", required = true, paramLabel = "PATH", description = "merged checkpoint to write; with"
-            + " --format bundle, the folder")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "PATH",
+            description = "merged checkpoint to write; with" + " --format bundle, the folder")
     private Path out;
 
     /** What {@code --out} becomes. */
-    enum Format { safetensors, bundle, onnx, transformers }
+    enum Format {
+        safetensors,
+        bundle,
+        onnx,
+        transformers
+    }
 
-    @Option(names = "--format", defaultValue = "safetensors", description = "safetensors: the merged checkpoint;"
-            + " bundle: a folder timm reads with create_model(\"local-dir:PATH\"): model.safetensors, timm's"
-            + " config.json (label names, input size, normalisation) and a README.md model card; onnx: the merged"
-            + " ViT as an ONNX graph (opset 17, dynamic batch, input pixel_values normalised as the model's mean"
-            + " and std say, output logits) for ONNX Runtime and other deployment runtimes; transformers: a folder"
-            + " ViTForImageClassification.from_pretrained reads (model.safetensors in transformers' names, config.json"
-            + " with id2label, preprocessor_config.json) (default:"
-            + " ${DEFAULT-VALUE})")
+    @Option(
+            names = "--format",
+            defaultValue = "safetensors",
+            description =
+                    "safetensors: the merged checkpoint;"
+                            + " bundle: a folder timm reads with create_model(\"local-dir:PATH\"): model.safetensors, timm's"
+                            + " config.json (label names, input size, normalisation) and a README.md model card; onnx: the merged"
+                            + " ViT as an ONNX graph (opset 17, dynamic batch, input pixel_values normalised as the model's mean"
+                            + " and std say, output logits) for ONNX Runtime and other deployment runtimes;"
+                            + " transformers: a folder"
+                            + " ViTForImageClassification.from_pretrained reads (model.safetensors in transformers'"
+                            + " names, config.json"
+                            + " with id2label, preprocessor_config.json) (default:"
+                            + " ${DEFAULT-VALUE})")
     private Format format;
 
-    @Option(names = "--task", paramLabel = "DIR", description = "with --format bundle, onnx or transformers: the task"
-            + " folder, for"
-            + " its name and class names (task.json)")
+    @Option(
+            names = "--task",
+            paramLabel = "DIR",
+            description =
+                    "with --format bundle, onnx or transformers: the task"
+                            + " folder, for"
+                            + " its name and class names (task.json)")
     private Path task;
 
     @Override
@@ -61,25 +89,32 @@ final class ExportCommand implements Callable<Integer> {
         SubnetConfig subnet = ConfigJson.read(config);
         if ((format == Format.bundle || format == Format.transformers)
                 && Files.exists(out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS))) {
-            throw new dev.glora.supernet.checkpoint.CheckpointException(out + " holds a model already; choose"
-                    + " another --out");
+            throw new dev.glora.supernet.checkpoint.CheckpointException(
+                    out + " holds a model already; choose" + " another --out");
         }
-        java.util.List<String> labels = task == null ? java.util.List.of()
-                : dev.glora.supernet.data.Vtab1k.classNames(task);
+        java.util.List<String> labels =
+                task == null
+                        ? java.util.List.of()
+                        : dev.glora.supernet.data.Vtab1k.classNames(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", "glora export " + Provenance.codeVersion());
         provenance.put("merged_from_sha256", Provenance.sha256(supernet));
         provenance.put("config_sha256", Provenance.sha256(config));
         provenance.put("glora_config", ConfigJson.format(subnet, Map.of()).replaceAll("\\s+", ""));
-        Checkpoint merged = Reparameterizer.merge(checkpoint, subnet, provenance, supernet.toString());
-        VitArchitecture arch = VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
-        Path file = format == Format.bundle || format == Format.transformers
-                ? out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS) : out;
+        Checkpoint merged =
+                Reparameterizer.merge(checkpoint, subnet, provenance, supernet.toString());
+        VitArchitecture arch =
+                VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
+        Path file =
+                format == Format.bundle || format == Format.transformers
+                        ? out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS)
+                        : out;
         if (format == Format.bundle) {
             Files.createDirectories(out);
         }
         // the merged model's own: a bias-less qkv gains a bias where a term needs one
-        VitArchitecture mergedArch = VitArchitecture.fromMetadata(merged.metadata(), "the merged model");
+        VitArchitecture mergedArch =
+                VitArchitecture.fromMetadata(merged.metadata(), "the merged model");
         if (format == Format.onnx) {
             Map<String, String> props = new LinkedHashMap<>(merged.metadata());
             if (!labels.isEmpty()) {
@@ -88,16 +123,20 @@ final class ExportCommand implements Callable<Integer> {
             dev.glora.supernet.onnx.OnnxExport.write(merged, mergedArch, props, file);
         } else if (format == Format.transformers) {
             if (!labels.isEmpty() && labels.size() != arch.numClasses()) {
-                throw new dev.glora.supernet.checkpoint.CheckpointException("the task names " + labels.size()
-                        + " classes, the model has " + arch.numClasses());
+                throw new dev.glora.supernet.checkpoint.CheckpointException(
+                        "the task names "
+                                + labels.size()
+                                + " classes, the model has "
+                                + arch.numClasses());
             }
             dev.glora.supernet.importer.TransformersVit.write(merged, mergedArch, labels, out);
         } else {
             Safetensors.write(merged, file);
         }
         if (format == Format.bundle) {
-            com.google.gson.JsonObject best = com.google.gson.JsonParser.parseString(Files.readString(config))
-                    .getAsJsonObject();
+            com.google.gson.JsonObject best =
+                    com.google.gson.JsonParser.parseString(Files.readString(config))
+                            .getAsJsonObject();
             if (!best.has("backbone")) {
                 // a configuration written by hand: the card describes the supernet's architecture
                 com.google.gson.JsonObject backbone = new com.google.gson.JsonObject();
@@ -108,22 +147,40 @@ final class ExportCommand implements Callable<Integer> {
             if (!best.has("trainable_parameters")) {
                 best.addProperty("trainable_parameters", Supernet.parameterCount(arch, subnet));
             }
-            dev.glora.jobs.ModelBundle.Facts facts = new dev.glora.jobs.ModelBundle.Facts(
-                    config.getFileName().toString().replaceAll("\\.json$", ""),
-                    task == null ? null : task.getFileName().toString(), labels, Provenance.sha256(file));
-            Files.writeString(out.resolve(dev.glora.jobs.ModelBundle.CONFIG),
+            dev.glora.jobs.ModelBundle.Facts facts =
+                    new dev.glora.jobs.ModelBundle.Facts(
+                            config.getFileName().toString().replaceAll("\\.json$", ""),
+                            task == null ? null : task.getFileName().toString(),
+                            labels,
+                            Provenance.sha256(file));
+            Files.writeString(
+                    out.resolve(dev.glora.jobs.ModelBundle.CONFIG),
                     dev.glora.jobs.ModelBundle.config(best, labels));
-            Files.writeString(out.resolve(dev.glora.jobs.ModelBundle.CARD), dev.glora.jobs.ModelBundle.card(best, facts));
+            Files.writeString(
+                    out.resolve(dev.glora.jobs.ModelBundle.CARD),
+                    dev.glora.jobs.ModelBundle.card(best, facts));
         }
         long parameters = merged.tensors().values().stream().mapToLong(t -> t.data().length).sum();
-        spec.commandLine().getOut().printf(
-                "merged %d GLoRA layers (%,d adapter parameters) into %s: %,d parameters, %,d bytes%n",
-                Supernet.layerNames(arch).size(), Supernet.parameterCount(arch, subnet), file, parameters,
-                fileSize(file));
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "merged %d GLoRA layers (%,d adapter parameters) into %s: %,d parameters, %,d bytes%n",
+                        Supernet.layerNames(arch).size(),
+                        Supernet.parameterCount(arch, subnet),
+                        file,
+                        parameters,
+                        fileSize(file));
         if (format == Format.bundle) {
-            spec.commandLine().getOut().printf("bundle %s: %s, %s, %s (timm.create_model(\"local-dir:%s\","
-                    + " pretrained=True))%n", out, dev.glora.jobs.ModelBundle.WEIGHTS, dev.glora.jobs.ModelBundle.CONFIG,
-                    dev.glora.jobs.ModelBundle.CARD, out);
+            spec.commandLine()
+                    .getOut()
+                    .printf(
+                            "bundle %s: %s, %s, %s (timm.create_model(\"local-dir:%s\","
+                                    + " pretrained=True))%n",
+                            out,
+                            dev.glora.jobs.ModelBundle.WEIGHTS,
+                            dev.glora.jobs.ModelBundle.CONFIG,
+                            dev.glora.jobs.ModelBundle.CARD,
+                            out);
         }
         return 0;
     }

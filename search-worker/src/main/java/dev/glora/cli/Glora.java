@@ -12,26 +12,42 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Glora.Version.class,
         description = "Find, inspect and export GLoRA adapters for Vision Transformers.",
-        subcommands = {DataCommand.class, PretrainCommand.class, TrainSupernetCommand.class, EvaluateCommand.class,
-                PredictCommand.class, FinetuneCommand.class, SearchCommand.class, BenchCommand.class,
-                ExportCommand.class, ImportCommand.class, InspectCommand.class, PrecisionCommand.class,
-                WorkerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DataCommand.class,
+            PretrainCommand.class,
+            TrainSupernetCommand.class,
+            EvaluateCommand.class,
+            PredictCommand.class,
+            FinetuneCommand.class,
+            SearchCommand.class,
+            BenchCommand.class,
+            ExportCommand.class,
+            ImportCommand.class,
+            InspectCommand.class,
+            PrecisionCommand.class,
+            WorkerCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Glora {
 
     /** Exit status of a command that failed on bad input. */
     public static final int INPUT_ERROR = 2;
+
     /** Exit status of a command that failed because the database failed. */
     public static final int DATABASE_ERROR = 3;
 
     private Glora() {}
 
     /**
-     * @param args the command line; none runs {@code worker}, configured from the environment
-     *     (the search-worker jar's default, for containers)
+     * @param args the command line; none runs {@code worker}, configured from the environment (the
+     *     search-worker jar's default, for containers)
      */
     public static void main(String[] args) {
-        System.exit(run(args.length == 0 ? new String[] {"worker"} : args, new PrintWriter(System.out, true),
-                new PrintWriter(System.err, true)));
+        System.exit(
+                run(
+                        args.length == 0 ? new String[] {"worker"} : args,
+                        new PrintWriter(System.out, true),
+                        new PrintWriter(System.err, true)));
     }
 
     /**
@@ -46,17 +62,18 @@ public final class Glora {
         CommandLine cli = new CommandLine(new Glora());
         cli.setOut(out);
         cli.setErr(err);
-        cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof GloraException) {
-                line.getErr().println("glora: error: " + e.getMessage());
-                return INPUT_ERROR;
-            }
-            if (e instanceof dev.glora.db.DatabaseException) {
-                line.getErr().println("glora: database error: " + e.getMessage());
-                return DATABASE_ERROR;
-            }
-            throw e;
-        });
+        cli.setExecutionExceptionHandler(
+                (e, line, parsed) -> {
+                    if (e instanceof GloraException) {
+                        line.getErr().println("glora: error: " + e.getMessage());
+                        return INPUT_ERROR;
+                    }
+                    if (e instanceof dev.glora.db.DatabaseException) {
+                        line.getErr().println("glora: database error: " + e.getMessage());
+                        return DATABASE_ERROR;
+                    }
+                    throw e;
+                });
         return cli.execute(args);
     }
 

@@ -12,16 +12,28 @@ import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Option;
 
-/** {@code --model} and {@code --config}: a plain checkpoint, or a supernet set to one of its subnets. */
+/**
+ * {@code --model} and {@code --config}: a plain checkpoint, or a supernet set to one of its
+ * subnets.
+ */
 final class ModelChoice {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "plain or supernet checkpoint")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "FILE",
+            description = "plain or supernet checkpoint")
     private Path model;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "glora-config/1 JSON (required for a supernet)")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "glora-config/1 JSON (required for a supernet)")
     private Path config;
 
-    /** @return the checkpoint file */
+    /**
+     * @return the checkpoint file
+     */
     Path file() {
         return model;
     }
@@ -36,13 +48,15 @@ final class ModelChoice {
      *
      * @param use what to do with it
      * @return what {@code use} returned
-     * @throws GloraException if a supernet comes without a configuration, or a plain checkpoint with one
+     * @throws GloraException if a supernet comes without a configuration, or a plain checkpoint
+     *     with one
      */
     <T> T use(ModelUse<T> use) {
         Checkpoint checkpoint = Safetensors.read(model);
         if (checkpoint.metadata().containsKey(Supernet.RANK_KEY)) {
             if (config == null) {
-                throw new GloraException(model + " is a supernet; --config names the subnet to use");
+                throw new GloraException(
+                        model + " is a supernet; --config names the subnet to use");
             }
             try (Supernet net = Supernet.load(checkpoint, model.toString())) {
                 net.setConfig(ConfigJson.read(config));
@@ -50,7 +64,8 @@ final class ModelChoice {
             }
         }
         if (config != null) {
-            throw new GloraException(model + " is a plain checkpoint; --config applies to supernets only");
+            throw new GloraException(
+                    model + " is a plain checkpoint; --config applies to supernets only");
         }
         try (VitModel net = VitModel.load(checkpoint, null, model.toString())) {
             return use.apply(net::logits, net.architecture());

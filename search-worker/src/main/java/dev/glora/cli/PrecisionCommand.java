@@ -31,37 +31,65 @@ import picocli.CommandLine.Spec;
  * supernet, for choosing {@code search --precision} and its margin: random candidates scored both
  * ways, their accuracies and rankings compared, the largest logit shift, and the time of each.
  */
-@Command(name = "precision", mixinStandardHelpOptions = true,
-        description = "Score random candidates of a supernet in float32 and in a reduced format and print, as JSON,"
-                + " how the accuracies and rankings agree, the largest logit shift and the time per candidate of each.")
+@Command(
+        name = "precision",
+        mixinStandardHelpOptions = true,
+        description =
+                "Score random candidates of a supernet in float32 and in a reduced format and print, as JSON,"
+                        + " how the accuracies and rankings agree, the largest logit shift and the time per candidate of each.")
 final class PrecisionCommand implements Callable<Integer> {
 
-    @Spec
-    private CommandSpec spec;
+    @Spec private CommandSpec spec;
 
-    @Option(names = "--supernet", required = true, paramLabel = "FILE", description = "supernet checkpoint")
+    @Option(
+            names = "--supernet",
+            required = true,
+            paramLabel = "FILE",
+            description = "supernet checkpoint")
     private Path supernet;
 
-    @Option(names = "--task", required = true, paramLabel = "DIR", description = "VTAB-1K task folder")
+    @Option(
+            names = "--task",
+            required = true,
+            paramLabel = "DIR",
+            description = "VTAB-1K task folder")
     private Path task;
 
-    @Option(names = "--split", defaultValue = "val200", description = "list scored on (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--split",
+            defaultValue = "val200",
+            description = "list scored on (default: ${DEFAULT-VALUE})")
     private String split;
 
-    @Option(names = "--candidates", defaultValue = "500", description = "random candidates (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--candidates",
+            defaultValue = "500",
+            description = "random candidates (default: ${DEFAULT-VALUE})")
     private int candidates;
 
-    @Option(names = "--seed", defaultValue = "0", description = "seed of the candidates (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "seed of the candidates (default: ${DEFAULT-VALUE})")
     private long seed;
 
-    @Option(names = "--format", defaultValue = "fp16", description = "the reduced format: fp16 (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--format",
+            defaultValue = "fp16",
+            description = "the reduced format: fp16 (default: ${DEFAULT-VALUE})")
     private String format;
 
-    @Option(names = "--threads", defaultValue = "1",
-            description = "candidates scored at once, each on one PyTorch thread (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--threads",
+            defaultValue = "1",
+            description =
+                    "candidates scored at once, each on one PyTorch thread (default: ${DEFAULT-VALUE})")
     private int threads;
 
-    @Option(names = "--top", defaultValue = "10", description = "the top-k whose overlap is reported (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--top",
+            defaultValue = "10",
+            description = "the top-k whose overlap is reported (default: ${DEFAULT-VALUE})")
     private int top;
 
     @Override
@@ -71,7 +99,8 @@ final class PrecisionCommand implements Callable<Integer> {
         }
         TorchRuntime.setThreads(1);
         Checkpoint checkpoint = Safetensors.read(supernet);
-        VitArchitecture arch = VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
+        VitArchitecture arch =
+                VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
         int rank = Supernet.rankOf(checkpoint, supernet.toString());
         Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(rank));
         ImageDataset data = TaskData.read(task, split);
@@ -101,31 +130,47 @@ final class PrecisionCommand implements Callable<Integer> {
         double[] shift = new double[candidates];
         long[] fp32Time = new long[candidates];
         long[] reducedTime = new long[candidates];
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger next =
+                new java.util.concurrent.atomic.AtomicInteger();
         List<Thread> workers = new ArrayList<>();
         List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int t = 0; t < threads; t++) {
-            Thread worker = new Thread(() -> {
-                TorchRuntime.setThreads(1);
-                try (SubnetScorer scorer = new SubnetScorer(checkpoint, data, data.size(), supernet.toString(), reduced,
-                        1)) {
-                    for (int c = next.getAndIncrement(); c < candidates; c = next.getAndIncrement()) {
-                        long start = System.nanoTime();
-                        float[] exact = scorer.logits(configs.get(c), SubnetScorer.Precision.FP32);
-                        long middle = System.nanoTime();
-                        float[] low = scorer.logits(configs.get(c), reduced);
-                        reducedTime[c] = System.nanoTime() - middle;
-                        fp32Time[c] = middle - start;
-                        fp32[c] = accuracy(exact, labels);
-                        reducedAccuracy[c] = accuracy(low, labels);
-                        for (int i = 0; i < exact.length; i++) {
-                            shift[c] = Math.max(shift[c], Math.abs(exact[i] - low[i]));
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    failures.add(e);
-                }
-            }, "glora-precision-" + t);
+            Thread worker =
+                    new Thread(
+                            () -> {
+                                TorchRuntime.setThreads(1);
+                                try (SubnetScorer scorer =
+                                        new SubnetScorer(
+                                                checkpoint,
+                                                data,
+                                                data.size(),
+                                                supernet.toString(),
+                                                reduced,
+                                                1)) {
+                                    for (int c = next.getAndIncrement();
+                                            c < candidates;
+                                            c = next.getAndIncrement()) {
+                                        long start = System.nanoTime();
+                                        float[] exact =
+                                                scorer.logits(
+                                                        configs.get(c),
+                                                        SubnetScorer.Precision.FP32);
+                                        long middle = System.nanoTime();
+                                        float[] low = scorer.logits(configs.get(c), reduced);
+                                        reducedTime[c] = System.nanoTime() - middle;
+                                        fp32Time[c] = middle - start;
+                                        fp32[c] = accuracy(exact, labels);
+                                        reducedAccuracy[c] = accuracy(low, labels);
+                                        for (int i = 0; i < exact.length; i++) {
+                                            shift[c] =
+                                                    Math.max(shift[c], Math.abs(exact[i] - low[i]));
+                                        }
+                                    }
+                                } catch (RuntimeException e) {
+                                    failures.add(e);
+                                }
+                            },
+                            "glora-precision-" + t);
             workers.add(worker);
             worker.start();
         }
@@ -151,23 +196,36 @@ final class PrecisionCommand implements Callable<Integer> {
         out.put("format", reduced.name().toLowerCase(java.util.Locale.ROOT));
         out.put("cpu", cpuModel());
         out.put("threads", threads);
-        out.put("accuracies_differing", IntStream.range(0, candidates).filter(c -> fp32[c] != reducedAccuracy[c]).count());
-        out.put("largest_accuracy_difference", IntStream.range(0, candidates)
-                .mapToDouble(c -> Math.abs(fp32[c] - reducedAccuracy[c])).max().orElse(0));
+        out.put(
+                "accuracies_differing",
+                IntStream.range(0, candidates).filter(c -> fp32[c] != reducedAccuracy[c]).count());
+        out.put(
+                "largest_accuracy_difference",
+                IntStream.range(0, candidates)
+                        .mapToDouble(c -> Math.abs(fp32[c] - reducedAccuracy[c]))
+                        .max()
+                        .orElse(0));
         out.put("discordant_pair_fraction", discordant(fp32, reducedAccuracy));
-        out.put("top_" + top + "_overlap", overlap(fp32, reducedAccuracy, Math.min(top, candidates)));
+        out.put(
+                "top_" + top + "_overlap",
+                overlap(fp32, reducedAccuracy, Math.min(top, candidates)));
         out.put("same_best", argMax(fp32) == argMax(reducedAccuracy));
         out.put("largest_logit_shift", maxShift);
         out.put("fp32_seconds_per_candidate", fp32Nanos / 1e9 / candidates);
         out.put("reduced_seconds_per_candidate", reducedNanos / 1e9 / candidates);
-        spec.commandLine().getOut().println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+        spec.commandLine()
+                .getOut()
+                .println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         return 0;
     }
 
     private static String cpuModel() {
-        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
-                    .findFirst().orElse(System.getProperty("os.arch"));
+        try (java.util.stream.Stream<String> lines =
+                java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse(System.getProperty("os.arch"));
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
             return System.getProperty("os.arch");
         }
@@ -188,7 +246,10 @@ final class PrecisionCommand implements Callable<Integer> {
         return (double) correct / labels.length;
     }
 
-    /** Of the pairs that float32 orders strictly, the fraction the reduced format orders the other way or ties. */
+    /**
+     * Of the pairs that float32 orders strictly, the fraction the reduced format orders the other
+     * way or ties.
+     */
     private static double discordant(double[] exact, double[] low) {
         long strict = 0;
         long wrong = 0;

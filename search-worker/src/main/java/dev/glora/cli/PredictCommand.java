@@ -29,67 +29,98 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code glora predict}: a model's most probable classes for images, named when the model names them. */
-@Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Classify images with a plain checkpoint (a merged model, a baseline) or a supernet with a"
-                + " configuration: the most probable classes of each image with their probabilities, by name when the"
-                + " model's metadata has the task's class_names (glora data folders keeps them).")
+/**
+ * {@code glora predict}: a model's most probable classes for images, named when the model names
+ * them.
+ */
+@Command(
+        name = "predict",
+        mixinStandardHelpOptions = true,
+        description =
+                "Classify images with a plain checkpoint (a merged model, a baseline) or a supernet with a"
+                        + " configuration: the most probable classes of each image with their probabilities, by name when the"
+                        + " model's metadata has the task's class_names (glora data folders keeps them).")
 final class PredictCommand implements Callable<Integer> {
 
-    @Spec
-    private CommandSpec spec;
+    @Spec private CommandSpec spec;
 
-    @Mixin
-    private ModelChoice model;
+    @Mixin private ModelChoice model;
 
-    @Option(names = "--top", defaultValue = "3", description = "classes shown per image (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--top",
+            defaultValue = "3",
+            description = "classes shown per image (default: ${DEFAULT-VALUE})")
     private int top;
 
-    @Option(names = "--batch", defaultValue = "64",
+    @Option(
+            names = "--batch",
+            defaultValue = "64",
             description = "images read and scored at a time (default: ${DEFAULT-VALUE})")
     private int batch;
 
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
     private Integer threads;
 
-    @Option(names = "--json", description = "print [{\"image\", \"top\": [{\"class\", \"name\", \"probability\"}]}]")
+    @Option(
+            names = "--json",
+            description = "print [{\"image\", \"top\": [{\"class\", \"name\", \"probability\"}]}]")
     private boolean json;
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files, or folders whose images (at any"
-            + " depth, not hidden) are classified in path order")
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "IMAGE",
+            description =
+                    "image files, or folders whose images (at any"
+                            + " depth, not hidden) are classified in path order")
     private List<Path> inputs;
 
     @Override
     public Integer call() {
         if (top < 1 || batch < 1) {
-            throw new GloraException("--top and --batch must be at least 1, got " + top + " and " + batch);
+            throw new GloraException(
+                    "--top and --batch must be at least 1, got " + top + " and " + batch);
         }
         if (threads != null) {
             TorchRuntime.setThreads(threads);
         }
         List<Path> files = images(inputs);
-        List<String> names = dev.glora.jobs.Predictor.classNames(Safetensors.header(model.file()).metadata(),
-                model.file().toString());
+        List<String> names =
+                dev.glora.jobs.Predictor.classNames(
+                        Safetensors.header(model.file()).metadata(), model.file().toString());
         PrintWriter out = spec.commandLine().getOut();
         JsonArray all = new JsonArray();
-        model.use((logits, arch) -> {
-            if (!names.isEmpty() && names.size() != arch.numClasses()) {
-                throw new GloraException(model.file() + ": class_names names " + names.size() + " classes, the head has "
-                        + arch.numClasses());
-            }
-            Preprocess preprocess = new Preprocess(arch);
-            // a batch of images at a time: photos decode to far more than their files hold
-            for (int start = 0; start < files.size(); start += batch) {
-                List<Path> chunk = files.subList(start, Math.min(files.size(), start + batch));
-                List<Image> images = chunk.parallelStream().map(ImageCodec::read).toList();
-                float[][] probabilities = Evaluation.probabilities(logits, preprocess, new ImageDataset("images",
-                        images, new int[images.size()], chunk.stream().map(Path::toString).toList()), batch);
-                for (int i = 0; i < chunk.size(); i++) {
-                    report(chunk.get(i), probabilities[i], names, out, all);
-                }
-            }
-            return null;
-        });
+        model.use(
+                (logits, arch) -> {
+                    if (!names.isEmpty() && names.size() != arch.numClasses()) {
+                        throw new GloraException(
+                                model.file()
+                                        + ": class_names names "
+                                        + names.size()
+                                        + " classes, the head has "
+                                        + arch.numClasses());
+                    }
+                    Preprocess preprocess = new Preprocess(arch);
+                    // a batch of images at a time: photos decode to far more than their files hold
+                    for (int start = 0; start < files.size(); start += batch) {
+                        List<Path> chunk =
+                                files.subList(start, Math.min(files.size(), start + batch));
+                        List<Image> images = chunk.parallelStream().map(ImageCodec::read).toList();
+                        float[][] probabilities =
+                                Evaluation.probabilities(
+                                        logits,
+                                        preprocess,
+                                        new ImageDataset(
+                                                "images",
+                                                images,
+                                                new int[images.size()],
+                                                chunk.stream().map(Path::toString).toList()),
+                                        batch);
+                        for (int i = 0; i < chunk.size(); i++) {
+                            report(chunk.get(i), probabilities[i], names, out, all);
+                        }
+                    }
+                    return null;
+                });
         if (json) {
             out.println(new GsonBuilder().create().toJson(all));
         }
@@ -126,11 +157,15 @@ final class PredictCommand implements Callable<Integer> {
         List<Path> files = new ArrayList<>();
         for (Path input : inputs) {
             if (!Files.isDirectory(input)) {
-                files.add(input); // a missing or unreadable file is reported by the image reader, by name
+                files.add(
+                        input); // a missing or unreadable file is reported by the image reader, by
+                // name
                 continue;
             }
             try (Stream<Path> walk = Files.walk(input)) {
-                walk.filter(Files::isRegularFile).filter(p -> !ImageFolders.hidden(input.relativize(p))).sorted()
+                walk.filter(Files::isRegularFile)
+                        .filter(p -> !ImageFolders.hidden(input.relativize(p)))
+                        .sorted()
                         .forEach(files::add);
             } catch (IOException | UncheckedIOException e) {
                 throw new GloraException(input + ": unreadable folder: " + e.getMessage());

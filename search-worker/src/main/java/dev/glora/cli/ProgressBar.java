@@ -27,7 +27,8 @@ final class ProgressBar implements TrainingListener {
     /**
      * @param out where to draw
      * @param epochs epochs in the run
-     * @param console whether {@code out} is a terminal (redraw in place) or a log (epoch lines only)
+     * @param console whether {@code out} is a terminal (redraw in place) or a log (epoch lines
+     *     only)
      */
     ProgressBar(PrintWriter out, int epochs, boolean console) {
         this.out = out;
@@ -57,19 +58,46 @@ final class ProgressBar implements TrainingListener {
         long total = (long) (epochs - firstEpoch + 1) * stepsPerEpoch;
         double eta = (now - started) / 1e9 / done * (total - done);
         int filled = (int) (WIDTH * (double) step / steps);
-        out.printf(Locale.ROOT, "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %.0f img/s  ETA %s   ", epoch, epochs,
-                "#".repeat(filled), "-".repeat(WIDTH - filled), step, steps, loss, imagesPerSecond, duration(eta));
+        out.printf(
+                Locale.ROOT,
+                "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %.0f img/s  ETA %s   ",
+                epoch,
+                epochs,
+                "#".repeat(filled),
+                "-".repeat(WIDTH - filled),
+                step,
+                steps,
+                loss,
+                imagesPerSecond,
+                duration(eta));
         out.flush();
     }
 
     @Override
     public void onEpoch(EpochResult result) {
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "epoch %d/%d  lr %.2e  loss %.4f",
-                result.epoch(), result.epochs(), result.lr(), result.loss()));
+        StringBuilder line =
+                new StringBuilder(
+                        String.format(
+                                Locale.ROOT,
+                                "epoch %d/%d  lr %.2e  loss %.4f",
+                                result.epoch(),
+                                result.epochs(),
+                                result.lr(),
+                                result.loss()));
         for (Map.Entry<String, Double> validation : result.validation().entrySet()) {
-            line.append(String.format(Locale.ROOT, "  val[%s] %.2f%%", validation.getKey(), 100 * validation.getValue()));
+            line.append(
+                    String.format(
+                            Locale.ROOT,
+                            "  val[%s] %.2f%%",
+                            validation.getKey(),
+                            100 * validation.getValue()));
         }
-        line.append(String.format(Locale.ROOT, "  %.0f img/s  %.1f s", result.imagesPerSecond(), result.seconds()));
+        line.append(
+                String.format(
+                        Locale.ROOT,
+                        "  %.0f img/s  %.1f s",
+                        result.imagesPerSecond(),
+                        result.seconds()));
         out.print(console ? "\r" + line + " ".repeat(20) + "\n" : line + "\n");
         out.flush();
     }
@@ -79,7 +107,8 @@ final class ProgressBar implements TrainingListener {
             return "?";
         }
         long s = Math.round(seconds);
-        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60)
+        return s >= 3600
+                ? String.format("%dh%02dm", s / 3600, s / 60 % 60)
                 : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
     }
 }

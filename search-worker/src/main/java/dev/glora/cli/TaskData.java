@@ -40,7 +40,8 @@ final class TaskData {
      */
     static String heldOutNote(Path task, String train, String val) {
         return Vtab1k.shareImages(task, list(train), list(val))
-                ? " (not held out: " + list(train) + " holds " + list(val) + "'s images)" : "";
+                ? " (not held out: " + list(train) + " holds " + list(val) + "'s images)"
+                : "";
     }
 
     /**

@@ -10,10 +10,28 @@ import picocli.CommandLine.Option;
 /** The options every training command shares; each command supplies its own defaults. */
 final class TrainingOptions {
 
-    /** The option of each setting TrainSettings.problems names (errors speak the command line's words). */
-    static final Map<String, String> OPTIONS = Map.of("epochs", "--epochs", "batchSize", "--batch", "lr", "--lr",
-            "weightDecay", "--weight-decay", "warmupEpochs", "--warmup", "minLr", "--min-lr", "dropPath",
-            "--drop-path", "accumulate", "--accumulate");
+    /**
+     * The option of each setting TrainSettings.problems names (errors speak the command line's
+     * words).
+     */
+    static final Map<String, String> OPTIONS =
+            Map.of(
+                    "epochs",
+                    "--epochs",
+                    "batchSize",
+                    "--batch",
+                    "lr",
+                    "--lr",
+                    "weightDecay",
+                    "--weight-decay",
+                    "warmupEpochs",
+                    "--warmup",
+                    "minLr",
+                    "--min-lr",
+                    "dropPath",
+                    "--drop-path",
+                    "accumulate",
+                    "--accumulate");
 
     @Option(names = "--epochs", description = "passes over the training set")
     Integer epochs;
@@ -36,16 +54,23 @@ final class TrainingOptions {
     @Option(names = "--drop-path", description = "stochastic-depth rate of the last block")
     Double dropPath;
 
-    @Option(names = "--seed", defaultValue = "0", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "seed of every random choice (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--accumulate", defaultValue = "0", paramLabel = "N",
-            description = "train each batch in N micro-batches (gradient accumulation: the same result up to float"
-                    + " rounding, about 1/N of the activation memory); default 0: chosen from the architecture"
-                    + " (1 for small models, 4 for ViT-S/16 at 224 px and batch 64)")
+    @Option(
+            names = "--accumulate",
+            defaultValue = "0",
+            paramLabel = "N",
+            description =
+                    "train each batch in N micro-batches (gradient accumulation: the same result up to float"
+                            + " rounding, about 1/N of the activation memory); default 0: chosen from the architecture"
+                            + " (1 for small models, 4 for ViT-S/16 at 224 px and batch 64)")
     int accumulate;
 
     /**
@@ -53,21 +78,33 @@ final class TrainingOptions {
      * @return the defaults overridden by whatever was given
      */
     TrainSettings settings(TrainSettings defaults) {
-        // always set, to the cores by default as a job's spec does: a training's floats depend on it
+        // always set, to the cores by default as a job's spec does: a training's floats depend on
+        // it
         TorchRuntime.setThreads(threads());
-        TrainSettings.Given given = new TrainSettings.Given(epochs, batch, lr, weightDecay, warmup, minLr, dropPath)
-                .filledFrom(defaults);
+        TrainSettings.Given given =
+                new TrainSettings.Given(epochs, batch, lr, weightDecay, warmup, minLr, dropPath)
+                        .filledFrom(defaults);
         try {
-            return new TrainSettings(given.epochs(), given.batchSize(), given.lr(), given.weightDecay(),
-                    given.warmupEpochs(), defaults.warmupLr(), given.minLr(), given.dropPath(), seed, accumulate);
+            return new TrainSettings(
+                    given.epochs(),
+                    given.batchSize(),
+                    given.lr(),
+                    given.weightDecay(),
+                    given.warmupEpochs(),
+                    defaults.warmupLr(),
+                    given.minLr(),
+                    given.dropPath(),
+                    seed,
+                    accumulate);
         } catch (InvalidSettingsException e) {
             throw new GloraException(e.describe(OPTIONS));
         }
     }
 
-    /** @return the PyTorch threads of the training: {@code --threads}, else every core */
+    /**
+     * @return the PyTorch threads of the training: {@code --threads}, else every core
+     */
     int threads() {
         return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
-
 }

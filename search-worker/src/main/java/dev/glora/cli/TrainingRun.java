@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * One training command's life: refuse to overwrite a finished output, train (resuming from
- * {@code <out>.resume} when an interrupted run left one), write the output, remove the resume point.
+ * One training command's life: refuse to overwrite a finished output, train (resuming from {@code
+ * <out>.resume} when an interrupted run left one), write the output, remove the resume point.
  */
 final class TrainingRun {
 
@@ -37,7 +37,9 @@ final class TrainingRun {
      */
     static void checkOutput(Path out) {
         if (Files.exists(out) && !Files.exists(resumeFile(out))) {
-            throw new GloraException(out + " already exists and holds a finished run; delete it or choose another --out");
+            throw new GloraException(
+                    out
+                            + " already exists and holds a finished run; delete it or choose another --out");
         }
     }
 
@@ -52,11 +54,23 @@ final class TrainingRun {
      * @param result builds the output once training is done, from the history
      * @return the history
      */
-    static List<EpochResult> train(TrainSettings settings, Trainer.Trainee trainee, ImageDataset train,
-            ImageDataset val, Path out, String identity, PrintWriter progress,
+    static List<EpochResult> train(
+            TrainSettings settings,
+            Trainer.Trainee trainee,
+            ImageDataset train,
+            ImageDataset val,
+            Path out,
+            String identity,
+            PrintWriter progress,
             Function<List<EpochResult>, Checkpoint> result) {
-        return run(settings, out, progress, bar -> new Trainer(settings, bar).fit(trainee, train, val,
-                resumeFile(out), identity), result);
+        return run(
+                settings,
+                out,
+                progress,
+                bar ->
+                        new Trainer(settings, bar)
+                                .fit(trainee, train, val, resumeFile(out), identity),
+                result);
     }
 
     /**
@@ -71,7 +85,11 @@ final class TrainingRun {
      * @param <R> what {@code fit} returns
      * @return what {@code fit} returned
      */
-    static <R> R run(TrainSettings settings, Path out, PrintWriter progress, Function<TrainingListener, R> fit,
+    static <R> R run(
+            TrainSettings settings,
+            Path out,
+            PrintWriter progress,
+            Function<TrainingListener, R> fit,
             Function<R, Checkpoint> result) {
         checkOutput(out);
         try {
@@ -88,7 +106,8 @@ final class TrainingRun {
         try {
             Files.deleteIfExists(resumeFile(out));
         } catch (IOException e) {
-            progress.println("warning: could not remove " + resumeFile(out) + ": " + e.getMessage());
+            progress.println(
+                    "warning: could not remove " + resumeFile(out) + ": " + e.getMessage());
         }
         return trained;
     }

@@ -9,9 +9,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The lock that makes one service the owner of a data folder: {@code <data folder>.lock}, held
- * from the server's start to its stop. A second service on the same folder, in this process or
- * another, is refused and stops nothing; the lock goes with the process that held it.
+ * The lock that makes one service the owner of a data folder: {@code <data folder>.lock}, held from
+ * the server's start to its stop. A second service on the same folder, in this process or another,
+ * is refused and stops nothing; the lock goes with the process that held it.
  */
 final class DataFolderLock implements AutoCloseable {
 
@@ -33,8 +33,12 @@ final class DataFolderLock implements AutoCloseable {
      * @throws DatabaseException when another service holds it, or it cannot be made
      */
     static DataFolderLock hold(Path file, Path dataDir) {
-        String refusal = "embedded PostgreSQL: another service is running on " + dataDir + " (it holds " + file
-                + "); stop it first, or give this one another folder (glora.embedded-data-dir)";
+        String refusal =
+                "embedded PostgreSQL: another service is running on "
+                        + dataDir
+                        + " (it holds "
+                        + file
+                        + "); stop it first, or give this one another folder (glora.embedded-data-dir)";
         synchronized (HELD) {
             if (HELD.contains(file)) {
                 throw new DatabaseException(refusal);
@@ -42,14 +46,16 @@ final class DataFolderLock implements AutoCloseable {
             FileChannel channel = null;
             try {
                 Files.createDirectories(file.getParent());
-                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                channel =
+                        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 if (channel.tryLock() != null) {
                     HELD.add(file);
                     return new DataFolderLock(file, channel);
                 }
             } catch (IOException e) {
                 closeQuietly(channel);
-                throw new DatabaseException("embedded PostgreSQL: cannot lock " + file + ": " + e.getMessage(), e);
+                throw new DatabaseException(
+                        "embedded PostgreSQL: cannot lock " + file + ": " + e.getMessage(), e);
             }
             closeQuietly(channel);
             throw new DatabaseException(refusal);

@@ -10,7 +10,9 @@ public class DatabaseException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param message what failed, and where */
+    /**
+     * @param message what failed, and where
+     */
     public DatabaseException(String message) {
         super(message);
     }
@@ -31,13 +33,18 @@ public class DatabaseException extends RuntimeException {
      */
     public boolean isTransient() {
         for (Throwable t = getCause(); t != null; t = t.getCause()) {
-            if (t instanceof java.sql.SQLTransientException || t instanceof java.sql.SQLRecoverableException
-                    || t instanceof java.sql.SQLNonTransientConnectionException || t instanceof java.net.ConnectException) {
+            if (t instanceof java.sql.SQLTransientException
+                    || t instanceof java.sql.SQLRecoverableException
+                    || t instanceof java.sql.SQLNonTransientConnectionException
+                    || t instanceof java.net.ConnectException) {
                 return true;
             }
             if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
-                if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53") || state.startsWith("40")) {
+                if (state.startsWith("08")
+                        || state.startsWith("57P")
+                        || state.startsWith("53")
+                        || state.startsWith("40")) {
                     return true;
                 }
             }

@@ -31,8 +31,8 @@ import java.util.function.IntSupplier;
  *       again.
  * </ul>
  *
- * <p>PostgreSQL refuses to run as root; started by root, the server runs as {@code nobody}
- * (uid 65534) through {@code setpriv}, and its data folder is handed to that user.
+ * <p>PostgreSQL refuses to run as root; started by root, the server runs as {@code nobody} (uid
+ * 65534) through {@code setpriv}, and its data folder is handed to that user.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 
@@ -45,7 +45,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final Thread shutdownHook;
     private boolean stopped;
 
-    private EmbeddedPostgres(Path bin, Path data, int port, String password, Path secretFile, DataFolderLock lock) {
+    private EmbeddedPostgres(
+            Path bin, Path data, int port, String password, Path secretFile, DataFolderLock lock) {
         this.pgCtl = new PgCtl(bin, data);
         this.data = data;
         this.port = port;
@@ -56,8 +57,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
 
     /**
-     * Starts a server on {@code dataDir}, creating the cluster on first use; a server left
-     * running by a process that died is stopped first.
+     * Starts a server on {@code dataDir}, creating the cluster on first use; a server left running
+     * by a process that died is stopped first.
      *
      * @param dataDir the cluster's folder
      * @param port the port, or 0 for any free one
@@ -68,14 +69,18 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return start(dataDir, port, port == 0 ? EmbeddedPostgres::freePort : () -> port);
     }
 
-    /** How many free ports a start tries when another process takes the one chosen before the server binds it. */
+    /**
+     * How many free ports a start tries when another process takes the one chosen before the server
+     * binds it.
+     */
     static final int PORT_ATTEMPTS = 5;
 
     /**
      * @param ports where a start with port 0 takes its candidates from (tests hand it a taken one)
      */
     static EmbeddedPostgres start(Path dataDir, int port, IntSupplier ports) {
-        // by real path: a second service reaching the same folder through a link finds the same lock
+        // by real path: a second service reaching the same folder through a link finds the same
+        // lock
         Path configured = realPath(dataDir);
         DataFolderLock lock = DataFolderLock.hold(sibling(configured, ".lock"), configured);
         try {
@@ -83,8 +88,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
             Path data = clusterDir(configured);
             Path secretFile = sibling(configured, ".secret");
             setAsideOrphan(data, configured, secretFile);
-            EmbeddedPostgres server = new EmbeddedPostgres(bin, data, ports.getAsInt(),
-                    PasswordFile.readOrMake(secretFile), secretFile, lock);
+            EmbeddedPostgres server =
+                    new EmbeddedPostgres(
+                            bin,
+                            data,
+                            ports.getAsInt(),
+                            PasswordFile.readOrMake(secretFile),
+                            secretFile,
+                            lock);
             server.initIfNeeded();
             Path pidFile = data.resolve("postmaster.pid");
             if (Files.exists(pidFile)) {
@@ -98,18 +109,31 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
             // 127.0.0.1 only, and the client connects there: "localhost" would also listen on ::1,
             // where a server that fails to bind only warns, so a port another user took there first
-            // would receive the connection. Taken on 127.0.0.1, the server does not start, and a free
+            // would receive the connection. Taken on 127.0.0.1, the server does not start, and a
+            // free
             // port is chosen again; the client never connects to a server that is not this one.
             for (int attempt = 1; ; attempt++) {
                 long logBefore = server.pgCtl.logSize();
                 try {
-                    server.pgCtl.run(List.of("start", "-w", "-t", Integer.toString(PgCtl.START_TIMEOUT_S),
-                            "-l", server.pgCtl.log().toString(), "-o", "-p " + server.port
-                                    + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-                                    + " -c max_connections=200"), false);
+                    server.pgCtl.run(
+                            List.of(
+                                    "start",
+                                    "-w",
+                                    "-t",
+                                    Integer.toString(PgCtl.START_TIMEOUT_S),
+                                    "-l",
+                                    server.pgCtl.log().toString(),
+                                    "-o",
+                                    "-p "
+                                            + server.port
+                                            + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+                                            + " -c max_connections=200"),
+                            false);
                     break;
                 } catch (DatabaseException e) {
-                    if (port != 0 || attempt == PORT_ATTEMPTS || !server.pgCtl.portWasTaken(logBefore)) {
+                    if (port != 0
+                            || attempt == PORT_ATTEMPTS
+                            || !server.pgCtl.portWasTaken(logBefore)) {
                         throw e;
                     }
                     server.port = ports.getAsInt();
@@ -117,7 +141,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
             }
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
             ServerRoles roles = new ServerRoles(server.adminUrl(), server.password);
-            roles.requirePassword(data.resolve("pg_hba.conf"), secretFile,
+            roles.requirePassword(
+                    data.resolve("pg_hba.conf"),
+                    secretFile,
                     () -> server.pgCtl.run(List.of("reload"), false));
             roles.serviceRole();
             return server;
@@ -129,7 +155,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     /**
      * @param dataDir the configured data folder
-     * @return its real path, the folders above made first when missing (the last name may not exist yet)
+     * @return its real path, the folders above made first when missing (the last name may not exist
+     *     yet)
      */
     static Path realPath(Path dataDir) {
         Path absolute = dataDir.toAbsolutePath().normalize();
@@ -140,7 +167,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
             Files.createDirectories(absolute.getParent());
             return absolute.getParent().toRealPath().resolve(absolute.getFileName());
         } catch (IOException e) {
-            throw new DatabaseException("embedded PostgreSQL: cannot resolve " + absolute + ": " + e.getMessage(), e);
+            throw new DatabaseException(
+                    "embedded PostgreSQL: cannot resolve " + absolute + ": " + e.getMessage(), e);
         }
     }
 
@@ -148,8 +176,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
         try {
             Files.deleteIfExists(pidFile);
         } catch (IOException e) {
-            throw new DatabaseException("embedded PostgreSQL: cannot remove the stale " + pidFile + ": "
-                    + e.getMessage(), e);
+            throw new DatabaseException(
+                    "embedded PostgreSQL: cannot remove the stale "
+                            + pidFile
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -160,10 +192,17 @@ public final class EmbeddedPostgres implements AutoCloseable {
      */
     static boolean postgresStillRuns(Path pidFile) {
         try {
-            String first = Files.readAllLines(pidFile, StandardCharsets.US_ASCII).stream().findFirst().orElse("").trim();
+            String first =
+                    Files.readAllLines(pidFile, StandardCharsets.US_ASCII).stream()
+                            .findFirst()
+                            .orElse("")
+                            .trim();
             long pid = Long.parseLong(first);
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).flatMap(h -> h.info().command())
-                    .map(command -> Path.of(command).getFileName().toString().equals("postgres")).orElse(false);
+            return ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    .flatMap(h -> h.info().command())
+                    .map(command -> Path.of(command).getFileName().toString().equals("postgres"))
+                    .orElse(false);
         } catch (IOException | NumberFormatException e) {
             return false;
         }
@@ -176,31 +215,49 @@ public final class EmbeddedPostgres implements AutoCloseable {
     /**
      * A stand-in cluster ({@link #clusterDir}) whose password file is gone belongs to a data folder
      * the user removed (to start afresh, say): nobody can log in to it any more. It is moved aside,
-     * {@code <stand-in>.orphaned-<millis>}, never deleted, and a new cluster is made; without this, the
-     * service would never start again for that folder ("password authentication failed").
+     * {@code <stand-in>.orphaned-<millis>}, never deleted, and a new cluster is made; without this,
+     * the service would never start again for that folder ("password authentication failed").
      */
     static void setAsideOrphan(Path data, Path configured, Path secretFile) {
-        if (data.equals(configured) || Files.exists(secretFile, LinkOption.NOFOLLOW_LINKS)
+        if (data.equals(configured)
+                || Files.exists(secretFile, LinkOption.NOFOLLOW_LINKS)
                 || !Files.exists(data.resolve("PG_VERSION"))) {
             return;
         }
-        Path aside = data.resolveSibling(data.getFileName() + ".orphaned-" + System.currentTimeMillis());
+        Path aside =
+                data.resolveSibling(data.getFileName() + ".orphaned-" + System.currentTimeMillis());
         try {
             Files.move(data, aside, StandardCopyOption.ATOMIC_MOVE);
-            System.getLogger(EmbeddedPostgres.class.getName()).log(System.Logger.Level.WARNING, "embedded PostgreSQL: "
-                    + configured + " has no password file (" + secretFile + "): its cluster " + data + " was set aside"
-                    + " as " + aside + ", and a new one is made");
+            System.getLogger(EmbeddedPostgres.class.getName())
+                    .log(
+                            System.Logger.Level.WARNING,
+                            "embedded PostgreSQL: "
+                                    + configured
+                                    + " has no password file ("
+                                    + secretFile
+                                    + "): its cluster "
+                                    + data
+                                    + " was set aside"
+                                    + " as "
+                                    + aside
+                                    + ", and a new one is made");
         } catch (IOException e) {
-            throw new DatabaseException("embedded PostgreSQL: " + secretFile + " is gone, and the cluster it opened, "
-                    + data + ", cannot be set aside: " + e.getMessage(), e);
+            throw new DatabaseException(
+                    "embedded PostgreSQL: "
+                            + secretFile
+                            + " is gone, and the cluster it opened, "
+                            + data
+                            + ", cannot be set aside: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
     /**
      * Where the cluster of {@code dataDir} lives. As root the server runs as {@code nobody}, which
      * cannot enter a folder such as a clone under {@code /root} or a {@code mktemp -d} folder; then
-     * the cluster lives under {@code /var/lib/glora-postgres}, in a folder named after
-     * {@code dataDir}'s path (so the same data folder finds the same cluster after a restart).
+     * the cluster lives under {@code /var/lib/glora-postgres}, in a folder named after {@code
+     * dataDir}'s path (so the same data folder finds the same cluster after a restart).
      *
      * @param dataDir the configured data folder, absolute
      * @return it, or its stand-in reachable by {@code nobody}
@@ -213,12 +270,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
         try {
             Files.createDirectories(home);
             Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx--x--x"));
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(dataDir.toString()
-                    .getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(dataDir.toString().getBytes(StandardCharsets.UTF_8));
             return home.resolve(HexFormat.of().formatHex(digest, 0, 8));
         } catch (IOException e) {
-            throw new DatabaseException("embedded PostgreSQL: " + dataDir + " is not reachable by nobody, and "
-                    + home + " cannot be created: " + e.getMessage(), e);
+            throw new DatabaseException(
+                    "embedded PostgreSQL: "
+                            + dataDir
+                            + " is not reachable by nobody, and "
+                            + home
+                            + " cannot be created: "
+                            + e.getMessage(),
+                    e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -231,7 +295,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 continue;
             }
             try {
-                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                if (!Files.getPosixFilePermissions(p)
+                        .contains(PosixFilePermission.OTHERS_EXECUTE)) {
                     return false;
                 }
             } catch (IOException e) {
@@ -241,7 +306,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return true;
     }
 
-    /** @return the folder the cluster lives in (the data folder, or its stand-in: {@link #clusterDir}) */
+    /**
+     * @return the folder the cluster lives in (the data folder, or its stand-in: {@link
+     *     #clusterDir})
+     */
     public Path dataDir() {
         return data;
     }
@@ -250,29 +318,39 @@ public final class EmbeddedPostgres implements AutoCloseable {
     public static final String SERVICE_ROLE = "glora";
 
     /**
-     * @return the JDBC URL of the {@code postgres} database as the service's role ({@value #SERVICE_ROLE}),
-     *     without the password
+     * @return the JDBC URL of the {@code postgres} database as the service's role ({@value
+     *     #SERVICE_ROLE}), without the password
      */
     public String jdbcUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=" + SERVICE_ROLE;
     }
 
-    /** @return the same database as the superuser {@code postgres}: for this class's own set-up only */
+    /**
+     * @return the same database as the superuser {@code postgres}: for this class's own set-up only
+     */
     private String adminUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
     }
 
-    /** @return the service role's password, which the superuser {@code postgres} shares (never log it) */
+    /**
+     * @return the service role's password, which the superuser {@code postgres} shares (never log
+     *     it)
+     */
     public String password() {
         return password;
     }
 
-    /** @return the file that holds the password, for workers started by hand ({@code --db-password-file}) */
+    /**
+     * @return the file that holds the password, for workers started by hand ({@code
+     *     --db-password-file})
+     */
     public Path secretFile() {
         return secretFile;
     }
 
-    /** @return the port it listens on */
+    /**
+     * @return the port it listens on
+     */
     public int port() {
         return port;
     }
@@ -311,20 +389,28 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 Files.setAttribute(data, "unix:gid", (int) PosixUser.NOBODY);
             }
         } catch (IOException e) {
-            throw new DatabaseException("embedded PostgreSQL: cannot create " + data + ": " + e.getMessage(), e);
+            throw new DatabaseException(
+                    "embedded PostgreSQL: cannot create " + data + ": " + e.getMessage(), e);
         }
-        // initdb reads the password from a file: one only the server's user can read, gone when it ends
+        // initdb reads the password from a file: one only the server's user can read, gone when it
+        // ends
         Path passwordFile = null;
         try {
-            passwordFile = Files.createTempFile(data.getParent(), ".pw-", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            passwordFile =
+                    Files.createTempFile(
+                            data.getParent(),
+                            ".pw-",
+                            ".tmp",
+                            PosixFilePermissions.asFileAttribute(
+                                    PosixFilePermissions.fromString("rw-------")));
             Files.writeString(passwordFile, password + "\n", StandardCharsets.US_ASCII);
             if (PosixUser.isRoot()) {
                 Files.setAttribute(passwordFile, "unix:uid", (int) PosixUser.NOBODY);
             }
             pgCtl.initdb(passwordFile);
         } catch (IOException e) {
-            throw new DatabaseException("embedded PostgreSQL: cannot hand initdb the password: " + e.getMessage(), e);
+            throw new DatabaseException(
+                    "embedded PostgreSQL: cannot hand initdb the password: " + e.getMessage(), e);
         } finally {
             if (passwordFile != null) {
                 try {

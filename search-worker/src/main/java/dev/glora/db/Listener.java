@@ -35,7 +35,12 @@ public final class Listener implements AutoCloseable {
      * @param wake called with whether notifications arrived (true right after each connect)
      * @param threadName the listener thread's name
      */
-    public Listener(DataSource database, String channel, Duration poll, Consumer<Boolean> wake, String threadName) {
+    public Listener(
+            DataSource database,
+            String channel,
+            Duration poll,
+            Consumer<Boolean> wake,
+            String threadName) {
         if (!channel.matches("[a-z_][a-z0-9_]*")) {
             throw new IllegalArgumentException("not a channel name: " + channel);
         }
@@ -68,7 +73,9 @@ public final class Listener implements AutoCloseable {
                 }
             } catch (SQLException | RuntimeException e) {
                 if (running) {
-                    LOG.log(Level.FINE, "listener on " + channel + " reconnects after: " + e.getMessage());
+                    LOG.log(
+                            Level.FINE,
+                            "listener on " + channel + " reconnects after: " + e.getMessage());
                     try {
                         Thread.sleep(Math.max(100, wait));
                     } catch (InterruptedException interrupted) {
@@ -87,7 +94,9 @@ public final class Listener implements AutoCloseable {
         thread.interrupt();
     }
 
-    /** @return the listening thread, for joining */
+    /**
+     * @return the listening thread, for joining
+     */
     public Thread thread() {
         return thread;
     }

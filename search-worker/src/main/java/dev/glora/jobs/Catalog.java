@@ -25,8 +25,14 @@ public final class Catalog {
     public static final int MAX_DEPTH = 4;
 
     /** Metadata keys shown as a checkpoint's provenance. */
-    private static final List<String> PROVENANCE = List.of("producer", "source_file", "source_sha256",
-            "source_format", "source_dropped", "import_notes");
+    private static final List<String> PROVENANCE =
+            List.of(
+                    "producer",
+                    "source_file",
+                    "source_sha256",
+                    "source_format",
+                    "source_dropped",
+                    "import_notes");
 
     private Catalog() {}
 
@@ -35,27 +41,40 @@ public final class Catalog {
      *
      * @param name its path relative to the model root, as a job's {@code backbone} names it
      * @param bytes its size
-     * @param kind {@code plain} (a usable backbone), {@code supernet}, {@code undescribed} (a foreign
-     *     file: import it first) or {@code invalid}
+     * @param kind {@code plain} (a usable backbone), {@code supernet}, {@code undescribed} (a
+     *     foreign file: import it first) or {@code invalid}
      * @param architecture its architecture's name, or null
-     * @param shape the architecture's entries (img_size, patch_size, embed_dim, …), empty when unknown
+     * @param shape the architecture's entries (img_size, patch_size, embed_dim, …), empty when
+     *     unknown
      * @param parameters values in all its tensors
      * @param provenance where it came from (producer, source file and SHA-256, what was dropped)
      * @param error why it cannot be used, or null
      */
-    public record Model(String name, long bytes, String kind, String architecture, Map<String, String> shape,
-            long parameters, Map<String, String> provenance, String error) {}
+    public record Model(
+            String name,
+            long bytes,
+            String kind,
+            String architecture,
+            Map<String, String> shape,
+            long parameters,
+            Map<String, String> provenance,
+            String error) {}
 
     /**
      * One task folder.
      *
      * @param name its path relative to the data root, as a job's {@code data} names it
      * @param classes its class count, or 0 when it cannot be read
-     * @param classNames the class names in label order, when its {@code task.json} gives them; else empty
+     * @param classNames the class names in label order, when its {@code task.json} gives them; else
+     *     empty
      * @param splits images per list file present ({@code train800}, {@code val200}, …)
      * @param error why it cannot be used, or null
      */
-    public record Dataset(String name, int classes, List<String> classNames, Map<String, Integer> splits,
+    public record Dataset(
+            String name,
+            int classes,
+            List<String> classNames,
+            Map<String, Integer> splits,
             String error) {}
 
     /**
@@ -65,7 +84,8 @@ public final class Catalog {
     public static List<Model> models(Path root) {
         List<Model> models = new ArrayList<>();
         for (Path file : walk(root)) {
-            if (Files.isRegularFile(file) && file.getFileName().toString().endsWith(".safetensors")) {
+            if (Files.isRegularFile(file)
+                    && file.getFileName().toString().endsWith(".safetensors")) {
                 models.add(model(root, file));
             }
         }
@@ -85,7 +105,9 @@ public final class Catalog {
         Path key = file.toAbsolutePath().normalize();
         java.nio.file.attribute.FileTime modified = modified(file);
         Cached cached = HEADERS.get(key);
-        if (cached != null && cached.bytes() == bytes && cached.modified().equals(modified)
+        if (cached != null
+                && cached.bytes() == bytes
+                && cached.modified().equals(modified)
                 && cached.model().name().equals(name)) {
             return cached.model();
         }
@@ -103,8 +125,10 @@ public final class Catalog {
     private static final java.util.concurrent.ConcurrentHashMap<Path, Cached> HEADERS =
             new java.util.concurrent.ConcurrentHashMap<>();
     private static final int MAX_CACHED = 4096;
+
     /** Headers parsed, for tests. */
-    static final java.util.concurrent.atomic.AtomicLong HEADERS_READ = new java.util.concurrent.atomic.AtomicLong();
+    static final java.util.concurrent.atomic.AtomicLong HEADERS_READ =
+            new java.util.concurrent.atomic.AtomicLong();
 
     private static java.nio.file.attribute.FileTime modified(Path file) {
         try {
@@ -120,19 +144,34 @@ public final class Catalog {
             Safetensors.Header header = Safetensors.header(file);
             Map<String, String> meta = header.metadata();
             Map<String, String> provenance = new LinkedHashMap<>();
-            PROVENANCE.forEach(key -> {
-                if (meta.containsKey(key)) {
-                    provenance.put(key, meta.get(key));
-                }
-            });
+            PROVENANCE.forEach(
+                    key -> {
+                        if (meta.containsKey(key)) {
+                            provenance.put(key, meta.get(key));
+                        }
+                    });
             if (!VitArchitecture.isDescribedBy(meta)) {
-                return new Model(name, bytes, "undescribed", null, Map.of(), header.parameters(), provenance,
+                return new Model(
+                        name,
+                        bytes,
+                        "undescribed",
+                        null,
+                        Map.of(),
+                        header.parameters(),
+                        provenance,
                         "no architecture in its metadata: import it first (glora import, or POST /api/v1/models)");
             }
             VitArchitecture arch = VitArchitecture.fromMetadata(meta, name);
             String kind = meta.containsKey(Supernet.RANK_KEY) ? "supernet" : "plain";
-            return new Model(name, bytes, kind, VitArchitecture.nameOf(meta), arch.toMetadata(), header.parameters(),
-                    provenance, null);
+            return new Model(
+                    name,
+                    bytes,
+                    kind,
+                    VitArchitecture.nameOf(meta),
+                    arch.toMetadata(),
+                    header.parameters(),
+                    provenance,
+                    null);
         } catch (GloraException e) {
             return new Model(name, bytes, "invalid", null, Map.of(), 0, Map.of(), e.getMessage());
         }
@@ -145,8 +184,10 @@ public final class Catalog {
     public static List<Dataset> datasets(Path root) {
         List<Dataset> datasets = new ArrayList<>();
         for (Path folder : walk(root)) {
-            if (!Files.isDirectory(folder) || Vtab1k.LISTS.stream().noneMatch(
-                    list -> Files.isRegularFile(Vtab1k.listFile(folder, list)))) {
+            if (!Files.isDirectory(folder)
+                    || Vtab1k.LISTS.stream()
+                            .noneMatch(
+                                    list -> Files.isRegularFile(Vtab1k.listFile(folder, list)))) {
                 continue;
             }
             datasets.add(dataset(root, folder));
@@ -171,7 +212,8 @@ public final class Catalog {
                     }
                 }
             }
-            return new Dataset(name, Vtab1k.classCount(folder), Vtab1k.classNames(folder), splits, null);
+            return new Dataset(
+                    name, Vtab1k.classCount(folder), Vtab1k.classNames(folder), splits, null);
         } catch (GloraException | IOException | UncheckedIOException e) {
             return new Dataset(name, 0, List.of(), splits, e.getMessage());
         }
@@ -182,16 +224,18 @@ public final class Catalog {
             return List.of();
         }
         try (Stream<Path> paths = Files.walk(root, MAX_DEPTH)) {
-            // Links are not followed (no FileVisitOption.FOLLOW_LINKS), so nothing outside the root is listed.
+            // Links are not followed (no FileVisitOption.FOLLOW_LINKS), so nothing outside the root
+            // is listed.
             return paths.filter(p -> !p.equals(root))
-                    .filter(p -> {
-                        for (Path part : root.relativize(p)) {
-                            if (part.toString().startsWith(".")) {
-                                return false;
-                            }
-                        }
-                        return !Files.isSymbolicLink(p);
-                    })
+                    .filter(
+                            p -> {
+                                for (Path part : root.relativize(p)) {
+                                    if (part.toString().startsWith(".")) {
+                                        return false;
+                                    }
+                                }
+                                return !Files.isSymbolicLink(p);
+                            })
                     .sorted()
                     .toList();
         } catch (IOException | UncheckedIOException e) {
@@ -206,5 +250,4 @@ public final class Catalog {
             return -1;
         }
     }
-
 }

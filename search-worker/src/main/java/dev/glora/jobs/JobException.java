@@ -2,7 +2,9 @@ package dev.glora.jobs;
 
 import dev.glora.supernet.GloraException;
 
-/** A job cannot be submitted or run as specified; names the spec field at fault when there is one. */
+/**
+ * A job cannot be submitted or run as specified; names the spec field at fault when there is one.
+ */
 public class JobException extends GloraException {
 
     private static final long serialVersionUID = 1L;
@@ -19,12 +21,16 @@ public class JobException extends GloraException {
         this.field = field;
     }
 
-    /** @return the spec field at fault, or null */
+    /**
+     * @return the spec field at fault, or null
+     */
     public String field() {
         return field;
     }
 
-    /** @return the message without the field in front */
+    /**
+     * @return the message without the field in front
+     */
     public String reason() {
         return field == null ? getMessage() : getMessage().substring(field.length() + 2);
     }

@@ -38,55 +38,146 @@ import java.util.TreeMap;
  * @param baseline the optional LoRA baseline (none by default)
  * @param seed the seed (default 0)
  */
-public record JobRequest(String name, String backbone, String data, Supernet supernet, Search search,
-        Retrain retrain, Baseline baseline, Long seed) {
+public record JobRequest(
+        String name,
+        String backbone,
+        String data,
+        Supernet supernet,
+        Search search,
+        Retrain retrain,
+        Baseline baseline,
+        Long seed) {
 
     /** A request without retraining. */
-    public JobRequest(String name, String backbone, String data, Supernet supernet, Search search, Long seed) {
+    public JobRequest(
+            String name,
+            String backbone,
+            String data,
+            Supernet supernet,
+            Search search,
+            Long seed) {
         this(name, backbone, data, supernet, search, null, null, seed);
     }
 
     /** A request without a baseline. */
-    public JobRequest(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
+    public JobRequest(
+            String name,
+            String backbone,
+            String data,
+            Supernet supernet,
+            Search search,
+            Retrain retrain,
             Long seed) {
         this(name, backbone, data, supernet, search, retrain, null, seed);
     }
 
     /** Supernet training as submitted; see {@link JobSpec.Supernet}. */
-    public record Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
-            Double weightDecay, Integer warmupEpochs, Integer threads, String sampling) {
+    public record Supernet(
+            Integer rank,
+            List<Integer> ranks,
+            Integer epochs,
+            Integer batchSize,
+            Double lr,
+            Double weightDecay,
+            Integer warmupEpochs,
+            Integer threads,
+            String sampling) {
 
         /** Supernet training on the default thread count and sampling. */
-        public Supernet(Integer rank, List<Integer> ranks, Integer epochs, Integer batchSize, Double lr,
-                Double weightDecay, Integer warmupEpochs) {
+        public Supernet(
+                Integer rank,
+                List<Integer> ranks,
+                Integer epochs,
+                Integer batchSize,
+                Double lr,
+                Double weightDecay,
+                Integer warmupEpochs) {
             this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, null, null);
         }
     }
 
     /** The search as submitted; see {@link JobSpec.Search}. */
-    public record Search(Integer population, Integer generations, Integer topK, Integer mutations,
-            Integer crossovers, Double mutationProbability, Long maxParams, Long minParams, String objective,
-            String init, String rerankList, Integer rerankTop, String seeds, Integer finalists,
+    public record Search(
+            Integer population,
+            Integer generations,
+            Integer topK,
+            Integer mutations,
+            Integer crossovers,
+            Double mutationProbability,
+            Long maxParams,
+            Long minParams,
+            String objective,
+            String init,
+            String rerankList,
+            Integer rerankTop,
+            String seeds,
+            Integer finalists,
             Integer finalistEpochs) {
 
         /** A search with the default seeds and finalists. */
-        public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
-                Double mutationProbability, Long maxParams, Long minParams, String objective, String init,
-                String rerankList, Integer rerankTop) {
-            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
-                    objective, init, rerankList, rerankTop, null, null, null);
+        public Search(
+                Integer population,
+                Integer generations,
+                Integer topK,
+                Integer mutations,
+                Integer crossovers,
+                Double mutationProbability,
+                Long maxParams,
+                Long minParams,
+                String objective,
+                String init,
+                String rerankList,
+                Integer rerankTop) {
+            this(
+                    population,
+                    generations,
+                    topK,
+                    mutations,
+                    crossovers,
+                    mutationProbability,
+                    maxParams,
+                    minParams,
+                    objective,
+                    init,
+                    rerankList,
+                    rerankTop,
+                    null,
+                    null,
+                    null);
         }
 
-        /** A search that draws its random candidates the reference's way and chooses its own best. */
-        public Search(Integer population, Integer generations, Integer topK, Integer mutations, Integer crossovers,
-                Double mutationProbability, Long maxParams, Long minParams, String objective) {
-            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
-                    objective, null, null, null);
+        /**
+         * A search that draws its random candidates the reference's way and chooses its own best.
+         */
+        public Search(
+                Integer population,
+                Integer generations,
+                Integer topK,
+                Integer mutations,
+                Integer crossovers,
+                Double mutationProbability,
+                Long maxParams,
+                Long minParams,
+                String objective) {
+            this(
+                    population,
+                    generations,
+                    topK,
+                    mutations,
+                    crossovers,
+                    mutationProbability,
+                    maxParams,
+                    minParams,
+                    objective,
+                    null,
+                    null,
+                    null);
         }
     }
 
     /** The retraining as submitted; see {@link JobSpec.Retrain}. */
-    public record Retrain(Integer epochs, Double lr, Integer warmupEpochs, String trainList, String start) {
+    public record Retrain(
+            Integer epochs, Double lr, Integer warmupEpochs, String trainList, String start) {
 
         /** A retraining on the supernet's training list. */
         public Retrain(Integer epochs, Double lr, Integer warmupEpochs) {
@@ -103,19 +194,20 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
     public record Baseline(Boolean lora, Integer rank, Integer epochs) {}
 
     /**
-     * Reads a spec as a user submits it, with the library that stores and reloads it
-     * ({@link JobStore#gson()}): strict JSON, an object whose every field a record of this class
-     * names (at any depth), each value of its field's type. Missing fields stay missing
-     * ({@link #withDefaults} fills them).
+     * Reads a spec as a user submits it, with the library that stores and reloads it ({@link
+     * JobStore#gson()}): strict JSON, an object whose every field a record of this class names (at
+     * any depth), each value of its field's type. Missing fields stay missing ({@link
+     * #withDefaults} fills them).
      *
      * @param json the request body
      * @return the spec
-     * @throws JobSpec.Unreadable naming every unknown field and every boolean that is not one, or the
-     *     first field of the wrong type
+     * @throws JobSpec.Unreadable naming every unknown field and every boolean that is not one, or
+     *     the first field of the wrong type
      */
     public static JobRequest parse(String json) {
         if (json == null || json.isBlank()) {
-            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError("body", "is required: a JSON job spec")));
+            throw new JobSpec.Unreadable(
+                    List.of(new JobSpec.FieldError("body", "is required: a JSON job spec")));
         }
         JsonElement tree;
         try {
@@ -126,10 +218,16 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 throw new JsonSyntaxException("more than one JSON value");
             }
         } catch (JsonParseException | IOException e) {
-            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError("body", "is not a JSON job spec: " + e.getMessage())));
+            throw new JobSpec.Unreadable(
+                    List.of(
+                            new JobSpec.FieldError(
+                                    "body", "is not a JSON job spec: " + e.getMessage())));
         }
         if (!tree.isJsonObject()) {
-            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError("body", "is not a JSON job spec: expected an object")));
+            throw new JobSpec.Unreadable(
+                    List.of(
+                            new JobSpec.FieldError(
+                                    "body", "is not a JSON job spec: expected an object")));
         }
         List<JobSpec.FieldError> unknown = new ArrayList<>();
         checkFields(tree.getAsJsonObject(), JobRequest.class, "", unknown);
@@ -142,15 +240,24 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
             // Gson reads a string where a number belongs inside a list with the number parser,
             // which throws its own exceptions (found by RequestsFuzzTest): the same wrong type
             String field = faultyField(tree.getAsJsonObject(), JobRequest.class, "");
-            String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
-                    .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
-                    .replaceAll("\\s*See https://\\S+", "").strip();
-            throw new JobSpec.Unreadable(List.of(new JobSpec.FieldError(field != null ? field : "body", "has the wrong type: "
-                    + why)));
+            String why =
+                    String.valueOf(
+                                    e.getCause() != null
+                                            ? e.getCause().getMessage()
+                                            : e.getMessage())
+                            .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
+                            .replaceAll("\\s*See https://\\S+", "")
+                            .strip();
+            throw new JobSpec.Unreadable(
+                    List.of(
+                            new JobSpec.FieldError(
+                                    field != null ? field : "body", "has the wrong type: " + why)));
         }
     }
 
-    /** @return the path of the first value that does not read as its field's type, or null */
+    /**
+     * @return the path of the first value that does not read as its field's type, or null
+     */
     private static String faultyField(JsonObject object, Class<?> type, String path) {
         Map<String, RecordComponent> known = components(type);
         for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
@@ -160,10 +267,15 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
                 continue;
             }
             if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
-                String inner = faultyField(entry.getValue().getAsJsonObject(), component.getType(), field + ".");
+                String inner =
+                        faultyField(
+                                entry.getValue().getAsJsonObject(),
+                                component.getType(),
+                                field + ".");
                 return inner != null ? inner : field;
             }
-            if (entry.getValue().isJsonArray() && component.getGenericType() instanceof ParameterizedType list) {
+            if (entry.getValue().isJsonArray()
+                    && component.getGenericType() instanceof ParameterizedType list) {
                 JsonArray items = entry.getValue().getAsJsonArray();
                 for (int i = 0; i < items.size(); i++) {
                     if (!reads(items.get(i), list.getActualTypeArguments()[0])) {
@@ -186,7 +298,9 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         return JobStore.gson().fromJson(reader, TypeToken.get(type));
     }
 
-    /** @return a record type's components by name, sorted (the names an error lists) */
+    /**
+     * @return a record type's components by name, sorted (the names an error lists)
+     */
     private static Map<String, RecordComponent> components(Class<?> type) {
         Map<String, RecordComponent> known = new TreeMap<>();
         for (RecordComponent component : type.getRecordComponents()) {
@@ -204,74 +318,152 @@ public record JobRequest(String name, String backbone, String data, Supernet sup
         }
     }
 
-    private static void checkFields(JsonObject object, Class<?> type, String path, List<JobSpec.FieldError> errors) {
+    private static void checkFields(
+            JsonObject object, Class<?> type, String path, List<JobSpec.FieldError> errors) {
         Map<String, RecordComponent> known = components(type);
         for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
             String field = path + entry.getKey();
             RecordComponent component = known.get(entry.getKey());
             if (component == null) {
-                errors.add(new JobSpec.FieldError(field, "is not a field of a job spec; known: "
-                        + String.join(", ", known.keySet())));
-            } else if (component.getType() == Boolean.class && !entry.getValue().isJsonNull()
-                    && !(entry.getValue().isJsonPrimitive() && entry.getValue().getAsJsonPrimitive().isBoolean())) {
+                errors.add(
+                        new JobSpec.FieldError(
+                                field,
+                                "is not a field of a job spec; known: "
+                                        + String.join(", ", known.keySet())));
+            } else if (component.getType() == Boolean.class
+                    && !entry.getValue().isJsonNull()
+                    && !(entry.getValue().isJsonPrimitive()
+                            && entry.getValue().getAsJsonPrimitive().isBoolean())) {
                 // Gson reads any string as a boolean ("yes" as false): only true and false are one
-                errors.add(new JobSpec.FieldError(field, "has the wrong type: expected true or false, got "
-                        + entry.getValue()));
+                errors.add(
+                        new JobSpec.FieldError(
+                                field,
+                                "has the wrong type: expected true or false, got "
+                                        + entry.getValue()));
             } else if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
-                checkFields(entry.getValue().getAsJsonObject(), component.getType(), field + ".", errors);
+                checkFields(
+                        entry.getValue().getAsJsonObject(),
+                        component.getType(),
+                        field + ".",
+                        errors);
             }
         }
     }
 
     /**
-     * The one place a job's defaults are applied: the command line's ({@link TrainSettings#reference},
-     * {@link TrainSettings#warmupFor}, {@link SearchSettings#defaults}), and the submitting
-     * machine's cores for the training's threads.
+     * The one place a job's defaults are applied: the command line's ({@link
+     * TrainSettings#reference}, {@link TrainSettings#warmupFor}, {@link SearchSettings#defaults}),
+     * and the submitting machine's cores for the training's threads.
      *
      * @return the complete spec (check it with {@link JobSpec#validate})
      */
     public JobSpec withDefaults() {
         long s = seed == null ? 0 : seed;
-        Supernet n = supernet == null ? new Supernet(null, null, null, null, null, null, null, null, null) : supernet;
-        List<Integer> ranks = n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
-        int rank = n.rank() != null ? n.rank()
-                : ranks.stream().filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).max().orElse(4);
-        // the command line's rule for what was not given (TrainSettings.Given), on the reference's defaults
-        TrainSettings.Given train = new TrainSettings.Given(n.epochs(), n.batchSize(), n.lr(), n.weightDecay(),
-                n.warmupEpochs(), null, null).filledFrom(TrainSettings.supernetDefaults(JobSpec.DEFAULT_EPOCHS, s));
-        JobSpec.Supernet filled = new JobSpec.Supernet(rank, ranks, train.epochs(), train.batchSize(), train.lr(),
-                train.weightDecay(), train.warmupEpochs(), or(n.threads(), Runtime.getRuntime().availableProcessors()),
-                n.sampling() == null ? Trainees.Sampling.UNIFORM.label() : n.sampling().toLowerCase(Locale.ROOT));
+        Supernet n =
+                supernet == null
+                        ? new Supernet(null, null, null, null, null, null, null, null, null)
+                        : supernet;
+        List<Integer> ranks =
+                n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
+        int rank =
+                n.rank() != null
+                        ? n.rank()
+                        : ranks.stream()
+                                .filter(java.util.Objects::nonNull)
+                                .mapToInt(Integer::intValue)
+                                .max()
+                                .orElse(4);
+        // the command line's rule for what was not given (TrainSettings.Given), on the reference's
+        // defaults
+        TrainSettings.Given train =
+                new TrainSettings.Given(
+                                n.epochs(),
+                                n.batchSize(),
+                                n.lr(),
+                                n.weightDecay(),
+                                n.warmupEpochs(),
+                                null,
+                                null)
+                        .filledFrom(TrainSettings.supernetDefaults(JobSpec.DEFAULT_EPOCHS, s));
+        JobSpec.Supernet filled =
+                new JobSpec.Supernet(
+                        rank,
+                        ranks,
+                        train.epochs(),
+                        train.batchSize(),
+                        train.lr(),
+                        train.weightDecay(),
+                        train.warmupEpochs(),
+                        or(n.threads(), Runtime.getRuntime().availableProcessors()),
+                        n.sampling() == null
+                                ? Trainees.Sampling.UNIFORM.label()
+                                : n.sampling().toLowerCase(Locale.ROOT));
         SearchSettings d = SearchSettings.defaults(s);
-        Search h = search == null ? new Search(null, null, null, null, null, null, null, null, null, null, null, null) : search;
-        // as glora search: finalists are trained when some are asked for (the best by the proxy, and
+        Search h =
+                search == null
+                        ? new Search(
+                                null, null, null, null, null, null, null, null, null, null, null,
+                                null)
+                        : search;
+        // as glora search: finalists are trained when some are asked for (the best by the proxy,
+        // and
         // with them every seed), FINALIST_EPOCHS each unless said; not where a larger list chooses
-        String seeds = h.seeds() == null ? SearchSettings.DEFAULT_SEEDS.label() : h.seeds().toLowerCase(Locale.ROOT);
-        int finalists = or(h.finalists(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALISTS : 0);
-        int finalistEpochs = or(h.finalistEpochs(), finalists > 0 ? SearchSettings.FINALIST_EPOCHS : 0);
+        String seeds =
+                h.seeds() == null
+                        ? SearchSettings.DEFAULT_SEEDS.label()
+                        : h.seeds().toLowerCase(Locale.ROOT);
+        int finalists =
+                or(h.finalists(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALISTS : 0);
+        int finalistEpochs =
+                or(h.finalistEpochs(), finalists > 0 ? SearchSettings.FINALIST_EPOCHS : 0);
         int population = or(h.population(), d.population());
         // breeding follows the population the user gave unless they said otherwise (issue 35)
-        JobSpec.Search searched = new JobSpec.Search(population, or(h.generations(), d.generations()),
-                or(h.topK(), d.topK()), or(h.mutations(), SearchSettings.offspring(population)),
-                or(h.crossovers(), SearchSettings.offspring(population)),
-                or(h.mutationProbability(), d.mutationProbability()), or(h.maxParams(), d.maxParams()),
-                or(h.minParams(), d.minParams()), h.objective() == null ? "accuracy"
-                        : h.objective().toLowerCase(Locale.ROOT), h.init() == null
-                        ? d.init().name().toLowerCase(Locale.ROOT) : h.init().toLowerCase(Locale.ROOT),
-                h.rerankList(), or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K),
-                seeds, finalists, finalistEpochs);
+        JobSpec.Search searched =
+                new JobSpec.Search(
+                        population,
+                        or(h.generations(), d.generations()),
+                        or(h.topK(), d.topK()),
+                        or(h.mutations(), SearchSettings.offspring(population)),
+                        or(h.crossovers(), SearchSettings.offspring(population)),
+                        or(h.mutationProbability(), d.mutationProbability()),
+                        or(h.maxParams(), d.maxParams()),
+                        or(h.minParams(), d.minParams()),
+                        h.objective() == null ? "accuracy" : h.objective().toLowerCase(Locale.ROOT),
+                        h.init() == null
+                                ? d.init().name().toLowerCase(Locale.ROOT)
+                                : h.init().toLowerCase(Locale.ROOT),
+                        h.rerankList(),
+                        or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K),
+                        seeds,
+                        finalists,
+                        finalistEpochs);
         Retrain r = retrain == null ? new Retrain(null, null, null) : retrain;
         int retrainEpochs = or(r.epochs(), JobSpec.DEFAULT_RETRAIN_EPOCHS);
-        JobSpec.Retrain retrained = new JobSpec.Retrain(retrainEpochs, or(r.lr(), filled.lr()), or(r.warmupEpochs(),
-                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)), or(r.trainList(),
-                JobSpec.Retrain.TRAIN800VAL200), r.start() == null ? JobSpec.Retrain.DEFAULT_START
-                        : r.start().toLowerCase(Locale.ROOT));
+        JobSpec.Retrain retrained =
+                new JobSpec.Retrain(
+                        retrainEpochs,
+                        or(r.lr(), filled.lr()),
+                        or(
+                                r.warmupEpochs(),
+                                TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)),
+                        or(r.trainList(), JobSpec.Retrain.TRAIN800VAL200),
+                        r.start() == null
+                                ? JobSpec.Retrain.DEFAULT_START
+                                : r.start().toLowerCase(Locale.ROOT));
         Baseline b = baseline == null ? new Baseline(null, null, null) : baseline;
         boolean lora = or(b.lora(), false);
-        // not given: 0, the pipeline's own budget, counted once the finalists are known (JobSpec.baselineEpochs)
+        // not given: 0, the pipeline's own budget, counted once the finalists are known
+        // (JobSpec.baselineEpochs)
         JobSpec.Baseline compared = new JobSpec.Baseline(lora, or(b.rank(), 0), or(b.epochs(), 0));
-        return new JobSpec(name == null || name.isBlank() ? data : name, backbone, data, filled, searched, retrained,
-                compared, s);
+        return new JobSpec(
+                name == null || name.isBlank() ? data : name,
+                backbone,
+                data,
+                filled,
+                searched,
+                retrained,
+                compared,
+                s);
     }
 
     private static <T> T or(T given, T fallback) {

@@ -1,10 +1,10 @@
 package dev.glora.jobs;
 
 import dev.glora.search.SearchSettings;
+import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
-import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
@@ -29,11 +29,24 @@ import java.util.Map;
  * @param baseline the LoRA trained beside the search for comparison ({@link Baseline#NONE}: none)
  * @param seed the seed of every random choice
  */
-public record JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
-        Baseline baseline, long seed) {
+public record JobSpec(
+        String name,
+        String backbone,
+        String data,
+        Supernet supernet,
+        Search search,
+        Retrain retrain,
+        Baseline baseline,
+        long seed) {
 
     /** A job without a baseline. */
-    public JobSpec(String name, String backbone, String data, Supernet supernet, Search search, Retrain retrain,
+    public JobSpec(
+            String name,
+            String backbone,
+            String data,
+            Supernet supernet,
+            Search search,
+            Retrain retrain,
             long seed) {
         this(name, backbone, data, supernet, search, retrain, Baseline.NONE, seed);
     }
@@ -47,78 +60,166 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      * reference), {@code sandwich} or {@code limited} (within {@code search.maxParams}) ({@link
      * Trainees.Sampling}). A spec stored before a field existed is read whole ({@link StoredSpec}).
      */
-    public record Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
-            int warmupEpochs, int threads, String sampling) {
+    public record Supernet(
+            int rank,
+            List<Integer> ranks,
+            int epochs,
+            int batchSize,
+            double lr,
+            double weightDecay,
+            int warmupEpochs,
+            int threads,
+            String sampling) {
 
         /** Supernet training with uniform path sampling. */
-        public Supernet(int rank, List<Integer> ranks, int epochs, int batchSize, double lr, double weightDecay,
-                int warmupEpochs, int threads) {
-            this(rank, ranks, epochs, batchSize, lr, weightDecay, warmupEpochs, threads,
+        public Supernet(
+                int rank,
+                List<Integer> ranks,
+                int epochs,
+                int batchSize,
+                double lr,
+                double weightDecay,
+                int warmupEpochs,
+                int threads) {
+            this(
+                    rank,
+                    ranks,
+                    epochs,
+                    batchSize,
+                    lr,
+                    weightDecay,
+                    warmupEpochs,
+                    threads,
                     Trainees.Sampling.UNIFORM.label());
         }
     }
 
     /**
-     * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or
-     * {@code pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init}). {@code rerankList}: a list of the task
-     * folder (e.g. {@code val2000}) on which the best {@code rerankTop} are scored again and the best
-     * there chosen ({@link dev.glora.search.Reranking}), as {@code glora search --rerank-list}; null:
-     * none. {@code seeds}: {@code none} or {@code known}, the known adapters that open the first
-     * generation ({@link dev.glora.search.KnownAdapters}); {@code finalists} and
-     * {@code finalistEpochs}: after the search, every seed and the best {@code finalists} others by
-     * the proxy are trained {@code finalistEpochs} from the supernet's weights on the supernet's
-     * training list and the best on val after it is chosen ({@link dev.glora.search.Finalists};
-     * 0 epochs: none).
+     * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or {@code
+     * pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init}).
+     * {@code rerankList}: a list of the task folder (e.g. {@code val2000}) on which the best {@code
+     * rerankTop} are scored again and the best there chosen ({@link dev.glora.search.Reranking}),
+     * as {@code glora search --rerank-list}; null: none. {@code seeds}: {@code none} or {@code
+     * known}, the known adapters that open the first generation ({@link
+     * dev.glora.search.KnownAdapters}); {@code finalists} and {@code finalistEpochs}: after the
+     * search, every seed and the best {@code finalists} others by the proxy are trained {@code
+     * finalistEpochs} from the supernet's weights on the supernet's training list and the best on
+     * val after it is chosen ({@link dev.glora.search.Finalists}; 0 epochs: none).
      */
-    public record Search(int population, int generations, int topK, int mutations, int crossovers,
-            double mutationProbability, long maxParams, long minParams, String objective, String init,
-            String rerankList, int rerankTop, String seeds, int finalists, int finalistEpochs) {
+    public record Search(
+            int population,
+            int generations,
+            int topK,
+            int mutations,
+            int crossovers,
+            double mutationProbability,
+            long maxParams,
+            long minParams,
+            String objective,
+            String init,
+            String rerankList,
+            int rerankTop,
+            String seeds,
+            int finalists,
+            int finalistEpochs) {
 
         /** A search without seeds or finalists. */
-        public Search(int population, int generations, int topK, int mutations, int crossovers,
-                double mutationProbability, long maxParams, long minParams, String objective, String init,
-                String rerankList, int rerankTop) {
-            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
-                    objective, init, rerankList, rerankTop, SearchSettings.Seeds.NONE.label(), 0, 0);
+        public Search(
+                int population,
+                int generations,
+                int topK,
+                int mutations,
+                int crossovers,
+                double mutationProbability,
+                long maxParams,
+                long minParams,
+                String objective,
+                String init,
+                String rerankList,
+                int rerankTop) {
+            this(
+                    population,
+                    generations,
+                    topK,
+                    mutations,
+                    crossovers,
+                    mutationProbability,
+                    maxParams,
+                    minParams,
+                    objective,
+                    init,
+                    rerankList,
+                    rerankTop,
+                    SearchSettings.Seeds.NONE.label(),
+                    0,
+                    0);
         }
 
         /**
-         * @return whether the job trains finalists after the search ({@link dev.glora.search.Finalists}):
-         *     the best {@code finalists} by the proxy, and with them every seed
+         * @return whether the job trains finalists after the search ({@link
+         *     dev.glora.search.Finalists}): the best {@code finalists} by the proxy, and with them
+         *     every seed
          */
         public boolean hasFinalists() {
             return finalistEpochs > 0 && finalists > 0;
         }
 
         /** A search that chooses its own best. */
-        public Search(int population, int generations, int topK, int mutations, int crossovers,
-                double mutationProbability, long maxParams, long minParams, String objective, String init) {
-            this(population, generations, topK, mutations, crossovers, mutationProbability, maxParams, minParams,
-                    objective, init, null, SearchSettings.DEFAULT_TOP_K);
+        public Search(
+                int population,
+                int generations,
+                int topK,
+                int mutations,
+                int crossovers,
+                double mutationProbability,
+                long maxParams,
+                long minParams,
+                String objective,
+                String init) {
+            this(
+                    population,
+                    generations,
+                    topK,
+                    mutations,
+                    crossovers,
+                    mutationProbability,
+                    maxParams,
+                    minParams,
+                    objective,
+                    init,
+                    null,
+                    SearchSettings.DEFAULT_TOP_K);
         }
     }
 
-    /** A list name a spec may give: a file {@code <name>.txt} in the task folder, nothing above it. */
-    private static final java.util.regex.Pattern LIST_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
+    /**
+     * A list name a spec may give: a file {@code <name>.txt} in the task folder, nothing above it.
+     */
+    private static final java.util.regex.Pattern LIST_NAME =
+            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
 
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
-     * the export ({@code epochs} 0: none). Batch size and weight decay are the supernet's.
-     * {@code trainList}: {@code train800val200}, all 1,000 labelled images, as VTAB-1K trains its
-     * final models (the default of a new spec: it won on every task and seed measured, BENCHMARKS.md
-     * issue 19; the choice is already made and the test split stays untouched), or {@code train800},
-     * the supernet's training list. {@code start}: {@code supernet} or {@code fresh}.
+     * the export ({@code epochs} 0: none). Batch size and weight decay are the supernet's. {@code
+     * trainList}: {@code train800val200}, all 1,000 labelled images, as VTAB-1K trains its final
+     * models (the default of a new spec: it won on every task and seed measured, BENCHMARKS.md
+     * issue 19; the choice is already made and the test split stays untouched), or {@code
+     * train800}, the supernet's training list. {@code start}: {@code supernet} or {@code fresh}.
      */
     public record Retrain(int epochs, double lr, int warmupEpochs, String trainList, String start) {
 
         /** The supernet's training list. */
         public static final String TRAIN800 = "train800";
+
         /** Every labelled image of a VTAB-1K task, a new spec's default. */
         public static final String TRAIN800VAL200 = "train800val200";
+
         /** Start from the supernet's trained adapters and head. */
         public static final String FROM_SUPERNET = "supernet";
+
         /** Start from fresh adapters (LoRA's zero-start) and a new head on the backbone. */
         public static final String FRESH = "fresh";
+
         /** What a spec that names no start retrains from. */
         public static final String DEFAULT_START = FROM_SUPERNET;
 
@@ -132,7 +233,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
             this(epochs, lr, warmupEpochs, trainList, DEFAULT_START);
         }
 
-        /** @return whether it starts from fresh adapters rather than the supernet's */
+        /**
+         * @return whether it starts from fresh adapters rather than the supernet's
+         */
         public boolean fresh() {
             return FRESH.equals(start);
         }
@@ -141,13 +244,13 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     /**
      * Plain LoRA trained beside the search, so that the job answers the question a user asks of it:
      * does the searched adapter beat the LoRA I would have trained anyway, at the same size and
-     * training budget, on my data? With {@code lora}, LoRA of rank {@code rank} on every
-     * {@code attn.qkv} (0: the largest rank whose adapter is no larger than the delivered one's) is
-     * trained from the backbone with a fresh head for {@code epochs} (by default the pipeline's own:
-     * the supernet's plus the retraining's) at the supernet's learning rate, batch size, weight decay
-     * and warm-up, on the list the delivered model last trained on, exactly as {@code glora
-     * finetune --method lora} trains it; it is scored on test and reported in the best-config JSON.
-     * The model handed back stays the searched one.
+     * training budget, on my data? With {@code lora}, LoRA of rank {@code rank} on every {@code
+     * attn.qkv} (0: the largest rank whose adapter is no larger than the delivered one's) is
+     * trained from the backbone with a fresh head for {@code epochs} (by default the pipeline's
+     * own: the supernet's plus the retraining's) at the supernet's learning rate, batch size,
+     * weight decay and warm-up, on the list the delivered model last trained on, exactly as {@code
+     * glora finetune --method lora} trains it; it is scored on test and reported in the best-config
+     * JSON. The model handed back stays the searched one.
      */
     public record Baseline(boolean lora, int rank, int epochs) {
 
@@ -155,7 +258,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         public static final Baseline NONE = new Baseline(false, 0, 0);
     }
 
-    /** One invalid field. @param field its path, e.g. {@code search.population} @param message why */
+    /**
+     * One invalid field. @param field its path, e.g. {@code search.population} @param message why
+     */
     public record FieldError(String field, String message) {}
 
     /** A spec that could not be read: every field at fault. */
@@ -170,7 +275,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
             this.errors = List.copyOf(errors);
         }
 
-        /** @return the fields at fault, in the body's order */
+        /**
+         * @return the fields at fault, in the body's order
+         */
         public List<FieldError> errors() {
             return errors;
         }
@@ -193,73 +300,181 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
      */
     public List<FieldError> validate() {
         List<FieldError> errors = new ArrayList<>();
-        require(errors, name != null && name.length() <= 200, "name", "must be at most 200 characters");
-        require(errors, backbone != null && !backbone.isBlank(), "backbone", "is required: a checkpoint under the"
-                + " model root");
-        require(errors, data != null && !data.isBlank(), "data", "is required: a VTAB-1K task folder under the data"
-                + " root");
+        require(
+                errors,
+                name != null && name.length() <= 200,
+                "name",
+                "must be at most 200 characters");
+        require(
+                errors,
+                backbone != null && !backbone.isBlank(),
+                "backbone",
+                "is required: a checkpoint under the" + " model root");
+        require(
+                errors,
+                data != null && !data.isBlank(),
+                "data",
+                "is required: a VTAB-1K task folder under the data" + " root");
         Supernet n = supernet;
-        require(errors, n.rank() >= 1 && n.rank() <= 256, "supernet.rank", "must be in [1, 256], got " + n.rank());
-        require(errors, !n.ranks().isEmpty() && n.ranks().stream().allMatch(r -> r != null && r >= 1),
-                "supernet.ranks", "must be positive ranks, got " + n.ranks());
-        require(errors, n.ranks().stream().allMatch(r -> r == null || r <= n.rank()) && n.ranks().contains(n.rank()),
-                "supernet.ranks", "must include supernet.rank " + n.rank() + " as its largest, got " + n.ranks());
-        require(errors, new java.util.HashSet<>(n.ranks()).size() == n.ranks().size(), "supernet.ranks",
+        require(
+                errors,
+                n.rank() >= 1 && n.rank() <= 256,
+                "supernet.rank",
+                "must be in [1, 256], got " + n.rank());
+        require(
+                errors,
+                !n.ranks().isEmpty() && n.ranks().stream().allMatch(r -> r != null && r >= 1),
+                "supernet.ranks",
+                "must be positive ranks, got " + n.ranks());
+        require(
+                errors,
+                n.ranks().stream().allMatch(r -> r == null || r <= n.rank())
+                        && n.ranks().contains(n.rank()),
+                "supernet.ranks",
+                "must include supernet.rank " + n.rank() + " as its largest, got " + n.ranks());
+        require(
+                errors,
+                new java.util.HashSet<>(n.ranks()).size() == n.ranks().size(),
+                "supernet.ranks",
                 "must not repeat a rank, got " + n.ranks());
         // the training's own rules, as the command line applies them (TrainSettings.problems)
         TrainSettings reference = TrainSettings.reference(1, 0);
-        section(errors, "supernet.", TrainSettings.problems(n.epochs(), n.batchSize(), n.lr(), n.weightDecay(),
-                n.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), n.lr()), reference.dropPath(), 1));
-        require(errors, n.threads() >= 1 && n.threads() <= 1024, "supernet.threads", "must be in [1, 1024], got "
-                + n.threads());
+        section(
+                errors,
+                "supernet.",
+                TrainSettings.problems(
+                        n.epochs(),
+                        n.batchSize(),
+                        n.lr(),
+                        n.weightDecay(),
+                        n.warmupEpochs(),
+                        reference.warmupLr(),
+                        Math.min(reference.minLr(), n.lr()),
+                        reference.dropPath(),
+                        1));
+        require(
+                errors,
+                n.threads() >= 1 && n.threads() <= 1024,
+                "supernet.threads",
+                "must be in [1, 1024], got " + n.threads());
         Search h = search;
         try {
-            require(errors, Trainees.Sampling.parse(n.sampling()) != Trainees.Sampling.LIMITED || h.maxParams() >= 0,
-                    "supernet.sampling", "limited draws paths within search.maxParams: set it");
+            require(
+                    errors,
+                    Trainees.Sampling.parse(n.sampling()) != Trainees.Sampling.LIMITED
+                            || h.maxParams() >= 0,
+                    "supernet.sampling",
+                    "limited draws paths within search.maxParams: set it");
         } catch (IllegalArgumentException e) {
             errors.add(new FieldError("supernet.sampling", e.getMessage()));
         }
         // the search's own rules, as glora search applies them (SearchSettings.problems)
-        section(errors, "search.", SearchSettings.problems(h.population(), h.generations(), h.topK(), h.mutations(),
-                h.crossovers(), h.mutationProbability(), h.maxParams(), h.minParams()));
+        section(
+                errors,
+                "search.",
+                SearchSettings.problems(
+                        h.population(),
+                        h.generations(),
+                        h.topK(),
+                        h.mutations(),
+                        h.crossovers(),
+                        h.mutationProbability(),
+                        h.maxParams(),
+                        h.minParams()));
         Map<String, List<String>> choices = choices();
         requireChoice(errors, choices, "search.objective", h.objective());
         requireChoice(errors, choices, "search.init", h.init());
         if (h.rerankList() != null) {
-            require(errors, LIST_NAME.matcher(h.rerankList()).matches(), "search.rerankList", "must be the name of a"
-                    + " list in the task folder (letters, digits, '-', '_'), got '" + h.rerankList() + "'");
-            require(errors, !h.rerankList().equals(TEST_LIST), "search.rerankList", "must not be " + TEST_LIST + ": the"
-                    + " job reports its test accuracy on that list, and choosing on it would overstate it");
-            require(errors, h.rerankTop() >= 1 && h.rerankTop() <= 1000, "search.rerankTop", "must be in [1, 1000], got "
-                    + h.rerankTop());
+            require(
+                    errors,
+                    LIST_NAME.matcher(h.rerankList()).matches(),
+                    "search.rerankList",
+                    "must be the name of a"
+                            + " list in the task folder (letters, digits, '-', '_'), got '"
+                            + h.rerankList()
+                            + "'");
+            require(
+                    errors,
+                    !h.rerankList().equals(TEST_LIST),
+                    "search.rerankList",
+                    "must not be "
+                            + TEST_LIST
+                            + ": the"
+                            + " job reports its test accuracy on that list, and choosing on it would overstate it");
+            require(
+                    errors,
+                    h.rerankTop() >= 1 && h.rerankTop() <= 1000,
+                    "search.rerankTop",
+                    "must be in [1, 1000], got " + h.rerankTop());
         }
         try {
             SearchSettings.Seeds.parse(h.seeds());
         } catch (IllegalArgumentException e) {
             errors.add(new FieldError("search.seeds", e.getMessage()));
         }
-        require(errors, h.finalists() >= 0 && h.finalists() <= 1000, "search.finalists", "must be in [0, 1000], got "
-                + h.finalists());
-        require(errors, h.finalistEpochs() >= 0 && h.finalistEpochs() <= TrainSettings.MAX_EPOCHS,
-                "search.finalistEpochs", "must be in [0, " + TrainSettings.MAX_EPOCHS + "] (0: no finalists), got "
+        require(
+                errors,
+                h.finalists() >= 0 && h.finalists() <= 1000,
+                "search.finalists",
+                "must be in [0, 1000], got " + h.finalists());
+        require(
+                errors,
+                h.finalistEpochs() >= 0 && h.finalistEpochs() <= TrainSettings.MAX_EPOCHS,
+                "search.finalistEpochs",
+                "must be in [0, "
+                        + TrainSettings.MAX_EPOCHS
+                        + "] (0: no finalists), got "
                         + h.finalistEpochs());
-        require(errors, !(h.hasFinalists() && h.rerankList() != null), "search.rerankList", "choosing on a larger list"
-                + " and choosing by finalists exclude each other: give search.rerankList or search.finalistEpochs");
+        require(
+                errors,
+                !(h.hasFinalists() && h.rerankList() != null),
+                "search.rerankList",
+                "choosing on a larger list"
+                        + " and choosing by finalists exclude each other: give search.rerankList or search.finalistEpochs");
         Retrain r = retrain;
-        require(errors, r.epochs() >= 0, "retrain.epochs", "must be 0 (no retraining) or more, got " + r.epochs());
+        require(
+                errors,
+                r.epochs() >= 0,
+                "retrain.epochs",
+                "must be 0 (no retraining) or more, got " + r.epochs());
         requireChoice(errors, choices, "retrain.trainList", retrainList());
         requireChoice(errors, choices, "retrain.start", r.start());
         // checked even without retraining (epochs 0): a value typed in is a value meant; batch size
-        // and weight decay are the supernet's, and so is an lr equal to it: each reported once, above
-        section(errors, "retrain.", TrainSettings.problems(Math.max(1, r.epochs()), n.batchSize(), r.lr(),
-                n.weightDecay(), r.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), r.lr()),
-                reference.dropPath(), 1).stream().filter(p -> !p.field().equals("batchSize")
-                && !p.field().equals("weightDecay") && !(p.field().equals("lr") && r.lr() == n.lr())).toList());
+        // and weight decay are the supernet's, and so is an lr equal to it: each reported once,
+        // above
+        section(
+                errors,
+                "retrain.",
+                TrainSettings.problems(
+                                Math.max(1, r.epochs()),
+                                n.batchSize(),
+                                r.lr(),
+                                n.weightDecay(),
+                                r.warmupEpochs(),
+                                reference.warmupLr(),
+                                Math.min(reference.minLr(), r.lr()),
+                                reference.dropPath(),
+                                1)
+                        .stream()
+                        .filter(
+                                p ->
+                                        !p.field().equals("batchSize")
+                                                && !p.field().equals("weightDecay")
+                                                && !(p.field().equals("lr") && r.lr() == n.lr()))
+                        .toList());
         Baseline b = baseline;
-        require(errors, b.rank() >= 0 && b.rank() <= 256, "baseline.rank", "must be in [1, 256], or 0 for the largest"
-                + " rank no larger than the searched adapter, got " + b.rank());
-        require(errors, b.epochs() >= 0, "baseline.epochs", "must be at least 1, or 0 for the pipeline's own budget,"
-                + " got " + b.epochs());
+        require(
+                errors,
+                b.rank() >= 0 && b.rank() <= 256,
+                "baseline.rank",
+                "must be in [1, 256], or 0 for the largest"
+                        + " rank no larger than the searched adapter, got "
+                        + b.rank());
+        require(
+                errors,
+                b.epochs() >= 0,
+                "baseline.epochs",
+                "must be at least 1, or 0 for the pipeline's own budget," + " got " + b.epochs());
         return errors;
     }
 
@@ -274,31 +489,45 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         List<FieldError> errors = new ArrayList<>();
         // the largest configuration: every term at its largest mode
         Mode lora = Mode.lora(supernet.rank());
-        long most = dev.glora.supernet.glora.Supernet.parameterCount(arch, SubnetConfig.uniform(
-                dev.glora.supernet.glora.Supernet.layerNames(arch), new LayerConfig(lora, lora, lora, Mode.VECTOR,
-                        Mode.VECTOR)));
-        require(errors, search.minParams() <= most, "search.minParams", "no configuration of this backbone reaches "
-                + search.minParams() + " adapter parameters: at most " + most + " with supernet.rank "
-                + supernet.rank());
+        long most =
+                dev.glora.supernet.glora.Supernet.parameterCount(
+                        arch,
+                        SubnetConfig.uniform(
+                                dev.glora.supernet.glora.Supernet.layerNames(arch),
+                                new LayerConfig(lora, lora, lora, Mode.VECTOR, Mode.VECTOR)));
+        require(
+                errors,
+                search.minParams() <= most,
+                "search.minParams",
+                "no configuration of this backbone reaches "
+                        + search.minParams()
+                        + " adapter parameters: at most "
+                        + most
+                        + " with supernet.rank "
+                        + supernet.rank());
         return errors;
     }
 
     /** The list a job's test accuracy is measured on, never chosen on. */
     public static final String TEST_LIST = "test";
+
     /** The list a job's supernet trains on. */
     public static final String TRAIN_LIST = Retrain.TRAIN800;
+
     /** The list a job's search scores every candidate on. */
     public static final String VAL_LIST = "val200";
 
-    /** @return the list the chosen subnet is retrained on */
+    /**
+     * @return the list the chosen subnet is retrained on
+     */
     public String retrainList() {
         return retrain.trainList();
     }
 
     /**
-     * @return every list of the task folder this job will read, each with the spec field that
-     *     names it ({@code data} for the three every job reads), so that a missing one is refused
-     *     at submit rather than found after the supernet's training
+     * @return every list of the task folder this job will read, each with the spec field that names
+     *     it ({@code data} for the three every job reads), so that a missing one is refused at
+     *     submit rather than found after the supernet's training
      */
     public Map<String, String> listsRead() {
         Map<String, String> lists = new java.util.LinkedHashMap<>();
@@ -317,7 +546,9 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return lists;
     }
 
-    /** @return the list the LoRA baseline trains on: the one the delivered model last trained on */
+    /**
+     * @return the list the LoRA baseline trains on: the one the delivered model last trained on
+     */
     public String baselineList() {
         return retrain.epochs() > 0 ? retrainList() : TRAIN_LIST;
     }
@@ -329,9 +560,16 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     public TrainSettings baselineSettings(int finalists) {
         int epochs = baselineEpochs(finalists);
         TrainSettings reference = TrainSettings.reference(epochs, seed);
-        return new TrainSettings(epochs, supernet.batchSize(), supernet.lr(), supernet.weightDecay(),
-                TrainSettings.warmupFor(supernet.warmupEpochs(), epochs), reference.warmupLr(),
-                Math.min(reference.minLr(), supernet.lr()), reference.dropPath(), seed);
+        return new TrainSettings(
+                epochs,
+                supernet.batchSize(),
+                supernet.lr(),
+                supernet.weightDecay(),
+                TrainSettings.warmupFor(supernet.warmupEpochs(), epochs),
+                reference.warmupLr(),
+                Math.min(reference.minLr(), supernet.lr()),
+                reference.dropPath(),
+                seed);
     }
 
     /**
@@ -341,34 +579,57 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
     public TrainSettings finalistSettings() {
         int epochs = search.finalistEpochs();
         TrainSettings reference = TrainSettings.reference(epochs, seed);
-        return new TrainSettings(epochs, supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
-                TrainSettings.warmupFor(supernet.warmupEpochs(), epochs), reference.warmupLr(),
-                Math.min(reference.minLr(), retrain.lr()), reference.dropPath(), seed);
+        return new TrainSettings(
+                epochs,
+                supernet.batchSize(),
+                retrain.lr(),
+                supernet.weightDecay(),
+                TrainSettings.warmupFor(supernet.warmupEpochs(), epochs),
+                reference.warmupLr(),
+                Math.min(reference.minLr(), retrain.lr()),
+                reference.dropPath(),
+                seed);
     }
 
     /**
      * @param finalists how many finalists the search trained
-     * @return the LoRA baseline's epochs: those given, or (0) the pipeline's own, finalists included
+     * @return the LoRA baseline's epochs: those given, or (0) the pipeline's own, finalists
+     *     included
      */
     public int baselineEpochs(int finalists) {
-        return baseline.epochs() > 0 ? baseline.epochs()
+        return baseline.epochs() > 0
+                ? baseline.epochs()
                 : supernet.epochs() + finalists * search.finalistEpochs() + retrain.epochs();
     }
 
-    /** @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0) */
+    /**
+     * @return the retraining's settings (a spec with defaults and {@code retrain.epochs} above 0)
+     */
     public TrainSettings retrainSettings() {
         TrainSettings reference = TrainSettings.reference(retrain.epochs(), seed);
-        return new TrainSettings(retrain.epochs(), supernet.batchSize(), retrain.lr(), supernet.weightDecay(),
-                retrain.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), retrain.lr()),
-                reference.dropPath(), seed);
+        return new TrainSettings(
+                retrain.epochs(),
+                supernet.batchSize(),
+                retrain.lr(),
+                supernet.weightDecay(),
+                retrain.warmupEpochs(),
+                reference.warmupLr(),
+                Math.min(reference.minLr(), retrain.lr()),
+                reference.dropPath(),
+                seed);
     }
 
-    /** @return under limited sampling, the most adapter parameters a training path adds ({@code search.maxParams}); else -1 */
+    /**
+     * @return under limited sampling, the most adapter parameters a training path adds ({@code
+     *     search.maxParams}); else -1
+     */
     public long samplingLimit() {
         return sampling() == Trainees.Sampling.LIMITED ? search.maxParams() : -1;
     }
 
-    /** @return how the supernet training draws its paths */
+    /**
+     * @return how the supernet training draws its paths
+     */
     public Trainees.Sampling sampling() {
         return Trainees.Sampling.parse(supernet.sampling());
     }
@@ -382,29 +643,53 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return supernet.threads() > 0 ? supernet.threads() : unrecorded;
     }
 
-    /** @return the supernet's training settings (a spec with defaults) */
+    /**
+     * @return the supernet's training settings (a spec with defaults)
+     */
     public TrainSettings trainSettings() {
         TrainSettings reference = TrainSettings.reference(supernet.epochs(), seed);
-        return new TrainSettings(supernet.epochs(), supernet.batchSize(), supernet.lr(), supernet.weightDecay(),
-                supernet.warmupEpochs(), reference.warmupLr(), Math.min(reference.minLr(), supernet.lr()),
-                reference.dropPath(), seed);
+        return new TrainSettings(
+                supernet.epochs(),
+                supernet.batchSize(),
+                supernet.lr(),
+                supernet.weightDecay(),
+                supernet.warmupEpochs(),
+                reference.warmupLr(),
+                Math.min(reference.minLr(), supernet.lr()),
+                reference.dropPath(),
+                seed);
     }
 
-    /** @return the search's settings (a spec with defaults) */
+    /**
+     * @return the search's settings (a spec with defaults)
+     */
     public SearchSettings searchSettings() {
-        return new SearchSettings(search.population(), search.generations(), search.topK(), search.mutations(),
-                search.crossovers(), search.mutationProbability(), search.maxParams(), search.minParams(),
-                SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)), seed,
+        return new SearchSettings(
+                search.population(),
+                search.generations(),
+                search.topK(),
+                search.mutations(),
+                search.crossovers(),
+                search.mutationProbability(),
+                search.maxParams(),
+                search.minParams(),
+                SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)),
+                seed,
                 SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)),
                 SearchSettings.Seeds.parse(search.seeds()));
     }
 
-    /** @return the search space (a spec with defaults) */
+    /**
+     * @return the search space (a spec with defaults)
+     */
     public SearchSpace space() {
         return new SearchSpace(new ArrayList<>(supernet.ranks()));
     }
 
-    private static void section(List<FieldError> errors, String prefix, List<InvalidSettingsException.Problem> problems) {
+    private static void section(
+            List<FieldError> errors,
+            String prefix,
+            List<InvalidSettingsException.Problem> problems) {
         problems.forEach(p -> errors.add(new FieldError(prefix + p.field(), p.message())));
     }
 
@@ -430,11 +715,17 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
         return java.util.Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT)).toList();
     }
 
-    private static void requireChoice(List<FieldError> errors, Map<String, List<String>> choices, String field,
+    private static void requireChoice(
+            List<FieldError> errors,
+            Map<String, List<String>> choices,
+            String field,
             String value) {
         List<String> allowed = choices.get(field);
-        require(errors, allowed.contains(value), field, "must be one of " + String.join(", ", allowed) + ", got "
-                + value);
+        require(
+                errors,
+                allowed.contains(value),
+                field,
+                "must be one of " + String.join(", ", allowed) + ", got " + value);
     }
 
     private static void require(List<FieldError> errors, boolean ok, String field, String message) {
@@ -442,5 +733,4 @@ public record JobSpec(String name, String backbone, String data, Supernet supern
             errors.add(new FieldError(field, message));
         }
     }
-
 }

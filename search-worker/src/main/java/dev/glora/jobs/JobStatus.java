@@ -17,7 +17,9 @@ public enum JobStatus {
     /** Stopped by a user. */
     CANCELLED;
 
-    /** @return whether the job can change no more */
+    /**
+     * @return whether the job can change no more
+     */
     public boolean terminal() {
         return this == SUCCEEDED || this == FAILED || this == CANCELLED;
     }

@@ -22,13 +22,22 @@ import javax.sql.DataSource;
 /** Jobs, their status and their events. */
 public final class JobStore {
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
-    private static final String COLUMNS = "id, name, spec::text, seed, status, error, epochs_done, epochs_total,"
-            + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
-            + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch, baseline_test_accuracy";
+    private static final Gson GSON =
+            new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final String COLUMNS =
+            "id, name, spec::text, seed, status, error, epochs_done, epochs_total,"
+                    + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
+                    + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch, baseline_test_accuracy";
 
-    private static final java.util.Set<String> PROGRESS = java.util.Set.of("epochs_done", "generations_done",
-            "candidates_evaluated", "best_accuracy", "best_parameters", "test_accuracy", "baseline_test_accuracy");
+    private static final java.util.Set<String> PROGRESS =
+            java.util.Set.of(
+                    "epochs_done",
+                    "generations_done",
+                    "candidates_evaluated",
+                    "best_accuracy",
+                    "best_parameters",
+                    "test_accuracy",
+                    "baseline_test_accuracy");
 
     private final DataSource database;
     private final TaskQueue queue;
@@ -42,7 +51,9 @@ public final class JobStore {
         this.queue = queue;
     }
 
-    /** @return the JSON form the store writes specs and events in */
+    /**
+     * @return the JSON form the store writes specs and events in
+     */
     public static Gson gson() {
         return GSON;
     }
@@ -69,8 +80,8 @@ public final class JobStore {
     }
 
     /**
-     * The advisory lock a submission and a catalog delete each hold in their transaction, so that
-     * a delete's "is it in use?" and its delete are one step to every submission, in every process
+     * The advisory lock a submission and a catalog delete each hold in their transaction, so that a
+     * delete's "is it in use?" and its delete are one step to every submission, in every process
      * sharing the database.
      */
     private static final long CATALOG_LOCK = 0x676c6f7261L; // "glora"
@@ -85,32 +96,38 @@ public final class JobStore {
      * @return the job's id
      */
     public long submit(JobSpec spec, String backboneArchitecture, Runnable inputsThere) {
-        return Sql.inTransaction(database, "submitting a job", connection -> {
-            catalogLock(connection);
-            inputsThere.run();
-            long id;
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job (name, spec, seed,"
-                    + " epochs_total, generations_total, created_at, updated_at, backbone_arch) VALUES (?, ?::jsonb, ?, ?, ?,"
-                    + " ?, ?, ?)"
-                    + " RETURNING id")) {
-                Timestamp now = now();
-                insert.setString(1, spec.name());
-                insert.setString(2, StoredSpec.write(spec));
-                insert.setLong(3, spec.seed());
-                insert.setInt(4, spec.supernet().epochs());
-                insert.setInt(5, spec.search().generations());
-                insert.setTimestamp(6, now);
-                insert.setTimestamp(7, now);
-                insert.setString(8, backboneArchitecture);
-                try (ResultSet row = insert.executeQuery()) {
-                    row.next();
-                    id = row.getLong(1);
-                }
-            }
-            queue.enqueue(connection, id, TaskKind.TRAIN, "{}");
-            event(connection, id, "status", Map.of("status", JobStatus.QUEUED.name()));
-            return id;
-        });
+        return Sql.inTransaction(
+                database,
+                "submitting a job",
+                connection -> {
+                    catalogLock(connection);
+                    inputsThere.run();
+                    long id;
+                    try (PreparedStatement insert =
+                            connection.prepareStatement(
+                                    "INSERT INTO job (name, spec, seed,"
+                                            + " epochs_total, generations_total, created_at, updated_at,"
+                                            + " backbone_arch) VALUES (?, ?::jsonb, ?, ?, ?,"
+                                            + " ?, ?, ?)"
+                                            + " RETURNING id")) {
+                        Timestamp now = now();
+                        insert.setString(1, spec.name());
+                        insert.setString(2, StoredSpec.write(spec));
+                        insert.setLong(3, spec.seed());
+                        insert.setInt(4, spec.supernet().epochs());
+                        insert.setInt(5, spec.search().generations());
+                        insert.setTimestamp(6, now);
+                        insert.setTimestamp(7, now);
+                        insert.setString(8, backboneArchitecture);
+                        try (ResultSet row = insert.executeQuery()) {
+                            row.next();
+                            id = row.getLong(1);
+                        }
+                    }
+                    queue.enqueue(connection, id, TaskKind.TRAIN, "{}");
+                    event(connection, id, "status", Map.of("status", JobStatus.QUEUED.name()));
+                    return id;
+                });
     }
 
     /**
@@ -118,7 +135,8 @@ public final class JobStore {
      * @return it, if it exists
      */
     public Optional<JobView> find(long id) {
-        List<JobView> found = query("reading job " + id, "SELECT " + COLUMNS + " FROM job WHERE id = ?", id);
+        List<JobView> found =
+                query("reading job " + id, "SELECT " + COLUMNS + " FROM job WHERE id = ?", id);
         return found.stream().findFirst();
     }
 
@@ -129,7 +147,8 @@ public final class JobStore {
      */
     public List<Long> unfinishedUsing(String field, String name) {
         java.nio.file.Path wanted = java.nio.file.Path.of(name).normalize();
-        return unfinishedUsing(field, value -> java.nio.file.Path.of(value).normalize().equals(wanted));
+        return unfinishedUsing(
+                field, value -> java.nio.file.Path.of(value).normalize().equals(wanted));
     }
 
     /**
@@ -139,13 +158,15 @@ public final class JobStore {
      * @return the unfinished jobs whose spec names it, by id
      */
     public List<Long> unfinishedUsing(String field, java.util.function.Predicate<String> names) {
-        return Sql.inTransaction(database, "listing the jobs using a " + field,
+        return Sql.inTransaction(
+                database,
+                "listing the jobs using a " + field,
                 connection -> unfinishedUsing(connection, field, names));
     }
 
     /**
-     * What a catalog delete found: the unfinished jobs that use the file (then nothing was deleted),
-     * or whether the deleter found it.
+     * What a catalog delete found: the unfinished jobs that use the file (then nothing was
+     * deleted), or whether the deleter found it.
      *
      * @param using the unfinished jobs whose spec names it, by id
      * @param deleted whether it was deleted
@@ -161,29 +182,38 @@ public final class JobStore {
      * @param deleter deletes it; false when there was none
      * @return what happened
      */
-    public CatalogDeletion deleteUnlessUsed(String field, java.util.function.Predicate<String> names,
+    public CatalogDeletion deleteUnlessUsed(
+            String field,
+            java.util.function.Predicate<String> names,
             java.util.function.BooleanSupplier deleter) {
-        return Sql.inTransaction(database, "deleting a " + field, connection -> {
-            catalogLock(connection);
-            List<Long> using = unfinishedUsing(connection, field, names);
-            return new CatalogDeletion(using, using.isEmpty() && deleter.getAsBoolean());
-        });
+        return Sql.inTransaction(
+                database,
+                "deleting a " + field,
+                connection -> {
+                    catalogLock(connection);
+                    List<Long> using = unfinishedUsing(connection, field, names);
+                    return new CatalogDeletion(using, using.isEmpty() && deleter.getAsBoolean());
+                });
     }
 
     private static void catalogLock(Connection connection) throws SQLException {
-        try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        try (PreparedStatement lock =
+                connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
             lock.setLong(1, CATALOG_LOCK);
             lock.execute();
         }
     }
 
-    private static List<Long> unfinishedUsing(Connection connection, String field,
-            java.util.function.Predicate<String> names) throws SQLException {
+    private static List<Long> unfinishedUsing(
+            Connection connection, String field, java.util.function.Predicate<String> names)
+            throws SQLException {
         if (!field.equals("backbone") && !field.equals("data")) {
             throw new IllegalArgumentException("not a spec field naming a file: " + field);
         }
-        try (PreparedStatement select = connection.prepareStatement("SELECT id, spec ->> ? FROM job WHERE status"
-                + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY id")) {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT id, spec ->> ? FROM job WHERE status"
+                                + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY id")) {
             select.setString(1, field);
             List<Long> ids = new ArrayList<>();
             try (ResultSet row = select.executeQuery()) {
@@ -202,7 +232,9 @@ public final class JobStore {
         }
     }
 
-    /** @return every job, newest first */
+    /**
+     * @return every job, newest first
+     */
     public List<JobView> list() {
         return query("listing jobs", "SELECT " + COLUMNS + " FROM job ORDER BY id DESC");
     }
@@ -213,7 +245,8 @@ public final class JobStore {
      * @throws JobException if there is no such job
      */
     public JobSpec spec(long id) {
-        return StoredSpec.read(find(id).orElseThrow(() -> new JobException(null, "no job " + id)).spec());
+        return StoredSpec.read(
+                find(id).orElseThrow(() -> new JobException(null, "no job " + id)).spec());
     }
 
     /**
@@ -227,16 +260,20 @@ public final class JobStore {
      * @return whether the job changed
      * @throws SQLException from the driver
      */
-    public boolean setStatus(Connection connection, long id, JobStatus status, String error) throws SQLException {
+    public boolean setStatus(Connection connection, long id, JobStatus status, String error)
+            throws SQLException {
         return setStatus(connection, queue.clock(), id, status, error);
     }
 
-    static boolean setStatus(Connection connection, Clock clock, long id, JobStatus status, String error)
+    static boolean setStatus(
+            Connection connection, Clock clock, long id, JobStatus status, String error)
             throws SQLException {
-        try (PreparedStatement update = connection.prepareStatement("UPDATE job SET status = ?, error = ?,"
-                + " updated_at = ?, started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,"
-                + " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
-                + " WHERE id = ? AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND status <> ?")) {
+        try (PreparedStatement update =
+                connection.prepareStatement(
+                        "UPDATE job SET status = ?, error = ?,"
+                                + " updated_at = ?, started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,"
+                                + " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+                                + " WHERE id = ? AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND status <> ?")) {
             Timestamp now = Timestamp.from(clock.instant());
             update.setString(1, status.name());
             update.setString(2, error);
@@ -272,7 +309,8 @@ public final class JobStore {
      * @return whether the job was failed (false: it had already ended)
      * @throws SQLException from the driver
      */
-    public static boolean failed(Connection connection, Clock clock, long id, String error) throws SQLException {
+    public static boolean failed(Connection connection, Clock clock, long id, String error)
+            throws SQLException {
         return setStatus(connection, clock, id, JobStatus.FAILED, error);
     }
 
@@ -284,18 +322,22 @@ public final class JobStore {
      * @throws JobException if there is no such job
      */
     public boolean cancel(long id) {
-        // it locks the job, then its tasks; a worker finishing or failing a task locks the task, then
+        // it locks the job, then its tasks; a worker finishing or failing a task locks the task,
+        // then
         // the job: a deadlock PostgreSQL breaks by aborting one, and a cancel that loses runs again
-        return Sql.inTransactionRetryingConflicts(database, "cancelling job " + id, connection -> {
-            if (find(id).isEmpty()) {
-                throw new JobException(null, "no job " + id);
-            }
-            if (!setStatus(connection, id, JobStatus.CANCELLED, null)) {
-                return false;
-            }
-            queue.cancel(connection, id, null);
-            return true;
-        });
+        return Sql.inTransactionRetryingConflicts(
+                database,
+                "cancelling job " + id,
+                connection -> {
+                    if (find(id).isEmpty()) {
+                        throw new JobException(null, "no job " + id);
+                    }
+                    if (!setStatus(connection, id, JobStatus.CANCELLED, null)) {
+                        return false;
+                    }
+                    queue.cancel(connection, id, null);
+                    return true;
+                });
     }
 
     /** What {@link #delete} did. */
@@ -316,25 +358,32 @@ public final class JobStore {
      * @return what happened
      */
     public Deletion delete(long id) {
-        // it locks the job, then deletes its tasks (as cancel does): it runs again if that deadlocks
-        return Sql.inTransactionRetryingConflicts(database, "deleting job " + id, connection -> {
-            try (PreparedStatement lock = connection.prepareStatement("SELECT status FROM job WHERE id = ? FOR UPDATE")) {
-                lock.setLong(1, id);
-                try (ResultSet row = lock.executeQuery()) {
-                    if (!row.next()) {
-                        return Deletion.NOT_FOUND;
+        // it locks the job, then deletes its tasks (as cancel does): it runs again if that
+        // deadlocks
+        return Sql.inTransactionRetryingConflicts(
+                database,
+                "deleting job " + id,
+                connection -> {
+                    try (PreparedStatement lock =
+                            connection.prepareStatement(
+                                    "SELECT status FROM job WHERE id = ? FOR UPDATE")) {
+                        lock.setLong(1, id);
+                        try (ResultSet row = lock.executeQuery()) {
+                            if (!row.next()) {
+                                return Deletion.NOT_FOUND;
+                            }
+                            if (!JobStatus.valueOf(row.getString(1)).terminal()) {
+                                return Deletion.NOT_FINISHED;
+                            }
+                        }
                     }
-                    if (!JobStatus.valueOf(row.getString(1)).terminal()) {
-                        return Deletion.NOT_FINISHED;
+                    try (PreparedStatement delete =
+                            connection.prepareStatement("DELETE FROM job WHERE id = ?")) {
+                        delete.setLong(1, id);
+                        delete.executeUpdate();
                     }
-                }
-            }
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM job WHERE id = ?")) {
-                delete.setLong(1, id);
-                delete.executeUpdate();
-            }
-            return Deletion.DELETED;
-        });
+                    return Deletion.DELETED;
+                });
     }
 
     /**
@@ -342,19 +391,24 @@ public final class JobStore {
      * @return the ids of finished jobs that ended before it, oldest first
      */
     public List<Long> finishedBefore(Instant before) {
-        return Sql.inTransaction(database, "listing old jobs", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id FROM job WHERE finished_at < ?"
-                    + " AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY finished_at, id")) {
-                select.setTimestamp(1, Timestamp.from(before));
-                List<Long> ids = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        ids.add(rows.getLong(1));
+        return Sql.inTransaction(
+                database,
+                "listing old jobs",
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT id FROM job WHERE finished_at < ?"
+                                            + " AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY finished_at, id")) {
+                        select.setTimestamp(1, Timestamp.from(before));
+                        List<Long> ids = new ArrayList<>();
+                        try (ResultSet rows = select.executeQuery()) {
+                            while (rows.next()) {
+                                ids.add(rows.getLong(1));
+                            }
+                        }
+                        return ids;
                     }
-                }
-                return ids;
-            }
-        });
+                });
     }
 
     /**
@@ -366,14 +420,17 @@ public final class JobStore {
      * @param data what happened, turned into JSON
      * @throws SQLException from the driver
      */
-    public void event(Connection connection, long id, String type, Object data) throws SQLException {
+    public void event(Connection connection, long id, String type, Object data)
+            throws SQLException {
         event(connection, queue.clock(), id, type, data);
     }
 
     private static void event(Connection connection, Clock clock, long id, String type, Object data)
             throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO job_event (job_id, type, data,"
-                + " created_at) VALUES (?, ?, ?::jsonb, ?)")) {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO job_event (job_id, type, data,"
+                                + " created_at) VALUES (?, ?, ?::jsonb, ?)")) {
             insert.setLong(1, id);
             insert.setString(2, type);
             insert.setString(3, GSON.toJson(data));
@@ -400,16 +457,22 @@ public final class JobStore {
      * @return the events in id order
      */
     public List<JobEvent> events(Long jobId, long afterId, int limit) {
-        return Sql.inTransaction(database, "reading events", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id, job_id, type, data::text FROM"
-                    + " job_event WHERE id > ? AND (?::bigint IS NULL OR job_id = ?) ORDER BY id LIMIT ?")) {
-                select.setLong(1, afterId);
-                select.setObject(2, jobId);
-                select.setObject(3, jobId);
-                select.setInt(4, limit);
-                return eventRows(select);
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "reading events",
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT id, job_id, type, data::text FROM"
+                                            + " job_event WHERE id > ? AND (?::bigint IS NULL OR job_id = ?) ORDER BY"
+                                            + " id LIMIT ?")) {
+                        select.setLong(1, afterId);
+                        select.setObject(2, jobId);
+                        select.setObject(3, jobId);
+                        select.setInt(4, limit);
+                        return eventRows(select);
+                    }
+                });
     }
 
     /**
@@ -417,34 +480,51 @@ public final class JobStore {
      * @return those of them that exist (committed), in id order
      */
     public List<JobEvent> eventsWithIds(java.util.Collection<Long> ids) {
-        return Sql.inTransaction(database, "reading events", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id, job_id, type, data::text FROM"
-                    + " job_event WHERE id = ANY (?) ORDER BY id")) {
-                select.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
-                return eventRows(select);
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "reading events",
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT id, job_id, type, data::text FROM"
+                                            + " job_event WHERE id = ANY (?) ORDER BY id")) {
+                        select.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
+                        return eventRows(select);
+                    }
+                });
     }
 
     private static List<JobEvent> eventRows(PreparedStatement select) throws SQLException {
         List<JobEvent> events = new ArrayList<>();
         try (ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
-                events.add(new JobEvent(rows.getLong(1), rows.getLong(2), rows.getString(3), rows.getString(4)));
+                events.add(
+                        new JobEvent(
+                                rows.getLong(1),
+                                rows.getLong(2),
+                                rows.getString(3),
+                                rows.getString(4)));
             }
         }
         return events;
     }
 
-    /** @return the id of the newest event, 0 when there is none */
+    /**
+     * @return the id of the newest event, 0 when there is none
+     */
     public long lastEventId() {
-        return Sql.inTransaction(database, "reading events", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT coalesce(max(id), 0) FROM job_event");
-                    ResultSet row = select.executeQuery()) {
-                row.next();
-                return row.getLong(1);
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "reading events",
+                connection -> {
+                    try (PreparedStatement select =
+                                    connection.prepareStatement(
+                                            "SELECT coalesce(max(id), 0) FROM job_event");
+                            ResultSet row = select.executeQuery()) {
+                        row.next();
+                        return row.getLong(1);
+                    }
+                });
     }
 
     /**
@@ -452,20 +532,25 @@ public final class JobStore {
      *
      * @param connection the transaction
      * @param id the job
-     * @param values new values by column: {@code epochs_done}, {@code generations_done},
-     *     {@code candidates_evaluated}, {@code best_accuracy}, {@code best_parameters}, {@code test_accuracy}
-     *     or {@code baseline_test_accuracy}
+     * @param values new values by column: {@code epochs_done}, {@code generations_done}, {@code
+     *     candidates_evaluated}, {@code best_accuracy}, {@code best_parameters}, {@code
+     *     test_accuracy} or {@code baseline_test_accuracy}
      * @throws SQLException from the driver
      */
-    public void progress(Connection connection, long id, Map<String, ?> values) throws SQLException {
+    public void progress(Connection connection, long id, Map<String, ?> values)
+            throws SQLException {
         for (String column : values.keySet()) {
             if (!PROGRESS.contains(column)) {
                 throw new IllegalArgumentException("not a progress column: " + column);
             }
         }
-        String set = values.keySet().stream().map(c -> c + " = ?, ").collect(java.util.stream.Collectors.joining());
-        try (PreparedStatement update = connection.prepareStatement("UPDATE job SET " + set + "updated_at = ?"
-                + " WHERE id = ?")) {
+        String set =
+                values.keySet().stream()
+                        .map(c -> c + " = ?, ")
+                        .collect(java.util.stream.Collectors.joining());
+        try (PreparedStatement update =
+                connection.prepareStatement(
+                        "UPDATE job SET " + set + "updated_at = ?" + " WHERE id = ?")) {
             int i = 1;
             for (Object value : values.values()) {
                 update.setObject(i++, value);
@@ -477,24 +562,44 @@ public final class JobStore {
     }
 
     private List<JobView> query(String what, String sql, Object... args) {
-        return Sql.inTransaction(database, what, connection -> {
-            try (PreparedStatement select = connection.prepareStatement(sql)) {
-                for (int i = 0; i < args.length; i++) {
-                    select.setObject(i + 1, args[i]);
-                }
-                List<JobView> jobs = new ArrayList<>();
-                try (ResultSet r = select.executeQuery()) {
-                    while (r.next()) {
-                        jobs.add(new JobView(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4),
-                                JobStatus.valueOf(r.getString(5)), r.getString(6), r.getInt(7), r.getInt(8),
-                                r.getInt(9), r.getInt(10), r.getInt(11), (Double) r.getObject(12),
-                                (Long) r.getObject(13), (Double) r.getObject(14), instant(r, 15), instant(r, 16),
-                                instant(r, 17), instant(r, 18), r.getString(19), (Double) r.getObject(20)));
+        return Sql.inTransaction(
+                database,
+                what,
+                connection -> {
+                    try (PreparedStatement select = connection.prepareStatement(sql)) {
+                        for (int i = 0; i < args.length; i++) {
+                            select.setObject(i + 1, args[i]);
+                        }
+                        List<JobView> jobs = new ArrayList<>();
+                        try (ResultSet r = select.executeQuery()) {
+                            while (r.next()) {
+                                jobs.add(
+                                        new JobView(
+                                                r.getLong(1),
+                                                r.getString(2),
+                                                r.getString(3),
+                                                r.getLong(4),
+                                                JobStatus.valueOf(r.getString(5)),
+                                                r.getString(6),
+                                                r.getInt(7),
+                                                r.getInt(8),
+                                                r.getInt(9),
+                                                r.getInt(10),
+                                                r.getInt(11),
+                                                (Double) r.getObject(12),
+                                                (Long) r.getObject(13),
+                                                (Double) r.getObject(14),
+                                                instant(r, 15),
+                                                instant(r, 16),
+                                                instant(r, 17),
+                                                instant(r, 18),
+                                                r.getString(19),
+                                                (Double) r.getObject(20)));
+                            }
+                        }
+                        return jobs;
                     }
-                }
-                return jobs;
-            }
-        });
+                });
     }
 
     private static Instant instant(ResultSet row, int column) throws SQLException {

@@ -26,12 +26,31 @@ import java.time.Instant;
  * @param backboneArchitecture the backbone's architecture name when submitted, or null
  * @param baselineTestAccuracy test accuracy of the job's LoRA baseline, once trained, or null
  */
-public record JobView(long id, String name, String spec, long seed, JobStatus status, String error, int epochsDone,
-        int epochsTotal, int generationsDone, int generationsTotal, int candidatesEvaluated, Double bestAccuracy,
-        Long bestParameters, Double testAccuracy, Instant createdAt, Instant startedAt, Instant finishedAt,
-        Instant updatedAt, String backboneArchitecture, Double baselineTestAccuracy) {
+public record JobView(
+        long id,
+        String name,
+        String spec,
+        long seed,
+        JobStatus status,
+        String error,
+        int epochsDone,
+        int epochsTotal,
+        int generationsDone,
+        int generationsTotal,
+        int candidatesEvaluated,
+        Double bestAccuracy,
+        Long bestParameters,
+        Double testAccuracy,
+        Instant createdAt,
+        Instant startedAt,
+        Instant finishedAt,
+        Instant updatedAt,
+        String backboneArchitecture,
+        Double baselineTestAccuracy) {
 
-    /** @return the fraction of the work done, in [0, 1]: training and search weighted equally */
+    /**
+     * @return the fraction of the work done, in [0, 1]: training and search weighted equally
+     */
     public double progress() {
         if (status == JobStatus.SUCCEEDED) {
             return 1;

@@ -17,12 +17,12 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * A delivered model in the layout of a Hugging Face hub folder, as timm reads it with
- * {@code timm.create_model("local-dir:PATH", pretrained=True)}: {@code model.safetensors} (timm
- * tensor names), {@code config.json} (timm's: {@code architecture}, {@code num_classes},
- * {@code label_names}, {@code model_args} that rebuild this ViT whatever its size, and
- * {@code pretrained_cfg} with the input size, normalisation and resizing), and {@code README.md},
- * a model card saying what was searched, chosen and measured.
+ * A delivered model in the layout of a Hugging Face hub folder, as timm reads it with {@code
+ * timm.create_model("local-dir:PATH", pretrained=True)}: {@code model.safetensors} (timm tensor
+ * names), {@code config.json} (timm's: {@code architecture}, {@code num_classes}, {@code
+ * label_names}, {@code model_args} that rebuild this ViT whatever its size, and {@code
+ * pretrained_cfg} with the input size, normalisation and resizing), and {@code README.md}, a model
+ * card saying what was searched, chosen and measured.
  *
  * <p>Everything comes from the job's best-config JSON (its {@code backbone}, {@code layers},
  * accuracies, {@code budget}, {@code baseline}), the task's class names when it has them, and the
@@ -32,12 +32,15 @@ public final class ModelBundle {
 
     /** The weights file, by the name timm and the hub look for first. */
     public static final String WEIGHTS = "model.safetensors";
+
     /** timm's model configuration. */
     public static final String CONFIG = "config.json";
+
     /** The model card. */
     public static final String CARD = "README.md";
 
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    private static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
     private ModelBundle() {}
 
@@ -93,7 +96,9 @@ public final class ModelBundle {
         config.put("global_pool", "token");
         if (!labels.isEmpty()) {
             if (labels.size() != classes) {
-                throw new JobException(null, "the task names " + labels.size() + " classes, the model has " + classes);
+                throw new JobException(
+                        null,
+                        "the task names " + labels.size() + " classes, the model has " + classes);
             }
             config.put("label_names", labels);
         }
@@ -125,7 +130,8 @@ public final class ModelBundle {
 
     private static JsonObject backbone(JsonObject bestConfig) {
         if (!bestConfig.has("backbone") || !bestConfig.get("backbone").isJsonObject()) {
-            throw new JobException(null, "the best-config JSON has no \"backbone\" architecture to describe");
+            throw new JobException(
+                    null, "the best-config JSON has no \"backbone\" architecture to describe");
         }
         return bestConfig.getAsJsonObject("backbone");
     }
@@ -140,37 +146,65 @@ public final class ModelBundle {
     public static String card(JsonObject bestConfig, Facts facts) {
         JsonObject backbone = backbone(bestConfig);
         StringBuilder md = new StringBuilder();
-        md.append("---\nlibrary_name: timm\ntags:\n- image-classification\n- timm\n- glora\n---\n\n");
+        md.append(
+                "---\nlibrary_name: timm\ntags:\n- image-classification\n- timm\n- glora\n---\n\n");
         md.append("# ").append(facts.title()).append("\n\n");
-        md.append("A vision transformer fine-tuned with a searched GLoRA adapter (arXiv 2306.07967) and merged"
-                + " back into plain linear layers: the same architecture and speed as its backbone.\n\n");
-        md.append("    import timm\n    model = timm.create_model(\"local-dir:PATH\", pretrained=True)\n\n");
+        md.append(
+                "A vision transformer fine-tuned with a searched GLoRA adapter (arXiv 2306.07967) and merged"
+                        + " back into plain linear layers: the same architecture and speed as its backbone.\n\n");
+        md.append(
+                "    import timm\n    model = timm.create_model(\"local-dir:PATH\", pretrained=True)\n\n");
         md.append("## Model\n\n");
-        md.append("- backbone architecture: ").append(backbone.get("arch").getAsString()).append('\n');
-        md.append(String.format(Locale.ROOT, "- input: %s x %s px, %s channel(s), mean %s, std %s%n",
-                backbone.get("img_size").getAsString(), backbone.get("img_size").getAsString(),
-                backbone.get("in_chans").getAsString(), backbone.get("mean").getAsString(),
-                backbone.get("std").getAsString()));
+        md.append("- backbone architecture: ")
+                .append(backbone.get("arch").getAsString())
+                .append('\n');
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "- input: %s x %s px, %s channel(s), mean %s, std %s%n",
+                        backbone.get("img_size").getAsString(),
+                        backbone.get("img_size").getAsString(),
+                        backbone.get("in_chans").getAsString(),
+                        backbone.get("mean").getAsString(),
+                        backbone.get("std").getAsString()));
         md.append("- classes: ").append(backbone.get("num_classes").getAsString());
-        md.append(facts.labels().isEmpty() ? " (the task names none: labels 0 to n-1)"
-                : " — " + String.join(", ", facts.labels())).append('\n');
+        md.append(
+                        facts.labels().isEmpty()
+                                ? " (the task names none: labels 0 to n-1)"
+                                : " — " + String.join(", ", facts.labels()))
+                .append('\n');
         if (facts.task() != null) {
             md.append("- task: ").append(facts.task()).append('\n');
         }
-        md.append("- weights: `").append(WEIGHTS).append("`, SHA-256 `").append(facts.modelSha256()).append("`\n");
+        md.append("- weights: `")
+                .append(WEIGHTS)
+                .append("`, SHA-256 `")
+                .append(facts.modelSha256())
+                .append("`\n");
         md.append("\n## The chosen adapter\n\n");
-        md.append(String.format(Locale.ROOT, "%,d adapter parameters (%,d more in the head)",
-                optLong(bestConfig, "trainable_parameters"), optLong(bestConfig, "head_parameters")));
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "%,d adapter parameters (%,d more in the head)",
+                        optLong(bestConfig, "trainable_parameters"),
+                        optLong(bestConfig, "head_parameters")));
         if (bestConfig.has("generation")) {
-            md.append(", found in generation ").append(bestConfig.get("generation").getAsLong() + 1);
+            md.append(", found in generation ")
+                    .append(bestConfig.get("generation").getAsLong() + 1);
         }
         if (bestConfig.has("seed")) {
-            md.append(" (the known adapter `").append(bestConfig.get("seed").getAsString()).append("`)");
+            md.append(" (the known adapter `")
+                    .append(bestConfig.get("seed").getAsString())
+                    .append("`)");
         }
         Map<String, Map<String, Integer>> modes = modes(bestConfig);
-        md.append(". Modes per term over ").append(bestConfig.getAsJsonArray("layers").size())
-                .append(" layers:\n\n| term | ").append(String.join(" | ", modes.keySet()))
-                .append(" |\n|---|").append("---|".repeat(modes.size())).append('\n');
+        md.append(". Modes per term over ")
+                .append(bestConfig.getAsJsonArray("layers").size())
+                .append(" layers:\n\n| term | ")
+                .append(String.join(" | ", modes.keySet()))
+                .append(" |\n|---|")
+                .append("---|".repeat(modes.size()))
+                .append('\n');
         for (String term : new String[] {"A", "B", "C", "D", "E"}) {
             md.append("| ").append(term);
             for (Map<String, Integer> counts : modes.values()) {
@@ -180,28 +214,43 @@ public final class ModelBundle {
         }
         md.append("\n## Measured\n\n");
         if (bestConfig.has("validation_accuracy")) {
-            md.append(String.format(Locale.ROOT, "- validation accuracy (the search's choice, supernet weights):"
-                    + " %.2f %%%n", 100 * bestConfig.get("validation_accuracy").getAsDouble()));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- validation accuracy (the search's choice, supernet weights):"
+                                    + " %.2f %%%n",
+                            100 * bestConfig.get("validation_accuracy").getAsDouble()));
         }
         if (bestConfig.has("test_accuracy")) {
-            md.append(String.format(Locale.ROOT, "- test accuracy, supernet weights: %.2f %%%n",
-                    100 * bestConfig.get("test_accuracy").getAsDouble()));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- test accuracy, supernet weights: %.2f %%%n",
+                            100 * bestConfig.get("test_accuracy").getAsDouble()));
         }
         if (!bestConfig.has("validation_accuracy") && !bestConfig.has("retrained")) {
             md.append("- nothing: this configuration was exported, not searched by a job\n");
         }
         if (bestConfig.has("retrained")) {
             JsonObject r = bestConfig.getAsJsonObject("retrained");
-            md.append(String.format(Locale.ROOT, "- test accuracy after retraining %d epochs on %s: **%.2f %%**%n",
-                    r.get("epochs").getAsInt(), r.get("train_list").getAsString(),
-                    100 * r.get("test_accuracy").getAsDouble()));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- test accuracy after retraining %d epochs on %s: **%.2f %%**%n",
+                            r.get("epochs").getAsInt(),
+                            r.get("train_list").getAsString(),
+                            100 * r.get("test_accuracy").getAsDouble()));
         }
         if (bestConfig.has("baseline")) {
             JsonObject b = bestConfig.getAsJsonObject("baseline");
             md.append("- the job's LoRA baseline:");
             for (Map.Entry<String, JsonElement> e : b.entrySet()) {
                 if (e.getValue().isJsonPrimitive()) {
-                    md.append(' ').append(e.getKey()).append(' ').append(e.getValue().getAsString()).append(';');
+                    md.append(' ')
+                            .append(e.getKey())
+                            .append(' ')
+                            .append(e.getValue().getAsString())
+                            .append(';');
                 }
             }
             md.setLength(md.length() - 1);
@@ -209,20 +258,34 @@ public final class ModelBundle {
         }
         if (bestConfig.has("budget")) {
             JsonObject budget = bestConfig.getAsJsonObject("budget");
-            md.append(String.format(Locale.ROOT, "- budget: %d supernet epochs, %d finalists x %d epochs, %d"
-                            + " retraining epochs: %d in all%n", budget.get("supernet_epochs").getAsInt(),
-                    budget.get("finalists").getAsInt(), budget.get("finalist_epochs").getAsInt(),
-                    budget.get("retrain_epochs").getAsInt(), budget.get("total_epochs").getAsInt()));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- budget: %d supernet epochs, %d finalists x %d epochs, %d"
+                                    + " retraining epochs: %d in all%n",
+                            budget.get("supernet_epochs").getAsInt(),
+                            budget.get("finalists").getAsInt(),
+                            budget.get("finalist_epochs").getAsInt(),
+                            budget.get("retrain_epochs").getAsInt(),
+                            budget.get("total_epochs").getAsInt()));
         }
         if (bestConfig.has("search")) {
             JsonObject search = bestConfig.getAsJsonObject("search");
-            md.append("- search: seed ").append(search.get("seed").getAsString()).append(", limit ")
-                    .append(search.get("max_params").getAsString()).append(" adapter parameters")
-                    .append(search.has("seeds") ? ", seeded with the known adapters: "
-                            + search.get("seeds").getAsString() : "").append('\n');
+            md.append("- search: seed ")
+                    .append(search.get("seed").getAsString())
+                    .append(", limit ")
+                    .append(search.get("max_params").getAsString())
+                    .append(" adapter parameters")
+                    .append(
+                            search.has("seeds")
+                                    ? ", seeded with the known adapters: "
+                                            + search.get("seeds").getAsString()
+                                    : "")
+                    .append('\n');
         }
-        md.append("\nThe full configuration, per layer, is in the job's best-config JSON"
-                + " (`GET /api/v1/jobs/{id}/best-config`).\n");
+        md.append(
+                "\nThe full configuration, per layer, is in the job's best-config JSON"
+                        + " (`GET /api/v1/jobs/{id}/best-config`).\n");
         return md.toString();
     }
 
@@ -230,21 +293,26 @@ public final class ModelBundle {
         return json.has(key) && !json.get(key).isJsonNull() ? json.get(key).getAsLong() : 0;
     }
 
-    /** @return per mode, how many layers use it for each term */
+    /**
+     * @return per mode, how many layers use it for each term
+     */
     private static Map<String, Map<String, Integer>> modes(JsonObject bestConfig) {
         Map<String, Map<String, Integer>> modes = new java.util.TreeMap<>();
         for (JsonElement layer : bestConfig.getAsJsonArray("layers")) {
             for (String term : new String[] {"A", "B", "C", "D", "E"}) {
                 JsonElement mode = layer.getAsJsonObject().get(term);
                 if (mode != null) {
-                    modes.computeIfAbsent(mode.getAsString(), m -> new LinkedHashMap<>()).merge(term, 1, Integer::sum);
+                    modes.computeIfAbsent(mode.getAsString(), m -> new LinkedHashMap<>())
+                            .merge(term, 1, Integer::sum);
                 }
             }
         }
         return modes;
     }
 
-    /** An entry dated 1980-01-01 (the zip format's first day): the same job gives the same bytes. */
+    /**
+     * An entry dated 1980-01-01 (the zip format's first day): the same job gives the same bytes.
+     */
     private static ZipEntry entry(String name) {
         ZipEntry entry = new ZipEntry(name);
         entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
@@ -271,7 +339,8 @@ public final class ModelBundle {
      * @param weights the merged model's bytes
      * @throws IOException when the stream breaks
      */
-    public static void writeZip(OutputStream out, String folder, JsonObject bestConfig, Facts facts, Weights weights)
+    public static void writeZip(
+            OutputStream out, String folder, JsonObject bestConfig, Facts facts, Weights weights)
             throws IOException {
         String config = config(bestConfig, facts.labels());
         String card = card(bestConfig, facts);
@@ -283,17 +352,18 @@ public final class ModelBundle {
         zip.write(card.getBytes(StandardCharsets.UTF_8));
         zip.closeEntry();
         zip.putNextEntry(entry(folder + "/" + WEIGHTS));
-        weights.copyTo(new FilterOutputStream(zip) {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                zip.write(b, off, len);
-            }
+        weights.copyTo(
+                new FilterOutputStream(zip) {
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        zip.write(b, off, len);
+                    }
 
-            @Override
-            public void close() {
-                // the zip goes on after the weights
-            }
-        });
+                    @Override
+                    public void close() {
+                        // the zip goes on after the weights
+                    }
+                });
         zip.closeEntry();
         zip.finish();
         zip.flush();

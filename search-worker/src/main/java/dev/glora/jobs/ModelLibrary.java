@@ -45,10 +45,18 @@ public final class ModelLibrary {
      * @throws UploadException when the disk holding it has less than {@code reserve} free
      */
     static void requireSpace(Path file, long reserve) throws IOException {
-        long usable = Files.getFileStore(Files.exists(file) ? file : file.toAbsolutePath().getParent()).getUsableSpace();
+        long usable =
+                Files.getFileStore(Files.exists(file) ? file : file.toAbsolutePath().getParent())
+                        .getUsableSpace();
         if (usable < reserve) {
-            throw new UploadException(Refusal.NO_SPACE, "file", "the disk holding the service's roots has "
-                    + usable + " bytes free, less than the " + reserve + " an upload must leave: nothing was kept");
+            throw new UploadException(
+                    Refusal.NO_SPACE,
+                    "file",
+                    "the disk holding the service's roots has "
+                            + usable
+                            + " bytes free, less than the "
+                            + reserve
+                            + " an upload must leave: nothing was kept");
         }
     }
 
@@ -69,8 +77,11 @@ public final class ModelLibrary {
         try (java.util.stream.Stream<Path> entries = Files.list(root)) {
             for (Path entry : entries.toList()) {
                 String name = entry.getFileName().toString();
-                if ((name.startsWith(".upload-") || name.startsWith(".import-") || name.startsWith(".unpack-"))
-                        && Files.getLastModifiedTime(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant()
+                if ((name.startsWith(".upload-")
+                                || name.startsWith(".import-")
+                                || name.startsWith(".unpack-"))
+                        && Files.getLastModifiedTime(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                                .toInstant()
                                 .isBefore(before)) {
                     if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                         dev.glora.supernet.ConfinedFiles.deleteTree(entry);
@@ -103,7 +114,9 @@ public final class ModelLibrary {
             this.refusal = refusal;
         }
 
-        /** @return why it was refused */
+        /**
+         * @return why it was refused
+         */
         public Refusal refusal() {
             return refusal;
         }
@@ -116,14 +129,23 @@ public final class ModelLibrary {
      */
     public static String fileName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new UploadException(Refusal.INVALID, "name", "'" + name + "' is not a valid model name (letters,"
-                    + " digits, '.', '_' and '-', at most 128, no folders)");
+            throw new UploadException(
+                    Refusal.INVALID,
+                    "name",
+                    "'"
+                            + name
+                            + "' is not a valid model name (letters,"
+                            + " digits, '.', '_' and '-', at most 128, no folders)");
         }
         return name.endsWith(".safetensors") ? name : name + ".safetensors";
     }
 
-    /** Imports run one at a time in a process (uploads stream to disk concurrently, then queue here). */
-    private static final java.util.concurrent.Semaphore IMPORTS = new java.util.concurrent.Semaphore(1, true);
+    /**
+     * Imports run one at a time in a process (uploads stream to disk concurrently, then queue
+     * here).
+     */
+    private static final java.util.concurrent.Semaphore IMPORTS =
+            new java.util.concurrent.Semaphore(1, true);
 
     /**
      * Streams a checkpoint into the model root, imports it and makes it visible.
@@ -136,12 +158,17 @@ public final class ModelLibrary {
      * @return the new model as the catalog lists it
      * @throws UploadException saying why it was refused
      */
-    public static Catalog.Model add(Path root, String name, InputStream body, long maxBytes,
+    public static Catalog.Model add(
+            Path root,
+            String name,
+            InputStream body,
+            long maxBytes,
             CheckpointImporter.Options options) {
         String fileName = fileName(name);
         Path target = root.resolve(fileName);
         if (Files.exists(target)) {
-            throw new UploadException(Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
+            throw new UploadException(
+                    Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
         }
         Path upload = null;
         Path imported = null;
@@ -150,7 +177,8 @@ public final class ModelLibrary {
             upload = Files.createTempFile(root, ".upload-", ".part");
             copy(body, upload, maxBytes);
             CheckpointImporter.Imported result;
-            // one import at a time: each holds tensors on the heap (a .npz all of them, a safetensors
+            // one import at a time: each holds tensors on the heap (a .npz all of them, a
+            // safetensors
             // file one at a time), within a budget of what the heap has left (Npz.defaultBudget),
             // which two at once would each count as theirs
             IMPORTS.acquireUninterruptibly();
@@ -168,7 +196,8 @@ public final class ModelLibrary {
             publish(imported, target, fileName);
             return Catalog.model(root, target);
         } catch (IOException e) {
-            throw new JobException(null, "cannot store the upload under " + root + ": " + e.getMessage());
+            throw new JobException(
+                    null, "cannot store the upload under " + root + ": " + e.getMessage());
         } finally {
             deleteQuietly(upload);
             deleteQuietly(imported);
@@ -176,8 +205,8 @@ public final class ModelLibrary {
     }
 
     /**
-     * Deletes a checkpoint the catalog lists (never a path resolved from the name alone, so no
-     * name reaches outside the root); the caller checks that no unfinished job uses it.
+     * Deletes a checkpoint the catalog lists (never a path resolved from the name alone, so no name
+     * reaches outside the root); the caller checks that no unfinished job uses it.
      *
      * @param root the model root
      * @param name its name in {@link Catalog#models}
@@ -191,7 +220,8 @@ public final class ModelLibrary {
             Files.delete(root.resolve(name)); // listed: a regular file under the root, not a link
             return true;
         } catch (IOException e) {
-            throw new JobException(null, "cannot delete " + name + " under the model root: " + e.getMessage());
+            throw new JobException(
+                    null, "cannot delete " + name + " under the model root: " + e.getMessage());
         }
     }
 
@@ -211,14 +241,19 @@ public final class ModelLibrary {
                 }
                 total += n;
                 if (total > maxBytes) {
-                    throw new UploadException(Refusal.TOO_LARGE, "file", "uploads are limited to " + maxBytes
-                            + " bytes (glora.max-upload-bytes)");
+                    throw new UploadException(
+                            Refusal.TOO_LARGE,
+                            "file",
+                            "uploads are limited to "
+                                    + maxBytes
+                                    + " bytes (glora.max-upload-bytes)");
                 }
                 out.write(buffer, 0, n);
             }
         }
         if (total == 0) {
-            throw new UploadException(Refusal.INVALID, "file", "the request body is empty: send the file's bytes");
+            throw new UploadException(
+                    Refusal.INVALID, "file", "the request body is empty: send the file's bytes");
         }
     }
 
@@ -230,10 +265,12 @@ public final class ModelLibrary {
         try {
             Files.createLink(target, imported);
         } catch (FileAlreadyExistsException e) {
-            throw new UploadException(Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
+            throw new UploadException(
+                    Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
         } catch (UnsupportedOperationException | IOException e) {
             if (Files.exists(target)) {
-                throw new UploadException(Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
+                throw new UploadException(
+                        Refusal.CONFLICT, "name", "a model named '" + fileName + "' exists");
             }
             Files.move(imported, target);
         }

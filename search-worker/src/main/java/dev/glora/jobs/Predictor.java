@@ -38,15 +38,26 @@ public final class Predictor {
      * @return each image's {@code top} most probable classes
      * @throws GloraException if the names do not match the head
      */
-    public static List<List<Ranked>> top(Checkpoint plain, List<Image> images, List<String> names, int top) {
+    public static List<List<Ranked>> top(
+            Checkpoint plain, List<Image> images, List<String> names, int top) {
         try (VitModel model = VitModel.load(plain, null, "the model")) {
             int classes = model.architecture().numClasses();
             if (!names.isEmpty() && names.size() != classes) {
-                throw new GloraException("the model names " + names.size() + " classes, its head has " + classes);
+                throw new GloraException(
+                        "the model names " + names.size() + " classes, its head has " + classes);
             }
-            float[][] p = Evaluation.probabilities(model::logits, new Preprocess(model.architecture()),
-                    new ImageDataset("images", images, new int[images.size()],
-                            IntStream.range(0, images.size()).mapToObj(i -> "image " + i).toList()), images.size());
+            float[][] p =
+                    Evaluation.probabilities(
+                            model::logits,
+                            new Preprocess(model.architecture()),
+                            new ImageDataset(
+                                    "images",
+                                    images,
+                                    new int[images.size()],
+                                    IntStream.range(0, images.size())
+                                            .mapToObj(i -> "image " + i)
+                                            .toList()),
+                            images.size());
             List<List<Ranked>> ranked = new ArrayList<>();
             for (float[] row : p) {
                 ranked.add(rank(row, names, top));
@@ -62,16 +73,25 @@ public final class Predictor {
      * @return its {@code top} most probable classes, highest first, ties by class index
      */
     public static List<Ranked> rank(float[] probabilities, List<String> names, int top) {
-        return IntStream.range(0, probabilities.length).boxed()
-                .sorted(Comparator.comparingDouble((Integer k) -> -probabilities[k]).thenComparingInt(k -> k))
-                .limit(top).map(k -> new Ranked(k, names.isEmpty() ? "class " + k : names.get(k), probabilities[k]))
+        return IntStream.range(0, probabilities.length)
+                .boxed()
+                .sorted(
+                        Comparator.comparingDouble((Integer k) -> -probabilities[k])
+                                .thenComparingInt(k -> k))
+                .limit(top)
+                .map(
+                        k ->
+                                new Ranked(
+                                        k,
+                                        names.isEmpty() ? "class " + k : names.get(k),
+                                        probabilities[k]))
                 .toList();
     }
 
     /**
      * @param checkpoint a model
-     * @return the class names its metadata keeps ({@code class_names}), or empty when it keeps none or
-     *     they are not a JSON array of names
+     * @return the class names its metadata keeps ({@code class_names}), or empty when it keeps none
+     *     or they are not a JSON array of names
      */
     public static List<String> classNames(Checkpoint checkpoint) {
         try {
@@ -94,10 +114,13 @@ public final class Predictor {
         }
         try {
             List<String> names = new ArrayList<>();
-            com.google.gson.JsonParser.parseString(text).getAsJsonArray().forEach(n -> names.add(n.getAsString()));
+            com.google.gson.JsonParser.parseString(text)
+                    .getAsJsonArray()
+                    .forEach(n -> names.add(n.getAsString()));
             return names;
         } catch (RuntimeException e) {
-            throw new GloraException(source + ": class_names is not a JSON array of names: " + text);
+            throw new GloraException(
+                    source + ": class_names is not a JSON array of names: " + text);
         }
     }
 }

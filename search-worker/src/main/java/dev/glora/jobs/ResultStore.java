@@ -34,11 +34,15 @@ import javax.sql.DataSource;
 public final class ResultStore {
 
     private static final Gson GSON = JobStore.gson();
+
     /** Bytes per stored chunk of an artefact: what a writer holds of it at a time. */
     static final int CHUNK = 8 << 20;
+
     /** The largest artefact {@link #artefact} reads into memory. */
     static final int IN_MEMORY = 64 << 20;
-    private static final Type VALIDATION = new com.google.gson.reflect.TypeToken<Map<String, Double>>() { }.getType();
+
+    private static final Type VALIDATION =
+            new com.google.gson.reflect.TypeToken<Map<String, Double>>() {}.getType();
 
     private final DataSource database;
     private final JobStore jobs;
@@ -63,10 +67,14 @@ public final class ResultStore {
      * @param epoch the epoch
      * @throws SQLException from the driver
      */
-    public void recordEpoch(Connection connection, long jobId, EpochResult epoch) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO supernet_epoch (job_id, epoch,"
-                + " epochs, lr, loss, images_per_second, seconds, validation) VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb)"
-                + " ON CONFLICT (job_id, epoch) DO NOTHING")) {
+    public void recordEpoch(Connection connection, long jobId, EpochResult epoch)
+            throws SQLException {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO supernet_epoch (job_id, epoch,"
+                                + " epochs, lr, loss, images_per_second, seconds, validation) VALUES (?, ?, ?, ?, ?,"
+                                + " ?, ?, ?::jsonb)"
+                                + " ON CONFLICT (job_id, epoch) DO NOTHING")) {
             insert.setLong(1, jobId);
             insert.setInt(2, epoch.epoch());
             insert.setInt(3, epoch.epochs());
@@ -86,21 +94,33 @@ public final class ResultStore {
      * @return its supernet epochs, in order
      */
     public List<EpochResult> epochs(long jobId) {
-        return Sql.inTransaction(database, "reading epochs of job " + jobId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT epoch, epochs, lr, loss,"
-                    + " images_per_second, seconds, validation::text FROM supernet_epoch WHERE job_id = ?"
-                    + " ORDER BY epoch")) {
-                select.setLong(1, jobId);
-                List<EpochResult> epochs = new ArrayList<>();
-                try (ResultSet r = select.executeQuery()) {
-                    while (r.next()) {
-                        epochs.add(new EpochResult(r.getInt(1), r.getInt(2), r.getDouble(3), r.getDouble(4),
-                                r.getDouble(5), r.getDouble(6), GSON.fromJson(r.getString(7), VALIDATION)));
+        return Sql.inTransaction(
+                database,
+                "reading epochs of job " + jobId,
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT epoch, epochs, lr, loss,"
+                                            + " images_per_second, seconds, validation::text FROM supernet_epoch WHERE job_id = ?"
+                                            + " ORDER BY epoch")) {
+                        select.setLong(1, jobId);
+                        List<EpochResult> epochs = new ArrayList<>();
+                        try (ResultSet r = select.executeQuery()) {
+                            while (r.next()) {
+                                epochs.add(
+                                        new EpochResult(
+                                                r.getInt(1),
+                                                r.getInt(2),
+                                                r.getDouble(3),
+                                                r.getDouble(4),
+                                                r.getDouble(5),
+                                                r.getDouble(6),
+                                                GSON.fromJson(r.getString(7), VALIDATION)));
+                            }
+                        }
+                        return epochs;
                     }
-                }
-                return epochs;
-            }
-        });
+                });
     }
 
     /**
@@ -114,11 +134,18 @@ public final class ResultStore {
      * @param best the best candidate so far
      * @throws SQLException from the driver
      */
-    public void recordGeneration(Connection connection, long jobId, GenerationStats stats, List<Candidate> population,
-            Candidate best) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO generation (job_id, generation, best,"
-                + " mean, worst, best_parameters, best_so_far, evaluated, seconds, raced)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+    public void recordGeneration(
+            Connection connection,
+            long jobId,
+            GenerationStats stats,
+            List<Candidate> population,
+            Candidate best)
+            throws SQLException {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO generation (job_id, generation, best,"
+                                + " mean, worst, best_parameters, best_so_far, evaluated, seconds, raced)"
+                                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             insert.setLong(1, jobId);
             insert.setInt(2, stats.generation());
             insert.setDouble(3, stats.best());
@@ -132,15 +159,20 @@ public final class ResultStore {
             insert.executeUpdate();
         }
         int first = stats.evaluated() - population.size();
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO candidate (job_id, ordinal,"
-                + " config_key, alleles, accuracy, parameters, generation, complete, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO candidate (job_id, ordinal,"
+                                + " config_key, alleles, accuracy, parameters, generation, complete, seed) VALUES (?,"
+                                + " ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (int i = 0; i < population.size(); i++) {
                 Candidate c = population.get(i);
                 insert.setLong(1, jobId);
                 insert.setInt(2, first + i);
                 insert.setString(3, c.key());
-                insert.setArray(4, connection.createArrayOf("integer",
-                        java.util.Arrays.stream(c.alleles()).boxed().toArray()));
+                insert.setArray(
+                        4,
+                        connection.createArrayOf(
+                                "integer", java.util.Arrays.stream(c.alleles()).boxed().toArray()));
                 insert.setDouble(5, c.accuracy());
                 insert.setLong(6, c.parameters());
                 insert.setInt(7, c.generation());
@@ -150,8 +182,18 @@ public final class ResultStore {
             }
             insert.executeBatch();
         }
-        jobs.progress(connection, jobId, Map.of("generations_done", stats.generation() + 1, "candidates_evaluated",
-                stats.evaluated(), "best_accuracy", best.accuracy(), "best_parameters", best.parameters()));
+        jobs.progress(
+                connection,
+                jobId,
+                Map.of(
+                        "generations_done",
+                        stats.generation() + 1,
+                        "candidates_evaluated",
+                        stats.evaluated(),
+                        "best_accuracy",
+                        best.accuracy(),
+                        "best_parameters",
+                        best.parameters()));
         jobs.event(connection, jobId, "generation", stats);
     }
 
@@ -160,50 +202,80 @@ public final class ResultStore {
      * @return its generations, in order
      */
     public List<GenerationStats> generations(long jobId) {
-        return Sql.inTransaction(database, "reading generations of job " + jobId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT generation, best, mean, worst,"
-                    + " best_parameters, best_so_far, evaluated, seconds, raced FROM generation WHERE job_id = ?"
-                    + " ORDER BY generation")) {
-                select.setLong(1, jobId);
-                List<GenerationStats> generations = new ArrayList<>();
-                try (ResultSet r = select.executeQuery()) {
-                    while (r.next()) {
-                        generations.add(new GenerationStats(r.getInt(1), r.getDouble(2), r.getDouble(3),
-                                r.getDouble(4), r.getLong(5), r.getDouble(6), r.getInt(7), r.getDouble(8),
-                                r.getInt(9)));
+        return Sql.inTransaction(
+                database,
+                "reading generations of job " + jobId,
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT generation, best, mean, worst,"
+                                            + " best_parameters, best_so_far, evaluated, seconds, raced FROM"
+                                            + " generation WHERE job_id = ?"
+                                            + " ORDER BY generation")) {
+                        select.setLong(1, jobId);
+                        List<GenerationStats> generations = new ArrayList<>();
+                        try (ResultSet r = select.executeQuery()) {
+                            while (r.next()) {
+                                generations.add(
+                                        new GenerationStats(
+                                                r.getInt(1),
+                                                r.getDouble(2),
+                                                r.getDouble(3),
+                                                r.getDouble(4),
+                                                r.getLong(5),
+                                                r.getDouble(6),
+                                                r.getInt(7),
+                                                r.getDouble(8),
+                                                r.getInt(9)));
+                            }
+                        }
+                        return generations;
                     }
-                }
-                return generations;
-            }
-        });
+                });
     }
 
     /**
      * @param jobId a job
-     * @param order {@code ordinal} (evaluation order) or {@code best} (accuracy, then fewer parameters)
+     * @param order {@code ordinal} (evaluation order) or {@code best} (accuracy, then fewer
+     *     parameters)
      * @param limit most returned
      * @return its candidates
      */
     public List<Candidate> candidates(long jobId, String order, int limit) {
         String by = "best".equals(order) ? "accuracy DESC, parameters, config_key" : "ordinal";
-        return Sql.inTransaction(database, "reading candidates of job " + jobId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT config_key, alleles, parameters,"
-                    + " accuracy, generation, complete, seed FROM candidate WHERE job_id = ? ORDER BY " + by + " LIMIT ?")) {
-                select.setLong(1, jobId);
-                select.setInt(2, limit);
-                List<Candidate> candidates = new ArrayList<>();
-                try (ResultSet r = select.executeQuery()) {
-                    while (r.next()) {
-                        Array alleles = r.getArray(2);
-                        Integer[] boxed = (Integer[]) alleles.getArray();
-                        candidates.add(new Candidate(r.getString(1), java.util.Arrays.stream(boxed)
-                                .mapToInt(Integer::intValue).toArray(), r.getLong(3), r.getDouble(4), r.getInt(5),
-                                r.getBoolean(6), r.getString(7)));
+        return Sql.inTransaction(
+                database,
+                "reading candidates of job " + jobId,
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT config_key, alleles, parameters,"
+                                            + " accuracy, generation, complete, seed FROM candidate WHERE job_id = ? ORDER BY "
+                                            + by
+                                            + " LIMIT ?")) {
+                        select.setLong(1, jobId);
+                        select.setInt(2, limit);
+                        List<Candidate> candidates = new ArrayList<>();
+                        try (ResultSet r = select.executeQuery()) {
+                            while (r.next()) {
+                                Array alleles = r.getArray(2);
+                                Integer[] boxed = (Integer[]) alleles.getArray();
+                                candidates.add(
+                                        new Candidate(
+                                                r.getString(1),
+                                                java.util.Arrays.stream(boxed)
+                                                        .mapToInt(Integer::intValue)
+                                                        .toArray(),
+                                                r.getLong(3),
+                                                r.getDouble(4),
+                                                r.getInt(5),
+                                                r.getBoolean(6),
+                                                r.getString(7)));
+                            }
+                        }
+                        return candidates;
                     }
-                }
-                return candidates;
-            }
-        });
+                });
     }
 
     /**
@@ -217,12 +289,20 @@ public final class ResultStore {
      * @param count how many finalists the job trains in all
      * @throws SQLException from the driver
      */
-    public void recordFinalist(Connection connection, long jobId, int ordinal, Candidate candidate, double accuracy,
-            int count) throws SQLException {
+    public void recordFinalist(
+            Connection connection,
+            long jobId,
+            int ordinal,
+            Candidate candidate,
+            double accuracy,
+            int count)
+            throws SQLException {
         // a finalist trained again after a takeover is recorded once, the first time
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO finalist (job_id, ordinal, config_key,"
-                + " proxy_accuracy, accuracy, parameters, seed) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (job_id, ordinal) DO NOTHING")) {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO finalist (job_id, ordinal, config_key,"
+                                + " proxy_accuracy, accuracy, parameters, seed) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                                + " ON CONFLICT (job_id, ordinal) DO NOTHING")) {
             insert.setLong(1, jobId);
             insert.setInt(2, ordinal);
             insert.setString(3, candidate.key());
@@ -256,7 +336,12 @@ public final class ResultStore {
      * @param parameters adapter parameters
      * @param seed the known adapter it was seeded as, or null
      */
-    public record StoredFinalist(int ordinal, String key, double proxyAccuracy, double accuracy, long parameters,
+    public record StoredFinalist(
+            int ordinal,
+            String key,
+            double proxyAccuracy,
+            double accuracy,
+            long parameters,
             String seed) {}
 
     /**
@@ -264,20 +349,31 @@ public final class ResultStore {
      * @return its trained finalists, in the proxy's order
      */
     public List<StoredFinalist> finalists(long jobId) {
-        return Sql.inTransaction(database, "reading finalists of job " + jobId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT ordinal, config_key, proxy_accuracy,"
-                    + " accuracy, parameters, seed FROM finalist WHERE job_id = ? ORDER BY ordinal")) {
-                select.setLong(1, jobId);
-                List<StoredFinalist> finalists = new ArrayList<>();
-                try (ResultSet r = select.executeQuery()) {
-                    while (r.next()) {
-                        finalists.add(new StoredFinalist(r.getInt(1), r.getString(2), r.getDouble(3), r.getDouble(4),
-                                r.getLong(5), r.getString(6)));
+        return Sql.inTransaction(
+                database,
+                "reading finalists of job " + jobId,
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT ordinal, config_key, proxy_accuracy,"
+                                            + " accuracy, parameters, seed FROM finalist WHERE job_id = ? ORDER BY ordinal")) {
+                        select.setLong(1, jobId);
+                        List<StoredFinalist> finalists = new ArrayList<>();
+                        try (ResultSet r = select.executeQuery()) {
+                            while (r.next()) {
+                                finalists.add(
+                                        new StoredFinalist(
+                                                r.getInt(1),
+                                                r.getString(2),
+                                                r.getDouble(3),
+                                                r.getDouble(4),
+                                                r.getLong(5),
+                                                r.getString(6)));
+                            }
+                        }
+                        return finalists;
                     }
-                }
-                return finalists;
-            }
-        });
+                });
     }
 
     /**
@@ -285,7 +381,8 @@ public final class ResultStore {
      * @return everything its search persisted: enough to resume after the last generation
      */
     public EvolutionarySearch.State searchState(long jobId) {
-        return new EvolutionarySearch.State(candidates(jobId, "ordinal", Integer.MAX_VALUE), generations(jobId));
+        return new EvolutionarySearch.State(
+                candidates(jobId, "ordinal", Integer.MAX_VALUE), generations(jobId));
     }
 
     /**
@@ -297,7 +394,8 @@ public final class ResultStore {
      * @param content its bytes
      * @throws SQLException from the driver
      */
-    public void putArtefact(Connection connection, long jobId, ArtefactKind kind, byte[] content) throws SQLException {
+    public void putArtefact(Connection connection, long jobId, ArtefactKind kind, byte[] content)
+            throws SQLException {
         try {
             putArtefact(connection, jobId, kind, new java.io.ByteArrayInputStream(content), CHUNK);
         } catch (IOException e) {
@@ -306,8 +404,8 @@ public final class ResultStore {
     }
 
     /**
-     * Stores (or replaces) an artefact from a file, a chunk at a time: neither this process nor
-     * the database holds it whole, and there is no size limit but the disk's.
+     * Stores (or replaces) an artefact from a file, a chunk at a time: neither this process nor the
+     * database holds it whole, and there is no size limit but the disk's.
      *
      * @param connection the transaction
      * @param jobId the job
@@ -316,20 +414,33 @@ public final class ResultStore {
      * @throws SQLException from the driver
      * @throws UncheckedIOException naming the file if it cannot be read
      */
-    public void putArtefact(Connection connection, long jobId, ArtefactKind kind, Path file) throws SQLException {
+    public void putArtefact(Connection connection, long jobId, ArtefactKind kind, Path file)
+            throws SQLException {
         try (InputStream in = Files.newInputStream(file)) {
             putArtefact(connection, jobId, kind, in, CHUNK);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot store it as the " + kind + " of job " + jobId + ": "
-                    + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    file
+                            + ": cannot store it as the "
+                            + kind
+                            + " of job "
+                            + jobId
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
-    /** As {@link #putArtefact(Connection, long, ArtefactKind, Path)}, in chunks of {@code chunk} bytes. */
-    void putArtefact(Connection connection, long jobId, ArtefactKind kind, InputStream in, int chunk)
+    /**
+     * As {@link #putArtefact(Connection, long, ArtefactKind, Path)}, in chunks of {@code chunk}
+     * bytes.
+     */
+    void putArtefact(
+            Connection connection, long jobId, ArtefactKind kind, InputStream in, int chunk)
             throws SQLException, IOException {
-        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM artefact_chunk WHERE job_id = ?"
-                + " AND kind = ?")) {
+        try (PreparedStatement delete =
+                connection.prepareStatement(
+                        "DELETE FROM artefact_chunk WHERE job_id = ?" + " AND kind = ?")) {
             delete.setLong(1, jobId);
             delete.setString(2, kind.label());
             delete.executeUpdate();
@@ -338,8 +449,10 @@ public final class ResultStore {
         long size = 0;
         // the chunks first, the artefact's row (its size and digest known only now) last: the
         // foreign key is checked at commit (V4)
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO artefact_chunk (job_id, kind,"
-                + " ordinal, content) VALUES (?, ?, ?, ?)")) {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO artefact_chunk (job_id, kind,"
+                                + " ordinal, content) VALUES (?, ?, ?, ?)")) {
             byte[] buffer = new byte[chunk];
             for (int ordinal = 0, n; (n = in.readNBytes(buffer, 0, chunk)) > 0; ordinal++) {
                 digest.update(buffer, 0, n);
@@ -351,9 +464,11 @@ public final class ResultStore {
                 insert.executeUpdate();
             }
         }
-        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO artefact (job_id, kind, size,"
-                + " sha256, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, kind) DO UPDATE SET"
-                + " size = excluded.size, sha256 = excluded.sha256, created_at = excluded.created_at")) {
+        try (PreparedStatement upsert =
+                connection.prepareStatement(
+                        "INSERT INTO artefact (job_id, kind, size,"
+                                + " sha256, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, kind) DO UPDATE SET"
+                                + " size = excluded.size, sha256 = excluded.sha256, created_at = excluded.created_at")) {
             upsert.setLong(1, jobId);
             upsert.setString(2, kind.label());
             upsert.setLong(3, size);
@@ -369,9 +484,11 @@ public final class ResultStore {
      * @param kind which artefact
      * @throws SQLException from the driver
      */
-    public void deleteArtefact(Connection connection, long jobId, ArtefactKind kind) throws SQLException {
-        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM artefact WHERE job_id = ?"
-                + " AND kind = ?")) {
+    public void deleteArtefact(Connection connection, long jobId, ArtefactKind kind)
+            throws SQLException {
+        try (PreparedStatement delete =
+                connection.prepareStatement(
+                        "DELETE FROM artefact WHERE job_id = ?" + " AND kind = ?")) {
             delete.setLong(1, jobId);
             delete.setString(2, kind.label());
             delete.executeUpdate();
@@ -388,19 +505,29 @@ public final class ResultStore {
      * @throws IllegalStateException if it is larger than {@value #IN_MEMORY} bytes
      */
     public Optional<Artefact> artefact(long jobId, ArtefactKind kind) {
-        return artefactInfo(jobId, kind).map(info -> {
-            if (info.size() > IN_MEMORY) {
-                throw new IllegalStateException("the " + kind + " of job " + jobId + " has " + info.size()
-                        + " bytes, too many to read into memory");
-            }
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) info.size());
-            try {
-                copyArtefact(jobId, kind, info.size(), CHUNK, out);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e.getMessage(), e);
-            }
-            return new Artefact(kind, info.size(), info.sha256(), out.toByteArray());
-        });
+        return artefactInfo(jobId, kind)
+                .map(
+                        info -> {
+                            if (info.size() > IN_MEMORY) {
+                                throw new IllegalStateException(
+                                        "the "
+                                                + kind
+                                                + " of job "
+                                                + jobId
+                                                + " has "
+                                                + info.size()
+                                                + " bytes, too many to read into memory");
+                            }
+                            java.io.ByteArrayOutputStream out =
+                                    new java.io.ByteArrayOutputStream((int) info.size());
+                            try {
+                                copyArtefact(jobId, kind, info.size(), CHUNK, out);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e.getMessage(), e);
+                            }
+                            return new Artefact(
+                                    kind, info.size(), info.sha256(), out.toByteArray());
+                        });
     }
 
     /**
@@ -409,17 +536,24 @@ public final class ResultStore {
      * @return its kind, size and digest, without the content, if stored
      */
     public Optional<Artefact> artefactInfo(long jobId, ArtefactKind kind) {
-        return Sql.inTransaction(database, "reading the " + kind + " of job " + jobId, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT size, sha256 FROM artefact"
-                    + " WHERE job_id = ? AND kind = ?")) {
-                select.setLong(1, jobId);
-                select.setString(2, kind.label());
-                try (ResultSet r = select.executeQuery()) {
-                    return r.next() ? Optional.of(new Artefact(kind, r.getLong(1), r.getString(2), null))
-                            : Optional.<Artefact>empty();
-                }
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "reading the " + kind + " of job " + jobId,
+                connection -> {
+                    try (PreparedStatement select =
+                            connection.prepareStatement(
+                                    "SELECT size, sha256 FROM artefact"
+                                            + " WHERE job_id = ? AND kind = ?")) {
+                        select.setLong(1, jobId);
+                        select.setString(2, kind.label());
+                        try (ResultSet r = select.executeQuery()) {
+                            return r.next()
+                                    ? Optional.of(
+                                            new Artefact(kind, r.getLong(1), r.getString(2), null))
+                                    : Optional.<Artefact>empty();
+                        }
+                    }
+                });
     }
 
     /**
@@ -433,18 +567,30 @@ public final class ResultStore {
      *     stored size and digest (it was replaced while being read)
      */
     public void saveArtefact(long jobId, Artefact info, Path file) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+        Path tmp =
+                Files.createTempFile(
+                        file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
         try {
             MessageDigest digest = sha256();
-            try (OutputStream out = new java.security.DigestOutputStream(new java.io.BufferedOutputStream(
-                    Files.newOutputStream(tmp), 1 << 16), digest)) {
+            try (OutputStream out =
+                    new java.security.DigestOutputStream(
+                            new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16),
+                            digest)) {
                 copyArtefact(jobId, info.kind(), info.size(), CHUNK, out);
             }
             if (!HexFormat.of().formatHex(digest.digest()).equals(info.sha256())) {
-                throw new IOException("the " + info.kind() + " of job " + jobId + " read does not have its stored"
-                        + " SHA-256 " + info.sha256() + ": it was replaced while being read");
+                throw new IOException(
+                        "the "
+                                + info.kind()
+                                + " of job "
+                                + jobId
+                                + " read does not have its stored"
+                                + " SHA-256 "
+                                + info.sha256()
+                                + ": it was replaced while being read");
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -466,44 +612,72 @@ public final class ResultStore {
     public void copyArtefact(long jobId, ArtefactKind kind, long size, int piece, OutputStream out)
             throws IOException {
         String what = "reading the " + kind + " of job " + jobId;
-        List<Integer> lengths = Sql.inTransaction(database, what, connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT octet_length(content) FROM"
-                    + " artefact_chunk WHERE job_id = ? AND kind = ? ORDER BY ordinal")) {
-                select.setLong(1, jobId);
-                select.setString(2, kind.label());
-                List<Integer> found = new ArrayList<>();
-                try (ResultSet r = select.executeQuery()) {
-                    while (r.next()) {
-                        found.add(r.getInt(1));
-                    }
-                }
-                return found;
-            }
-        });
+        List<Integer> lengths =
+                Sql.inTransaction(
+                        database,
+                        what,
+                        connection -> {
+                            try (PreparedStatement select =
+                                    connection.prepareStatement(
+                                            "SELECT octet_length(content) FROM"
+                                                    + " artefact_chunk WHERE job_id = ? AND kind = ? ORDER BY ordinal")) {
+                                select.setLong(1, jobId);
+                                select.setString(2, kind.label());
+                                List<Integer> found = new ArrayList<>();
+                                try (ResultSet r = select.executeQuery()) {
+                                    while (r.next()) {
+                                        found.add(r.getInt(1));
+                                    }
+                                }
+                                return found;
+                            }
+                        });
         long stored = lengths.stream().mapToLong(Integer::longValue).sum();
         if (stored != size) {
-            throw new IOException("the " + kind + " of job " + jobId + " has " + stored + " bytes stored, not " + size);
+            throw new IOException(
+                    "the "
+                            + kind
+                            + " of job "
+                            + jobId
+                            + " has "
+                            + stored
+                            + " bytes stored, not "
+                            + size);
         }
         for (int ordinal = 0; ordinal < lengths.size(); ordinal++) {
             int chunk = ordinal;
             for (int offset = 0; offset < lengths.get(ordinal); offset += piece) {
                 int from = offset;
-                byte[] part = Sql.inTransaction(database, what, connection -> {
-                    try (PreparedStatement select = connection.prepareStatement("SELECT substring(content FROM ?"
-                            + " FOR ?) FROM artefact_chunk WHERE job_id = ? AND kind = ? AND ordinal = ?")) {
-                        select.setInt(1, from + 1);
-                        select.setInt(2, piece);
-                        select.setLong(3, jobId);
-                        select.setString(4, kind.label());
-                        select.setInt(5, chunk);
-                        try (ResultSet r = select.executeQuery()) {
-                            return r.next() ? r.getBytes(1) : null;
-                        }
-                    }
-                });
+                byte[] part =
+                        Sql.inTransaction(
+                                database,
+                                what,
+                                connection -> {
+                                    try (PreparedStatement select =
+                                            connection.prepareStatement(
+                                                    "SELECT substring(content FROM ?"
+                                                            + " FOR ?) FROM artefact_chunk WHERE job_id = ? AND kind ="
+                                                            + " ? AND ordinal = ?")) {
+                                        select.setInt(1, from + 1);
+                                        select.setInt(2, piece);
+                                        select.setLong(3, jobId);
+                                        select.setString(4, kind.label());
+                                        select.setInt(5, chunk);
+                                        try (ResultSet r = select.executeQuery()) {
+                                            return r.next() ? r.getBytes(1) : null;
+                                        }
+                                    }
+                                });
                 if (part == null || part.length != Math.min(piece, lengths.get(ordinal) - offset)) {
-                    throw new IOException("the " + kind + " of job " + jobId + " changed while it was read, at chunk "
-                            + ordinal + ", byte " + from);
+                    throw new IOException(
+                            "the "
+                                    + kind
+                                    + " of job "
+                                    + jobId
+                                    + " changed while it was read, at chunk "
+                                    + ordinal
+                                    + ", byte "
+                                    + from);
                 }
                 out.write(part);
             }

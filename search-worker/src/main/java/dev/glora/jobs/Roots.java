@@ -24,7 +24,8 @@ public record Roots(Path models, Path data) {
     public Path backbone(String backbone) {
         Path file = inside(models, backbone, "backbone", "model");
         if (!Files.isRegularFile(file)) {
-            throw new JobException("backbone", "'" + backbone + "' is not a file under the model root");
+            throw new JobException(
+                    "backbone", "'" + backbone + "' is not a file under the model root");
         }
         return file;
     }
@@ -50,7 +51,8 @@ public record Roots(Path models, Path data) {
             throw new JobException(field, "'" + relative + "' is not a path: " + e.getReason());
         }
         if (path.isAbsolute() || relative.isBlank()) {
-            throw new JobException(field, "'" + relative + "' must be relative to the " + rootName + " root");
+            throw new JobException(
+                    field, "'" + relative + "' must be relative to the " + rootName + " root");
         }
         for (Path part : path) {
             if (part.toString().equals("..")) {
@@ -61,15 +63,22 @@ public record Roots(Path models, Path data) {
         try {
             realRoot = root.toRealPath();
         } catch (IOException e) {
-            throw new JobException(field, "the " + rootName + " root " + root + " cannot be read: " + e.getMessage());
+            throw new JobException(
+                    field,
+                    "the " + rootName + " root " + root + " cannot be read: " + e.getMessage());
         }
         Path resolved = realRoot.resolve(path).normalize();
         try {
             // from here on the real path is used, so a link swapped in later is not followed out
             Path real = resolved.toRealPath();
             if (!real.startsWith(realRoot)) {
-                throw new JobException(field, "'" + relative + "' leads out of the " + rootName
-                        + " root through a symbolic link");
+                throw new JobException(
+                        field,
+                        "'"
+                                + relative
+                                + "' leads out of the "
+                                + rootName
+                                + " root through a symbolic link");
             }
             return real;
         } catch (IOException e) {

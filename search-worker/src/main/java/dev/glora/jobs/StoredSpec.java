@@ -4,27 +4,27 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.train.Trainees;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A job's spec as the database keeps it: the resolved {@link JobSpec} as JSON, with its
- * {@code specVersion}. A spec is stored once and read for the life of its job (by workers that may
- * be newer than the service that stored it), so the policy is:
+ * A job's spec as the database keeps it: the resolved {@link JobSpec} as JSON, with its {@code
+ * specVersion}. A spec is stored once and read for the life of its job (by workers that may be
+ * newer than the service that stored it), so the policy is:
  *
  * <ul>
- *   <li>A change that adds a spec field, or changes what a missing one means, raises
- *       {@link #VERSION} by one and adds one step to {@link #UPGRADES}: the step writes into a spec
- *       of the version before exactly what that version meant (the value jobs then ran with), so
- *       that a spec read back is whole and the code reading it never meets a missing field.
- *   <li>A step never changes what a stored job does: it states the old meaning, it does not move the
- *       job to the new default.
- *   <li>A spec newer than this program (a worker older than the service) is refused by name,
- *       never read with fields dropped.
+ *   <li>A change that adds a spec field, or changes what a missing one means, raises {@link
+ *       #VERSION} by one and adds one step to {@link #UPGRADES}: the step writes into a spec of the
+ *       version before exactly what that version meant (the value jobs then ran with), so that a
+ *       spec read back is whole and the code reading it never meets a missing field.
+ *   <li>A step never changes what a stored job does: it states the old meaning, it does not move
+ *       the job to the new default.
+ *   <li>A spec newer than this program (a worker older than the service) is refused by name, never
+ *       read with fields dropped.
  *   <li>{@code StoredSpecTest} reads a spec of every version, checked in, and asserts the whole
  *       spec it becomes.
  * </ul>
@@ -42,13 +42,13 @@ public final class StoredSpec {
     /** The field that holds the version. */
     public static final String FIELD = "specVersion";
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON =
+            new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     /** Step {@code i} takes a spec of version {@code i} to version {@code i + 1}. */
     private static final List<Consumer<JsonObject>> UPGRADES = List.of(StoredSpec::toVersion1);
 
-    private StoredSpec() {
-    }
+    private StoredSpec() {}
 
     /**
      * @param spec a resolved spec
@@ -79,13 +79,22 @@ public final class StoredSpec {
         try {
             json = JsonParser.parseString(stored).getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
-            throw new JobException(null, "a stored job spec is not a JSON object: " + e.getMessage());
+            throw new JobException(
+                    null, "a stored job spec is not a JSON object: " + e.getMessage());
         }
         JsonElement given = json.remove(FIELD);
         int version = given == null ? 0 : given.getAsInt();
         if (version < 0 || version > VERSION) {
-            throw new JobException(null, "a stored job spec has " + FIELD + " " + version + ", and this program reads"
-                    + " versions up to " + VERSION + ": run a worker and service of the same release");
+            throw new JobException(
+                    null,
+                    "a stored job spec has "
+                            + FIELD
+                            + " "
+                            + version
+                            + ", and this program reads"
+                            + " versions up to "
+                            + VERSION
+                            + ": run a worker and service of the same release");
         }
         for (int step = version; step < VERSION; step++) {
             UPGRADES.get(step).accept(json);
@@ -103,7 +112,10 @@ public final class StoredSpec {
         JsonObject supernet = section(spec, "supernet");
         putIfMissing(supernet, "sampling", Trainees.Sampling.UNIFORM.label());
         JsonObject search = section(spec, "search");
-        putIfMissing(search, "init", SearchSettings.Init.REPAIR.name().toLowerCase(java.util.Locale.ROOT));
+        putIfMissing(
+                search,
+                "init",
+                SearchSettings.Init.REPAIR.name().toLowerCase(java.util.Locale.ROOT));
         putIfMissing(search, "seeds", SearchSettings.Seeds.NONE.label());
         JsonObject retrain = section(spec, "retrain");
         putIfMissing(retrain, "trainList", JobSpec.Retrain.TRAIN800);

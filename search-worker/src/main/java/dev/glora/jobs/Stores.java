@@ -34,15 +34,23 @@ public record Stores(DataSource database, TaskQueue queue, JobStore jobs, Result
      * @param settings the queue's lease and retry settings
      * @return the stores
      */
-    public static Stores openWithLeaseClock(DataSource database, Clock clock, QueueSettings settings) {
+    public static Stores openWithLeaseClock(
+            DataSource database, Clock clock, QueueSettings settings) {
         return open(database, clock, clock, settings);
     }
 
-    private static Stores open(DataSource database, Clock clock, Clock leaseClock, QueueSettings settings) {
+    private static Stores open(
+            DataSource database, Clock clock, Clock leaseClock, QueueSettings settings) {
         // a dead task fails its job (JobStore.failed) and the queue cancels the job's other tasks:
         // the queue is built first and the job store on it, neither holding the other back
-        TaskQueue queue = new TaskQueue(database, clock, leaseClock, settings,
-                (connection, jobId, error) -> JobStore.failed(connection, clock, jobId, error));
+        TaskQueue queue =
+                new TaskQueue(
+                        database,
+                        clock,
+                        leaseClock,
+                        settings,
+                        (connection, jobId, error) ->
+                                JobStore.failed(connection, clock, jobId, error));
         JobStore jobs = new JobStore(database, queue);
         return new Stores(database, queue, jobs, new ResultStore(database, jobs, clock));
     }

@@ -8,8 +8,16 @@ public class LeaseLostException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param lease the lease that no longer holds */
+    /**
+     * @param lease the lease that no longer holds
+     */
     public LeaseLostException(Lease lease) {
-        super("task " + lease.taskId() + " is no longer held by " + lease.owner() + " at version " + lease.version());
+        super(
+                "task "
+                        + lease.taskId()
+                        + " is no longer held by "
+                        + lease.owner()
+                        + " at version "
+                        + lease.version());
     }
 }

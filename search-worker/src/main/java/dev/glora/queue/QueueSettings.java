@@ -13,13 +13,23 @@ import java.time.Duration;
 public record QueueSettings(Duration leaseTimeout, Duration backoff, int maxAttempts) {
 
     /** The defaults: 60 s lease, 2 s back-off, 3 attempts. */
-    public static final QueueSettings DEFAULTS = new QueueSettings(Duration.ofSeconds(60), Duration.ofSeconds(2), 3);
+    public static final QueueSettings DEFAULTS =
+            new QueueSettings(Duration.ofSeconds(60), Duration.ofSeconds(2), 3);
 
     /** Checks every value. */
     public QueueSettings {
-        if (leaseTimeout.isNegative() || leaseTimeout.isZero() || backoff.isNegative() || maxAttempts < 1) {
-            throw new IllegalArgumentException("lease timeout must be positive, back-off not negative and attempts"
-                    + " at least 1, got " + leaseTimeout + ", " + backoff + ", " + maxAttempts);
+        if (leaseTimeout.isNegative()
+                || leaseTimeout.isZero()
+                || backoff.isNegative()
+                || maxAttempts < 1) {
+            throw new IllegalArgumentException(
+                    "lease timeout must be positive, back-off not negative and attempts"
+                            + " at least 1, got "
+                            + leaseTimeout
+                            + ", "
+                            + backoff
+                            + ", "
+                            + maxAttempts);
         }
     }
 }

@@ -11,4 +11,11 @@ package dev.glora.queue;
  * @param attempt 1-based claim count
  * @param maxAttempts claims allowed before it is dead
  */
-public record Task(long id, long jobId, TaskKind kind, String payload, Lease lease, int attempt, int maxAttempts) {}
+public record Task(
+        long id,
+        long jobId,
+        TaskKind kind,
+        String payload,
+        Lease lease,
+        int attempt,
+        int maxAttempts) {}

@@ -4,7 +4,10 @@ package dev.glora.queue;
 public enum TaskKind {
     /** Score a batch of candidates on the supernet: short, and what keeps a search moving. */
     EVALUATE(0),
-    /** Train one finalist briefly from the supernet's weights (issue 30): what keeps an export moving. */
+    /**
+     * Train one finalist briefly from the supernet's weights (issue 30): what keeps an export
+     * moving.
+     */
     FINALIST(0),
     /** Run a job's search: breeds generations and waits for their evaluations. */
     COORDINATE(1),
@@ -17,7 +20,9 @@ public enum TaskKind {
         this.priority = priority;
     }
 
-    /** @return the claim order, lowest first */
+    /**
+     * @return the claim order, lowest first
+     */
     public int priority() {
         return priority;
     }

@@ -13,11 +13,23 @@ package dev.glora.search;
  * @param seed the name of the known adapter it was seeded as ({@link KnownAdapters}), or null for a
  *     candidate the search drew or bred
  */
-public record Candidate(String key, int[] alleles, long parameters, double accuracy, int generation,
-        boolean complete, String seed) {
+public record Candidate(
+        String key,
+        int[] alleles,
+        long parameters,
+        double accuracy,
+        int generation,
+        boolean complete,
+        String seed) {
 
     /** A candidate the search drew or bred (no seed). */
-    public Candidate(String key, int[] alleles, long parameters, double accuracy, int generation, boolean complete) {
+    public Candidate(
+            String key,
+            int[] alleles,
+            long parameters,
+            double accuracy,
+            int generation,
+            boolean complete) {
         this(key, alleles, parameters, accuracy, generation, complete, null);
     }
 
@@ -42,7 +54,8 @@ public record Candidate(String key, int[] alleles, long parameters, double accur
      * @return whether this one is at least as good in both objectives and better in one
      */
     public boolean dominates(Candidate other) {
-        return accuracy >= other.accuracy && parameters <= other.parameters
+        return accuracy >= other.accuracy
+                && parameters <= other.parameters
                 && (accuracy > other.accuracy || parameters < other.parameters);
     }
 }

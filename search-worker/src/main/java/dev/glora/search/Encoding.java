@@ -17,11 +17,11 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * A configuration as a Jenetics genotype, and its {@link #codec() codec}: five
- * {@link IntegerChromosome}s, one per term A to E, each holding one gene per GLoRA layer in model
- * order: the index of the layer's mode in that term's list of {@link SearchSpace#modes(Term)} (so
- * all genes of a chromosome share a range, as Jenetics requires). The search's random draws and
- * its stored candidates follow the reference's flat gene order, {@code alleles[layer * 5 + term]}
+ * A configuration as a Jenetics genotype, and its {@link #codec() codec}: five {@link
+ * IntegerChromosome}s, one per term A to E, each holding one gene per GLoRA layer in model order:
+ * the index of the layer's mode in that term's list of {@link SearchSpace#modes(Term)} (so all
+ * genes of a chromosome share a range, as Jenetics requires). The search's random draws and its
+ * stored candidates follow the reference's flat gene order, {@code alleles[layer * 5 + term]}
  * ({@link Genes}), so its operators act on all layers and terms at once.
  */
 public final class Encoding {
@@ -38,12 +38,16 @@ public final class Encoding {
         this.costs = new PathCosts(layers, space);
     }
 
-    /** @return the genes' costs, and draws within a budget */
+    /**
+     * @return the genes' costs, and draws within a budget
+     */
     public PathCosts costs() {
         return costs;
     }
 
-    /** @return genes per configuration: five per layer */
+    /**
+     * @return genes per configuration: five per layer
+     */
     public int length() {
         return costs.length();
     }
@@ -80,8 +84,10 @@ public final class Encoding {
      * @return the codec
      */
     public InvertibleCodec<SubnetConfig, IntegerGene> codec() {
-        return InvertibleCodec.of(() -> genotype(random(RandomRegistry.random())),
-                genotype -> decode(alleles(genotype)), config -> genotype(encode(config)));
+        return InvertibleCodec.of(
+                () -> genotype(random(RandomRegistry.random())),
+                genotype -> decode(alleles(genotype)),
+                config -> genotype(encode(config)));
     }
 
     /**
@@ -133,8 +139,14 @@ public final class Encoding {
                 List<Mode> modes = costs.modes(TERMS[t]);
                 int index = modes.indexOf(layer.mode(TERMS[t]));
                 if (index < 0) {
-                    throw new SearchException(layers.get(l).path() + ": mode " + layer.mode(TERMS[t]) + " of "
-                            + TERMS[t] + " is not in the search space " + modes);
+                    throw new SearchException(
+                            layers.get(l).path()
+                                    + ": mode "
+                                    + layer.mode(TERMS[t])
+                                    + " of "
+                                    + TERMS[t]
+                                    + " is not in the search space "
+                                    + modes);
                 }
                 alleles[l * TERMS.length + t] = index;
             }
@@ -179,7 +191,9 @@ public final class Encoding {
         return costs.cost(gene, allele);
     }
 
-    /** @return the fewest and the most parameters any configuration of this space adds */
+    /**
+     * @return the fewest and the most parameters any configuration of this space adds
+     */
     public long[] parameterRange() {
         return costs.range();
     }
@@ -196,7 +210,9 @@ public final class Encoding {
         return key.toString();
     }
 
-    /** @return the layer shapes, in model order */
+    /**
+     * @return the layer shapes, in model order
+     */
     public List<LayerShape> layers() {
         return new ArrayList<>(costs.layers());
     }

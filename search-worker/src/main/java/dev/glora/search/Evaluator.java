@@ -23,8 +23,8 @@ public interface Evaluator {
     /**
      * @param configs configurations to score
      * @param mustBeat the accuracy a candidate must beat to matter (the search's current k-th
-     *     best); an evaluator that races may stop a candidate early against it. Negative
-     *     infinity turns racing off.
+     *     best); an evaluator that races may stop a candidate early against it. Negative infinity
+     *     turns racing off.
      * @return the score of each, in order
      */
     Score[] evaluate(List<SubnetConfig> configs, double mustBeat);

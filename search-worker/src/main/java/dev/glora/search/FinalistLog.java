@@ -47,7 +47,10 @@ public final class FinalistLog {
                 if (identity.equals(o.get("identity").getAsString())) {
                     done.put(o.get("key").getAsString(), o.get("accuracy").getAsDouble());
                 }
-            } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
+            } catch (JsonParseException
+                    | IllegalStateException
+                    | NullPointerException
+                    | UnsupportedOperationException e) {
                 // a line cut short by a kill: that finalist trains again
             }
         }
@@ -71,7 +74,11 @@ public final class FinalistLog {
         o.addProperty("proxy_accuracy", candidate.accuracy());
         o.addProperty("accuracy", accuracy);
         try {
-            Files.writeString(file, o + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            Files.writeString(
+                    file,
+                    o + "\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new GloraException(file + ": cannot write: " + e.getMessage(), e);

@@ -12,9 +12,9 @@ import java.util.Map;
  * The search's second fidelity (issue 30): the weight-sharing proxy ranks candidates by the
  * supernet's shared weights, which favours some paths over others regardless of what they can
  * learn; so the final choice is made among a few finalists, each trained briefly from the
- * supernet's weights with its modes fixed and scored on val. The finalists are every seeded
- * known adapter ({@link KnownAdapters}) and the best {@code count} other candidates by the proxy;
- * the winner is the best after the short training, ties going to the proxy's order.
+ * supernet's weights with its modes fixed and scored on val. The finalists are every seeded known
+ * adapter ({@link KnownAdapters}) and the best {@code count} other candidates by the proxy; the
+ * winner is the best after the short training, ties going to the proxy's order.
  *
  * @param epochs the short training's epochs per finalist
  * @param trainList the list they trained on
@@ -37,7 +37,8 @@ public record Finalists(int epochs, String trainList, List<Finalist> ranked) {
      */
     public static List<Candidate> pick(List<Candidate> evaluated, int count) {
         List<Candidate> sorted = evaluated.stream().sorted(Candidate::compareBest).toList();
-        List<Candidate> picked = new ArrayList<>(sorted.stream().filter(c -> c.seed() != null).toList());
+        List<Candidate> picked =
+                new ArrayList<>(sorted.stream().filter(c -> c.seed() != null).toList());
         sorted.stream().filter(c -> c.seed() == null).limit(count).forEach(picked::add);
         return picked.stream().sorted(Candidate::compareBest).toList();
     }
@@ -51,7 +52,9 @@ public record Finalists(int epochs, String trainList, List<Finalist> ranked) {
         return history.get(history.size() - 1).validation().get(Trainees.FIXED);
     }
 
-    /** @return the winner: the best after the short training; ties go to the proxy's order */
+    /**
+     * @return the winner: the best after the short training; ties go to the proxy's order
+     */
     public Finalist winner() {
         if (ranked.isEmpty()) {
             throw new SearchException("no finalist was trained");
@@ -65,17 +68,23 @@ public record Finalists(int epochs, String trainList, List<Finalist> ranked) {
         return best;
     }
 
-    /** @return the chosen candidate */
+    /**
+     * @return the chosen candidate
+     */
     public Candidate chosen() {
         return winner().candidate();
     }
 
-    /** @return the short-trained epochs of all finalists together (part of the pipeline's budget) */
+    /**
+     * @return the short-trained epochs of all finalists together (part of the pipeline's budget)
+     */
     public int totalEpochs() {
         return epochs * ranked.size();
     }
 
-    /** @return the record in the best-config JSON: the settings, and every finalist's two accuracies */
+    /**
+     * @return the record in the best-config JSON: the settings, and every finalist's two accuracies
+     */
     Map<String, Object> summary() {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("epochs", epochs);

@@ -10,19 +10,21 @@ import io.jenetics.util.Seq;
 import java.util.random.RandomGenerator;
 
 /**
- * The reference search's crossover as a Jenetics {@link Alterer}: individuals 0 and 1 (then 2
- * and 3, …) swap each gene with probability one half, across every layer and term. Jenetics'
- * {@code UniformCrossover} recombines one chromosome (here: one term) per pair; the reference
- * draws every gene of the configuration. The first child of a pair is the reference's child: the
- * first parent's genes, each replaced by the second's with probability one half. Random numbers
- * come from {@link RandomRegistry#random()}, layer by layer.
+ * The reference search's crossover as a Jenetics {@link Alterer}: individuals 0 and 1 (then 2 and
+ * 3, …) swap each gene with probability one half, across every layer and term. Jenetics' {@code
+ * UniformCrossover} recombines one chromosome (here: one term) per pair; the reference draws every
+ * gene of the configuration. The first child of a pair is the reference's child: the first parent's
+ * genes, each replaced by the second's with probability one half. Random numbers come from {@link
+ * RandomRegistry#random()}, layer by layer.
  *
  * @param <C> the fitness type
  */
-public final class GeneCrossover<C extends Comparable<? super C>> implements Alterer<IntegerGene, C> {
+public final class GeneCrossover<C extends Comparable<? super C>>
+        implements Alterer<IntegerGene, C> {
 
     @Override
-    public AltererResult<IntegerGene, C> alter(Seq<Phenotype<IntegerGene, C>> population, long generation) {
+    public AltererResult<IntegerGene, C> alter(
+            Seq<Phenotype<IntegerGene, C>> population, long generation) {
         RandomGenerator random = RandomRegistry.random();
         MSeq<Phenotype<IntegerGene, C>> altered = MSeq.of(population);
         int swaps = 0;

@@ -13,5 +13,13 @@ package dev.glora.search;
  * @param seconds wall time of the generation
  * @param raced candidates of the generation that racing stopped early
  */
-public record GenerationStats(int generation, double best, double mean, double worst, long bestParameters,
-        double bestSoFar, int evaluated, double seconds, int raced) {}
+public record GenerationStats(
+        int generation,
+        double best,
+        double mean,
+        double worst,
+        long bestParameters,
+        double bestSoFar,
+        int evaluated,
+        double seconds,
+        int raced) {}

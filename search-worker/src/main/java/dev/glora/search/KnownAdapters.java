@@ -28,7 +28,10 @@ public final class KnownAdapters {
 
     private KnownAdapters() {}
 
-    /** One known adapter. @param name its label @param alleles its mode indices @param parameters its size */
+    /**
+     * One known adapter. @param name its label @param alleles its mode indices @param parameters
+     * its size
+     */
     public record Seed(String name, int[] alleles, long parameters) {}
 
     /**
@@ -41,8 +44,12 @@ public final class KnownAdapters {
             return List.of();
         }
         List<LayerShape> layers = encoding.layers();
-        List<Integer> ranks = new ArrayList<>(encoding.costs().modes(Term.B).stream()
-                .filter(m -> m.kind() == Mode.Kind.LORA).map(Mode::rank).toList());
+        List<Integer> ranks =
+                new ArrayList<>(
+                        encoding.costs().modes(Term.B).stream()
+                                .filter(m -> m.kind() == Mode.Kind.LORA)
+                                .map(Mode::rank)
+                                .toList());
         ranks.sort(Comparator.reverseOrder());
         Map<String, SubnetConfig> known = new LinkedHashMap<>();
         List<String> names = layers.stream().map(LayerShape::path).toList();
@@ -51,20 +58,36 @@ public final class KnownAdapters {
         }
         for (int rank : ranks) {
             Mode lora = Mode.lora(rank);
-            known.put("lora_all_r" + rank, SubnetConfig.uniform(names,
-                    new LayerConfig(Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE)));
+            known.put(
+                    "lora_all_r" + rank,
+                    SubnetConfig.uniform(
+                            names,
+                            new LayerConfig(Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE)));
         }
-        known.put("all_vector", SubnetConfig.uniform(names,
-                new LayerConfig(Mode.VECTOR, Mode.VECTOR, Mode.VECTOR, Mode.VECTOR, Mode.VECTOR)));
-        known.put("all_constant", SubnetConfig.uniform(names,
-                new LayerConfig(Mode.CONSTANT, Mode.CONSTANT, Mode.NONE, Mode.CONSTANT, Mode.CONSTANT)));
+        known.put(
+                "all_vector",
+                SubnetConfig.uniform(
+                        names,
+                        new LayerConfig(
+                                Mode.VECTOR, Mode.VECTOR, Mode.VECTOR, Mode.VECTOR, Mode.VECTOR)));
+        known.put(
+                "all_constant",
+                SubnetConfig.uniform(
+                        names,
+                        new LayerConfig(
+                                Mode.CONSTANT,
+                                Mode.CONSTANT,
+                                Mode.NONE,
+                                Mode.CONSTANT,
+                                Mode.CONSTANT)));
         List<Seed> seeds = new ArrayList<>();
         java.util.Set<String> keys = new java.util.HashSet<>();
         for (Map.Entry<String, SubnetConfig> entry : known.entrySet()) {
             int[] alleles = encoding.encode(entry.getValue());
             long parameters = encoding.parameters(alleles);
-            boolean fits = parameters >= settings.minParams()
-                    && (settings.maxParams() < 0 || parameters <= settings.maxParams());
+            boolean fits =
+                    parameters >= settings.minParams()
+                            && (settings.maxParams() < 0 || parameters <= settings.maxParams());
             if (fits && keys.add(Encoding.key(alleles))) {
                 seeds.add(new Seed(entry.getKey(), alleles, parameters));
             }

@@ -16,9 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Evaluates candidates on this machine: one {@link SubnetScorer} per thread, each candidate
- * scored whole by one thread with one PyTorch intra-op thread, so the number of threads changes
- * the speed and never a result.
+ * Evaluates candidates on this machine: one {@link SubnetScorer} per thread, each candidate scored
+ * whole by one thread with one PyTorch intra-op thread, so the number of threads changes the speed
+ * and never a result.
  */
 public final class LocalEvaluator implements Evaluator, AutoCloseable {
 
@@ -35,9 +35,22 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
      * @param source the checkpoint's file, for error messages
      * @param racing when a candidate may stop early; its stage size replaces {@code batchSize}
      */
-    public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source,
+    public LocalEvaluator(
+            Checkpoint supernet,
+            ImageDataset validation,
+            int threads,
+            int batchSize,
+            String source,
             Racing racing) {
-        this(supernet, validation, threads, batchSize, source, racing, SubnetScorer.Precision.FP32, 0);
+        this(
+                supernet,
+                validation,
+                threads,
+                batchSize,
+                source,
+                racing,
+                SubnetScorer.Precision.FP32,
+                0);
     }
 
     /**
@@ -50,8 +63,15 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
      * @param precision the format candidates are screened in
      * @param margin the bfloat16 screen's logit margin ({@link SubnetScorer})
      */
-    public LocalEvaluator(Checkpoint supernet, ImageDataset validation, int threads, int batchSize, String source,
-            Racing racing, SubnetScorer.Precision precision, double margin) {
+    public LocalEvaluator(
+            Checkpoint supernet,
+            ImageDataset validation,
+            int threads,
+            int batchSize,
+            String source,
+            Racing racing,
+            SubnetScorer.Precision precision,
+            double margin) {
         if (threads < 1) {
             throw new SearchException("--threads must be at least 1, got " + threads);
         }
@@ -61,7 +81,8 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
         scorers = new ArrayBlockingQueue<>(threads);
         try {
             for (int i = 0; i < threads; i++) {
-                SubnetScorer scorer = new SubnetScorer(supernet, validation, batch, source, precision, margin);
+                SubnetScorer scorer =
+                        new SubnetScorer(supernet, validation, batch, source, precision, margin);
                 all.add(scorer);
                 scorers.add(scorer);
             }
@@ -69,26 +90,32 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
             all.forEach(SubnetScorer::close);
             throw e;
         }
-        pool = Executors.newFixedThreadPool(threads, runnable -> {
-            Thread thread = new Thread(runnable, "glora-evaluator");
-            thread.setDaemon(true);
-            return thread;
-        });
+        pool =
+                Executors.newFixedThreadPool(
+                        threads,
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "glora-evaluator");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
     }
 
     @Override
     public Score[] evaluate(List<SubnetConfig> configs, double mustBeat) {
         List<Future<Score>> results = new ArrayList<>();
         for (SubnetConfig config : configs) {
-            results.add(pool.submit(() -> {
-                SubnetScorer scorer = scorers.take();
-                try {
-                    SubnetScorer.Scored scored = scorer.score(config, racing, mustBeat);
-                    return new Score(scored.accuracy().value(), scored.complete());
-                } finally {
-                    scorers.add(scorer);
-                }
-            }));
+            results.add(
+                    pool.submit(
+                            () -> {
+                                SubnetScorer scorer = scorers.take();
+                                try {
+                                    SubnetScorer.Scored scored =
+                                            scorer.score(config, racing, mustBeat);
+                                    return new Score(scored.accuracy().value(), scored.complete());
+                                } finally {
+                                    scorers.add(scorer);
+                                }
+                            }));
         }
         Score[] accuracy = new Score[configs.size()];
         try {

@@ -12,28 +12,32 @@ import io.jenetics.util.Seq;
 import java.util.random.RandomGenerator;
 
 /**
- * The reference search's mutation as a Jenetics {@link Mutator}: every gene of every individual
- * is re-drawn, uniformly over its modes, with the mutation probability (a re-draw may return the
- * same mode). Jenetics' own mutator spreads the probability over individual, chromosome and gene
- * (its cube root at each level); the reference applies it to each gene, so {@link #alter} does.
- * Random numbers come from {@link RandomRegistry#random()}, one gene after another, layer by layer.
+ * The reference search's mutation as a Jenetics {@link Mutator}: every gene of every individual is
+ * re-drawn, uniformly over its modes, with the mutation probability (a re-draw may return the same
+ * mode). Jenetics' own mutator spreads the probability over individual, chromosome and gene (its
+ * cube root at each level); the reference applies it to each gene, so {@link #alter} does. Random
+ * numbers come from {@link RandomRegistry#random()}, one gene after another, layer by layer.
  *
  * @param <C> the fitness type
  */
 public final class ModeMutator<C extends Comparable<? super C>> extends Mutator<IntegerGene, C> {
 
-    /** @param probability the chance that a gene is re-drawn */
+    /**
+     * @param probability the chance that a gene is re-drawn
+     */
     public ModeMutator(double probability) {
         super(probability);
     }
 
     @Override
-    public AltererResult<IntegerGene, C> alter(Seq<Phenotype<IntegerGene, C>> population, long generation) {
+    public AltererResult<IntegerGene, C> alter(
+            Seq<Phenotype<IntegerGene, C>> population, long generation) {
         RandomGenerator random = RandomRegistry.random();
         MSeq<Phenotype<IntegerGene, C>> altered = MSeq.of(population);
         int mutations = 0;
         for (int i = 0; i < altered.size(); i++) {
-            MutatorResult<Genotype<IntegerGene>> mutant = mutate(altered.get(i).genotype(), _probability, random);
+            MutatorResult<Genotype<IntegerGene>> mutant =
+                    mutate(altered.get(i).genotype(), _probability, random);
             if (mutant.mutations() > 0) {
                 altered.set(i, Phenotype.of(mutant.result(), generation));
                 mutations += mutant.mutations();
@@ -43,8 +47,8 @@ public final class ModeMutator<C extends Comparable<? super C>> extends Mutator<
     }
 
     @Override
-    protected MutatorResult<Genotype<IntegerGene>> mutate(Genotype<IntegerGene> genotype, double p,
-            RandomGenerator random) {
+    protected MutatorResult<Genotype<IntegerGene>> mutate(
+            Genotype<IntegerGene> genotype, double p, RandomGenerator random) {
         Genes genes = new Genes(genotype);
         int mutations = 0;
         for (int i = 0; i < genes.length(); i++) {

@@ -10,14 +10,15 @@ import java.util.random.RandomGenerator;
 
 /**
  * The search's parameter limits as a Jenetics {@link Constraint}: an individual is valid when the
- * trainable parameters its configuration adds lie within {@code [minParams, maxParams]}. The
- * repair is the one the search applies to random draws; offspring over the limit are not repaired
- * but rejected (the reference's rejection sampling). {@link #spread()} draws a first generation
- * spread over the allowed range instead. Random numbers come from {@link RandomRegistry#random()}.
+ * trainable parameters its configuration adds lie within {@code [minParams, maxParams]}. The repair
+ * is the one the search applies to random draws; offspring over the limit are not repaired but
+ * rejected (the reference's rejection sampling). {@link #spread()} draws a first generation spread
+ * over the allowed range instead. Random numbers come from {@link RandomRegistry#random()}.
  *
  * @param <C> the fitness type
  */
-public final class ParameterLimit<C extends Comparable<? super C>> implements Constraint<IntegerGene, C> {
+public final class ParameterLimit<C extends Comparable<? super C>>
+        implements Constraint<IntegerGene, C> {
 
     private final Encoding encoding;
     private final long min;
@@ -73,8 +74,8 @@ public final class ParameterLimit<C extends Comparable<? super C>> implements Co
     /**
      * Random individuals spread over the allowed range: a budget uniform between the limits, the
      * genes in random order, each uniform among the modes whose extra cost over its cheapest still
-     * fits what is left of the budget (then repaired up to the minimum if it fell short). Without
-     * a maximum there is no range to spread over, and this draws as the codec does.
+     * fits what is left of the budget (then repaired up to the minimum if it fell short). Without a
+     * maximum there is no range to spread over, and this draws as the codec does.
      *
      * @return the factory
      */
@@ -84,7 +85,8 @@ public final class ParameterLimit<C extends Comparable<? super C>> implements Co
         }
         return () -> {
             RandomGenerator random = RandomRegistry.random();
-            return repair(encoding.genotype(encoding.costs().withinBudget(min, max, random)), random);
+            return repair(
+                    encoding.genotype(encoding.costs().withinBudget(min, max, random)), random);
         };
     }
 }

@@ -13,13 +13,15 @@ public final class Pareto {
     private Pareto() {}
 
     /** Fewest parameters first, then the most accurate, then the key. */
-    private static final Comparator<Candidate> SWEEP = Comparator.comparingLong(Candidate::parameters)
-            .thenComparing(Comparator.comparingDouble(Candidate::accuracy).reversed()).thenComparing(Candidate::key);
+    private static final Comparator<Candidate> SWEEP =
+            Comparator.comparingLong(Candidate::parameters)
+                    .thenComparing(Comparator.comparingDouble(Candidate::accuracy).reversed())
+                    .thenComparing(Candidate::key);
 
     /**
-     * The non-dominated candidates in O(n log n): one sweep in order of parameters. A candidate
-     * is on the front when it is the most accurate of those with its parameter count (ties all
-     * stay) and more accurate than every candidate with fewer parameters.
+     * The non-dominated candidates in O(n log n): one sweep in order of parameters. A candidate is
+     * on the front when it is the most accurate of those with its parameter count (ties all stay)
+     * and more accurate than every candidate with fewer parameters.
      *
      * @param candidates candidates
      * @return the non-dominated ones, fewest parameters first (then by key)
@@ -61,7 +63,8 @@ public final class Pareto {
         while (!rest.isEmpty()) {
             List<Candidate> front = frontOfSorted(rest);
             fronts.add(front);
-            java.util.Set<Candidate> taken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            java.util.Set<Candidate> taken =
+                    java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             taken.addAll(front);
             rest.removeIf(taken::contains);
         }
@@ -85,7 +88,9 @@ public final class Pareto {
             }
             Map<String, Double> crowding = crowding(front);
             List<Candidate> sorted = new ArrayList<>(front);
-            sorted.sort(Comparator.comparingDouble((Candidate c) -> -crowding.get(c.key())).thenComparing(Candidate::key));
+            sorted.sort(
+                    Comparator.comparingDouble((Candidate c) -> -crowding.get(c.key()))
+                            .thenComparing(Candidate::key));
             chosen.addAll(sorted.subList(0, k - chosen.size()));
             break;
         }
@@ -95,7 +100,8 @@ public final class Pareto {
     private static Map<String, Double> crowding(List<Candidate> front) {
         Map<String, Double> distance = new HashMap<>();
         front.forEach(c -> distance.put(c.key(), 0.0));
-        List<ToDoubleFunction<Candidate>> objectives = List.of(Candidate::accuracy, c -> c.parameters());
+        List<ToDoubleFunction<Candidate>> objectives =
+                List.of(Candidate::accuracy, c -> c.parameters());
         for (ToDoubleFunction<Candidate> objective : objectives) {
             List<Candidate> sorted = new ArrayList<>(front);
             sorted.sort(Comparator.comparingDouble(objective).thenComparing(Candidate::key));
@@ -104,8 +110,10 @@ public final class Pareto {
             distance.put(sorted.get(0).key(), Double.POSITIVE_INFINITY);
             distance.put(sorted.get(sorted.size() - 1).key(), Double.POSITIVE_INFINITY);
             for (int i = 1; i < sorted.size() - 1 && high > low; i++) {
-                double gap = (objective.applyAsDouble(sorted.get(i + 1)) - objective.applyAsDouble(sorted.get(i - 1)))
-                        / (high - low);
+                double gap =
+                        (objective.applyAsDouble(sorted.get(i + 1))
+                                        - objective.applyAsDouble(sorted.get(i - 1)))
+                                / (high - low);
                 distance.merge(sorted.get(i).key(), gap, Double::sum);
             }
         }

@@ -9,8 +9,8 @@ import java.util.Map;
  * A second look at the search's best: its top candidates by validation accuracy scored again on a
  * larger list, and the best there chosen. A search selects on a small validation list (200 images:
  * one image is half a point), so its winner is partly the luckiest of hundreds of candidates (the
- * winner's curse); scoring the few best again on more images, once, costs little next to the
- * search and chooses by a better estimate.
+ * winner's curse); scoring the few best again on more images, once, costs little next to the search
+ * and chooses by a better estimate.
  *
  * @param list the list the top candidates were scored on
  * @param ranked the top candidates, in the search's order, each with its accuracy on that list
@@ -31,14 +31,25 @@ public record Reranking(String list, List<Ranked> ranked) {
      * @param encoding the search's encoding
      * @return the reranking
      */
-    public static Reranking of(EvolutionarySearch.Result result, int top, String list, Evaluator evaluator,
+    public static Reranking of(
+            EvolutionarySearch.Result result,
+            int top,
+            String list,
+            Evaluator evaluator,
             Encoding encoding) {
         if (top < 1) {
-            throw new SearchException("the number of candidates to score again must be positive, got " + top);
+            throw new SearchException(
+                    "the number of candidates to score again must be positive, got " + top);
         }
-        List<Candidate> best = result.state().evaluated().stream().sorted(Candidate::compareBest).limit(top).toList();
-        Evaluator.Score[] scores = evaluator.evaluate(best.stream().map(c -> encoding.decode(c.alleles())).toList(),
-                Double.NEGATIVE_INFINITY);
+        List<Candidate> best =
+                result.state().evaluated().stream()
+                        .sorted(Candidate::compareBest)
+                        .limit(top)
+                        .toList();
+        Evaluator.Score[] scores =
+                evaluator.evaluate(
+                        best.stream().map(c -> encoding.decode(c.alleles())).toList(),
+                        Double.NEGATIVE_INFINITY);
         List<Ranked> ranked = new ArrayList<>();
         for (int i = 0; i < best.size(); i++) {
             ranked.add(new Ranked(best.get(i), scores[i].accuracy()));
@@ -46,12 +57,17 @@ public record Reranking(String list, List<Ranked> ranked) {
         return new Reranking(list, List.copyOf(ranked));
     }
 
-    /** @return the chosen candidate: the most accurate on the larger list; ties go to the search's order */
+    /**
+     * @return the chosen candidate: the most accurate on the larger list; ties go to the search's
+     *     order
+     */
     public Candidate chosen() {
         return winner().candidate();
     }
 
-    /** @return the chosen candidate's accuracy on the larger list */
+    /**
+     * @return the chosen candidate's accuracy on the larger list
+     */
     public double chosenAccuracy() {
         return winner().accuracy();
     }
@@ -66,7 +82,9 @@ public record Reranking(String list, List<Ranked> ranked) {
         return best;
     }
 
-    /** @return the record in the best-config JSON: the list, and each candidate's two accuracies */
+    /**
+     * @return the record in the best-config JSON: the list, and each candidate's two accuracies
+     */
     Map<String, Object> summary() {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("list", list);

@@ -7,7 +7,9 @@ public class SearchException extends GloraException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param message what is wrong */
+    /**
+     * @param message what is wrong
+     */
     public SearchException(String message) {
         super(message);
     }

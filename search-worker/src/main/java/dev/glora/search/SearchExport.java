@@ -19,9 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a finished search hands back, the same whether the command line or the service ran it:
- * the chosen subnet scored once on test, the best-config JSON, the Pareto front, and the merged
- * model.
+ * What a finished search hands back, the same whether the command line or the service ran it: the
+ * chosen subnet scored once on test, the best-config JSON, the Pareto front, and the merged model.
  *
  * @param best the chosen candidate
  * @param testAccuracy its test accuracy
@@ -29,47 +28,79 @@ import java.util.Map;
  * @param bestConfigJson the {@code glora-config/1} JSON of the chosen subnet, with its scores
  * @param paretoJson the Pareto front of all evaluated candidates
  * @param model the merged model: a plain ViT with the backbone's architecture
- * @param retrainedTestAccuracy the test accuracy of the model after retraining, or null when it was not retrained
- * @param baselineTestAccuracy the test accuracy of a baseline trained beside the search
- *     ({@link #withBaseline}), or null
+ * @param retrainedTestAccuracy the test accuracy of the model after retraining, or null when it was
+ *     not retrained
+ * @param baselineTestAccuracy the test accuracy of a baseline trained beside the search ({@link
+ *     #withBaseline}), or null
  */
-public record SearchExport(Candidate best, double testAccuracy, long headParameters, String bestConfigJson,
-        String paretoJson, Checkpoint model, Double retrainedTestAccuracy, Double baselineTestAccuracy) {
+public record SearchExport(
+        Candidate best,
+        double testAccuracy,
+        long headParameters,
+        String bestConfigJson,
+        String paretoJson,
+        Checkpoint model,
+        Double retrainedTestAccuracy,
+        Double baselineTestAccuracy) {
 
-    /** @return the test accuracy of the model handed back: the retrained one's if there is one */
+    /**
+     * @return the test accuracy of the model handed back: the retrained one's if there is one
+     */
     public double deliveredTestAccuracy() {
         return retrainedTestAccuracy != null ? retrainedTestAccuracy : testAccuracy;
     }
 
     /**
      * The same export with the model replaced by the chosen subnet retrained: the best-config JSON
-     * gains a {@code retrained} object (settings, training list, val and test accuracy);
-     * {@code test_accuracy} there stays the search's own (supernet weights). Retrained on a list
-     * that holds the val images ({@code train800val200}), the object has no
-     * {@code validation_accuracy}: a figure on images it trained on would not be held out.
+     * gains a {@code retrained} object (settings, training list, val and test accuracy); {@code
+     * test_accuracy} there stays the search's own (supernet weights). Retrained on a list that
+     * holds the val images ({@code train800val200}), the object has no {@code validation_accuracy}:
+     * a figure on images it trained on would not be held out.
      *
      * @param retrained the supernet checkpoint after retraining the chosen configuration
      * @param config the chosen configuration
      * @param settings how it was retrained
      * @param trainList the list it was retrained on
-     * @param validationAccuracy the retrained subnet's val accuracy, or null when val is in {@code trainList}
+     * @param validationAccuracy the retrained subnet's val accuracy, or null when val is in {@code
+     *     trainList}
      * @param retrainedTest its test accuracy
      * @param source what the retrained checkpoint is, for error messages
      * @return the export
      */
-    public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings, String trainList,
-            Double validationAccuracy, double retrainedTest, String source) {
-        return retrained(retrained, config, settings, trainList, null, validationAccuracy, retrainedTest, source);
+    public SearchExport retrained(
+            Checkpoint retrained,
+            SubnetConfig config,
+            TrainSettings settings,
+            String trainList,
+            Double validationAccuracy,
+            double retrainedTest,
+            String source) {
+        return retrained(
+                retrained,
+                config,
+                settings,
+                trainList,
+                null,
+                validationAccuracy,
+                retrainedTest,
+                source);
     }
 
     /**
-     * As {@link #retrained(Checkpoint, SubnetConfig, TrainSettings, String, Double, double, String)},
-     * recording where the retraining started.
+     * As {@link #retrained(Checkpoint, SubnetConfig, TrainSettings, String, Double, double,
+     * String)}, recording where the retraining started.
      *
      * @param start {@code supernet} or {@code fresh}; null: not recorded (the supernet)
      */
-    public SearchExport retrained(Checkpoint retrained, SubnetConfig config, TrainSettings settings, String trainList,
-            String start, Double validationAccuracy, double retrainedTest, String source) {
+    public SearchExport retrained(
+            Checkpoint retrained,
+            SubnetConfig config,
+            TrainSettings settings,
+            String trainList,
+            String start,
+            Double validationAccuracy,
+            double retrainedTest,
+            String source) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("epochs", settings.epochs());
         if (start != null) {
@@ -87,14 +118,27 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         json.add("retrained", gson.toJsonTree(summary));
         if (json.has("budget")) {
             JsonObject b = json.getAsJsonObject("budget");
-            json.add("budget", gson.toJsonTree(budget(b.get("supernet_epochs").getAsInt(), b.get("finalists").getAsInt(),
-                    b.get("finalist_epochs").getAsInt(), settings.epochs())));
+            json.add(
+                    "budget",
+                    gson.toJsonTree(
+                            budget(
+                                    b.get("supernet_epochs").getAsInt(),
+                                    b.get("finalists").getAsInt(),
+                                    b.get("finalist_epochs").getAsInt(),
+                                    settings.epochs())));
         }
         Map<String, String> provenance = new LinkedHashMap<>(model.metadata());
         provenance.put("test_accuracy", Double.toString(retrainedTest));
         provenance.put("retrained", gson.toJson(summary).replaceAll("\\s+", ""));
-        return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson,
-                Reparameterizer.merge(retrained, config, provenance, source), retrainedTest, baselineTestAccuracy);
+        return new SearchExport(
+                best,
+                testAccuracy,
+                headParameters,
+                gson.toJson(json) + "\n",
+                paretoJson,
+                Reparameterizer.merge(retrained, config, provenance, source),
+                retrainedTest,
+                baselineTestAccuracy);
     }
 
     /**
@@ -103,8 +147,10 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
      */
     static int supernetEpochs(Map<String, String> metadata) {
         String trained = metadata.get("train_settings");
-        java.util.regex.Matcher m = trained == null ? null : java.util.regex.Pattern.compile("(?:^| )epochs=(\\d+)")
-                .matcher(trained);
+        java.util.regex.Matcher m =
+                trained == null
+                        ? null
+                        : java.util.regex.Pattern.compile("(?:^| )epochs=(\\d+)").matcher(trained);
         return m != null && m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
@@ -114,7 +160,8 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
      *
      * @return the budget's record in the best-config JSON
      */
-    public static Map<String, Object> budget(int supernetEpochs, int finalists, int finalistEpochs, int retrainEpochs) {
+    public static Map<String, Object> budget(
+            int supernetEpochs, int finalists, int finalistEpochs, int retrainEpochs) {
         Map<String, Object> budget = new LinkedHashMap<>();
         budget.put("supernet_epochs", supernetEpochs);
         budget.put("finalists", finalists);
@@ -125,10 +172,15 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         return budget;
     }
 
-    /** @return the pipeline's total epochs as the best-config JSON records them ({@link #budget}), 0 if absent */
+    /**
+     * @return the pipeline's total epochs as the best-config JSON records them ({@link #budget}), 0
+     *     if absent
+     */
     public int totalEpochs() {
         JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
-        return json.has("budget") ? json.getAsJsonObject("budget").get("total_epochs").getAsInt() : 0;
+        return json.has("budget")
+                ? json.getAsJsonObject("budget").get("total_epochs").getAsInt()
+                : 0;
     }
 
     /**
@@ -140,8 +192,15 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
         JsonObject json = JsonParser.parseString(bestConfigJson).getAsJsonObject();
         json.add("baseline", gson.toJsonTree(baseline));
-        return new SearchExport(best, testAccuracy, headParameters, gson.toJson(json) + "\n", paretoJson, model,
-                retrainedTestAccuracy, baselineTest);
+        return new SearchExport(
+                best,
+                testAccuracy,
+                headParameters,
+                gson.toJson(json) + "\n",
+                paretoJson,
+                model,
+                retrainedTestAccuracy,
+                baselineTest);
     }
 
     /**
@@ -155,8 +214,15 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
      * @param source where the supernet came from, for the best-config JSON and error messages
      * @return the export
      */
-    public static SearchExport of(EvolutionarySearch.Result result, Checkpoint supernet, String supernetSha256,
-            Encoding encoding, SearchSettings settings, ImageDataset test, int batch, String source) {
+    public static SearchExport of(
+            EvolutionarySearch.Result result,
+            Checkpoint supernet,
+            String supernetSha256,
+            Encoding encoding,
+            SearchSettings settings,
+            ImageDataset test,
+            int batch,
+            String source) {
         return of(result, null, supernet, supernetSha256, encoding, settings, test, batch, source);
     }
 
@@ -168,25 +234,53 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
      *
      * @param reranking the search's best scored again on a larger list, or null
      */
-    public static SearchExport of(EvolutionarySearch.Result result, Reranking reranking, Checkpoint supernet,
-            String supernetSha256, Encoding encoding, SearchSettings settings, ImageDataset test, int batch,
+    public static SearchExport of(
+            EvolutionarySearch.Result result,
+            Reranking reranking,
+            Checkpoint supernet,
+            String supernetSha256,
+            Encoding encoding,
+            SearchSettings settings,
+            ImageDataset test,
+            int batch,
             String source) {
-        return of(result, reranking, null, supernet, supernetSha256, encoding, settings, test, batch, source);
+        return of(
+                result,
+                reranking,
+                null,
+                supernet,
+                supernetSha256,
+                encoding,
+                settings,
+                test,
+                batch,
+                source);
     }
 
     /**
-     * As {@link #of(EvolutionarySearch.Result, Reranking, Checkpoint, String, Encoding, SearchSettings,
-     * ImageDataset, int, String)}, choosing the finalists' winner when there are finalists; the
-     * best-config JSON then records them under {@code finalists}. It always records the
-     * pipeline's {@code budget} in epochs so far: the supernet's (from its metadata) and the
+     * As {@link #of(EvolutionarySearch.Result, Reranking, Checkpoint, String, Encoding,
+     * SearchSettings, ImageDataset, int, String)}, choosing the finalists' winner when there are
+     * finalists; the best-config JSON then records them under {@code finalists}. It always records
+     * the pipeline's {@code budget} in epochs so far: the supernet's (from its metadata) and the
      * finalists'; {@link #retrained} adds the retraining's.
      *
      * @param finalists the finalists, trained briefly, or null
      */
-    public static SearchExport of(EvolutionarySearch.Result result, Reranking reranking, Finalists finalists,
-            Checkpoint supernet, String supernetSha256, Encoding encoding, SearchSettings settings, ImageDataset test,
-            int batch, String source) {
-        Candidate best = finalists != null ? finalists.chosen() : reranking == null ? result.best() : reranking.chosen();
+    public static SearchExport of(
+            EvolutionarySearch.Result result,
+            Reranking reranking,
+            Finalists finalists,
+            Checkpoint supernet,
+            String supernetSha256,
+            Encoding encoding,
+            SearchSettings settings,
+            ImageDataset test,
+            int batch,
+            String source) {
+        Candidate best =
+                finalists != null
+                        ? finalists.chosen()
+                        : reranking == null ? result.best() : reranking.chosen();
         SubnetConfig config = encoding.decode(best.alleles());
         double testAccuracy;
         try (SubnetScorer scorer = new SubnetScorer(supernet, test, batch, source)) {
@@ -204,8 +298,11 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         backbone.put("arch", VitArchitecture.nameOf(supernet.metadata()));
         backbone.putAll(arch.toMetadata());
         extra.put("backbone", backbone);
-        extra.put("layer_parameters", dev.glora.supernet.glora.Supernet.parameterCounts(arch, config));
-        // insertion-ordered, so the same search writes the same bytes in every JVM (Map.of's order is per JVM)
+        extra.put(
+                "layer_parameters",
+                dev.glora.supernet.glora.Supernet.parameterCounts(arch, config));
+        // insertion-ordered, so the same search writes the same bytes in every JVM (Map.of's order
+        // is per JVM)
         Map<String, Object> search = new LinkedHashMap<>();
         search.put("seed", settings.seed());
         search.put("objective", settings.objective().name().toLowerCase(java.util.Locale.ROOT));
@@ -225,8 +322,13 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         if (finalists != null) {
             extra.put("finalists", finalists.summary());
         }
-        extra.put("budget", budget(supernetEpochs(supernet.metadata()), finalists == null ? 0 : finalists.ranked().size(),
-                finalists == null ? 0 : finalists.epochs(), 0));
+        extra.put(
+                "budget",
+                budget(
+                        supernetEpochs(supernet.metadata()),
+                        finalists == null ? 0 : finalists.ranked().size(),
+                        finalists == null ? 0 : finalists.epochs(),
+                        0));
         List<Map<String, Object>> front = new ArrayList<>();
         for (Candidate c : result.front()) {
             Map<String, Object> point = new LinkedHashMap<>();
@@ -237,11 +339,15 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
             if (c.seed() != null) {
                 point.put("seed", c.seed());
             }
-            point.put("config", JsonParser.parseString(ConfigJson.format(encoding.decode(c.alleles()), Map.of())));
+            point.put(
+                    "config",
+                    JsonParser.parseString(
+                            ConfigJson.format(encoding.decode(c.alleles()), Map.of())));
             front.add(point);
         }
         Map<String, Object> pareto = new LinkedHashMap<>();
-        pareto.put("objectives", List.of("validation_accuracy (max)", "trainable_parameters (min)"));
+        pareto.put(
+                "objectives", List.of("validation_accuracy (max)", "trainable_parameters (min)"));
         pareto.put("max_params", settings.maxParams());
         pareto.put("front", front);
         Map<String, String> provenance = new LinkedHashMap<>();
@@ -250,8 +356,14 @@ public record SearchExport(Candidate best, double testAccuracy, long headParamet
         provenance.put("glora_config", ConfigJson.format(config, Map.of()).replaceAll("\\s+", ""));
         provenance.put("validation_accuracy", Double.toString(best.accuracy()));
         provenance.put("test_accuracy", Double.toString(testAccuracy));
-        return new SearchExport(best, testAccuracy, head, ConfigJson.format(config, extra),
+        return new SearchExport(
+                best,
+                testAccuracy,
+                head,
+                ConfigJson.format(config, extra),
                 new GsonBuilder().setPrettyPrinting().create().toJson(pareto) + "\n",
-                Reparameterizer.merge(supernet, config, provenance, source), null, null);
+                Reparameterizer.merge(supernet, config, provenance, source),
+                null,
+                null);
     }
 }

@@ -13,25 +13,29 @@ import java.util.List;
 
 /**
  * A search's folder: {@code search-state.json} (every evaluated candidate and the generation
- * history, rewritten after every generation, for resuming), {@code generations.jsonl} (one line
- * per generation, without wall times, so that the same search writes the same bytes) and
- * {@code timings.jsonl} (each generation's wall time).
+ * history, rewritten after every generation, for resuming), {@code generations.jsonl} (one line per
+ * generation, without wall times, so that the same search writes the same bytes) and {@code
+ * timings.jsonl} (each generation's wall time).
  */
 public final class SearchFiles {
 
     /** The resume state's file name. */
     public static final String STATE = "search-state.json";
+
     /** The per-generation log's file name. */
     public static final String GENERATIONS = "generations.jsonl";
+
     /** Each generation's wall time, apart so that the generation log compares byte for byte. */
     public static final String TIMINGS = "timings.jsonl";
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON =
+            new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     private SearchFiles() {}
 
     /** The saved form of a state, with the fingerprint of the search it belongs to. */
-    private record Saved(String fingerprint, List<Candidate> evaluated, List<GenerationStats> history) {}
+    private record Saved(
+            String fingerprint, List<Candidate> evaluated, List<GenerationStats> history) {}
 
     /**
      * @param dir the search's folder
@@ -51,10 +55,16 @@ public final class SearchFiles {
         } catch (IOException | JsonParseException e) {
             throw new SearchException(file + ": unreadable search state: " + e.getMessage());
         }
-        if (saved == null || !(fingerprint.equals(saved.fingerprint())
-                || java.util.Arrays.asList(formerly).contains(saved.fingerprint()))) {
-            throw new SearchException(file + " belongs to another search (" + (saved == null ? "empty"
-                    : saved.fingerprint()) + "); this one is " + fingerprint + ". Choose another --out or delete it");
+        if (saved == null
+                || !(fingerprint.equals(saved.fingerprint())
+                        || java.util.Arrays.asList(formerly).contains(saved.fingerprint()))) {
+            throw new SearchException(
+                    file
+                            + " belongs to another search ("
+                            + (saved == null ? "empty" : saved.fingerprint())
+                            + "); this one is "
+                            + fingerprint
+                            + ". Choose another --out or delete it");
         }
         return new EvolutionarySearch.State(saved.evaluated(), saved.history());
     }
@@ -67,13 +77,16 @@ public final class SearchFiles {
      * @param state the state after the latest generation
      */
     public static void save(Path dir, String fingerprint, EvolutionarySearch.State state) {
-        write(dir.resolve(STATE), GSON.toJson(new Saved(fingerprint, state.evaluated(), state.history())));
+        write(
+                dir.resolve(STATE),
+                GSON.toJson(new Saved(fingerprint, state.evaluated(), state.history())));
         StringBuilder lines = new StringBuilder();
         StringBuilder timings = new StringBuilder();
         for (GenerationStats stats : state.history()) {
             com.google.gson.JsonObject line = GSON.toJsonTree(stats).getAsJsonObject();
             line.remove("seconds");
-            // the known adapters this generation opened with (none: no field, as before seeds existed)
+            // the known adapters this generation opened with (none: no field, as before seeds
+            // existed)
             com.google.gson.JsonArray seeded = new com.google.gson.JsonArray();
             for (Candidate c : state.evaluated()) {
                 if (c.seed() != null && c.generation() == stats.generation()) {
@@ -88,8 +101,11 @@ public final class SearchFiles {
                 line.add("seeds", seeded);
             }
             lines.append(GSON.toJson(line)).append('\n');
-            timings.append("{\"generation\":").append(stats.generation()).append(",\"seconds\":")
-                    .append(stats.seconds()).append("}\n");
+            timings.append("{\"generation\":")
+                    .append(stats.generation())
+                    .append(",\"seconds\":")
+                    .append(stats.seconds())
+                    .append("}\n");
         }
         write(dir.resolve(GENERATIONS), lines.toString());
         write(dir.resolve(TIMINGS), timings.toString());
@@ -103,7 +119,8 @@ public final class SearchFiles {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new GloraException(file + ": cannot write: " + e.getMessage(), e);
         }

@@ -1,6 +1,6 @@
 /**
- * The evolutionary search of docs/GLORA.md §3: the encoding of a configuration as Jenetics genotypes,
- * the genetic operators, the generation loop with parameter limits, caching, racing and
+ * The evolutionary search of docs/GLORA.md §3: the encoding of a configuration as Jenetics
+ * genotypes, the genetic operators, the generation loop with parameter limits, caching, racing and
  * resumption, the Pareto front (NSGA-II), and the evaluator interface with its local (threads on
  * this machine) implementation.
  *

@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code EVALUATE} task: scores a batch of candidates on the job's supernet and validation
- * set, one PyTorch thread, so any worker gets the same scores.
+ * The {@code EVALUATE} task: scores a batch of candidates on the job's supernet and validation set,
+ * one PyTorch thread, so any worker gets the same scores.
  *
  * <p>Payload: {@code {"alleles": [[...], ...], "mustBeat": x}}; result: {@code {"scores":
  * [{"accuracy": a, "complete": true}, ...]}}, in order.
@@ -42,7 +42,8 @@ final class CandidateEvaluation {
             for (int[] alleles : payload.alleles()) {
                 held.check();
                 long start = System.nanoTime();
-                SubnetScorer.Scored scored = scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
+                SubnetScorer.Scored scored =
+                        scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
                 timer.record(java.time.Duration.ofNanos(System.nanoTime() - start));
                 evaluated.increment();
                 scores.add(new Evaluator.Score(scored.accuracy().value(), scored.complete()));

@@ -8,8 +8,8 @@ import java.util.List;
  * What an {@code EVALUATE} task carries through the queue's JSON columns, typed: the candidates'
  * alleles and the score a candidate must beat to be worth finishing (none when absent), and its
  * result, one score per candidate in the same order. The coordinator writes the payload and reads
- * the result ({@link QueueEvaluator}); any slot reads the payload and writes the result
- * ({@link CandidateEvaluation}).
+ * the result ({@link QueueEvaluator}); any slot reads the payload and writes the result ({@link
+ * CandidateEvaluation}).
  *
  * @param alleles each candidate's genes, as {@link dev.glora.search.Encoding} writes them
  * @param mustBeat the accuracy to beat, or {@code null} for none
@@ -45,7 +45,9 @@ record EvaluationTask(List<int[]> alleles, Double mustBeat) {
         return JobStore.gson().toJson(this);
     }
 
-    /** @return the accuracy to beat, negative infinity for none */
+    /**
+     * @return the accuracy to beat, negative infinity for none
+     */
     double mustBeatOrNone() {
         return mustBeat == null ? Double.NEGATIVE_INFINITY : mustBeat;
     }

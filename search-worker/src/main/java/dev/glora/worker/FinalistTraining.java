@@ -14,9 +14,9 @@ import java.util.Map;
 /**
  * The {@code FINALIST} task (issue 30): one finalist trained briefly from the supernet's weights
  * ({@link JobSpec#finalistSettings}) and scored on val; the row and the task's completion are
- * written in one fenced transaction, so a finalist is stored once, by the worker that holds it.
- * The coordinator queues one per finalist and works on them itself while it waits, as with
- * evaluations, so any slot of any worker trains them.
+ * written in one fenced transaction, so a finalist is stored once, by the worker that holds it. The
+ * coordinator queues one per finalist and works on them itself while it waits, as with evaluations,
+ * so any slot of any worker trains them.
  */
 final class FinalistTraining {
 
@@ -56,13 +56,42 @@ final class FinalistTraining {
         Candidate c = payload.candidate();
         TrainSettings train = job.spec.finalistSettings();
         ImageDataset trainSet = Vtab1k.read(settings.roots().data(), job.task, JobSpec.TRAIN_LIST);
-        double accuracy = Finalists.accuracyAfter(FixedTraining.run(settings, held, job, "finalist-" + payload.ordinal(),
-                job.supernet, job.encoding.decode(c.alleles()), train, trainSet, "finalist " + c.key() + " of job " + jobId
-                        + " " + job.sha256 + " " + train.fingerprint(), job.source(), Map.of()));
-        stores.queue().fenced(task.lease(), "recording finalist " + payload.ordinal() + " of job " + jobId, conn -> {
-            stores.results().recordFinalist(conn, jobId, payload.ordinal(), c, accuracy, payload.count());
-            stores.queue().complete(conn, task.lease(), null);
-            return null;
-        });
+        double accuracy =
+                Finalists.accuracyAfter(
+                        FixedTraining.run(
+                                settings,
+                                held,
+                                job,
+                                "finalist-" + payload.ordinal(),
+                                job.supernet,
+                                job.encoding.decode(c.alleles()),
+                                train,
+                                trainSet,
+                                "finalist "
+                                        + c.key()
+                                        + " of job "
+                                        + jobId
+                                        + " "
+                                        + job.sha256
+                                        + " "
+                                        + train.fingerprint(),
+                                job.source(),
+                                Map.of()));
+        stores.queue()
+                .fenced(
+                        task.lease(),
+                        "recording finalist " + payload.ordinal() + " of job " + jobId,
+                        conn -> {
+                            stores.results()
+                                    .recordFinalist(
+                                            conn,
+                                            jobId,
+                                            payload.ordinal(),
+                                            c,
+                                            accuracy,
+                                            payload.count());
+                            stores.queue().complete(conn, task.lease(), null);
+                            return null;
+                        });
     }
 }

@@ -32,20 +32,45 @@ final class FixedTraining {
      * @param metadata what the trained checkpoint's metadata adds to the architecture and rank
      * @return the training's result
      */
-    static Retraining.Result run(WorkerSettings settings, HeldTask held, JobInputs.Entry job, String stage,
-            Checkpoint start, SubnetConfig config, TrainSettings train, ImageDataset trainSet, String identity,
-            String source, Map<String, String> metadata) {
-        Path resume = settings.cacheDir().resolve("job-" + held.task().jobId() + "-" + stage + ".resume");
+    static Retraining.Result run(
+            WorkerSettings settings,
+            HeldTask held,
+            JobInputs.Entry job,
+            String stage,
+            Checkpoint start,
+            SubnetConfig config,
+            TrainSettings train,
+            ImageDataset trainSet,
+            String identity,
+            String source,
+            Map<String, String> metadata) {
+        Path resume =
+                settings.cacheDir().resolve("job-" + held.task().jobId() + "-" + stage + ".resume");
         try {
             Files.deleteIfExists(resume);
             TorchRuntime.setThreads(job.spec.trainingThreads(settings.slots()));
             try {
-                return Retraining.run(start, config, train, trainSet, job.val, resume, identity, new TrainingListener() {
-                    @Override
-                    public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
-                        held.check();
-                    }
-                }, source, metadata);
+                return Retraining.run(
+                        start,
+                        config,
+                        train,
+                        trainSet,
+                        job.val,
+                        resume,
+                        identity,
+                        new TrainingListener() {
+                            @Override
+                            public void onStep(
+                                    int epoch,
+                                    int step,
+                                    int steps,
+                                    double loss,
+                                    double imagesPerSecond) {
+                                held.check();
+                            }
+                        },
+                        source,
+                        metadata);
             } finally {
                 TorchRuntime.setThreads(1);
             }

@@ -22,7 +22,9 @@ final class HeldTask {
         lost.set(true);
     }
 
-    /** @throws LeaseLostException if the lease was lost: the work must stop */
+    /**
+     * @throws LeaseLostException if the lease was lost: the work must stop
+     */
     void check() {
         if (lost.get()) {
             throw new LeaseLostException(task.lease());

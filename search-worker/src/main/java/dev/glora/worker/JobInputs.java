@@ -47,7 +47,14 @@ final class JobInputs implements AutoCloseable {
         private final Deque<SubnetScorer> idle = new ArrayDeque<>();
         private boolean closed;
 
-        Entry(long jobId, JobSpec spec, Checkpoint supernet, String sha256, Path task, Path dataRoot, int imageBatch) {
+        Entry(
+                long jobId,
+                JobSpec spec,
+                Checkpoint supernet,
+                String sha256,
+                Path task,
+                Path dataRoot,
+                int imageBatch) {
             this.jobId = jobId;
             this.spec = spec;
             this.supernet = supernet;
@@ -101,14 +108,37 @@ final class JobInputs implements AutoCloseable {
         if (entry == null) {
             JobSpec spec = stores.jobs().spec(jobId);
             Path task = settings.roots().task(spec.data());
-            Artefact artefact = stores.results().artefactInfo(jobId, ArtefactKind.SUPERNET).orElseThrow(() ->
-                    new JobException(null, "job " + jobId + " has no trained supernet to search"));
-            Path file = cache(jobId, artefact, "job-" + jobId + "-supernet-" + artefact.sha256().substring(0, 16)
-                    + ".safetensors");
-            entry = new Entry(jobId, spec, Safetensors.read(file), artefact.sha256(), task, settings.roots().data(),
-                    settings.imageBatch());
+            Artefact artefact =
+                    stores.results()
+                            .artefactInfo(jobId, ArtefactKind.SUPERNET)
+                            .orElseThrow(
+                                    () ->
+                                            new JobException(
+                                                    null,
+                                                    "job "
+                                                            + jobId
+                                                            + " has no trained supernet to search"));
+            Path file =
+                    cache(
+                            jobId,
+                            artefact,
+                            "job-"
+                                    + jobId
+                                    + "-supernet-"
+                                    + artefact.sha256().substring(0, 16)
+                                    + ".safetensors");
+            entry =
+                    new Entry(
+                            jobId,
+                            spec,
+                            Safetensors.read(file),
+                            artefact.sha256(),
+                            task,
+                            settings.roots().data(),
+                            settings.imageBatch());
             entries.put(jobId, entry);
-            for (Iterator<Entry> oldest = entries.values().iterator(); entries.size() > JOBS_KEPT; ) {
+            for (Iterator<Entry> oldest = entries.values().iterator();
+                    entries.size() > JOBS_KEPT; ) {
                 oldest.next().close();
                 oldest.remove();
             }
@@ -130,13 +160,15 @@ final class JobInputs implements AutoCloseable {
             // a file already there is used only if its content is the artefact's, byte for byte
             if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
                     || Files.size(file) != artefact.size()
-                    || !dev.glora.supernet.checkpoint.Provenance.sha256(file).equals(artefact.sha256())) {
+                    || !dev.glora.supernet.checkpoint.Provenance.sha256(file)
+                            .equals(artefact.sha256())) {
                 Files.createDirectories(settings.cacheDir());
                 stores.results().saveArtefact(jobId, artefact, file);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write the cached " + artefact.kind() + ": "
-                    + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    file + ": cannot write the cached " + artefact.kind() + ": " + e.getMessage(),
+                    e);
         }
         return file;
     }
@@ -152,22 +184,28 @@ final class JobInputs implements AutoCloseable {
      * @param more the transaction's other writes
      * @return what {@code more} returned
      */
-    <T> T store(Lease lease, long jobId, ArtefactKind kind, Checkpoint checkpoint, Sql.Work<T> more) {
+    <T> T store(
+            Lease lease, long jobId, ArtefactKind kind, Checkpoint checkpoint, Sql.Work<T> more) {
         String name = "job-" + jobId + "-" + kind.label();
         Path file;
         try {
             Files.createDirectories(settings.cacheDir());
             file = Files.createTempFile(settings.cacheDir(), name, ".safetensors");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + name + " to " + settings.cacheDir() + ": "
-                    + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "cannot write " + name + " to " + settings.cacheDir() + ": " + e.getMessage(),
+                    e);
         }
         try {
             Safetensors.write(checkpoint, file);
-            return stores.queue().fenced(lease, "storing the " + kind + " of job " + jobId, c -> {
-                stores.results().putArtefact(c, jobId, kind, file);
-                return more.run(c);
-            });
+            return stores.queue()
+                    .fenced(
+                            lease,
+                            "storing the " + kind + " of job " + jobId,
+                            c -> {
+                                stores.results().putArtefact(c, jobId, kind, file);
+                                return more.run(c);
+                            });
         } finally {
             try {
                 Files.deleteIfExists(file);

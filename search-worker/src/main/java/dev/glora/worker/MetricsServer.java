@@ -34,37 +34,41 @@ public final class MetricsServer implements AutoCloseable {
      * @return the running server
      * @throws IOException if the address cannot be bound
      */
-    public static MetricsServer start(PrometheusMeterRegistry registry, InetAddress address, int port)
-            throws IOException {
+    public static MetricsServer start(
+            PrometheusMeterRegistry registry, InetAddress address, int port) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 16);
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                String method = exchange.getRequestMethod();
-                if (!exchange.getRequestURI().getPath().equals("/metrics")) {
-                    exchange.sendResponseHeaders(404, -1);
-                    return;
-                }
-                if (!method.equals("GET") && !method.equals("HEAD")) {
-                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-                    exchange.sendResponseHeaders(405, -1);
-                    return;
-                }
-                byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-                exchange.sendResponseHeaders(200, method.equals("HEAD") ? -1 : body.length);
-                if (method.equals("GET")) {
-                    try (OutputStream out = exchange.getResponseBody()) {
-                        out.write(body);
+        server.createContext(
+                "/",
+                exchange -> {
+                    try (exchange) {
+                        String method = exchange.getRequestMethod();
+                        if (!exchange.getRequestURI().getPath().equals("/metrics")) {
+                            exchange.sendResponseHeaders(404, -1);
+                            return;
+                        }
+                        if (!method.equals("GET") && !method.equals("HEAD")) {
+                            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                            exchange.sendResponseHeaders(405, -1);
+                            return;
+                        }
+                        byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+                        exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+                        exchange.sendResponseHeaders(200, method.equals("HEAD") ? -1 : body.length);
+                        if (method.equals("GET")) {
+                            try (OutputStream out = exchange.getResponseBody()) {
+                                out.write(body);
+                            }
+                        }
                     }
-                }
-            }
-        });
+                });
         server.setExecutor(null); // the server's own single thread
         server.start();
         return new MetricsServer(server);
     }
 
-    /** @return the port it listens on */
+    /**
+     * @return the port it listens on
+     */
     public int port() {
         return server.getAddress().getPort();
     }

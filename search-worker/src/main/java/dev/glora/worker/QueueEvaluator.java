@@ -34,11 +34,13 @@ final class QueueEvaluator implements Evaluator {
     static final java.time.Duration LOOK_AGAIN = java.time.Duration.ofMillis(100);
 
     /**
-     * What the coordinator does while it waits: its own worker's slots' share of the work, so a
-     * job on a single worker never waits on itself.
+     * What the coordinator does while it waits: its own worker's slots' share of the work, so a job
+     * on a single worker never waits on itself.
      */
     interface LocalWork {
-        /** @return whether a task of the job and kind was claimed and run here */
+        /**
+         * @return whether a task of the job and kind was claimed and run here
+         */
         boolean runOne(long jobId, TaskKind kind);
 
         /**
@@ -49,7 +51,12 @@ final class QueueEvaluator implements Evaluator {
         void awaitWork(java.time.Duration atMost);
     }
 
-    QueueEvaluator(Stores stores, LocalWork localWork, HeldTask coordinator, Encoding encoding, int perTask) {
+    QueueEvaluator(
+            Stores stores,
+            LocalWork localWork,
+            HeldTask coordinator,
+            Encoding encoding,
+            int perTask) {
         this.stores = stores;
         this.localWork = localWork;
         this.coordinator = coordinator;
@@ -60,19 +67,32 @@ final class QueueEvaluator implements Evaluator {
     @Override
     public Score[] evaluate(List<SubnetConfig> configs, double mustBeat) {
         long jobId = coordinator.task().jobId();
-        List<Long> ids = stores.queue().fenced(coordinator.task().lease(), "queueing evaluations of job " + jobId,
-                c -> {
-                    List<Long> queued = new ArrayList<>();
-                    for (int from = 0; from < configs.size(); from += perTask) {
-                        List<int[]> alleles = new ArrayList<>();
-                        for (SubnetConfig config : configs.subList(from, Math.min(configs.size(), from + perTask))) {
-                            alleles.add(encoding.encode(config));
-                        }
-                        queued.add(stores.queue().enqueue(c, jobId, TaskKind.EVALUATE,
-                                EvaluationTask.of(alleles, mustBeat).json()));
-                    }
-                    return queued;
-                });
+        List<Long> ids =
+                stores.queue()
+                        .fenced(
+                                coordinator.task().lease(),
+                                "queueing evaluations of job " + jobId,
+                                c -> {
+                                    List<Long> queued = new ArrayList<>();
+                                    for (int from = 0; from < configs.size(); from += perTask) {
+                                        List<int[]> alleles = new ArrayList<>();
+                                        for (SubnetConfig config :
+                                                configs.subList(
+                                                        from,
+                                                        Math.min(configs.size(), from + perTask))) {
+                                            alleles.add(encoding.encode(config));
+                                        }
+                                        queued.add(
+                                                stores.queue()
+                                                        .enqueue(
+                                                                c,
+                                                                jobId,
+                                                                TaskKind.EVALUATE,
+                                                                EvaluationTask.of(alleles, mustBeat)
+                                                                        .json()));
+                                    }
+                                    return queued;
+                                });
         while (true) {
             coordinator.check();
             Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
@@ -82,22 +102,31 @@ final class QueueEvaluator implements Evaluator {
             for (long id : ids) {
                 TaskQueue.TaskState state = states.get(id);
                 if (state.status() == TaskStatus.DEAD) {
-                    throw new SearchException("evaluation task " + id + " of job " + jobId + " failed after "
-                            + state.attempt() + " attempt(s): " + state.error());
+                    throw new SearchException(
+                            "evaluation task "
+                                    + id
+                                    + " of job "
+                                    + jobId
+                                    + " failed after "
+                                    + state.attempt()
+                                    + " attempt(s): "
+                                    + state.error());
                 }
                 if (state.status() == TaskStatus.CANCELLED) {
                     throw new LeaseLostException(coordinator.task().lease());
                 }
             }
             if (!localWork.runOne(jobId, TaskKind.EVALUATE)) {
-                // no NOTIFY says an evaluation ended: look again soon, not a whole poll interval later
+                // no NOTIFY says an evaluation ended: look again soon, not a whole poll interval
+                // later
                 // (issue 34: at 256 workers a 2 s poll cost half of a 5 s generation)
                 localWork.awaitWork(LOOK_AGAIN);
             }
         }
     }
 
-    private static Score[] collect(List<Long> ids, Map<Long, TaskQueue.TaskState> states, int size) {
+    private static Score[] collect(
+            List<Long> ids, Map<Long, TaskQueue.TaskState> states, int size) {
         Score[] scores = new Score[size];
         int i = 0;
         for (long id : ids) {

@@ -23,10 +23,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The {@code TRAIN} task: trains a job's supernet as {@code glora train-supernet} does. After
- * every epoch its resume point goes to the artefact store, so a worker that takes over after a
- * crash resumes from the last finished epoch, on any machine; at the end the supernet is stored
- * and the search is queued, in one fenced transaction.
+ * The {@code TRAIN} task: trains a job's supernet as {@code glora train-supernet} does. After every
+ * epoch its resume point goes to the artefact store, so a worker that takes over after a crash
+ * resumes from the last finished epoch, on any machine; at the end the supernet is stored and the
+ * search is queued, in one fenced transaction.
  */
 final class SupernetTraining {
 
@@ -34,10 +34,15 @@ final class SupernetTraining {
     private final WorkerSettings settings;
     private final JobInputs inputs;
     private final Timer stepTimer;
+
     /** Told each step's training images per second (the worker's gauge). */
     private final java.util.function.DoubleConsumer imageRate;
 
-    SupernetTraining(Stores stores, WorkerSettings settings, JobInputs inputs, Timer stepTimer,
+    SupernetTraining(
+            Stores stores,
+            WorkerSettings settings,
+            JobInputs inputs,
+            Timer stepTimer,
             java.util.function.DoubleConsumer imageRate) {
         this.stores = stores;
         this.settings = settings;
@@ -52,20 +57,27 @@ final class SupernetTraining {
         JobSpec spec = stores.jobs().spec(jobId);
         Path backbone = settings.roots().backbone(spec.backbone());
         Path folder = settings.roots().task(spec.data());
-        stores.queue().fenced(task.lease(), "starting the training of job " + jobId,
-                c -> stores.jobs().setStatus(c, jobId, JobStatus.TRAINING, null));
+        stores.queue()
+                .fenced(
+                        task.lease(),
+                        "starting the training of job " + jobId,
+                        c -> stores.jobs().setStatus(c, jobId, JobStatus.TRAINING, null));
         // the spec's thread count, not this worker's: a training's floats depend on it
         TorchRuntime.setThreads(spec.trainingThreads(settings.slots()));
         // one file per lease: an attempt whose lease lapsed may still be finishing an epoch in this
         // process while its successor restores the stored resume point
-        Path resume = settings.cacheDir().resolve("job-" + jobId + "-supernet-" + task.lease().version() + ".resume");
+        Path resume =
+                settings.cacheDir()
+                        .resolve(
+                                "job-" + jobId + "-supernet-" + task.lease().version() + ".resume");
         try {
             train(held, spec, backbone, folder, resume);
         } finally {
             try {
                 Files.deleteIfExists(resume);
             } catch (IOException e) {
-                // a stale resume point is replaced by the store's next time; nothing depends on removing it
+                // a stale resume point is replaced by the store's next time; nothing depends on
+                // removing it
             }
         }
     }
@@ -76,22 +88,42 @@ final class SupernetTraining {
         TrainSettings train = spec.trainSettings();
         SearchSpace space = spec.space();
         restoreResumePoint(jobId, resume);
-        SupernetSetup setup = SupernetSetup.of(settings.roots().models(), backbone, settings.roots().data(), folder,
-                JobSpec.TRAIN_LIST, JobSpec.VAL_LIST, space,
-                train, spec.sampling(), spec.samplingLimit(), "glora search service, job " + jobId + ",");
+        SupernetSetup setup =
+                SupernetSetup.of(
+                        settings.roots().models(),
+                        backbone,
+                        settings.roots().data(),
+                        folder,
+                        JobSpec.TRAIN_LIST,
+                        JobSpec.VAL_LIST,
+                        space,
+                        train,
+                        spec.sampling(),
+                        spec.samplingLimit(),
+                        "glora search service, job " + jobId + ",");
         Checkpoint trained;
         try (Supernet supernet = Supernet.load(setup.fresh(), "fresh supernet of job " + jobId)) {
-            List<EpochResult> history = new Trainer(train, listener(held, resume)).fit(
-                    setup.trainee(supernet), setup.train(), setup.val(), resume, "job " + jobId + " "
-                            + setup.provenance().values());
+            List<EpochResult> history =
+                    new Trainer(train, listener(held, resume))
+                            .fit(
+                                    setup.trainee(supernet),
+                                    setup.train(),
+                                    setup.val(),
+                                    resume,
+                                    "job " + jobId + " " + setup.provenance().values());
             trained = setup.trained(supernet, history);
         }
-        inputs.store(task.lease(), jobId, ArtefactKind.SUPERNET, trained, c -> {
-            stores.results().deleteArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME);
-            stores.queue().complete(c, task.lease(), null);
-            stores.queue().enqueue(c, jobId, TaskKind.COORDINATE, "{}");
-            return stores.jobs().setStatus(c, jobId, JobStatus.SEARCHING, null);
-        });
+        inputs.store(
+                task.lease(),
+                jobId,
+                ArtefactKind.SUPERNET,
+                trained,
+                c -> {
+                    stores.results().deleteArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME);
+                    stores.queue().complete(c, task.lease(), null);
+                    stores.queue().enqueue(c, jobId, TaskKind.COORDINATE, "{}");
+                    return stores.jobs().setStatus(c, jobId, JobStatus.SEARCHING, null);
+                });
     }
 
     private TrainingListener listener(HeldTask held, Path resume) {
@@ -100,7 +132,8 @@ final class SupernetTraining {
             private long last = System.nanoTime();
 
             @Override
-            public void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {
+            public void onStep(
+                    int epoch, int step, int steps, double loss, double imagesPerSecond) {
                 long now = System.nanoTime();
                 stepTimer.record(java.time.Duration.ofNanos(now - last));
                 imageRate.accept(imagesPerSecond);
@@ -110,12 +143,17 @@ final class SupernetTraining {
 
             @Override
             public void onEpoch(EpochResult result) {
-                stores.queue().fenced(held.task().lease(), "recording epoch " + result.epoch() + " of job " + jobId,
-                        c -> {
-                            stores.results().putArtefact(c, jobId, ArtefactKind.SUPERNET_RESUME, resume);
-                            stores.results().recordEpoch(c, jobId, result);
-                            return null;
-                        });
+                stores.queue()
+                        .fenced(
+                                held.task().lease(),
+                                "recording epoch " + result.epoch() + " of job " + jobId,
+                                c -> {
+                                    stores.results()
+                                            .putArtefact(
+                                                    c, jobId, ArtefactKind.SUPERNET_RESUME, resume);
+                                    stores.results().recordEpoch(c, jobId, result);
+                                    return null;
+                                });
                 last = System.nanoTime();
             }
         };
@@ -135,5 +173,4 @@ final class SupernetTraining {
             throw new UncheckedIOException(resume + ": " + e.getMessage(), e);
         }
     }
-
 }

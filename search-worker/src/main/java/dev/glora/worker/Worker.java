@@ -36,10 +36,16 @@ public final class Worker implements AutoCloseable {
 
     private final Stores stores;
     private final WorkerSettings settings;
-    /** Keyed by lease (task and version): a task re-claimed by a sibling slot is the sibling's entry. */
+
+    /**
+     * Keyed by lease (task and version): a task re-claimed by a sibling slot is the sibling's
+     * entry.
+     */
     private final Map<dev.glora.queue.Lease, HeldTask> held = new ConcurrentHashMap<>();
+
     /** How long {@link #close} waits for a slot to finish the step it is in. */
     private static final long STOP_WAIT_MS = 60_000;
+
     private final Object wake = new Object();
     private final List<Thread> threads = new ArrayList<>();
     private final JobInputs inputs;
@@ -54,51 +60,87 @@ public final class Worker implements AutoCloseable {
     /**
      * @param stores the service's tables
      * @param settings how it runs
-     * @param metrics where it reports evaluation and training-step times, candidates evaluated and leases held
+     * @param metrics where it reports evaluation and training-step times, candidates evaluated and
+     *     leases held
      */
     public Worker(Stores stores, WorkerSettings settings, MeterRegistry metrics) {
         this.stores = stores;
         this.settings = settings;
         this.inputs = new JobInputs(stores, settings);
         this.metrics = metrics;
-        java.util.concurrent.atomic.AtomicLong imageRate = new java.util.concurrent.atomic.AtomicLong(
-                Double.doubleToLongBits(0));
-        Gauge.builder("glora.training.images.per.second", imageRate, r -> Double.longBitsToDouble(r.get()))
-                .tag("worker", settings.name()).description("the last supernet training step's images per second")
+        java.util.concurrent.atomic.AtomicLong imageRate =
+                new java.util.concurrent.atomic.AtomicLong(Double.doubleToLongBits(0));
+        Gauge.builder(
+                        "glora.training.images.per.second",
+                        imageRate,
+                        r -> Double.longBitsToDouble(r.get()))
+                .tag("worker", settings.name())
+                .description("the last supernet training step's images per second")
                 .register(metrics);
-        this.training = new SupernetTraining(stores, settings, inputs, Timer.builder("glora.training.step")
-                .description("one supernet training step").register(metrics),
-                rate -> imageRate.set(Double.doubleToLongBits(rate)));
-        this.coordination = new SearchCoordination(stores, new QueueEvaluator.LocalWork() {
-            @Override
-            public boolean runOne(long jobId, TaskKind kind) {
-                return Worker.this.runOne(jobId, kind);
-            }
+        this.training =
+                new SupernetTraining(
+                        stores,
+                        settings,
+                        inputs,
+                        Timer.builder("glora.training.step")
+                                .description("one supernet training step")
+                                .register(metrics),
+                        rate -> imageRate.set(Double.doubleToLongBits(rate)));
+        this.coordination =
+                new SearchCoordination(
+                        stores,
+                        new QueueEvaluator.LocalWork() {
+                            @Override
+                            public boolean runOne(long jobId, TaskKind kind) {
+                                return Worker.this.runOne(jobId, kind);
+                            }
 
-            @Override
-            public void awaitWork(java.time.Duration atMost) {
-                Worker.this.awaitWork(atMost);
-            }
-        }, inputs, settings);
-        this.evaluation = new CandidateEvaluation(stores, inputs, Timer.builder("glora.evaluation")
-                .description("one candidate scored on the validation set").register(metrics),
-                Counter.builder("glora.candidates.evaluated").register(metrics));
+                            @Override
+                            public void awaitWork(java.time.Duration atMost) {
+                                Worker.this.awaitWork(atMost);
+                            }
+                        },
+                        inputs,
+                        settings);
+        this.evaluation =
+                new CandidateEvaluation(
+                        stores,
+                        inputs,
+                        Timer.builder("glora.evaluation")
+                                .description("one candidate scored on the validation set")
+                                .register(metrics),
+                        Counter.builder("glora.candidates.evaluated").register(metrics));
         this.finalists = new FinalistTraining(stores, inputs, settings);
-        Gauge.builder("glora.worker.leases", held, Map::size).tag("worker", settings.name())
-                .description("tasks this worker holds").register(metrics);
-        Gauge.builder("glora.worker.slots.busy", held, h -> h.values().stream().filter(t -> t.task().kind()
-                != TaskKind.COORDINATE).count()).tag("worker", settings.name())
-                .description("slots running a task (a search's coordinator holds a lease, not a slot's work)")
+        Gauge.builder("glora.worker.leases", held, Map::size)
+                .tag("worker", settings.name())
+                .description("tasks this worker holds")
                 .register(metrics);
-        Gauge.builder("glora.worker.slots", settings, WorkerSettings::slots).tag("worker", settings.name())
-                .description("slots this worker runs").register(metrics);
+        Gauge.builder(
+                        "glora.worker.slots.busy",
+                        held,
+                        h ->
+                                h.values().stream()
+                                        .filter(t -> t.task().kind() != TaskKind.COORDINATE)
+                                        .count())
+                .tag("worker", settings.name())
+                .description(
+                        "slots running a task (a search's coordinator holds a lease, not a slot's work)")
+                .register(metrics);
+        Gauge.builder("glora.worker.slots", settings, WorkerSettings::slots)
+                .tag("worker", settings.name())
+                .description("slots this worker runs")
+                .register(metrics);
     }
 
     /** Counts a task's outcome: claimed, finished, failed, released (handed back) or lease_lost. */
     private void count(Task task, String outcome) {
-        Counter.builder("glora.worker.tasks").tag("worker", settings.name()).tag("kind", task.kind().name()
-                .toLowerCase(java.util.Locale.ROOT)).tag("outcome", outcome)
-                .description("tasks by kind and outcome").register(metrics).increment();
+        Counter.builder("glora.worker.tasks")
+                .tag("worker", settings.name())
+                .tag("kind", task.kind().name().toLowerCase(java.util.Locale.ROOT))
+                .tag("outcome", outcome)
+                .description("tasks by kind and outcome")
+                .register(metrics)
+                .increment();
     }
 
     /**
@@ -115,16 +157,30 @@ public final class Worker implements AutoCloseable {
         }
         threads.add(thread("glora-worker-heartbeat", this::heartbeat));
         threads.forEach(Thread::start);
-        listener = new Listener(stores.database(), "glora_task", settings.poll(), notified -> {
-            if (notified) {
-                wakeAll();
-            }
-        }, "glora-worker-listener");
+        listener =
+                new Listener(
+                        stores.database(),
+                        "glora_task",
+                        settings.poll(),
+                        notified -> {
+                            if (notified) {
+                                wakeAll();
+                            }
+                        },
+                        "glora-worker-listener");
         listener.start();
-        LOG.info(() -> "worker " + settings.name() + " started with " + settings.slots() + " slot(s)");
+        LOG.info(
+                () ->
+                        "worker "
+                                + settings.name()
+                                + " started with "
+                                + settings.slots()
+                                + " slot(s)");
     }
 
-    /** @return the worker's name */
+    /**
+     * @return the worker's name
+     */
     public String name() {
         return settings.name();
     }
@@ -156,8 +212,12 @@ public final class Worker implements AutoCloseable {
      * @return whether there was a task
      */
     boolean runOne(Long jobId, TaskKind kind) {
-        Optional<Task> claimed = stores.queue().claim(settings.name(),
-                kind == null ? EnumSet.allOf(TaskKind.class) : EnumSet.of(kind), jobId);
+        Optional<Task> claimed =
+                stores.queue()
+                        .claim(
+                                settings.name(),
+                                kind == null ? EnumSet.allOf(TaskKind.class) : EnumSet.of(kind),
+                                jobId);
         if (claimed.isEmpty()) {
             return false;
         }
@@ -187,12 +247,26 @@ public final class Worker implements AutoCloseable {
             }
         } catch (LeaseLostException e) {
             count(task, "lease_lost");
-            LOG.info(() -> "worker " + settings.name() + " stopped task " + task.id() + ": " + e.getMessage());
+            LOG.info(
+                    () ->
+                            "worker "
+                                    + settings.name()
+                                    + " stopped task "
+                                    + task.id()
+                                    + ": "
+                                    + e.getMessage());
         } catch (DatabaseException e) {
             if (e.isTransient()) {
-                // the database was away, not the task wrong: hand it back without spending an attempt
-                LOG.warning(() -> "worker " + settings.name() + " hands back task " + task.id() + ": "
-                        + e.getMessage());
+                // the database was away, not the task wrong: hand it back without spending an
+                // attempt
+                LOG.warning(
+                        () ->
+                                "worker "
+                                        + settings.name()
+                                        + " hands back task "
+                                        + task.id()
+                                        + ": "
+                                        + e.getMessage());
                 count(task, "released");
                 releaseSafely(task, describe(task, e));
             } else {
@@ -213,14 +287,17 @@ public final class Worker implements AutoCloseable {
     }
 
     private static String describe(Task task, Throwable e) {
-        String where = switch (task.kind()) {
-            case TRAIN -> "supernet training";
-            case COORDINATE -> "search";
-            case EVALUATE -> "candidate evaluation";
-            case FINALIST -> "finalist training";
-        };
-        String message = e instanceof GloraException || e instanceof DatabaseException ? e.getMessage()
-                : e.toString();
+        String where =
+                switch (task.kind()) {
+                    case TRAIN -> "supernet training";
+                    case COORDINATE -> "search";
+                    case EVALUATE -> "candidate evaluation";
+                    case FINALIST -> "finalist training";
+                };
+        String message =
+                e instanceof GloraException || e instanceof DatabaseException
+                        ? e.getMessage()
+                        : e.toString();
         return where + " (task " + task.id() + ", attempt " + task.attempt() + "): " + message;
     }
 
@@ -237,7 +314,8 @@ public final class Worker implements AutoCloseable {
         try {
             stores.queue().release(task.lease(), error);
         } catch (RuntimeException e) {
-            // the database is still away: the lease lapses and the task is requeued, no attempt spent
+            // the database is still away: the lease lapses and the task is requeued, no attempt
+            // spent
             LOG.log(Level.FINE, "could not hand back task " + task.id(), e);
         }
     }
@@ -277,7 +355,9 @@ public final class Worker implements AutoCloseable {
                     wakeAll();
                 }
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "worker " + settings.name() + ": heartbeat failed: " + e.getMessage());
+                LOG.log(
+                        Level.WARNING,
+                        "worker " + settings.name() + ": heartbeat failed: " + e.getMessage());
             }
             sleep(settings.heartbeat().toMillis());
         }
@@ -299,8 +379,8 @@ public final class Worker implements AutoCloseable {
     /**
      * Stops claiming, and stops every running task at its next check (a training step, a
      * candidate): their leases expire and they are requeued, spending no attempt. Waits for the
-     * slots to leave native code, because a JVM that exits while a slot is inside libtorch
-     * crashes (SIGSEGV in the exiting VM).
+     * slots to leave native code, because a JVM that exits while a slot is inside libtorch crashes
+     * (SIGSEGV in the exiting VM).
      */
     @Override
     public void close() {

@@ -23,29 +23,39 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GloraCliTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private final VitArchitecture arch = TinyModels.tinyArch();
     private Path supernet;
     private Path config;
 
-
-
     @BeforeEach
     void writeInputs() {
         supernet = dir.resolve("supernet.safetensors");
-        Safetensors.write(TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 1), arch, 4, 2), supernet);
+        Safetensors.write(
+                TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 1), arch, 4, 2),
+                supernet);
         config = dir.resolve("config.json");
-        ConfigJson.write(SubnetConfig.uniform(Supernet.layerNames(arch),
-                LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "none")), Map.of(), config);
+        ConfigJson.write(
+                SubnetConfig.uniform(
+                        Supernet.layerNames(arch),
+                        LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "none")),
+                Map.of(),
+                config);
     }
 
     @Test
     void exportWritesAPlainCheckpointWithProvenance() {
         Path out = dir.resolve("merged.safetensors");
-        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", out.toString());
+        CliRun result =
+                glora(
+                        "export",
+                        "--supernet",
+                        supernet.toString(),
+                        "--config",
+                        config.toString(),
+                        "--out",
+                        out.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("merged 8 GLoRA layers"), result.out());
         Checkpoint merged = Safetensors.read(out);
@@ -66,9 +76,19 @@ class GloraCliTest {
     private Path namedTask(String name, String prefix) throws java.io.IOException {
         Path task = dir.resolve(name);
         java.nio.file.Files.createDirectories(task);
-        java.nio.file.Files.writeString(task.resolve("task.json"), "{\"name\": \"" + name + "\", \"num_classes\": "
-                + arch.numClasses() + ", \"classes\": [" + String.join(", ", java.util.stream.IntStream.range(0,
-                arch.numClasses()).mapToObj(i -> "\"" + prefix + i + "\"").toList()) + "]}");
+        java.nio.file.Files.writeString(
+                task.resolve("task.json"),
+                "{\"name\": \""
+                        + name
+                        + "\", \"num_classes\": "
+                        + arch.numClasses()
+                        + ", \"classes\": ["
+                        + String.join(
+                                ", ",
+                                java.util.stream.IntStream.range(0, arch.numClasses())
+                                        .mapToObj(i -> "\"" + prefix + i + "\"")
+                                        .toList())
+                        + "]}");
         return task;
     }
 
@@ -76,14 +96,30 @@ class GloraCliTest {
     void exportAsABundleWritesTheFolderTimmReads() throws Exception {
         Path task = namedTask("flowers", "class ");
         Path out = dir.resolve("bundle");
-        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", out.toString(), "--format", "bundle", "--task", task.toString());
+        CliRun result =
+                glora(
+                        "export",
+                        "--supernet",
+                        supernet.toString(),
+                        "--config",
+                        config.toString(),
+                        "--out",
+                        out.toString(),
+                        "--format",
+                        "bundle",
+                        "--task",
+                        task.toString());
         assertEquals(0, result.status(), result.err());
         Checkpoint merged = Safetensors.read(out.resolve("model.safetensors"));
         assertTrue(merged.metadata().get("producer").startsWith("glora export"));
-        com.google.gson.JsonObject timm = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(
-                out.resolve("config.json"))).getAsJsonObject();
-        assertEquals("vit_base_patch16_224", timm.get("architecture").getAsString(), "an inferred backbone");
+        com.google.gson.JsonObject timm =
+                com.google.gson.JsonParser.parseString(
+                                java.nio.file.Files.readString(out.resolve("config.json")))
+                        .getAsJsonObject();
+        assertEquals(
+                "vit_base_patch16_224",
+                timm.get("architecture").getAsString(),
+                "an inferred backbone");
         assertEquals(arch.numClasses(), timm.get("num_classes").getAsInt());
         assertEquals("class 1", timm.getAsJsonArray("label_names").get(1).getAsString());
         com.google.gson.JsonObject args = timm.getAsJsonObject("model_args");
@@ -94,18 +130,37 @@ class GloraCliTest {
         assertEquals(arch.imgSize(), args.get("img_size").getAsInt());
         assertEquals(arch.qkvBias(), args.get("qkv_bias").getAsBoolean());
         com.google.gson.JsonObject cfg = timm.getAsJsonObject("pretrained_cfg");
-        assertEquals(java.util.List.of(arch.inChans(), arch.imgSize(), arch.imgSize()), cfg.getAsJsonArray("input_size").asList()
-                .stream().map(com.google.gson.JsonElement::getAsInt).toList());
+        assertEquals(
+                java.util.List.of(arch.inChans(), arch.imgSize(), arch.imgSize()),
+                cfg.getAsJsonArray("input_size").asList().stream()
+                        .map(com.google.gson.JsonElement::getAsInt)
+                        .toList());
         assertEquals(arch.mean()[0], cfg.getAsJsonArray("mean").get(0).getAsFloat(), 1e-6);
         assertEquals(arch.inChans(), cfg.getAsJsonArray("std").size());
         String card = java.nio.file.Files.readString(out.resolve("README.md"));
         assertTrue(card.contains("class 0, class 1"), card);
-        assertTrue(card.contains(dev.glora.supernet.checkpoint.Provenance.sha256(out.resolve("model.safetensors"))),
+        assertTrue(
+                card.contains(
+                        dev.glora.supernet.checkpoint.Provenance.sha256(
+                                out.resolve("model.safetensors"))),
                 card);
-        assertTrue(card.contains(String.format("%,d adapter parameters", Supernet.parameterCount(arch,
-                ConfigJson.read(config)))), card);
-        CliRun again = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", out.toString(), "--format", "bundle");
+        assertTrue(
+                card.contains(
+                        String.format(
+                                "%,d adapter parameters",
+                                Supernet.parameterCount(arch, ConfigJson.read(config)))),
+                card);
+        CliRun again =
+                glora(
+                        "export",
+                        "--supernet",
+                        supernet.toString(),
+                        "--config",
+                        config.toString(),
+                        "--out",
+                        out.toString(),
+                        "--format",
+                        "bundle");
         assertEquals(2, again.status());
         assertTrue(again.err().contains("holds a model already"), again.err());
     }
@@ -114,32 +169,64 @@ class GloraCliTest {
     void exportAsOnnxWritesAGraphOnnxRuntimeRunsLikeTheMergedModel() throws Exception {
         Path task = namedTask("pets", "pet, "); // a comma inside a name
         Path onnx = dir.resolve("model.onnx");
-        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", onnx.toString(), "--format", "onnx", "--task", task.toString());
+        CliRun result =
+                glora(
+                        "export",
+                        "--supernet",
+                        supernet.toString(),
+                        "--config",
+                        config.toString(),
+                        "--out",
+                        onnx.toString(),
+                        "--format",
+                        "onnx",
+                        "--task",
+                        task.toString());
         assertEquals(0, result.status(), result.err());
         Path merged = dir.resolve("merged-for-onnx.safetensors");
-        assertEquals(0, glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", merged.toString()).status());
-        dev.glora.supernet.checkpoint.Tensor images = dev.glora.supernet.TinyModels.images(arch, 3, 7);
+        assertEquals(
+                0,
+                glora(
+                                "export",
+                                "--supernet",
+                                supernet.toString(),
+                                "--config",
+                                config.toString(),
+                                "--out",
+                                merged.toString())
+                        .status());
+        dev.glora.supernet.checkpoint.Tensor images =
+                dev.glora.supernet.TinyModels.images(arch, 3, 7);
         float[] expected;
-        try (dev.glora.supernet.vit.VitModel model = dev.glora.supernet.vit.VitModel.load(Safetensors.read(merged),
-                null, "merged")) {
+        try (dev.glora.supernet.vit.VitModel model =
+                dev.glora.supernet.vit.VitModel.load(Safetensors.read(merged), null, "merged")) {
             expected = dev.glora.supernet.TinyModels.logits(model, images);
         }
         ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
         try (ai.onnxruntime.OrtSession session = env.createSession(onnx.toString());
-                ai.onnxruntime.OnnxTensor input = ai.onnxruntime.OnnxTensor.createTensor(env,
-                        java.nio.FloatBuffer.wrap(images.data()), images.shape());
-                ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of("pixel_values", input))) {
+                ai.onnxruntime.OnnxTensor input =
+                        ai.onnxruntime.OnnxTensor.createTensor(
+                                env, java.nio.FloatBuffer.wrap(images.data()), images.shape());
+                ai.onnxruntime.OrtSession.Result out =
+                        session.run(java.util.Map.of("pixel_values", input))) {
             float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
             for (int i = 0; i < logits.length; i++) {
                 for (int j = 0; j < logits[i].length; j++) {
-                    assertEquals(expected[i * logits[i].length + j], logits[i][j], 1e-4, "image " + i + ", class " + j);
+                    assertEquals(
+                            expected[i * logits[i].length + j],
+                            logits[i][j],
+                            1e-4,
+                            "image " + i + ", class " + j);
                 }
             }
             java.util.Map<String, String> props = session.getMetadata().getCustomMetadata();
-            assertEquals("pet, 1", com.google.gson.JsonParser.parseString(props.get("label_names")).getAsJsonArray()
-                    .get(1).getAsString(), "names with commas survive");
+            assertEquals(
+                    "pet, 1",
+                    com.google.gson.JsonParser.parseString(props.get("label_names"))
+                            .getAsJsonArray()
+                            .get(1)
+                            .getAsString(),
+                    "names with commas survive");
             assertTrue(props.get("producer").startsWith("glora export"), props.toString());
         }
     }
@@ -147,23 +234,47 @@ class GloraCliTest {
     @Test
     void exportAsTransformersThenImportGivesTheMergedModelBack() throws Exception {
         Path folder = dir.resolve("hf");
-        CliRun result = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", folder.toString(), "--format", "transformers");
+        CliRun result =
+                glora(
+                        "export",
+                        "--supernet",
+                        supernet.toString(),
+                        "--config",
+                        config.toString(),
+                        "--out",
+                        folder.toString(),
+                        "--format",
+                        "transformers");
         assertEquals(0, result.status(), result.err());
         assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("config.json")));
         assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("preprocessor_config.json")));
         Path merged = dir.resolve("merged-for-hf.safetensors");
-        assertEquals(0, glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", merged.toString()).status());
+        assertEquals(
+                0,
+                glora(
+                                "export",
+                                "--supernet",
+                                supernet.toString(),
+                                "--config",
+                                config.toString(),
+                                "--out",
+                                merged.toString())
+                        .status());
         Path imported = dir.resolve("from-hf.safetensors");
-        CliRun back = glora("import", "--from", folder.resolve("model.safetensors").toString(), "--out",
-                imported.toString());
+        CliRun back =
+                glora(
+                        "import",
+                        "--from",
+                        folder.resolve("model.safetensors").toString(),
+                        "--out",
+                        imported.toString());
         assertEquals(0, back.status(), back.err());
         assertTrue(back.out().contains("transformers-safetensors"), back.out());
         Checkpoint original = Safetensors.read(merged);
         Checkpoint roundTrip = Safetensors.read(imported);
         original.tensors().forEach((name, t) -> assertEquals(t, roundTrip.tensor(name), name));
-        assertEquals(VitArchitecture.fromMetadata(original.metadata(), "merged"),
+        assertEquals(
+                VitArchitecture.fromMetadata(original.metadata(), "merged"),
                 VitArchitecture.fromMetadata(roundTrip.metadata(), "imported"));
     }
 
@@ -172,12 +283,21 @@ class GloraCliTest {
         CliRun result = glora("inspect", supernet.toString(), "--config", config.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("kind: GLoRA supernet, rank 4"), result.out());
-        long qkv = LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "none").parameterCount(24, 8);
+        long qkv =
+                LayerConfig.of("LoRA_4", "vector", "LoRA_2", "constant", "none")
+                        .parameterCount(24, 8);
         assertEquals(4 * (24 + 8) + 24 + 2 * (8 + 1) + 1, qkv);
-        assertTrue(result.out().matches("(?s).*blocks\\.0\\.attn\\.qkv\\s+LoRA_4\\s+vector\\s+LoRA_2\\s+constant\\s+none\\s+"
-                + qkv + "\\n.*"), result.out());
+        assertTrue(
+                result.out()
+                        .matches(
+                                "(?s).*blocks\\.0\\.attn\\.qkv\\s+LoRA_4\\s+vector\\s+LoRA_2\\s+constant\\s+none\\s+"
+                                        + qkv
+                                        + "\\n.*"),
+                result.out());
         long total = Supernet.parameterCount(arch, ConfigJson.read(config));
-        assertTrue(result.out().contains(String.format("total trainable (head excluded): %,d", total)), result.out());
+        assertTrue(
+                result.out().contains(String.format("total trainable (head excluded): %,d", total)),
+                result.out());
     }
 
     @Test
@@ -186,12 +306,23 @@ class GloraCliTest {
         Files.write(corrupt, new byte[] {1, 2, 3});
         CliRun result = glora("inspect", corrupt.toString());
         assertEquals(Glora.INPUT_ERROR, result.status());
-        assertEquals("glora: error: " + corrupt + ": truncated: 3 bytes, but a safetensors file starts with an 8-byte"
-                + " header length\n", result.err());
+        assertEquals(
+                "glora: error: "
+                        + corrupt
+                        + ": truncated: 3 bytes, but a safetensors file starts with an 8-byte"
+                        + " header length\n",
+                result.err());
 
         Files.writeString(config, Files.readString(config).replaceFirst("LoRA_4", "LoRA_8"));
-        CliRun tooHigh = glora("export", "--supernet", supernet.toString(), "--config", config.toString(),
-                "--out", dir.resolve("m.safetensors").toString());
+        CliRun tooHigh =
+                glora(
+                        "export",
+                        "--supernet",
+                        supernet.toString(),
+                        "--config",
+                        config.toString(),
+                        "--out",
+                        dir.resolve("m.safetensors").toString());
         assertEquals(Glora.INPUT_ERROR, tooHigh.status());
         assertTrue(tooHigh.err().contains("LoRA_8 is above the supernet rank 4"), tooHigh.err());
         assertFalse(Files.exists(dir.resolve("m.safetensors")), "nothing is written on error");

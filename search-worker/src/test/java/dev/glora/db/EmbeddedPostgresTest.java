@@ -26,7 +26,8 @@ class EmbeddedPostgresTest {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(pg.jdbcUrl());
         config.setPassword(pg.password());
-        try (HikariDataSource source = new HikariDataSource(config); Connection c = source.getConnection();
+        try (HikariDataSource source = new HikariDataSource(config);
+                Connection c = source.getConnection();
                 Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS kept (id int)");
             s.execute(sql);
@@ -39,18 +40,24 @@ class EmbeddedPostgresTest {
 
     @Test
     void asRootItStartsFromAFolderNobodyCanEnterAndKeepsItsDataAcrossRestarts() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the server as nobody");
+        assumeTrue(
+                "root".equals(System.getProperty("user.name")),
+                "only root runs the server as nobody");
         Path privateDir = privateDir();
         Path data = privateDir.resolve("glora-data").resolve("postgres");
         Path cluster;
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
             cluster = pg.dataDir();
-            assertNotEquals(data, cluster, "nobody cannot enter " + privateDir + ", so the cluster lives elsewhere");
+            assertNotEquals(
+                    data,
+                    cluster,
+                    "nobody cannot enter " + privateDir + ", so the cluster lives elsewhere");
             assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
         }
         try (EmbeddedPostgres again = EmbeddedPostgres.start(data, 0)) {
             assertEquals(cluster, again.dataDir());
-            assertEquals(2, count(again, "INSERT INTO kept VALUES (2)"), "the first run's row survived");
+            assertEquals(
+                    2, count(again, "INSERT INTO kept VALUES (2)"), "the first run's row survived");
         } finally {
             for (Path dir : new Path[] {cluster, privateDir}) {
                 try (Stream<Path> files = Files.walk(dir)) {
@@ -67,7 +74,9 @@ class EmbeddedPostgresTest {
      */
     @Test
     void asRootARemovedDataFolderStartsAfreshAndSetsTheOldClusterAside() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the server as nobody");
+        assumeTrue(
+                "root".equals(System.getProperty("user.name")),
+                "only root runs the server as nobody");
         Path privateDir = privateDir();
         Path data = privateDir.resolve("glora-data").resolve("postgres");
         Path cluster = null;
@@ -79,11 +88,13 @@ class EmbeddedPostgresTest {
             delete(privateDir.resolve("glora-data"));
             try (EmbeddedPostgres again = EmbeddedPostgres.start(data, 0)) {
                 assertEquals(cluster, again.dataDir());
-                assertEquals(1, count(again, "INSERT INTO kept VALUES (1)"), "a new, empty cluster");
+                assertEquals(
+                        1, count(again, "INSERT INTO kept VALUES (1)"), "a new, empty cluster");
             }
             String name = cluster.getFileName() + ".orphaned-";
             try (Stream<Path> siblings = Files.list(cluster.getParent())) {
-                List<Path> aside = siblings.filter(p -> p.getFileName().toString().startsWith(name)).toList();
+                List<Path> aside =
+                        siblings.filter(p -> p.getFileName().toString().startsWith(name)).toList();
                 assertEquals(1, aside.size(), "the old cluster is kept aside");
                 assertTrue(Files.exists(aside.get(0).resolve("PG_VERSION")));
                 delete(aside.get(0));
@@ -96,7 +107,10 @@ class EmbeddedPostgresTest {
         }
     }
 
-    /** @return a folder only its owner can enter (mktemp -d): nobody, the server's user as root, cannot */
+    /**
+     * @return a folder only its owner can enter (mktemp -d): nobody, the server's user as root,
+     *     cannot
+     */
     private static Path privateDir() throws Exception {
         Path dir = Files.createTempDirectory("glora-private-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
@@ -105,7 +119,8 @@ class EmbeddedPostgresTest {
 
     private static Path reachableDir() throws Exception {
         Path dir = Files.createTempDirectory("glora-pg-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody, when root
+        Files.setPosixFilePermissions(
+                dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody, when root
         return dir;
     }
 
@@ -116,30 +131,44 @@ class EmbeddedPostgresTest {
     }
 
     @Test
-    void itAsksForARandomPasswordKeptBesideTheDataFolderAndSwitchesATrustingClusterToIt() throws Exception {
+    void itAsksForARandomPasswordKeptBesideTheDataFolderAndSwitchesATrustingClusterToIt()
+            throws Exception {
         Path dir = reachableDir();
         Path data = dir.resolve("postgres");
         try {
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
                 Path secret = dir.resolve("postgres.secret");
                 assertEquals(secret, pg.secretFile());
-                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+                assertEquals(
+                        "rw-------",
+                        PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
                 assertEquals(pg.password(), Files.readString(secret).strip());
                 assertTrue(pg.password().matches("[0-9a-f]{64}"), "256 random bits");
-                java.sql.SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                        java.sql.SQLException.class, () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
+                java.sql.SQLException refused =
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                java.sql.SQLException.class,
+                                () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
                 assertTrue(refused.getMessage().contains("password"), refused.getMessage());
                 assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
             }
-            // a cluster an older version made trusts every local connection: the next start ends that
+            // a cluster an older version made trusts every local connection: the next start ends
+            // that
             Path hba = data.resolve("pg_hba.conf");
-            Files.writeString(hba, "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n");
+            Files.writeString(
+                    hba,
+                    "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n");
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0)) {
-                assertTrue(Files.readAllLines(hba).stream().noneMatch(l -> !l.startsWith("#") && l.endsWith("trust")),
+                assertTrue(
+                        Files.readAllLines(hba).stream()
+                                .noneMatch(l -> !l.startsWith("#") && l.endsWith("trust")),
                         String.join("\n", Files.readAllLines(hba)));
-                org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        java.sql.SQLException.class,
                         () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
-                assertEquals(2, count(pg, "INSERT INTO kept VALUES (2)"), "the data and the password carried over");
+                assertEquals(
+                        2,
+                        count(pg, "INSERT INTO kept VALUES (2)"),
+                        "the data and the password carried over");
             }
         } finally {
             delete(dir);
@@ -152,16 +181,23 @@ class EmbeddedPostgresTest {
         Path data = dir.resolve("postgres");
         try (EmbeddedPostgres first = EmbeddedPostgres.start(data, 0)) {
             assertEquals(1, count(first, "INSERT INTO kept VALUES (1)"));
-            DatabaseException refused = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
-                    () -> EmbeddedPostgres.start(data, 0));
-            assertTrue(refused.getMessage().contains("another service is running on " + data), refused.getMessage());
-            assertEquals(2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
+            DatabaseException refused =
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            DatabaseException.class, () -> EmbeddedPostgres.start(data, 0));
+            assertTrue(
+                    refused.getMessage().contains("another service is running on " + data),
+                    refused.getMessage());
+            assertEquals(
+                    2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
         } finally {
             delete(dir);
         }
     }
 
-    /** Issue 31: the lock is the data folder's real path's, so an alias through a link is refused too. */
+    /**
+     * Issue 31: the lock is the data folder's real path's, so an alias through a link is refused
+     * too.
+     */
     @Test
     void aSecondServiceThroughALinkToTheDataFolderIsRefusedAndStopsNothing() throws Exception {
         Path dir = reachableDir();
@@ -169,10 +205,15 @@ class EmbeddedPostgresTest {
         Path alias = Files.createSymbolicLink(dir.resolve("alias"), dir);
         try (EmbeddedPostgres first = EmbeddedPostgres.start(data, 0)) {
             assertEquals(1, count(first, "INSERT INTO kept VALUES (1)"));
-            DatabaseException refused = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
-                    () -> EmbeddedPostgres.start(alias.resolve("postgres"), 0));
-            assertTrue(refused.getMessage().contains("another service is running on"), refused.getMessage());
-            assertEquals(2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
+            DatabaseException refused =
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            DatabaseException.class,
+                            () -> EmbeddedPostgres.start(alias.resolve("postgres"), 0));
+            assertTrue(
+                    refused.getMessage().contains("another service is running on"),
+                    refused.getMessage());
+            assertEquals(
+                    2, count(first, "INSERT INTO kept VALUES (2)"), "the first server still runs");
         } finally {
             Files.deleteIfExists(alias);
             delete(dir);
@@ -180,58 +221,70 @@ class EmbeddedPostgresTest {
     }
 
     /**
-     * Issue 31: a local user who takes the chosen port before the server binds it (on 127.0.0.1,
-     * or on ::1 where a server on "localhost" would only warn) never receives the connection: the
-     * server listens on 127.0.0.1 alone, the client connects there, and a port taken there is
-     * given up for another.
+     * Issue 31: a local user who takes the chosen port before the server binds it (on 127.0.0.1, or
+     * on ::1 where a server on "localhost" would only warn) never receives the connection: the
+     * server listens on 127.0.0.1 alone, the client connects there, and a port taken there is given
+     * up for another.
      */
     @Test
     void aPortAnotherProcessTookFirstNeverReceivesTheConnection() throws Exception {
         Path dir = reachableDir();
-        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
-        try (java.net.ServerSocket impostor = new java.net.ServerSocket(0, 50,
-                java.net.InetAddress.getByName("127.0.0.1"));
+        java.util.concurrent.atomic.AtomicInteger accepted =
+                new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.ServerSocket impostor =
+                        new java.net.ServerSocket(
+                                0, 50, java.net.InetAddress.getByName("127.0.0.1"));
                 java.net.ServerSocket impostor6 = v6Impostor()) {
             for (java.net.ServerSocket socket : new java.net.ServerSocket[] {impostor, impostor6}) {
                 if (socket != null) {
-                    Thread listener = new Thread(() -> {
-                        try {
-                            while (true) {
-                                socket.accept().close();
-                                accepted.incrementAndGet();
-                            }
-                        } catch (java.io.IOException closed) {
-                            // the test is over
-                        }
-                    });
+                    Thread listener =
+                            new Thread(
+                                    () -> {
+                                        try {
+                                            while (true) {
+                                                socket.accept().close();
+                                                accepted.incrementAndGet();
+                                            }
+                                        } catch (java.io.IOException closed) {
+                                            // the test is over
+                                        }
+                                    });
                     listener.setDaemon(true);
                     listener.start();
                 }
             }
-            int[] offered = {impostor.getLocalPort(), impostor6 == null ? 0 : impostor6.getLocalPort()};
-            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.function.IntSupplier ports = () -> {
-                int call = calls.getAndIncrement();
-                if (call == 0) {
-                    return offered[0];
-                }
-                if (call == 1 && offered[1] != 0) {
-                    return offered[1]; // free on 127.0.0.1, taken on ::1
-                }
-                try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
-                    return free.getLocalPort();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+            int[] offered = {
+                impostor.getLocalPort(), impostor6 == null ? 0 : impostor6.getLocalPort()
             };
+            java.util.concurrent.atomic.AtomicInteger calls =
+                    new java.util.concurrent.atomic.AtomicInteger();
+            java.util.function.IntSupplier ports =
+                    () -> {
+                        int call = calls.getAndIncrement();
+                        if (call == 0) {
+                            return offered[0];
+                        }
+                        if (call == 1 && offered[1] != 0) {
+                            return offered[1]; // free on 127.0.0.1, taken on ::1
+                        }
+                        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                            return free.getLocalPort();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    };
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(dir.resolve("postgres"), 0, ports)) {
                 assertNotEquals(offered[0], pg.port(), "the port taken on 127.0.0.1 was given up");
                 assertEquals(2, calls.get(), "one port given up, the second used");
                 assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
                 assertTrue(pg.jdbcUrl().startsWith("jdbc:postgresql://127.0.0.1:"), pg.jdbcUrl());
             }
-            DatabaseException taken = org.junit.jupiter.api.Assertions.assertThrows(DatabaseException.class,
-                    () -> EmbeddedPostgres.start(dir.resolve("postgres"), offered[0]).close());
+            DatabaseException taken =
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            DatabaseException.class,
+                            () ->
+                                    EmbeddedPostgres.start(dir.resolve("postgres"), offered[0])
+                                            .close());
             assertTrue(taken.getMessage().contains("Address already in use"), taken.getMessage());
             assertEquals(0, accepted.get(), "no connection reached a server that is not this one");
         } finally {
@@ -239,13 +292,20 @@ class EmbeddedPostgresTest {
         }
     }
 
-    /** @return a listener on [::1] at a port free on 127.0.0.1, or null where there is no IPv6 loopback */
+    /**
+     * @return a listener on [::1] at a port free on 127.0.0.1, or null where there is no IPv6
+     *     loopback
+     */
     private static java.net.ServerSocket v6Impostor() {
         for (int i = 0; i < 20; i++) {
             try {
-                java.net.ServerSocket socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("::1"));
-                try (java.net.ServerSocket v4 = new java.net.ServerSocket(socket.getLocalPort(), 50,
-                        java.net.InetAddress.getByName("127.0.0.1"))) {
+                java.net.ServerSocket socket =
+                        new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("::1"));
+                try (java.net.ServerSocket v4 =
+                        new java.net.ServerSocket(
+                                socket.getLocalPort(),
+                                50,
+                                java.net.InetAddress.getByName("127.0.0.1"))) {
                     return socket;
                 } catch (java.io.IOException takenOnV4) {
                     socket.close();
@@ -267,30 +327,45 @@ class EmbeddedPostgresTest {
         Path data = dir.resolve("postgres");
         try {
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0);
-                    Connection admin = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.port()
-                            + "/postgres?user=postgres", "postgres", pg.password());
+                    Connection admin =
+                            java.sql.DriverManager.getConnection(
+                                    "jdbc:postgresql://127.0.0.1:"
+                                            + pg.port()
+                                            + "/postgres?user=postgres",
+                                    "postgres",
+                                    pg.password());
                     Statement s = admin.createStatement()) {
-                // as an older version left it: a table, its sequence and a function owned by postgres
+                // as an older version left it: a table, its sequence and a function owned by
+                // postgres
                 s.execute("CREATE TABLE legacy (id bigserial PRIMARY KEY, v int)");
                 s.execute("CREATE FUNCTION legacy_f() RETURNS int AS 'SELECT 1' LANGUAGE sql");
             }
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0);
-                    Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), "glora", pg.password());
+                    Connection c =
+                            java.sql.DriverManager.getConnection(
+                                    pg.jdbcUrl(), "glora", pg.password());
                     Statement s = c.createStatement()) {
                 assertTrue(pg.jdbcUrl().contains("user=glora"), pg.jdbcUrl());
-                try (ResultSet r = s.executeQuery("SELECT current_user, rolsuper FROM pg_roles"
-                        + " WHERE rolname = current_user")) {
+                try (ResultSet r =
+                        s.executeQuery(
+                                "SELECT current_user, rolsuper FROM pg_roles"
+                                        + " WHERE rolname = current_user")) {
                     r.next();
                     assertEquals("glora", r.getString(1));
                     assertFalse(r.getBoolean(2), "the service's role is no superuser");
                 }
-                java.sql.SQLException program = org.junit.jupiter.api.Assertions.assertThrows(
-                        java.sql.SQLException.class, () -> s.execute("COPY (SELECT 1) TO PROGRAM 'true'"));
-                assertTrue(program.getMessage().contains("permission denied")
-                        || program.getMessage().contains("must be superuser"), program.getMessage());
+                java.sql.SQLException program =
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                java.sql.SQLException.class,
+                                () -> s.execute("COPY (SELECT 1) TO PROGRAM 'true'"));
+                assertTrue(
+                        program.getMessage().contains("permission denied")
+                                || program.getMessage().contains("must be superuser"),
+                        program.getMessage());
                 s.execute("INSERT INTO legacy (v) VALUES (1)");
                 s.execute("ALTER TABLE legacy ADD COLUMN w int"); // only an owner may
-                s.execute("CREATE OR REPLACE FUNCTION legacy_f() RETURNS int AS 'SELECT 2' LANGUAGE sql");
+                s.execute(
+                        "CREATE OR REPLACE FUNCTION legacy_f() RETURNS int AS 'SELECT 2' LANGUAGE sql");
                 try (ResultSet r = s.executeQuery("SELECT legacy_f()")) {
                     r.next();
                     assertEquals(2, r.getInt(1));
@@ -308,7 +383,8 @@ class EmbeddedPostgresTest {
         Process other = new ProcessBuilder("sleep", "60").start();
         try {
             Files.writeString(pidFile, other.pid() + "\n/some/data\n");
-            assertFalse(EmbeddedPostgres.postgresStillRuns(pidFile), "sleep is no PostgreSQL server");
+            assertFalse(
+                    EmbeddedPostgres.postgresStillRuns(pidFile), "sleep is no PostgreSQL server");
             Files.writeString(pidFile, "not a pid\n");
             assertFalse(EmbeddedPostgres.postgresStillRuns(pidFile));
             assertTrue(other.isAlive());

@@ -26,8 +26,12 @@ class SchemaTest {
         Pattern name = Pattern.compile("V(\\d+)__.+\\.sql");
         int highest;
         try (Stream<Path> files = Files.list(Path.of("..", "migrations"))) {
-            highest = files.map(f -> name.matcher(f.getFileName().toString())).filter(Matcher::matches)
-                    .mapToInt(m -> Integer.parseInt(m.group(1))).max().orElseThrow();
+            highest =
+                    files.map(f -> name.matcher(f.getFileName().toString()))
+                            .filter(Matcher::matches)
+                            .mapToInt(m -> Integer.parseInt(m.group(1)))
+                            .max()
+                            .orElseThrow();
         }
         assertEquals(highest, Schema.VERSION);
     }
@@ -40,15 +44,25 @@ class SchemaTest {
         }
         try (HikariDataSource migrated = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
             Schema.check(migrated);
-            try (Connection c = migrated.getConnection(); Statement s = c.createStatement()) {
-                s.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
-                        + " installed_by, execution_time, success) VALUES (99, '" + (Schema.VERSION + 1)
-                        + "', 'future', 'SQL', 'V99__future.sql',"
-                        + " 'test', 0, true)");
+            try (Connection c = migrated.getConnection();
+                    Statement s = c.createStatement()) {
+                s.execute(
+                        "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
+                                + " installed_by, execution_time, success) VALUES (99, '"
+                                + (Schema.VERSION + 1)
+                                + "', 'future', 'SQL', 'V99__future.sql',"
+                                + " 'test', 0, true)");
             }
-            DatabaseException e = assertThrows(DatabaseException.class, () -> Schema.check(migrated));
-            assertTrue(e.getMessage().contains("version " + (Schema.VERSION + 1) + ", newer than version "
-                    + Schema.VERSION), e.getMessage());
+            DatabaseException e =
+                    assertThrows(DatabaseException.class, () -> Schema.check(migrated));
+            assertTrue(
+                    e.getMessage()
+                            .contains(
+                                    "version "
+                                            + (Schema.VERSION + 1)
+                                            + ", newer than version "
+                                            + Schema.VERSION),
+                    e.getMessage());
         }
     }
 
@@ -67,7 +81,9 @@ class SchemaTest {
                 }
             }
         }
-        Files.writeString(old.resolve("V5__baseline_model.sql"), """
+        Files.writeString(
+                old.resolve("V5__baseline_model.sql"),
+                """
                 -- a job's LoRA baseline (spec field baseline), merged into a plain model like the job's own, is
                 -- stored beside it as the artefact 'baseline-model'
                 ALTER TABLE artefact DROP CONSTRAINT artefact_kind_check;
@@ -75,25 +91,40 @@ class SchemaTest {
                     CHECK (kind IN ('supernet', 'supernet-resume', 'best-config', 'pareto', 'model', 'baseline-model'));
                 """);
         String url = TestDatabase.createDatabase(false);
-        org.flywaydb.core.Flyway.configure().dataSource(url, null, null).locations("filesystem:" + old).load().migrate();
+        org.flywaydb.core.Flyway.configure()
+                .dataSource(url, null, null)
+                .locations("filesystem:" + old)
+                .load()
+                .migrate();
         try (HikariDataSource database = TestDatabase.pool(url, 2)) {
             assertEquals(734022448, v5Checksum(database), "V5 as it first landed");
-            org.flywaydb.core.Flyway.configure().dataSource(database).locations("classpath:db/migration").load()
+            org.flywaydb.core.Flyway.configure()
+                    .dataSource(database)
+                    .locations("classpath:db/migration")
+                    .load()
                     .migrate();
             Schema.check(database);
             assertEquals(2094035630, v5Checksum(database), "the edited V5's");
-            try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
-                s.execute("UPDATE job SET baseline_test_accuracy = 0.5 WHERE false"); // the column exists
+            try (Connection c = database.getConnection();
+                    Statement s = c.createStatement()) {
+                s.execute("UPDATE job SET baseline_test_accuracy = 0.5 WHERE false"); // the column
+                // exists
             }
             // and at the next start nothing changes: validation passes as it is
-            org.flywaydb.core.Flyway.configure().dataSource(database).locations("classpath:db/migration").load()
+            org.flywaydb.core.Flyway.configure()
+                    .dataSource(database)
+                    .locations("classpath:db/migration")
+                    .load()
                     .validate();
         }
     }
 
     private static int v5Checksum(HikariDataSource database) throws Exception {
-        try (Connection c = database.getConnection(); Statement s = c.createStatement();
-                java.sql.ResultSet r = s.executeQuery("SELECT checksum FROM flyway_schema_history WHERE version = '5'")) {
+        try (Connection c = database.getConnection();
+                Statement s = c.createStatement();
+                java.sql.ResultSet r =
+                        s.executeQuery(
+                                "SELECT checksum FROM flyway_schema_history WHERE version = '5'")) {
             r.next();
             return r.getInt(1);
         }
@@ -102,10 +133,15 @@ class SchemaTest {
     @Test
     void theWorkerCommandRefusesADatabaseWithoutTheSchema() {
         StringWriter err = new StringWriter();
-        int status = Glora.run(new String[] {"worker", "--db", TestDatabase.createDatabase(false)},
-                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        int status =
+                Glora.run(
+                        new String[] {"worker", "--db", TestDatabase.createDatabase(false)},
+                        new PrintWriter(new StringWriter()),
+                        new PrintWriter(err));
         assertEquals(Glora.DATABASE_ERROR, status, "a database error, not bad input");
-        assertTrue(err.toString().startsWith("glora: database error: ") && err.toString().contains("no GLoRA schema"),
+        assertTrue(
+                err.toString().startsWith("glora: database error: ")
+                        && err.toString().contains("no GLoRA schema"),
                 err.toString());
     }
 }

@@ -13,49 +13,74 @@ import org.junit.jupiter.api.Test;
 class SqlTest {
 
     @Test
-    void workAbortedForADeadlockRunsAgainWithNothingOfTheFailedRunKeptAndOtherFailuresDoNot() throws Exception {
+    void workAbortedForADeadlockRunsAgainWithNothingOfTheFailedRunKeptAndOtherFailuresDoNot()
+            throws Exception {
         try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(false), 2)) {
-            Sql.inTransaction(database, "create", c -> {
-                try (Statement s = c.createStatement()) {
-                    return s.executeUpdate("CREATE TABLE counted (n int)");
-                }
-            });
+            Sql.inTransaction(
+                    database,
+                    "create",
+                    c -> {
+                        try (Statement s = c.createStatement()) {
+                            return s.executeUpdate("CREATE TABLE counted (n int)");
+                        }
+                    });
             AtomicInteger runs = new AtomicInteger();
-            int rows = Sql.inTransactionRetryingConflicts(database, "insert", c -> {
-                try (Statement s = c.createStatement()) {
-                    s.executeUpdate("INSERT INTO counted VALUES (1)");
-                }
-                if (runs.incrementAndGet() < 3) {
-                    throw new SQLException("deadlock detected", "40P01");
-                }
-                return 1;
-            });
+            int rows =
+                    Sql.inTransactionRetryingConflicts(
+                            database,
+                            "insert",
+                            c -> {
+                                try (Statement s = c.createStatement()) {
+                                    s.executeUpdate("INSERT INTO counted VALUES (1)");
+                                }
+                                if (runs.incrementAndGet() < 3) {
+                                    throw new SQLException("deadlock detected", "40P01");
+                                }
+                                return 1;
+                            });
             assertEquals(1, rows);
             assertEquals(3, runs.get(), "ran until it was not a deadlock's victim");
             assertEquals(1L, count(database), "the aborted runs' rows were rolled back");
 
             runs.set(0);
-            DatabaseException always = assertThrows(DatabaseException.class, () -> Sql.inTransactionRetryingConflicts(
-                    database, "insert", c -> {
-                        runs.incrementAndGet();
-                        throw new SQLException("could not serialize access", "40001");
-                    }));
+            DatabaseException always =
+                    assertThrows(
+                            DatabaseException.class,
+                            () ->
+                                    Sql.inTransactionRetryingConflicts(
+                                            database,
+                                            "insert",
+                                            c -> {
+                                                runs.incrementAndGet();
+                                                throw new SQLException(
+                                                        "could not serialize access", "40001");
+                                            }));
             assertEquals(Sql.DEADLOCK_ATTEMPTS, runs.get(), always.getMessage());
             runs.set(0);
-            assertThrows(DatabaseException.class, () -> Sql.inTransactionRetryingConflicts(database, "insert", c -> {
-                runs.incrementAndGet();
-                throw new SQLException("duplicate key", "23505");
-            }));
+            assertThrows(
+                    DatabaseException.class,
+                    () ->
+                            Sql.inTransactionRetryingConflicts(
+                                    database,
+                                    "insert",
+                                    c -> {
+                                        runs.incrementAndGet();
+                                        throw new SQLException("duplicate key", "23505");
+                                    }));
             assertEquals(1, runs.get(), "any other failure is passed on at once");
         }
     }
 
     private static long count(HikariDataSource database) {
-        return Sql.inTransaction(database, "count", c -> {
-            try (Statement s = c.createStatement(); var rows = s.executeQuery("SELECT count(*) FROM counted")) {
-                rows.next();
-                return rows.getLong(1);
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "count",
+                c -> {
+                    try (Statement s = c.createStatement();
+                            var rows = s.executeQuery("SELECT count(*) FROM counted")) {
+                        rows.next();
+                        return rows.getLong(1);
+                    }
+                });
     }
 }

@@ -17,8 +17,8 @@ import org.flywaydb.core.Flyway;
 
 /**
  * A real PostgreSQL for tests: one embedded server per test JVM, a fresh database per call,
- * migrated by Flyway from {@code migrations/} unless asked otherwise. The server and its folder
- * go when the JVM exits.
+ * migrated by Flyway from {@code migrations/} unless asked otherwise. The server and its folder go
+ * when the JVM exits.
  */
 public final class TestDatabase {
 
@@ -27,17 +27,22 @@ public final class TestDatabase {
 
     private TestDatabase() {}
 
-    /** @return the shared server, started on first use */
+    /**
+     * @return the shared server, started on first use
+     */
     public static synchronized EmbeddedPostgres server() {
         if (server == null) {
             try {
                 Path dir = Files.createTempDirectory("glora-test-pg-");
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
                 EmbeddedPostgres started = EmbeddedPostgres.start(dir.resolve("data"), 0);
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    started.close();
-                    delete(dir);
-                }));
+                Runtime.getRuntime()
+                        .addShutdownHook(
+                                new Thread(
+                                        () -> {
+                                            started.close();
+                                            delete(dir);
+                                        }));
                 server = started;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -48,25 +53,35 @@ public final class TestDatabase {
 
     /**
      * @param migrated whether to apply the migrations
-     * @return the JDBC URL of a new, empty database, with the password (for this process only:
-     *     hand a child process {@link #withoutPassword} and {@code GLORA_DB_PASSWORD})
+     * @return the JDBC URL of a new, empty database, with the password (for this process only: hand
+     *     a child process {@link #withoutPassword} and {@code GLORA_DB_PASSWORD})
      */
     public static String createDatabase(boolean migrated) {
-        String name = "glora_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        String name =
+                "glora_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         EmbeddedPostgres pg = server();
         HikariConfig admin = new HikariConfig();
         admin.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres?user=postgres");
         admin.setPassword(pg.password());
-        try (HikariDataSource source = new HikariDataSource(admin); Connection c = source.getConnection();
+        try (HikariDataSource source = new HikariDataSource(admin);
+                Connection c = source.getConnection();
                 Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        String url = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + name + "?user=postgres&password="
-                + pg.password();
+        String url =
+                "jdbc:postgresql://127.0.0.1:"
+                        + pg.port()
+                        + "/"
+                        + name
+                        + "?user=postgres&password="
+                        + pg.password();
         if (migrated) {
-            Flyway.configure().dataSource(url, "postgres", pg.password()).locations("classpath:db/migration").load()
+            Flyway.configure()
+                    .dataSource(url, "postgres", pg.password())
+                    .locations("classpath:db/migration")
+                    .load()
                     .migrate();
         }
         return url;

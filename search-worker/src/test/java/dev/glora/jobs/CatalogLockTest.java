@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Issue 31: a catalog delete's "is it in use?" and its delete are one step to every submission:
- * a job submitted while a delete runs waits for it, then finds its file gone.
+ * Issue 31: a catalog delete's "is it in use?" and its delete are one step to every submission: a
+ * job submitted while a delete runs waits for it, then finds its file gone.
  */
 @Timeout(60)
 class CatalogLockTest {
@@ -47,20 +47,38 @@ class CatalogLockTest {
         AtomicBoolean gone = new AtomicBoolean();
         CountDownLatch deleting = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<JobStore.CatalogDeletion> delete = CompletableFuture.supplyAsync(() ->
-                jobs.deleteUnlessUsed("backbone", "vit.safetensors"::equals, () -> {
-                    deleting.countDown();
-                    await(release);
-                    gone.set(true);
-                    return true;
-                }));
+        CompletableFuture<JobStore.CatalogDeletion> delete =
+                CompletableFuture.supplyAsync(
+                        () ->
+                                jobs.deleteUnlessUsed(
+                                        "backbone",
+                                        "vit.safetensors"::equals,
+                                        () -> {
+                                            deleting.countDown();
+                                            await(release);
+                                            gone.set(true);
+                                            return true;
+                                        }));
         assertTrue(deleting.await(20, TimeUnit.SECONDS));
-        CompletableFuture<Long> submit = CompletableFuture.supplyAsync(() -> jobs.submit(
-                new JobRequest("late", "vit.safetensors", "d", null, null, 1L).withDefaults(), null, () -> {
-                    if (gone.get()) {
-                        throw new IllegalStateException("vit.safetensors was deleted");
-                    }
-                }));
+        CompletableFuture<Long> submit =
+                CompletableFuture.supplyAsync(
+                        () ->
+                                jobs.submit(
+                                        new JobRequest(
+                                                        "late",
+                                                        "vit.safetensors",
+                                                        "d",
+                                                        null,
+                                                        null,
+                                                        1L)
+                                                .withDefaults(),
+                                        null,
+                                        () -> {
+                                            if (gone.get()) {
+                                                throw new IllegalStateException(
+                                                        "vit.safetensors was deleted");
+                                            }
+                                        }));
         try {
             submit.get(1, TimeUnit.SECONDS);
             throw new AssertionError("the submission did not wait for the delete");
@@ -68,22 +86,34 @@ class CatalogLockTest {
             // it waits on the catalog lock
         }
         release.countDown();
-        assertEquals(new JobStore.CatalogDeletion(List.of(), true), delete.get(20, TimeUnit.SECONDS));
-        ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> submit.get(20, TimeUnit.SECONDS));
+        assertEquals(
+                new JobStore.CatalogDeletion(List.of(), true), delete.get(20, TimeUnit.SECONDS));
+        ExecutionException refused =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        ExecutionException.class, () -> submit.get(20, TimeUnit.SECONDS));
         assertInstanceOf(IllegalStateException.class, refused.getCause());
         assertTrue(jobs.list().isEmpty(), "no job was stored with a deleted backbone");
     }
 
     @Test
     void aFileAJobUsesIsNotDeletedAndTheJobIsNamed() {
-        long id = jobs.submit(new JobRequest("uses", "./vit.safetensors", "d", null, null, 1L).withDefaults());
+        long id =
+                jobs.submit(
+                        new JobRequest("uses", "./vit.safetensors", "d", null, null, 1L)
+                                .withDefaults());
         AtomicBoolean called = new AtomicBoolean();
-        JobStore.CatalogDeletion deletion = jobs.deleteUnlessUsed("backbone",
-                value -> java.nio.file.Path.of(value).normalize().toString().equals("vit.safetensors"), () -> {
-                    called.set(true);
-                    return true;
-                });
+        JobStore.CatalogDeletion deletion =
+                jobs.deleteUnlessUsed(
+                        "backbone",
+                        value ->
+                                java.nio.file.Path.of(value)
+                                        .normalize()
+                                        .toString()
+                                        .equals("vit.safetensors"),
+                        () -> {
+                            called.set(true);
+                            return true;
+                        });
         assertEquals(List.of(id), deletion.using());
         assertFalse(deletion.deleted());
         assertFalse(called.get(), "the deleter never ran");

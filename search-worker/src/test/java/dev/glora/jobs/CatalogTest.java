@@ -14,8 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Issue 31: listing the models parses each file's header once per version of the file. */
 class CatalogTest {
 
-    @TempDir
-    Path root;
+    @TempDir Path root;
 
     @Test
     void aHeaderIsParsedOncePerVersionOfItsFile() throws Exception {
@@ -28,10 +27,14 @@ class CatalogTest {
             assertEquals(first, Catalog.models(root).get(0));
         }
         assertEquals(before + 1, Catalog.HEADERS_READ.get(), "listed six times, parsed once");
-        Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
+        Files.setLastModifiedTime(
+                file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
         Catalog.models(root);
         assertEquals(before + 2, Catalog.HEADERS_READ.get(), "a changed file is parsed again");
         Files.writeString(file, "not a checkpoint any more");
-        assertEquals("invalid", Catalog.models(root).get(0).kind(), "and what it now says is what is listed");
+        assertEquals(
+                "invalid",
+                Catalog.models(root).get(0).kind(),
+                "and what it now says is what is listed");
     }
 }

@@ -11,7 +11,10 @@ import dev.glora.supernet.train.Trainees;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A submitted request is read by the library that stores its spec, strictly, with every fault named by field. */
+/**
+ * A submitted request is read by the library that stores its spec, strictly, with every fault named
+ * by field.
+ */
 class JobSpecParseTest {
 
     private static List<JobSpec.FieldError> errors(String json) {
@@ -20,7 +23,9 @@ class JobSpecParseTest {
 
     @Test
     void readsWhatItStoresAndLeavesMissingFieldsToTheDefaults() {
-        JobRequest parsed = JobRequest.parse("""
+        JobRequest parsed =
+                JobRequest.parse(
+                        """
                 {"backbone": "b.safetensors", "data": "t", "seed": 7,
                  "supernet": {"ranks": [4, 2], "epochs": 3, "lr": 0.01},
                  "search": {"maxParams": 10000, "init": "budget"}, "retrain": {"epochs": 2}}""");
@@ -29,7 +34,8 @@ class JobSpecParseTest {
         assertNull(parsed.supernet().batchSize(), "missing stays missing until withDefaults");
         assertEquals(10_000L, parsed.search().maxParams());
         JobSpec filled = parsed.withDefaults();
-        // the store writes the resolved spec and reloads it as it was; read as a request, it resolves to itself
+        // the store writes the resolved spec and reloads it as it was; read as a request, it
+        // resolves to itself
         String stored = JobStore.gson().toJson(filled);
         assertEquals(filled, JobStore.gson().fromJson(stored, JobSpec.class));
         assertEquals(filled, JobRequest.parse(stored).withDefaults());
@@ -41,50 +47,84 @@ class JobSpecParseTest {
         JobSpec small = JobRequest.parse("{\"search\": {\"population\": 20}}").withDefaults();
         assertEquals(10, small.search().mutations());
         assertEquals(10, small.search().crossovers());
-        assertTrue(small.validate().stream().noneMatch(e -> e.field().startsWith("search")), small.validate()
-                .toString());
+        assertTrue(
+                small.validate().stream().noneMatch(e -> e.field().startsWith("search")),
+                small.validate().toString());
         JobSpec defaults = JobRequest.parse("{}").withDefaults();
-        assertEquals(dev.glora.search.SearchSettings.DEFAULT_MUTATIONS, defaults.search().mutations());
-        assertEquals(dev.glora.search.SearchSettings.DEFAULT_CROSSOVERS, defaults.search().crossovers());
-        JobSpec given = JobRequest.parse("{\"search\": {\"population\": 20, \"mutations\": 3}}").withDefaults();
+        assertEquals(
+                dev.glora.search.SearchSettings.DEFAULT_MUTATIONS, defaults.search().mutations());
+        assertEquals(
+                dev.glora.search.SearchSettings.DEFAULT_CROSSOVERS, defaults.search().crossovers());
+        JobSpec given =
+                JobRequest.parse("{\"search\": {\"population\": 20, \"mutations\": 3}}")
+                        .withDefaults();
         assertEquals(3, given.search().mutations(), "what the user gives stays");
         assertEquals(10, given.search().crossovers());
     }
 
     @Test
     void aRetrainingStartsFromTheSupernetOrFromFreshAdaptersAndNothingElse() {
-        assertEquals(JobSpec.Retrain.DEFAULT_START, JobRequest.parse("{}").withDefaults().retrain().start());
+        assertEquals(
+                JobSpec.Retrain.DEFAULT_START,
+                JobRequest.parse("{}").withDefaults().retrain().start());
         JobSpec fresh = JobRequest.parse("{\"retrain\": {\"start\": \"Fresh\"}}").withDefaults();
         assertTrue(fresh.retrain().fresh());
         JobSpec other = JobRequest.parse("{\"retrain\": {\"start\": \"backbone\"}}").withDefaults();
-        assertTrue(other.validate().stream().anyMatch(e -> e.field().equals("retrain.start")
-                && e.message().contains("one of supernet, fresh")), other.validate().toString());
+        assertTrue(
+                other.validate().stream()
+                        .anyMatch(
+                                e ->
+                                        e.field().equals("retrain.start")
+                                                && e.message().contains("one of supernet, fresh")),
+                other.validate().toString());
     }
 
     @Test
     void samplesPathsUniformlyUnlessAskedForTheSandwichOrWithinTheLimitAndRefusesAnythingElse() {
         assertEquals(Trainees.Sampling.UNIFORM, JobRequest.parse("{}").withDefaults().sampling());
-        JobSpec sandwich = JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();
+        JobSpec sandwich =
+                JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();
         assertEquals(Trainees.Sampling.SANDWICH, sandwich.sampling());
         assertEquals("sandwich", sandwich.supernet().sampling());
-        List<JobSpec.FieldError> bad = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
-                + " {\"sampling\": \"greedy\"}}").withDefaults().validate();
-        assertEquals(List.of(new JobSpec.FieldError("supernet.sampling", "must be uniform, sandwich or limited, got greedy")),
+        List<JobSpec.FieldError> bad =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                                        + " {\"sampling\": \"greedy\"}}")
+                        .withDefaults()
+                        .validate();
+        assertEquals(
+                List.of(
+                        new JobSpec.FieldError(
+                                "supernet.sampling",
+                                "must be uniform, sandwich or limited, got greedy")),
                 bad);
         // limited sampling trains the paths within the search's limit, so it needs one, at submit
-        JobSpec unlimited = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
-                + " {\"sampling\": \"limited\"}}").withDefaults();
-        assertEquals(List.of(new JobSpec.FieldError("supernet.sampling", "limited draws paths within search.maxParams:"
-                + " set it")), unlimited.validate());
-        JobSpec limited = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
-                + " {\"sampling\": \"limited\"}, \"search\": {\"maxParams\": 10000}}").withDefaults();
+        JobSpec unlimited =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                                        + " {\"sampling\": \"limited\"}}")
+                        .withDefaults();
+        assertEquals(
+                List.of(
+                        new JobSpec.FieldError(
+                                "supernet.sampling",
+                                "limited draws paths within search.maxParams:" + " set it")),
+                unlimited.validate());
+        JobSpec limited =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                                        + " {\"sampling\": \"limited\"}, \"search\": {\"maxParams\": 10000}}")
+                        .withDefaults();
         assertEquals(List.of(), limited.validate());
         assertEquals(Trainees.Sampling.LIMITED, limited.sampling());
         assertEquals(10000, limited.samplingLimit());
         assertEquals(-1, sandwich.samplingLimit());
         // a spec stored before specs named it trains as it did then
-        JobSpec old = StoredSpec.read(JobStore.gson().toJson(JobRequest.parse("{}").withDefaults())
-                .replace(",\"sampling\":\"uniform\"", ""));
+        JobSpec old =
+                StoredSpec.read(
+                        JobStore.gson()
+                                .toJson(JobRequest.parse("{}").withDefaults())
+                                .replace(",\"sampling\":\"uniform\"", ""));
         assertEquals(Trainees.Sampling.UNIFORM, old.sampling());
     }
 
@@ -92,39 +132,68 @@ class JobSpecParseTest {
     void aLoraBaselineTrainsOnTheDeliveredModelsListForThePipelinesWholeBudget() {
         JobSpec none = JobRequest.parse("{}").withDefaults();
         assertEquals(JobSpec.Baseline.NONE, none.baseline());
-        JobSpec alone = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"retrain\": {\"epochs\": 0},"
-                + " \"baseline\": {\"lora\": true}}").withDefaults();
-        assertEquals(new JobSpec.Baseline(true, 0, 0), alone.baseline(), "0: the pipeline's own budget");
+        JobSpec alone =
+                JobRequest.parse(
+                                "{\"supernet\": {\"epochs\": 100}, \"retrain\": {\"epochs\": 0},"
+                                        + " \"baseline\": {\"lora\": true}}")
+                        .withDefaults();
+        assertEquals(
+                new JobSpec.Baseline(true, 0, 0), alone.baseline(), "0: the pipeline's own budget");
         assertEquals(100, alone.baselineEpochs(0));
-        assertEquals("train800", alone.baselineList(), "without retraining the delivered model trained on train800");
+        assertEquals(
+                "train800",
+                alone.baselineList(),
+                "without retraining the delivered model trained on train800");
         JobSpec byDefault = JobRequest.parse("{\"baseline\": {\"lora\": true}}").withDefaults();
-        assertEquals(30 + 100, byDefault.baselineEpochs(0), "the default split: 30 supernet epochs, 100 retraining");
+        assertEquals(
+                30 + 100,
+                byDefault.baselineEpochs(0),
+                "the default split: 30 supernet epochs, 100 retraining");
         assertEquals("train800val200", byDefault.baselineList());
-        JobSpec retrained = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"supernet\": {\"epochs\": 100,"
-                + " \"lr\": 0.001}, \"retrain\":"
-                + " {\"epochs\": 30}, \"baseline\": {\"lora\": true, \"rank\": 4}}").withDefaults();
+        JobSpec retrained =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"supernet\": {\"epochs\": 100,"
+                                        + " \"lr\": 0.001}, \"retrain\":"
+                                        + " {\"epochs\": 30}, \"baseline\": {\"lora\": true, \"rank\": 4}}")
+                        .withDefaults();
         assertEquals(new JobSpec.Baseline(true, 4, 0), retrained.baseline());
         assertEquals("train800val200", retrained.baselineList());
         TrainSettings train = retrained.baselineSettings(0);
         assertEquals(130, train.epochs());
         // finalists count in the budget: supernet + finalists x their epochs + retraining
-        JobSpec withFinalists = JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"search\": {\"seeds\":"
-                + " \"known\", \"finalists\": 4, \"finalistEpochs\": 5}, \"retrain\": {\"epochs\": 30},"
-                + " \"baseline\": {\"lora\": true}}").withDefaults();
+        JobSpec withFinalists =
+                JobRequest.parse(
+                                "{\"supernet\": {\"epochs\": 100}, \"search\": {\"seeds\":"
+                                        + " \"known\", \"finalists\": 4, \"finalistEpochs\": 5}, \"retrain\": {\"epochs\": 30},"
+                                        + " \"baseline\": {\"lora\": true}}")
+                        .withDefaults();
         assertTrue(withFinalists.search().hasFinalists());
         assertEquals(100 + 7 * 5 + 30, withFinalists.baselineSettings(7).epochs());
-        assertEquals(50, JobRequest.parse("{\"supernet\": {\"epochs\": 100}, \"baseline\": {\"lora\": true,"
-                + " \"epochs\": 50}}").withDefaults().baselineEpochs(7), "epochs given are kept");
+        assertEquals(
+                50,
+                JobRequest.parse(
+                                "{\"supernet\": {\"epochs\": 100}, \"baseline\": {\"lora\": true,"
+                                        + " \"epochs\": 50}}")
+                        .withDefaults()
+                        .baselineEpochs(7),
+                "epochs given are kept");
         assertEquals(1e-3, train.lr());
         assertEquals(retrained.supernet().warmupEpochs(), train.warmupEpochs());
         assertEquals(retrained.supernet().batchSize(), train.batchSize());
         assertTrue(retrained.validate().isEmpty(), retrained.validate().toString());
-        // a boolean is true or false: Gson alone would read "yes" (and any string but "true") as false
+        // a boolean is true or false: Gson alone would read "yes" (and any string but "true") as
+        // false
         for (String notABoolean : new String[] {"\"yes\"", "\"true\"", "1"}) {
-            JobSpec.Unreadable e = assertThrows(JobSpec.Unreadable.class, () -> JobRequest.parse(
-                    "{\"baseline\": {\"lora\": " + notABoolean + "}}"));
+            JobSpec.Unreadable e =
+                    assertThrows(
+                            JobSpec.Unreadable.class,
+                            () ->
+                                    JobRequest.parse(
+                                            "{\"baseline\": {\"lora\": " + notABoolean + "}}"));
             assertEquals("baseline.lora", e.errors().get(0).field(), notABoolean);
-            assertTrue(e.errors().get(0).message().contains("expected true or false"), e.errors().get(0).message());
+            assertTrue(
+                    e.errors().get(0).message().contains("expected true or false"),
+                    e.errors().get(0).message());
         }
         // a spec stored before specs named a baseline has none
         String stored = JobStore.gson().toJson(none).replaceAll(",\"baseline\":\\{[^}]*\\}", "");
@@ -137,52 +206,98 @@ class JobSpecParseTest {
     void choosesItsOwnBestUnlessAskedToRerankOnANamedListOfTheTask() {
         JobSpec plain = JobRequest.parse("{}").withDefaults();
         assertNull(plain.search().rerankList());
-        JobSpec reranked = JobRequest.parse("{\"search\": {\"rerankList\": \"val2000\"}}").withDefaults();
+        JobSpec reranked =
+                JobRequest.parse("{\"search\": {\"rerankList\": \"val2000\"}}").withDefaults();
         assertEquals("val2000", reranked.search().rerankList());
         assertEquals(10, reranked.search().rerankTop());
-        List<JobSpec.FieldError> bad = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"search\":"
-                + " {\"rerankList\": \"../../etc/passwd\", \"rerankTop\": 0}}").withDefaults().validate();
-        assertEquals(List.of("search.rerankList", "search.rerankTop"), bad.stream().map(JobSpec.FieldError::field)
-                .toList());
+        List<JobSpec.FieldError> bad =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"search\":"
+                                        + " {\"rerankList\": \"../../etc/passwd\", \"rerankTop\": 0}}")
+                        .withDefaults()
+                        .validate();
+        assertEquals(
+                List.of("search.rerankList", "search.rerankTop"),
+                bad.stream().map(JobSpec.FieldError::field).toList());
         assertTrue(bad.get(0).message().contains("'../../etc/passwd'"), bad.get(0).message());
-        // a job reports its test accuracy on the test list, so it is never the list a job chooses on
-        List<JobSpec.FieldError> onTest = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"search\":"
-                + " {\"rerankList\": \"test\"}}").withDefaults().validate();
-        assertEquals(List.of("search.rerankList"), onTest.stream().map(JobSpec.FieldError::field).toList());
+        // a job reports its test accuracy on the test list, so it is never the list a job chooses
+        // on
+        List<JobSpec.FieldError> onTest =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"search\":"
+                                        + " {\"rerankList\": \"test\"}}")
+                        .withDefaults()
+                        .validate();
+        assertEquals(
+                List.of("search.rerankList"),
+                onTest.stream().map(JobSpec.FieldError::field).toList());
         assertTrue(onTest.get(0).message().contains("must not be test"), onTest.get(0).message());
     }
 
     @Test
     void retrainsOnEveryLabelledImageUnlessAskedForTheSupernetsList() {
-        assertEquals("train800val200", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().retrainList());
-        assertEquals("train800", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\":"
-                + " \"train800\"}}").withDefaults().retrainList());
-        List<JobSpec.FieldError> test = JobRequest.parse("{\"backbone\": \"b\", \"data\": \"t\", \"retrain\":"
-                + " {\"epochs\": 2, \"trainList\": \"test\"}}").withDefaults().validate();
-        assertEquals(List.of(new JobSpec.FieldError("retrain.trainList", "must be one of train800, train800val200, got test")),
+        assertEquals(
+                "train800val200",
+                JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().retrainList());
+        assertEquals(
+                "train800",
+                JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\":" + " \"train800\"}}")
+                        .withDefaults()
+                        .retrainList());
+        List<JobSpec.FieldError> test =
+                JobRequest.parse(
+                                "{\"backbone\": \"b\", \"data\": \"t\", \"retrain\":"
+                                        + " {\"epochs\": 2, \"trainList\": \"test\"}}")
+                        .withDefaults()
+                        .validate();
+        assertEquals(
+                List.of(
+                        new JobSpec.FieldError(
+                                "retrain.trainList",
+                                "must be one of train800, train800val200, got test")),
                 test);
     }
 
     @Test
     void aSpecNamesEveryListItWillReadWithTheFieldThatAsksForIt() {
-        assertEquals(java.util.Map.of("train800", "data", "val200", "data", "test", "data"),
+        assertEquals(
+                java.util.Map.of("train800", "data", "val200", "data", "test", "data"),
                 JobRequest.parse("{\"retrain\": {\"epochs\": 0}}").withDefaults().listsRead(),
                 "no retraining, no reranking");
-        assertEquals("retrain.trainList", JobRequest.parse("{}").withDefaults().listsRead().get("train800val200"),
+        assertEquals(
+                "retrain.trainList",
+                JobRequest.parse("{}").withDefaults().listsRead().get("train800val200"),
                 "a job retrains by default");
-        assertEquals("retrain.trainList", JobRequest.parse("{\"retrain\": {\"epochs\": 2}}").withDefaults().listsRead()
-                .get("train800val200"));
-        assertEquals("data", JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\": \"train800\"}}")
-                .withDefaults().listsRead().get("train800"), "the supernet's list is read anyway");
-        assertEquals("search.rerankList", JobRequest.parse("{\"search\": {\"rerankList\": \"val2000\"}}")
-                .withDefaults().listsRead().get("val2000"));
+        assertEquals(
+                "retrain.trainList",
+                JobRequest.parse("{\"retrain\": {\"epochs\": 2}}")
+                        .withDefaults()
+                        .listsRead()
+                        .get("train800val200"));
+        assertEquals(
+                "data",
+                JobRequest.parse("{\"retrain\": {\"epochs\": 2, \"trainList\": \"train800\"}}")
+                        .withDefaults()
+                        .listsRead()
+                        .get("train800"),
+                "the supernet's list is read anyway");
+        assertEquals(
+                "search.rerankList",
+                JobRequest.parse("{\"search\": {\"rerankList\": \"val2000\"}}")
+                        .withDefaults()
+                        .listsRead()
+                        .get("val2000"));
     }
 
     @Test
     void namesEveryUnknownFieldAtItsDepth() {
-        List<JobSpec.FieldError> unknown = errors("{\"backbone\": \"b\", \"supernet\": {\"rnk\": 4}, \"sed\": 1}");
-        assertEquals(List.of("supernet.rnk", "sed"), unknown.stream().map(JobSpec.FieldError::field).toList());
-        assertTrue(unknown.get(0).message().contains("known: batchSize, epochs, lr, rank, ranks"),
+        List<JobSpec.FieldError> unknown =
+                errors("{\"backbone\": \"b\", \"supernet\": {\"rnk\": 4}, \"sed\": 1}");
+        assertEquals(
+                List.of("supernet.rnk", "sed"),
+                unknown.stream().map(JobSpec.FieldError::field).toList());
+        assertTrue(
+                unknown.get(0).message().contains("known: batchSize, epochs, lr, rank, ranks"),
                 unknown.get(0).message());
     }
 
@@ -191,24 +306,41 @@ class JobSpecParseTest {
         JobSpec.FieldError wrong = errors("{\"supernet\": {\"epochs\": \"many\"}}").get(0);
         assertEquals("supernet.epochs", wrong.field(), wrong.toString());
         assertTrue(wrong.message().startsWith("has the wrong type"), wrong.message());
-        assertEquals("search.maxParams", errors("{\"search\": {\"maxParams\": 1.5}}").get(0).field());
-        assertEquals("supernet.ranks[1]", errors("{\"supernet\": {\"ranks\": [4, \"x\"]}}").get(0).field());
+        assertEquals(
+                "search.maxParams", errors("{\"search\": {\"maxParams\": 1.5}}").get(0).field());
+        assertEquals(
+                "supernet.ranks[1]",
+                errors("{\"supernet\": {\"ranks\": [4, \"x\"]}}").get(0).field());
     }
 
     @Test
     void refusesWhatIsNotOneStrictJsonObject() {
-        for (String body : new String[] {"", "  ", "[1]", "{'backbone': 'b'}", "{\"data\": \"t\"} {}", "{\"data\": t}",
-            "{\"data\": \"t\"", "null"}) {
+        for (String body :
+                new String[] {
+                    "",
+                    "  ",
+                    "[1]",
+                    "{'backbone': 'b'}",
+                    "{\"data\": \"t\"} {}",
+                    "{\"data\": t}",
+                    "{\"data\": \"t\"",
+                    "null"
+                }) {
             List<JobSpec.FieldError> refused = errors(body);
             assertEquals("body", refused.get(0).field(), body + ": " + refused);
         }
     }
 
-    /** Found by RequestsFuzzTest: a string where a number belongs is a 400 naming the field, not a 500. */
+    /**
+     * Found by RequestsFuzzTest: a string where a number belongs is a 400 naming the field, not a
+     * 500.
+     */
     @org.junit.jupiter.api.Test
     void aStringWhereANumberBelongsNamesTheField() {
-        JobSpec.Unreadable e = assertThrows(JobSpec.Unreadable.class, () -> JobRequest.parse(
-                "{\"supernet\": {\"lr\": \"train800\"}}"));
+        JobSpec.Unreadable e =
+                assertThrows(
+                        JobSpec.Unreadable.class,
+                        () -> JobRequest.parse("{\"supernet\": {\"lr\": \"train800\"}}"));
         assertEquals("supernet.lr", e.errors().get(0).field(), e.errors().toString());
     }
 }

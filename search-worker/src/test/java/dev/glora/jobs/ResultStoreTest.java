@@ -36,7 +36,9 @@ class ResultStoreTest {
     void open() {
         database = TestDatabase.pool(TestDatabase.createDatabase(true), 2);
         stores = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS);
-        job = stores.jobs().submit(new JobRequest("chunks", "b", "d", null, null, 1L).withDefaults());
+        job =
+                stores.jobs()
+                        .submit(new JobRequest("chunks", "b", "d", null, null, 1L).withDefaults());
     }
 
     @AfterEach
@@ -51,28 +53,42 @@ class ResultStoreTest {
     }
 
     private void put(byte[] content, int chunk) {
-        Sql.inTransaction(database, "storing", c -> {
-            try {
-                stores.results().putArtefact(c, job, ArtefactKind.MODEL, new ByteArrayInputStream(content), chunk);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-            return null;
-        });
+        Sql.inTransaction(
+                database,
+                "storing",
+                c -> {
+                    try {
+                        stores.results()
+                                .putArtefact(
+                                        c,
+                                        job,
+                                        ArtefactKind.MODEL,
+                                        new ByteArrayInputStream(content),
+                                        chunk);
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return null;
+                });
     }
 
     private long chunksStored() {
-        return Sql.inTransaction(database, "counting", c -> {
-            try (PreparedStatement count = c.prepareStatement("SELECT count(*) FROM artefact_chunk");
-                    ResultSet row = count.executeQuery()) {
-                row.next();
-                return row.getLong(1);
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "counting",
+                c -> {
+                    try (PreparedStatement count =
+                                    c.prepareStatement("SELECT count(*) FROM artefact_chunk");
+                            ResultSet row = count.executeQuery()) {
+                        row.next();
+                        return row.getLong(1);
+                    }
+                });
     }
 
     @Test
-    void anArtefactStoredInManyChunksIsCopiedBackByteForByteWhateverThePieceSize() throws Exception {
+    void anArtefactStoredInManyChunksIsCopiedBackByteForByteWhateverThePieceSize()
+            throws Exception {
         byte[] content = random(100_003, 5);
         put(content, 1_000);
         assertEquals(101, chunksStored(), "100 full chunks and one of 3 bytes");
@@ -84,19 +100,26 @@ class ResultStoreTest {
             stores.results().copyArtefact(job, ArtefactKind.MODEL, info.size(), piece, out);
             assertArrayEquals(content, out.toByteArray(), "piece " + piece);
         }
-        assertArrayEquals(content, stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content());
+        assertArrayEquals(
+                content,
+                stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content());
     }
 
     @Test
-    void aReplacedArtefactKeepsNoChunkOfTheOldOneAndDeletingItsJobDeletesTheRest() throws Exception {
+    void aReplacedArtefactKeepsNoChunkOfTheOldOneAndDeletingItsJobDeletesTheRest()
+            throws Exception {
         put(random(2_500, 1), 1_000);
         byte[] shorter = random(10, 2);
         put(shorter, 1_000);
         assertEquals(1, chunksStored());
-        assertArrayEquals(shorter, stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content());
+        assertArrayEquals(
+                shorter,
+                stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content());
         put(new byte[0], 1_000);
         assertEquals(0, chunksStored());
-        assertEquals(0, stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content().length);
+        assertEquals(
+                0,
+                stores.results().artefact(job, ArtefactKind.MODEL).orElseThrow().content().length);
         put(shorter, 4);
         assertEquals(3, chunksStored());
         assertTrue(stores.jobs().cancel(job));
@@ -105,14 +128,17 @@ class ResultStoreTest {
     }
 
     @Test
-    void aFileIsStoredAndSavedBackWholeAndASavedCopyThatDoesNotMatchItsDigestReplacesNothing(@TempDir Path dir)
-            throws Exception {
+    void aFileIsStoredAndSavedBackWholeAndASavedCopyThatDoesNotMatchItsDigestReplacesNothing(
+            @TempDir Path dir) throws Exception {
         byte[] content = random(3 * ResultStore.CHUNK / 2 + 17, 3);
         Path file = Files.write(dir.resolve("model.safetensors"), content);
-        Sql.inTransaction(database, "storing", c -> {
-            stores.results().putArtefact(c, job, ArtefactKind.MODEL, file);
-            return null;
-        });
+        Sql.inTransaction(
+                database,
+                "storing",
+                c -> {
+                    stores.results().putArtefact(c, job, ArtefactKind.MODEL, file);
+                    return null;
+                });
         assertEquals(2, chunksStored(), "one full chunk and the rest");
         Artefact info = stores.results().artefactInfo(job, ArtefactKind.MODEL).orElseThrow();
         Path saved = dir.resolve("saved.safetensors");
@@ -120,37 +146,58 @@ class ResultStoreTest {
         assertArrayEquals(content, Files.readAllBytes(saved));
 
         Path kept = Files.write(dir.resolve("kept.safetensors"), new byte[] {1, 2, 3});
-        Artefact wrong = new Artefact(info.kind(), info.size(), ResultStore.sha256(new byte[] {9}), null);
-        IOException e = assertThrows(IOException.class, () -> stores.results().saveArtefact(job, wrong, kept));
+        Artefact wrong =
+                new Artefact(info.kind(), info.size(), ResultStore.sha256(new byte[] {9}), null);
+        IOException e =
+                assertThrows(
+                        IOException.class, () -> stores.results().saveArtefact(job, wrong, kept));
         assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(kept));
         try (var left = Files.list(dir)) {
-            assertFalse(left.anyMatch(p -> p.toString().endsWith(".tmp")), "the temporary file is gone");
+            assertFalse(
+                    left.anyMatch(p -> p.toString().endsWith(".tmp")),
+                    "the temporary file is gone");
         }
     }
 
     @Test
     void anArtefactStoredBeforeTheChunksIsReadAfterTheMigration() throws Exception {
         String url = TestDatabase.createDatabase(false);
-        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("3").load().migrate();
+        Flyway.configure()
+                .dataSource(url, null, null)
+                .locations("classpath:db/migration")
+                .target("3")
+                .load()
+                .migrate();
         byte[] content = random(70_001, 4);
         long id;
         try (HikariDataSource old = TestDatabase.pool(url, 2)) {
-            id = Stores.open(old, Clock.systemUTC(), QueueSettings.DEFAULTS).jobs()
-                    .submit(new JobRequest("old", "b", "d", null, null, 1L).withDefaults());
-            Sql.inTransaction(old, "a version 3 artefact", c -> {
-                try (PreparedStatement artefact = c.prepareStatement("INSERT INTO artefact (job_id, kind, content,"
-                        + " size, sha256, created_at) VALUES (?, 'model', ?, ?, ?, now())")) {
-                    artefact.setLong(1, id);
-                    artefact.setBytes(2, content);
-                    artefact.setLong(3, content.length);
-                    artefact.setString(4, ResultStore.sha256(content));
-                    artefact.executeUpdate();
-                }
-                return null;
-            });
+            id =
+                    Stores.open(old, Clock.systemUTC(), QueueSettings.DEFAULTS)
+                            .jobs()
+                            .submit(new JobRequest("old", "b", "d", null, null, 1L).withDefaults());
+            Sql.inTransaction(
+                    old,
+                    "a version 3 artefact",
+                    c -> {
+                        try (PreparedStatement artefact =
+                                c.prepareStatement(
+                                        "INSERT INTO artefact (job_id, kind, content,"
+                                                + " size, sha256, created_at) VALUES (?, 'model', ?, ?, ?, now())")) {
+                            artefact.setLong(1, id);
+                            artefact.setBytes(2, content);
+                            artefact.setLong(3, content.length);
+                            artefact.setString(4, ResultStore.sha256(content));
+                            artefact.executeUpdate();
+                        }
+                        return null;
+                    });
         }
-        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").load().migrate();
+        Flyway.configure()
+                .dataSource(url, null, null)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
         try (HikariDataSource migrated = TestDatabase.pool(url, 2)) {
             Stores after = Stores.open(migrated, Clock.systemUTC(), QueueSettings.DEFAULTS);
             Artefact artefact = after.results().artefact(id, ArtefactKind.MODEL).orElseThrow();

@@ -18,17 +18,26 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Issue 31: uploads leave the disk its reserve, odd archive names are refused, and leftovers are swept. */
+/**
+ * Issue 31: uploads leave the disk its reserve, odd archive names are refused, and leftovers are
+ * swept.
+ */
 class UploadLimitsTest {
 
-    @TempDir
-    Path root;
+    @TempDir Path root;
 
     @Test
     void anUploadThatWouldFillTheDiskIsRefusedAndKeepsNothing() throws Exception {
         Path file = root.resolve(".upload-x.part");
-        ModelLibrary.UploadException e = assertThrows(ModelLibrary.UploadException.class, () -> ModelLibrary.copy(
-                new ByteArrayInputStream(new byte[1024]), file, 1 << 20, Long.MAX_VALUE / 2));
+        ModelLibrary.UploadException e =
+                assertThrows(
+                        ModelLibrary.UploadException.class,
+                        () ->
+                                ModelLibrary.copy(
+                                        new ByteArrayInputStream(new byte[1024]),
+                                        file,
+                                        1 << 20,
+                                        Long.MAX_VALUE / 2));
         assertEquals(ModelLibrary.Refusal.NO_SPACE, e.refusal());
         assertTrue(e.getMessage().contains("bytes free, less than"), e.getMessage());
         ModelLibrary.copy(new ByteArrayInputStream(new byte[1024]), file, 1 << 20, 0);
@@ -43,8 +52,17 @@ class UploadLimitsTest {
             zip.write(new byte[] {1, 2, 3});
             zip.closeEntry();
         }
-        ModelLibrary.UploadException e = assertThrows(ModelLibrary.UploadException.class, () -> DataLibrary.add(root,
-                "nul", new ByteArrayInputStream(bytes.toByteArray()), 1 << 20, 0, new FolderTask.Sizes(8, 4, 0, 0)));
+        ModelLibrary.UploadException e =
+                assertThrows(
+                        ModelLibrary.UploadException.class,
+                        () ->
+                                DataLibrary.add(
+                                        root,
+                                        "nul",
+                                        new ByteArrayInputStream(bytes.toByteArray()),
+                                        1 << 20,
+                                        0,
+                                        new FolderTask.Sizes(8, 4, 0, 0)));
         assertEquals(ModelLibrary.Refusal.UNUSABLE, e.refusal());
         assertTrue(e.getMessage().contains("is not a file name here"), e.getMessage());
         try (var left = Files.list(root)) {

@@ -12,12 +12,16 @@ public final class MutableClock extends Clock {
 
     private final AtomicReference<Instant> now;
 
-    /** @param start the first instant */
+    /**
+     * @param start the first instant
+     */
     public MutableClock(Instant start) {
         this.now = new AtomicReference<>(start);
     }
 
-    /** @param by how far to move on */
+    /**
+     * @param by how far to move on
+     */
     public void advance(Duration by) {
         now.updateAndGet(t -> t.plus(by));
     }

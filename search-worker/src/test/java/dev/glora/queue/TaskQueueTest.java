@@ -9,7 +9,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.Sql;
 import dev.glora.db.TestDatabase;
 import dev.glora.jobs.JobRequest;
-import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
 import java.time.Clock;
@@ -33,7 +32,8 @@ import org.junit.jupiter.api.Test;
 class TaskQueueTest {
 
     private static final Set<TaskKind> EVALUATE = Set.of(TaskKind.EVALUATE);
-    private static final QueueSettings SETTINGS = new QueueSettings(Duration.ofSeconds(30), Duration.ofSeconds(4), 3);
+    private static final QueueSettings SETTINGS =
+            new QueueSettings(Duration.ofSeconds(30), Duration.ofSeconds(4), 3);
 
     private HikariDataSource database;
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -44,7 +44,11 @@ class TaskQueueTest {
     void open() {
         database = TestDatabase.pool(TestDatabase.createDatabase(true), 12);
         stores = Stores.openWithLeaseClock(database, clock, SETTINGS);
-        job = stores.jobs().submit(new JobRequest("queue test", "b", "d", null, null, 1L).withDefaults());
+        job =
+                stores.jobs()
+                        .submit(
+                                new JobRequest("queue test", "b", "d", null, null, 1L)
+                                        .withDefaults());
     }
 
     @AfterEach
@@ -53,20 +57,27 @@ class TaskQueueTest {
     }
 
     private List<Long> enqueue(int n) {
-        return Sql.inTransaction(database, "enqueue", c -> {
-            List<Long> ids = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                ids.add(stores.queue().enqueue(c, job, TaskKind.EVALUATE, "{\"i\": " + i + "}"));
-            }
-            return ids;
-        });
+        return Sql.inTransaction(
+                database,
+                "enqueue",
+                c -> {
+                    List<Long> ids = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        ids.add(
+                                stores.queue()
+                                        .enqueue(c, job, TaskKind.EVALUATE, "{\"i\": " + i + "}"));
+                    }
+                    return ids;
+                });
     }
 
     @Test
     void aCancelThatADeadlockWithAWorkerAbortsRunsAgainAndCancels() throws Exception {
         List<Long> ids = enqueue(2);
         // the cancel locks the job, then its tasks
-        assertTrue(losesADeadlockWithAWorker(ids.get(0), () -> stores.jobs().cancel(job)), "cancelled by its second run");
+        assertTrue(
+                losesADeadlockWithAWorker(ids.get(0), () -> stores.jobs().cancel(job)),
+                "cancelled by its second run");
         assertEquals(JobStatus.CANCELLED, stores.jobs().find(job).orElseThrow().status());
         Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
         for (long id : ids) {
@@ -75,13 +86,17 @@ class TaskQueueTest {
     }
 
     @Test
-    void aTaskFailureThatADeadlockWithAnotherWorkerAbortsRunsAgainAndFailsItsJob() throws Exception {
+    void aTaskFailureThatADeadlockWithAnotherWorkerAbortsRunsAgainAndFailsItsJob()
+            throws Exception {
         List<Long> ids = enqueue(2);
         Task failing = stores.queue().claim("a", EVALUATE, null).orElseThrow();
         Task other = stores.queue().claim("b", EVALUATE, null).orElseThrow();
         assertEquals(ids, List.of(failing.id(), other.id()));
         // a task that dies locks itself, fails the job, then cancels the job's other tasks
-        assertTrue(losesADeadlockWithAWorker(other.id(), () -> stores.queue().fail(failing.lease(), "label 7 of 5", false)),
+        assertTrue(
+                losesADeadlockWithAWorker(
+                        other.id(),
+                        () -> stores.queue().fail(failing.lease(), "label 7 of 5", false)),
                 "dead by its second run");
         // the real error, not a lapsed lease's, reaches the job
         assertEquals(JobStatus.FAILED, stores.jobs().find(job).orElseThrow().status());
@@ -98,9 +113,11 @@ class TaskQueueTest {
      *
      * @return what the work returned in the end
      */
-    private <T> T losesADeadlockWithAWorker(long heldTask, java.util.concurrent.Callable<T> work) throws Exception {
+    private <T> T losesADeadlockWithAWorker(long heldTask, java.util.concurrent.Callable<T> work)
+            throws Exception {
         ExecutorService other = Executors.newSingleThreadExecutor();
-        try (java.sql.Connection worker = database.getConnection(); java.sql.Statement sql = worker.createStatement()) {
+        try (java.sql.Connection worker = database.getConnection();
+                java.sql.Statement sql = worker.createStatement()) {
             worker.setAutoCommit(false);
             // PostgreSQL aborts the transaction whose deadlock check runs first: the work's (the
             // default 1 s after it began to wait), not this one's
@@ -109,7 +126,8 @@ class TaskQueueTest {
             sql.executeQuery("SELECT id FROM task WHERE id = " + heldTask + " FOR UPDATE").close();
             Future<T> result = other.submit(work);
             // ... the work locks the job, then waits for that task ...
-            for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos(); waiting() == 0; ) {
+            for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                    waiting() == 0; ) {
                 assertTrue(System.nanoTime() < deadline, "the work waits for the worker's task");
                 Thread.sleep(5);
             }
@@ -124,14 +142,19 @@ class TaskQueueTest {
 
     /** Sessions of this test's database that wait for a lock. */
     private long waiting() {
-        return Sql.inTransaction(database, "locks", c -> {
-            try (java.sql.Statement s = c.createStatement(); java.sql.ResultSet row = s.executeQuery(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                            + " AND wait_event_type = 'Lock'")) {
-                row.next();
-                return row.getLong(1);
-            }
-        });
+        return Sql.inTransaction(
+                database,
+                "locks",
+                c -> {
+                    try (java.sql.Statement s = c.createStatement();
+                            java.sql.ResultSet row =
+                                    s.executeQuery(
+                                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                                    + " AND wait_event_type = 'Lock'")) {
+                        row.next();
+                        return row.getLong(1);
+                    }
+                });
     }
 
     @Test
@@ -143,15 +166,22 @@ class TaskQueueTest {
         List<Future<?>> running = new ArrayList<>();
         for (int w = 0; w < 6; w++) {
             String owner = "worker-" + w;
-            running.add(workers.submit(() -> {
-                for (Optional<Task> task = stores.queue().claim(owner, EVALUATE, null); task.isPresent();
-                        task = stores.queue().claim(owner, EVALUATE, null)) {
-                    if (claimedBy.putIfAbsent(task.get().id(), owner) != null) {
-                        doubleClaims.incrementAndGet();
-                    }
-                    stores.queue().complete(task.get().lease(), "{\"by\": \"" + owner + "\"}");
-                }
-            }));
+            running.add(
+                    workers.submit(
+                            () -> {
+                                for (Optional<Task> task =
+                                                stores.queue().claim(owner, EVALUATE, null);
+                                        task.isPresent();
+                                        task = stores.queue().claim(owner, EVALUATE, null)) {
+                                    if (claimedBy.putIfAbsent(task.get().id(), owner) != null) {
+                                        doubleClaims.incrementAndGet();
+                                    }
+                                    stores.queue()
+                                            .complete(
+                                                    task.get().lease(),
+                                                    "{\"by\": \"" + owner + "\"}");
+                                }
+                            }));
         }
         for (Future<?> f : running) {
             f.get();
@@ -163,26 +193,40 @@ class TaskQueueTest {
         for (long id : ids) {
             assertEquals(TaskStatus.DONE, states.get(id).status());
             assertEquals(1, states.get(id).attempt());
-            assertTrue(states.get(id).result().contains(claimedBy.get(id)), states.get(id).result());
+            assertTrue(
+                    states.get(id).result().contains(claimedBy.get(id)), states.get(id).result());
         }
         assertTrue(claimedBy.values().stream().distinct().count() > 1, "the work was shared");
     }
 
-    /** Issue 31: each task expires by the lease its claimant holds it under, not by the caller's. */
+    /**
+     * Issue 31: each task expires by the lease its claimant holds it under, not by the caller's.
+     */
     @Test
     void aWorkerWithAShortLeaseRequeuesNoOtherWorkersHealthyTask() {
         long id = enqueue(1).get(0);
         stores.queue().claim("patient", EVALUATE, null).orElseThrow();
-        Stores hasty = Stores.openWithLeaseClock(database, clock, new QueueSettings(Duration.ofSeconds(2),
-                Duration.ofSeconds(4), 3));
+        Stores hasty =
+                Stores.openWithLeaseClock(
+                        database,
+                        clock,
+                        new QueueSettings(Duration.ofSeconds(2), Duration.ofSeconds(4), 3));
         clock.advance(Duration.ofSeconds(5));
-        assertTrue(hasty.queue().requeueExpired().isEmpty(), "the claimant's lease is 30 s; 5 s have passed");
+        assertTrue(
+                hasty.queue().requeueExpired().isEmpty(),
+                "the claimant's lease is 30 s; 5 s have passed");
         clock.advance(Duration.ofSeconds(26));
-        assertEquals(List.of(id), hasty.queue().requeueExpired(), "past the claimant's own lease it is requeued");
+        assertEquals(
+                List.of(id),
+                hasty.queue().requeueExpired(),
+                "past the claimant's own lease it is requeued");
         long short_ = enqueue(1).get(0);
         hasty.queue().claim("hasty", EVALUATE, null).orElseThrow();
         clock.advance(Duration.ofSeconds(3));
-        assertEquals(List.of(short_), stores.queue().requeueExpired(), "a short lease lapses for everyone");
+        assertEquals(
+                List.of(short_),
+                stores.queue().requeueExpired(),
+                "a short lease lapses for everyone");
     }
 
     @Test
@@ -191,11 +235,15 @@ class TaskQueueTest {
         Task first = stores.queue().claim("a", EVALUATE, null).orElseThrow();
         clock.advance(Duration.ofSeconds(31));
         assertEquals(List.of(id), stores.queue().requeueExpired());
-        assertTrue(stores.queue().claim("b", EVALUATE, null).isEmpty(), "back-off holds the task back");
+        assertTrue(
+                stores.queue().claim("b", EVALUATE, null).isEmpty(),
+                "back-off holds the task back");
         clock.advance(Duration.ofSeconds(4));
         Task second = stores.queue().claim("b", EVALUATE, null).orElseThrow();
         assertEquals(first.lease().version() + 1, second.lease().version());
-        assertThrows(LeaseLostException.class, () -> stores.queue().complete(first.lease(), "{\"by\": \"a\"}"));
+        assertThrows(
+                LeaseLostException.class,
+                () -> stores.queue().complete(first.lease(), "{\"by\": \"a\"}"));
         assertFalse(stores.queue().heartbeat(first.lease()));
         assertFalse(stores.queue().fail(first.lease(), "late failure", true));
         assertEquals(TaskStatus.RUNNING, stores.queue().states(List.of(id)).get(id).status());
@@ -231,20 +279,25 @@ class TaskQueueTest {
     void onlyATasksOwnFailuresSpendItsAttemptsAndTheLastOneFailsItsJob() {
         long id = enqueue(1).get(0);
         for (int lapse = 1; lapse <= 4; lapse++) {
-            assertTrue(stores.queue().claim("killed" + lapse, EVALUATE, null).isPresent(), "lapse " + lapse);
+            assertTrue(
+                    stores.queue().claim("killed" + lapse, EVALUATE, null).isPresent(),
+                    "lapse " + lapse);
             clock.advance(Duration.ofSeconds(31));
             assertEquals(List.of(id), stores.queue().requeueExpired());
             clock.advance(Duration.ofMinutes(5));
         }
         Task cut = stores.queue().claim("cut-off", EVALUATE, null).orElseThrow();
         assertTrue(stores.queue().release(cut.lease(), "the database went away"));
-        assertEquals(TaskStatus.READY, stores.queue().states(List.of(id)).get(id).status(),
+        assertEquals(
+                TaskStatus.READY,
+                stores.queue().states(List.of(id)).get(id).status(),
                 "four killed workers and a database error spend none of the 3 attempts");
         assertFalse(stores.queue().release(cut.lease(), "twice"), "a released lease is stale");
         for (int attempt = 1; attempt <= 3; attempt++) {
             clock.advance(Duration.ofHours(1));
             Task task = stores.queue().claim("w" + attempt, EVALUATE, null).orElseThrow();
-            assertEquals(attempt == 3, stores.queue().fail(task.lease(), "failure " + attempt, true));
+            assertEquals(
+                    attempt == 3, stores.queue().fail(task.lease(), "failure " + attempt, true));
         }
         assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
         clock.advance(Duration.ofHours(1));
@@ -252,33 +305,45 @@ class TaskQueueTest {
         var failed = stores.jobs().find(job).orElseThrow();
         assertEquals(JobStatus.FAILED, failed.status());
         assertEquals("failure 3", failed.error());
-        assertTrue(stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(), "the job's other tasks stop");
+        assertTrue(
+                stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(),
+                "the job's other tasks stop");
     }
 
     @Test
     void aTaskWhoseWorkerDiesEveryTimeIsDeadAfterTenClaimsPerAttempt() {
         long id = enqueue(1).get(0);
         for (int lapse = 1; lapse <= 30; lapse++) {
-            assertTrue(stores.queue().claim("killed" + lapse, EVALUATE, null).isPresent(), "lapse " + lapse);
+            assertTrue(
+                    stores.queue().claim("killed" + lapse, EVALUATE, null).isPresent(),
+                    "lapse " + lapse);
             clock.advance(Duration.ofSeconds(31));
             stores.queue().requeueExpired();
             clock.advance(Duration.ofHours(2)); // past the longest back-off, 4 s doubled 10 times
         }
         assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
         String error = stores.jobs().find(job).orElseThrow().error();
-        assertTrue(error.contains("lease of killed30 expired") && error.contains("claimed 30 times"), error);
+        assertTrue(
+                error.contains("lease of killed30 expired") && error.contains("claimed 30 times"),
+                error);
         assertEquals(JobStatus.FAILED, stores.jobs().find(job).orElseThrow().status());
-        assertTrue(stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(), "the job's other tasks stop");
+        assertTrue(
+                stores.queue().claim("w", Set.of(TaskKind.TRAIN), null).isEmpty(),
+                "the job's other tasks stop");
     }
 
     @Test
     void leasesFollowTheDatabasesClockSoAWorkerWhoseClockRunsAheadTakesNoLiveTask() {
         Stores honest = Stores.open(database, Clock.systemUTC(), SETTINGS);
-        Stores ahead = Stores.open(database, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2)), SETTINGS);
+        Stores ahead =
+                Stores.open(
+                        database, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2)), SETTINGS);
         long id = enqueue(1).get(0);
         Task task = honest.queue().claim("honest", EVALUATE, null).orElseThrow();
         assertTrue(honest.queue().heartbeat(task.lease()));
-        assertTrue(ahead.queue().requeueExpired().isEmpty(), "the lease is 30 s long and beat just now");
+        assertTrue(
+                ahead.queue().requeueExpired().isEmpty(),
+                "the lease is 30 s long and beat just now");
         assertEquals(TaskStatus.RUNNING, honest.queue().states(List.of(id)).get(id).status());
         assertTrue(ahead.queue().claim("ahead", EVALUATE, null).isEmpty());
         honest.queue().complete(task.lease(), null);
@@ -289,20 +354,28 @@ class TaskQueueTest {
     void anErrorNotWorthRetryingKillsTheTaskAtOnce() {
         long id = enqueue(1).get(0);
         Task task = stores.queue().claim("a", EVALUATE, null).orElseThrow();
-        assertTrue(stores.queue().fail(task.lease(), "images/val200/3.png: label 7 is outside 0..4", false));
+        assertTrue(
+                stores.queue()
+                        .fail(task.lease(), "images/val200/3.png: label 7 is outside 0..4", false));
         assertEquals(TaskStatus.DEAD, stores.queue().states(List.of(id)).get(id).status());
-        assertEquals("images/val200/3.png: label 7 is outside 0..4", stores.jobs().find(job).orElseThrow().error());
+        assertEquals(
+                "images/val200/3.png: label 7 is outside 0..4",
+                stores.jobs().find(job).orElseThrow().error());
     }
 
     @Test
     void aCancelledJobsTasksAreNotClaimedAndTheirLeasesLapse() {
         enqueue(2);
         Task held = stores.queue().claim("a", EVALUATE, null).orElseThrow();
-        long other = stores.jobs().submit(new JobRequest("other", "b", "d", null, null, 2L).withDefaults());
+        long other =
+                stores.jobs()
+                        .submit(new JobRequest("other", "b", "d", null, null, 2L).withDefaults());
         assertTrue(stores.jobs().cancel(job));
         assertFalse(stores.queue().heartbeat(held.lease()));
         assertTrue(stores.queue().claim("a", EVALUATE, null).isEmpty());
-        assertEquals(other, stores.queue().claim("a", Set.of(TaskKind.TRAIN), null).orElseThrow().jobId(),
+        assertEquals(
+                other,
+                stores.queue().claim("a", Set.of(TaskKind.TRAIN), null).orElseThrow().jobId(),
                 "another job is untouched");
         assertEquals(JobStatus.CANCELLED, stores.jobs().find(job).orElseThrow().status());
         assertFalse(stores.jobs().cancel(job), "a cancelled job stays cancelled");

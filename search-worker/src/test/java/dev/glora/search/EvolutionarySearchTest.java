@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 class EvolutionarySearchTest {
 
-    private final Encoding encoding = new Encoding(Supernet.layerShapes(TinyModels.tinyArch()), SearchSpace.ofRanks(4, 2));
+    private final Encoding encoding =
+            new Encoding(Supernet.layerShapes(TinyModels.tinyArch()), SearchSpace.ofRanks(4, 2));
 
     /** Fitness: the share of genes equal to a planted optimum. Records everything it is asked. */
     private final class Planted implements Evaluator {
@@ -44,14 +45,16 @@ class EvolutionarySearchTest {
     }
 
     private static SearchSettings settings(int generations, long max, long seed) {
-        return new SearchSettings(50, generations, 10, 25, 25, 0.2, max, 0, SearchSettings.Objective.ACCURACY, seed);
+        return new SearchSettings(
+                50, generations, 10, 25, 25, 0.2, max, 0, SearchSettings.Objective.ACCURACY, seed);
     }
 
     @Test
     void findsAPlantedOptimum() {
         Planted planted = new Planted();
-        EvolutionarySearch.Result result = new EvolutionarySearch(encoding, settings(150, -1, 1))
-                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        EvolutionarySearch.Result result =
+                new EvolutionarySearch(encoding, settings(150, -1, 1))
+                        .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
         assertEquals(1.0, result.best().accuracy(), "best " + result.best().accuracy());
         assertEquals(Encoding.key(planted.optimum), result.best().key());
         List<GenerationStats> history = result.state().history();
@@ -62,13 +65,16 @@ class EvolutionarySearchTest {
     void neverEvaluatesACandidateOverTheLimitOrTwice() {
         Planted planted = new Planted();
         long limit = encoding.parameterRange()[1] / 4;
-        new EvolutionarySearch(encoding, settings(15, limit, 2)).run(planted, EvolutionarySearch.State.EMPTY,
-                (s, p, st) -> { });
+        new EvolutionarySearch(encoding, settings(15, limit, 2))
+                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
         assertEquals(15 * 50, planted.asked.size());
         Set<String> unique = new HashSet<>(planted.asked);
         assertEquals(planted.asked.size(), unique.size(), "a candidate was evaluated twice");
-        assertTrue(planted.parameters.stream().allMatch(p -> p <= limit), "a candidate over the limit was evaluated");
-        assertTrue(planted.parameters.stream().anyMatch(p -> p > limit * 0.8), "the limit is binding");
+        assertTrue(
+                planted.parameters.stream().allMatch(p -> p <= limit),
+                "a candidate over the limit was evaluated");
+        assertTrue(
+                planted.parameters.stream().anyMatch(p -> p > limit * 0.8), "the limit is binding");
     }
 
     @Test
@@ -77,29 +83,50 @@ class EvolutionarySearchTest {
         double[] nearTheLimit = new double[2];
         for (SearchSettings.Init init : SearchSettings.Init.values()) {
             Planted planted = new Planted();
-            SearchSettings one = new SearchSettings(50, 1, 10, 25, 25, 0.2, limit, 0,
-                    SearchSettings.Objective.ACCURACY, 3, init);
-            new EvolutionarySearch(encoding, one).run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+            SearchSettings one =
+                    new SearchSettings(
+                            50,
+                            1,
+                            10,
+                            25,
+                            25,
+                            0.2,
+                            limit,
+                            0,
+                            SearchSettings.Objective.ACCURACY,
+                            3,
+                            init);
+            new EvolutionarySearch(encoding, one)
+                    .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
             assertEquals(50, planted.asked.size(), init + ": a full first generation");
-            assertTrue(planted.parameters.stream().allMatch(p -> p <= limit), init + ": over the limit");
-            nearTheLimit[init.ordinal()] = planted.parameters.stream().filter(p -> p > 0.8 * limit).count() / 50.0;
+            assertTrue(
+                    planted.parameters.stream().allMatch(p -> p <= limit),
+                    init + ": over the limit");
+            nearTheLimit[init.ordinal()] =
+                    planted.parameters.stream().filter(p -> p > 0.8 * limit).count() / 50.0;
         }
         // the share of the first generation within 20 % of the limit (seed 3: 0.58 and 0.18)
-        assertTrue(nearTheLimit[SearchSettings.Init.REPAIR.ordinal()] > 0.4, "repair piles up at the limit: "
-                + java.util.Arrays.toString(nearTheLimit));
-        assertTrue(nearTheLimit[SearchSettings.Init.BUDGET.ordinal()] < nearTheLimit[SearchSettings.Init.REPAIR
-                .ordinal()] / 2, "a budget spreads: " + java.util.Arrays.toString(nearTheLimit));
+        assertTrue(
+                nearTheLimit[SearchSettings.Init.REPAIR.ordinal()] > 0.4,
+                "repair piles up at the limit: " + java.util.Arrays.toString(nearTheLimit));
+        assertTrue(
+                nearTheLimit[SearchSettings.Init.BUDGET.ordinal()]
+                        < nearTheLimit[SearchSettings.Init.REPAIR.ordinal()] / 2,
+                "a budget spreads: " + java.util.Arrays.toString(nearTheLimit));
     }
 
     @Test
     void theSameSeedGivesTheSameGenerationsAndAnotherSeedDoesNot() {
         Planted planted = new Planted();
-        EvolutionarySearch.Result a = new EvolutionarySearch(encoding, settings(6, -1, 3))
-                .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
-        EvolutionarySearch.Result b = new EvolutionarySearch(encoding, settings(6, -1, 3))
-                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
-        EvolutionarySearch.Result c = new EvolutionarySearch(encoding, settings(6, -1, 4))
-                .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        EvolutionarySearch.Result a =
+                new EvolutionarySearch(encoding, settings(6, -1, 3))
+                        .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
+        EvolutionarySearch.Result b =
+                new EvolutionarySearch(encoding, settings(6, -1, 3))
+                        .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
+        EvolutionarySearch.Result c =
+                new EvolutionarySearch(encoding, settings(6, -1, 4))
+                        .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
         assertEquals(keys(a), keys(b));
         assertFalse(keys(a).equals(keys(c)));
     }
@@ -113,37 +140,88 @@ class EvolutionarySearchTest {
     @Test
     void aSeedStillGivesTheReferenceSearchesResults() throws Exception {
         long limit = encoding.parameterRange()[1] / 10;
-        assertEquals("0fb3b712", digest(new SearchSettings(40, 4, 8, 20, 20, 0.2, limit, 0,
-                SearchSettings.Objective.ACCURACY, 11, SearchSettings.Init.REPAIR)), "repair");
-        assertEquals("c712dfc1", digest(new SearchSettings(40, 4, 8, 20, 20, 0.2, limit, limit / 4,
-                SearchSettings.Objective.ACCURACY, 12, SearchSettings.Init.BUDGET)), "budget");
-        assertEquals("c960c5f6", digest(new SearchSettings(30, 4, 10, 10, 10, 0.2, -1, 0,
-                SearchSettings.Objective.PARETO, 13)), "pareto");
+        assertEquals(
+                "0fb3b712",
+                digest(
+                        new SearchSettings(
+                                40,
+                                4,
+                                8,
+                                20,
+                                20,
+                                0.2,
+                                limit,
+                                0,
+                                SearchSettings.Objective.ACCURACY,
+                                11,
+                                SearchSettings.Init.REPAIR)),
+                "repair");
+        assertEquals(
+                "c712dfc1",
+                digest(
+                        new SearchSettings(
+                                40,
+                                4,
+                                8,
+                                20,
+                                20,
+                                0.2,
+                                limit,
+                                limit / 4,
+                                SearchSettings.Objective.ACCURACY,
+                                12,
+                                SearchSettings.Init.BUDGET)),
+                "budget");
+        assertEquals(
+                "c960c5f6",
+                digest(
+                        new SearchSettings(
+                                30,
+                                4,
+                                10,
+                                10,
+                                10,
+                                0.2,
+                                -1,
+                                0,
+                                SearchSettings.Objective.PARETO,
+                                13)),
+                "pareto");
     }
 
     private String digest(SearchSettings settings) throws Exception {
         Planted planted = new Planted();
-        new EvolutionarySearch(encoding, settings).run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        new EvolutionarySearch(encoding, settings)
+                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
         java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-        planted.asked.forEach(key -> sha.update((key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        planted.asked.forEach(
+                key -> sha.update((key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 8);
     }
 
     @Test
     void aResumedSearchEndsExactlyAsAnUninterruptedOne() {
-        EvolutionarySearch.Result straight = new EvolutionarySearch(encoding, settings(6, -1, 5))
-                .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        EvolutionarySearch.Result straight =
+                new EvolutionarySearch(encoding, settings(6, -1, 5))
+                        .run(new Planted(), EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
         EvolutionarySearch.State[] saved = new EvolutionarySearch.State[1];
-        assertThrows(IllegalStateException.class, () -> new EvolutionarySearch(encoding, settings(6, -1, 5))
-                .run(new Planted(), EvolutionarySearch.State.EMPTY, (stats, population, state) -> {
-                    saved[0] = state;
-                    if (stats.generation() == 2) {
-                        throw new IllegalStateException("killed");
-                    }
-                }));
+        assertThrows(
+                IllegalStateException.class,
+                () ->
+                        new EvolutionarySearch(encoding, settings(6, -1, 5))
+                                .run(
+                                        new Planted(),
+                                        EvolutionarySearch.State.EMPTY,
+                                        (stats, population, state) -> {
+                                            saved[0] = state;
+                                            if (stats.generation() == 2) {
+                                                throw new IllegalStateException("killed");
+                                            }
+                                        }));
         assertEquals(3, saved[0].history().size());
-        EvolutionarySearch.Result resumed = new EvolutionarySearch(encoding, settings(6, -1, 5))
-                .run(new Planted(), saved[0], (s, p, st) -> { });
+        EvolutionarySearch.Result resumed =
+                new EvolutionarySearch(encoding, settings(6, -1, 5))
+                        .run(new Planted(), saved[0], (s, p, st) -> {});
         assertEquals(keys(straight), keys(resumed));
         assertEquals(straight.best().key(), resumed.best().key());
     }
@@ -151,9 +229,12 @@ class EvolutionarySearchTest {
     @Test
     void theParetoObjectiveKeepsANonDominatedFront() {
         Planted planted = new Planted();
-        SearchSettings pareto = new SearchSettings(30, 5, 10, 10, 10, 0.2, -1, 0, SearchSettings.Objective.PARETO, 6);
-        EvolutionarySearch.Result result = new EvolutionarySearch(encoding, pareto)
-                .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> { });
+        SearchSettings pareto =
+                new SearchSettings(
+                        30, 5, 10, 10, 10, 0.2, -1, 0, SearchSettings.Objective.PARETO, 6);
+        EvolutionarySearch.Result result =
+                new EvolutionarySearch(encoding, pareto)
+                        .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
         List<Candidate> front = result.front();
         assertTrue(front.size() > 1);
         for (Candidate a : front) {
@@ -169,9 +250,25 @@ class EvolutionarySearchTest {
     @Test
     void impossibleLimitsAreRefusedBeforeAnyEvaluation() {
         long most = encoding.parameterRange()[1];
-        SearchException e = assertThrows(SearchException.class, () -> new EvolutionarySearch(encoding,
-                new SearchSettings(10, 2, 2, 2, 2, 0.2, -1, most + 1, SearchSettings.Objective.ACCURACY, 0)));
-        assertTrue(e.getMessage().contains("exceeds the most any configuration adds"), e.getMessage());
+        SearchException e =
+                assertThrows(
+                        SearchException.class,
+                        () ->
+                                new EvolutionarySearch(
+                                        encoding,
+                                        new SearchSettings(
+                                                10,
+                                                2,
+                                                2,
+                                                2,
+                                                2,
+                                                0.2,
+                                                -1,
+                                                most + 1,
+                                                SearchSettings.Objective.ACCURACY,
+                                                0)));
+        assertTrue(
+                e.getMessage().contains("exceeds the most any configuration adds"), e.getMessage());
     }
 
     private static List<String> keys(EvolutionarySearch.Result result) {

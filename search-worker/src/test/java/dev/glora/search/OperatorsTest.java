@@ -16,14 +16,15 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The search's Jenetics parts, the genetic operators tested statistically: thousands of draws
- * with a fixed seed, through {@link RandomRegistry} as the search draws them.
+ * The search's Jenetics parts, the genetic operators tested statistically: thousands of draws with
+ * a fixed seed, through {@link RandomRegistry} as the search draws them.
  */
 class OperatorsTest {
 
     private static final int DRAWS = 20_000;
 
-    private final Encoding encoding = new Encoding(Supernet.layerShapes(TinyModels.tinyArch()), SearchSpace.ofRanks(4, 2));
+    private final Encoding encoding =
+            new Encoding(Supernet.layerShapes(TinyModels.tinyArch()), SearchSpace.ofRanks(4, 2));
     private final ModeMutator<Double> mutator = new ModeMutator<>(0.2);
     private final GeneCrossover<Double> crossover = new GeneCrossover<>();
 
@@ -38,8 +39,20 @@ class OperatorsTest {
         long[] changed = new long[encoding.length()];
         for (int n = 0; n < DRAWS; n++) {
             int[] parent = encoding.random(random);
-            int[] child = Encoding.alleles(RandomRegistry.with(random, r -> mutator.alter(
-                    ISeq.of(individual(encoding.genotype(parent))), 1)).population().get(0).genotype());
+            int[] child =
+                    Encoding.alleles(
+                            RandomRegistry.with(
+                                            random,
+                                            r ->
+                                                    mutator.alter(
+                                                            ISeq.of(
+                                                                    individual(
+                                                                            encoding.genotype(
+                                                                                    parent))),
+                                                            1))
+                                    .population()
+                                    .get(0)
+                                    .genotype());
             for (int i = 0; i < child.length; i++) {
                 changed[i] += child[i] != parent[i] ? 1 : 0;
             }
@@ -48,7 +61,11 @@ class OperatorsTest {
             // a re-draw keeps the old mode with chance 1/k, so a gene changes with p (1 - 1/k)
             double expected = p * (1 - 1.0 / encoding.alleles(i));
             double observed = (double) changed[i] / DRAWS;
-            assertEquals(expected, observed, 4 * Math.sqrt(expected * (1 - expected) / DRAWS), "gene " + i);
+            assertEquals(
+                    expected,
+                    observed,
+                    4 * Math.sqrt(expected * (1 - expected) / DRAWS),
+                    "gene " + i);
         }
     }
 
@@ -60,11 +77,27 @@ class OperatorsTest {
         for (int n = 0; n < DRAWS; n++) {
             int[] mother = encoding.random(random);
             int[] father = encoding.random(random);
-            int[] child = Encoding.alleles(RandomRegistry.with(random, r -> crossover.alter(ISeq.of(
-                    individual(encoding.genotype(mother)), individual(encoding.genotype(father))), 1))
-                    .population().get(0).genotype());
+            int[] child =
+                    Encoding.alleles(
+                            RandomRegistry.with(
+                                            random,
+                                            r ->
+                                                    crossover.alter(
+                                                            ISeq.of(
+                                                                    individual(
+                                                                            encoding.genotype(
+                                                                                    mother)),
+                                                                    individual(
+                                                                            encoding.genotype(
+                                                                                    father))),
+                                                            1))
+                                    .population()
+                                    .get(0)
+                                    .genotype());
             for (int i = 0; i < child.length; i++) {
-                assertTrue(child[i] == mother[i] || child[i] == father[i], "gene " + i + " invented a mode");
+                assertTrue(
+                        child[i] == mother[i] || child[i] == father[i],
+                        "gene " + i + " invented a mode");
                 if (mother[i] != father[i]) {
                     differing[i]++;
                     fromMother[i] += child[i] == mother[i] ? 1 : 0;
@@ -85,7 +118,8 @@ class OperatorsTest {
             counts[i] = new long[encoding.alleles(i)];
         }
         for (int n = 0; n < DRAWS; n++) {
-            Genotype<IntegerGene> genotype = RandomRegistry.with(random, r -> encoding.codec().encoding().newInstance());
+            Genotype<IntegerGene> genotype =
+                    RandomRegistry.with(random, r -> encoding.codec().encoding().newInstance());
             int[] alleles = Encoding.alleles(genotype);
             for (int i = 0; i < alleles.length; i++) {
                 counts[i][alleles[i]]++;
@@ -109,8 +143,12 @@ class OperatorsTest {
             int[] alleles = encoding.random(random);
             SubnetConfig config = encoding.decode(alleles);
             assertEquals(Encoding.key(alleles), Encoding.key(encoding.encode(config)));
-            assertEquals(Supernet.parameterCount(TinyModels.tinyArch(), config), encoding.parameters(alleles));
-            assertEquals(Encoding.key(alleles), Encoding.key(Encoding.alleles(encoding.genotype(alleles))));
+            assertEquals(
+                    Supernet.parameterCount(TinyModels.tinyArch(), config),
+                    encoding.parameters(alleles));
+            assertEquals(
+                    Encoding.key(alleles),
+                    Encoding.key(Encoding.alleles(encoding.genotype(alleles))));
             Genotype<IntegerGene> genotype = encoding.codec().encode(config);
             assertTrue(genotype.isValid(), "every mode index lies in its gene's range");
             assertEquals(config, encoding.codec().decode(genotype));
@@ -126,20 +164,27 @@ class OperatorsTest {
         SplittableRandom random = new SplittableRandom(5);
         int outside = 0;
         for (int n = 0; n < 500; n++) {
-            Phenotype<IntegerGene, Double> draw = individual(RandomRegistry.with(random,
-                    r -> encoding.codec().encoding().newInstance()));
+            Phenotype<IntegerGene, Double> draw =
+                    individual(
+                            RandomRegistry.with(
+                                    random, r -> encoding.codec().encoding().newInstance()));
             long before = encoding.parameters(draw.genotype());
             outside += limit.test(draw) ? 0 : 1;
-            Phenotype<IntegerGene, Double> repaired = RandomRegistry.with(random, r -> limit.repair(draw, 0));
+            Phenotype<IntegerGene, Double> repaired =
+                    RandomRegistry.with(random, r -> limit.repair(draw, 0));
             long after = encoding.parameters(repaired.genotype());
-            assertTrue(limit.test(repaired), "repaired " + before + " -> " + after + ", not in [" + min + ", " + max + "]");
+            assertTrue(
+                    limit.test(repaired),
+                    "repaired " + before + " -> " + after + ", not in [" + min + ", " + max + "]");
         }
-        assertTrue(outside > 400, "most uniform draws lie outside a tenth of the range: " + outside);
+        assertTrue(
+                outside > 400, "most uniform draws lie outside a tenth of the range: " + outside);
         // a repair with a minimum as well may overshoot it and stop outside (the search then
         // rejects the draw); a spread draw starts inside
         ParameterLimit<Double> range = new ParameterLimit<>(encoding, max / 2, max);
         for (int n = 0; n < 500; n++) {
-            Genotype<IntegerGene> spread = RandomRegistry.with(random, r -> range.spread().newInstance());
+            Genotype<IntegerGene> spread =
+                    RandomRegistry.with(random, r -> range.spread().newInstance());
             assertTrue(range.test(individual(spread)), "a spread draw lies in the range");
         }
     }

@@ -30,8 +30,14 @@ class ParetoTest {
             int n = 1 + random.nextInt(60);
             for (int i = 0; i < n; i++) {
                 // few distinct values, so that equal parameters and equal accuracies are common
-                candidates.add(new Candidate("k" + round + "-" + i, new int[0], 100L * random.nextInt(8),
-                        random.nextInt(6) / 5.0, 0, true));
+                candidates.add(
+                        new Candidate(
+                                "k" + round + "-" + i,
+                                new int[0],
+                                100L * random.nextInt(8),
+                                random.nextInt(6) / 5.0,
+                                0,
+                                true));
             }
             List<Candidate> rest = new ArrayList<>(candidates);
             List<List<Candidate>> fronts = Pareto.fronts(candidates);

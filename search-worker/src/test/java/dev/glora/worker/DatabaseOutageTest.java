@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.EmbeddedPostgres;
-import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobView;
@@ -27,26 +26,29 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * PostgreSQL stopped and started again under a running job, once while the supernet trains and
- * once while the search runs: the worker hands its tasks back without spending attempts, picks
- * them up again when the database returns: every epoch and generation is recorded once, and the
- * search ends exactly as {@code glora search} of the job's supernet with the same seed.
+ * PostgreSQL stopped and started again under a running job, once while the supernet trains and once
+ * while the search runs: the worker hands its tasks back without spending attempts, picks them up
+ * again when the database returns: every epoch and generation is recorded once, and the search ends
+ * exactly as {@code glora search} of the job's supernet with the same seed.
  */
 class DatabaseOutageTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private EmbeddedPostgres postgres;
 
     @Test
     void aJobSurvivesTheDatabaseRestartingMidTrainingAndMidSearch() throws Exception {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody, as root
+        Files.setPosixFilePermissions(
+                dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody, as root
         Path data = dir.resolve("pg");
         postgres = EmbeddedPostgres.start(data, 0);
         int port = postgres.port();
-        Flyway.configure().dataSource(postgres.jdbcUrl(), "postgres", postgres.password())
-                .locations("classpath:db/migration").load().migrate();
+        Flyway.configure()
+                .dataSource(postgres.jdbcUrl(), "postgres", postgres.password())
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(postgres.jdbcUrl());
         config.setPassword(postgres.password());
@@ -55,13 +57,27 @@ class DatabaseOutageTest {
         config.setInitializationFailTimeout(-1);
         Roots roots = TinyJob.write(dir);
         JobSpec base = TinyJob.spec(13, 12, 9);
-        JobSpec spec = new JobSpec(base.name(), base.backbone(), base.data(), new JobSpec.Supernet(4, List.of(4, 2),
-                12, 8, 1e-2, 1e-4, 0, base.supernet().threads()), base.search(), base.retrain(), base.seed());
+        JobSpec spec =
+                new JobSpec(
+                        base.name(),
+                        base.backbone(),
+                        base.data(),
+                        new JobSpec.Supernet(
+                                4, List.of(4, 2), 12, 8, 1e-2, 1e-4, 0, base.supernet().threads()),
+                        base.search(),
+                        base.retrain(),
+                        base.seed());
         try (HikariDataSource database = new HikariDataSource(config)) {
-            Stores stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(2),
-                    Duration.ofMillis(100), 3));
-            try (Worker worker = new Worker(stores, TinyJob.settings("survivor", roots, dir.resolve("cache")),
-                    new SimpleMeterRegistry())) {
+            Stores stores =
+                    Stores.open(
+                            database,
+                            Clock.systemUTC(),
+                            new QueueSettings(Duration.ofSeconds(2), Duration.ofMillis(100), 3));
+            try (Worker worker =
+                    new Worker(
+                            stores,
+                            TinyJob.settings("survivor", roots, dir.resolve("cache")),
+                            new SimpleMeterRegistry())) {
                 worker.start();
                 long disturbed = stores.jobs().submit(spec);
                 restartWhen(stores, disturbed, view -> view.epochsDone() >= 3, data, port);
@@ -72,15 +88,21 @@ class DatabaseOutageTest {
                 long undisturbed = stores.jobs().submit(spec);
                 JobView reference = ServiceJobTest.awaitEnd(stores, undisturbed);
                 assertEquals(JobStatus.SUCCEEDED, reference.status(), reference.error());
-                List<Double> expected = stores.results().epochs(undisturbed).stream().map(e -> e.loss()).toList();
-                List<Double> actual = stores.results().epochs(disturbed).stream().map(e -> e.loss()).toList();
+                List<Double> expected =
+                        stores.results().epochs(undisturbed).stream().map(e -> e.loss()).toList();
+                List<Double> actual =
+                        stores.results().epochs(disturbed).stream().map(e -> e.loss()).toList();
                 assertEquals(12, actual.size(), "every epoch recorded once");
-                // a training interrupted by the outage resumes to the undisturbed one's losses, bit for bit
+                // a training interrupted by the outage resumes to the undisturbed one's losses, bit
+                // for bit
                 assertEquals(expected, actual);
-                List<GenerationStats> generations = stores.results().generations(disturbed).stream()
-                        .map(ServiceJobTest::timeless).toList();
+                List<GenerationStats> generations =
+                        stores.results().generations(disturbed).stream()
+                                .map(ServiceJobTest::timeless)
+                                .toList();
                 assertEquals(12, generations.size(), "every generation recorded once");
-                // the search, interrupted and resumed, equals an undisturbed search of the same supernet
+                // the search, interrupted and resumed, equals an undisturbed search of the same
+                // supernet
                 List<GenerationStats> cli = TinyJob.cliSearch(stores, disturbed, spec, roots, dir);
                 assertEquals(cli, generations);
                 assertEquals(cli.get(cli.size() - 1).bestSoFar(), finished.bestAccuracy());
@@ -96,7 +118,9 @@ class DatabaseOutageTest {
             try {
                 return stores.jobs().find(job).orElseThrow();
             } catch (dev.glora.db.DatabaseException e) {
-                assertTrue(System.nanoTime() < deadline, "the database did not come back: " + e.getMessage());
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "the database did not come back: " + e.getMessage());
                 Thread.sleep(200);
             }
         }
@@ -108,17 +132,23 @@ class DatabaseOutageTest {
             if (view.status().terminal()) {
                 return view;
             }
-            assertTrue(System.nanoTime() < deadline, "job " + job + " did not end: " + view.status());
+            assertTrue(
+                    System.nanoTime() < deadline, "job " + job + " did not end: " + view.status());
             Thread.sleep(100);
         }
     }
 
-    /** Waits for the condition, then stops PostgreSQL for 3 s (longer than a lease) and starts it again. */
-    private void restartWhen(Stores stores, long job, Predicate<JobView> condition, Path data, int port)
+    /**
+     * Waits for the condition, then stops PostgreSQL for 3 s (longer than a lease) and starts it
+     * again.
+     */
+    private void restartWhen(
+            Stores stores, long job, Predicate<JobView> condition, Path data, int port)
             throws InterruptedException {
         for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos(); ; ) {
             JobView view = view(stores, job);
-            assertTrue(!view.status().terminal(), "the job ended before the outage: " + view.status());
+            assertTrue(
+                    !view.status().terminal(), "the job ended before the outage: " + view.status());
             if (condition.test(view)) {
                 break;
             }

@@ -28,6 +28,7 @@ public final class TinyJob {
 
     /** The backbone's path under the model root. */
     public static final String BACKBONE = "tiny-vit.safetensors";
+
     /** The task's path under the data root. */
     public static final String TASK = "tiny-task";
 
@@ -53,9 +54,23 @@ public final class TinyJob {
      * @return a spec that trains for 4 epochs and searches ranks 4 and 2
      */
     public static JobSpec spec(long seed, int generations, int population) {
-        return new JobRequest("tiny", BACKBONE, TASK, new JobRequest.Supernet(4, List.of(4, 2), 4, 8, 1e-2, 1e-4, 0),
-                new JobRequest.Search(population, generations, 4, population / 3, population / 3, 0.2, -1L, 0L,
-                        "accuracy"), seed).withDefaults();
+        return new JobRequest(
+                        "tiny",
+                        BACKBONE,
+                        TASK,
+                        new JobRequest.Supernet(4, List.of(4, 2), 4, 8, 1e-2, 1e-4, 0),
+                        new JobRequest.Search(
+                                population,
+                                generations,
+                                4,
+                                population / 3,
+                                population / 3,
+                                0.2,
+                                -1L,
+                                0L,
+                                "accuracy"),
+                        seed)
+                .withDefaults();
     }
 
     /**
@@ -65,7 +80,8 @@ public final class TinyJob {
      * @return settings with short heartbeats, for tests
      */
     public static WorkerSettings settings(String name, Roots roots, Path cache) {
-        return new WorkerSettings(name, 2, roots, cache, Duration.ofMillis(200), Duration.ofMillis(200), 3, 200);
+        return new WorkerSettings(
+                name, 2, roots, cache, Duration.ofMillis(200), Duration.ofMillis(200), 3, 200);
     }
 
     /**
@@ -88,7 +104,11 @@ public final class TinyJob {
                 int label = i % classes;
                 Image image = Image.blankGrey(8, 8);
                 for (int p = 0; p < 64; p++) {
-                    image.set(0, p / 8, p % 8, 30 + 150 * label / Math.max(1, classes - 1) + random.nextInt(40));
+                    image.set(
+                            0,
+                            p / 8,
+                            p % 8,
+                            30 + 150 * label / Math.max(1, classes - 1) + random.nextInt(40));
                 }
                 ImageCodec.writePng(image, images.resolve(i + ".png"));
                 lines.add("images/" + split + "/" + i + ".png " + label);
@@ -114,25 +134,56 @@ public final class TinyJob {
      * @return the search's generations, wall times zeroed
      * @throws IOException if the files cannot be written or read
      */
-    public static List<GenerationStats> cliSearch(Stores stores, long job, JobSpec spec, Roots roots, Path dir)
-            throws IOException {
+    public static List<GenerationStats> cliSearch(
+            Stores stores, long job, JobSpec spec, Roots roots, Path dir) throws IOException {
         Path supernet = dir.resolve("job-" + job + ".supernet.safetensors");
-        Files.write(supernet, stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());
+        Files.write(
+                supernet,
+                stores.results().artefact(job, ArtefactKind.SUPERNET).orElseThrow().content());
         Path out = dir.resolve("job-" + job + "-cli-search");
         JobSpec.Search search = spec.search();
         StringWriter err = new StringWriter();
-        int status = Glora.run(new String[] {"search", "--supernet", supernet.toString(), "--task",
-            roots.data().resolve(spec.data()).toString(), "--out", out.toString(), "--population",
-            String.valueOf(search.population()), "--generations", String.valueOf(search.generations()), "--top-k",
-            String.valueOf(search.topK()), "--mutations", String.valueOf(search.mutations()), "--crossovers",
-            String.valueOf(search.crossovers()), "--mutation-prob", String.valueOf(search.mutationProbability()),
-            "--max-params", String.valueOf(search.maxParams()), "--min-params", String.valueOf(search.minParams()),
-            "--objective", search.objective(), "--seed", String.valueOf(spec.seed())},
-                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        int status =
+                Glora.run(
+                        new String[] {
+                            "search",
+                            "--supernet",
+                            supernet.toString(),
+                            "--task",
+                            roots.data().resolve(spec.data()).toString(),
+                            "--out",
+                            out.toString(),
+                            "--population",
+                            String.valueOf(search.population()),
+                            "--generations",
+                            String.valueOf(search.generations()),
+                            "--top-k",
+                            String.valueOf(search.topK()),
+                            "--mutations",
+                            String.valueOf(search.mutations()),
+                            "--crossovers",
+                            String.valueOf(search.crossovers()),
+                            "--mutation-prob",
+                            String.valueOf(search.mutationProbability()),
+                            "--max-params",
+                            String.valueOf(search.maxParams()),
+                            "--min-params",
+                            String.valueOf(search.minParams()),
+                            "--objective",
+                            search.objective(),
+                            "--seed",
+                            String.valueOf(spec.seed())
+                        },
+                        new PrintWriter(new StringWriter()),
+                        new PrintWriter(err));
         if (status != 0) {
             throw new AssertionError("glora search failed: " + err);
         }
         return Files.readAllLines(out.resolve("generations.jsonl")).stream()
-                .map(line -> ServiceJobTest.timeless(new Gson().fromJson(line, GenerationStats.class))).toList();
+                .map(
+                        line ->
+                                ServiceJobTest.timeless(
+                                        new Gson().fromJson(line, GenerationStats.class)))
+                .toList();
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.TestDatabase;
-import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Roots;
@@ -26,22 +25,43 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WorkerStopTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void closingAWorkerStopsItsTrainingAtTheNextStepAndWaitsForIt() throws Exception {
         String url = TestDatabase.createDatabase(true);
         Roots roots = TinyJob.write(dir);
         try (HikariDataSource database = TestDatabase.pool(url, 10)) {
-            Stores stores = Stores.open(database, Clock.systemUTC(), new QueueSettings(Duration.ofSeconds(2),
-                    Duration.ofMillis(100), 3));
+            Stores stores =
+                    Stores.open(
+                            database,
+                            Clock.systemUTC(),
+                            new QueueSettings(Duration.ofSeconds(2), Duration.ofMillis(100), 3));
             JobSpec base = TinyJob.spec(5, 3, 9);
-            long job = stores.jobs().submit(new JobSpec(base.name(), base.backbone(), base.data(),
-                    new JobSpec.Supernet(4, List.of(4, 2), 100_000, 8, 1e-2, 1e-4, 0, base.supernet().threads()),
-                    base.search(), base.retrain(), base.seed()));
-            Worker worker = new Worker(stores, TinyJob.settings("stopping", roots, dir.resolve("cache")),
-                    new SimpleMeterRegistry());
+            long job =
+                    stores.jobs()
+                            .submit(
+                                    new JobSpec(
+                                            base.name(),
+                                            base.backbone(),
+                                            base.data(),
+                                            new JobSpec.Supernet(
+                                                    4,
+                                                    List.of(4, 2),
+                                                    100_000,
+                                                    8,
+                                                    1e-2,
+                                                    1e-4,
+                                                    0,
+                                                    base.supernet().threads()),
+                                            base.search(),
+                                            base.retrain(),
+                                            base.seed()));
+            Worker worker =
+                    new Worker(
+                            stores,
+                            TinyJob.settings("stopping", roots, dir.resolve("cache")),
+                            new SimpleMeterRegistry());
             worker.start();
             for (long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
                     stores.jobs().find(job).orElseThrow().epochsDone() < 1; ) {
@@ -52,9 +72,15 @@ class WorkerStopTest {
             worker.close();
             long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
             assertTrue(seconds < 30, "close() took " + seconds + " s");
-            assertTrue(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
-                    .noneMatch(t -> t.getName().startsWith("glora-worker-slot")), "a slot is still running");
-            assertEquals(JobStatus.TRAINING, stores.jobs().find(job).orElseThrow().status(), "not failed");
+            assertTrue(
+                    Thread.getAllStackTraces().keySet().stream()
+                            .filter(Thread::isAlive)
+                            .noneMatch(t -> t.getName().startsWith("glora-worker-slot")),
+                    "a slot is still running");
+            assertEquals(
+                    JobStatus.TRAINING,
+                    stores.jobs().find(job).orElseThrow().status(),
+                    "not failed");
         }
     }
 }

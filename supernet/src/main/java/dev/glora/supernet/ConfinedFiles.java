@@ -15,13 +15,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 
 /**
- * Opens a file for reading only if it lies inside a root folder, in a way that a path swapped
- * after any check cannot escape: the walk from the root goes one name at a time through open
- * directory handles ({@code openat}, via {@link SecureDirectoryStream}) and never follows a
- * symbolic link on its own. A symbolic link met on the way is resolved when it is met and
- * followed only if its target lies inside the root; the walk then starts again from the root with
- * the resolved path, by the same rules. Whatever is swapped in meanwhile is met by the walk, not
- * trusted from a check made before it.
+ * Opens a file for reading only if it lies inside a root folder, in a way that a path swapped after
+ * any check cannot escape: the walk from the root goes one name at a time through open directory
+ * handles ({@code openat}, via {@link SecureDirectoryStream}) and never follows a symbolic link on
+ * its own. A symbolic link met on the way is resolved when it is met and followed only if its
+ * target lies inside the root; the walk then starts again from the root with the resolved path, by
+ * the same rules. Whatever is swapped in meanwhile is met by the walk, not trusted from a check
+ * made before it.
  *
  * <p>Where the platform has no secure directory streams (not Linux), the file is opened by its
  * checked real path, which leaves the window between the check and the open.
@@ -52,7 +52,8 @@ public final class ConfinedFiles {
      */
     public static SeekableByteChannel open(Path root, Path file) throws IOException {
         Path realRoot = root.toRealPath();
-        Path relative = relativeTo(root.toAbsolutePath().normalize(), file.toAbsolutePath().normalize());
+        Path relative =
+                relativeTo(root.toAbsolutePath().normalize(), file.toAbsolutePath().normalize());
         if (relative == null) {
             relative = relativeTo(realRoot, file.toAbsolutePath().normalize());
         }
@@ -71,7 +72,8 @@ public final class ConfinedFiles {
                 relative = step.again();
             }
         }
-        throw new FileSystemException(file.toString(), null, "more than " + MAX_LINKS + " symbolic links");
+        throw new FileSystemException(
+                file.toString(), null, "more than " + MAX_LINKS + " symbolic links");
     }
 
     /** A walk's outcome: the file opened, or the root-relative path to walk again after a link. */
@@ -86,7 +88,8 @@ public final class ConfinedFiles {
     }
 
     /** Walks {@code relative} from the root's handle. */
-    private static Step walk(SecureDirectoryStream<Path> top, Path realRoot, Path relative, Path file, Path root)
+    private static Step walk(
+            SecureDirectoryStream<Path> top, Path realRoot, Path relative, Path file, Path root)
             throws IOException {
         SecureDirectoryStream<Path> dir = top;
         java.util.List<SecureDirectoryStream<Path>> opened = new java.util.ArrayList<>();
@@ -99,8 +102,12 @@ public final class ConfinedFiles {
                 }
                 BasicFileAttributes attributes;
                 try {
-                    attributes = dir.getFileAttributeView(name, BasicFileAttributeView.class,
-                            LinkOption.NOFOLLOW_LINKS).readAttributes();
+                    attributes =
+                            dir.getFileAttributeView(
+                                            name,
+                                            BasicFileAttributeView.class,
+                                            LinkOption.NOFOLLOW_LINKS)
+                                    .readAttributes();
                 } catch (NoSuchFileException e) {
                     throw new NoSuchFileException(file.toString());
                 }
@@ -109,21 +116,26 @@ public final class ConfinedFiles {
                     Path here = realRoot.resolve(relative.subpath(0, i + 1));
                     Path target = here.toRealPath();
                     if (!target.startsWith(realRoot)) {
-                        throw new OutsideRoot(file, root, "through a symbolic link (to " + target + ")");
+                        throw new OutsideRoot(
+                                file, root, "through a symbolic link (to " + target + ")");
                     }
                     Path rest = i + 1 < names ? relative.subpath(i + 1, names) : null;
                     Path again = realRoot.relativize(target);
                     if (again.toString().isEmpty()) {
                         if (rest == null) {
-                            throw new FileSystemException(file.toString(), null, "is a folder, not a file");
+                            throw new FileSystemException(
+                                    file.toString(), null, "is a folder, not a file");
                         }
                         return new Step(null, rest);
                     }
                     return new Step(null, rest == null ? again : again.resolve(rest));
                 }
                 if (i == names - 1) {
-                    return new Step(dir.newByteChannel(name, Set.of(StandardOpenOption.READ,
-                            LinkOption.NOFOLLOW_LINKS)), null);
+                    return new Step(
+                            dir.newByteChannel(
+                                    name,
+                                    Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)),
+                            null);
                 }
                 dir = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
                 opened.add(dir);
@@ -136,7 +148,8 @@ public final class ConfinedFiles {
         }
     }
 
-    private static SeekableByteChannel openChecked(Path realRoot, Path path, Path file, Path root) throws IOException {
+    private static SeekableByteChannel openChecked(Path realRoot, Path path, Path file, Path root)
+            throws IOException {
         Path real = path.toRealPath();
         if (!real.startsWith(realRoot)) {
             throw new OutsideRoot(file, root, "through a symbolic link (to " + real + ")");
@@ -145,8 +158,8 @@ public final class ConfinedFiles {
     }
 
     /**
-     * Deletes a folder and everything in it as far as it can, never following a link (a link
-     * inside is removed, not what it points to).
+     * Deletes a folder and everything in it as far as it can, never following a link (a link inside
+     * is removed, not what it points to).
      *
      * @param dir the folder; nothing happens when it does not exist
      * @return whether it is gone

@@ -14,21 +14,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Chooses the libtorch build DJL's PyTorch engine loads, before the engine is first touched.
  *
- * <p>Two builds of libtorch 2.7.1 come from Maven Central with the project: DJL's own
- * ({@code ai.djl.pytorch:pytorch-native-cpu}, built on Intel MKL) and Bytedeco's
- * ({@code org.bytedeco:pytorch:2.7.1-1.5.12}, built on OpenBLAS
- * {@code org.bytedeco:openblas:0.3.30-1.5.12}). On x86-64 Linux the OpenBLAS build trains and
- * scores faster on every CPU measured (BENCHMARKS.md, "The engine's build"), so it is the default
- * there: its eight libraries are unpacked once from the class path into DJL's engine cache (one
- * folder per version, written to a temporary folder and renamed into place, so that processes
- * starting together never load a half-written copy) and DJL is pointed at that folder with its own
- * {@code PYTORCH_LIBRARY_PATH}, {@code PYTORCH_VERSION} and {@code PYTORCH_FLAVOR} settings. DJL's
- * JNI library for 2.7.1 is the same for both builds.
+ * <p>Two builds of libtorch 2.7.1 come from Maven Central with the project: DJL's own ({@code
+ * ai.djl.pytorch:pytorch-native-cpu}, built on Intel MKL) and Bytedeco's ({@code
+ * org.bytedeco:pytorch:2.7.1-1.5.12}, built on OpenBLAS {@code
+ * org.bytedeco:openblas:0.3.30-1.5.12}). On x86-64 Linux the OpenBLAS build trains and scores
+ * faster on every CPU measured (BENCHMARKS.md, "The engine's build"), so it is the default there:
+ * its eight libraries are unpacked once from the class path into DJL's engine cache (one folder per
+ * version, written to a temporary folder and renamed into place, so that processes starting
+ * together never load a half-written copy) and DJL is pointed at that folder with its own {@code
+ * PYTORCH_LIBRARY_PATH}, {@code PYTORCH_VERSION} and {@code PYTORCH_FLAVOR} settings. DJL's JNI
+ * library for 2.7.1 is the same for both builds.
  *
- * <p>The setting {@code glora.natives} (environment {@code GLORA_NATIVES}) picks the build:
- * {@code auto} (the default: OpenBLAS where its jars are on the class path, else DJL's),
- * {@code openblas} (refuses to start without it) or {@code mkl} (DJL's build). A
- * {@code PYTORCH_LIBRARY_PATH} the user set (a CUDA libtorch, say) always wins and is left alone.
+ * <p>The setting {@code glora.natives} (environment {@code GLORA_NATIVES}) picks the build: {@code
+ * auto} (the default: OpenBLAS where its jars are on the class path, else DJL's), {@code openblas}
+ * (refuses to start without it) or {@code mkl} (DJL's build). A {@code PYTORCH_LIBRARY_PATH} the
+ * user set (a CUDA libtorch, say) always wins and is left alone.
  */
 public final class TorchNatives {
 
@@ -73,8 +73,8 @@ public final class TorchNatives {
      * Points DJL at the build the setting asks for. Runs once per process; later calls return the
      * first call's choice.
      *
-     * @return {@code openblas}, {@code mkl} (DJL's own build) or {@code user} (the user's
-     *     {@code PYTORCH_LIBRARY_PATH})
+     * @return {@code openblas}, {@code mkl} (DJL's own build) or {@code user} (the user's {@code
+     *     PYTORCH_LIBRARY_PATH})
      * @throws GloraException if the setting is unknown, or {@code openblas} was asked for and
      *     cannot be had
      */
@@ -98,7 +98,8 @@ public final class TorchNatives {
         String unavailable = unavailableReason();
         if (unavailable != null) {
             if (required) {
-                throw new GloraException("the OpenBLAS build of libtorch cannot be used: " + unavailable);
+                throw new GloraException(
+                        "the OpenBLAS build of libtorch cannot be used: " + unavailable);
             }
             LOG.debug("libtorch: DJL's MKL build ({})", unavailable);
             return "mkl";
@@ -109,9 +110,12 @@ public final class TorchNatives {
         } catch (IOException | RuntimeException e) {
             if (required) {
                 throw new GloraException(
-                        "the OpenBLAS build of libtorch could not be unpacked: " + e.getMessage(), e);
+                        "the OpenBLAS build of libtorch could not be unpacked: " + e.getMessage(),
+                        e);
             }
-            LOG.warn("libtorch: the OpenBLAS build could not be unpacked ({}); using DJL's MKL build", e.toString());
+            LOG.warn(
+                    "libtorch: the OpenBLAS build could not be unpacked ({}); using DJL's MKL build",
+                    e.toString());
             return "mkl";
         }
         System.setProperty("PYTORCH_LIBRARY_PATH", folder.toString());
@@ -125,8 +129,8 @@ public final class TorchNatives {
      * Sets OpenBLAS's own thread count. Its matrix products run on a thread pool of its own, every
      * core by default, which libtorch's {@code set_num_threads} does not reach (DJL's MKL build
      * follows libtorch, so nothing is needed there): without this, {@code --threads 1} ran every
-     * matrix product on all cores (issue 32). The count is process-wide in OpenBLAS, not per
-     * thread as libtorch's own is; it decides how products are split, not their results.
+     * matrix product on all cores (issue 32). The count is process-wide in OpenBLAS, not per thread
+     * as libtorch's own is; it decides how products are split, not their results.
      *
      * @param threads the threads of OpenBLAS's products, at least 1
      * @return whether it was set (false unless the OpenBLAS build is the one loaded)
@@ -137,15 +141,22 @@ public final class TorchNatives {
             return false;
         }
         com.sun.jna.NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
-                .getFunction("openblas_set_num_threads").invokeVoid(new Object[] {threads});
+                .getFunction("openblas_set_num_threads")
+                .invokeVoid(new Object[] {threads});
         return true;
     }
 
-    /** @return OpenBLAS's thread count now, or 0 unless the OpenBLAS build is the one loaded */
+    /**
+     * @return OpenBLAS's thread count now, or 0 unless the OpenBLAS build is the one loaded
+     */
     public static int blasThreads() {
         Path folder = openblasFolder;
-        return folder == null ? 0 : com.sun.jna.NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
-                .getFunction("openblas_get_num_threads").invokeInt(new Object[0]);
+        return folder == null
+                ? 0
+                : com.sun.jna.NativeLibrary.getInstance(
+                                folder.resolve("libopenblas.so.0").toString())
+                        .getFunction("openblas_get_num_threads")
+                        .invokeInt(new Object[0]);
     }
 
     /**
@@ -154,15 +165,23 @@ public final class TorchNatives {
      * @throws GloraException naming the allowed values if it is none of them
      */
     static String setting(String raw) {
-        String setting = raw == null || raw.isBlank() ? "auto" : raw.strip().toLowerCase(Locale.ROOT);
+        String setting =
+                raw == null || raw.isBlank() ? "auto" : raw.strip().toLowerCase(Locale.ROOT);
         if (!List.of("auto", "openblas", "mkl").contains(setting)) {
             throw new GloraException(
-                    PROPERTY + " (environment " + ENV + ") must be auto, openblas or mkl, got '" + raw + "'");
+                    PROPERTY
+                            + " (environment "
+                            + ENV
+                            + ") must be auto, openblas or mkl, got '"
+                            + raw
+                            + "'");
         }
         return setting;
     }
 
-    /** @return why the OpenBLAS build cannot be used on this platform or class path, or null */
+    /**
+     * @return why the OpenBLAS build cannot be used on this platform or class path, or null
+     */
     static String unavailableReason() {
         String os = System.getProperty("os.name", "");
         String arch = System.getProperty("os.arch", "");
@@ -171,7 +190,8 @@ public final class TorchNatives {
         }
         for (String library : LIBRARIES) {
             if (TorchNatives.class.getClassLoader().getResource(library) == null) {
-                return "the class path lacks " + library
+                return "the class path lacks "
+                        + library
                         + " (org.bytedeco:pytorch:2.7.1-1.5.12 and org.bytedeco:openblas:0.3.30-1.5.12,"
                         + " classifier linux-x86_64)";
             }
@@ -188,7 +208,8 @@ public final class TorchNatives {
      * @throws IOException if the cache cannot be written
      */
     static Path unpack(Path cache) throws IOException {
-        Path folder = cache.resolve(TORCH_VERSION + "-openblas-" + BYTEDECO_RELEASE + "-linux-x86_64");
+        Path folder =
+                cache.resolve(TORCH_VERSION + "-openblas-" + BYTEDECO_RELEASE + "-linux-x86_64");
         if (Files.isRegularFile(folder.resolve("libtorch.so"))) {
             return folder;
         }
@@ -198,7 +219,8 @@ public final class TorchNatives {
         try {
             for (String library : LIBRARIES) {
                 Path target = partial.resolve(library.substring(library.lastIndexOf('/') + 1));
-                try (InputStream in = TorchNatives.class.getClassLoader().getResourceAsStream(library)) {
+                try (InputStream in =
+                        TorchNatives.class.getClassLoader().getResourceAsStream(library)) {
                     if (in == null) {
                         throw new IOException("the class path lacks " + library);
                     }

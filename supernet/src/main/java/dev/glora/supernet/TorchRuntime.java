@@ -55,7 +55,9 @@ public final class TorchRuntime {
         THREADS.set(threads);
     }
 
-    /** The count {@link #setThreads} last set on each calling thread (PyTorch keeps it per thread). */
+    /**
+     * The count {@link #setThreads} last set on each calling thread (PyTorch keeps it per thread).
+     */
     private static final ThreadLocal<Integer> THREADS = new ThreadLocal<>();
 
     /**

@@ -11,19 +11,22 @@ import dev.glora.supernet.vit.ModelWeights;
 import dev.glora.supernet.vit.VisionTransformer;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitModel;
-import java.util.function.Function;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /** Tiny random ViTs and tensors for tests: small enough to run in milliseconds. */
 public final class TinyModels {
 
     private TinyModels() {}
 
-    /** @return an 8x8 one-channel ViT: patch 4, width 8, depth 2, 2 heads, MLP ratio 2, 3 classes */
+    /**
+     * @return an 8x8 one-channel ViT: patch 4, width 8, depth 2, 2 heads, MLP ratio 2, 3 classes
+     */
     public static VitArchitecture tinyArch() {
-        return new VitArchitecture(8, 4, 1, 8, 2, 2, 2.0, 3, true, new float[] {0.5f}, new float[] {0.25f});
+        return new VitArchitecture(
+                8, 4, 1, 8, 2, 2, 2.0, 3, true, new float[] {0.5f}, new float[] {0.25f});
     }
 
     /**
@@ -49,16 +52,22 @@ public final class TinyModels {
     public static Checkpoint randomBackbone(VitArchitecture arch, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        ModelWeights.shapes(new VisionTransformer(arch, LinearFactory.PLAIN)).forEach((name, shape) -> {
-            Tensor t = random(random, shape.getShape());
-            float scale = name.endsWith("norm1.weight") || name.endsWith("norm2.weight") || name.equals("norm.weight")
-                    ? 1f : 0.5f;
-            float[] data = t.data();
-            for (int i = 0; i < data.length; i++) {
-                data[i] = scale == 1f ? 1f + 0.1f * data[i] : scale * data[i];
-            }
-            tensors.put(name, t);
-        });
+        ModelWeights.shapes(new VisionTransformer(arch, LinearFactory.PLAIN))
+                .forEach(
+                        (name, shape) -> {
+                            Tensor t = random(random, shape.getShape());
+                            float scale =
+                                    name.endsWith("norm1.weight")
+                                                    || name.endsWith("norm2.weight")
+                                                    || name.equals("norm.weight")
+                                            ? 1f
+                                            : 0.5f;
+                            float[] data = t.data();
+                            for (int i = 0; i < data.length; i++) {
+                                data[i] = scale == 1f ? 1f + 0.1f * data[i] : scale * data[i];
+                            }
+                            tensors.put(name, t);
+                        });
         return new Checkpoint(tensors, arch.toMetadata());
     }
 
@@ -69,13 +78,19 @@ public final class TinyModels {
      * @param seed the seed
      * @return a supernet checkpoint whose adapter tensors are all random and non-zero
      */
-    public static Checkpoint trainedSupernet(Checkpoint backbone, VitArchitecture arch, int rank, long seed) {
+    public static Checkpoint trainedSupernet(
+            Checkpoint backbone, VitArchitecture arch, int rank, long seed) {
         Checkpoint fresh = Supernet.fresh(backbone, arch, rank, seed);
         SplittableRandom random = new SplittableRandom(seed + 1);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        fresh.tensors().forEach((name, tensor) -> tensors.put(name,
-                Supernet.isTrainable(name) && !name.startsWith("head.")
-                        ? scaled(random(random, tensor.shape()), 0.3f) : tensor));
+        fresh.tensors()
+                .forEach(
+                        (name, tensor) ->
+                                tensors.put(
+                                        name,
+                                        Supernet.isTrainable(name) && !name.startsWith("head.")
+                                                ? scaled(random(random, tensor.shape()), 0.3f)
+                                                : tensor));
         return new Checkpoint(tensors, fresh.metadata());
     }
 
@@ -94,7 +109,8 @@ public final class TinyModels {
      * @return random normalised images, flattened (B, C, H, W)
      */
     public static Tensor images(VitArchitecture arch, int batch, long seed) {
-        return random(new SplittableRandom(seed), batch, arch.inChans(), arch.imgSize(), arch.imgSize());
+        return random(
+                new SplittableRandom(seed), batch, arch.inChans(), arch.imgSize(), arch.imgSize());
     }
 
     /**
@@ -105,7 +121,8 @@ public final class TinyModels {
      * @return the output values
      */
     public static float[] run(Tensor images, Function<NDArray, NDArray> forward) {
-        try (NDManager inputs = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
+        try (NDManager inputs = TorchRuntime.newManager();
+                NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             return forward.apply(images.toNDArray(inputs)).toFloatArray();
         }

@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The engine's build: OpenBLAS libtorch by default on x86-64 Linux, unpacked safely, chosen by a setting. */
+/**
+ * The engine's build: OpenBLAS libtorch by default on x86-64 Linux, unpacked safely, chosen by a
+ * setting.
+ */
 @Timeout(300)
 class TorchNativesTest {
 
@@ -33,15 +36,21 @@ class TorchNativesTest {
     @Test
     void theEngineThisProcessLoadedIsTheOpenBlasBuildOnX86Linux() throws IOException {
         assumeTrue(linuxX86(), "the OpenBLAS build exists for x86-64 Linux only");
-        assumeTrue(System.getenv("PYTORCH_LIBRARY_PATH") == null && System.getenv(TorchNatives.ENV) == null,
+        assumeTrue(
+                System.getenv("PYTORCH_LIBRARY_PATH") == null
+                        && System.getenv(TorchNatives.ENV) == null,
                 "the user chose the engine's build");
         TorchRuntime.engine();
         assertEquals("openblas", TorchNatives.choose());
         String maps = Files.readString(Path.of("/proc/self/maps"));
-        assertTrue(maps.contains("/2.7.1-openblas-1.5.12-linux-x86_64/libtorch_cpu.so"), "libtorch_cpu.so is Bytedeco's");
+        assertTrue(
+                maps.contains("/2.7.1-openblas-1.5.12-linux-x86_64/libtorch_cpu.so"),
+                "libtorch_cpu.so is Bytedeco's");
         assertTrue(maps.contains("/libopenblas.so.0"), "OpenBLAS is loaded");
         assertFalse(maps.contains("libmkl"), "no MKL library is loaded");
-        assertFalse(maps.contains("-cpu-linux-x86_64/libtorch_cpu.so"), "DJL's MKL libtorch is not loaded");
+        assertFalse(
+                maps.contains("-cpu-linux-x86_64/libtorch_cpu.so"),
+                "DJL's MKL libtorch is not loaded");
     }
 
     /**
@@ -51,7 +60,9 @@ class TorchNativesTest {
     @Test
     void theThreadCountReachesOpenBlassOwnThreads() {
         assumeTrue(linuxX86(), "the OpenBLAS build exists for x86-64 Linux only");
-        assumeTrue(System.getenv("PYTORCH_LIBRARY_PATH") == null && System.getenv(TorchNatives.ENV) == null,
+        assumeTrue(
+                System.getenv("PYTORCH_LIBRARY_PATH") == null
+                        && System.getenv(TorchNatives.ENV) == null,
                 "the user chose the engine's build");
         TorchRuntime.engine();
         int before = TorchRuntime.threads();
@@ -61,7 +72,8 @@ class TorchNativesTest {
             TorchRuntime.setThreads(2);
             assertEquals(2, TorchNatives.blasThreads());
         } finally {
-            TorchRuntime.setThreads(before > 0 ? before : Runtime.getRuntime().availableProcessors());
+            TorchRuntime.setThreads(
+                    before > 0 ? before : Runtime.getRuntime().availableProcessors());
         }
     }
 
@@ -79,12 +91,17 @@ class TorchNativesTest {
             assertEquals(cache.resolve("2.7.1-openblas-1.5.12-linux-x86_64"), folder);
             for (String library : TorchNatives.LIBRARIES) {
                 Path file = folder.resolve(library.substring(library.lastIndexOf('/') + 1));
-                try (InputStream in = TorchNatives.class.getClassLoader().getResourceAsStream(library)) {
-                    assertEquals(in.transferTo(OutputStream.nullOutputStream()), Files.size(file), file + " is whole");
+                try (InputStream in =
+                        TorchNatives.class.getClassLoader().getResourceAsStream(library)) {
+                    assertEquals(
+                            in.transferTo(OutputStream.nullOutputStream()),
+                            Files.size(file),
+                            file + " is whole");
                 }
             }
             try (Stream<Path> entries = Files.list(cache)) {
-                assertEquals(List.of(folder), entries.toList(), "no half-written folder is left behind");
+                assertEquals(
+                        List.of(folder), entries.toList(), "no half-written folder is left behind");
             }
         } finally {
             pool.shutdownNow();

@@ -59,52 +59,101 @@ class CatalogController {
     ResponseEntity<?> model(@PathVariable String name) {
         String wanted = name.substring(1); // the captured path starts with its '/'
         // looked up in the listing, never resolved against the root: no name leads outside it
-        return Catalog.models(roots.models()).stream().filter(m -> m.name().equals(wanted)).findFirst()
-                .<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(() -> notFound("Model", "no model '" + wanted
-                        + "' under the model root"));
+        return Catalog.models(roots.models()).stream()
+                .filter(m -> m.name().equals(wanted))
+                .findFirst()
+                .<ResponseEntity<?>>map(ResponseEntity::ok)
+                .orElseGet(
+                        () -> notFound("Model", "no model '" + wanted + "' under the model root"));
     }
 
-    /** One task folder of {@link #datasets}, by its name there (the {@code Location} of an upload). */
+    /**
+     * One task folder of {@link #datasets}, by its name there (the {@code Location} of an upload).
+     */
     @GetMapping("/api/v1/datasets/{*name}")
     ResponseEntity<?> dataset(@PathVariable String name) {
         String wanted = name.substring(1);
-        return Catalog.datasets(roots.data()).stream().filter(d -> d.name().equals(wanted)).findFirst()
-                .<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(() -> notFound("Data set", "no task folder '"
-                        + wanted + "' under the data root"));
+        return Catalog.datasets(roots.data()).stream()
+                .filter(d -> d.name().equals(wanted))
+                .findFirst()
+                .<ResponseEntity<?>>map(ResponseEntity::ok)
+                .orElseGet(
+                        () ->
+                                notFound(
+                                        "Data set",
+                                        "no task folder '" + wanted + "' under the data root"));
     }
 
     /** Deletes a checkpoint no unfinished job uses: 204, 404, or 409 naming the jobs. */
     @DeleteMapping("/api/v1/models/{*name}")
     ResponseEntity<?> deleteModel(@PathVariable String name) {
-        return delete("backbone", "Model", "model", name.substring(1), n -> ModelLibrary.delete(roots.models(), n));
+        return delete(
+                "backbone",
+                "Model",
+                "model",
+                name.substring(1),
+                n -> ModelLibrary.delete(roots.models(), n));
     }
 
     /** Deletes a task folder no unfinished job uses: 204, 404, or 409 naming the jobs. */
     @DeleteMapping("/api/v1/datasets/{*name}")
     ResponseEntity<?> deleteDataset(@PathVariable String name) {
-        return delete("data", "Data set", "task folder", name.substring(1), n -> DataLibrary.delete(roots.data(), n));
+        return delete(
+                "data",
+                "Data set",
+                "task folder",
+                name.substring(1),
+                n -> DataLibrary.delete(roots.data(), n));
     }
 
-    /** Refuses while a job's spec names it in {@code field}; else deletes it (false: there was none). */
-    private ResponseEntity<?> delete(String field, String title, String what, String name,
+    /**
+     * Refuses while a job's spec names it in {@code field}; else deletes it (false: there was
+     * none).
+     */
+    private ResponseEntity<?> delete(
+            String field,
+            String title,
+            String what,
+            String name,
             java.util.function.Predicate<String> deleter) {
         java.nio.file.Path root = field.equals("data") ? roots.data() : roots.models();
         java.nio.file.Path target = realOrNormal(root.resolve(name));
-        // the same file however a spec spells it: ./vit.safetensors, a/../vit.safetensors, a link to it
+        // the same file however a spec spells it: ./vit.safetensors, a/../vit.safetensors, a link
+        // to it
         // checked and deleted as one step: no job is submitted in between (JobStore's catalog lock)
-        dev.glora.jobs.JobStore.CatalogDeletion deletion = jobs.deleteUnlessUsed(field,
-                value -> realOrNormal(root.resolve(value)).equals(target), () -> deleter.test(name));
+        dev.glora.jobs.JobStore.CatalogDeletion deletion =
+                jobs.deleteUnlessUsed(
+                        field,
+                        value -> realOrNormal(root.resolve(value)).equals(target),
+                        () -> deleter.test(name));
         List<Long> using = deletion.using();
         if (!using.isEmpty()) {
-            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "the " + what + " '" + name
-                    + "' is used by unfinished job(s) " + using + ": cancel them or wait for them to end");
+            ProblemDetail problem =
+                    ProblemDetail.forStatusAndDetail(
+                            HttpStatus.CONFLICT,
+                            "the "
+                                    + what
+                                    + " '"
+                                    + name
+                                    + "' is used by unfinished job(s) "
+                                    + using
+                                    + ": cancel them or wait for them to end");
             problem.setTitle("In use");
-            return ResponseEntity.status(HttpStatus.CONFLICT).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+            return ResponseEntity.status(HttpStatus.CONFLICT)
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                     .body(problem);
         }
-        return deletion.deleted() ? ResponseEntity.noContent().build()
-                : notFound(title, "no " + what + " '" + name + "' under the " + (field.equals("data") ? "data" : "model")
-                        + " root");
+        return deletion.deleted()
+                ? ResponseEntity.noContent().build()
+                : notFound(
+                        title,
+                        "no "
+                                + what
+                                + " '"
+                                + name
+                                + "' under the "
+                                + (field.equals("data") ? "data" : "model")
+                                + " root");
     }
 
     private static java.nio.file.Path realOrNormal(java.nio.file.Path path) {
@@ -118,7 +167,8 @@ class CatalogController {
     private static ResponseEntity<ProblemDetail> notFound(String what, String detail) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, detail);
         problem.setTitle(what + " not found");
-        return ResponseEntity.status(HttpStatus.NOT_FOUND).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        return ResponseEntity.status(HttpStatus.NOT_FOUND)
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(problem);
     }
 
@@ -127,15 +177,30 @@ class CatalogController {
      * .npz), streamed to disk, imported and validated before it appears under {@code name}.
      */
     @PostMapping("/api/v1/models")
-    ResponseEntity<Catalog.Model> upload(@RequestParam String name, @RequestParam(required = false) String arch,
-            @RequestParam(required = false) Integer numHeads, @RequestParam(required = false) String mean,
-            @RequestParam(required = false) String std, @RequestParam(required = false) Integer imgSize,
-            HttpServletRequest request) throws IOException {
+    ResponseEntity<Catalog.Model> upload(
+            @RequestParam String name,
+            @RequestParam(required = false) String arch,
+            @RequestParam(required = false) Integer numHeads,
+            @RequestParam(required = false) String mean,
+            @RequestParam(required = false) String std,
+            @RequestParam(required = false) Integer imgSize,
+            HttpServletRequest request)
+            throws IOException {
         ModelLibrary.fileName(name);
-        CheckpointImporter.Options options = new CheckpointImporter.Options(blankToNull(arch), numHeads,
-                floats("mean", mean), floats("std", std), imgSize);
-        Catalog.Model model = ModelLibrary.add(roots.models(), name, request.getInputStream(),
-                properties.maxUploadBytes(), options);
+        CheckpointImporter.Options options =
+                new CheckpointImporter.Options(
+                        blankToNull(arch),
+                        numHeads,
+                        floats("mean", mean),
+                        floats("std", std),
+                        imgSize);
+        Catalog.Model model =
+                ModelLibrary.add(
+                        roots.models(),
+                        name,
+                        request.getInputStream(),
+                        properties.maxUploadBytes(),
+                        options);
         return ResponseEntity.created(URI.create("/api/v1/models/" + model.name())).body(model);
     }
 
@@ -146,20 +211,33 @@ class CatalogController {
      * {@code name}.
      */
     @PostMapping("/api/v1/datasets")
-    ResponseEntity<Catalog.Dataset> uploadDataset(@RequestParam String name,
-            @RequestParam(defaultValue = "0") long seed, @RequestParam(defaultValue = "800") int trainSize,
-            @RequestParam(defaultValue = "200") int valSize, @RequestParam(defaultValue = "0") int largeVal,
-            @RequestParam(defaultValue = "0") int testSize, HttpServletRequest request) throws IOException {
+    ResponseEntity<Catalog.Dataset> uploadDataset(
+            @RequestParam String name,
+            @RequestParam(defaultValue = "0") long seed,
+            @RequestParam(defaultValue = "800") int trainSize,
+            @RequestParam(defaultValue = "200") int valSize,
+            @RequestParam(defaultValue = "0") int largeVal,
+            @RequestParam(defaultValue = "0") int testSize,
+            HttpServletRequest request)
+            throws IOException {
         DataLibrary.folderName(name);
         FolderTask.Sizes sizes;
         try {
             sizes = new FolderTask.Sizes(trainSize, valSize, largeVal, testSize);
         } catch (DataException e) {
-            throw new ModelLibrary.UploadException(ModelLibrary.Refusal.INVALID, "trainSize", e.getMessage());
+            throw new ModelLibrary.UploadException(
+                    ModelLibrary.Refusal.INVALID, "trainSize", e.getMessage());
         }
-        Catalog.Dataset dataset = DataLibrary.add(roots.data(), name, request.getInputStream(),
-                properties.maxUploadBytes(), seed, sizes);
-        return ResponseEntity.created(URI.create("/api/v1/datasets/" + dataset.name())).body(dataset);
+        Catalog.Dataset dataset =
+                DataLibrary.add(
+                        roots.data(),
+                        name,
+                        request.getInputStream(),
+                        properties.maxUploadBytes(),
+                        seed,
+                        sizes);
+        return ResponseEntity.created(URI.create("/api/v1/datasets/" + dataset.name()))
+                .body(dataset);
     }
 
     private static String blankToNull(String text) {
@@ -173,8 +251,10 @@ class CatalogController {
         try {
             return VitArchitecture.floats(text);
         } catch (NumberFormatException e) {
-            throw new ModelLibrary.UploadException(ModelLibrary.Refusal.INVALID, field, "'" + text
-                    + "' is not a comma-separated list of numbers");
+            throw new ModelLibrary.UploadException(
+                    ModelLibrary.Refusal.INVALID,
+                    field,
+                    "'" + text + "' is not a comma-separated list of numbers");
         }
     }
 }

@@ -5,6 +5,8 @@ import dev.glora.db.DatabaseException;
 import dev.glora.db.Listener;
 import dev.glora.jobs.JobEvent;
 import dev.glora.jobs.JobStore;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -23,36 +25,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
- * Streams job events to server-sent-event subscribers. Events are rows written by whichever
- * worker made them (in this process or another); a trigger notifies {@code glora_event}, and one
- * listener thread here reads the new rows and hands them on. A subscriber first gets the job's
- * history after the id it names ({@code Last-Event-ID}), page by page, then everything live, each
- * event once.
+ * Streams job events to server-sent-event subscribers. Events are rows written by whichever worker
+ * made them (in this process or another); a trigger notifies {@code glora_event}, and one listener
+ * thread here reads the new rows and hands them on. A subscriber first gets the job's history after
+ * the id it names ({@code Last-Event-ID}), page by page, then everything live, each event once.
  *
  * <ul>
  *   <li><b>Fan-out never blocks</b>: the listener only puts events in each subscriber's bounded
  *       queue; a pool thread per busy subscriber writes them out. A subscriber whose queue
- *       overflows (a burst, or a slow client) is not dropped: its queue is let go and it catches
- *       up from the database after the last id it sent, page by page. A client that stopped
- *       reading is found by its writer being stuck in one write for twice the keep-alive period
- *       (at least 10 s), and dropped; the others are not held up.
+ *       overflows (a burst, or a slow client) is not dropped: its queue is let go and it catches up
+ *       from the database after the last id it sent, page by page. A client that stopped reading is
+ *       found by its writer being stuck in one write for twice the keep-alive period (at least 10
+ *       s), and dropped; the others are not held up.
  *   <li><b>Bounded</b>: at most {@code glora.max-streams} streams (the controller answers 429
  *       beyond), each closed after {@code glora.stream-timeout} (a browser reconnects with its
- *       {@code Last-Event-ID}), with a keep-alive comment every {@code glora.stream-keep-alive}
- *       (15 s) so proxies keep it open and closed connections are found.
+ *       {@code Last-Event-ID}), with a keep-alive comment every {@code glora.stream-keep-alive} (15
+ *       s) so proxies keep it open and closed connections are found.
  *   <li><b>No event skipped</b>: ids come from a sequence, so a transaction can commit an event
  *       after one with a larger id was sent. The ids missing below the newest one seen are asked
- *       for again on every round for two minutes; one that turns up is sent then (without an
- *       {@code id:} line, so a reconnecting client does not go back), and a missing id that never
- *       turns up was rolled back.
+ *       for again on every round for two minutes; one that turns up is sent then (without an {@code
+ *       id:} line, so a reconnecting client does not go back), and a missing id that never turns up
+ *       was rolled back.
  * </ul>
  */
 @Component
@@ -61,8 +60,12 @@ class EventBroadcaster implements SmartLifecycle {
     private static final Logger LOG = Logger.getLogger(EventBroadcaster.class.getName());
     private static final long POLL_MS = 1000;
     private static final int QUEUE_CAPACITY = 512;
-    /** A client stuck in one write at least this long (and twice the keep-alive period) is dropped. */
+
+    /**
+     * A client stuck in one write at least this long (and twice the keep-alive period) is dropped.
+     */
     private static final long MIN_STALL_MS = 10_000;
+
     private static final int HISTORY_PAGE = 1_000;
     private static final int RECENT_IDS = 4_096;
     private static final long MISSING_FOR_NANOS = TimeUnit.MINUTES.toNanos(2);
@@ -79,25 +82,36 @@ class EventBroadcaster implements SmartLifecycle {
         final long jobId;
         final SseEmitter emitter;
         final ArrayDeque<Item> queue = new ArrayDeque<>();
+
         /** Live events that arrived while the history was going out. */
         final List<JobEvent> held = new ArrayList<>();
-        final Map<Long, Boolean> recent = new LinkedHashMap<>(64, 0.75f, false) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-                return size() > RECENT_IDS;
-            }
-        };
+
+        final Map<Long, Boolean> recent =
+                new LinkedHashMap<>(64, 0.75f, false) {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+                        return size() > RECENT_IDS;
+                    }
+                };
         boolean loadingHistory = true;
         boolean draining;
         boolean closed;
-        /** The queue overflowed: live events are read back from the database after {@link #lastSent}. */
+
+        /**
+         * The queue overflowed: live events are read back from the database after {@link
+         * #lastSent}.
+         */
         boolean behind;
+
         /** The largest live id offered while behind: catching up ends only past it. */
         long offeredWhileBehind;
+
         /** Late events (out-of-order commits) that arrived while behind; sent after catching up. */
         final List<JobEvent> lateWhileBehind = new ArrayList<>();
+
         /** When the write in progress began (System.nanoTime()), or 0 when none is. */
         volatile long writingSince;
+
         long lastSent;
 
         Subscriber(long jobId, SseEmitter emitter, long after) {
@@ -126,7 +140,10 @@ class EventBroadcaster implements SmartLifecycle {
             enqueue(new Item(event, late));
         }
 
-        /** Called on every keep-alive tick: a client that has not taken one write for this long is gone. */
+        /**
+         * Called on every keep-alive tick: a client that has not taken one write for this long is
+         * gone.
+         */
         boolean stalled(long now, long stallNanos) {
             long since = writingSince;
             return since != 0 && now - since > stallNanos;
@@ -140,7 +157,8 @@ class EventBroadcaster implements SmartLifecycle {
 
         private void enqueue(Item item) {
             if (queue.size() >= QUEUE_CAPACITY) {
-                // let the queue go and read the events back from the database when the client is ready
+                // let the queue go and read the events back from the database when the client is
+                // ready
                 for (Item queued : queue) {
                     if (queued.event() != null && queued.late()) {
                         lateWhileBehind.add(queued.event());
@@ -196,7 +214,9 @@ class EventBroadcaster implements SmartLifecycle {
                         }
                     }
                     if (catchUp) {
-                        List<JobEvent> page = jobs.events(jobId == ALL_JOBS ? null : jobId, lastSent, HISTORY_PAGE);
+                        List<JobEvent> page =
+                                jobs.events(
+                                        jobId == ALL_JOBS ? null : jobId, lastSent, HISTORY_PAGE);
                         for (JobEvent event : page) {
                             write(new Item(event, false));
                         }
@@ -219,7 +239,10 @@ class EventBroadcaster implements SmartLifecycle {
             }
         }
 
-        /** Sends one item, unless it was sent before. Called by the drain thread or, for history, the request's. */
+        /**
+         * Sends one item, unless it was sent before. Called by the drain thread or, for history,
+         * the request's.
+         */
         void write(Item item) throws IOException {
             if (item.event() == null) {
                 send(SseEmitter.event().comment("keep-alive"));
@@ -235,9 +258,12 @@ class EventBroadcaster implements SmartLifecycle {
                     lastSent = event.id();
                 }
             }
-            String data = jobId == ALL_JOBS ? "{\"job\": " + event.jobId() + ", \"event\": " + event.data() + "}"
-                    : event.data();
-            SseEmitter.SseEventBuilder sse = SseEmitter.event().name(event.type()).data(data, MediaType.APPLICATION_JSON);
+            String data =
+                    jobId == ALL_JOBS
+                            ? "{\"job\": " + event.jobId() + ", \"event\": " + event.data() + "}"
+                            : event.data();
+            SseEmitter.SseEventBuilder sse =
+                    SseEmitter.event().name(event.type()).data(data, MediaType.APPLICATION_JSON);
             send(item.late() ? sse : sse.id(Long.toString(event.id())));
         }
 
@@ -284,26 +310,38 @@ class EventBroadcaster implements SmartLifecycle {
     private final Map<Long, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger open = new AtomicInteger();
     private final ThreadPoolExecutor senders;
+
     /** Completes dropped emitters, each on a thread of its own (at most one per open stream). */
-    private final java.util.concurrent.ExecutorService closers = Executors.newCachedThreadPool(
-            daemon("glora-event-close"));
+    private final java.util.concurrent.ExecutorService closers =
+            Executors.newCachedThreadPool(daemon("glora-event-close"));
+
     private final ScheduledExecutorService keepAlives;
+
     /** Ids below {@link #lastSeen} not seen yet, with when they were first missed. */
     private final TreeMap<Long, Long> missing = new TreeMap<>();
+
     private volatile boolean running;
     private volatile long lastSeen;
     private Listener listener;
 
-    EventBroadcaster(JobStore jobs, DataSource database, GloraProperties properties,
-            MeterRegistry metrics) {
+    EventBroadcaster(
+            JobStore jobs, DataSource database, GloraProperties properties, MeterRegistry metrics) {
         this.jobs = jobs;
         this.database = database;
         this.properties = properties;
         Gauge.builder("glora.event.streams", open, AtomicInteger::get)
-                .description("event streams open").register(metrics);
-        this.senders = new ThreadPoolExecutor(0, 2 * properties.maxStreams() + 1, 30, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), daemon("glora-event-sender"));
-        this.keepAlives = Executors.newSingleThreadScheduledExecutor(daemon("glora-event-keep-alive"));
+                .description("event streams open")
+                .register(metrics);
+        this.senders =
+                new ThreadPoolExecutor(
+                        0,
+                        2 * properties.maxStreams() + 1,
+                        30,
+                        TimeUnit.SECONDS,
+                        new SynchronousQueue<>(),
+                        daemon("glora-event-sender"));
+        this.keepAlives =
+                Executors.newSingleThreadScheduledExecutor(daemon("glora-event-keep-alive"));
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -319,7 +357,10 @@ class EventBroadcaster implements SmartLifecycle {
         private static final long serialVersionUID = 1L;
 
         TooManyStreams(int max) {
-            super("this service serves at most " + max + " event streams at once (glora.max-streams); try again later");
+            super(
+                    "this service serves at most "
+                            + max
+                            + " event streams at once (glora.max-streams); try again later");
         }
     }
 
@@ -335,7 +376,9 @@ class EventBroadcaster implements SmartLifecycle {
             throw new TooManyStreams(properties.maxStreams());
         }
         SseEmitter emitter = new SseEmitter(properties.streamTimeout().toMillis());
-        Subscriber subscriber = new Subscriber(jobId, emitter, jobId == ALL_JOBS ? Math.max(after, lastSeen) : after);
+        Subscriber subscriber =
+                new Subscriber(
+                        jobId, emitter, jobId == ALL_JOBS ? Math.max(after, lastSeen) : after);
         subscribers.computeIfAbsent(jobId, id -> new CopyOnWriteArraySet<>()).add(subscriber);
         emitter.onCompletion(subscriber::drop);
         emitter.onTimeout(subscriber::drop);
@@ -412,23 +455,40 @@ class EventBroadcaster implements SmartLifecycle {
         lastSeen = jobs.lastEventId();
         running = true;
         // every round reads what is new, notified or not: a missed notification costs one poll
-        listener = new Listener(database, "glora_event", java.time.Duration.ofMillis(POLL_MS), notified -> dispatch(),
-                "glora-event-listener");
+        listener =
+                new Listener(
+                        database,
+                        "glora_event",
+                        java.time.Duration.ofMillis(POLL_MS),
+                        notified -> dispatch(),
+                        "glora-event-listener");
         listener.start();
         long every = properties.streamKeepAlive().toMillis();
         long stallMillis = Math.max(2 * every, MIN_STALL_MS);
         long stallNanos = TimeUnit.MILLISECONDS.toNanos(stallMillis);
-        keepAlives.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            subscribers.values().forEach(set -> set.forEach(subscriber -> {
-                if (subscriber.stalled(now, stallNanos)) {
-                    LOG.info("dropping an event stream whose client took no data for " + stallMillis + " ms");
-                    subscriber.drop();
-                } else {
-                    subscriber.keepAlive();
-                }
-            }));
-        }, every, every, TimeUnit.MILLISECONDS);
+        keepAlives.scheduleAtFixedRate(
+                () -> {
+                    long now = System.nanoTime();
+                    subscribers
+                            .values()
+                            .forEach(
+                                    set ->
+                                            set.forEach(
+                                                    subscriber -> {
+                                                        if (subscriber.stalled(now, stallNanos)) {
+                                                            LOG.info(
+                                                                    "dropping an event stream whose client took no data for "
+                                                                            + stallMillis
+                                                                            + " ms");
+                                                            subscriber.drop();
+                                                        } else {
+                                                            subscriber.keepAlive();
+                                                        }
+                                                    }));
+                },
+                every,
+                every,
+                TimeUnit.MILLISECONDS);
     }
 
     @Override

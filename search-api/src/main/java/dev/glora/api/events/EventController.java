@@ -3,8 +3,8 @@ package dev.glora.api.events;
 import dev.glora.jobs.JobStore;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -14,8 +14,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
  * {@code GET /api/v1/jobs/{id}/events}: server-sent events for every status change ({@code
- * status}), supernet epoch ({@code epoch}) and generation ({@code generation}), history first;
- * 429 beyond {@code glora.max-streams} open streams.
+ * status}), supernet epoch ({@code epoch}) and generation ({@code generation}), history first; 429
+ * beyond {@code glora.max-streams} open streams.
  */
 @RestController
 class EventController {
@@ -29,7 +29,8 @@ class EventController {
     }
 
     @GetMapping(value = "/api/v1/jobs/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    ResponseEntity<SseEmitter> events(@PathVariable long id,
+    ResponseEntity<SseEmitter> events(
+            @PathVariable long id,
             @RequestHeader(value = "Last-Event-ID", required = false) Long after) {
         if (jobs.find(id).isEmpty()) {
             throw new ResponseStatusException(HttpStatus.NOT_FOUND, "no job " + id);
@@ -39,7 +40,8 @@ class EventController {
 
     /** Every job's events from now on (the jobs table's live updates); the data names the job. */
     @GetMapping(value = "/api/v1/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    ResponseEntity<SseEmitter> allEvents(@RequestHeader(value = "Last-Event-ID", required = false) Long after) {
+    ResponseEntity<SseEmitter> allEvents(
+            @RequestHeader(value = "Last-Event-ID", required = false) Long after) {
         return stream(EventBroadcaster.ALL_JOBS, after);
     }
 
@@ -48,8 +50,10 @@ class EventController {
         try {
             return ResponseEntity.ok(broadcaster.subscribe(jobId, after == null ? 0 : after));
         } catch (EventBroadcaster.TooManyStreams e) {
-            return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS).header(HttpHeaders.RETRY_AFTER, "10")
-                    .header("X-Glora-Problem", e.getMessage()).build();
+            return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+                    .header(HttpHeaders.RETRY_AFTER, "10")
+                    .header("X-Glora-Problem", e.getMessage())
+                    .build();
         }
     }
 }

@@ -50,7 +50,10 @@ final class ApiExceptions {
         private final transient List<JobSpec.FieldError> errors;
 
         InvalidSpec(List<JobSpec.FieldError> errors) {
-            super(errors.size() + " invalid field(s): " + errors.stream().map(JobSpec.FieldError::field).toList());
+            super(
+                    errors.size()
+                            + " invalid field(s): "
+                            + errors.stream().map(JobSpec.FieldError::field).toList());
             this.errors = List.copyOf(errors);
         }
 

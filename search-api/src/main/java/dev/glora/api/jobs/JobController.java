@@ -47,10 +47,17 @@ class JobController {
     private final Roots roots;
     private final ObjectMapper json;
     private final LoadedModels models;
-    /** The running front of each job, computed once per generation. */
-    private final Map<Long, Map.Entry<Integer, Object>> fronts = new java.util.concurrent.ConcurrentHashMap<>();
 
-    JobController(JobStore jobs, ResultStore results, Roots roots, ObjectMapper json, LoadedModels models) {
+    /** The running front of each job, computed once per generation. */
+    private final Map<Long, Map.Entry<Integer, Object>> fronts =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    JobController(
+            JobStore jobs,
+            ResultStore results,
+            Roots roots,
+            ObjectMapper json,
+            LoadedModels models) {
         this.models = models;
         this.jobs = jobs;
         this.results = results;
@@ -59,12 +66,16 @@ class JobController {
     }
 
     /**
-     * The body is read by {@link dev.glora.jobs.JobRequest#parse}, with the JSON library that stores and reloads the
-     * spec, so one library's rules decide what a spec is.
+     * The body is read by {@link dev.glora.jobs.JobRequest#parse}, with the JSON library that
+     * stores and reloads the spec, so one library's rules decide what a spec is.
      */
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(
-            mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobSpec.class)))
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(
+            required = true,
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON_VALUE,
+                            schema = @Schema(implementation = JobSpec.class)))
     ResponseEntity<JobResponse> submit(@RequestBody(required = false) String body) {
         JobSpec spec;
         try {
@@ -76,51 +87,88 @@ class JobController {
         String architecture = null;
         if (spec.backbone() != null && !spec.backbone().isBlank()) {
             try {
-                Catalog.Model backbone = Catalog.model(roots.models(), roots.backbone(spec.backbone()));
+                Catalog.Model backbone =
+                        Catalog.model(roots.models(), roots.backbone(spec.backbone()));
                 if (backbone.kind().equals("plain")) {
                     architecture = backbone.architecture();
                     if (errors.isEmpty()) {
-                        errors.addAll(spec.validateFor(dev.glora.supernet.vit.VitArchitecture.fromMetadata(
-                                backbone.shape(), backbone.name())));
+                        errors.addAll(
+                                spec.validateFor(
+                                        dev.glora.supernet.vit.VitArchitecture.fromMetadata(
+                                                backbone.shape(), backbone.name())));
                     }
                 } else {
-                    errors.add(new JobSpec.FieldError("backbone", backbone.kind().equals("supernet")
-                            ? "'" + spec.backbone() + "' is a supernet; a job starts from a plain backbone"
-                            : "'" + spec.backbone() + "' cannot be used: " + backbone.error()));
+                    errors.add(
+                            new JobSpec.FieldError(
+                                    "backbone",
+                                    backbone.kind().equals("supernet")
+                                            ? "'"
+                                                    + spec.backbone()
+                                                    + "' is a supernet; a job starts from a plain backbone"
+                                            : "'"
+                                                    + spec.backbone()
+                                                    + "' cannot be used: "
+                                                    + backbone.error()));
                 }
             } catch (JobException e) {
                 errors.add(new JobSpec.FieldError(e.field(), e.reason()));
             }
         }
         if (spec.data() != null && !spec.data().isBlank()) {
-            check(errors, () -> {
-                java.nio.file.Path folder = roots.task(spec.data());
-                java.util.Set<String> invalid = new java.util.HashSet<>();
-                errors.forEach(e -> invalid.add(e.field()));
-                // every list the job will read, so that none is found missing after hours of training
-                spec.listsRead().forEach((list, field) -> {
-                    if (!invalid.contains(field)
-                            && !java.nio.file.Files.isRegularFile(dev.glora.supernet.data.Vtab1k.listFile(folder, list))) {
-                        errors.add(new JobSpec.FieldError(field, "the task '" + spec.data() + "' has no list " + list
-                                + " (" + list + ".txt)" + (field.equals("retrain.trainList")
-                                ? ": give one, or retrain on " + JobSpec.TRAIN_LIST : "")));
-                    }
-                });
-            });
+            check(
+                    errors,
+                    () -> {
+                        java.nio.file.Path folder = roots.task(spec.data());
+                        java.util.Set<String> invalid = new java.util.HashSet<>();
+                        errors.forEach(e -> invalid.add(e.field()));
+                        // every list the job will read, so that none is found missing after hours
+                        // of training
+                        spec.listsRead()
+                                .forEach(
+                                        (list, field) -> {
+                                            if (!invalid.contains(field)
+                                                    && !java.nio.file.Files.isRegularFile(
+                                                            dev.glora.supernet.data.Vtab1k.listFile(
+                                                                    folder, list))) {
+                                                errors.add(
+                                                        new JobSpec.FieldError(
+                                                                field,
+                                                                "the task '"
+                                                                        + spec.data()
+                                                                        + "' has no list "
+                                                                        + list
+                                                                        + " ("
+                                                                        + list
+                                                                        + ".txt)"
+                                                                        + (field.equals(
+                                                                                        "retrain.trainList")
+                                                                                ? ": give one, or retrain on "
+                                                                                        + JobSpec
+                                                                                                .TRAIN_LIST
+                                                                                : "")));
+                                            }
+                                        });
+                    });
         }
         if (!errors.isEmpty()) {
             throw new ApiExceptions.InvalidSpec(errors);
         }
-        // under the catalog lock: a backbone or task deleted since the checks above is named, not used
-        long id = jobs.submit(spec, architecture, () -> {
-            List<JobSpec.FieldError> gone = new ArrayList<>();
-            check(gone, () -> roots.backbone(spec.backbone()));
-            check(gone, () -> roots.task(spec.data()));
-            if (!gone.isEmpty()) {
-                throw new ApiExceptions.InvalidSpec(gone);
-            }
-        });
-        return ResponseEntity.created(URI.create("/api/v1/jobs/" + id)).body(JobResponse.of(job(id), json));
+        // under the catalog lock: a backbone or task deleted since the checks above is named, not
+        // used
+        long id =
+                jobs.submit(
+                        spec,
+                        architecture,
+                        () -> {
+                            List<JobSpec.FieldError> gone = new ArrayList<>();
+                            check(gone, () -> roots.backbone(spec.backbone()));
+                            check(gone, () -> roots.task(spec.data()));
+                            if (!gone.isEmpty()) {
+                                throw new ApiExceptions.InvalidSpec(gone);
+                            }
+                        });
+        return ResponseEntity.created(URI.create("/api/v1/jobs/" + id))
+                .body(JobResponse.of(job(id), json));
     }
 
     private static void check(List<JobSpec.FieldError> errors, Runnable resolve) {
@@ -137,7 +185,9 @@ class JobController {
         return new JobRequest(null, null, null, null, null, null).withDefaults();
     }
 
-    /** @return the closed sets a spec's text fields choose from ({@link JobSpec#choices}) */
+    /**
+     * @return the closed sets a spec's text fields choose from ({@link JobSpec#choices})
+     */
     @GetMapping("/choices")
     Map<String, List<String>> choices() {
         return JobSpec.choices();
@@ -169,7 +219,8 @@ class JobController {
     List<Candidate> candidates(@PathVariable long id, @RequestParam(defaultValue = "10") int top) {
         job(id);
         if (top < 1 || top > MAX_TOP) {
-            throw new dev.glora.supernet.GloraException("top must be in [1, " + MAX_TOP + "], got " + top);
+            throw new dev.glora.supernet.GloraException(
+                    "top must be in [1, " + MAX_TOP + "], got " + top);
         }
         return results.candidates(id, "best", top);
     }
@@ -190,22 +241,28 @@ class JobController {
     Object pareto(@PathVariable long id) {
         JobView job = job(id);
         int generations = job.generationsDone();
-        return results.artefact(id, ArtefactKind.PARETO).<Object>map(a -> {
-            fronts.remove(id);
-            return new String(a.content(), java.nio.charset.StandardCharsets.UTF_8);
-        }).orElseGet(() -> {
-            if (job.status().terminal()) {
-                fronts.remove(id); // a failed or cancelled job: nothing more will change, keep nothing
-                return runningFront(id);
-            }
-            Map.Entry<Integer, Object> cached = fronts.get(id);
-            if (cached != null && cached.getKey() == generations) {
-                return cached.getValue();
-            }
-            Object computed = runningFront(id);
-            fronts.put(id, Map.entry(generations, computed));
-            return computed;
-        });
+        return results.artefact(id, ArtefactKind.PARETO)
+                .<Object>map(
+                        a -> {
+                            fronts.remove(id);
+                            return new String(a.content(), java.nio.charset.StandardCharsets.UTF_8);
+                        })
+                .orElseGet(
+                        () -> {
+                            if (job.status().terminal()) {
+                                fronts.remove(
+                                        id); // a failed or cancelled job: nothing more will change,
+                                // keep nothing
+                                return runningFront(id);
+                            }
+                            Map.Entry<Integer, Object> cached = fronts.get(id);
+                            if (cached != null && cached.getKey() == generations) {
+                                return cached.getValue();
+                            }
+                            Object computed = runningFront(id);
+                            fronts.put(id, Map.entry(generations, computed));
+                            return computed;
+                        });
     }
 
     /** The front of the candidates so far: one O(n log n) sweep ({@link Pareto#front}). */
@@ -231,7 +288,8 @@ class JobController {
     @GetMapping("/{id}/model")
     ResponseEntity<StreamingResponseBody> model(@PathVariable long id) {
         Located artefact = artefact(id, ArtefactKind.MODEL, "the merged model");
-        return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
+        return download(
+                artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-model.safetensors");
     }
 
     /**
@@ -243,9 +301,20 @@ class JobController {
     ResponseEntity<StreamingResponseBody> bundle(@PathVariable long id) {
         Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
         JobView job = job(id);
-        com.google.gson.JsonObject best = com.google.gson.JsonParser.parseString(new String(results.artefact(id,
-                ArtefactKind.BEST_CONFIG).orElseThrow(() -> new ApiExceptions.NotReady("job " + id + " has no best"
-                + " configuration")).content(), java.nio.charset.StandardCharsets.UTF_8)).getAsJsonObject();
+        com.google.gson.JsonObject best =
+                com.google.gson.JsonParser.parseString(
+                                new String(
+                                        results.artefact(id, ArtefactKind.BEST_CONFIG)
+                                                .orElseThrow(
+                                                        () ->
+                                                                new ApiExceptions.NotReady(
+                                                                        "job "
+                                                                                + id
+                                                                                + " has no best"
+                                                                                + " configuration"))
+                                                .content(),
+                                        java.nio.charset.StandardCharsets.UTF_8))
+                        .getAsJsonObject();
         JobSpec spec = jobs.spec(id);
         List<String> labels = taskLabels(spec);
         try {
@@ -253,14 +322,32 @@ class JobController {
         } catch (RuntimeException e) {
             labels = List.of(); // the task's names do not fit the model: labels 0 to n-1
         }
-        dev.glora.jobs.ModelBundle.Facts facts = new dev.glora.jobs.ModelBundle.Facts(job.name() + " (job " + id + ")",
-                spec.data(), labels, model.sha256());
+        dev.glora.jobs.ModelBundle.Facts facts =
+                new dev.glora.jobs.ModelBundle.Facts(
+                        job.name() + " (job " + id + ")", spec.data(), labels, model.sha256());
         String folder = "job-" + id + "-bundle";
-        return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(folder + ".zip").build()
-                        .toString())
-                .body(out -> dev.glora.jobs.ModelBundle.writeZip(out, folder, best, facts, weights ->
-                        results.copyArtefact(id, ArtefactKind.MODEL, model.size(), DOWNLOAD_CHUNK, weights)));
+        return ResponseEntity.ok()
+                .contentType(MediaType.parseMediaType("application/zip"))
+                .header(
+                        HttpHeaders.CONTENT_DISPOSITION,
+                        ContentDisposition.attachment()
+                                .filename(folder + ".zip")
+                                .build()
+                                .toString())
+                .body(
+                        out ->
+                                dev.glora.jobs.ModelBundle.writeZip(
+                                        out,
+                                        folder,
+                                        best,
+                                        facts,
+                                        weights ->
+                                                results.copyArtefact(
+                                                        id,
+                                                        ArtefactKind.MODEL,
+                                                        model.size(),
+                                                        DOWNLOAD_CHUNK,
+                                                        weights)));
     }
 
     /**
@@ -273,51 +360,136 @@ class JobController {
     ResponseEntity<StreamingResponseBody> onnx(@PathVariable long id) {
         Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
         List<String> names = taskLabels(jobs.spec(id));
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_OCTET_STREAM)
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment()
-                        .filename("job-" + id + "-model.onnx").build().toString())
-                .body(out -> streamAndDelete(models.convertJobModel(id, model.sha256(), ".onnx", (merged, file) -> {
-                    Map<String, String> props = new LinkedHashMap<>(merged.metadata());
-                    props.put("job", Long.toString(id));
-                    props.put("model_sha256", model.sha256());
-                    if (!names.isEmpty()) {
-                        props.put("label_names", new com.google.gson.Gson().toJson(names));
-                    }
-                    dev.glora.supernet.onnx.OnnxExport.write(merged, architecture(merged, id), props, file);
-                }), out));
+        return ResponseEntity.ok()
+                .contentType(MediaType.APPLICATION_OCTET_STREAM)
+                .header(
+                        HttpHeaders.CONTENT_DISPOSITION,
+                        ContentDisposition.attachment()
+                                .filename("job-" + id + "-model.onnx")
+                                .build()
+                                .toString())
+                .body(
+                        out ->
+                                streamAndDelete(
+                                        models.convertJobModel(
+                                                id,
+                                                model.sha256(),
+                                                ".onnx",
+                                                (merged, file) -> {
+                                                    Map<String, String> props =
+                                                            new LinkedHashMap<>(merged.metadata());
+                                                    props.put("job", Long.toString(id));
+                                                    props.put("model_sha256", model.sha256());
+                                                    if (!names.isEmpty()) {
+                                                        props.put(
+                                                                "label_names",
+                                                                new com.google.gson.Gson()
+                                                                        .toJson(names));
+                                                    }
+                                                    dev.glora.supernet.onnx.OnnxExport.write(
+                                                            merged,
+                                                            architecture(merged, id),
+                                                            props,
+                                                            file);
+                                                }),
+                                        out));
     }
 
     /**
-     * The merged model as a transformers {@code ViTForImageClassification} folder, zipped
-     * ({@link dev.glora.supernet.importer.TransformersVit}): {@code model.safetensors} in
-     * transformers' names, {@code config.json} with the task's class names and
-     * {@code preprocessor_config.json}; made in the cache folder as {@link #onnx} is, streamed, and
-     * deleted.
+     * The merged model as a transformers {@code ViTForImageClassification} folder, zipped ({@link
+     * dev.glora.supernet.importer.TransformersVit}): {@code model.safetensors} in transformers'
+     * names, {@code config.json} with the task's class names and {@code preprocessor_config.json};
+     * made in the cache folder as {@link #onnx} is, streamed, and deleted.
      */
     @GetMapping("/{id}/transformers")
     ResponseEntity<StreamingResponseBody> transformers(@PathVariable long id) {
         Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
         List<String> names = taskLabels(jobs.spec(id));
         String folder = "job-" + id + "-transformers";
-        return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(folder + ".zip").build()
-                        .toString())
-                .body(out -> streamAndDelete(models.convertJobModel(id, model.sha256(), ".zip", (merged, file) ->
-                        models.withScratchFolder(dir -> {
-                            dev.glora.supernet.vit.VitArchitecture arch = architecture(merged, id);
-                            dev.glora.supernet.importer.TransformersVit.write(merged, arch,
-                                    names.size() == arch.numClasses() ? names : List.of(), dir);
-                            try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(
-                                    java.nio.file.Files.newOutputStream(file), java.nio.charset.StandardCharsets.UTF_8)) {
-                                for (String name : List.of(dev.glora.supernet.importer.TransformersVit.CONFIG,
-                                        dev.glora.supernet.importer.TransformersVit.PREPROCESSOR,
-                                        dev.glora.supernet.importer.TransformersVit.WEIGHTS)) {
-                                    zip.putNextEntry(new java.util.zip.ZipEntry(folder + "/" + name));
-                                    java.nio.file.Files.copy(dir.resolve(name), zip);
-                                    zip.closeEntry();
-                                }
-                            }
-                        })), out));
+        return ResponseEntity.ok()
+                .contentType(MediaType.parseMediaType("application/zip"))
+                .header(
+                        HttpHeaders.CONTENT_DISPOSITION,
+                        ContentDisposition.attachment()
+                                .filename(folder + ".zip")
+                                .build()
+                                .toString())
+                .body(
+                        out ->
+                                streamAndDelete(
+                                        models.convertJobModel(
+                                                id,
+                                                model.sha256(),
+                                                ".zip",
+                                                (merged, file) ->
+                                                        models.withScratchFolder(
+                                                                dir -> {
+                                                                    dev.glora.supernet.vit
+                                                                                    .VitArchitecture
+                                                                            arch =
+                                                                                    architecture(
+                                                                                            merged,
+                                                                                            id);
+                                                                    dev.glora.supernet.importer
+                                                                            .TransformersVit.write(
+                                                                            merged,
+                                                                            arch,
+                                                                            names.size()
+                                                                                            == arch
+                                                                                                    .numClasses()
+                                                                                    ? names
+                                                                                    : List.of(),
+                                                                            dir);
+                                                                    try (java.util.zip
+                                                                                    .ZipOutputStream
+                                                                            zip =
+                                                                                    new java.util
+                                                                                            .zip
+                                                                                            .ZipOutputStream(
+                                                                                            java.nio
+                                                                                                    .file
+                                                                                                    .Files
+                                                                                                    .newOutputStream(
+                                                                                                            file),
+                                                                                            java.nio
+                                                                                                    .charset
+                                                                                                    .StandardCharsets
+                                                                                                    .UTF_8)) {
+                                                                        for (String name :
+                                                                                List.of(
+                                                                                        dev.glora
+                                                                                                .supernet
+                                                                                                .importer
+                                                                                                .TransformersVit
+                                                                                                .CONFIG,
+                                                                                        dev.glora
+                                                                                                .supernet
+                                                                                                .importer
+                                                                                                .TransformersVit
+                                                                                                .PREPROCESSOR,
+                                                                                        dev.glora
+                                                                                                .supernet
+                                                                                                .importer
+                                                                                                .TransformersVit
+                                                                                                .WEIGHTS)) {
+                                                                            zip.putNextEntry(
+                                                                                    new java.util
+                                                                                            .zip
+                                                                                            .ZipEntry(
+                                                                                            folder
+                                                                                                    + "/"
+                                                                                                    + name));
+                                                                            java.nio.file.Files
+                                                                                    .copy(
+                                                                                            dir
+                                                                                                    .resolve(
+                                                                                                            name),
+                                                                                            zip);
+                                                                            zip.closeEntry();
+                                                                        }
+                                                                    }
+                                                                })),
+                                        out));
     }
 
     private List<String> taskLabels(JobSpec spec) {
@@ -335,11 +507,16 @@ class JobController {
 
     private static dev.glora.supernet.vit.VitArchitecture architecture(
             dev.glora.supernet.checkpoint.Checkpoint merged, long id) {
-        return dev.glora.supernet.vit.VitArchitecture.fromMetadata(merged.metadata(), "job " + id + "'s model");
+        return dev.glora.supernet.vit.VitArchitecture.fromMetadata(
+                merged.metadata(), "job " + id + "'s model");
     }
 
-    /** Streams a converted file to the client, then deletes it, whether the client read it all or not. */
-    private static void streamAndDelete(java.nio.file.Path file, java.io.OutputStream out) throws java.io.IOException {
+    /**
+     * Streams a converted file to the client, then deletes it, whether the client read it all or
+     * not.
+     */
+    private static void streamAndDelete(java.nio.file.Path file, java.io.OutputStream out)
+            throws java.io.IOException {
         try {
             java.nio.file.Files.copy(file, out);
         } finally {
@@ -347,23 +524,38 @@ class JobController {
         }
     }
 
-    /** The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a plain model. */
+    /**
+     * The LoRA baseline the job trained beside its search (spec field {@code baseline}), merged: a
+     * plain model.
+     */
     @GetMapping("/{id}/baseline-model")
     ResponseEntity<StreamingResponseBody> baselineModel(@PathVariable long id) {
         job(id);
         if (!jobs.spec(id).baseline().lora()) {
-            throw new ApiExceptions.NoSuchResult("job " + id + " trains no baseline: submit a job with"
-                    + " \"baseline\": {\"lora\": true} to have one");
+            throw new ApiExceptions.NoSuchResult(
+                    "job "
+                            + id
+                            + " trains no baseline: submit a job with"
+                            + " \"baseline\": {\"lora\": true} to have one");
         }
         Located artefact = artefact(id, ArtefactKind.BASELINE_MODEL, "the LoRA baseline");
-        return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-baseline-lora.safetensors");
+        return download(
+                artefact,
+                MediaType.APPLICATION_OCTET_STREAM,
+                "job-" + id + "-baseline-lora.safetensors");
     }
 
-    /** The trained supernet: {@code glora search --supernet} searches it again, e.g. at another limit. */
+    /**
+     * The trained supernet: {@code glora search --supernet} searches it again, e.g. at another
+     * limit.
+     */
     @GetMapping("/{id}/supernet")
     ResponseEntity<StreamingResponseBody> supernet(@PathVariable long id) {
         Located artefact = artefact(id, ArtefactKind.SUPERNET, "the trained supernet");
-        return download(artefact, MediaType.APPLICATION_OCTET_STREAM, "job-" + id + "-supernet.safetensors");
+        return download(
+                artefact,
+                MediaType.APPLICATION_OCTET_STREAM,
+                "job-" + id + "-supernet.safetensors");
     }
 
     /**
@@ -374,8 +566,13 @@ class JobController {
     ResponseEntity<Void> delete(@PathVariable long id) {
         switch (jobs.delete(id)) {
             case NOT_FOUND -> throw new ApiExceptions.JobNotFound(id);
-            case NOT_FINISHED -> throw new ApiExceptions.StillRunning("job " + id + " is " + job(id).status()
-                    + ": only a finished job can be deleted; cancel it first");
+            case NOT_FINISHED ->
+                    throw new ApiExceptions.StillRunning(
+                            "job "
+                                    + id
+                                    + " is "
+                                    + job(id).status()
+                                    + ": only a finished job can be deleted; cancel it first");
             default -> {
                 fronts.remove(id);
                 return ResponseEntity.noContent().build();
@@ -399,8 +596,18 @@ class JobController {
 
     private Located artefact(long id, ArtefactKind kind, String what) {
         JobView job = job(id);
-        Artefact info = results.artefactInfo(id, kind).orElseThrow(() -> new ApiExceptions.NotReady("job " + id
-                + " is " + job.status() + ": " + what + " exists once it has SUCCEEDED"));
+        Artefact info =
+                results.artefactInfo(id, kind)
+                        .orElseThrow(
+                                () ->
+                                        new ApiExceptions.NotReady(
+                                                "job "
+                                                        + id
+                                                        + " is "
+                                                        + job.status()
+                                                        + ": "
+                                                        + what
+                                                        + " exists once it has SUCCEEDED"));
         return new Located(id, kind, info.size(), info.sha256());
     }
 
@@ -408,14 +615,29 @@ class JobController {
     private static final int DOWNLOAD_CHUNK = 4 << 20;
 
     /** Streams an artefact from the database a chunk at a time: no download is held whole. */
-    private ResponseEntity<StreamingResponseBody> download(Located artefact, MediaType type, String filename) {
-        return ResponseEntity.ok().contentType(type).contentLength(artefact.size())
+    private ResponseEntity<StreamingResponseBody> download(
+            Located artefact, MediaType type, String filename) {
+        return ResponseEntity.ok()
+                .contentType(type)
+                .contentLength(artefact.size())
                 .eTag("\"" + artefact.sha256() + "\"")
-                .header("Digest", "sha-256=" + java.util.Base64.getEncoder().encodeToString(
-                        java.util.HexFormat.of().parseHex(artefact.sha256())))
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.attachment().filename(filename).build()
-                        .toString())
-                .body(out -> results.copyArtefact(artefact.jobId(), artefact.kind(), artefact.size(), DOWNLOAD_CHUNK,
-                        out));
+                .header(
+                        "Digest",
+                        "sha-256="
+                                + java.util.Base64.getEncoder()
+                                        .encodeToString(
+                                                java.util.HexFormat.of()
+                                                        .parseHex(artefact.sha256())))
+                .header(
+                        HttpHeaders.CONTENT_DISPOSITION,
+                        ContentDisposition.attachment().filename(filename).build().toString())
+                .body(
+                        out ->
+                                results.copyArtefact(
+                                        artefact.jobId(),
+                                        artefact.kind(),
+                                        artefact.size(),
+                                        DOWNLOAD_CHUNK,
+                                        out));
     }
 }

@@ -24,27 +24,55 @@ import tools.jackson.databind.ObjectMapper;
  * @param baselineTestAccuracy the test accuracy of the job's LoRA baseline, once trained, or null
  * @param seed the seed of every random choice
  * @param spec the spec with defaults filled in
- * @param architecture the backbone's architecture name (a timm name for imported checkpoints), or null
+ * @param architecture the backbone's architecture name (a timm name for imported checkpoints), or
+ *     null
  * @param createdAt submitted
  * @param startedAt first picked up, or null
  * @param finishedAt ended, or null
  * @param links where its results are
  */
-record JobResponse(long id, String name, String status, String error, double progress, Count epochs,
-        Count generations, int candidatesEvaluated, Double bestValidationAccuracy, Long bestParameters,
-        Double testAccuracy, Double baselineTestAccuracy, long seed, JsonNode spec, String architecture,
-                Instant createdAt, Instant startedAt, Instant finishedAt,
+record JobResponse(
+        long id,
+        String name,
+        String status,
+        String error,
+        double progress,
+        Count epochs,
+        Count generations,
+        int candidatesEvaluated,
+        Double bestValidationAccuracy,
+        Long bestParameters,
+        Double testAccuracy,
+        Double baselineTestAccuracy,
+        long seed,
+        JsonNode spec,
+        String architecture,
+        Instant createdAt,
+        Instant startedAt,
+        Instant finishedAt,
         Map<String, String> links) {
 
-    /** @param done how many are done @param total how many in all */
+    /**
+     * @param done how many are done @param total how many in all
+     */
     record Count(int done, int total) {}
 
     static JobResponse of(JobView job, ObjectMapper json) {
         String self = "/api/v1/jobs/" + job.id();
         Map<String, String> links = new LinkedHashMap<>();
         links.put("self", self);
-        for (String part : new String[] {"events", "epochs", "generations", "candidates", "pareto", "best-config",
-            "model", "supernet", "cancel"}) {
+        for (String part :
+                new String[] {
+                    "events",
+                    "epochs",
+                    "generations",
+                    "candidates",
+                    "pareto",
+                    "best-config",
+                    "model",
+                    "supernet",
+                    "cancel"
+                }) {
             links.put(part, self + "/" + part);
         }
         JsonNode spec;
@@ -56,10 +84,25 @@ record JobResponse(long id, String name, String status, String error, double pro
         if (spec.path("baseline").path("lora").asBoolean(false)) {
             links.put("baseline-model", self + "/baseline-model");
         }
-        return new JobResponse(job.id(), job.name(), job.status().name(), job.error(), job.progress(),
-                new Count(job.epochsDone(), job.epochsTotal()), new Count(job.generationsDone(),
-                        job.generationsTotal()), job.candidatesEvaluated(), job.bestAccuracy(), job.bestParameters(),
-                job.testAccuracy(), job.baselineTestAccuracy(), job.seed(), spec, job.backboneArchitecture(),
-                        job.createdAt(), job.startedAt(), job.finishedAt(), links);
+        return new JobResponse(
+                job.id(),
+                job.name(),
+                job.status().name(),
+                job.error(),
+                job.progress(),
+                new Count(job.epochsDone(), job.epochsTotal()),
+                new Count(job.generationsDone(), job.generationsTotal()),
+                job.candidatesEvaluated(),
+                job.bestAccuracy(),
+                job.bestParameters(),
+                job.testAccuracy(),
+                job.baselineTestAccuracy(),
+                job.seed(),
+                spec,
+                job.backboneArchitecture(),
+                job.createdAt(),
+                job.startedAt(),
+                job.finishedAt(),
+                links);
     }
 }

@@ -56,18 +56,32 @@ public class LoadedModels {
      * @return what {@code use} returned
      * @throws IOException if the model cannot be copied out of the database
      */
-    public <T> T useJobModel(long jobId, String sha256, Function<Checkpoint, T> use) throws IOException {
-        return use("job:" + jobId + ":" + sha256, () -> {
-            Files.createDirectories(scratch);
-            Path copy = Files.createTempFile(scratch, "model-job-" + jobId + "-", ".safetensors");
-            try {
-                results.saveArtefact(jobId, results.artefactInfo(jobId, ArtefactKind.MODEL).orElseThrow(
-                        () -> new ApiExceptions.NoSuchResult("job " + jobId + " has no merged model")), copy);
-                return Safetensors.read(copy);
-            } finally {
-                Files.deleteIfExists(copy);
-            }
-        }, use);
+    public <T> T useJobModel(long jobId, String sha256, Function<Checkpoint, T> use)
+            throws IOException {
+        return use(
+                "job:" + jobId + ":" + sha256,
+                () -> {
+                    Files.createDirectories(scratch);
+                    Path copy =
+                            Files.createTempFile(
+                                    scratch, "model-job-" + jobId + "-", ".safetensors");
+                    try {
+                        results.saveArtefact(
+                                jobId,
+                                results.artefactInfo(jobId, ArtefactKind.MODEL)
+                                        .orElseThrow(
+                                                () ->
+                                                        new ApiExceptions.NoSuchResult(
+                                                                "job "
+                                                                        + jobId
+                                                                        + " has no merged model")),
+                                copy);
+                        return Safetensors.read(copy);
+                    } finally {
+                        Files.deleteIfExists(copy);
+                    }
+                },
+                use);
     }
 
     /** Writes a converted model into a file. */
@@ -92,18 +106,22 @@ public class LoadedModels {
      * @return the written file
      * @throws IOException if the model cannot be read or the file written
      */
-    public Path convertJobModel(long jobId, String sha256, String suffix, Conversion conversion) throws IOException {
+    public Path convertJobModel(long jobId, String sha256, String suffix, Conversion conversion)
+            throws IOException {
         Files.createDirectories(scratch);
         Path file = Files.createTempFile(scratch, "converted-job-" + jobId + "-", suffix);
         try {
-            useJobModel(jobId, sha256, model -> {
-                try {
-                    conversion.write(model, file);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-                return null;
-            });
+            useJobModel(
+                    jobId,
+                    sha256,
+                    model -> {
+                        try {
+                            conversion.write(model, file);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        return null;
+                    });
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
@@ -121,8 +139,15 @@ public class LoadedModels {
      * @return what {@code use} returned
      * @throws IOException if the file's attributes cannot be read
      */
-    public <T> T useModelFile(Path root, Path file, Function<Checkpoint, T> use) throws IOException {
-        String key = "file:" + file.toRealPath() + ":" + Files.size(file) + ":" + Files.getLastModifiedTime(file).toMillis();
+    public <T> T useModelFile(Path root, Path file, Function<Checkpoint, T> use)
+            throws IOException {
+        String key =
+                "file:"
+                        + file.toRealPath()
+                        + ":"
+                        + Files.size(file)
+                        + ":"
+                        + Files.getLastModifiedTime(file).toMillis();
         return use(key, () -> Safetensors.read(root, file), use);
     }
 
@@ -193,7 +218,9 @@ public class LoadedModels {
         }
     }
 
-    /** @return how many models the cache holds (tests) */
+    /**
+     * @return how many models the cache holds (tests)
+     */
     int cached() {
         synchronized (cache) {
             return cache.size();

@@ -25,8 +25,11 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     private final List<String> rootPrefixes;
 
     ProblemAdvice(dev.glora.jobs.Roots roots) {
-        java.util.Set<String> prefixes = new java.util.TreeSet<>(java.util.Comparator.comparingInt(String::length)
-                .reversed().thenComparing(java.util.Comparator.naturalOrder()));
+        java.util.Set<String> prefixes =
+                new java.util.TreeSet<>(
+                        java.util.Comparator.comparingInt(String::length)
+                                .reversed()
+                                .thenComparing(java.util.Comparator.naturalOrder()));
         for (java.nio.file.Path root : List.of(roots.models(), roots.data())) {
             prefixes.add(root.toAbsolutePath().normalize() + "/");
             try {
@@ -38,9 +41,12 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
         this.rootPrefixes = List.copyOf(prefixes);
     }
 
-    /** A Java exception's class name at the head of a cause's text, which says nothing to a client. */
-    private static final java.util.regex.Pattern CLASS_NAME = java.util.regex.Pattern.compile(
-            "\\b(?:java|javax|jdk|sun)\\.[\\w.$]+?(?:Exception|Error)(?::\\s*)?");
+    /**
+     * A Java exception's class name at the head of a cause's text, which says nothing to a client.
+     */
+    private static final java.util.regex.Pattern CLASS_NAME =
+            java.util.regex.Pattern.compile(
+                    "\\b(?:java|javax|jdk|sun)\\.[\\w.$]+?(?:Exception|Error)(?::\\s*)?");
 
     /**
      * Issue 31: a reply names files relative to the model or data root, as the client named them,
@@ -81,19 +87,22 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ApiExceptions.InvalidSpec.class)
     ProblemDetail invalid(ApiExceptions.InvalidSpec e) {
-        return invalidSpec(e.errors().stream().map(f -> new JobSpec.FieldError(f.field(), redact(f.message())))
-                .toList());
+        return invalidSpec(
+                e.errors().stream()
+                        .map(f -> new JobSpec.FieldError(f.field(), redact(f.message())))
+                        .toList());
     }
 
     @ExceptionHandler(ModelLibrary.UploadException.class)
     ProblemDetail uploadRefused(ModelLibrary.UploadException e) {
-        HttpStatus status = switch (e.refusal()) {
-            case INVALID -> HttpStatus.BAD_REQUEST;
-            case TOO_LARGE -> HttpStatus.PAYLOAD_TOO_LARGE;
-            case CONFLICT -> HttpStatus.CONFLICT;
-            case UNUSABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
-            case NO_SPACE -> HttpStatus.INSUFFICIENT_STORAGE;
-        };
+        HttpStatus status =
+                switch (e.refusal()) {
+                    case INVALID -> HttpStatus.BAD_REQUEST;
+                    case TOO_LARGE -> HttpStatus.PAYLOAD_TOO_LARGE;
+                    case CONFLICT -> HttpStatus.CONFLICT;
+                    case UNUSABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
+                    case NO_SPACE -> HttpStatus.INSUFFICIENT_STORAGE;
+                };
         ProblemDetail problem = problem(status, "Upload refused", redact(e.getMessage()));
         problem.setProperty("field", e.field());
         return problem;
@@ -103,16 +112,22 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     static final int RETRY_AFTER_S = 5;
 
     /**
-     * The database failing is the service's problem, not the request's: 503 with
-     * {@code Retry-After}, and nothing of the request was kept.
+     * The database failing is the service's problem, not the request's: 503 with {@code
+     * Retry-After}, and nothing of the request was kept.
      */
     @ExceptionHandler(dev.glora.db.DatabaseException.class)
     ResponseEntity<ProblemDetail> unavailable(dev.glora.db.DatabaseException e) {
         logger.warn("database failure answered 503: " + e.getMessage());
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_S))
-                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "Database unavailable", "the service's database did not"
-                        + " answer; nothing of this request was kept, try again in " + RETRY_AFTER_S + " s"));
+                .body(
+                        problem(
+                                HttpStatus.SERVICE_UNAVAILABLE,
+                                "Database unavailable",
+                                "the service's database did not"
+                                        + " answer; nothing of this request was kept, try again in "
+                                        + RETRY_AFTER_S
+                                        + " s"));
     }
 
     @ExceptionHandler(GloraException.class)
@@ -121,17 +136,34 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     }
 
     @Override
-    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(
+            HttpMessageNotReadableException e,
+            HttpHeaders headers,
+            HttpStatusCode status,
+            WebRequest request) {
         // job specs are read by JobSpec.parse; this is a body that was not even text
-        JobSpec.FieldError error = new JobSpec.FieldError("body", "is not readable: " + (e.getMostSpecificCause()
-                == null ? e.getMessage() : e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")));
+        JobSpec.FieldError error =
+                new JobSpec.FieldError(
+                        "body",
+                        "is not readable: "
+                                + (e.getMostSpecificCause() == null
+                                        ? e.getMessage()
+                                        : e.getMostSpecificCause()
+                                                .getMessage()
+                                                .lines()
+                                                .findFirst()
+                                                .orElse("")));
         return ResponseEntity.badRequest().body(invalidSpec(List.of(error)));
     }
 
     private static ProblemDetail invalidSpec(List<JobSpec.FieldError> errors) {
-        ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Invalid job spec", errors.stream()
-                .map(f -> f.field() + " " + f.message()).collect(Collectors.joining("; ")));
+        ProblemDetail problem =
+                problem(
+                        HttpStatus.BAD_REQUEST,
+                        "Invalid job spec",
+                        errors.stream()
+                                .map(f -> f.field() + " " + f.message())
+                                .collect(Collectors.joining("; ")));
         problem.setType(INVALID_SPEC);
         problem.setProperty("errors", errors);
         return problem;

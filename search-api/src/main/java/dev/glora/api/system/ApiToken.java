@@ -16,9 +16,9 @@ import org.springframework.stereotype.Component;
 /**
  * The service's API token, as notebook servers keep one: {@code glora.api-token} when configured;
  * otherwise, unless {@code glora.require-token=false} (loopback only, {@link ExposureCheck}), a
- * random 256-bit token made on first start in {@code glora.api-token-file} (default
- * {@code glora-data/api-token}, mode 0600, beside the embedded database's folder) and read from it
- * on every later start, so a local user who cannot read that file cannot drive the service.
+ * random 256-bit token made on first start in {@code glora.api-token-file} (default {@code
+ * glora-data/api-token}, mode 0600, beside the embedded database's folder) and read from it on
+ * every later start, so a local user who cannot read that file cannot drive the service.
  */
 @Component
 public class ApiToken {
@@ -26,7 +26,9 @@ public class ApiToken {
     private final String value;
     private final Path file;
 
-    /** @param properties the settings */
+    /**
+     * @param properties the settings
+     */
     @org.springframework.beans.factory.annotation.Autowired
     ApiToken(GloraProperties properties) {
         this(properties.apiToken(), properties.requireToken(), properties.apiTokenFile());
@@ -47,8 +49,8 @@ public class ApiToken {
 
     /**
      * @param file the token's file
-     * @return beside it, {@code <file>.header}: the request header that shows the token, for
-     *     {@code curl -H @FILE}, so that the token never stands in a command line (a process list)
+     * @return beside it, {@code <file>.header}: the request header that shows the token, for {@code
+     *     curl -H @FILE}, so that the token never stands in a command line (a process list)
      */
     public static Path headerFile(Path file) {
         return file.resolveSibling(file.getFileName() + ".header");
@@ -59,26 +61,36 @@ public class ApiToken {
         String content = "Authorization: Bearer " + token + "\n";
         try {
             if (Files.isSymbolicLink(header)) {
-                throw new IllegalStateException(header + " is a symbolic link: the header file is written only as a"
-                        + " regular file");
+                throw new IllegalStateException(
+                        header
+                                + " is a symbolic link: the header file is written only as a"
+                                + " regular file");
             }
-            if (Files.exists(header) && Files.readString(header, StandardCharsets.US_ASCII).equals(content)) {
+            if (Files.exists(header)
+                    && Files.readString(header, StandardCharsets.US_ASCII).equals(content)) {
                 return;
             }
             Files.deleteIfExists(header);
-            Files.writeString(createPrivate(header, PosixFilePermissions.fromString("rw-------")), content,
+            Files.writeString(
+                    createPrivate(header, PosixFilePermissions.fromString("rw-------")),
+                    content,
                     StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw new UncheckedIOException(header + ": cannot write the API token's header file: " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    header + ": cannot write the API token's header file: " + e.getMessage(), e);
         }
     }
 
-    /** @return the token, or null when the service runs without one (loopback, require-token off) */
+    /**
+     * @return the token, or null when the service runs without one (loopback, require-token off)
+     */
     public String value() {
         return value;
     }
 
-    /** @return the file the token was read from or made in, or null when it was configured or is off */
+    /**
+     * @return the file the token was read from or made in, or null when it was configured or is off
+     */
     public Path file() {
         return file;
     }
@@ -97,28 +109,35 @@ public class ApiToken {
                 Files.createDirectories(parent);
                 Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rw-------");
                 try {
-                    Files.writeString(createPrivate(file, owner), made + "\n", StandardCharsets.US_ASCII);
+                    Files.writeString(
+                            createPrivate(file, owner), made + "\n", StandardCharsets.US_ASCII);
                     return made;
                 } catch (FileAlreadyExistsException e) {
                     // another start made it first: read that one
                 }
             }
             if (Files.isSymbolicLink(file)) {
-                throw new IllegalStateException(file + " is a symbolic link: the API token is read only from a"
-                        + " regular file");
+                throw new IllegalStateException(
+                        file
+                                + " is a symbolic link: the API token is read only from a"
+                                + " regular file");
             }
             String token = Files.readString(file, StandardCharsets.US_ASCII).trim();
             if (token.length() < 16) {
-                throw new IllegalStateException(file + " holds no usable API token (at least 16 characters);"
-                        + " delete it and a new one is made at the next start");
+                throw new IllegalStateException(
+                        file
+                                + " holds no usable API token (at least 16 characters);"
+                                + " delete it and a new one is made at the next start");
             }
             return token;
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read or make the API token: " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    file + ": cannot read or make the API token: " + e.getMessage(), e);
         }
     }
 
-    private static Path createPrivate(Path file, Set<PosixFilePermission> owner) throws IOException {
+    private static Path createPrivate(Path file, Set<PosixFilePermission> owner)
+            throws IOException {
         try {
             return Files.createFile(file, PosixFilePermissions.asFileAttribute(owner));
         } catch (UnsupportedOperationException e) {

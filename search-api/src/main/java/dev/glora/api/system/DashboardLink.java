@@ -7,9 +7,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Says once, on the console, where the dashboard is. With a token made in its file, the address
- * carries it (as notebook servers print theirs): opened, it becomes the dashboard's
- * {@code HttpOnly} cookie and leaves the address. It goes to standard output only, never through
- * the logging framework into log files; a configured token is never printed.
+ * carries it (as notebook servers print theirs): opened, it becomes the dashboard's {@code
+ * HttpOnly} cookie and leaves the address. It goes to standard output only, never through the
+ * logging framework into log files; a configured token is never printed.
  */
 @Component
 class DashboardLink implements ApplicationListener<WebServerInitializedEvent> {
@@ -24,19 +24,29 @@ class DashboardLink implements ApplicationListener<WebServerInitializedEvent> {
 
     @Override
     public void onApplicationEvent(WebServerInitializedEvent event) {
-        if (event.getApplicationContext().getParent() != null && "management".equals(
-                event.getApplicationContext().getId())) {
+        if (event.getApplicationContext().getParent() != null
+                && "management".equals(event.getApplicationContext().getId())) {
             return;
         }
         int port = event.getWebServer().getPort();
-        String host = address == null || address.isBlank() || ExposureCheck.isLoopback(address) ? "localhost" : address;
+        String host =
+                address == null || address.isBlank() || ExposureCheck.isLoopback(address)
+                        ? "localhost"
+                        : address;
         String base = "http://" + host + ":" + port + "/";
         if (token.value() == null) {
             System.out.println("dashboard: " + base + " (no API token: glora.require-token=false)");
         } else if (token.file() != null) {
-            System.out.println("dashboard: " + base + "?token=" + token.value() + "  (the API token is in "
-                    + token.file().toAbsolutePath() + "; curl -H @" + ApiToken.headerFile(token.file().toAbsolutePath())
-                    + " …)");
+            System.out.println(
+                    "dashboard: "
+                            + base
+                            + "?token="
+                            + token.value()
+                            + "  (the API token is in "
+                            + token.file().toAbsolutePath()
+                            + "; curl -H @"
+                            + ApiToken.headerFile(token.file().toAbsolutePath())
+                            + " …)");
         } else {
             System.out.println("dashboard: " + base + " (give it the configured API token)");
         }

@@ -46,29 +46,64 @@ class DemoJob implements ApplicationRunner {
         }
         // the data outlive the process: a demo job an earlier start submitted and did not finish
         // resumes on the workers, and a second one would only halve the speed of both
-        var unfinished = jobs.list().stream().filter(j -> j.name().equals(NAME) && !j.status().terminal()).findFirst();
+        var unfinished =
+                jobs.list().stream()
+                        .filter(j -> j.name().equals(NAME) && !j.status().terminal())
+                        .findFirst();
         if (unfinished.isPresent()) {
-            LOG.info(() -> "demo: job " + unfinished.get().id() + ", submitted at an earlier start, is still "
-                    + unfinished.get().status() + "; follow it at /api/v1/jobs/" + unfinished.get().id());
+            LOG.info(
+                    () ->
+                            "demo: job "
+                                    + unfinished.get().id()
+                                    + ", submitted at an earlier start, is still "
+                                    + unfinished.get().status()
+                                    + "; follow it at /api/v1/jobs/"
+                                    + unfinished.get().id());
             return;
         }
         Path task = properties.data().resolve(TASK);
         if (!Files.exists(task.resolve("test.txt"))) {
             Path sample = properties.data().resolve(SAMPLE);
-            LOG.info(() -> "demo: writing the FMNIST-VTAB new5 task from " + sample + " into " + task);
+            LOG.info(
+                    () ->
+                            "demo: writing the FMNIST-VTAB new5 task from "
+                                    + sample
+                                    + " into "
+                                    + task);
             ImageDataset train = Idx.readSplit(sample, "train");
             ImageDataset test = Idx.readSplit(sample, "t10k");
-            FmnistVtab.write(FmnistVtab.Task.NEW5, train, test, task, 0, FmnistVtab.Sizes.VTAB_1K,
-                    Map.of("producer", "glora search service --demo " + Provenance.codeVersion(), "source",
+            FmnistVtab.write(
+                    FmnistVtab.Task.NEW5,
+                    train,
+                    test,
+                    task,
+                    0,
+                    FmnistVtab.Sizes.VTAB_1K,
+                    Map.of(
+                            "producer",
+                            "glora search service --demo " + Provenance.codeVersion(),
+                            "source",
                             sample.toString()));
         }
-        long id = jobs.submit(new JobRequest(NAME, BACKBONE, TASK,
-                // a job's default split of the epochs, scaled down: 3 in the supernet, 10 retraining the
-                // chosen subnet (a job: 30 and 100)
-                new JobRequest.Supernet(4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
-                new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"), new JobRequest.Retrain(10, 1e-3, 1),
-                new JobRequest.Baseline(true, null, null), 0L).withDefaults(),
-                        dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE)).architecture());
+        long id =
+                jobs.submit(
+                        new JobRequest(
+                                        NAME,
+                                        BACKBONE,
+                                        TASK,
+                                        // a job's default split of the epochs, scaled down: 3 in
+                                        // the supernet, 10 retraining the
+                                        // chosen subnet (a job: 30 and 100)
+                                        new JobRequest.Supernet(
+                                                4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
+                                        new JobRequest.Search(
+                                                20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"),
+                                        new JobRequest.Retrain(10, 1e-3, 1),
+                                        new JobRequest.Baseline(true, null, null),
+                                        0L)
+                                .withDefaults(),
+                        dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE))
+                                .architecture());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }
 }

@@ -11,21 +11,30 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * With no {@code spring.datasource.url}, the service runs its own PostgreSQL (real binaries from
- * a Maven artefact) with its data in {@code glora.embedded-data-dir}, which survives restarts, and
- * a random password kept beside it ({@link EmbeddedPostgres}).
+ * With no {@code spring.datasource.url}, the service runs its own PostgreSQL (real binaries from a
+ * Maven artefact) with its data in {@code glora.embedded-data-dir}, which survives restarts, and a
+ * random password kept beside it ({@link EmbeddedPostgres}).
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnProperty(prefix = "spring.datasource", name = "url", havingValue = "embedded", matchIfMissing = true)
+@ConditionalOnProperty(
+        prefix = "spring.datasource",
+        name = "url",
+        havingValue = "embedded",
+        matchIfMissing = true)
 class EmbeddedDatabaseConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabaseConfiguration.class);
 
     @Bean(destroyMethod = "close")
     EmbeddedPostgres embeddedPostgres(GloraProperties properties) {
-        EmbeddedPostgres postgres = EmbeddedPostgres.start(properties.embeddedDataDir(), properties.embeddedPort());
-        LOG.info("Embedded PostgreSQL at {} (cluster in {}); more workers attach with: bin/glora worker --db '{}'"
-                + " --db-password-file '{}'", postgres.jdbcUrl(), postgres.dataDir(), postgres.jdbcUrl(),
+        EmbeddedPostgres postgres =
+                EmbeddedPostgres.start(properties.embeddedDataDir(), properties.embeddedPort());
+        LOG.info(
+                "Embedded PostgreSQL at {} (cluster in {}); more workers attach with: bin/glora worker --db '{}'"
+                        + " --db-password-file '{}'",
+                postgres.jdbcUrl(),
+                postgres.dataDir(),
+                postgres.jdbcUrl(),
                 postgres.secretFile());
         return postgres;
     }

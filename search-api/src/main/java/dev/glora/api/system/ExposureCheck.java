@@ -7,13 +7,15 @@ import org.springframework.stereotype.Component;
 
 /**
  * Refuses to start a service that other machines can reach without an API token. The service
- * listens on 127.0.0.1 unless {@code server.address} says otherwise; on any other address,
- * {@code glora.api-token} must be set.
+ * listens on 127.0.0.1 unless {@code server.address} says otherwise; on any other address, {@code
+ * glora.api-token} must be set.
  */
 @Component
 class ExposureCheck {
 
-    ExposureCheck(@Value("${server.address:}") String address, ApiToken token,
+    ExposureCheck(
+            @Value("${server.address:}") String address,
+            ApiToken token,
             @Value("${management.server.port:}") String managementPort) {
         requireTokenIfExposed(address, token.value());
         refuseSeparateManagementPort(managementPort);
@@ -26,9 +28,12 @@ class ExposureCheck {
      */
     static void refuseSeparateManagementPort(String managementPort) {
         if (managementPort != null && !managementPort.isBlank()) {
-            throw new IllegalStateException("management.server.port " + managementPort + " would serve the actuator"
-                    + " outside the service's access checks (token, Host allow-list): leave it unset, the actuator"
-                    + " answers on the service's own port behind them");
+            throw new IllegalStateException(
+                    "management.server.port "
+                            + managementPort
+                            + " would serve the actuator"
+                            + " outside the service's access checks (token, Host allow-list): leave it unset, the actuator"
+                            + " answers on the service's own port behind them");
         }
     }
 
@@ -39,10 +44,12 @@ class ExposureCheck {
      */
     static void requireTokenIfExposed(String address, String token) {
         if (token == null && !isLoopback(address)) {
-            throw new IllegalStateException("server.address " + (address == null || address.isBlank()
-                    ? "(every interface)" : address) + " lets other machines reach the service, which needs an API"
-                    + " token then: leave glora.require-token on (a token is made in glora.api-token-file), or set"
-                    + " glora.api-token (environment GLORA_API_TOKEN), or listen on 127.0.0.1");
+            throw new IllegalStateException(
+                    "server.address "
+                            + (address == null || address.isBlank() ? "(every interface)" : address)
+                            + " lets other machines reach the service, which needs an API"
+                            + " token then: leave glora.require-token on (a token is made in glora.api-token-file), or set"
+                            + " glora.api-token (environment GLORA_API_TOKEN), or listen on 127.0.0.1");
         }
     }
 

@@ -9,12 +9,12 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param models the model root: job backbones resolve under it
  * @param data the data root: job task folders resolve under it
  * @param embeddedPort the embedded PostgreSQL's port on localhost; 0 picks a free one
- * @param embeddedDataDir the embedded PostgreSQL's data folder (used when no
- *     {@code spring.datasource.url} is set); it survives restarts
+ * @param embeddedDataDir the embedded PostgreSQL's data folder (used when no {@code
+ *     spring.datasource.url} is set); it survives restarts
  * @param workers in-process worker slots; 0 leaves all work to {@code search-worker} processes
  * @param apiToken when set, every endpoint but the dashboard's static files and the bare health
- *     status needs {@code Authorization: Bearer <token>} (reads also take the dashboard's
- *     {@code glora-token} cookie)
+ *     status needs {@code Authorization: Bearer <token>} (reads also take the dashboard's {@code
+ *     glora-token} cookie)
  * @param openReads with a token, leaves reading requests (GET, HEAD) open to anyone who can reach
  *     the service; writes still need the token
  * @param maxRequestBytes largest request body accepted
@@ -30,18 +30,32 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     its own name in {@code Host}
  */
 @ConfigurationProperties("glora")
-public record GloraProperties(Path models, Path data, Path embeddedDataDir, Integer embeddedPort, Integer workers,
+public record GloraProperties(
+        Path models,
+        Path data,
+        Path embeddedDataDir,
+        Integer embeddedPort,
+        Integer workers,
         String apiToken,
-        Long maxRequestBytes, Integer leaseSeconds, Path cacheDir, Long maxUploadBytes, Boolean openReads,
-        Integer maxStreams, java.time.Duration streamTimeout, java.time.Duration streamKeepAlive,
-        java.time.Duration retention, java.util.List<String> allowedHosts, Boolean requireToken, Path apiTokenFile) {
-
+        Long maxRequestBytes,
+        Integer leaseSeconds,
+        Path cacheDir,
+        Long maxUploadBytes,
+        Boolean openReads,
+        Integer maxStreams,
+        java.time.Duration streamTimeout,
+        java.time.Duration streamKeepAlive,
+        java.time.Duration retention,
+        java.util.List<String> allowedHosts,
+        Boolean requireToken,
+        Path apiTokenFile) {
 
     /** Fills the defaults. */
     public GloraProperties {
         models = models != null ? models : Path.of("models");
         data = data != null ? data : Path.of("data");
-        embeddedDataDir = embeddedDataDir != null ? embeddedDataDir : Path.of("glora-data", "postgres");
+        embeddedDataDir =
+                embeddedDataDir != null ? embeddedDataDir : Path.of("glora-data", "postgres");
         embeddedPort = embeddedPort != null ? embeddedPort : 0;
         workers = workers != null ? workers : Runtime.getRuntime().availableProcessors();
         maxRequestBytes = maxRequestBytes != null ? maxRequestBytes : 64 * 1024L;
@@ -52,18 +66,34 @@ public record GloraProperties(Path models, Path data, Path embeddedDataDir, Inte
         openReads = openReads != null && openReads;
         requireToken = requireToken == null || requireToken;
         apiTokenFile = apiTokenFile != null ? apiTokenFile : Path.of("glora-data", "api-token");
-        allowedHosts = allowedHosts == null ? java.util.List.of() : allowedHosts.stream().map(String::trim)
-                .filter(h -> !h.isEmpty()).map(h -> h.toLowerCase(java.util.Locale.ROOT)).toList();
+        allowedHosts =
+                allowedHosts == null
+                        ? java.util.List.of()
+                        : allowedHosts.stream()
+                                .map(String::trim)
+                                .filter(h -> !h.isEmpty())
+                                .map(h -> h.toLowerCase(java.util.Locale.ROOT))
+                                .toList();
         maxStreams = maxStreams != null ? maxStreams : 64;
         streamTimeout = streamTimeout != null ? streamTimeout : java.time.Duration.ofMinutes(30);
-        streamKeepAlive = streamKeepAlive != null ? streamKeepAlive : java.time.Duration.ofSeconds(15);
+        streamKeepAlive =
+                streamKeepAlive != null ? streamKeepAlive : java.time.Duration.ofSeconds(15);
         if (retention != null && (retention.isNegative() || retention.isZero())) {
-            throw new IllegalArgumentException("glora.retention must be positive (e.g. 30d), got " + retention);
+            throw new IllegalArgumentException(
+                    "glora.retention must be positive (e.g. 30d), got " + retention);
         }
-        if (maxStreams < 1 || streamTimeout.isNegative() || streamTimeout.isZero() || streamKeepAlive.toMillis() < 1) {
-            throw new IllegalArgumentException("glora.max-streams must be at least 1, glora.stream-timeout and"
-                    + " glora.stream-keep-alive positive, got " + maxStreams + ", " + streamTimeout + ", "
-                    + streamKeepAlive);
+        if (maxStreams < 1
+                || streamTimeout.isNegative()
+                || streamTimeout.isZero()
+                || streamKeepAlive.toMillis() < 1) {
+            throw new IllegalArgumentException(
+                    "glora.max-streams must be at least 1, glora.stream-timeout and"
+                            + " glora.stream-keep-alive positive, got "
+                            + maxStreams
+                            + ", "
+                            + streamTimeout
+                            + ", "
+                            + streamKeepAlive);
         }
     }
 }

@@ -23,7 +23,8 @@ class InProcessWorkers implements SmartLifecycle {
     private final MeterRegistry metrics;
     private Worker worker;
 
-    InProcessWorkers(Stores stores, GloraProperties properties, Roots roots, MeterRegistry metrics) {
+    InProcessWorkers(
+            Stores stores, GloraProperties properties, Roots roots, MeterRegistry metrics) {
         this.stores = stores;
         this.properties = properties;
         this.roots = roots;
@@ -33,10 +34,19 @@ class InProcessWorkers implements SmartLifecycle {
     @Override
     public synchronized void start() {
         if (properties.workers() > 0) {
-            worker = new Worker(stores, new WorkerSettings("api-" + ManagementFactory.getRuntimeMXBean().getPid(),
-                    properties.workers(), roots, properties.cacheDir().toAbsolutePath(),
-                    Duration.ofSeconds(Math.max(1, properties.leaseSeconds() / 6)), Duration.ofSeconds(2), 5, 200),
-                    metrics);
+            worker =
+                    new Worker(
+                            stores,
+                            new WorkerSettings(
+                                    "api-" + ManagementFactory.getRuntimeMXBean().getPid(),
+                                    properties.workers(),
+                                    roots,
+                                    properties.cacheDir().toAbsolutePath(),
+                                    Duration.ofSeconds(Math.max(1, properties.leaseSeconds() / 6)),
+                                    Duration.ofSeconds(2),
+                                    5,
+                                    200),
+                            metrics);
             worker.start();
         }
     }

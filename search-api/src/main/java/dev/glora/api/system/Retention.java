@@ -13,8 +13,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * With {@code glora.retention} set (e.g. {@code 30d}), deletes every finished job that ended longer
- * ago than that, with everything it produced: at start-up and then every hour. Unset (the
- * default), jobs are kept until deleted ({@code DELETE /api/v1/jobs/{id}}).
+ * ago than that, with everything it produced: at start-up and then every hour. Unset (the default),
+ * jobs are kept until deleted ({@code DELETE /api/v1/jobs/{id}}).
  */
 @Component
 class Retention implements SmartLifecycle {
@@ -32,7 +32,9 @@ class Retention implements SmartLifecycle {
         this.clock = clock;
     }
 
-    /** @return how many jobs it deleted */
+    /**
+     * @return how many jobs it deleted
+     */
     int sweep() {
         if (properties.retention() == null) {
             return 0;
@@ -46,7 +48,10 @@ class Retention implements SmartLifecycle {
         }
         if (deleted > 0) {
             int count = deleted;
-            LOG.info("retention: deleted {} job(s) that ended more than {} ago", count, properties.retention());
+            LOG.info(
+                    "retention: deleted {} job(s) that ended more than {} ago",
+                    count,
+                    properties.retention());
         }
         return deleted;
     }
@@ -56,18 +61,24 @@ class Retention implements SmartLifecycle {
         if (properties.retention() == null) {
             return;
         }
-        timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "glora-retention");
-            thread.setDaemon(true);
-            return thread;
-        });
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                sweep();
-            } catch (RuntimeException e) {
-                LOG.warn("retention: {}", e.getMessage());
-            }
-        }, 0, 1, TimeUnit.HOURS);
+        timer =
+                Executors.newSingleThreadScheduledExecutor(
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "glora-retention");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        sweep();
+                    } catch (RuntimeException e) {
+                        LOG.warn("retention: {}", e.getMessage());
+                    }
+                },
+                0,
+                1,
+                TimeUnit.HOURS);
     }
 
     @Override

@@ -26,8 +26,13 @@ class ServiceConfiguration {
     @Bean
     @DependsOn("flywayInitializer")
     Stores stores(DataSource database, Clock clock, GloraProperties properties) {
-        return Stores.open(database, clock, new QueueSettings(Duration.ofSeconds(properties.leaseSeconds()),
-                QueueSettings.DEFAULTS.backoff(), QueueSettings.DEFAULTS.maxAttempts()));
+        return Stores.open(
+                database,
+                clock,
+                new QueueSettings(
+                        Duration.ofSeconds(properties.leaseSeconds()),
+                        QueueSettings.DEFAULTS.backoff(),
+                        QueueSettings.DEFAULTS.maxAttempts()));
     }
 
     @Bean
@@ -42,7 +47,8 @@ class ServiceConfiguration {
 
     @Bean
     Roots roots(GloraProperties properties) {
-        return new Roots(properties.models().toAbsolutePath().normalize(),
+        return new Roots(
+                properties.models().toAbsolutePath().normalize(),
                 properties.data().toAbsolutePath().normalize());
     }
 }

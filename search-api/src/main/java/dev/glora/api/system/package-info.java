@@ -1,2 +1,4 @@
-/** The service's wiring: settings, the embedded database, in-process workers, access and metrics. */
+/**
+ * The service's wiring: settings, the embedded database, in-process workers, access and metrics.
+ */
 package dev.glora.api.system;

@@ -25,21 +25,37 @@ final class Browser {
     static ChromeDriver start() throws Exception {
         boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
         if (!present && System.getenv("CI") != null) {
-            throw new IllegalStateException("the browser tests need " + CHROMIUM + " and " + CHROMEDRIVER
-                    + " (Debian packages chromium and chromium-driver; .ci/run installs them)");
+            throw new IllegalStateException(
+                    "the browser tests need "
+                            + CHROMIUM
+                            + " and "
+                            + CHROMEDRIVER
+                            + " (Debian packages chromium and chromium-driver; .ci/run installs them)");
         }
-        Assumptions.assumeTrue(present, "chromium and chromium-driver are not installed: browser tests skipped");
+        Assumptions.assumeTrue(
+                present, "chromium and chromium-driver are not installed: browser tests skipped");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1800",
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--window-size=1280,1800",
                 "--user-data-dir=" + Files.createTempDirectory("glora-chromium"));
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
         options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        ChromeDriverService service =
+                new ChromeDriverService.Builder()
+                        .usingDriverExecutable(CHROMEDRIVER.toFile())
+                        .usingAnyFreePort()
+                        .build();
         return new ChromeDriver(service, options);
     }
 }

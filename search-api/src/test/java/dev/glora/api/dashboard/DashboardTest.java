@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import tools.jackson.databind.JsonNode;
 import dev.glora.api.ServiceTest;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,6 +22,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import tools.jackson.databind.JsonNode;
 
 /** The dashboard in headless Chromium against the running service, on tiny jobs. */
 class DashboardTest extends ServiceTest {
@@ -35,16 +35,25 @@ class DashboardTest extends ServiceTest {
         browser = Browser.start();
         browser.get(page("/"));
         await("the dashboard asks for the API token", () -> count("#auth-token") == 1);
-        browser.findElement(By.id("auth-token")).sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        browser.findElement(By.id("auth-token"))
+                .sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
         browser.findElement(By.cssSelector("#auth button[type=submit]")).click();
-        await("the page reloads signed in", () -> count("#auth-token") == 0
-                && browser.manage().getCookieNamed("glora-token-" + port) != null);
+        await(
+                "the page reloads signed in",
+                () ->
+                        count("#auth-token") == 0
+                                && browser.manage().getCookieNamed("glora-token-" + port) != null);
         org.openqa.selenium.Cookie cookie = browser.manage().getCookieNamed("glora-token-" + port);
         assertTrue(cookie.isHttpOnly(), "the token's cookie is out of scripts' reach");
         assertEquals("Strict", cookie.getSameSite());
-        assertEquals("", ((JavascriptExecutor) browser).executeScript("return document.cookie"),
+        assertEquals(
+                "",
+                ((JavascriptExecutor) browser).executeScript("return document.cookie"),
                 "no script on the page can read the token");
-        assertEquals(null, ((JavascriptExecutor) browser).executeScript("return localStorage.getItem('glora-token')"));
+        assertEquals(
+                null,
+                ((JavascriptExecutor) browser)
+                        .executeScript("return localStorage.getItem('glora-token')"));
     }
 
     @AfterEach
@@ -65,10 +74,16 @@ class DashboardTest extends ServiceTest {
     /** Waits for a condition; on time-out the failure carries the browser's console. */
     private void await(String what, java.util.function.BooleanSupplier condition) {
         try {
-            new WebDriverWait(browser, Duration.ofSeconds(90)).until(driver -> condition.getAsBoolean());
+            new WebDriverWait(browser, Duration.ofSeconds(90))
+                    .until(driver -> condition.getAsBoolean());
         } catch (TimeoutException e) {
-            throw new AssertionError(what + "; browser console:\n" + browser.manage().logs().get(LogType.BROWSER)
-                    .getAll().stream().map(Object::toString).collect(Collectors.joining("\n")), e);
+            throw new AssertionError(
+                    what
+                            + "; browser console:\n"
+                            + browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                                    .map(Object::toString)
+                                    .collect(Collectors.joining("\n")),
+                    e);
         }
     }
 
@@ -76,113 +91,199 @@ class DashboardTest extends ServiceTest {
     void theJobsTableListsAJobAndTheFormShowsAFieldErrorBesideItsField() throws Exception {
         long id = submit(1, 1).get("id").asLong();
         browser.get(page("/"));
-        await("the jobs table lists job " + id, () -> count("#jobs tr[data-job='" + id + "']") == 1);
+        await(
+                "the jobs table lists job " + id,
+                () -> count("#jobs tr[data-job='" + id + "']") == 1);
         WebElement row = browser.findElement(By.cssSelector("#jobs tr[data-job='" + id + "']"));
         assertTrue(row.getText().contains("tiny"), row.getText());
-        await("the form has its defaults", () -> "50".equals(browser.findElement(By.id("f-search-population"))
-                .getDomProperty("value")));
+        await(
+                "the form has its defaults",
+                () ->
+                        "50"
+                                .equals(
+                                        browser.findElement(By.id("f-search-population"))
+                                                .getDomProperty("value")));
 
-        assertEquals(Integer.toString(dev.glora.jobs.JobSpec.DEFAULT_RETRAIN_EPOCHS), browser.findElement(
-                By.id("f-retrain-epochs")).getDomProperty("value"), "retraining is offered, on by default (issue 30)");
+        assertEquals(
+                Integer.toString(dev.glora.jobs.JobSpec.DEFAULT_RETRAIN_EPOCHS),
+                browser.findElement(By.id("f-retrain-epochs")).getDomProperty("value"),
+                "retraining is offered, on by default (issue 30)");
 
-        await("the backbone and data lists are filled from the catalogs", () -> new Select(browser.findElement(
-                By.id("f-backbone"))).getOptions().stream().anyMatch(o -> o.getDomProperty("value").equals(
-                dev.glora.worker.TinyJob.BACKBONE)) && new Select(browser.findElement(By.id("f-data"))).getOptions()
-                .stream().anyMatch(o -> o.getDomProperty("value").equals(dev.glora.worker.TinyJob.TASK)));
-        new Select(browser.findElement(By.id("f-data"))).selectByValue(dev.glora.worker.TinyJob.TASK);
+        await(
+                "the backbone and data lists are filled from the catalogs",
+                () ->
+                        new Select(browser.findElement(By.id("f-backbone")))
+                                        .getOptions().stream()
+                                                .anyMatch(
+                                                        o ->
+                                                                o.getDomProperty("value")
+                                                                        .equals(
+                                                                                dev.glora.worker
+                                                                                        .TinyJob
+                                                                                        .BACKBONE))
+                                && new Select(browser.findElement(By.id("f-data")))
+                                        .getOptions().stream()
+                                                .anyMatch(
+                                                        o ->
+                                                                o.getDomProperty("value")
+                                                                        .equals(
+                                                                                dev.glora.worker
+                                                                                        .TinyJob
+                                                                                        .TASK)));
+        new Select(browser.findElement(By.id("f-data")))
+                .selectByValue(dev.glora.worker.TinyJob.TASK);
         WebElement population = browser.findElement(By.id("f-search-population"));
         population.clear();
         population.sendKeys("0");
         WebElement retrainLr = browser.findElement(By.id("f-retrain-lr"));
         retrainLr.clear();
         retrainLr.sendKeys("-1");
-        assertEquals("uniform", browser.findElement(By.id("f-supernet-sampling")).getDomProperty("value"));
-        assertEquals("train800val200", browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
+        assertEquals(
+                "uniform",
+                browser.findElement(By.id("f-supernet-sampling")).getDomProperty("value"));
+        assertEquals(
+                "train800val200",
+                browser.findElement(By.id("f-retrain-trainList")).getDomProperty("value"));
         assertEquals("known", browser.findElement(By.id("f-search-seeds")).getDomProperty("value"));
-        assertEquals("supernet", browser.findElement(By.id("f-retrain-start")).getDomProperty("value"));
+        assertEquals(
+                "supernet", browser.findElement(By.id("f-retrain-start")).getDomProperty("value"));
         // every select offers what the service accepts, from GET /api/v1/jobs/choices (issue 35)
         JsonNode choices = JSON.readTree(get("/api/v1/jobs/choices").body());
         for (var field : dev.glora.jobs.JobSpec.choices().entrySet()) {
-            assertEquals(field.getValue(), java.util.stream.StreamSupport.stream(choices.get(field.getKey())
-                    .spliterator(), false).map(JsonNode::asText).toList(), field.getKey());
-            assertEquals(field.getValue(), new Select(browser.findElement(By.id("f-" + field.getKey().replace('.', '-'))))
-                    .getOptions().stream().map(o -> o.getDomProperty("value")).toList(), field.getKey());
+            assertEquals(
+                    field.getValue(),
+                    java.util.stream.StreamSupport.stream(
+                                    choices.get(field.getKey()).spliterator(), false)
+                            .map(JsonNode::asText)
+                            .toList(),
+                    field.getKey());
+            assertEquals(
+                    field.getValue(),
+                    new Select(browser.findElement(By.id("f-" + field.getKey().replace('.', '-'))))
+                            .getOptions().stream().map(o -> o.getDomProperty("value")).toList(),
+                    field.getKey());
         }
-        assertEquals(List.of("none", "known"), dev.glora.jobs.JobSpec.choices().get("search.seeds"));
-        assertEquals(List.of("supernet", "fresh"), dev.glora.jobs.JobSpec.choices().get("retrain.start"));
-        assertEquals("", browser.findElement(By.id("f-search-finalistEpochs")).getDomProperty("value"),
+        assertEquals(
+                List.of("none", "known"), dev.glora.jobs.JobSpec.choices().get("search.seeds"));
+        assertEquals(
+                List.of("supernet", "fresh"),
+                dev.glora.jobs.JobSpec.choices().get("retrain.start"));
+        assertEquals(
+                "",
+                browser.findElement(By.id("f-search-finalistEpochs")).getDomProperty("value"),
                 "finalists' epochs follow whether there are finalists");
         WebElement rerank = browser.findElement(By.id("f-search-rerankList"));
         assertEquals("", rerank.getDomProperty("value"), "no reranking by default");
         rerank.sendKeys("val9999");
         browser.findElement(By.cssSelector("#submit button[type=submit]")).click();
-        await("the field error is shown", () -> "true".equals(population.getDomAttribute("aria-invalid")));
-        String beside = population.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
+        await(
+                "the field error is shown",
+                () -> "true".equals(population.getDomAttribute("aria-invalid")));
+        String beside =
+                population
+                        .findElement(By.xpath("following-sibling::div[@class='field-error']"))
+                        .getText();
         assertTrue(beside.contains("must be in [1, 10000], got 0"), beside);
-        String lrError = retrainLr.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
+        String lrError =
+                retrainLr
+                        .findElement(By.xpath("following-sibling::div[@class='field-error']"))
+                        .getText();
         assertTrue(lrError.contains("must be in (0, 10), got -1.0"), lrError);
-        String rerankError = rerank.findElement(By.xpath("following-sibling::div[@class='field-error']")).getText();
+        String rerankError =
+                rerank.findElement(By.xpath("following-sibling::div[@class='field-error']"))
+                        .getText();
         assertTrue(rerankError.contains("has no list val9999"), rerankError);
-        String backbone = browser.findElement(By.cssSelector("#f-backbone + .field-error")).getText();
+        String backbone =
+                browser.findElement(By.cssSelector("#f-backbone + .field-error")).getText();
         assertTrue(backbone.contains("is required"), backbone);
-        assertTrue(browser.findElement(By.id("form-problem")).getText().contains("Invalid job spec"));
+        assertTrue(
+                browser.findElement(By.id("form-problem")).getText().contains("Invalid job spec"));
         assertEquals(page("/"), browser.getCurrentUrl(), "nothing was submitted");
     }
 
     @Test
     void aModelUploadedFromTheFormIsImportedAndOfferedAsABackbone() throws Exception {
-        java.nio.file.Path file = java.nio.file.Files.createTempDirectory("upload").resolve("google-tiny.npz");
+        java.nio.file.Path file =
+                java.nio.file.Files.createTempDirectory("upload").resolve("google-tiny.npz");
         java.nio.file.Files.write(file, fixture("google-tiny.npz"));
         browser.get(page("/"));
         await("the models table is drawn", () -> count("#models tbody tr") >= 1);
         browser.findElement(By.id("u-file")).sendKeys(file.toString());
         browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
         browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
-        await("the upload is imported and selected", () -> "dashboard-npz.safetensors".equals(
-                browser.findElement(By.id("f-backbone")).getDomProperty("value")));
-        assertTrue(browser.findElement(By.id("upload-status")).getText().contains("imported dashboard-npz.safetensors"));
-        assertTrue(browser.findElement(By.id("models")).getText().contains("dashboard-npz.safetensors (google-vit-npz)"),
+        await(
+                "the upload is imported and selected",
+                () ->
+                        "dashboard-npz.safetensors"
+                                .equals(
+                                        browser.findElement(By.id("f-backbone"))
+                                                .getDomProperty("value")));
+        assertTrue(
+                browser.findElement(By.id("upload-status"))
+                        .getText()
+                        .contains("imported dashboard-npz.safetensors"));
+        assertTrue(
+                browser.findElement(By.id("models"))
+                        .getText()
+                        .contains("dashboard-npz.safetensors (google-vit-npz)"),
                 browser.findElement(By.id("models")).getText());
 
         browser.findElement(By.id("u-name")).clear();
         browser.findElement(By.id("u-name")).sendKeys("dashboard-npz");
         browser.findElement(By.cssSelector("#upload button[type=submit]")).click();
-        await("a taken name is refused", () -> browser.findElement(By.id("upload-problem")).getText().contains("exists"));
+        await(
+                "a taken name is refused",
+                () -> browser.findElement(By.id("upload-problem")).getText().contains("exists"));
 
         deleteFromTheCatalog("model", "dashboard-npz.safetensors");
-        await("the deleted model leaves the table and the backbone choices", () -> !browser.findElement(By.id(
-                "models")).getText().contains("dashboard-npz") && browser.findElements(By.cssSelector(
-                "#f-backbone option[value='dashboard-npz.safetensors']")).isEmpty());
-        assertFalse(java.nio.file.Files.exists(dev.glora.api.ServiceTestEnvironment.ROOTS.models().resolve(
-                "dashboard-npz.safetensors")));
+        await(
+                "the deleted model leaves the table and the backbone choices",
+                () ->
+                        !browser.findElement(By.id("models")).getText().contains("dashboard-npz")
+                                && browser.findElements(
+                                                By.cssSelector(
+                                                        "#f-backbone option[value='dashboard-npz.safetensors']"))
+                                        .isEmpty());
+        assertFalse(
+                java.nio.file.Files.exists(
+                        dev.glora.api.ServiceTestEnvironment.ROOTS
+                                .models()
+                                .resolve("dashboard-npz.safetensors")));
     }
 
     /** Clicks a catalog row's delete button and accepts the question it asks. */
     private void deleteFromTheCatalog(String kind, String name) {
-        browser.findElement(By.cssSelector("button[aria-label='delete " + kind + " " + name + "']")).click();
+        browser.findElement(By.cssSelector("button[aria-label='delete " + kind + " " + name + "']"))
+                .click();
         answerYes("Delete the " + kind + " " + name + "?");
     }
 
     /** Accepts the question the page asks, after checking that it is the expected one. */
     private void answerYes(String question) {
-        new WebDriverWait(browser, Duration.ofSeconds(10)).until(
-                org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+        new WebDriverWait(browser, Duration.ofSeconds(10))
+                .until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
         String asked = browser.switchTo().alert().getText();
         assertTrue(asked.contains(question), asked);
         browser.switchTo().alert().accept();
     }
 
     @Test
-    void aDataSetUploadedFromTheFormIsListedAndOfferedAndAProblemShowsBesideTheForm() throws Exception {
-        java.nio.file.Path file = java.nio.file.Files.createTempDirectory("upload").resolve("petals.zip");
-        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(
-                file))) {
+    void aDataSetUploadedFromTheFormIsListedAndOfferedAndAProblemShowsBesideTheForm()
+            throws Exception {
+        java.nio.file.Path file =
+                java.nio.file.Files.createTempDirectory("upload").resolve("petals.zip");
+        try (java.util.zip.ZipOutputStream zip =
+                new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(file))) {
             for (String split : new String[] {"train", "test"}) {
                 for (String label : new String[] {"iris", "rose"}) {
                     for (int i = 0; i < (split.equals("train") ? 5 : 1); i++) {
-                        zip.putNextEntry(new java.util.zip.ZipEntry(split + "/" + label + "/" + i + ".png"));
-                        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(6, 6,
-                                java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", zip);
+                        zip.putNextEntry(
+                                new java.util.zip.ZipEntry(split + "/" + label + "/" + i + ".png"));
+                        javax.imageio.ImageIO.write(
+                                new java.awt.image.BufferedImage(
+                                        6, 6, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
+                                "png",
+                                zip);
                         zip.closeEntry();
                     }
                 }
@@ -194,37 +295,69 @@ class DashboardTest extends ServiceTest {
         browser.findElement(By.id("d-train")).sendKeys("6");
         browser.findElement(By.id("d-val")).sendKeys("4");
         browser.findElement(By.cssSelector("#data-upload button[type=submit]")).click();
-        await("the data set is added and selected", () -> "petals".equals(
-                browser.findElement(By.id("f-data")).getDomProperty("value")));
-        assertTrue(browser.findElement(By.id("data-upload-status")).getText().contains("added petals (2 classes)"));
-        assertTrue(browser.findElement(By.id("datasets")).getText().contains("train800 6, val200 4"),
+        await(
+                "the data set is added and selected",
+                () ->
+                        "petals"
+                                .equals(
+                                        browser.findElement(By.id("f-data"))
+                                                .getDomProperty("value")));
+        assertTrue(
+                browser.findElement(By.id("data-upload-status"))
+                        .getText()
+                        .contains("added petals (2 classes)"));
+        assertTrue(
+                browser.findElement(By.id("datasets")).getText().contains("train800 6, val200 4"),
                 browser.findElement(By.id("datasets")).getText());
 
         browser.findElement(By.id("d-name")).sendKeys("petals-again");
         browser.findElement(By.id("d-train")).clear();
         browser.findElement(By.id("d-train")).sendKeys("9");
         browser.findElement(By.cssSelector("#data-upload button[type=submit]")).click();
-        await("too few images is refused beside the form", () -> browser.findElement(By.id("data-upload-problem"))
-                .getText().contains("train: 10 images, but the lists drawn from it need 13"));
+        await(
+                "too few images is refused beside the form",
+                () ->
+                        browser.findElement(By.id("data-upload-problem"))
+                                .getText()
+                                .contains("train: 10 images, but the lists drawn from it need 13"));
 
         deleteFromTheCatalog("data set", "petals");
-        await("the deleted data set leaves the table and the data choices", () -> !browser.findElement(By.id(
-                "datasets")).getText().contains("petals") && browser.findElements(By.cssSelector(
-                "#f-data option[value='petals']")).isEmpty());
+        await(
+                "the deleted data set leaves the table and the data choices",
+                () ->
+                        !browser.findElement(By.id("datasets")).getText().contains("petals")
+                                && browser.findElements(
+                                                By.cssSelector("#f-data option[value='petals']"))
+                                        .isEmpty());
     }
 
     @Test
     void aFinishedJobsPageDrawsItsHistoryAndItsDownloadsWork() throws Exception {
         // with the known adapters seeded and the finalists trained (issue 30)
-        long id = submit(TINY.formatted(3, 3).replace("\"seed\": 7,", "\"seed\": 7, \"retrain\": {\"epochs\": 1},"
-                + " \"baseline\": {\"lora\": true},").replace("\"crossovers\": 3}", "\"crossovers\": 3, \"seeds\":"
-                + " \"known\", \"finalists\": 2, \"finalistEpochs\": 1}")).get("id").asLong();
+        long id =
+                submit(
+                                TINY.formatted(3, 3)
+                                        .replace(
+                                                "\"seed\": 7,",
+                                                "\"seed\": 7, \"retrain\": {\"epochs\": 1},"
+                                                        + " \"baseline\": {\"lora\": true},")
+                                        .replace(
+                                                "\"crossovers\": 3}",
+                                                "\"crossovers\": 3, \"seeds\":"
+                                                        + " \"known\", \"finalists\": 2, \"finalistEpochs\": 1}"))
+                        .get("id")
+                        .asLong();
         JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
         assertEquals("SUCCEEDED", job.get("status").asText());
-        int candidates = JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body()).size();
+        int candidates =
+                JSON.readTree(get("/api/v1/jobs/" + id + "/candidates?top=1000").body()).size();
         browser.get(page("/job.html?id=" + id));
-        await("the charts are drawn", () -> count("#pareto-chart .pt.candidate") == candidates
-                && count("#adapter tr") > 1 && count("#fitness-chart .pt.best") == 3);
+        await(
+                "the charts are drawn",
+                () ->
+                        count("#pareto-chart .pt.candidate") == candidates
+                                && count("#adapter tr") > 1
+                                && count("#fitness-chart .pt.best") == 3);
         assertEquals(3, count("#training-chart .pt.loss"), "one point per epoch");
         assertEquals(3, count("#fitness-chart .pt.mean"));
         assertEquals(3, count("#fitness-chart .pt.worst"));
@@ -242,103 +375,197 @@ class DashboardTest extends ServiceTest {
         assertFalse(retrained.has("validation_accuracy"), config.toString());
         String note = browser.findElement(By.id("adapter-note")).getText();
         assertEquals(1, retrained.get("epochs").asInt());
-        assertTrue(note.contains("retrained 1 epoch on train800val200: validation not held out"), note);
+        assertTrue(
+                note.contains("retrained 1 epoch on train800val200: validation not held out"),
+                note);
         assertTrue(browser.findElement(By.id("status")).getText().contains("SUCCEEDED"));
-        assertTrue(browser.findElement(By.id("facts")).getText().contains(dev.glora.worker.TinyJob.BACKBONE + " (vit_custom"),
-                "the job page names the backbone's architecture: " + browser.findElement(By.id("facts")).getText());
+        assertTrue(
+                browser.findElement(By.id("facts"))
+                        .getText()
+                        .contains(dev.glora.worker.TinyJob.BACKBONE + " (vit_custom"),
+                "the job page names the backbone's architecture: "
+                        + browser.findElement(By.id("facts")).getText());
 
-        // the LoRA baseline trained beside it, with the verdict and the command that trains it again
+        // the LoRA baseline trained beside it, with the verdict and the command that trains it
+        // again
         JsonNode baseline = config.get("baseline");
         String compared = browser.findElement(By.id("baseline-note")).getText();
-        assertTrue(compared.startsWith("LoRA baseline: rank " + baseline.get("rank").asInt() + " on attn.qkv"), compared);
+        assertTrue(
+                compared.startsWith(
+                        "LoRA baseline: rank " + baseline.get("rank").asInt() + " on attn.qkv"),
+                compared);
         int total = config.get("budget").get("total_epochs").asInt();
         int finalists = config.get("finalists").get("count").asInt();
-        assertEquals(3 + finalists + 1, total, "3 supernet epochs, 1 per finalist and 1 of retraining");
-        assertTrue(compared.contains(total + " epochs on train800val200"), "the whole budget: " + compared);
+        assertEquals(
+                3 + finalists + 1, total, "3 supernet epochs, 1 per finalist and 1 of retraining");
+        assertTrue(
+                compared.contains(total + " epochs on train800val200"),
+                "the whole budget: " + compared);
 
         // the finalists, the one chosen, and the seeded candidates among the points
         await("the finalists table is drawn", () -> count("#finalists tr") == finalists + 1);
         assertTrue(browser.findElement(By.id("finalists-card")).isDisplayed());
         assertEquals(1, count("#finalists tr.chosen"));
-        assertTrue(browser.findElement(By.id("finalists")).getText().contains("lora_qkv_r4"),
+        assertTrue(
+                browser.findElement(By.id("finalists")).getText().contains("lora_qkv_r4"),
                 browser.findElement(By.id("finalists")).getText());
-        long seeded = java.util.stream.StreamSupport.stream(JSON.readTree(get("/api/v1/jobs/" + id
-                + "/candidates?top=1000").body()).spliterator(), false).filter(c -> !c.get("seed").isNull()).count();
+        long seeded =
+                java.util.stream.StreamSupport.stream(
+                                JSON.readTree(
+                                                get("/api/v1/jobs/" + id + "/candidates?top=1000")
+                                                        .body())
+                                        .spliterator(),
+                                false)
+                        .filter(c -> !c.get("seed").isNull())
+                        .count();
         assertEquals(6, seeded, "no limit: every known adapter is a seed");
         assertEquals(seeded, count("#pareto-chart .pt.seeded"));
         assertTrue(compared.contains(baseline.get("command").asText()), compared);
-        double gap = 100 * (baseline.get("delivered_test_accuracy").asDouble() - baseline.get("test_accuracy").asDouble());
-        String verdict = gap > 0 ? String.format(java.util.Locale.ROOT, "the searched adapter leads by %.2f points", gap)
-                : gap < 0 ? String.format(java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap) : "they tie";
+        double gap =
+                100
+                        * (baseline.get("delivered_test_accuracy").asDouble()
+                                - baseline.get("test_accuracy").asDouble());
+        String verdict =
+                gap > 0
+                        ? String.format(
+                                java.util.Locale.ROOT,
+                                "the searched adapter leads by %.2f points",
+                                gap)
+                        : gap < 0
+                                ? String.format(
+                                        java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap)
+                                : "they tie";
         assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
-        for (String link : new String[] {"download-config", "download-model", "download-bundle", "download-onnx",
-            "download-transformers", "download-supernet", "download-baseline"}) {
+        for (String link :
+                new String[] {
+                    "download-config",
+                    "download-model",
+                    "download-bundle",
+                    "download-onnx",
+                    "download-transformers",
+                    "download-supernet",
+                    "download-baseline"
+                }) {
             WebElement a = browser.findElement(By.id(link));
             assertTrue(a.isDisplayed(), link);
-            HttpResponse<byte[]> fromPage = http.send(HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty(
-                    "href"))).header("Authorization", "Bearer " + dev.glora.api.ServiceTestEnvironment.TOKEN).build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> fromPage =
+                    http.send(
+                            HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty("href")))
+                                    .header(
+                                            "Authorization",
+                                            "Bearer " + dev.glora.api.ServiceTestEnvironment.TOKEN)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, fromPage.statusCode(), link);
-            String api = link.equals("download-config") ? "best-config" : link.equals("download-baseline")
-                    ? "baseline-model" : link.substring("download-".length());
-            assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/" + api).build(),
-                    HttpResponse.BodyHandlers.ofByteArray()).body(), fromPage.body(), link);
+            String api =
+                    link.equals("download-config")
+                            ? "best-config"
+                            : link.equals("download-baseline")
+                                    ? "baseline-model"
+                                    : link.substring("download-".length());
+            assertArrayEquals(
+                    http.send(
+                                    request("/api/v1/jobs/" + id + "/" + api).build(),
+                                    HttpResponse.BodyHandlers.ofByteArray())
+                            .body(),
+                    fromPage.body(),
+                    link);
             if (link.equals("download-transformers")) {
-                // issue 33: a ViTForImageClassification folder whose tensors are the merged model's, renamed
+                // issue 33: a ViTForImageClassification folder whose tensors are the merged
+                // model's, renamed
                 java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
-                try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(
-                        new java.io.ByteArrayInputStream(fromPage.body()))) {
+                try (java.util.zip.ZipInputStream zip =
+                        new java.util.zip.ZipInputStream(
+                                new java.io.ByteArrayInputStream(fromPage.body()))) {
                     for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                         entries.put(e.getName(), zip.readAllBytes());
                     }
                 }
                 String folder = "job-" + id + "-transformers/";
-                assertEquals(java.util.Set.of(folder + "config.json", folder + "preprocessor_config.json",
-                        folder + "model.safetensors"), entries.keySet());
+                assertEquals(
+                        java.util.Set.of(
+                                folder + "config.json",
+                                folder + "preprocessor_config.json",
+                                folder + "model.safetensors"),
+                        entries.keySet());
                 JsonNode hf = JSON.readTree(entries.get(folder + "config.json"));
                 assertEquals("ViTForImageClassification", hf.get("architectures").get(0).asText());
-                assertEquals(config.get("backbone").get("num_classes").asInt(), hf.get("id2label").size());
-                java.nio.file.Path weights = java.nio.file.Files.createTempFile("glora-hf-", ".safetensors");
+                assertEquals(
+                        config.get("backbone").get("num_classes").asInt(),
+                        hf.get("id2label").size());
+                java.nio.file.Path weights =
+                        java.nio.file.Files.createTempFile("glora-hf-", ".safetensors");
                 try {
                     java.nio.file.Files.write(weights, entries.get(folder + "model.safetensors"));
-                    assertTrue(dev.glora.supernet.checkpoint.Safetensors.read(weights).tensors()
-                            .containsKey("vit.encoder.layer.0.attention.attention.query.weight"));
+                    assertTrue(
+                            dev.glora.supernet.checkpoint.Safetensors.read(weights)
+                                    .tensors()
+                                    .containsKey(
+                                            "vit.encoder.layer.0.attention.attention.query.weight"));
                 } finally {
                     java.nio.file.Files.deleteIfExists(weights);
                 }
             }
             if (link.equals("download-onnx")) {
-                // issue 33: the merged model as ONNX, run by ONNX Runtime on one image of the task's shape
+                // issue 33: the merged model as ONNX, run by ONNX Runtime on one image of the
+                // task's shape
                 ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
                 int side = config.get("backbone").get("img_size").asInt();
                 int channels = config.get("backbone").get("in_chans").asInt();
                 try (ai.onnxruntime.OrtSession session = env.createSession(fromPage.body());
-                        ai.onnxruntime.OnnxTensor image = ai.onnxruntime.OnnxTensor.createTensor(env,
-                                java.nio.FloatBuffer.allocate(channels * side * side), new long[] {1, channels, side, side});
-                        ai.onnxruntime.OrtSession.Result out = session.run(java.util.Map.of("pixel_values", image))) {
+                        ai.onnxruntime.OnnxTensor image =
+                                ai.onnxruntime.OnnxTensor.createTensor(
+                                        env,
+                                        java.nio.FloatBuffer.allocate(channels * side * side),
+                                        new long[] {1, channels, side, side});
+                        ai.onnxruntime.OrtSession.Result out =
+                                session.run(java.util.Map.of("pixel_values", image))) {
                     float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
-                    assertEquals(config.get("backbone").get("num_classes").asInt(), logits[0].length);
-                    assertEquals(Long.toString(id), session.getMetadata().getCustomMetadata().get("job"));
+                    assertEquals(
+                            config.get("backbone").get("num_classes").asInt(), logits[0].length);
+                    assertEquals(
+                            Long.toString(id),
+                            session.getMetadata().getCustomMetadata().get("job"));
                 }
             }
             if (link.equals("download-bundle")) {
                 // issue 33: the merged model, timm's config.json and the card, in one folder
                 java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
-                try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(
-                        new java.io.ByteArrayInputStream(fromPage.body()))) {
+                try (java.util.zip.ZipInputStream zip =
+                        new java.util.zip.ZipInputStream(
+                                new java.io.ByteArrayInputStream(fromPage.body()))) {
                     for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                         entries.put(e.getName(), zip.readAllBytes());
                     }
                 }
                 String folder = "job-" + id + "-bundle/";
-                assertEquals(java.util.Set.of(folder + "README.md", folder + "config.json", folder + "model.safetensors"),
+                assertEquals(
+                        java.util.Set.of(
+                                folder + "README.md",
+                                folder + "config.json",
+                                folder + "model.safetensors"),
                         entries.keySet());
-                assertArrayEquals(http.send(request("/api/v1/jobs/" + id + "/model").build(),
-                        HttpResponse.BodyHandlers.ofByteArray()).body(), entries.get(folder + "model.safetensors"));
+                assertArrayEquals(
+                        http.send(
+                                        request("/api/v1/jobs/" + id + "/model").build(),
+                                        HttpResponse.BodyHandlers.ofByteArray())
+                                .body(),
+                        entries.get(folder + "model.safetensors"));
                 JsonNode timm = JSON.readTree(entries.get(folder + "config.json"));
-                assertEquals(config.get("backbone").get("num_classes").asInt(), timm.get("num_classes").asInt());
-                String card = new String(entries.get(folder + "README.md"), java.nio.charset.StandardCharsets.UTF_8);
-                assertTrue(card.contains(String.format(java.util.Locale.ROOT, "%.2f %%", 100 * retrained.get(
-                        "test_accuracy").asDouble())), card);
+                assertEquals(
+                        config.get("backbone").get("num_classes").asInt(),
+                        timm.get("num_classes").asInt());
+                String card =
+                        new String(
+                                entries.get(folder + "README.md"),
+                                java.nio.charset.StandardCharsets.UTF_8);
+                assertTrue(
+                        card.contains(
+                                String.format(
+                                        java.util.Locale.ROOT,
+                                        "%.2f %%",
+                                        100 * retrained.get("test_accuracy").asDouble())),
+                        card);
                 assertTrue(card.contains("the job's LoRA baseline"), card);
             }
         }
@@ -349,9 +576,12 @@ class DashboardTest extends ServiceTest {
         try {
             byte[] pixels = new byte[12 * 12];
             new java.util.SplittableRandom(5).nextBytes(pixels);
-            dev.glora.supernet.data.ImageCodec.writePng(new dev.glora.supernet.data.Image(1, 12, 12, pixels), picture);
+            dev.glora.supernet.data.ImageCodec.writePng(
+                    new dev.glora.supernet.data.Image(1, 12, 12, pixels), picture);
             browser.findElement(By.id("try-input")).sendKeys(picture.toString());
-            await("the panel lists the image's classes", () -> count("#try-results li.prediction li") > 0);
+            await(
+                    "the panel lists the image's classes",
+                    () -> count("#try-results li.prediction li") > 0);
             String shown = browser.findElement(By.id("try-results")).getText();
             assertTrue(shown.contains(picture.getFileName().toString()), shown);
             int classes = config.get("backbone").get("num_classes").asInt();
@@ -364,13 +594,24 @@ class DashboardTest extends ServiceTest {
         // the jobs table shows both test accuracies
         browser.get(page("/"));
         await("the jobs table lists the job", () -> count("#jobs tr[data-job='" + id + "']") == 1);
-        String listed = browser.findElement(By.cssSelector("#jobs tr[data-job='" + id + "']")).getText();
+        String listed =
+                browser.findElement(By.cssSelector("#jobs tr[data-job='" + id + "']")).getText();
         JsonNode view = JSON.readTree(get("/api/v1/jobs/" + id).body());
-        assertTrue(listed.contains(String.format(java.util.Locale.ROOT, "%.2f %% (%.2f %%)", 100 * view.get("testAccuracy")
-                .asDouble(), 100 * baseline.get("test_accuracy").asDouble())), listed);
-        assertEquals(baseline.get("test_accuracy").asDouble(), view.get("baselineTestAccuracy").asDouble());
+        assertTrue(
+                listed.contains(
+                        String.format(
+                                java.util.Locale.ROOT,
+                                "%.2f %% (%.2f %%)",
+                                100 * view.get("testAccuracy").asDouble(),
+                                100 * baseline.get("test_accuracy").asDouble())),
+                listed);
+        assertEquals(
+                baseline.get("test_accuracy").asDouble(),
+                view.get("baselineTestAccuracy").asDouble());
         browser.get(page("/job.html?id=" + id));
-        await("the job page is drawn again", () -> browser.findElement(By.id("delete")).isDisplayed());
+        await(
+                "the job page is drawn again",
+                () -> browser.findElement(By.id("delete")).isDisplayed());
         browser.findElement(By.id("delete")).click();
         answerYes("Delete job " + id + " and everything it produced");
         await("the deleted job's page leads back to the jobs table", () -> count("#jobs") == 1);
@@ -383,9 +624,15 @@ class DashboardTest extends ServiceTest {
      */
     @Test
     void aSearchOfMoreThanAThousandCandidatesDrawsTheServicesWholeFront() throws Exception {
-        long id = submit(TINY.formatted(1, 9).replace("\"population\": 9", "\"population\": 130")
-                .replace("\"mutations\": 3, \"crossovers\": 3", "\"mutations\": 65, \"crossovers\": 65"))
-                .get("id").asLong();
+        long id =
+                submit(
+                                TINY.formatted(1, 9)
+                                        .replace("\"population\": 9", "\"population\": 130")
+                                        .replace(
+                                                "\"mutations\": 3, \"crossovers\": 3",
+                                                "\"mutations\": 65, \"crossovers\": 65"))
+                        .get("id")
+                        .asLong();
         JsonNode job = awaitStatus(id, "SUCCEEDED", "FAILED");
         assertEquals("SUCCEEDED", job.get("status").asText(), job.toString());
         assertTrue(job.get("candidatesEvaluated").asInt() > 1000, job.toString());
@@ -393,13 +640,26 @@ class DashboardTest extends ServiceTest {
         assertEquals(1000, listed.size());
         JsonNode front = JSON.readTree(get("/api/v1/jobs/" + id + "/pareto").body()).get("front");
         browser.get(page("/job.html?id=" + id));
-        await("the front is drawn", () -> count("#pareto-chart .pt.front") == front.size()
-                && count("#pareto-chart .pt.candidate") == listed.size());
-        List<String> drawn = browser.findElements(By.cssSelector("#pareto-chart .pt.front title")).stream()
-                .map(t -> t.getDomProperty("textContent").replaceAll(" params,.*", "")).sorted().toList();
-        List<String> served = java.util.stream.StreamSupport.stream(front.spliterator(), false)
-                .map(c -> String.format(java.util.Locale.US, "front: %,d", c.get("trainable_parameters").asLong()))
-                .sorted().toList();
+        await(
+                "the front is drawn",
+                () ->
+                        count("#pareto-chart .pt.front") == front.size()
+                                && count("#pareto-chart .pt.candidate") == listed.size());
+        List<String> drawn =
+                browser.findElements(By.cssSelector("#pareto-chart .pt.front title")).stream()
+                        .map(t -> t.getDomProperty("textContent").replaceAll(" params,.*", ""))
+                        .sorted()
+                        .toList();
+        List<String> served =
+                java.util.stream.StreamSupport.stream(front.spliterator(), false)
+                        .map(
+                                c ->
+                                        String.format(
+                                                java.util.Locale.US,
+                                                "front: %,d",
+                                                c.get("trainable_parameters").asLong()))
+                        .sorted()
+                        .toList();
         assertEquals(served, drawn, "the service's front, every point");
     }
 
@@ -412,13 +672,22 @@ class DashboardTest extends ServiceTest {
         await("generations arrive live", () -> count("#fitness-chart .pt.best") >= 2);
         int before = count("#fitness-chart .pt.best");
         await("another generation adds a point", () -> count("#fitness-chart .pt.best") > before);
-        assertEquals(Boolean.TRUE, ((JavascriptExecutor) browser).executeScript("return window.notReloaded;"));
+        assertEquals(
+                Boolean.TRUE,
+                ((JavascriptExecutor) browser).executeScript("return window.notReloaded;"));
         assertTrue(count("#pareto-chart .pt.candidate") > 0);
         assertTrue(browser.findElement(By.id("cancel")).isDisplayed());
-        assertFalse(browser.findElement(By.id("delete")).isDisplayed(), "a running job offers no delete");
+        assertFalse(
+                browser.findElement(By.id("delete")).isDisplayed(),
+                "a running job offers no delete");
         post("/api/v1/jobs/" + id + "/cancel", "", dev.glora.api.ServiceTestEnvironment.TOKEN);
-        await("the cancel shows", () -> browser.findElement(By.id("status")).getText().contains("CANCELLED"));
-        await("an ended job offers delete instead of cancel", () -> browser.findElement(By.id("delete")).isDisplayed()
-                && !browser.findElement(By.id("cancel")).isDisplayed());
+        await(
+                "the cancel shows",
+                () -> browser.findElement(By.id("status")).getText().contains("CANCELLED"));
+        await(
+                "an ended job offers delete instead of cancel",
+                () ->
+                        browser.findElement(By.id("delete")).isDisplayed()
+                                && !browser.findElement(By.id("cancel")).isDisplayed());
     }
 }

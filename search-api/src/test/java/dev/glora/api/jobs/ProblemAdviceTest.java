@@ -14,19 +14,36 @@ class ProblemAdviceTest {
 
     @Test
     void aDatabaseFailureIsA503WithRetryAfterAndAUserErrorA400() {
-        ProblemAdvice advice = new ProblemAdvice(new dev.glora.jobs.Roots(java.nio.file.Path.of("/srv/models"),
-                java.nio.file.Path.of("/srv/data")));
-        ResponseEntity<ProblemDetail> down = advice.unavailable(new DatabaseException("reading job 3: Connection"
-                + " refused", new SQLException("Connection refused", "08001")));
+        ProblemAdvice advice =
+                new ProblemAdvice(
+                        new dev.glora.jobs.Roots(
+                                java.nio.file.Path.of("/srv/models"),
+                                java.nio.file.Path.of("/srv/data")));
+        ResponseEntity<ProblemDetail> down =
+                advice.unavailable(
+                        new DatabaseException(
+                                "reading job 3: Connection" + " refused",
+                                new SQLException("Connection refused", "08001")));
         assertEquals(503, down.getStatusCode().value());
-        assertEquals(String.valueOf(ProblemAdvice.RETRY_AFTER_S), down.getHeaders().getFirst("Retry-After"));
+        assertEquals(
+                String.valueOf(ProblemAdvice.RETRY_AFTER_S),
+                down.getHeaders().getFirst("Retry-After"));
         assertTrue(down.getBody().getDetail().contains("try again"), down.getBody().getDetail());
         assertTrue(new DatabaseException("x", new SQLException("gone", "57P01")).isTransient());
-        assertTrue(!new DatabaseException("x", new SQLException("syntax", "42601")).isTransient(),
+        assertTrue(
+                !new DatabaseException("x", new SQLException("syntax", "42601")).isTransient(),
                 "a wrong statement is not transient");
-        assertEquals(400, advice.rejected(new dev.glora.jobs.JobException("backbone", "bad path")).getStatus());
+        assertEquals(
+                400,
+                advice.rejected(new dev.glora.jobs.JobException("backbone", "bad path"))
+                        .getStatus());
         // issue 31: no server paths, no Java class names
-        assertEquals("backbone: vit.safetensors: cannot read: Is a directory", advice.rejected(new dev.glora.jobs.JobException(
-                "backbone", "/srv/models/vit.safetensors: cannot read: java.io.IOException: Is a directory")).getDetail());
+        assertEquals(
+                "backbone: vit.safetensors: cannot read: Is a directory",
+                advice.rejected(
+                                new dev.glora.jobs.JobException(
+                                        "backbone",
+                                        "/srv/models/vit.safetensors: cannot read: java.io.IOException: Is a directory"))
+                        .getDetail());
     }
 }

@@ -23,14 +23,16 @@ import org.springframework.boot.DefaultApplicationArguments;
 class DemoJobTest {
 
     @Test
-    void aRestartWithDemoResumesTheUnfinishedDemoJobAndSubmitsANewOneOnlyAfterItEnded(@TempDir Path data)
-            throws Exception {
+    void aRestartWithDemoResumesTheUnfinishedDemoJobAndSubmitsANewOneOnlyAfterItEnded(
+            @TempDir Path data) throws Exception {
         // the task as an earlier start wrote it (only its test list is looked for)
         Files.createDirectories(data.resolve(DemoJob.TASK));
         Files.writeString(data.resolve(DemoJob.TASK).resolve("test.txt"), "");
         Path models = Path.of("..", "models").toAbsolutePath().normalize();
-        GloraProperties properties = new GloraProperties(models, data, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null);
+        GloraProperties properties =
+                new GloraProperties(
+                        models, data, null, null, null, null, null, null, null, null, null, null,
+                        null, null, null, null, null, null);
         try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
             JobStore jobs = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS).jobs();
             DemoJob demo = new DemoJob(jobs, properties, new Roots(models, data));

@@ -9,16 +9,21 @@ import java.io.InputStream;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
-/** The service listens on loopback by default, and refuses to be reachable from outside without a token. */
+/**
+ * The service listens on loopback by default, and refuses to be reachable from outside without a
+ * token.
+ */
 class ExposureCheckTest {
 
     @Test
     void theDefaultAddressIsLoopback() throws IOException {
         Properties properties = new Properties();
-        try (InputStream in = ExposureCheckTest.class.getResourceAsStream("/application.properties")) {
+        try (InputStream in =
+                ExposureCheckTest.class.getResourceAsStream("/application.properties")) {
             properties.load(in);
         }
-        assertTrue(ExposureCheck.isLoopback(properties.getProperty("server.address")),
+        assertTrue(
+                ExposureCheck.isLoopback(properties.getProperty("server.address")),
                 properties.getProperty("server.address"));
     }
 
@@ -28,10 +33,14 @@ class ExposureCheckTest {
             assertDoesNotThrow(() -> ExposureCheck.requireTokenIfExposed(loopback, null), loopback);
         }
         for (String exposed : new String[] {"0.0.0.0", "::", "", "10.1.2.3"}) {
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> ExposureCheck.requireTokenIfExposed(exposed, null), exposed);
+            IllegalStateException e =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> ExposureCheck.requireTokenIfExposed(exposed, null),
+                            exposed);
             assertTrue(e.getMessage().contains("glora.api-token"), e.getMessage());
-            assertDoesNotThrow(() -> ExposureCheck.requireTokenIfExposed(exposed, "secret"), exposed);
+            assertDoesNotThrow(
+                    () -> ExposureCheck.requireTokenIfExposed(exposed, "secret"), exposed);
         }
     }
 
@@ -39,8 +48,10 @@ class ExposureCheckTest {
     @Test
     void aSeparateManagementPortIsRefused() {
         assertDoesNotThrow(() -> ExposureCheck.refuseSeparateManagementPort(""));
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> ExposureCheck.refuseSeparateManagementPort("9090"));
+        IllegalStateException e =
+                assertThrows(
+                        IllegalStateException.class,
+                        () -> ExposureCheck.refuseSeparateManagementPort("9090"));
         assertTrue(e.getMessage().contains("outside the service's access checks"), e.getMessage());
     }
 }

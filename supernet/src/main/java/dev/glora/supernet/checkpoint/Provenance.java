@@ -9,14 +9,16 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * What every artefact records about its making (as Tribuo's {@code ModelProvenance} does): the
- * code version and checksums of its sources. No timestamps, so the same inputs give the same bytes.
+ * What every artefact records about its making (as Tribuo's {@code ModelProvenance} does): the code
+ * version and checksums of its sources. No timestamps, so the same inputs give the same bytes.
  */
 public final class Provenance {
 
     private Provenance() {}
 
-    /** @return the version of this code, from the jar manifest, or {@code dev} when run from classes */
+    /**
+     * @return the version of this code, from the jar manifest, or {@code dev} when run from classes
+     */
     public static String codeVersion() {
         String version = Provenance.class.getPackage().getImplementationVersion();
         return version == null ? "dev" : version;
@@ -32,15 +34,18 @@ public final class Provenance {
     }
 
     /**
-     * @param root the folder the file must lie in, opened by {@link dev.glora.supernet.ConfinedFiles};
-     *     null: any file
+     * @param root the folder the file must lie in, opened by {@link
+     *     dev.glora.supernet.ConfinedFiles}; null: any file
      * @param file a file
      * @return its SHA-256 in lower-case hex
      * @throws CheckpointException if it cannot be read, or lies outside the root
      */
     public static String sha256(Path root, Path file) {
-        try (InputStream in = root == null ? Files.newInputStream(file)
-                : java.nio.channels.Channels.newInputStream(dev.glora.supernet.ConfinedFiles.open(root, file))) {
+        try (InputStream in =
+                root == null
+                        ? Files.newInputStream(file)
+                        : java.nio.channels.Channels.newInputStream(
+                                dev.glora.supernet.ConfinedFiles.open(root, file))) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             byte[] buffer = new byte[1 << 16];
             for (int n; (n = in.read(buffer)) > 0; ) {
@@ -53,5 +58,4 @@ public final class Provenance {
             throw new IllegalStateException(e);
         }
     }
-
 }

@@ -32,12 +32,14 @@ import java.util.Map;
 public final class Safetensors {
 
     private static final String METADATA = "__metadata__";
+
     /**
-     * The largest JSON header read: 4 MiB. A ViT-g's header, over a thousand tensors, is about
-     * 100 KiB; the format's own reader allows 100 MB, which no vision transformer needs and which a
+     * The largest JSON header read: 4 MiB. A ViT-g's header, over a thousand tensors, is about 100
+     * KiB; the format's own reader allows 100 MB, which no vision transformer needs and which a
      * listing or an upload would otherwise parse on a crafted file's word.
      */
     public static final long MAX_HEADER = 4L << 20;
+
     private static final Gson GSON = new Gson();
 
     private Safetensors() {}
@@ -65,7 +67,8 @@ public final class Safetensors {
     public static Checkpoint read(Path root, Path file) {
         try (FileChannel channel = open(root, file)) {
             byte[] header = headerBytes(file, channel);
-            return parse(file, new String(header, StandardCharsets.UTF_8), channel, 8L + header.length);
+            return parse(
+                    file, new String(header, StandardCharsets.UTF_8), channel, 8L + header.length);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
@@ -75,7 +78,8 @@ public final class Safetensors {
         if (root == null) {
             return FileChannel.open(file, StandardOpenOption.READ);
         }
-        java.nio.channels.SeekableByteChannel channel = dev.glora.supernet.ConfinedFiles.open(root, file);
+        java.nio.channels.SeekableByteChannel channel =
+                dev.glora.supernet.ConfinedFiles.open(root, file);
         if (channel instanceof FileChannel fileChannel) {
             return fileChannel;
         }
@@ -87,18 +91,32 @@ public final class Safetensors {
     private static byte[] headerBytes(Path file, FileChannel channel) throws IOException {
         long size = channel.size();
         if (size < 8) {
-            throw bad(file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
+            throw bad(
+                    file,
+                    "truncated: "
+                            + size
+                            + " bytes, but a safetensors file starts with an 8-byte header length");
         }
         ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(channel, lengthBytes, 0);
         long headerLength = lengthBytes.flip().getLong();
         if (headerLength > MAX_HEADER && headerLength <= size - 8) {
-            throw bad(file, "header of " + headerLength + " bytes is larger than the " + MAX_HEADER
-                    + " bytes read here (a vision transformer's is well under 1 MiB)");
+            throw bad(
+                    file,
+                    "header of "
+                            + headerLength
+                            + " bytes is larger than the "
+                            + MAX_HEADER
+                            + " bytes read here (a vision transformer's is well under 1 MiB)");
         }
         if (headerLength < 2 || headerLength > size - 8) {
-            throw bad(file, "header length " + headerLength + " does not fit a file of " + size
-                    + " bytes (not a safetensors file, or truncated)");
+            throw bad(
+                    file,
+                    "header length "
+                            + headerLength
+                            + " does not fit a file of "
+                            + size
+                            + " bytes (not a safetensors file, or truncated)");
         }
         ByteBuffer header = ByteBuffer.allocate((int) headerLength);
         readFully(channel, header, 8);
@@ -127,7 +145,8 @@ public final class Safetensors {
 
         /**
          * @return the number of values in all tensors, {@link Long#MAX_VALUE} when a header's
-         *     shapes claim more than a long counts (the header alone is not checked against the data)
+         *     shapes claim more than a long counts (the header alone is not checked against the
+         *     data)
          */
         public long parameters() {
             long total = 0;
@@ -141,7 +160,9 @@ public final class Safetensors {
             return total;
         }
 
-        /** @return the values of the largest tensor, {@link Long#MAX_VALUE} on overflow */
+        /**
+         * @return the values of the largest tensor, {@link Long#MAX_VALUE} on overflow
+         */
         public long largest() {
             return shapes.values().stream().mapToLong(Safetensors::values).max().orElse(0);
         }
@@ -172,7 +193,10 @@ public final class Safetensors {
      */
     public static Header header(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            return headerOf(file, headerJson(file, new String(headerBytes(file, channel), StandardCharsets.UTF_8)));
+            return headerOf(
+                    file,
+                    headerJson(
+                            file, new String(headerBytes(file, channel), StandardCharsets.UTF_8)));
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
@@ -220,7 +244,9 @@ public final class Safetensors {
             }
         }
 
-        /** @return the tensors' shapes, in file order, and the metadata */
+        /**
+         * @return the tensors' shapes, in file order, and the metadata
+         */
         public Header header() {
             return header;
         }
@@ -230,7 +256,8 @@ public final class Safetensors {
          *
          * @param name a tensor the header lists
          * @return its values
-         * @throws CheckpointException naming the file and the tensor when it is not there or not valid
+         * @throws CheckpointException naming the file and the tensor when it is not there or not
+         *     valid
          */
         public Tensor tensor(String name) {
             JsonElement value = json.get(name);
@@ -267,8 +294,13 @@ public final class Safetensors {
             if (entry.getKey().equals(METADATA)) {
                 readMetadata(file, entry.getValue(), metadata);
             } else if (entry.getValue().isJsonObject()) {
-                shapes.put(entry.getKey(), longs(file, "tensor " + entry.getKey() + ": \"shape\"",
-                        entry.getValue().getAsJsonObject().get("shape"), -1));
+                shapes.put(
+                        entry.getKey(),
+                        longs(
+                                file,
+                                "tensor " + entry.getKey() + ": \"shape\"",
+                                entry.getValue().getAsJsonObject().get("shape"),
+                                -1));
             } else {
                 throw bad(file, "tensor " + entry.getKey() + ": header entry is not an object");
             }
@@ -276,7 +308,8 @@ public final class Safetensors {
         return new Header(shapes, metadata);
     }
 
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position)
+            throws IOException {
         while (buffer.hasRemaining()) {
             if (channel.read(buffer, position + buffer.position()) < 0) {
                 throw new IOException("unexpected end of file");
@@ -288,8 +321,8 @@ public final class Safetensors {
      * Reads every tensor, each mapped on its own: one mapping holds at most 2 GiB, and a
      * checkpoint's data may hold more (ViT-H and larger in float32).
      */
-    private static Checkpoint parse(Path file, String headerText, FileChannel channel, long dataStart)
-            throws IOException {
+    private static Checkpoint parse(
+            Path file, String headerText, FileChannel channel, long dataStart) throws IOException {
         Data data = new Data(channel, dataStart, channel.size() - dataStart);
         JsonObject header = headerJson(file, headerText);
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -299,7 +332,8 @@ public final class Safetensors {
             if (entry.getKey().equals(METADATA)) {
                 readMetadata(file, entry.getValue(), metadata);
             } else {
-                tensors.put(entry.getKey(), readTensor(file, entry.getKey(), entry.getValue(), data));
+                tensors.put(
+                        entry.getKey(), readTensor(file, entry.getKey(), entry.getValue(), data));
             }
         }
         return new Checkpoint(tensors, metadata);
@@ -307,28 +341,44 @@ public final class Safetensors {
 
     /**
      * The format's rule, checked before any tensor is decoded: the data offsets tile the data
-     * without gaps or overlaps, so no byte backs two tensors (a file cannot demand more memory
-     * than it holds) and nothing hides between them.
+     * without gaps or overlaps, so no byte backs two tensors (a file cannot demand more memory than
+     * it holds) and nothing hides between them.
      */
     private static void checkTiling(Path file, JsonObject header, long dataBytes) {
         java.util.List<long[]> spans = new java.util.ArrayList<>();
         java.util.List<String> names = new java.util.ArrayList<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
             if (!entry.getKey().equals(METADATA) && entry.getValue().isJsonObject()) {
-                long[] offsets = longs(file, "tensor " + entry.getKey() + ": \"data_offsets\"",
-                        entry.getValue().getAsJsonObject().get("data_offsets"), 2);
+                long[] offsets =
+                        longs(
+                                file,
+                                "tensor " + entry.getKey() + ": \"data_offsets\"",
+                                entry.getValue().getAsJsonObject().get("data_offsets"),
+                                2);
                 spans.add(new long[] {offsets[0], offsets[1], names.size()});
                 names.add(entry.getKey());
             }
         }
-        spans.sort(java.util.Comparator.<long[]>comparingLong(span -> span[0]).thenComparingLong(span -> span[1]));
+        spans.sort(
+                java.util.Comparator.<long[]>comparingLong(span -> span[0])
+                        .thenComparingLong(span -> span[1]));
         long end = 0;
         String last = null;
         for (long[] span : spans) {
             if (span[0] != end) {
-                throw bad(file, "tensor " + names.get((int) span[2]) + ": data_offsets [" + span[0] + ", " + span[1]
-                        + "] " + (span[0] < end ? "overlap another tensor's data" : "leave a gap before it")
-                        + " (the data must be tiled by the tensors)");
+                throw bad(
+                        file,
+                        "tensor "
+                                + names.get((int) span[2])
+                                + ": data_offsets ["
+                                + span[0]
+                                + ", "
+                                + span[1]
+                                + "] "
+                                + (span[0] < end
+                                        ? "overlap another tensor's data"
+                                        : "leave a gap before it")
+                                + " (the data must be tiled by the tensors)");
             }
             if (span[1] >= end) {
                 end = span[1];
@@ -336,11 +386,20 @@ public final class Safetensors {
             }
         }
         if (end < dataBytes) {
-            throw bad(file, "the tensors cover " + end + " of the file's " + dataBytes + " bytes of data");
+            throw bad(
+                    file,
+                    "the tensors cover " + end + " of the file's " + dataBytes + " bytes of data");
         }
         if (end > dataBytes) {
-            throw bad(file, "tensor " + last + ": data ends at byte " + end + " but the file holds only " + dataBytes
-                    + " bytes of tensor data (truncated?)");
+            throw bad(
+                    file,
+                    "tensor "
+                            + last
+                            + ": data ends at byte "
+                            + end
+                            + " but the file holds only "
+                            + dataBytes
+                            + " bytes of tensor data (truncated?)");
         }
     }
 
@@ -351,7 +410,9 @@ public final class Safetensors {
         for (Map.Entry<String, JsonElement> meta : value.getAsJsonObject().entrySet()) {
             JsonElement v = meta.getValue();
             if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
-                throw bad(file, "__metadata__ value of \"" + meta.getKey() + "\" is not a string: " + v);
+                throw bad(
+                        file,
+                        "__metadata__ value of \"" + meta.getKey() + "\" is not a string: " + v);
             }
             metadata.put(meta.getKey(), v.getAsString());
         }
@@ -360,7 +421,8 @@ public final class Safetensors {
     /** The tensor data of an open file: {@code bytes} from {@code start} on. */
     private record Data(FileChannel channel, long start, long bytes) {}
 
-    private static Tensor readTensor(Path file, String name, JsonElement value, Data data) throws IOException {
+    private static Tensor readTensor(Path file, String name, JsonElement value, Data data)
+            throws IOException {
         String where = "tensor " + name;
         if (!value.isJsonObject()) {
             throw bad(file, where + ": header entry is not an object");
@@ -377,11 +439,21 @@ public final class Safetensors {
             try {
                 count = Math.multiplyExact(count, extent);
             } catch (ArithmeticException e) {
-                throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " overflows a 64-bit size");
+                throw bad(
+                        file,
+                        where
+                                + ": shape "
+                                + java.util.Arrays.toString(shape)
+                                + " overflows a 64-bit size");
             }
         }
         if (count > Long.MAX_VALUE / dtype.bytes) {
-            throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " overflows a 64-bit size");
+            throw bad(
+                    file,
+                    where
+                            + ": shape "
+                            + java.util.Arrays.toString(shape)
+                            + " overflows a 64-bit size");
         }
         long begin = offsets[0];
         long end = offsets[1];
@@ -389,19 +461,37 @@ public final class Safetensors {
             throw bad(file, where + ": invalid data_offsets [" + begin + ", " + end + "]");
         }
         if (end - begin != count * dtype.bytes) {
-            throw bad(file, where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
-                    + " needs " + count * dtype.bytes + " bytes, data_offsets span " + (end - begin));
+            throw bad(
+                    file,
+                    where
+                            + ": shape "
+                            + java.util.Arrays.toString(shape)
+                            + " of "
+                            + dtype
+                            + " needs "
+                            + count * dtype.bytes
+                            + " bytes, data_offsets span "
+                            + (end - begin));
         }
         if (end > data.bytes()) {
-            throw bad(file, where + ": data ends at byte " + end + " but the file holds only "
-                    + data.bytes() + " bytes of tensor data (truncated?)");
+            throw bad(
+                    file,
+                    where
+                            + ": data ends at byte "
+                            + end
+                            + " but the file holds only "
+                            + data.bytes()
+                            + " bytes of tensor data (truncated?)");
         }
         if (count > Integer.MAX_VALUE || end - begin > Integer.MAX_VALUE) {
-            throw bad(file, where + ": " + count + " elements is more than one tensor can hold here");
+            throw bad(
+                    file, where + ": " + count + " elements is more than one tensor can hold here");
         }
         float[] values = new float[(int) count];
-        ByteBuffer slice = data.channel().map(FileChannel.MapMode.READ_ONLY, data.start() + begin, end - begin)
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer slice =
+                data.channel()
+                        .map(FileChannel.MapMode.READ_ONLY, data.start() + begin, end - begin)
+                        .order(ByteOrder.LITTLE_ENDIAN);
         dtype.decode(slice, values);
         return new Tensor(shape, values);
     }
@@ -412,7 +502,9 @@ public final class Safetensors {
         }
         JsonArray array = value.getAsJsonArray();
         if (expectedLength >= 0 && array.size() != expectedLength) {
-            throw bad(file, where + " must have " + expectedLength + " entries, found " + array.size());
+            throw bad(
+                    file,
+                    where + " must have " + expectedLength + " entries, found " + array.size());
         }
         long[] result = new long[array.size()];
         for (int i = 0; i < result.length; i++) {
@@ -443,9 +535,9 @@ public final class Safetensors {
     }
 
     /**
-     * Writes tensors as float32 safetensors, asking for each one's values only when its turn
-     * comes: a writer that streams from another file holds one tensor at a time. The file appears
-     * whole or not at all.
+     * Writes tensors as float32 safetensors, asking for each one's values only when its turn comes:
+     * a writer that streams from another file holds one tensor at a time. The file appears whole or
+     * not at all.
      *
      * @param shapes every tensor's shape, in the order they are written
      * @param metadata the {@code __metadata__} entries
@@ -453,8 +545,11 @@ public final class Safetensors {
      * @param file the target file
      * @throws CheckpointException when a tensor's values do not have the shape announced
      */
-    public static void write(Map<String, long[]> shapes, Map<String, String> metadata,
-            java.util.function.Function<String, Tensor> values, Path file) {
+    public static void write(
+            Map<String, long[]> shapes,
+            Map<String, String> metadata,
+            java.util.function.Function<String, Tensor> values,
+            Path file) {
         Map<String, Object> header = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
             header.put(METADATA, metadata);
@@ -477,8 +572,10 @@ public final class Safetensors {
             if (absolute.getParent() != null) {
                 Files.createDirectories(absolute.getParent());
             }
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
-                ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            try (OutputStream out =
+                    new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
+                ByteBuffer length =
+                        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
                 out.write(length.array());
                 out.write(json);
                 for (int i = json.length; i < padded; i++) {
@@ -487,10 +584,16 @@ public final class Safetensors {
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
                 for (Map.Entry<String, long[]> entry : shapes.entrySet()) {
                     Tensor tensor = values.apply(entry.getKey());
-                    if (tensor == null || !java.util.Arrays.equals(tensor.shape(), entry.getValue())) {
-                        throw new CheckpointException(file + ": tensor " + entry.getKey() + " was announced as "
-                                + java.util.Arrays.toString(entry.getValue()) + " but its values are "
-                                + (tensor == null ? "missing" : tensor.shapeString()));
+                    if (tensor == null
+                            || !java.util.Arrays.equals(tensor.shape(), entry.getValue())) {
+                        throw new CheckpointException(
+                                file
+                                        + ": tensor "
+                                        + entry.getKey()
+                                        + " was announced as "
+                                        + java.util.Arrays.toString(entry.getValue())
+                                        + " but its values are "
+                                        + (tensor == null ? "missing" : tensor.shapeString()));
                     }
                     for (float v : tensor.data()) {
                         if (!chunk.hasRemaining()) {
@@ -502,7 +605,11 @@ public final class Safetensors {
                 }
                 out.write(chunk.array(), 0, chunk.position());
             }
-            Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    temp,
+                    absolute,
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             deleteQuietly(temp);
             throw new CheckpointException(file + ": cannot write: " + e, e);
@@ -522,7 +629,10 @@ public final class Safetensors {
 
     /** The element types this reader converts to float32. */
     private enum DType {
-        F32(4), F64(8), F16(2), BF16(2);
+        F32(4),
+        F64(8),
+        F16(2),
+        BF16(2);
 
         final int bytes;
 
@@ -531,13 +641,18 @@ public final class Safetensors {
         }
 
         static DType parse(Path file, String where, JsonElement value) {
-            String name = value != null && value.isJsonPrimitive() ? value.getAsString() : String.valueOf(value);
+            String name =
+                    value != null && value.isJsonPrimitive()
+                            ? value.getAsString()
+                            : String.valueOf(value);
             for (DType type : values()) {
                 if (type.name().equals(name)) {
                     return type;
                 }
             }
-            throw bad(file, where + ": dtype " + name + " is not supported (F32, F64, F16 and BF16 are)");
+            throw bad(
+                    file,
+                    where + ": dtype " + name + " is not supported (F32, F64, F16 and BF16 are)");
         }
 
         void decode(ByteBuffer in, float[] out) {

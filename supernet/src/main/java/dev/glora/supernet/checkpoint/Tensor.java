@@ -21,13 +21,19 @@ public record Tensor(long[] shape, float[] data) {
         long count = 1;
         for (long extent : shape) {
             if (extent < 0) {
-                throw new IllegalArgumentException("negative extent in shape " + Arrays.toString(shape));
+                throw new IllegalArgumentException(
+                        "negative extent in shape " + Arrays.toString(shape));
             }
             count *= extent;
         }
         if (count != data.length) {
             throw new IllegalArgumentException(
-                    "shape " + Arrays.toString(shape) + " holds " + count + " values, data has " + data.length);
+                    "shape "
+                            + Arrays.toString(shape)
+                            + " holds "
+                            + count
+                            + " values, data has "
+                            + data.length);
         }
     }
 
@@ -46,7 +52,8 @@ public record Tensor(long[] shape, float[] data) {
      * @return its values
      */
     public static Tensor of(NDArray array) {
-        return new Tensor(array.getShape().getShape(), array.toType(DataType.FLOAT32, false).toFloatArray());
+        return new Tensor(
+                array.getShape().getShape(), array.toType(DataType.FLOAT32, false).toFloatArray());
     }
 
     /**
@@ -57,7 +64,9 @@ public record Tensor(long[] shape, float[] data) {
         return manager.create(data, new Shape(shape));
     }
 
-    /** @return the shape written as {@code [288, 96]} */
+    /**
+     * @return the shape written as {@code [288, 96]}
+     */
     public String shapeString() {
         return Arrays.toString(shape);
     }

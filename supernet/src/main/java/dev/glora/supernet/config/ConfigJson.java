@@ -1,8 +1,8 @@
 package dev.glora.supernet.config;
 
 import com.google.gson.Gson;
-import com.google.gson.JsonArray;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -31,7 +31,8 @@ public final class ConfigJson {
     /** The value of the {@code format} field. */
     public static final String FORMAT = "glora-config/1";
 
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    private static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
     private ConfigJson() {}
 
@@ -56,7 +57,8 @@ public final class ConfigJson {
         }
         JsonElement format = root.get("format");
         if (format == null || !format.isJsonPrimitive() || !FORMAT.equals(format.getAsString())) {
-            throw new ConfigException(source + ": \"format\" must be \"" + FORMAT + "\", found " + format);
+            throw new ConfigException(
+                    source + ": \"format\" must be \"" + FORMAT + "\", found " + format);
         }
         JsonElement layers = root.get("layers");
         if (layers == null || !layers.isJsonArray()) {
@@ -80,7 +82,8 @@ public final class ConfigJson {
                 modes[term.ordinal()] = string(object, term.name(), where);
             }
             try {
-                configs.put(layer, LayerConfig.of(modes[0], modes[1], modes[2], modes[3], modes[4]));
+                configs.put(
+                        layer, LayerConfig.of(modes[0], modes[1], modes[2], modes[3], modes[4]));
             } catch (ConfigException e) {
                 throw new ConfigException(where + ": " + e.getMessage());
             }
@@ -95,7 +98,8 @@ public final class ConfigJson {
     private static String string(JsonObject object, String field, String where) {
         JsonElement value = object.get(field);
         if (value == null || !value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
-            throw new ConfigException(where + ": field \"" + field + "\" must be a string, found " + value);
+            throw new ConfigException(
+                    where + ": field \"" + field + "\" must be a string, found " + value);
         }
         return value.getAsString();
     }
@@ -128,12 +132,18 @@ public final class ConfigJson {
         JsonElement extras = GSON.toJsonTree(extra);
         extras.getAsJsonObject().entrySet().forEach(e -> root.add(e.getKey(), e.getValue()));
         JsonArray layers = new JsonArray();
-        config.layers().forEach((name, layer) -> {
-            JsonObject entry = new JsonObject();
-            entry.addProperty("layer", name);
-            layer.modes().forEach((term, mode) -> entry.addProperty(term.name(), mode.toString()));
-            layers.add(entry);
-        });
+        config.layers()
+                .forEach(
+                        (name, layer) -> {
+                            JsonObject entry = new JsonObject();
+                            entry.addProperty("layer", name);
+                            layer.modes()
+                                    .forEach(
+                                            (term, mode) ->
+                                                    entry.addProperty(
+                                                            term.name(), mode.toString()));
+                            layers.add(entry);
+                        });
         root.add("layers", layers);
         return GSON.toJson(root) + "\n";
     }

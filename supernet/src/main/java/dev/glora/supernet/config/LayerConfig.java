@@ -47,7 +47,8 @@ public record LayerConfig(Mode a, Mode b, Mode c, Mode d, Mode e) {
      * @return the configuration
      */
     public static LayerConfig of(String a, String b, String c, String d, String e) {
-        return new LayerConfig(Mode.parse(a), Mode.parse(b), Mode.parse(c), Mode.parse(d), Mode.parse(e));
+        return new LayerConfig(
+                Mode.parse(a), Mode.parse(b), Mode.parse(c), Mode.parse(d), Mode.parse(e));
     }
 
     /**
@@ -58,7 +59,11 @@ public record LayerConfig(Mode a, Mode b, Mode c, Mode d, Mode e) {
      */
     public static LayerConfig of(Map<Term, Mode> modes) {
         return new LayerConfig(
-                modes.get(Term.A), modes.get(Term.B), modes.get(Term.C), modes.get(Term.D), modes.get(Term.E));
+                modes.get(Term.A),
+                modes.get(Term.B),
+                modes.get(Term.C),
+                modes.get(Term.D),
+                modes.get(Term.E));
     }
 
     /**
@@ -75,7 +80,9 @@ public record LayerConfig(Mode a, Mode b, Mode c, Mode d, Mode e) {
         };
     }
 
-    /** @return the modes by term, in order A–E */
+    /**
+     * @return the modes by term, in order A–E
+     */
     public Map<Term, Mode> modes() {
         Map<Term, Mode> modes = new EnumMap<>(Term.class);
         for (Term term : Term.values()) {
@@ -84,7 +91,9 @@ public record LayerConfig(Mode a, Mode b, Mode c, Mode d, Mode e) {
         return modes;
     }
 
-    /** @return the largest LoRA rank any term uses, 0 if none is LoRA */
+    /**
+     * @return the largest LoRA rank any term uses, 0 if none is LoRA
+     */
     public int maxRank() {
         int max = 0;
         for (Term term : Term.values()) {

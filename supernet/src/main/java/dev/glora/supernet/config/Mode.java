@@ -5,8 +5,8 @@ import java.util.Locale;
 /**
  * How one term of one GLoRA layer is built from the layer's shared tensors.
  *
- * <p>Spelled as in the reference code: {@code LoRA_k}, {@code vector}, {@code constant},
- * {@code none}. The paper's word {@code scalar} is read as {@code constant}.
+ * <p>Spelled as in the reference code: {@code LoRA_k}, {@code vector}, {@code constant}, {@code
+ * none}. The paper's word {@code scalar} is read as {@code constant}.
  *
  * @param kind the kind of mode
  * @param rank the LoRA rank k for {@link Kind#LORA}, otherwise 0
@@ -27,8 +27,10 @@ public record Mode(Kind kind, int rank) {
 
     /** The {@code vector} mode. */
     public static final Mode VECTOR = new Mode(Kind.VECTOR, 0);
+
     /** The {@code constant} mode. */
     public static final Mode CONSTANT = new Mode(Kind.CONSTANT, 0);
+
     /** The {@code none} mode. */
     public static final Mode NONE = new Mode(Kind.NONE, 0);
 
@@ -41,7 +43,11 @@ public record Mode(Kind kind, int rank) {
         }
         if (kind == Kind.LORA ? rank < 1 : rank != 0) {
             throw new ConfigException(
-                    "mode " + kind + " cannot have rank " + rank + " (LoRA needs k >= 1, others 0)");
+                    "mode "
+                            + kind
+                            + " cannot have rank "
+                            + rank
+                            + " (LoRA needs k >= 1, others 0)");
         }
     }
 
@@ -83,10 +89,14 @@ public record Mode(Kind kind, int rank) {
             }
         }
         throw new ConfigException(
-                "unknown mode '" + name + "': expected LoRA_k (k >= 1), vector, constant, scalar or none");
+                "unknown mode '"
+                        + name
+                        + "': expected LoRA_k (k >= 1), vector, constant, scalar or none");
     }
 
-    /** @return the reference spelling, e.g. {@code LoRA_4} or {@code constant} */
+    /**
+     * @return the reference spelling, e.g. {@code LoRA_4} or {@code constant}
+     */
     @Override
     public String toString() {
         return kind == Kind.LORA ? LORA_PREFIX + rank : kind.name().toLowerCase(Locale.ROOT);

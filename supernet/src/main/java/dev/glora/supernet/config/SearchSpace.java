@@ -12,9 +12,9 @@ import java.util.random.RandomGenerator;
  * The modes every GLoRA layer may take, given the LoRA ranks the search considers.
  *
  * <p>A and B: {@code LoRA_k} for each listed k, {@code vector}, {@code constant}, {@code none}. C:
- * {@code LoRA_k}, {@code vector}, {@code none}. D and E: {@code vector}, {@code constant},
- * {@code none}. With one rank this is 4·4·3·3·3 = 432 combinations per layer. Every {@code LoRA_k}
- * slices the same shared tensors, so the supernet is built at the largest rank.
+ * {@code LoRA_k}, {@code vector}, {@code none}. D and E: {@code vector}, {@code constant}, {@code
+ * none}. With one rank this is 4·4·3·3·3 = 432 combinations per layer. Every {@code LoRA_k} slices
+ * the same shared tensors, so the supernet is built at the largest rank.
  *
  * @param ranks the LoRA ranks, distinct and positive, in the order given
  */
@@ -44,7 +44,9 @@ public record SearchSpace(List<Integer> ranks) {
         return new SearchSpace(List.of(ranks));
     }
 
-    /** @return the rank the supernet's shared tensors must have: the largest listed rank */
+    /**
+     * @return the rank the supernet's shared tensors must have: the largest listed rank
+     */
     public int supernetRank() {
         return Collections.max(ranks);
     }
@@ -66,7 +68,9 @@ public record SearchSpace(List<Integer> ranks) {
         return modes;
     }
 
-    /** @return the number of mode combinations one layer can take */
+    /**
+     * @return the number of mode combinations one layer can take
+     */
     public long size() {
         long size = 1;
         for (Term term : Term.values()) {
@@ -104,7 +108,9 @@ public record SearchSpace(List<Integer> ranks) {
         return LayerConfig.of(modes);
     }
 
-    /** @return every combination of this space, A varying slowest */
+    /**
+     * @return every combination of this space, A varying slowest
+     */
     public List<LayerConfig> all() {
         List<LayerConfig> all = new ArrayList<>();
         for (Mode a : modes(Term.A)) {

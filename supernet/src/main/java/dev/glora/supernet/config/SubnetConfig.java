@@ -46,12 +46,20 @@ public final class SubnetConfig {
     public static SubnetConfig lora(List<String> layerNames, int rank) {
         Mode lora = Mode.lora(rank);
         Map<String, LayerConfig> layers = new LinkedHashMap<>();
-        layerNames.forEach(name -> layers.put(name, name.endsWith("attn.qkv")
-                ? new LayerConfig(Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE) : LayerConfig.FROZEN));
+        layerNames.forEach(
+                name ->
+                        layers.put(
+                                name,
+                                name.endsWith("attn.qkv")
+                                        ? new LayerConfig(
+                                                Mode.NONE, lora, Mode.NONE, Mode.NONE, Mode.NONE)
+                                        : LayerConfig.FROZEN));
         return new SubnetConfig(layers);
     }
 
-    /** @return the configuration of every layer, in model order */
+    /**
+     * @return the configuration of every layer, in model order
+     */
     public Map<String, LayerConfig> layers() {
         return layers;
     }
@@ -89,23 +97,33 @@ public final class SubnetConfig {
                 problems.add("missing layer " + name);
             }
         }
-        layers.forEach((name, config) -> {
-            for (Term term : Term.values()) {
-                int k = config.mode(term).rank();
-                if (k > supernetRank) {
-                    problems.add("layer " + name + " term " + term + ": " + config.mode(term)
-                            + " is above the supernet rank " + supernetRank);
-                }
-            }
-        });
+        layers.forEach(
+                (name, config) -> {
+                    for (Term term : Term.values()) {
+                        int k = config.mode(term).rank();
+                        if (k > supernetRank) {
+                            problems.add(
+                                    "layer "
+                                            + name
+                                            + " term "
+                                            + term
+                                            + ": "
+                                            + config.mode(term)
+                                            + " is above the supernet rank "
+                                            + supernetRank);
+                        }
+                    }
+                });
         if (!problems.isEmpty()) {
-            throw new ConfigException("configuration does not fit the supernet: " + String.join("; ", problems));
+            throw new ConfigException(
+                    "configuration does not fit the supernet: " + String.join("; ", problems));
         }
     }
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof SubnetConfig that && layers.equals(that.layers)
+        return other instanceof SubnetConfig that
+                && layers.equals(that.layers)
                 && new ArrayList<>(layers.keySet()).equals(new ArrayList<>(that.layers.keySet()));
     }
 
@@ -119,8 +137,12 @@ public final class SubnetConfig {
         return "SubnetConfig" + layers;
     }
 
-    /** @return the largest LoRA rank any of its layers uses, at least 1 (the rank fresh adapters need) */
+    /**
+     * @return the largest LoRA rank any of its layers uses, at least 1 (the rank fresh adapters
+     *     need)
+     */
     public int maxRank() {
-        return Math.max(1, layers().values().stream().mapToInt(LayerConfig::maxRank).max().orElse(1));
+        return Math.max(
+                1, layers().values().stream().mapToInt(LayerConfig::maxRank).max().orElse(1));
     }
 }

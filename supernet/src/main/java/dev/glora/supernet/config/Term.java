@@ -4,8 +4,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The five adaptable terms of a GLoRA layer, \(W = W_0 + W_0 \odot A + B\) and
- * \(b = b_0 + b_0 \odot D + E + W_0 C\).
+ * The five adaptable terms of a GLoRA layer, \(W = W_0 + W_0 \odot A + B\) and \(b = b_0 + b_0
+ * \odot D + E + W_0 C\).
  */
 public enum Term {
     /** Scales the frozen weight element-wise: \(W_0 \odot A\), out x in. */
@@ -34,8 +34,8 @@ public enum Term {
     }
 
     /**
-     * @return the trainable-parameter count of a mode of this term in a layer of the given size,
-     *     as counted by the search (docs/GLORA.md §1)
+     * @return the trainable-parameter count of a mode of this term in a layer of the given size, as
+     *     counted by the search (docs/GLORA.md §1)
      * @param mode a mode this term allows
      * @param out the layer's output features
      * @param in the layer's input features

@@ -7,7 +7,9 @@ public class DataException extends GloraException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param message what is wrong and where */
+    /**
+     * @param message what is wrong and where
+     */
     public DataException(String message) {
         super(message);
     }

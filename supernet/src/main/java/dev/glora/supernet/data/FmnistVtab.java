@@ -15,13 +15,13 @@ import java.util.stream.IntStream;
  * Builds the six FMNIST-VTAB tasks of BENCHMARK.md §1 from Fashion-MNIST, as VTAB-1K task folders
  * of PNG images, deterministically from one seed.
  *
- * <p>Each task draws (seeded, without replacement) {@code train + val} images from the train
- * split and transforms every test image the same way. Labels of the structured tasks: rotation
- * k means rotated k·90° counter-clockwise; location c places a 14x14 copy at row
- * {@code 7·(c / 3)}, column {@code 7·(c % 3)}; count c shows c + 1 images shrunk to 9x9 in distinct
- * cells of a 3x3 grid of 9-pixel cells. {@code new5} also gets the few-shot training lists
- * {@code train<K>shot.txt}: the first K examples of each class in {@code train800} order, so
- * smaller shots are subsets of larger ones.
+ * <p>Each task draws (seeded, without replacement) {@code train + val} images from the train split
+ * and transforms every test image the same way. Labels of the structured tasks: rotation k means
+ * rotated k·90° counter-clockwise; location c places a 14x14 copy at row {@code 7·(c / 3)}, column
+ * {@code 7·(c % 3)}; count c shows c + 1 images shrunk to 9x9 in distinct cells of a 3x3 grid of
+ * 9-pixel cells. {@code new5} also gets the few-shot training lists {@code train<K>shot.txt}: the
+ * first K examples of each class in {@code train800} order, so smaller shots are subsets of larger
+ * ones.
  */
 public final class FmnistVtab {
 
@@ -53,12 +53,16 @@ public final class FmnistVtab {
             this.classes = classes;
         }
 
-        /** @return the task folder's name */
+        /**
+         * @return the task folder's name
+         */
         public String folder() {
             return folder;
         }
 
-        /** @return the number of classes */
+        /**
+         * @return the number of classes
+         */
         public int classes() {
             return classes;
         }
@@ -71,7 +75,8 @@ public final class FmnistVtab {
      * @param val validation examples (200)
      * @param test test examples, or -1 for the whole test split
      * @param largeVal examples of a larger selection list, {@code val<N>.txt}, drawn from the train
-     *     split after (and apart from) train and val, so those stay exactly as without it; 0 for none
+     *     split after (and apart from) train and val, so those stay exactly as without it; 0 for
+     *     none
      */
     public record Sizes(int train, int val, int test, int largeVal) {
 
@@ -81,12 +86,22 @@ public final class FmnistVtab {
         /** Checks the counts. */
         public Sizes {
             if (train < 1 || val < 1 || test == 0 || test < -1 || largeVal < 0) {
-                throw new IllegalArgumentException("train and val must be positive, test positive or -1 and the"
-                        + " larger val not negative, got " + train + ", " + val + ", " + test + ", " + largeVal);
+                throw new IllegalArgumentException(
+                        "train and val must be positive, test positive or -1 and the"
+                                + " larger val not negative, got "
+                                + train
+                                + ", "
+                                + val
+                                + ", "
+                                + test
+                                + ", "
+                                + largeVal);
             }
         }
 
-        /** @return the name of the larger selection list, e.g. {@code val2000} */
+        /**
+         * @return the name of the larger selection list, e.g. {@code val2000}
+         */
         public String largeValList() {
             return "val" + largeVal;
         }
@@ -104,7 +119,12 @@ public final class FmnistVtab {
      * @param sizes examples per task
      * @param provenance recorded in every {@code task.json}
      */
-    public static void write(ImageDataset train, ImageDataset test, Path out, long seed, Sizes sizes,
+    public static void write(
+            ImageDataset train,
+            ImageDataset test,
+            Path out,
+            long seed,
+            Sizes sizes,
             Map<String, String> provenance) {
         for (Task task : Task.values()) {
             write(task, train, test, out.resolve(task.folder()), seed, sizes, provenance);
@@ -122,15 +142,29 @@ public final class FmnistVtab {
      * @param sizes examples
      * @param provenance recorded in {@code task.json}
      */
-    public static void write(Task task, ImageDataset train, ImageDataset test, Path dir, long seed, Sizes sizes,
+    public static void write(
+            Task task,
+            ImageDataset train,
+            ImageDataset test,
+            Path dir,
+            long seed,
+            Sizes sizes,
             Map<String, String> provenance) {
-        SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (task.ordinal() + 1)));
+        SplittableRandom random =
+                new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (task.ordinal() + 1)));
         SplittableRandom testRandom = random.split();
         int[] pool = pool(task, train);
         int needed = sizes.train() + sizes.val() + sizes.largeVal();
         if (pool.length < needed) {
-            throw new DataException(train.name() + ": task " + task.folder() + " needs " + needed
-                    + " images, the split has " + pool.length + " eligible");
+            throw new DataException(
+                    train.name()
+                            + ": task "
+                            + task.folder()
+                            + " needs "
+                            + needed
+                            + " images, the split has "
+                            + pool.length
+                            + " eligible");
         }
         Permutation.shuffle(pool, random);
         int[] drawn = java.util.Arrays.copyOf(pool, sizes.train() + sizes.val());
@@ -138,13 +172,15 @@ public final class FmnistVtab {
         for (int index : drawn) {
             trainVal.add(make(task, train, index, pool, random));
         }
-        // drawn after train and val from the same generator, so those are the same with or without it
+        // drawn after train and val from the same generator, so those are the same with or without
+        // it
         List<Example> largeVal = new ArrayList<>();
         for (int i = 0; i < sizes.largeVal(); i++) {
             largeVal.add(make(task, train, pool[drawn.length + i], pool, random));
         }
         int[] testPool = pool(task, test);
-        int testCount = sizes.test() < 0 ? testPool.length : Math.min(sizes.test(), testPool.length);
+        int testCount =
+                sizes.test() < 0 ? testPool.length : Math.min(sizes.test(), testPool.length);
         List<Example> tests = new ArrayList<>();
         for (int i = 0; i < testCount; i++) {
             tests.add(make(task, test, testPool[i], testPool, testRandom));
@@ -152,11 +188,17 @@ public final class FmnistVtab {
         List<Example> trainPart = trainVal.subList(0, sizes.train());
         List<Example> valPart = trainVal.subList(sizes.train(), trainVal.size());
         List<String> trainPaths = save(dir, "train", trainPart);
-        Vtab1k.writeLists(dir, new Vtab1k.Listed(trainPaths, labels(trainPart)),
+        Vtab1k.writeLists(
+                dir,
+                new Vtab1k.Listed(trainPaths, labels(trainPart)),
                 new Vtab1k.Listed(save(dir, "val", valPart), labels(valPart)),
                 new Vtab1k.Listed(save(dir, "test", tests), labels(tests)));
         if (sizes.largeVal() > 0) {
-            Vtab1k.writeList(dir, sizes.largeValList(), save(dir, sizes.largeValList(), largeVal), labels(largeVal));
+            Vtab1k.writeList(
+                    dir,
+                    sizes.largeValList(),
+                    save(dir, sizes.largeValList(), largeVal),
+                    labels(largeVal));
         }
         if (task == Task.NEW5) {
             writeShots(dir, trainPaths, labels(trainPart), task.classes());
@@ -168,10 +210,12 @@ public final class FmnistVtab {
 
     private static int[] pool(Task task, ImageDataset split) {
         return IntStream.range(0, split.size())
-                .filter(i -> task != Task.NEW5 || split.label(i) >= 5).toArray();
+                .filter(i -> task != Task.NEW5 || split.label(i) >= 5)
+                .toArray();
     }
 
-    private static Example make(Task task, ImageDataset split, int index, int[] pool, SplittableRandom random) {
+    private static Example make(
+            Task task, ImageDataset split, int index, int[] pool, SplittableRandom random) {
         Image image = split.images().get(index);
         return switch (task) {
             case NEW5 -> new Example(image, split.label(index) - 5);
@@ -194,7 +238,8 @@ public final class FmnistVtab {
                 for (int i = 1; i < count; i++) {
                     objects.add(split.images().get(pool[random.nextInt(pool.length)]));
                 }
-                yield new Example(scatter(objects, java.util.Arrays.copyOf(cells, count)), count - 1);
+                yield new Example(
+                        scatter(objects, java.util.Arrays.copyOf(cells, count)), count - 1);
             }
         };
     }
@@ -220,7 +265,12 @@ public final class FmnistVtab {
         Image out = image;
         for (int turn = 0; turn < (k & 3); turn++) {
             Image src = out;
-            Image next = new Image(src.channels(), src.width(), src.height(), new byte[src.pixels().length]);
+            Image next =
+                    new Image(
+                            src.channels(),
+                            src.width(),
+                            src.height(),
+                            new byte[src.pixels().length]);
             for (int c = 0; c < src.channels(); c++) {
                 for (int y = 0; y < next.height(); y++) {
                     for (int x = 0; x < next.width(); x++) {
@@ -236,8 +286,8 @@ public final class FmnistVtab {
     /**
      * @param image a 28x28 image
      * @param cell 0 to 8, row-major
-     * @return a black 28x28 canvas with the image shrunk to 14x14 at ({@code 7·(cell/3)},
-     *     {@code 7·(cell%3)})
+     * @return a black 28x28 canvas with the image shrunk to 14x14 at ({@code 7·(cell/3)}, {@code
+     *     7·(cell%3)})
      */
     public static Image locate(Image image, int cell) {
         Image canvas = Image.blankGrey(image.height(), image.width());
@@ -248,8 +298,8 @@ public final class FmnistVtab {
     /**
      * @param objects the images to place
      * @param cells one distinct cell (0 to 8, row-major) per image
-     * @return a black 28x28 canvas with each image shrunk to 9x9 at ({@code 9·(cell/3)},
-     *     {@code 9·(cell%3)})
+     * @return a black 28x28 canvas with each image shrunk to 9x9 at ({@code 9·(cell/3)}, {@code
+     *     9·(cell%3)})
      */
     public static Image scatter(List<Image> objects, int[] cells) {
         Image canvas = Image.blankGrey(28, 28);
@@ -278,8 +328,12 @@ public final class FmnistVtab {
         for (int i = 0; i < examples.size(); i++) {
             paths.add("images/" + split + "/" + String.format("%05d.png", i));
         }
-        IntStream.range(0, examples.size()).parallel()
-                .forEach(i -> ImageCodec.writePng(examples.get(i).image(), dir.resolve(paths.get(i))));
+        IntStream.range(0, examples.size())
+                .parallel()
+                .forEach(
+                        i ->
+                                ImageCodec.writePng(
+                                        examples.get(i).image(), dir.resolve(paths.get(i))));
         return paths;
     }
 
@@ -299,12 +353,16 @@ public final class FmnistVtab {
                     chosenLabels.add(labels[i]);
                 }
             }
-            Vtab1k.writeList(dir, "train" + shots + "shot", chosen,
+            Vtab1k.writeList(
+                    dir,
+                    "train" + shots + "shot",
+                    chosen,
                     chosenLabels.stream().mapToInt(Integer::intValue).toArray());
         }
     }
 
-    private static void describe(Task task, Path dir, long seed, Sizes sizes, Map<String, String> provenance) {
+    private static void describe(
+            Task task, Path dir, long seed, Sizes sizes, Map<String, String> provenance) {
         JsonObject json = new JsonObject();
         json.addProperty("name", task.folder());
         json.addProperty("group", task.group);
@@ -317,10 +375,12 @@ public final class FmnistVtab {
         }
         provenance.forEach(json::addProperty);
         try {
-            Files.writeString(dir.resolve(Vtab1k.TASK_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(json)
-                    + "\n");
+            Files.writeString(
+                    dir.resolve(Vtab1k.TASK_FILE),
+                    new GsonBuilder().setPrettyPrinting().create().toJson(json) + "\n");
         } catch (IOException e) {
-            throw new DataException(dir.resolve(Vtab1k.TASK_FILE) + ": cannot write: " + e.getMessage(), e);
+            throw new DataException(
+                    dir.resolve(Vtab1k.TASK_FILE) + ": cannot write: " + e.getMessage(), e);
         }
     }
 }

@@ -14,13 +14,13 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
- * A VTAB-1K task folder made from image folders, one sub-folder per class as torchvision's
- * {@code ImageFolder} reads them (the training folder's sorted class names give the labels):
- * {@code train800} and {@code val200} drawn at random from the training folder, as VTAB-1K draws
- * its 1,000 labelled examples (or {@code val200} from a validation folder of its own), the whole
- * test folder as {@code test} (or a test list drawn from the training folder too, apart from the
- * others), and optionally a larger selection list {@code val<N>}. The images are copied into the
- * task folder, so it can be moved under a data root whole.
+ * A VTAB-1K task folder made from image folders, one sub-folder per class as torchvision's {@code
+ * ImageFolder} reads them (the training folder's sorted class names give the labels): {@code
+ * train800} and {@code val200} drawn at random from the training folder, as VTAB-1K draws its 1,000
+ * labelled examples (or {@code val200} from a validation folder of its own), the whole test folder
+ * as {@code test} (or a test list drawn from the training folder too, apart from the others), and
+ * optionally a larger selection list {@code val<N>}. The images are copied into the task folder, so
+ * it can be moved under a data root whole.
  */
 public final class FolderTask {
 
@@ -31,7 +31,8 @@ public final class FolderTask {
      *
      * @param train one sub-folder per class
      * @param val a folder of the same classes to draw val200 from, or null: from {@code train}
-     * @param test a folder of the same classes, all of it the test list, or null: drawn from {@code train}
+     * @param test a folder of the same classes, all of it the test list, or null: drawn from {@code
+     *     train}
      */
     public record Sources(Path train, Path val, Path test) {}
 
@@ -40,8 +41,8 @@ public final class FolderTask {
      *
      * @param train the training list's ({@code train800})
      * @param val the validation list's ({@code val200})
-     * @param largeVal a larger selection list's, {@code val<N>}, drawn from the training folder apart
-     *     from the others; 0: none
+     * @param largeVal a larger selection list's, {@code val<N>}, drawn from the training folder
+     *     apart from the others; 0: none
      * @param test the test list's when drawn from the training folder (without a test folder)
      */
     public record Sizes(int train, int val, int largeVal, int test) {
@@ -49,9 +50,16 @@ public final class FolderTask {
         /** Checks the sizes. */
         public Sizes {
             if (train < 1 || val < 1 || largeVal < 0 || test < 0) {
-                throw new DataException("the training and validation lists need at least one image each, and no"
-                        + " list a negative count: got train " + train + ", val " + val + ", large val " + largeVal
-                        + ", test " + test);
+                throw new DataException(
+                        "the training and validation lists need at least one image each, and no"
+                                + " list a negative count: got train "
+                                + train
+                                + ", val "
+                                + val
+                                + ", large val "
+                                + largeVal
+                                + ", test "
+                                + test);
             }
         }
     }
@@ -79,25 +87,39 @@ public final class FolderTask {
      * @return what was written
      * @throws DataException naming the folder or file that is wrong, before anything is written
      */
-    public static Summary write(Sources sources, Path out, long seed, Sizes sizes, Map<String, String> provenance) {
+    public static Summary write(
+            Sources sources, Path out, long seed, Sizes sizes, Map<String, String> provenance) {
         if (Files.exists(out) && !isEmptyFolder(out)) {
             throw new DataException(out + ": exists and is not an empty folder; choose a new one");
         }
         if ((sources.test() == null) == (sizes.test() == 0)) {
-            throw new DataException(sources.test() == null
-                    ? "without a test folder, the test list is drawn from the training folder: give its size"
-                    : "a test folder is the test list, whole: give no test size beside it");
+            throw new DataException(
+                    sources.test() == null
+                            ? "without a test folder, the test list is drawn from the training folder: give its size"
+                            : "a test folder is the test list, whole: give no test size beside it");
         }
         List<String> classes = ImageFolders.classes(sources.train());
         List<ImageFolders.Labelled> pool = ImageFolders.files(sources.train(), classes);
         SplittableRandom random = new SplittableRandom(seed);
         int[] order = Permutation.of(pool.size(), random);
-        int fromTrain = sizes.train() + (sources.val() == null ? sizes.val() : 0) + sizes.largeVal() + sizes.test();
+        int fromTrain =
+                sizes.train()
+                        + (sources.val() == null ? sizes.val() : 0)
+                        + sizes.largeVal()
+                        + sizes.test();
         if (pool.size() < fromTrain) {
-            throw new DataException(sources.train() + ": " + pool.size() + " images, but the lists drawn from it need "
-                    + fromTrain + " (train " + sizes.train() + (sources.val() == null ? ", val " + sizes.val() : "")
-                    + (sizes.largeVal() > 0 ? ", large val " + sizes.largeVal() : "")
-                    + (sizes.test() > 0 ? ", test " + sizes.test() : "") + "); ask for fewer");
+            throw new DataException(
+                    sources.train()
+                            + ": "
+                            + pool.size()
+                            + " images, but the lists drawn from it need "
+                            + fromTrain
+                            + " (train "
+                            + sizes.train()
+                            + (sources.val() == null ? ", val " + sizes.val() : "")
+                            + (sizes.largeVal() > 0 ? ", large val " + sizes.largeVal() : "")
+                            + (sizes.test() > 0 ? ", test " + sizes.test() : "")
+                            + "); ask for fewer");
         }
         int next = 0;
         List<ImageFolders.Labelled> train = take(pool, order, next, sizes.train());
@@ -109,22 +131,31 @@ public final class FolderTask {
         } else {
             List<ImageFolders.Labelled> valPool = ImageFolders.files(sources.val(), classes);
             if (valPool.size() < sizes.val()) {
-                throw new DataException(sources.val() + ": " + valPool.size() + " images, but val needs "
-                        + sizes.val() + "; ask for fewer");
+                throw new DataException(
+                        sources.val()
+                                + ": "
+                                + valPool.size()
+                                + " images, but val needs "
+                                + sizes.val()
+                                + "; ask for fewer");
             }
             val = take(valPool, Permutation.of(valPool.size(), random.split()), 0, sizes.val());
         }
         List<ImageFolders.Labelled> largeVal = take(pool, order, next, sizes.largeVal());
         next += sizes.largeVal();
-        List<ImageFolders.Labelled> test = sources.test() == null ? take(pool, order, next, sizes.test())
-                : ImageFolders.files(sources.test(), classes);
+        List<ImageFolders.Labelled> test =
+                sources.test() == null
+                        ? take(pool, order, next, sizes.test())
+                        : ImageFolders.files(sources.test(), classes);
 
         List<ImageFolders.Labelled> all = new ArrayList<>(train);
         all.addAll(val);
         all.addAll(largeVal);
         all.addAll(test);
-        // decoded (and dropped) in parallel, so a bad file stops the command before it writes anything:
-        // on a pool of its own, not the JVM's shared one, which a waiting decode (ImageCodec's pixel
+        // decoded (and dropped) in parallel, so a bad file stops the command before it writes
+        // anything:
+        // on a pool of its own, not the JVM's shared one, which a waiting decode (ImageCodec's
+        // pixel
         // budget) would hold up for everything else in the process
         checkAll(all);
 
@@ -137,12 +168,15 @@ public final class FolderTask {
             throw new DataException(out + ": cannot create it: " + e.getMessage(), e);
         }
         try {
-            Vtab1k.writeLists(tmp, new Vtab1k.Listed(copy(tmp, "train", train), labels(train)),
+            Vtab1k.writeLists(
+                    tmp,
+                    new Vtab1k.Listed(copy(tmp, "train", train), labels(train)),
                     new Vtab1k.Listed(copy(tmp, "val", val), labels(val)),
                     new Vtab1k.Listed(copy(tmp, "test", test), labels(test)));
             String largeValList = "val" + sizes.largeVal();
             if (sizes.largeVal() > 0) {
-                Vtab1k.writeList(tmp, largeValList, copy(tmp, largeValList, largeVal), labels(largeVal));
+                Vtab1k.writeList(
+                        tmp, largeValList, copy(tmp, largeValList, largeVal), labels(largeVal));
             }
             describe(tmp, out.getFileName().toString(), classes, sources, seed, sizes, provenance);
             if (Files.exists(out)) {
@@ -159,12 +193,18 @@ public final class FolderTask {
     }
 
     /** Threads that check one data set's images: at most 4, fewer on a smaller machine. */
-    static final int CHECK_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    static final int CHECK_THREADS =
+            Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private static void checkAll(List<ImageFolders.Labelled> images) {
-        java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(CHECK_THREADS);
+        java.util.concurrent.ForkJoinPool pool =
+                new java.util.concurrent.ForkJoinPool(CHECK_THREADS);
         try {
-            pool.submit(() -> images.parallelStream().forEach(image -> ImageCodec.read(image.file()))).get();
+            pool.submit(
+                            () ->
+                                    images.parallelStream()
+                                            .forEach(image -> ImageCodec.read(image.file())))
+                    .get();
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
@@ -189,7 +229,8 @@ public final class FolderTask {
         }
     }
 
-    private static List<ImageFolders.Labelled> take(List<ImageFolders.Labelled> pool, int[] order, int from, int n) {
+    private static List<ImageFolders.Labelled> take(
+            List<ImageFolders.Labelled> pool, int[] order, int from, int n) {
         List<ImageFolders.Labelled> taken = new ArrayList<>(n);
         for (int i = from; i < from + n; i++) {
             taken.add(pool.get(order[i]));
@@ -202,7 +243,8 @@ public final class FolderTask {
     }
 
     /** Copies the images to {@code images/<split>/<index>.<extension>}; returns those paths. */
-    private static List<String> copy(Path dir, String split, List<ImageFolders.Labelled> images) throws IOException {
+    private static List<String> copy(Path dir, String split, List<ImageFolders.Labelled> images)
+            throws IOException {
         Path folder = Files.createDirectories(dir.resolve("images").resolve(split));
         List<String> paths = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
@@ -216,8 +258,15 @@ public final class FolderTask {
         return paths;
     }
 
-    private static void describe(Path dir, String name, List<String> classes, Sources sources, long seed, Sizes sizes,
-            Map<String, String> provenance) throws IOException {
+    private static void describe(
+            Path dir,
+            String name,
+            List<String> classes,
+            Sources sources,
+            long seed,
+            Sizes sizes,
+            Map<String, String> provenance)
+            throws IOException {
         JsonObject json = new JsonObject();
         json.addProperty("name", name);
         json.addProperty("num_classes", classes.size());
@@ -238,7 +287,8 @@ public final class FolderTask {
             json.addProperty("source_test", sources.test().toAbsolutePath().normalize().toString());
         }
         provenance.forEach(json::addProperty);
-        Files.writeString(dir.resolve(Vtab1k.TASK_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(json)
-                + "\n");
+        Files.writeString(
+                dir.resolve(Vtab1k.TASK_FILE),
+                new GsonBuilder().setPrettyPrinting().create().toJson(json) + "\n");
     }
 }

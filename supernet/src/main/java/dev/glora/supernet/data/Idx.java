@@ -34,7 +34,8 @@ public final class Idx {
      * @throws DataException if the files are missing or malformed
      */
     public static ImageDataset readSplit(Path dir, String split) {
-        return read(find(dir, split + "-images-idx3-ubyte"), find(dir, split + "-labels-idx1-ubyte"));
+        return read(
+                find(dir, split + "-images-idx3-ubyte"), find(dir, split + "-labels-idx1-ubyte"));
     }
 
     private static Path find(Path dir, String base) {
@@ -43,7 +44,8 @@ public final class Idx {
                 return dir.resolve(name);
             }
         }
-        throw new DataException(dir + ": no " + base + "[.gz] (expected the IDX files of MNIST or Fashion-MNIST)");
+        throw new DataException(
+                dir + ": no " + base + "[.gz] (expected the IDX files of MNIST or Fashion-MNIST)");
     }
 
     /**
@@ -56,8 +58,14 @@ public final class Idx {
         List<Image> images = readImages(imagesFile);
         int[] labels = readLabels(labelsFile);
         if (labels.length != images.size()) {
-            throw new DataException(labelsFile + ": " + labels.length + " labels for the " + images.size()
-                    + " images of " + imagesFile);
+            throw new DataException(
+                    labelsFile
+                            + ": "
+                            + labels.length
+                            + " labels for the "
+                            + images.size()
+                            + " images of "
+                            + imagesFile);
         }
         List<String> origins = new ArrayList<>(labels.length);
         for (int i = 0; i < labels.length; i++) {
@@ -77,7 +85,8 @@ public final class Idx {
             int rows = in.readInt();
             int cols = in.readInt();
             if (count < 0 || rows < 1 || cols < 1 || (long) rows * cols > Image.MAX_PIXELS) {
-                throw new DataException(file + ": bad header: " + count + " images of " + rows + "x" + cols);
+                throw new DataException(
+                        file + ": bad header: " + count + " images of " + rows + "x" + cols);
             }
             // The declared count is not trusted: the list grows with the images actually read.
             List<Image> images = new ArrayList<>(Math.min(count, 1 << 16));
@@ -106,8 +115,12 @@ public final class Idx {
             // readNBytes grows its buffer as bytes arrive, so a false count allocates nothing
             byte[] raw = in.readNBytes(count);
             if (raw.length < count) {
-                throw new DataException(file + ": truncated in the labels: the header declares " + count
-                        + ", the file holds " + raw.length);
+                throw new DataException(
+                        file
+                                + ": truncated in the labels: the header declares "
+                                + count
+                                + ", the file holds "
+                                + raw.length);
             }
             int[] labels = new int[count];
             for (int i = 0; i < count; i++) {
@@ -129,7 +142,8 @@ public final class Idx {
         raw.mark(2);
         boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
         raw.reset();
-        return new DataInputStream(gzip ? new BufferedInputStream(new GZIPInputStream(raw), 1 << 16) : raw);
+        return new DataInputStream(
+                gzip ? new BufferedInputStream(new GZIPInputStream(raw), 1 << 16) : raw);
     }
 
     private static void magic(DataInputStream in, Path file, int expected) throws IOException {
@@ -140,12 +154,20 @@ public final class Idx {
             throw new DataException(file + ": empty or truncated header");
         }
         if (magic != expected) {
-            throw new DataException(String.format("%s: magic number 0x%08x, expected 0x%08x (%s)", file, magic,
-                    expected, expected == IMAGES_MAGIC ? "an IDX3 images file" : "an IDX1 labels file"));
+            throw new DataException(
+                    String.format(
+                            "%s: magic number 0x%08x, expected 0x%08x (%s)",
+                            file,
+                            magic,
+                            expected,
+                            expected == IMAGES_MAGIC
+                                    ? "an IDX3 images file"
+                                    : "an IDX1 labels file"));
         }
     }
 
-    private static void readFully(DataInputStream in, byte[] into, Path file, String what) throws IOException {
+    private static void readFully(DataInputStream in, byte[] into, Path file, String what)
+            throws IOException {
         try {
             in.readFully(into);
         } catch (EOFException e) {

@@ -20,11 +20,21 @@ public record Image(int channels, int height, int width, byte[] pixels) {
             throw new IllegalArgumentException("an image has 1 or 3 channels, got " + channels);
         }
         if (height < 1 || width < 1) {
-            throw new IllegalArgumentException("image extents must be positive, got " + height + "x" + width);
+            throw new IllegalArgumentException(
+                    "image extents must be positive, got " + height + "x" + width);
         }
         if (pixels.length != channels * height * width) {
-            throw new IllegalArgumentException("a " + channels + "x" + height + "x" + width + " image needs "
-                    + channels * height * width + " pixels, got " + pixels.length);
+            throw new IllegalArgumentException(
+                    "a "
+                            + channels
+                            + "x"
+                            + height
+                            + "x"
+                            + width
+                            + " image needs "
+                            + channels * height * width
+                            + " pixels, got "
+                            + pixels.length);
         }
     }
 
@@ -71,7 +81,8 @@ public record Image(int channels, int height, int width, byte[] pixels) {
         for (int c = 0; c < channels; c++) {
             Resize.channel(this, c, newHeight, newWidth, plane);
             for (int i = 0; i < plane.length; i++) {
-                out[c * plane.length + i] = (byte) Math.round(Math.min(255f, Math.max(0f, plane[i])));
+                out[c * plane.length + i] =
+                        (byte) Math.round(Math.min(255f, Math.max(0f, plane[i])));
             }
         }
         return new Image(channels, newHeight, newWidth, out);

@@ -1,10 +1,10 @@
 package dev.glora.supernet.data;
 
+import dev.glora.supernet.ConfinedFiles;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
-import dev.glora.supernet.ConfinedFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
@@ -17,9 +17,9 @@ import javax.imageio.ImageIO;
 /**
  * Reads any image format the JDK reads (PNG, JPEG, BMP, GIF, WBMP) and writes PNG.
  *
- * <p>Grey images are read from the raster, not through {@code getRGB}, which would pass grey
- * values through a colour-space conversion and change them; so a grey PNG written here reads
- * back bit-exact.
+ * <p>Grey images are read from the raster, not through {@code getRGB}, which would pass grey values
+ * through a colour-space conversion and change them; so a grey PNG written here reads back
+ * bit-exact.
  */
 public final class ImageCodec {
 
@@ -31,26 +31,38 @@ public final class ImageCodec {
      * @throws DataException if the file is missing, unreadable or not an image
      */
     public static Image read(Path file) {
-        return decode(file, () -> checkSize(file.toFile(), file), () -> ImageIO.read(file.toFile()), e -> {
-            if (!Files.exists(file)) {
-                return new DataException(file + ": no such image file");
-            }
-            return new DataException(file + ": unreadable image: " + e.getMessage(), e);
-        }, () -> new DataException(Files.exists(file)
-                ? file + ": " + NOT_AN_IMAGE : file + ": no such image file"));
+        return decode(
+                file,
+                () -> checkSize(file.toFile(), file),
+                () -> ImageIO.read(file.toFile()),
+                e -> {
+                    if (!Files.exists(file)) {
+                        return new DataException(file + ": no such image file");
+                    }
+                    return new DataException(file + ": unreadable image: " + e.getMessage(), e);
+                },
+                () ->
+                        new DataException(
+                                Files.exists(file)
+                                        ? file + ": " + NOT_AN_IMAGE
+                                        : file + ": no such image file"));
     }
 
-    private static final String NOT_AN_IMAGE = "not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)";
+    private static final String NOT_AN_IMAGE =
+            "not an image in a format the JDK reads (PNG, JPEG, BMP, GIF)";
 
     private interface Io<T> {
         T get() throws IOException;
     }
 
     /**
-     * Reads the header's size, waits for that many pixels of the decoding budget, decodes, and gives
-     * them back once the pixels are copied out.
+     * Reads the header's size, waits for that many pixels of the decoding budget, decodes, and
+     * gives them back once the pixels are copied out.
      */
-    private static Image decode(Path file, Io<Long> size, Io<BufferedImage> read,
+    private static Image decode(
+            Path file,
+            Io<Long> size,
+            Io<BufferedImage> read,
             java.util.function.Function<IOException, DataException> unreadable,
             java.util.function.Supplier<DataException> notAnImage) {
         int permits;
@@ -74,21 +86,24 @@ public final class ImageCodec {
     }
 
     /**
-     * The pixels this process decodes at once, over every thread and upload: one image of
-     * {@link Image#MAX_PIXELS}, or many smaller ones. A decoded pixel takes about 7 bytes (the
-     * JDK's image, then this class's copy), so decoding holds at most about 470 MB.
+     * The pixels this process decodes at once, over every thread and upload: one image of {@link
+     * Image#MAX_PIXELS}, or many smaller ones. A decoded pixel takes about 7 bytes (the JDK's
+     * image, then this class's copy), so decoding holds at most about 470 MB.
      */
     public static final int DECODE_BUDGET_PIXELS = (int) Image.MAX_PIXELS;
 
     /** Permits are pixels: a decode takes its image's count from the header before it starts. */
-    static final java.util.concurrent.Semaphore DECODING = new java.util.concurrent.Semaphore(DECODE_BUDGET_PIXELS,
-            true);
+    static final java.util.concurrent.Semaphore DECODING =
+            new java.util.concurrent.Semaphore(DECODE_BUDGET_PIXELS, true);
 
     private static int permits(long pixels) {
         return (int) Math.max(1, Math.min(pixels, DECODE_BUDGET_PIXELS));
     }
 
-    /** The largest image file read from inside a root; far above any image of {@link Image#MAX_PIXELS}. */
+    /**
+     * The largest image file read from inside a root; far above any image of {@link
+     * Image#MAX_PIXELS}.
+     */
     static final long MAX_FILE_BYTES = 256L << 20;
 
     /**
@@ -101,11 +116,18 @@ public final class ImageCodec {
      */
     public static Image read(byte[] bytes, String name) {
         if (bytes.length > MAX_FILE_BYTES) {
-            throw new DataException(name + ": " + bytes.length + " bytes, more than the " + MAX_FILE_BYTES
-                    + " an image file may have");
+            throw new DataException(
+                    name
+                            + ": "
+                            + bytes.length
+                            + " bytes, more than the "
+                            + MAX_FILE_BYTES
+                            + " an image file may have");
         }
         Path label = Path.of(name.replaceAll("[\\x00-\\x1f/\\\\]", "_"));
-        return decode(label, () -> checkSize(new java.io.ByteArrayInputStream(bytes), label),
+        return decode(
+                label,
+                () -> checkSize(new java.io.ByteArrayInputStream(bytes), label),
                 () -> ImageIO.read(new java.io.ByteArrayInputStream(bytes)),
                 e -> new DataException(name + ": unreadable image: " + e.getMessage(), e),
                 () -> new DataException(name + ": " + NOT_AN_IMAGE));
@@ -125,8 +147,13 @@ public final class ImageCodec {
         try (SeekableByteChannel channel = ConfinedFiles.open(root, file)) {
             long size = channel.size();
             if (size > MAX_FILE_BYTES) {
-                throw new DataException(file + ": " + size + " bytes, more than the " + MAX_FILE_BYTES
-                        + " an image file may have");
+                throw new DataException(
+                        file
+                                + ": "
+                                + size
+                                + " bytes, more than the "
+                                + MAX_FILE_BYTES
+                                + " an image file may have");
             }
             ByteBuffer buffer = ByteBuffer.allocate((int) size);
             while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
@@ -141,7 +168,9 @@ public final class ImageCodec {
             throw new DataException(file + ": unreadable image: " + e.getMessage(), e);
         }
         byte[] image = bytes;
-        return decode(file, () -> checkSize(new java.io.ByteArrayInputStream(image), file),
+        return decode(
+                file,
+                () -> checkSize(new java.io.ByteArrayInputStream(image), file),
                 () -> ImageIO.read(new java.io.ByteArrayInputStream(image)),
                 e -> new DataException(file + ": unreadable image: " + e.getMessage(), e),
                 () -> new DataException(file + ": " + NOT_AN_IMAGE));
@@ -166,8 +195,15 @@ public final class ImageCodec {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
                 if (pixels > Image.MAX_PIXELS) {
-                    throw new DataException(file + ": " + reader.getWidth(0) + "x" + reader.getHeight(0)
-                            + " pixels is more than the " + Image.MAX_PIXELS + " an image may have");
+                    throw new DataException(
+                            file
+                                    + ": "
+                                    + reader.getWidth(0)
+                                    + "x"
+                                    + reader.getHeight(0)
+                                    + " pixels is more than the "
+                                    + Image.MAX_PIXELS
+                                    + " an image may have");
                 }
                 return pixels;
             } finally {
@@ -180,7 +216,8 @@ public final class ImageCodec {
         int h = decoded.getHeight();
         int w = decoded.getWidth();
         Raster raster = decoded.getRaster();
-        boolean grey = raster.getNumBands() <= 2 && decoded.getColorModel().getNumColorComponents() == 1;
+        boolean grey =
+                raster.getNumBands() <= 2 && decoded.getColorModel().getNumColorComponents() == 1;
         if (grey) {
             int shift = Math.max(0, DataBuffer.getDataTypeSize(raster.getTransferType()) - 8);
             if (decoded.getColorModel().getComponentSize(0) < 8) {
@@ -219,8 +256,13 @@ public final class ImageCodec {
     public static void writePng(Image image, Path file) {
         int h = image.height();
         int w = image.width();
-        BufferedImage out = new BufferedImage(w, h,
-                image.channels() == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+        BufferedImage out =
+                new BufferedImage(
+                        w,
+                        h,
+                        image.channels() == 1
+                                ? BufferedImage.TYPE_BYTE_GRAY
+                                : BufferedImage.TYPE_INT_RGB);
         WritableRaster raster = out.getRaster();
         for (int c = 0; c < image.channels(); c++) {
             for (int y = 0; y < h; y++) {
@@ -234,7 +276,8 @@ public final class ImageCodec {
             if (!ImageIO.write(out, "png", tmp.toFile())) {
                 throw new DataException(file + ": no PNG writer in this JDK");
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": folder does not exist", e);
         } catch (IOException e) {

@@ -16,8 +16,15 @@ public record ImageDataset(String name, List<Image> images, int[] labels, List<S
     /** Checks that the three lists line up and that the set is not empty. */
     public ImageDataset {
         if (images.size() != labels.length || origins.size() != labels.length) {
-            throw new IllegalArgumentException(name + ": " + images.size() + " images, " + labels.length
-                    + " labels and " + origins.size() + " origins");
+            throw new IllegalArgumentException(
+                    name
+                            + ": "
+                            + images.size()
+                            + " images, "
+                            + labels.length
+                            + " labels and "
+                            + origins.size()
+                            + " origins");
         }
         if (labels.length == 0) {
             throw new DataException(name + ": the split is empty");
@@ -27,7 +34,9 @@ public record ImageDataset(String name, List<Image> images, int[] labels, List<S
         origins = List.copyOf(origins);
     }
 
-    /** @return the number of examples */
+    /**
+     * @return the number of examples
+     */
     public int size() {
         return labels.length;
     }
@@ -48,8 +57,15 @@ public record ImageDataset(String name, List<Image> images, int[] labels, List<S
     public ImageDataset requireLabelsBelow(int numClasses) {
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] < 0 || labels[i] >= numClasses) {
-                throw new DataException(origins.get(i) + ": label " + labels[i] + " is outside the model's "
-                        + numClasses + " classes (0 to " + (numClasses - 1) + ")");
+                throw new DataException(
+                        origins.get(i)
+                                + ": label "
+                                + labels[i]
+                                + " is outside the model's "
+                                + numClasses
+                                + " classes (0 to "
+                                + (numClasses - 1)
+                                + ")");
             }
         }
         return this;

@@ -22,8 +22,12 @@ public final class ImageFolders {
      */
     public static List<String> classes(Path root) {
         try (Stream<Path> children = Files.list(root)) {
-            List<String> classes = children.filter(Files::isDirectory).map(p -> p.getFileName().toString())
-                    .filter(name -> !name.startsWith(".")).sorted().toList();
+            List<String> classes =
+                    children.filter(Files::isDirectory)
+                            .map(p -> p.getFileName().toString())
+                            .filter(name -> !name.startsWith("."))
+                            .sorted()
+                            .toList();
             if (classes.isEmpty()) {
                 throw new DataException(root + ": no class sub-folders");
             }
@@ -48,7 +52,8 @@ public final class ImageFolders {
      *
      * @param root the folder holding one sub-folder per class
      * @param classes the class names; a sub-folder of {@code root} must be one of them
-     * @return every image, classes in the order of {@code classes}, files in sorted path order within a class
+     * @return every image, classes in the order of {@code classes}, files in sorted path order
+     *     within a class
      * @throws DataException if a sub-folder names no class of {@code classes}, or a class folder of
      *     {@code root} is empty
      */
@@ -56,8 +61,14 @@ public final class ImageFolders {
         List<String> present = classes(root);
         for (String name : present) {
             if (!classes.contains(name)) {
-                throw new DataException(root.resolve(name) + ": class \"" + name + "\" is not one of the "
-                        + classes.size() + " classes " + classes);
+                throw new DataException(
+                        root.resolve(name)
+                                + ": class \""
+                                + name
+                                + "\" is not one of the "
+                                + classes.size()
+                                + " classes "
+                                + classes);
             }
         }
         List<Labelled> files = new ArrayList<>();
@@ -67,15 +78,20 @@ public final class ImageFolders {
             }
             Path dir = root.resolve(classes.get(label));
             List<Path> images;
-            // every file under the class folder, as torchvision's ImageFolder walks it; hidden ones left out
+            // every file under the class folder, as torchvision's ImageFolder walks it; hidden ones
+            // left out
             try (Stream<Path> children = Files.walk(dir)) {
-                images = children.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p))).sorted()
-                        .toList();
+                images =
+                        children.filter(Files::isRegularFile)
+                                .filter(p -> !hidden(dir.relativize(p)))
+                                .sorted()
+                                .toList();
             } catch (IOException | java.io.UncheckedIOException e) {
                 throw new DataException(dir + ": unreadable folder: " + e.getMessage(), e);
             }
             if (images.isEmpty()) {
-                throw new DataException(dir + ": class \"" + classes.get(label) + "\" has no images");
+                throw new DataException(
+                        dir + ": class \"" + classes.get(label) + "\" has no images");
             }
             for (Path image : images) {
                 files.add(new Labelled(image, label));
@@ -105,8 +121,13 @@ public final class ImageFolders {
     public static ImageDataset read(Path root) {
         List<Labelled> files = files(root, classes(root));
         Image[] images = new Image[files.size()];
-        IntStream.range(0, images.length).parallel().forEach(i -> images[i] = ImageCodec.read(files.get(i).file()));
-        return new ImageDataset(root.toString(), List.of(images), files.stream().mapToInt(Labelled::label).toArray(),
+        IntStream.range(0, images.length)
+                .parallel()
+                .forEach(i -> images[i] = ImageCodec.read(files.get(i).file()));
+        return new ImageDataset(
+                root.toString(),
+                List.of(images),
+                files.stream().mapToInt(Labelled::label).toArray(),
                 files.stream().map(f -> f.file().toString()).toList());
     }
 }

@@ -7,9 +7,9 @@ import dev.glora.supernet.vit.VitArchitecture;
 
 /**
  * Turns images into a model's input: channels converted (grey to RGB by repetition, RGB to grey by
- * ITU-R BT.601 luma, as PIL's {@code convert("L")}), resized to the model's square input
- * ({@link Image#resized}), scaled to [0,1] and normalised with the mean and std the model records:
- * \(x' = (p / 255 - \mu_c) / \sigma_c\).
+ * ITU-R BT.601 luma, as PIL's {@code convert("L")}), resized to the model's square input ({@link
+ * Image#resized}), scaled to [0,1] and normalised with the mean and std the model records: \(x' =
+ * (p / 255 - \mu_c) / \sigma_c\).
  */
 public final class Preprocess {
 
@@ -19,7 +19,9 @@ public final class Preprocess {
     private final float[] std;
     private final VitArchitecture arch;
 
-    /** @param arch the model the input is for */
+    /**
+     * @param arch the model the input is for
+     */
     public Preprocess(VitArchitecture arch) {
         this.arch = arch;
         this.size = arch.imgSize();
@@ -31,22 +33,30 @@ public final class Preprocess {
         }
     }
 
-    /** @return the model the input is for */
+    /**
+     * @return the model the input is for
+     */
     public VitArchitecture architecture() {
         return arch;
     }
 
-    /** @return the model's input channels C */
+    /**
+     * @return the model's input channels C
+     */
     public int channels() {
         return channels;
     }
 
-    /** @return the model's input side H = W */
+    /**
+     * @return the model's input side H = W
+     */
     public int size() {
         return size;
     }
 
-    /** @return the values of one preprocessed image, C * H * W */
+    /**
+     * @return the values of one preprocessed image, C * H * W
+     */
     public int imageLength() {
         return channels * size * size;
     }
@@ -71,7 +81,8 @@ public final class Preprocess {
      * @return the batch as a (B, C, H, W) float32 array
      */
     public NDArray images(NDManager manager, ImageDataset data, int[] indices) {
-        return manager.create(batch(data, indices), new Shape(indices.length, channels, size, size));
+        return manager.create(
+                batch(data, indices), new Shape(indices.length, channels, size, size));
     }
 
     /**
@@ -110,7 +121,10 @@ public final class Preprocess {
         }
         byte[] grey = new byte[plane];
         for (int i = 0; i < plane; i++) {
-            double luma = 0.299 * (src[i] & 0xff) + 0.587 * (src[plane + i] & 0xff) + 0.114 * (src[2 * plane + i] & 0xff);
+            double luma =
+                    0.299 * (src[i] & 0xff)
+                            + 0.587 * (src[plane + i] & 0xff)
+                            + 0.114 * (src[2 * plane + i] & 0xff);
             grey[i] = (byte) Math.round(luma);
         }
         return new Image(1, image.height(), image.width(), grey);

@@ -46,7 +46,9 @@ final class Resize {
         }
     }
 
-    /** @return for every output index, the weight of every input index (rows sum to 1) */
+    /**
+     * @return for every output index, the weight of every input index (rows sum to 1)
+     */
     private static float[][] weights(int from, int to) {
         float[][] w = new float[to][from];
         if (from == to) {
@@ -58,7 +60,9 @@ final class Resize {
             for (int o = 0; o < to; o++) {
                 double start = o * scale;
                 double end = start + scale;
-                for (int i = (int) Math.floor(start); i < Math.min(from, (int) Math.ceil(end)); i++) {
+                for (int i = (int) Math.floor(start);
+                        i < Math.min(from, (int) Math.ceil(end));
+                        i++) {
                     double overlap = Math.min(end, i + 1) - Math.max(start, i);
                     w[o][i] = (float) (overlap / scale);
                 }

@@ -1,11 +1,11 @@
 package dev.glora.supernet.data;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.glora.supernet.ConfinedFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import dev.glora.supernet.ConfinedFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -15,16 +15,17 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * A VTAB-1K task folder as its users prepare it: list files {@code train800.txt},
- * {@code val200.txt}, {@code train800val200.txt} and {@code test.txt}, each line
- * {@code images/<split>/<name>.<ext> <label>} with the path relative to the folder. An optional
- * {@code task.json} may state {@code num_classes}; without it the class count is one more than the
- * largest label in any of the four lists.
+ * A VTAB-1K task folder as its users prepare it: list files {@code train800.txt}, {@code
+ * val200.txt}, {@code train800val200.txt} and {@code test.txt}, each line {@code
+ * images/<split>/<name>.<ext> <label>} with the path relative to the folder. An optional {@code
+ * task.json} may state {@code num_classes}; without it the class count is one more than the largest
+ * label in any of the four lists.
  */
 public final class Vtab1k {
 
     /** The four lists every task has, in the order the protocol uses them. */
-    public static final List<String> LISTS = List.of("train800", "val200", "train800val200", "test");
+    public static final List<String> LISTS =
+            List.of("train800", "val200", "train800val200", "test");
 
     /** The optional description of a task. */
     public static final String TASK_FILE = "task.json";
@@ -70,17 +71,24 @@ public final class Vtab1k {
         List<Entry> entries = entries(taskDir, list);
         Path within = root != null ? root : realFolder(taskDir);
         Image[] images = new Image[entries.size()];
-        IntStream.range(0, images.length).parallel().forEach(i -> {
-            Entry entry = entries.get(i);
-            try {
-                // opened within the task folder, whatever was swapped in since the list was checked
-                images[i] = ImageCodec.read(within, entry.image());
-            } catch (DataException e) {
-                throw new DataException(entry.origin() + ": " + e.getMessage(), e);
-            }
-        });
+        IntStream.range(0, images.length)
+                .parallel()
+                .forEach(
+                        i -> {
+                            Entry entry = entries.get(i);
+                            try {
+                                // opened within the task folder, whatever was swapped in since the
+                                // list was checked
+                                images[i] = ImageCodec.read(within, entry.image());
+                            } catch (DataException e) {
+                                throw new DataException(entry.origin() + ": " + e.getMessage(), e);
+                            }
+                        });
         int[] labels = entries.stream().mapToInt(Entry::label).toArray();
-        return new ImageDataset(listFile(taskDir, list).toString(), List.of(images), labels,
+        return new ImageDataset(
+                listFile(taskDir, list).toString(),
+                List.of(images),
+                labels,
                 entries.stream().map(Entry::origin).toList());
     }
 
@@ -95,8 +103,8 @@ public final class Vtab1k {
 
     /**
      * A file's real path, if it lies under {@code root}: a symbolic link inside the task folder
-     * that leads out of it is refused, and the file is then read by the path that was checked.
-     * A file that does not exist is returned as it is (reading it names it).
+     * that leads out of it is refused, and the file is then read by the path that was checked. A
+     * file that does not exist is returned as it is (reading it names it).
      */
     private static Path confined(Path file, Path root, String what) {
         if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -105,8 +113,14 @@ public final class Vtab1k {
         try {
             Path real = file.toRealPath();
             if (!real.startsWith(root)) {
-                throw new DataException(what + " leads out of the task folder " + root + " through a symbolic link"
-                        + " (to " + real + ")");
+                throw new DataException(
+                        what
+                                + " leads out of the task folder "
+                                + root
+                                + " through a symbolic link"
+                                + " (to "
+                                + real
+                                + ")");
             }
             return real;
         } catch (IOException e) {
@@ -124,16 +138,22 @@ public final class Vtab1k {
      */
     static List<Entry> entries(Path taskDir, String list) {
         Path root = realFolder(taskDir);
-        Path file = confined(listFile(root, list), root, listFile(taskDir, list) + ": the list file");
+        Path file =
+                confined(listFile(root, list), root, listFile(taskDir, list) + ": the list file");
         List<String> lines;
-        try (java.io.BufferedReader in = new java.io.BufferedReader(java.nio.channels.Channels.newReader(
-                ConfinedFiles.open(root, file), StandardCharsets.UTF_8))) {
+        try (java.io.BufferedReader in =
+                new java.io.BufferedReader(
+                        java.nio.channels.Channels.newReader(
+                                ConfinedFiles.open(root, file), StandardCharsets.UTF_8))) {
             lines = in.lines().toList();
         } catch (ConfinedFiles.OutsideRoot e) {
             throw new DataException(listFile(taskDir, list) + ": the list file " + e.getReason());
         } catch (NoSuchFileException e) {
-            throw new DataException(file + ": no such list file (a VTAB-1K task folder holds "
-                    + String.join(".txt, ", LISTS) + ".txt)");
+            throw new DataException(
+                    file
+                            + ": no such list file (a VTAB-1K task folder holds "
+                            + String.join(".txt, ", LISTS)
+                            + ".txt)");
         } catch (IOException | UncheckedIOException e) {
             throw new DataException(file + ": unreadable: " + e.getMessage(), e);
         }
@@ -146,7 +166,8 @@ public final class Vtab1k {
             String origin = file + ":" + (n + 1);
             int space = Math.max(line.lastIndexOf(' '), line.lastIndexOf('\t'));
             if (space < 0) {
-                throw new DataException(origin + ": expected \"<image path> <label>\", got \"" + line + "\"");
+                throw new DataException(
+                        origin + ": expected \"<image path> <label>\", got \"" + line + "\"");
             }
             String path = line.substring(0, space).strip();
             String labelText = line.substring(space + 1);
@@ -161,9 +182,14 @@ public final class Vtab1k {
             }
             Path image = root.resolve(path).normalize();
             if (Path.of(path).isAbsolute() || !image.startsWith(root)) {
-                throw new DataException(origin + ": image path \"" + path + "\" leaves the task folder");
+                throw new DataException(
+                        origin + ": image path \"" + path + "\" leaves the task folder");
             }
-            entries.add(new Entry(confined(image, root, origin + ": image \"" + path + "\""), label, origin));
+            entries.add(
+                    new Entry(
+                            confined(image, root, origin + ": image \"" + path + "\""),
+                            label,
+                            origin));
         }
         if (entries.isEmpty()) {
             throw new DataException(file + ": the split is empty");
@@ -199,16 +225,22 @@ public final class Vtab1k {
         Path description = taskDir.resolve(TASK_FILE);
         if (Files.isRegularFile(description)) {
             try {
-                JsonObject json = JsonParser.parseString(Files.readString(description)).getAsJsonObject();
+                JsonObject json =
+                        JsonParser.parseString(Files.readString(description)).getAsJsonObject();
                 if (json.has("num_classes")) {
                     int classes = json.get("num_classes").getAsInt();
                     if (classes < 1) {
-                        throw new DataException(description + ": num_classes must be positive, got " + classes);
+                        throw new DataException(
+                                description + ": num_classes must be positive, got " + classes);
                     }
                     return classes;
                 }
-            } catch (IOException | JsonParseException | IllegalStateException | UnsupportedOperationException e) {
-                throw new DataException(description + ": not a task description: " + e.getMessage(), e);
+            } catch (IOException
+                    | JsonParseException
+                    | IllegalStateException
+                    | UnsupportedOperationException e) {
+                throw new DataException(
+                        description + ": not a task description: " + e.getMessage(), e);
             }
         }
         int max = -1;
@@ -220,8 +252,11 @@ public final class Vtab1k {
             }
         }
         if (max < 0) {
-            throw new DataException(taskDir + ": not a VTAB-1K task folder (no " + String.join(".txt, ", LISTS)
-                    + ".txt)");
+            throw new DataException(
+                    taskDir
+                            + ": not a VTAB-1K task folder (no "
+                            + String.join(".txt, ", LISTS)
+                            + ".txt)");
         }
         return max + 1;
     }
@@ -232,7 +267,8 @@ public final class Vtab1k {
      *
      * @param taskDir the task folder
      * @return the names, or an empty list when the folder names none
-     * @throws DataException if {@code task.json} is not valid, or its names do not match its class count
+     * @throws DataException if {@code task.json} is not valid, or its names do not match its class
+     *     count
      */
     public static List<String> classNames(Path taskDir) {
         Path description = taskDir.resolve(TASK_FILE);
@@ -240,20 +276,32 @@ public final class Vtab1k {
             return List.of();
         }
         try {
-            JsonObject json = JsonParser.parseString(Files.readString(description)).getAsJsonObject();
+            JsonObject json =
+                    JsonParser.parseString(Files.readString(description)).getAsJsonObject();
             if (!json.has("classes")) {
                 return List.of();
             }
             List<String> names = new ArrayList<>();
             json.get("classes").getAsJsonArray().forEach(name -> names.add(name.getAsString()));
-            // the stated count when there is one (glora data folders states it), not a second read of the lists
-            int classes = json.has("num_classes") ? json.get("num_classes").getAsInt() : classCount(taskDir);
+            // the stated count when there is one (glora data folders states it), not a second read
+            // of the lists
+            int classes =
+                    json.has("num_classes")
+                            ? json.get("num_classes").getAsInt()
+                            : classCount(taskDir);
             if (names.size() != classes) {
-                throw new DataException(description + ": \"classes\" names " + names.size() + " classes, the task has "
-                        + classes);
+                throw new DataException(
+                        description
+                                + ": \"classes\" names "
+                                + names.size()
+                                + " classes, the task has "
+                                + classes);
             }
             return List.copyOf(names);
-        } catch (IOException | JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (IOException
+                | JsonParseException
+                | IllegalStateException
+                | UnsupportedOperationException e) {
             throw new DataException(description + ": not a task description: " + e.getMessage(), e);
         }
     }
@@ -269,7 +317,8 @@ public final class Vtab1k {
         /** Checks that every path has its label. */
         public Listed {
             if (paths.size() != labels.length) {
-                throw new IllegalArgumentException(paths.size() + " paths but " + labels.length + " labels");
+                throw new IllegalArgumentException(
+                        paths.size() + " paths but " + labels.length + " labels");
             }
         }
     }
@@ -288,8 +337,14 @@ public final class Vtab1k {
         writeList(taskDir, "val200", val.paths(), val.labels());
         List<String> both = new ArrayList<>(train.paths());
         both.addAll(val.paths());
-        writeList(taskDir, "train800val200", both, IntStream.concat(java.util.Arrays.stream(train.labels()),
-                java.util.Arrays.stream(val.labels())).toArray());
+        writeList(
+                taskDir,
+                "train800val200",
+                both,
+                IntStream.concat(
+                                java.util.Arrays.stream(train.labels()),
+                                java.util.Arrays.stream(val.labels()))
+                        .toArray());
         writeList(taskDir, "test", test.paths(), test.labels());
     }
 
@@ -310,7 +365,10 @@ public final class Vtab1k {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    tmp,
+                    file,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new DataException(file + ": cannot write: " + e.getMessage(), e);

@@ -17,7 +17,9 @@ final class OverrideStore extends ParameterStore {
     private final Map<Parameter, NDArray> overrides = new HashMap<>();
     private final Map<Parameter, NDArray> kept = new HashMap<>();
 
-    /** @param manager the manager of the store */
+    /**
+     * @param manager the manager of the store
+     */
     OverrideStore(NDManager manager) {
         super(manager, false);
     }

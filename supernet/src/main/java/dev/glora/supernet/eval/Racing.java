@@ -5,14 +5,14 @@ package dev.glora.supernet.eval;
  * stops once it cannot beat the accuracy {@code mustBeat} (the search's current k-th best).
  *
  * <ul>
- *   <li>{@link Bound#EXACT}: stop when even all remaining images right would not beat it,
- *       \((c + n - m) / n &lt; \tau\). Never wrong: the search's parents and best are exactly those
- *       of a search without racing.
+ *   <li>{@link Bound#EXACT}: stop when even all remaining images right would not beat it, \((c + n
+ *       - m) / n &lt; \tau\). Never wrong: the search's parents and best are exactly those of a
+ *       search without racing.
  *   <li>{@link Bound#HOEFFDING}: stop when \(\hat p + \varepsilon &lt; \tau\) with the
- *       Hoeffding–Serfling bound for sampling without replacement,
- *       \(\varepsilon = \sqrt{(1 - (m-1)/n)\ln(1/\delta) / (2m)}\): each decision wrongly drops
- *       a candidate that would have beaten τ with probability at most δ, provided the images are
- *       in random order (VTAB-1K's {@code val200} is a random draw).
+ *       Hoeffding–Serfling bound for sampling without replacement, \(\varepsilon = \sqrt{(1 -
+ *       (m-1)/n)\ln(1/\delta) / (2m)}\): each decision wrongly drops a candidate that would have
+ *       beaten τ with probability at most δ, provided the images are in random order (VTAB-1K's
+ *       {@code val200} is a random draw).
  * </ul>
  *
  * @param bound which bound
@@ -36,9 +36,13 @@ public record Racing(Bound bound, double delta, int stage) {
 
     /** Checks the values. */
     public Racing {
-        if (bound != Bound.OFF && (stage < 1 || (bound == Bound.HOEFFDING && !(delta > 0 && delta < 1)))) {
-            throw new IllegalArgumentException("racing needs a positive stage and a delta in (0, 1), got stage "
-                    + stage + ", delta " + delta);
+        if (bound != Bound.OFF
+                && (stage < 1 || (bound == Bound.HOEFFDING && !(delta > 0 && delta < 1)))) {
+            throw new IllegalArgumentException(
+                    "racing needs a positive stage and a delta in (0, 1), got stage "
+                            + stage
+                            + ", delta "
+                            + delta);
         }
     }
 
@@ -57,7 +61,8 @@ public record Racing(Bound bound, double delta, int stage) {
             case OFF -> false;
             case EXACT -> correct + (total - seen) < mustBeat * total;
             case HOEFFDING -> {
-                double epsilon = Math.sqrt((1 - (seen - 1.0) / total) * Math.log(1 / delta) / (2.0 * seen));
+                double epsilon =
+                        Math.sqrt((1 - (seen - 1.0) / total) * Math.log(1 / delta) / (2.0 * seen));
                 yield (double) correct / seen + epsilon < mustBeat;
             }
         };

@@ -29,9 +29,9 @@ import java.util.stream.IntStream;
 
 /**
  * Validation accuracy of any configuration of one supernet on one data set, at about the cost of
- * one plain forward pass: the configuration is merged into plain weights once (docs/GLORA.md §4, the
- * same functions the supernet runs), and a plain ViT runs its blocks over the whole set in large
- * batches, starting from tokens (patch embedding, class token, position embedding) that are
+ * one plain forward pass: the configuration is merged into plain weights once (docs/GLORA.md §4,
+ * the same functions the supernet runs), and a plain ViT runs its blocks over the whole set in
+ * large batches, starting from tokens (patch embedding, class token, position embedding) that are
  * computed once, since no configuration changes them.
  *
  * <p>With {@link Precision#FP16} every candidate is first screened by a float16 copy of the plain
@@ -69,9 +69,13 @@ public final class SubnetScorer implements AutoCloseable {
          */
         BF16;
 
-        /** @return the array type of the screen */
+        /**
+         * @return the array type of the screen
+         */
         DataType dataType() {
-            return this == FP16 ? DataType.FLOAT16 : this == BF16 ? DataType.BFLOAT16 : DataType.FLOAT32;
+            return this == FP16
+                    ? DataType.FLOAT16
+                    : this == BF16 ? DataType.BFLOAT16 : DataType.FLOAT32;
         }
     }
 
@@ -79,16 +83,16 @@ public final class SubnetScorer implements AutoCloseable {
      * A candidate's accuracy and how it was computed.
      *
      * @param accuracy the accuracy on the images seen
-     * @param complete whether it is the exact float32 accuracy on every image; false when racing
-     *     or the reduced-precision screen stopped it because it could not beat the threshold
+     * @param complete whether it is the exact float32 accuracy on every image; false when racing or
+     *     the reduced-precision screen stopped it because it could not beat the threshold
      */
     public record Scored(Accuracy accuracy, boolean complete) {}
 
     /**
      * @param checkpoint a supernet checkpoint
      * @param data the examples to score on; labels below the supernet's classes
-     * @param batchSize examples per forward pass (fewer for a large model:
-     *     {@link VitArchitecture#imagesPerPass})
+     * @param batchSize examples per forward pass (fewer for a large model: {@link
+     *     VitArchitecture#imagesPerPass})
      * @param source the checkpoint's file, for error messages
      */
     public SubnetScorer(Checkpoint checkpoint, ImageDataset data, int batchSize, String source) {
@@ -101,19 +105,26 @@ public final class SubnetScorer implements AutoCloseable {
      * @param batchSize examples per forward pass
      * @param source the checkpoint's file, for error messages
      * @param precision the screening format
-     * @param margin for a reduced-precision screen: the logit gap below which its prediction
-     *     counts as uncertain; exactness holds while no logit moves by {@code margin / 2} or more
-     *     between that format and float32
+     * @param margin for a reduced-precision screen: the logit gap below which its prediction counts
+     *     as uncertain; exactness holds while no logit moves by {@code margin / 2} or more between
+     *     that format and float32
      */
-    public SubnetScorer(Checkpoint checkpoint, ImageDataset data, int batchSize, String source, Precision precision,
+    public SubnetScorer(
+            Checkpoint checkpoint,
+            ImageDataset data,
+            int batchSize,
+            String source,
+            Precision precision,
             double margin) {
         if (precision == Precision.BF16) {
-            throw new dev.glora.supernet.GloraException("bfloat16 scoring is not available: the PyTorch engine aborts the"
-                    + " whole process on any bfloat16 array (DJL 0.35/0.36, libtorch 2.7.1: std::terminate when one is"
-                    + " created or cast); screen in float16 instead (fp16)");
+            throw new dev.glora.supernet.GloraException(
+                    "bfloat16 scoring is not available: the PyTorch engine aborts the"
+                            + " whole process on any bfloat16 array (DJL 0.35/0.36, libtorch 2.7.1: std::terminate when one is"
+                            + " created or cast); screen in float16 instead (fp16)");
         }
         if (precision != Precision.FP32 && !(margin > 0 && Double.isFinite(margin))) {
-            throw new IllegalArgumentException("a reduced-precision screen needs a positive margin, got " + margin);
+            throw new IllegalArgumentException(
+                    "a reduced-precision screen needs a positive margin, got " + margin);
         }
         this.precision = precision;
         this.margin = margin;
@@ -126,12 +137,18 @@ public final class SubnetScorer implements AutoCloseable {
             labels = data.labels();
             VitArchitecture withBias = arch.withQkvBias(true);
             plain = new VisionTransformer(withBias, LinearFactory.PLAIN);
-            ModelWeights.load(plain, plain.inputShape(1), new Checkpoint(plainTensors(checkpoint, withBias), Map.of()),
-                    manager, source);
+            ModelWeights.load(
+                    plain,
+                    plain.inputShape(1),
+                    new Checkpoint(plainTensors(checkpoint, withBias), Map.of()),
+                    manager,
+                    source);
             plain.freezeParameters(true);
             Map<String, Parameter> named = ModelWeights.named(plain);
             for (String layer : supernet.layers().keySet()) {
-                linears.put(layer, new Parameter[] {named.get(layer + ".weight"), named.get(layer + ".bias")});
+                linears.put(
+                        layer,
+                        new Parameter[] {named.get(layer + ".weight"), named.get(layer + ".bias")});
             }
             store = new OverrideStore(manager);
             embedAll(data, new Preprocess(arch), arch.imagesPerPass(batchSize));
@@ -147,20 +164,25 @@ public final class SubnetScorer implements AutoCloseable {
     /** The backbone's tensors of a supernet checkpoint, with a zero qkv bias where it has none. */
     private static Map<String, Tensor> plainTensors(Checkpoint checkpoint, VitArchitecture arch) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        checkpoint.tensors().forEach((name, tensor) -> {
-            if (!Supernet.isTrainable(name) || name.startsWith("head.")) {
-                tensors.put(name, tensor);
-            }
-        });
+        checkpoint
+                .tensors()
+                .forEach(
+                        (name, tensor) -> {
+                            if (!Supernet.isTrainable(name) || name.startsWith("head.")) {
+                                tensors.put(name, tensor);
+                            }
+                        });
         for (int i = 0; i < arch.depth(); i++) {
-            tensors.putIfAbsent("blocks." + i + ".attn.qkv.bias", Tensor.zeros(3L * arch.embedDim()));
+            tensors.putIfAbsent(
+                    "blocks." + i + ".attn.qkv.bias", Tensor.zeros(3L * arch.embedDim()));
         }
         return tensors;
     }
 
     private void embedAll(ImageDataset data, Preprocess preprocess, int batchSize) {
         for (int start = 0; start < data.size(); start += batchSize) {
-            int[] indices = IntStream.range(start, Math.min(data.size(), start + batchSize)).toArray();
+            int[] indices =
+                    IntStream.range(start, Math.min(data.size(), start + batchSize)).toArray();
             NDArray embedded;
             try (NDScope scope = new NDScope()) {
                 NDArray images = preprocess.images(manager, data, indices);
@@ -190,7 +212,9 @@ public final class SubnetScorer implements AutoCloseable {
         }
     }
 
-    /** @return the number of examples scored per configuration */
+    /**
+     * @return the number of examples scored per configuration
+     */
     public int size() {
         return labels.length;
     }
@@ -208,12 +232,13 @@ public final class SubnetScorer implements AutoCloseable {
      * Scores with racing: after each cached batch (a stage), stops once {@code racing} says the
      * configuration cannot beat {@code mustBeat}. The result then covers the images seen so far.
      *
-     * <p>With a reduced-precision screen, the candidate first runs in that format on every image. A wrong
-     * prediction whose true class's logit is within the margin of the highest is uncertain: float32
-     * might predict it right. If even every uncertain image counted right leaves the candidate below
-     * {@code mustBeat}, the screen's accuracy is returned, incomplete; otherwise the float32 score.
-     * So every candidate that could enter the top k gets its float32 score, and the search's parents
-     * and best are those of float32 scoring whenever no logit moves by half the margin.
+     * <p>With a reduced-precision screen, the candidate first runs in that format on every image. A
+     * wrong prediction whose true class's logit is within the margin of the highest is uncertain:
+     * float32 might predict it right. If even every uncertain image counted right leaves the
+     * candidate below {@code mustBeat}, the screen's accuracy is returned, incomplete; otherwise
+     * the float32 score. So every candidate that could enter the top k gets its float32 score, and
+     * the search's parents and best are those of float32 scoring whenever no logit moves by half
+     * the margin.
      *
      * @param config the configuration
      * @param racing when to stop early
@@ -224,7 +249,8 @@ public final class SubnetScorer implements AutoCloseable {
         config.checkFits(new ArrayList<>(supernet.layers().keySet()), supernet.rank());
         if (precision != Precision.FP32 && Double.isFinite(mustBeat)) {
             Screen screened = screen(config);
-            if (screened.accuracy().correct() + screened.couldTurnRight() < mustBeat * labels.length) {
+            if (screened.accuracy().correct() + screened.couldTurnRight()
+                    < mustBeat * labels.length) {
                 return new Scored(screened.accuracy(), false);
             }
         }
@@ -262,7 +288,9 @@ public final class SubnetScorer implements AutoCloseable {
                 couldTurnRight++;
             }
         }
-        return new Screen(new Accuracy(correct, labels.length, correctPerClass, countPerClass), couldTurnRight);
+        return new Screen(
+                new Accuracy(correct, labels.length, correctPerClass, countPerClass),
+                couldTurnRight);
     }
 
     /**
@@ -282,7 +310,8 @@ public final class SubnetScorer implements AutoCloseable {
     private float[] checkedLogits(SubnetConfig config, Precision format) {
         boolean lowPrecision = format != Precision.FP32;
         if (lowPrecision && format != precision) {
-            throw new IllegalStateException("this scorer was built for " + precision + ", not " + format);
+            throw new IllegalStateException(
+                    "this scorer was built for " + precision + ", not " + format);
         }
         OverrideStore target = lowPrecision ? lowStore : store;
         float[] out = new float[labels.length * classes];
@@ -294,7 +323,10 @@ public final class SubnetScorer implements AutoCloseable {
                 float[] values;
                 try (NDScope batchScope = new NDScope()) {
                     batchScope.suppressNotUsedWarning();
-                    values = plain.fromTokens(target, batch, false).toType(DataType.FLOAT32, false).toFloatArray();
+                    values =
+                            plain.fromTokens(target, batch, false)
+                                    .toType(DataType.FLOAT32, false)
+                                    .toFloatArray();
                 }
                 System.arraycopy(values, 0, out, offset, values.length);
                 offset += values.length;
@@ -317,7 +349,8 @@ public final class SubnetScorer implements AutoCloseable {
                 long[] predicted;
                 try (NDScope batchScope = new NDScope()) {
                     batchScope.suppressNotUsedWarning();
-                    predicted = plain.fromTokens(store, tokens.get(b), false).argMax(1).toLongArray();
+                    predicted =
+                            plain.fromTokens(store, tokens.get(b), false).argMax(1).toLongArray();
                 }
                 for (long p : predicted) {
                     int label = labels[seen++];
@@ -337,22 +370,32 @@ public final class SubnetScorer implements AutoCloseable {
         return new Accuracy(correct, seen, correctPerClass, countPerClass);
     }
 
-    /** Puts the configuration's merged weights into {@code target}, cast to {@code type} if not null. */
-    private void merge(SubnetConfig config, OverrideStore target, Map<String, Parameter[]> into, DataType type) {
+    /**
+     * Puts the configuration's merged weights into {@code target}, cast to {@code type} if not
+     * null.
+     */
+    private void merge(
+            SubnetConfig config,
+            OverrideStore target,
+            Map<String, Parameter[]> into,
+            DataType type) {
         ai.djl.training.ParameterStore own = new ai.djl.training.ParameterStore(manager, false);
-        supernet.layers().forEach((path, layer) -> {
-            LayerConfig modes = config.layer(path);
-            if (modes.equals(LayerConfig.FROZEN)) {
-                return;
-            }
-            GloraTensors t = layer.tensors(own, manager.getDevice(), false);
-            Parameter[] parameters = into.get(path);
-            target.put(parameters[0], cast(GloraLinear.mergedWeight(t, modes), type));
-            NDArray bias = GloraLinear.mergedBias(t, modes);
-            if (bias != null) {
-                target.put(parameters[1], cast(bias, type));
-            }
-        });
+        supernet.layers()
+                .forEach(
+                        (path, layer) -> {
+                            LayerConfig modes = config.layer(path);
+                            if (modes.equals(LayerConfig.FROZEN)) {
+                                return;
+                            }
+                            GloraTensors t = layer.tensors(own, manager.getDevice(), false);
+                            Parameter[] parameters = into.get(path);
+                            target.put(
+                                    parameters[0], cast(GloraLinear.mergedWeight(t, modes), type));
+                            NDArray bias = GloraLinear.mergedBias(t, modes);
+                            if (bias != null) {
+                                target.put(parameters[1], cast(bias, type));
+                            }
+                        });
     }
 
     private static NDArray cast(NDArray array, DataType type) {
@@ -370,7 +413,9 @@ public final class SubnetScorer implements AutoCloseable {
         return plain.fromTokens(store, plain.embed(store, images, false), false);
     }
 
-    /** @return the input shape of one batch of {@code batch} images */
+    /**
+     * @return the input shape of one batch of {@code batch} images
+     */
     public Shape inputShape(int batch) {
         return plain.inputShape(batch);
     }

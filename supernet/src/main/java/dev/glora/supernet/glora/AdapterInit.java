@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * The initial shared tensors of GLoRA layers (docs/GLORA.md §1): every down tensor and D, E zero;
- * every up tensor ({@code Au}, {@code Bu}, {@code Cu}) Xavier-uniform. Because the zeros make
- * every term vanish, a fresh supernet computes exactly its backbone.
+ * every up tensor ({@code Au}, {@code Bu}, {@code Cu}) Xavier-uniform. Because the zeros make every
+ * term vanish, a fresh supernet computes exactly its backbone.
  */
 public final class AdapterInit {
 
@@ -43,8 +43,8 @@ public final class AdapterInit {
     }
 
     /**
-     * PyTorch's {@code xavier_uniform_} for a rows x cols matrix: U(-a, a) with
-     * \(a = \sqrt{6 / (\mathrm{rows} + \mathrm{cols})}\).
+     * PyTorch's {@code xavier_uniform_} for a rows x cols matrix: U(-a, a) with \(a = \sqrt{6 /
+     * (\mathrm{rows} + \mathrm{cols})}\).
      *
      * @param random the source
      * @param rows fan-out

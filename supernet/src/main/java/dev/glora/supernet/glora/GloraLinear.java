@@ -17,27 +17,28 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * One GLoRA layer (docs/GLORA.md §1): a frozen linear \(W_0, b_0\) with five adaptable terms,
- * \[W = W_0 + W_0 \odot A + B, \quad b = b_0 + b_0 \odot D + E + W_0 C, \quad Y = X W^T + b.\]
+ * One GLoRA layer (docs/GLORA.md §1): a frozen linear \(W_0, b_0\) with five adaptable terms, \[W =
+ * W_0 + W_0 \odot A + B, \quad b = b_0 + b_0 \odot D + E + W_0 C, \quad Y = X W^T + b.\]
  *
- * <p>Input (..., in); output (..., out). Parameters: frozen {@code weight} (out x in) and
- * {@code bias} (out, optional); trainable {@code Ad} (out x r), {@code Au} (r x in), {@code Bd}
- * (out x r), {@code Bu} (r x in), {@code Cd} (in x r), {@code Cu} (r x 1), {@code D} (out),
- * {@code E} (out), where r is the supernet rank.
+ * <p>Input (..., in); output (..., out). Parameters: frozen {@code weight} (out x in) and {@code
+ * bias} (out, optional); trainable {@code Ad} (out x r), {@code Au} (r x in), {@code Bd} (out x r),
+ * {@code Bu} (r x in), {@code Cd} (in x r), {@code Cu} (r x 1), {@code D} (out), {@code E} (out),
+ * where r is the supernet rank.
  *
  * <p>Every mode of a term reads the same tensors (entangled weight sharing): {@code LoRA_k} is
  * {@code Xd[:, :k] · Xu[:k, :]}, {@code vector} is {@code Xd[:, 0]} as a column, {@code constant}
  * is {@code Xd[0, 0]}; for D and E, {@code vector} is the whole tensor and {@code constant} its
  * first entry. Terms in mode {@code none} cost nothing: they are skipped, never materialised.
  *
- * <p>Which modes a forward pass uses is the layer's <em>path</em>: either one fixed
- * {@link LayerConfig} ({@link #setConfig}) or a fresh uniform draw from a {@link SearchSpace} on
- * every forward pass ({@link #sampleFrom}).
+ * <p>Which modes a forward pass uses is the layer's <em>path</em>: either one fixed {@link
+ * LayerConfig} ({@link #setConfig}) or a fresh uniform draw from a {@link SearchSpace} on every
+ * forward pass ({@link #sampleFrom}).
  */
 public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit.StepDraws {
 
     /** The names of the eight shared tensors, in checkpoint order. */
-    public static final List<String> ADAPTER_NAMES = List.of("Ad", "Au", "Bd", "Bu", "Cd", "Cu", "D", "E");
+    public static final List<String> ADAPTER_NAMES =
+            List.of("Ad", "Au", "Bd", "Bu", "Cd", "Cu", "D", "E");
 
     private final int in;
     private final int out;
@@ -57,8 +58,10 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
     private SearchSpace space;
     private RandomGenerator random;
     private LayerConfig last = LayerConfig.FROZEN;
+
     /** While a step's draws are held: whether this step's modes were drawn already. */
     private boolean holding;
+
     private boolean drawn;
 
     /**
@@ -87,31 +90,48 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
     }
 
     private Parameter frozen(String name, Parameter.Type type, Shape shape) {
-        return addParameter(Parameter.builder().setName(name).setType(type).optShape(shape)
-                .optRequiresGrad(false).build());
+        return addParameter(
+                Parameter.builder()
+                        .setName(name)
+                        .setType(type)
+                        .optShape(shape)
+                        .optRequiresGrad(false)
+                        .build());
     }
 
     private Parameter trainable(String name, Shape shape) {
-        return addParameter(Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(shape)
-                .build());
+        return addParameter(
+                Parameter.builder()
+                        .setName(name)
+                        .setType(Parameter.Type.WEIGHT)
+                        .optShape(shape)
+                        .build());
     }
 
-    /** @return input features */
+    /**
+     * @return input features
+     */
     public int inFeatures() {
         return in;
     }
 
-    /** @return output features */
+    /**
+     * @return output features
+     */
     public int outFeatures() {
         return out;
     }
 
-    /** @return the supernet rank r of the shared tensors */
+    /**
+     * @return the supernet rank r of the shared tensors
+     */
     public int rank() {
         return rank;
     }
 
-    /** @return whether the frozen layer has a bias */
+    /**
+     * @return whether the frozen layer has a bias
+     */
     public boolean hasBias() {
         return bias != null;
     }
@@ -123,8 +143,12 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
      */
     public void setConfig(LayerConfig config) {
         if (config.maxRank() > rank) {
-            throw new ConfigException(config + " uses LoRA rank " + config.maxRank()
-                    + ", above the supernet rank " + rank);
+            throw new ConfigException(
+                    config
+                            + " uses LoRA rank "
+                            + config.maxRank()
+                            + ", above the supernet rank "
+                            + rank);
         }
         fixed = config;
         space = null;
@@ -139,7 +163,8 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
      */
     public void sampleFrom(SearchSpace space, RandomGenerator random) {
         if (space.supernetRank() > rank) {
-            throw new ConfigException("search space ranks " + space.ranks() + " exceed the supernet rank " + rank);
+            throw new ConfigException(
+                    "search space ranks " + space.ranks() + " exceed the supernet rank " + rank);
         }
         this.space = space;
         this.random = random;
@@ -156,14 +181,19 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
         holding = false;
     }
 
-    /** @return the modes the latest forward pass used (or will use, when fixed) */
+    /**
+     * @return the modes the latest forward pass used (or will use, when fixed)
+     */
     public LayerConfig lastConfig() {
         return last;
     }
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         if (space == null) {
             last = fixed;
@@ -184,10 +214,14 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
         return new GloraTensors(
                 store.getValue(weight, device, training),
                 bias == null ? null : store.getValue(bias, device, training),
-                store.getValue(ad, device, training), store.getValue(au, device, training),
-                store.getValue(bd, device, training), store.getValue(bu, device, training),
-                store.getValue(cd, device, training), store.getValue(cu, device, training),
-                store.getValue(d, device, training), store.getValue(e, device, training));
+                store.getValue(ad, device, training),
+                store.getValue(au, device, training),
+                store.getValue(bd, device, training),
+                store.getValue(bu, device, training),
+                store.getValue(cd, device, training),
+                store.getValue(cu, device, training),
+                store.getValue(d, device, training),
+                store.getValue(e, device, training));
     }
 
     /**
@@ -257,8 +291,8 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
     }
 
     /**
-     * A matrix term from a down/up pair: {@code LoRA_k} is {@code down[:, :k] · up[:k, :]},
-     * {@code vector} is {@code down[:, 0]} as a column, {@code constant} is {@code down[0, 0]}.
+     * A matrix term from a down/up pair: {@code LoRA_k} is {@code down[:, :k] · up[:k, :]}, {@code
+     * vector} is {@code down[:, 0]} as a column, {@code constant} is {@code down[0, 0]}.
      *
      * @param down rows x r
      * @param up r x cols
@@ -273,7 +307,9 @@ public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit
             case LORA -> {
                 long r = down.getShape().get(1);
                 int k = mode.rank();
-                yield k == r ? down.matMul(up) : down.get(":, :" + k).matMul(up.get(":" + k + ", :"));
+                yield k == r
+                        ? down.matMul(up)
+                        : down.get(":, :" + k).matMul(up.get(":" + k + ", :"));
             }
         };
     }

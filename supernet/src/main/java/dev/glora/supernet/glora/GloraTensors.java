@@ -17,5 +17,13 @@ import ai.djl.ndarray.NDArray;
  * @param e E, out
  */
 public record GloraTensors(
-        NDArray weight, NDArray bias, NDArray ad, NDArray au, NDArray bd, NDArray bu, NDArray cd, NDArray cu,
-        NDArray d, NDArray e) {}
+        NDArray weight,
+        NDArray bias,
+        NDArray ad,
+        NDArray au,
+        NDArray bd,
+        NDArray bu,
+        NDArray cd,
+        NDArray cu,
+        NDArray d,
+        NDArray e) {}

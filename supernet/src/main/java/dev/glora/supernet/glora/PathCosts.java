@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * A search space's paths through a supernet as mode indices in the search's flat gene order:
- * {@code alleles[layer * 5 + term]} indexes {@link SearchSpace#modes(Term)} of that term. Knows the
- * trainable parameters every choice adds (docs/GLORA.md §1) and draws paths within a parameter budget,
- * for the search's first generation and for supernet training under a limit.
+ * A search space's paths through a supernet as mode indices in the search's flat gene order: {@code
+ * alleles[layer * 5 + term]} indexes {@link SearchSpace#modes(Term)} of that term. Knows the
+ * trainable parameters every choice adds (docs/GLORA.md §1) and draws paths within a parameter
+ * budget, for the search's first generation and for supernet training under a limit.
  */
 public final class PathCosts {
 
@@ -36,12 +36,16 @@ public final class PathCosts {
         }
     }
 
-    /** @return genes per path: five per layer */
+    /**
+     * @return genes per path: five per layer
+     */
     public int length() {
         return layers.size() * TERMS.length;
     }
 
-    /** @return the layer shapes, in model order */
+    /**
+     * @return the layer shapes, in model order
+     */
     public List<LayerShape> layers() {
         return layers;
     }
@@ -77,7 +81,8 @@ public final class PathCosts {
      * @param gene a gene index
      * @param from the allele to start from
      * @param cheapest the cheapest (true) or the costliest (false)
-     * @return the first allele that adds the fewest (most) parameters, or {@code from} if none is strictly better
+     * @return the first allele that adds the fewest (most) parameters, or {@code from} if none is
+     *     strictly better
      */
     public int extreme(int gene, int from, boolean cheapest) {
         int chosen = from;
@@ -90,7 +95,9 @@ public final class PathCosts {
         return chosen;
     }
 
-    /** @return the fewest and the most parameters a path adds */
+    /**
+     * @return the fewest and the most parameters a path adds
+     */
     public long[] range() {
         long fewest = 0;
         long most = 0;

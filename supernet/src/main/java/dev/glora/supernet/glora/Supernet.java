@@ -25,16 +25,19 @@ import java.util.random.RandomGenerator;
  * and {@code mlp.fc2} in every block are {@link GloraLinear} layers sharing one rank r.
  *
  * <p>Trainable: the GLoRA tensors and the head; everything else is frozen. A checkpoint holds the
- * backbone's tensors plus {@code <layer>.Ad} … {@code <layer>.E}, and the metadata key
- * {@value #RANK_KEY}. One supernet serves one thread at a time; it owns the native memory of its
- * weights until closed. Run every forward pass inside an {@link ai.djl.ndarray.NDScope}.
+ * backbone's tensors plus {@code <layer>.Ad} … {@code <layer>.E}, and the metadata key {@value
+ * #RANK_KEY}. One supernet serves one thread at a time; it owns the native memory of its weights
+ * until closed. Run every forward pass inside an {@link ai.djl.ndarray.NDScope}.
  */
 public final class Supernet implements AutoCloseable {
 
     /** Metadata key holding the supernet rank. */
     public static final String RANK_KEY = "glora_rank";
 
-    /** Metadata key: the LoRA ranks of the search space the supernet was trained for, comma-separated. */
+    /**
+     * Metadata key: the LoRA ranks of the search space the supernet was trained for,
+     * comma-separated.
+     */
     public static final String RANKS_KEY = "glora_ranks";
 
     private final NDManager manager;
@@ -43,7 +46,11 @@ public final class Supernet implements AutoCloseable {
     private final int rank;
     private final ParameterStore store;
 
-    private Supernet(NDManager manager, VisionTransformer network, Map<String, GloraLinear> layers, int rank) {
+    private Supernet(
+            NDManager manager,
+            VisionTransformer network,
+            Map<String, GloraLinear> layers,
+            int rank) {
         this.manager = manager;
         this.network = network;
         this.layers = layers;
@@ -90,7 +97,9 @@ public final class Supernet implements AutoCloseable {
     public static Map<String, Long> parameterCounts(VitArchitecture arch, SubnetConfig config) {
         Map<String, Long> counts = new LinkedHashMap<>();
         for (LayerShape layer : layerShapes(arch)) {
-            counts.put(layer.path(), config.layer(layer.path()).parameterCount(layer.out(), layer.in()));
+            counts.put(
+                    layer.path(),
+                    config.layer(layer.path()).parameterCount(layer.out(), layer.in()));
         }
         return counts;
     }
@@ -107,8 +116,8 @@ public final class Supernet implements AutoCloseable {
     /**
      * @param arch the architecture
      * @param parameters an adapter size
-     * @return the largest rank whose LoRA on every {@code attn.qkv} ({@link SubnetConfig#lora}) adds
-     *     at most {@code parameters}; 1 when even rank 1 adds more
+     * @return the largest rank whose LoRA on every {@code attn.qkv} ({@link SubnetConfig#lora})
+     *     adds at most {@code parameters}; 1 when even rank 1 adds more
      */
     public static int loraRankWithin(VitArchitecture arch, long parameters) {
         int rank = 1;
@@ -121,7 +130,8 @@ public final class Supernet implements AutoCloseable {
     /**
      * @param arch the architecture
      * @param rank a LoRA rank
-     * @return the adapter parameters LoRA of that rank on every {@code attn.qkv} adds ({@link SubnetConfig#lora})
+     * @return the adapter parameters LoRA of that rank on every {@code attn.qkv} adds ({@link
+     *     SubnetConfig#lora})
      */
     public static long loraParameterCount(VitArchitecture arch, int rank) {
         return parameterCount(arch, SubnetConfig.lora(layerNames(arch), rank));
@@ -156,7 +166,8 @@ public final class Supernet implements AutoCloseable {
     public static int rankOf(Checkpoint checkpoint, String source) {
         String value = checkpoint.metadata().get(RANK_KEY);
         if (value == null) {
-            throw new CheckpointException(source + ": not a supernet checkpoint (no \"" + RANK_KEY + "\" metadata)");
+            throw new CheckpointException(
+                    source + ": not a supernet checkpoint (no \"" + RANK_KEY + "\" metadata)");
         }
         try {
             int rank = Integer.parseInt(value.trim());
@@ -165,7 +176,8 @@ public final class Supernet implements AutoCloseable {
             }
             return rank;
         } catch (NumberFormatException e) {
-            throw new CheckpointException(source + ": metadata \"" + RANK_KEY + "\" is not a positive integer: " + value);
+            throw new CheckpointException(
+                    source + ": metadata \"" + RANK_KEY + "\" is not a positive integer: " + value);
         }
     }
 
@@ -180,15 +192,19 @@ public final class Supernet implements AutoCloseable {
         VitArchitecture arch = VitArchitecture.fromMetadata(checkpoint.metadata(), source);
         int rank = rankOf(checkpoint, source);
         Map<String, GloraLinear> layers = new LinkedHashMap<>();
-        VisionTransformer network = new VisionTransformer(arch, (path, in, out, bias) -> {
-            GloraLinear layer = new GloraLinear(in, out, bias, rank);
-            layers.put(path, layer);
-            return layer;
-        });
+        VisionTransformer network =
+                new VisionTransformer(
+                        arch,
+                        (path, in, out, bias) -> {
+                            GloraLinear layer = new GloraLinear(in, out, bias, rank);
+                            layers.put(path, layer);
+                            return layer;
+                        });
         NDManager manager = TorchRuntime.newManager();
         try {
             ModelWeights.load(network, network.inputShape(1), checkpoint, manager, source);
-            ModelWeights.named(network).forEach((name, parameter) -> parameter.freeze(!isTrainable(name)));
+            ModelWeights.named(network)
+                    .forEach((name, parameter) -> parameter.freeze(!isTrainable(name)));
             return new Supernet(manager, network, layers, rank);
         } catch (RuntimeException e) {
             manager.close();
@@ -205,22 +221,30 @@ public final class Supernet implements AutoCloseable {
                 || GloraLinear.ADAPTER_NAMES.contains(name.substring(name.lastIndexOf('.') + 1));
     }
 
-    /** @return the architecture */
+    /**
+     * @return the architecture
+     */
     public VitArchitecture architecture() {
         return network.architecture();
     }
 
-    /** @return the supernet rank r */
+    /**
+     * @return the supernet rank r
+     */
     public int rank() {
         return rank;
     }
 
-    /** @return the block, for callers that run it themselves (training) */
+    /**
+     * @return the block, for callers that run it themselves (training)
+     */
     public VisionTransformer network() {
         return network;
     }
 
-    /** @return the GLoRA layers by module path, in model order */
+    /**
+     * @return the GLoRA layers by module path, in model order
+     */
     public Map<String, GloraLinear> layers() {
         return layers;
     }
@@ -246,7 +270,9 @@ public final class Supernet implements AutoCloseable {
         layers.values().forEach(layer -> layer.sampleFrom(space, random));
     }
 
-    /** @return the modes every layer used in the latest forward pass */
+    /**
+     * @return the modes every layer used in the latest forward pass
+     */
     public SubnetConfig lastPath() {
         Map<String, LayerConfig> path = new LinkedHashMap<>();
         layers.forEach((name, layer) -> path.put(name, layer.lastConfig()));

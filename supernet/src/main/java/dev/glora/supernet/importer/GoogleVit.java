@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Google's original ViT {@code .npz} layout (the {@code vit_jax} checkpoints such as
- * {@code ViT-B_16.npz} that the GLoRA reference loads) mapped to timm's names, as timm's
- * {@code _load_weights} maps it: {@code embedding/kernel} HWIO to OIHW, Dense kernels (in, out)
+ * Google's original ViT {@code .npz} layout (the {@code vit_jax} checkpoints such as {@code
+ * ViT-B_16.npz} that the GLoRA reference loads) mapped to timm's names, as timm's {@code
+ * _load_weights} maps it: {@code embedding/kernel} HWIO to OIHW, Dense kernels (in, out)
  * transposed, the separate {@code query}/{@code key}/{@code value} kernels (D, heads, D/heads)
- * flattened, transposed and concatenated into {@code attn.qkv}, {@code out/kernel} (heads, D/heads, D)
- * into {@code attn.proj}.
+ * flattened, transposed and concatenated into {@code attn.qkv}, {@code out/kernel} (heads, D/heads,
+ * D) into {@code attn.proj}.
  */
 final class GoogleVit {
 
@@ -25,7 +25,8 @@ final class GoogleVit {
      *
      * @param tensors by timm name
      * @param numHeads the head count the query kernels' shape gives
-     * @param preLogits whether the file had an in21k {@code pre_logits} layer (left out of the tensors)
+     * @param preLogits whether the file had an in21k {@code pre_logits} layer (left out of the
+     *     tensors)
      */
     record Converted(Map<String, Tensor> tensors, int numHeads, boolean preLogits) {}
 
@@ -42,10 +43,14 @@ final class GoogleVit {
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("cls_token", r.take("cls", 3));
         out.put("pos_embed", r.take("Transformer/posembed_input/pos_embedding", 3));
-        out.put("patch_embed.proj.weight", TensorLayout.permute(r.take("embedding/kernel", 4), 3, 2, 0, 1));
+        out.put(
+                "patch_embed.proj.weight",
+                TensorLayout.permute(r.take("embedding/kernel", 4), 3, 2, 0, 1));
         out.put("patch_embed.proj.bias", r.take("embedding/bias", 1));
         int heads = -1;
-        for (int i = 0; left.containsKey(prefix + "Transformer/encoderblock_" + i + "/LayerNorm_0/scale"); i++) {
+        for (int i = 0;
+                left.containsKey(prefix + "Transformer/encoderblock_" + i + "/LayerNorm_0/scale");
+                i++) {
             String b = "Transformer/encoderblock_" + i + "/";
             String t = "blocks." + i + ".";
             String mha = b + "MultiHeadDotProductAttention_1/";
@@ -60,10 +65,19 @@ final class GoogleVit {
                 if (heads < 0) {
                     heads = (int) s[1];
                 } else if (heads != s[1]) {
-                    throw new CheckpointException(source + ": array " + prefix + mha + names[k] + "/kernel has "
-                            + s[1] + " heads, earlier blocks " + heads);
+                    throw new CheckpointException(
+                            source
+                                    + ": array "
+                                    + prefix
+                                    + mha
+                                    + names[k]
+                                    + "/kernel has "
+                                    + s[1]
+                                    + " heads, earlier blocks "
+                                    + heads);
                 }
-                kernels[k] = TensorLayout.permute(TensorLayout.reshape(kernel, s[0], s[1] * s[2]), 1, 0);
+                kernels[k] =
+                        TensorLayout.permute(TensorLayout.reshape(kernel, s[0], s[1] * s[2]), 1, 0);
                 Tensor bias = r.take(mha + names[k] + "/bias", 2);
                 biases[k] = TensorLayout.reshape(bias, bias.data().length);
             }
@@ -71,19 +85,23 @@ final class GoogleVit {
             out.put(t + "attn.qkv.bias", TensorLayout.concat(biases));
             Tensor proj = r.take(mha + "out/kernel", 3);
             long[] ps = proj.shape();
-            out.put(t + "attn.proj.weight",
+            out.put(
+                    t + "attn.proj.weight",
                     TensorLayout.permute(TensorLayout.reshape(proj, ps[0] * ps[1], ps[2]), 1, 0));
             out.put(t + "attn.proj.bias", r.take(mha + "out/bias", 1));
             out.put(t + "norm2.weight", r.take(b + "LayerNorm_2/scale", 1));
             out.put(t + "norm2.bias", r.take(b + "LayerNorm_2/bias", 1));
             for (int d = 0; d < 2; d++) {
                 String dense = b + "MlpBlock_3/Dense_" + d + "/";
-                out.put(t + "mlp.fc" + (d + 1) + ".weight", TensorLayout.permute(r.take(dense + "kernel", 2), 1, 0));
+                out.put(
+                        t + "mlp.fc" + (d + 1) + ".weight",
+                        TensorLayout.permute(r.take(dense + "kernel", 2), 1, 0));
                 out.put(t + "mlp.fc" + (d + 1) + ".bias", r.take(dense + "bias", 1));
             }
         }
         if (heads < 0) {
-            throw new CheckpointException(source + ": no Transformer/encoderblock_0 arrays (not an original ViT .npz)");
+            throw new CheckpointException(
+                    source + ": no Transformer/encoderblock_0 arrays (not an original ViT .npz)");
         }
         out.put("norm.weight", r.take("Transformer/encoder_norm/scale", 1));
         out.put("norm.bias", r.take("Transformer/encoder_norm/bias", 1));
@@ -96,8 +114,11 @@ final class GoogleVit {
             r.take("pre_logits/bias", 1);
         }
         if (!left.isEmpty()) {
-            throw new CheckpointException(source + ": arrays this importer does not know (a ViT variant it does not"
-                    + " support?): " + String.join(", ", new TreeSet<>(left.keySet())));
+            throw new CheckpointException(
+                    source
+                            + ": arrays this importer does not know (a ViT variant it does not"
+                            + " support?): "
+                            + String.join(", ", new TreeSet<>(left.keySet())));
         }
         return new Converted(out, heads, arrays.containsKey(prefix + "pre_logits/kernel"));
     }
@@ -105,15 +126,18 @@ final class GoogleVit {
     private static String prefix(Map<String, Tensor> arrays, String source) {
         for (String prefix : PREFIXES) {
             if (arrays.containsKey(prefix + "embedding/kernel")) {
-                if (arrays.containsKey(prefix + "pos_embedding") || arrays.containsKey(prefix
-                        + "Transformer/encoderblock/LayerNorm_0/scale")) {
+                if (arrays.containsKey(prefix + "pos_embedding")
+                        || arrays.containsKey(
+                                prefix + "Transformer/encoderblock/LayerNorm_0/scale")) {
                     break;
                 }
                 return prefix;
             }
         }
-        throw new CheckpointException(source + ": not an original Google ViT .npz (no embedding/kernel, or the"
-                + " big_vision layout, which is not supported)");
+        throw new CheckpointException(
+                source
+                        + ": not an original Google ViT .npz (no embedding/kernel, or the"
+                        + " big_vision layout, which is not supported)");
     }
 
     /** Takes arrays out of the map by name, checking their rank. */
@@ -124,8 +148,16 @@ final class GoogleVit {
                 throw new CheckpointException(source + ": missing array " + prefix + name);
             }
             if (t.shape().length != rank) {
-                throw new CheckpointException(source + ": array " + prefix + name + " has shape " + t.shapeString()
-                        + ", expected " + rank + " axes");
+                throw new CheckpointException(
+                        source
+                                + ": array "
+                                + prefix
+                                + name
+                                + " has shape "
+                                + t.shapeString()
+                                + ", expected "
+                                + rank
+                                + " axes");
             }
             return t;
         }

@@ -25,8 +25,8 @@ import java.util.zip.ZipFile;
 
 /**
  * Reads NumPy {@code .npz} archives (a zip of {@code .npy} arrays, stored or deflated) as float32
- * tensors, one entry at a time. Accepts little- and big-endian {@code f2}, {@code f4} and {@code f8},
- * C order only. Never unpickles: object arrays are refused.
+ * tensors, one entry at a time. Accepts little- and big-endian {@code f2}, {@code f4} and {@code
+ * f8}, C order only. Never unpickles: object arrays are refused.
  *
  * <p>Every declared shape is checked against the entry's size before anything is allocated, so a
  * corrupt or hostile header cannot demand memory the file does not back.
@@ -48,7 +48,11 @@ public final class Npz {
     public static boolean looksLikeNpz(Path file) {
         try (InputStream in = java.nio.file.Files.newInputStream(file)) {
             byte[] head = in.readNBytes(4);
-            return head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+            return head.length == 4
+                    && head[0] == 'P'
+                    && head[1] == 'K'
+                    && head[2] == 3
+                    && head[3] == 4;
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
@@ -58,7 +62,8 @@ public final class Npz {
      * Reads every array of an archive.
      *
      * @param file the {@code .npz}
-     * @return the arrays as float32 tensors, by name without the {@code .npy} suffix, in archive order
+     * @return the arrays as float32 tensors, by name without the {@code .npy} suffix, in archive
+     *     order
      * @throws CheckpointException naming the file and the entry when anything is not valid
      */
     public static Map<String, Tensor> read(Path file) {
@@ -84,7 +89,8 @@ public final class Npz {
      *
      * @param file the {@code .npz}
      * @param budget the most bytes the float32 arrays may take together
-     * @return the arrays as float32 tensors, by name without the {@code .npy} suffix, in archive order
+     * @return the arrays as float32 tensors, by name without the {@code .npy} suffix, in archive
+     *     order
      * @throws CheckpointException naming the file and the entry when anything is not valid, or the
      *     total and the budget when the arrays would not fit
      */
@@ -98,12 +104,22 @@ public final class Npz {
                     continue;
                 }
                 try (InputStream in = new BufferedInputStream(zip.getInputStream(entry), 1 << 12)) {
-                    total = Math.addExact(total, Math.multiplyExact(header(file, arrayName(entry), in).count(), 4L));
+                    total =
+                            Math.addExact(
+                                    total,
+                                    Math.multiplyExact(
+                                            header(file, arrayName(entry), in).count(), 4L));
                 }
                 if (total > budget) {
-                    throw new CheckpointException(file + ": its arrays need at least " + total + " bytes of memory as"
-                            + " float32, more than the " + budget + " this import may take (half of the heap left;"
-                            + " give the JVM more with -Xmx, or import it on a larger machine)");
+                    throw new CheckpointException(
+                            file
+                                    + ": its arrays need at least "
+                                    + total
+                                    + " bytes of memory as"
+                                    + " float32, more than the "
+                                    + budget
+                                    + " this import may take (half of the heap left;"
+                                    + " give the JVM more with -Xmx, or import it on a larger machine)");
                 }
             }
             for (ZipEntry entry : entries) {
@@ -118,9 +134,11 @@ public final class Npz {
         } catch (ArithmeticException e) {
             throw new CheckpointException(file + ": the arrays' shapes overflow a 64-bit size", e);
         } catch (ZipException e) {
-            throw new CheckpointException(file + ": not a valid .npz (zip) archive: " + e.getMessage(), e);
+            throw new CheckpointException(
+                    file + ": not a valid .npz (zip) archive: " + e.getMessage(), e);
         } catch (EOFException e) {
-            throw new CheckpointException(file + ": truncated: an array ends early (" + e.getMessage() + ")", e);
+            throw new CheckpointException(
+                    file + ": truncated: an array ends early (" + e.getMessage() + ")", e);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read: " + e, e);
         }
@@ -131,7 +149,8 @@ public final class Npz {
     }
 
     private static String arrayName(ZipEntry entry) {
-        return entry.getName().endsWith(".npy") ? entry.getName().substring(0, entry.getName().length() - 4)
+        return entry.getName().endsWith(".npy")
+                ? entry.getName().substring(0, entry.getName().length() - 4)
                 : entry.getName();
     }
 
@@ -165,10 +184,12 @@ public final class Npz {
             headerLength = Integer.toUnsignedLong(Integer.reverseBytes(in.readInt()));
             prefix = 12;
         } else {
-            throw new CheckpointException(where + ": .npy format version " + major + " is not supported");
+            throw new CheckpointException(
+                    where + ": .npy format version " + major + " is not supported");
         }
         if (headerLength > MAX_HEADER) {
-            throw new CheckpointException(where + ": header of " + headerLength + " bytes is not plausible");
+            throw new CheckpointException(
+                    where + ": header of " + headerLength + " bytes is not plausible");
         }
         String header = new String(in.readNBytes((int) headerLength), StandardCharsets.ISO_8859_1);
         String descr = field(DESCR, header, where, "descr");
@@ -179,7 +200,8 @@ public final class Npz {
         return new Header(shape, DType.of(descr, where), descr, prefix + headerLength);
     }
 
-    private static Tensor readArray(Path file, String name, InputStream raw, long entrySize) throws IOException {
+    private static Tensor readArray(Path file, String name, InputStream raw, long entrySize)
+            throws IOException {
         String where = file + ": array " + name;
         DataInputStream in = new DataInputStream(raw);
         Header h = header(file, name, in);
@@ -189,12 +211,21 @@ public final class Npz {
         long count = h.count();
         long bytes = Math.multiplyExact(count, type.bytes());
         if (entrySize >= 0 && entrySize != h.prefix() + bytes) {
-            throw new CheckpointException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + descr
-                    + " needs " + bytes + " bytes of data, the entry holds " + (entrySize - h.prefix())
-                    + " (truncated or corrupt)");
+            throw new CheckpointException(
+                    where
+                            + ": shape "
+                            + java.util.Arrays.toString(shape)
+                            + " of "
+                            + descr
+                            + " needs "
+                            + bytes
+                            + " bytes of data, the entry holds "
+                            + (entrySize - h.prefix())
+                            + " (truncated or corrupt)");
         }
         if (count > Integer.MAX_VALUE - 8) {
-            throw new CheckpointException(where + ": " + count + " elements is more than one tensor can hold here");
+            throw new CheckpointException(
+                    where + ": " + count + " elements is more than one tensor can hold here");
         }
         float[] values = new float[(int) count];
         byte[] chunk = new byte[type.bytes() * 8192];
@@ -213,7 +244,8 @@ public final class Npz {
     private static String field(Pattern pattern, String header, String where, String key) {
         Matcher m = pattern.matcher(header);
         if (!m.find()) {
-            throw new CheckpointException(where + ": .npy header has no '" + key + "': " + header.trim());
+            throw new CheckpointException(
+                    where + ": .npy header has no '" + key + "': " + header.trim());
         }
         return m.group(1);
     }
@@ -232,7 +264,8 @@ public final class Npz {
                 }
                 extents.add(extent);
             } catch (NumberFormatException e) {
-                throw new CheckpointException(where + ": .npy shape (" + text + ") is not a tuple of sizes");
+                throw new CheckpointException(
+                        where + ": .npy shape (" + text + ") is not a tuple of sizes");
             }
         }
         return extents.stream().mapToLong(Long::longValue).toArray();
@@ -242,22 +275,30 @@ public final class Npz {
     private record DType(int bytes, ByteOrder order) {
 
         static DType of(String descr, String where) {
-            if (descr.length() == 3 && "<>=|".indexOf(descr.charAt(0)) >= 0 && descr.charAt(1) == 'f'
+            if (descr.length() == 3
+                    && "<>=|".indexOf(descr.charAt(0)) >= 0
+                    && descr.charAt(1) == 'f'
                     && "248".indexOf(descr.charAt(2)) >= 0) {
-                return new DType(descr.charAt(2) - '0',
+                return new DType(
+                        descr.charAt(2) - '0',
                         descr.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
             }
-            throw new CheckpointException(where + ": dtype " + descr + " is not supported (float16, float32 and"
-                    + " float64 are; convert a bfloat16 or integer array to float32 first)");
+            throw new CheckpointException(
+                    where
+                            + ": dtype "
+                            + descr
+                            + " is not supported (float16, float32 and"
+                            + " float64 are; convert a bfloat16 or integer array to float32 first)");
         }
 
         void decode(ByteBuffer in, float[] out, int offset, int n) {
             for (int i = 0; i < n; i++) {
-                out[offset + i] = switch (bytes) {
-                    case 2 -> Float16.toFloat(in.getShort());
-                    case 4 -> in.getFloat();
-                    default -> (float) in.getDouble();
-                };
+                out[offset + i] =
+                        switch (bytes) {
+                            case 2 -> Float16.toFloat(in.getShort());
+                            case 4 -> in.getFloat();
+                            default -> (float) in.getDouble();
+                        };
             }
         }
     }

@@ -3,11 +3,11 @@ package dev.glora.supernet.importer;
 import dev.glora.supernet.checkpoint.Tensor;
 
 /**
- * Resamples a learned position embedding to another patch grid, as timm's
- * {@code resample_abs_pos_embed} does by default: the class token's row is kept, the grid rows are
- * resized with PyTorch's antialiased bicubic interpolation ({@code F.interpolate(mode="bicubic",
- * antialias=True, align_corners=False)}: Keys' cubic with a = -0.5, taps outside the grid dropped and
- * the weights renormalised, the kernel widened by the scale when shrinking).
+ * Resamples a learned position embedding to another patch grid, as timm's {@code
+ * resample_abs_pos_embed} does by default: the class token's row is kept, the grid rows are resized
+ * with PyTorch's antialiased bicubic interpolation ({@code F.interpolate(mode="bicubic",
+ * antialias=True, align_corners=False)}: Keys' cubic with a = -0.5, taps outside the grid dropped
+ * and the weights renormalised, the kernel widened by the scale when shrinking).
  */
 public final class PosEmbedResampler {
 
@@ -22,13 +22,16 @@ public final class PosEmbedResampler {
     public static Tensor resample(Tensor posEmbed, int newSide) {
         long[] shape = posEmbed.shape();
         if (shape.length != 3 || shape[0] != 1) {
-            throw new IllegalArgumentException("pos_embed must be (1, tokens, D), got " + posEmbed.shapeString());
+            throw new IllegalArgumentException(
+                    "pos_embed must be (1, tokens, D), got " + posEmbed.shapeString());
         }
         int dim = (int) shape[2];
         int side = gridSide(shape[1] - 1);
         if (side < 1) {
-            throw new IllegalArgumentException("pos_embed " + posEmbed.shapeString()
-                    + " is not a class token plus a square grid");
+            throw new IllegalArgumentException(
+                    "pos_embed "
+                            + posEmbed.shapeString()
+                            + " is not a class token plus a square grid");
         }
         float[] in = posEmbed.data();
         double[][] rows = weights(side, newSide);
@@ -82,7 +85,9 @@ public final class PosEmbedResampler {
         return (long) side * side == patches ? side : -1;
     }
 
-    /** PyTorch's antialiased bicubic weights from {@code in} samples to {@code out}, as [out][in]. */
+    /**
+     * PyTorch's antialiased bicubic weights from {@code in} samples to {@code out}, as [out][in].
+     */
     static double[][] weights(int in, int out) {
         double scale = (double) in / out;
         double support = scale >= 1 ? 2 * scale : 2;

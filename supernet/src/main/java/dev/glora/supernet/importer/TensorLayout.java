@@ -16,7 +16,8 @@ final class TensorLayout {
     static Tensor permute(Tensor t, int... axes) {
         long[] in = t.shape();
         if (axes.length != in.length) {
-            throw new IllegalArgumentException("permute " + Arrays.toString(axes) + " of " + t.shapeString());
+            throw new IllegalArgumentException(
+                    "permute " + Arrays.toString(axes) + " of " + t.shapeString());
         }
         int rank = in.length;
         long[] out = new long[rank];

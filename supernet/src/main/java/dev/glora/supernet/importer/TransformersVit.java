@@ -19,16 +19,16 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Hugging Face transformers' ViT layout ({@code ViTModel}, {@code ViTForImageClassification}) mapped
- * to timm's names and back, as transformers' own conversion script
- * ({@code models/vit/convert_vit_timm_to_pytorch.py}, {@code create_rename_keys} and
- * {@code read_in_q_k_v}) maps them: {@code layernorm_before/after} are {@code norm1/norm2},
- * {@code attention.attention.query/key/value} are the three thirds of {@code attn.qkv} (rows
- * 0..D-1, D..2D-1, 2D..3D-1), {@code attention.output.dense} is {@code attn.proj},
- * {@code intermediate.dense}/{@code output.dense} are {@code mlp.fc1}/{@code mlp.fc2},
- * {@code vit.layernorm} is {@code norm} and {@code classifier} is {@code head}. A {@code ViTModel}'s
- * names lack the {@code vit.} prefix; its {@code pooler} (dense + tanh) is not part of timm's ViT and
- * is dropped, as is a masked-image model's {@code mask_token}.
+ * Hugging Face transformers' ViT layout ({@code ViTModel}, {@code ViTForImageClassification})
+ * mapped to timm's names and back, as transformers' own conversion script ({@code
+ * models/vit/convert_vit_timm_to_pytorch.py}, {@code create_rename_keys} and {@code read_in_q_k_v})
+ * maps them: {@code layernorm_before/after} are {@code norm1/norm2}, {@code
+ * attention.attention.query/key/value} are the three thirds of {@code attn.qkv} (rows 0..D-1,
+ * D..2D-1, 2D..3D-1), {@code attention.output.dense} is {@code attn.proj}, {@code
+ * intermediate.dense}/{@code output.dense} are {@code mlp.fc1}/{@code mlp.fc2}, {@code
+ * vit.layernorm} is {@code norm} and {@code classifier} is {@code head}. A {@code ViTModel}'s names
+ * lack the {@code vit.} prefix; its {@code pooler} (dense + tanh) is not part of timm's ViT and is
+ * dropped, as is a masked-image model's {@code mask_token}.
  *
  * <p>transformers' ViT normalises with {@code layer_norm_eps} (1e-12 by default, timm 1e-6): the
  * architecture carries it and every LayerNorm here uses it.
@@ -62,10 +62,17 @@ public final class TransformersVit {
      * @param std the image processor's {@code image_std}
      * @param labels {@code id2label} in label order
      */
-    public record Config(Integer numHeads, Float layerNormEps, Boolean qkvBias, float[] mean, float[] std,
+    public record Config(
+            Integer numHeads,
+            Float layerNormEps,
+            Boolean qkvBias,
+            float[] mean,
+            float[] std,
             List<String> labels) {
 
-        /** @return nothing known: a weights file on its own */
+        /**
+         * @return nothing known: a weights file on its own
+         */
         public static Config none() {
             return new Config(null, null, null, null, null, List.of());
         }
@@ -97,16 +104,30 @@ public final class TransformersVit {
             JsonObject config = json(configFile);
             String type = config.has("model_type") ? config.get("model_type").getAsString() : null;
             if (type != null && !type.equals("vit")) {
-                throw new CheckpointException(configFile + ": model_type is '" + type + "'; only transformers' ViT"
-                        + " (model_type vit) is read");
+                throw new CheckpointException(
+                        configFile
+                                + ": model_type is '"
+                                + type
+                                + "'; only transformers' ViT"
+                                + " (model_type vit) is read");
             }
             String act = config.has("hidden_act") ? config.get("hidden_act").getAsString() : "gelu";
             if (!act.equals("gelu")) {
-                throw new CheckpointException(configFile + ": hidden_act is '" + act + "'; the ViT here computes the"
-                        + " exact (erf) GELU, transformers' 'gelu'");
+                throw new CheckpointException(
+                        configFile
+                                + ": hidden_act is '"
+                                + act
+                                + "'; the ViT here computes the"
+                                + " exact (erf) GELU, transformers' 'gelu'");
             }
-            heads = config.has("num_attention_heads") ? config.get("num_attention_heads").getAsInt() : null;
-            eps = config.has("layer_norm_eps") ? config.get("layer_norm_eps").getAsFloat() : DEFAULT_EPS;
+            heads =
+                    config.has("num_attention_heads")
+                            ? config.get("num_attention_heads").getAsInt()
+                            : null;
+            eps =
+                    config.has("layer_norm_eps")
+                            ? config.get("layer_norm_eps").getAsFloat()
+                            : DEFAULT_EPS;
             qkvBias = config.has("qkv_bias") ? config.get("qkv_bias").getAsBoolean() : null;
             if (config.has("id2label") && config.get("id2label").isJsonObject()) {
                 JsonObject id2label = config.getAsJsonObject("id2label");
@@ -136,7 +157,8 @@ public final class TransformersVit {
     private static JsonObject json(Path file) {
         try {
             if (Files.size(file) > 1 << 20) {
-                throw new CheckpointException(file + ": over 1 MiB, not a transformers configuration");
+                throw new CheckpointException(
+                        file + ": over 1 MiB, not a transformers configuration");
             }
             return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
         } catch (IOException | RuntimeException e) {
@@ -162,30 +184,41 @@ public final class TransformersVit {
      * @param dropped where each thing left out is recorded, with why
      * @param source the file, for error messages
      * @return the tensors by timm name, in timm's order
-     * @throws CheckpointException if a tensor is missing or one is left that this layout does not have
+     * @throws CheckpointException if a tensor is missing or one is left that this layout does not
+     *     have
      */
-    public static Map<String, Tensor> toTimm(Map<String, Tensor> tensors, List<String> dropped, String source) {
+    public static Map<String, Tensor> toTimm(
+            Map<String, Tensor> tensors, List<String> dropped, String source) {
         String prefix = tensors.containsKey("vit." + PATCH) ? "vit." : "";
         Map<String, Tensor> left = new LinkedHashMap<>(tensors);
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("cls_token", take(left, prefix + "embeddings.cls_token", source));
         out.put("pos_embed", take(left, prefix + "embeddings.position_embeddings", source));
         out.put("patch_embed.proj.weight", take(left, prefix + PATCH, source));
-        out.put("patch_embed.proj.bias", take(left, prefix + "embeddings.patch_embeddings.projection.bias", source));
-        for (int i = 0; left.containsKey(prefix + "encoder.layer." + i + ".layernorm_before.weight"); i++) {
+        out.put(
+                "patch_embed.proj.bias",
+                take(left, prefix + "embeddings.patch_embeddings.projection.bias", source));
+        for (int i = 0;
+                left.containsKey(prefix + "encoder.layer." + i + ".layernorm_before.weight");
+                i++) {
             String h = prefix + "encoder.layer." + i + ".";
             String t = "blocks." + i + ".";
             for (String[] pair : LAYER_NAMES) {
                 if (pair[0].equals("qkv")) {
                     Tensor[] weights = new Tensor[3];
                     for (int k = 0; k < 3; k++) {
-                        weights[k] = take(left, h + "attention.attention." + QKV[k] + ".weight", source);
+                        weights[k] =
+                                take(left, h + "attention.attention." + QKV[k] + ".weight", source);
                     }
                     out.put(t + "attn.qkv.weight", TensorLayout.concat(weights));
                     if (left.containsKey(h + "attention.attention.query.bias")) {
                         Tensor[] biases = new Tensor[3];
                         for (int k = 0; k < 3; k++) {
-                            biases[k] = take(left, h + "attention.attention." + QKV[k] + ".bias", source);
+                            biases[k] =
+                                    take(
+                                            left,
+                                            h + "attention.attention." + QKV[k] + ".bias",
+                                            source);
                         }
                         out.put(t + "attn.qkv.bias", TensorLayout.concat(biases));
                     }
@@ -195,7 +228,8 @@ public final class TransformersVit {
             }
         }
         if (!out.containsKey("blocks.0.norm1.weight")) {
-            throw new CheckpointException(source + ": no " + prefix + "encoder.layer.0 tensors (not a transformers ViT)");
+            throw new CheckpointException(
+                    source + ": no " + prefix + "encoder.layer.0 tensors (not a transformers ViT)");
         }
         out.put("norm.weight", take(left, prefix + "layernorm.weight", source));
         out.put("norm.bias", take(left, prefix + "layernorm.bias", source));
@@ -205,15 +239,19 @@ public final class TransformersVit {
         }
         if (left.remove(prefix + "pooler.dense.weight") != null) {
             left.remove(prefix + "pooler.dense.bias");
-            dropped.add("pooler.dense (ViTModel's dense + tanh pooler): timm's ViT classifies the class token"
-                    + " without it");
+            dropped.add(
+                    "pooler.dense (ViTModel's dense + tanh pooler): timm's ViT classifies the class token"
+                            + " without it");
         }
         if (left.remove(prefix + "embeddings.mask_token") != null) {
             dropped.add("embeddings.mask_token (masked-image modelling only)");
         }
         if (!left.isEmpty()) {
-            throw new CheckpointException(source + ": tensors transformers' ViT layout does not have (another"
-                    + " architecture?): " + String.join(", ", new TreeSet<>(left.keySet())));
+            throw new CheckpointException(
+                    source
+                            + ": tensors transformers' ViT layout does not have (another"
+                            + " architecture?): "
+                            + String.join(", ", new TreeSet<>(left.keySet())));
         }
         return out;
     }
@@ -222,17 +260,17 @@ public final class TransformersVit {
 
     /** timm's name within a block, transformers' within a layer; "qkv" is joined from three. */
     private static final String[][] LAYER_NAMES = {
-            {"norm1.weight", "layernorm_before.weight"},
-            {"norm1.bias", "layernorm_before.bias"},
-            {"qkv", null},
-            {"attn.proj.weight", "attention.output.dense.weight"},
-            {"attn.proj.bias", "attention.output.dense.bias"},
-            {"norm2.weight", "layernorm_after.weight"},
-            {"norm2.bias", "layernorm_after.bias"},
-            {"mlp.fc1.weight", "intermediate.dense.weight"},
-            {"mlp.fc1.bias", "intermediate.dense.bias"},
-            {"mlp.fc2.weight", "output.dense.weight"},
-            {"mlp.fc2.bias", "output.dense.bias"},
+        {"norm1.weight", "layernorm_before.weight"},
+        {"norm1.bias", "layernorm_before.bias"},
+        {"qkv", null},
+        {"attn.proj.weight", "attention.output.dense.weight"},
+        {"attn.proj.bias", "attention.output.dense.bias"},
+        {"norm2.weight", "layernorm_after.weight"},
+        {"norm2.bias", "layernorm_after.bias"},
+        {"mlp.fc1.weight", "intermediate.dense.weight"},
+        {"mlp.fc1.bias", "intermediate.dense.bias"},
+        {"mlp.fc2.weight", "output.dense.weight"},
+        {"mlp.fc2.bias", "output.dense.bias"},
     };
 
     private static Tensor take(Map<String, Tensor> left, String name, String source) {
@@ -245,9 +283,9 @@ public final class TransformersVit {
 
     /**
      * Writes a plain timm-named ViT as a transformers {@code ViTForImageClassification} folder:
-     * {@code model.safetensors} in transformers' names, {@code config.json} and
-     * {@code preprocessor_config.json}, so that {@code ViTForImageClassification.from_pretrained}
-     * and {@code AutoImageProcessor.from_pretrained} read it.
+     * {@code model.safetensors} in transformers' names, {@code config.json} and {@code
+     * preprocessor_config.json}, so that {@code ViTForImageClassification.from_pretrained} and
+     * {@code AutoImageProcessor.from_pretrained} read it.
      *
      * @param plain a plain (merged) checkpoint in timm's names
      * @param arch its architecture
@@ -256,7 +294,8 @@ public final class TransformersVit {
      * @throws CheckpointException if a tensor is missing
      * @throws IOException if the folder cannot be written
      */
-    public static void write(Checkpoint plain, VitArchitecture arch, List<String> labels, Path folder)
+    public static void write(
+            Checkpoint plain, VitArchitecture arch, List<String> labels, Path folder)
             throws IOException {
         Map<String, Tensor> out = fromTimm(plain.tensors(), arch);
         Files.createDirectories(folder);
@@ -274,14 +313,17 @@ public final class TransformersVit {
     /**
      * @param timm tensors by timm name
      * @param arch the architecture
-     * @return the same tensors by {@code ViTForImageClassification} name, q, k and v split out of qkv
+     * @return the same tensors by {@code ViTForImageClassification} name, q, k and v split out of
+     *     qkv
      */
     static Map<String, Tensor> fromTimm(Map<String, Tensor> timm, VitArchitecture arch) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("vit.embeddings.cls_token", need(timm, "cls_token"));
         out.put("vit.embeddings.position_embeddings", need(timm, "pos_embed"));
         out.put("vit." + PATCH, need(timm, "patch_embed.proj.weight"));
-        out.put("vit.embeddings.patch_embeddings.projection.bias", need(timm, "patch_embed.proj.bias"));
+        out.put(
+                "vit.embeddings.patch_embeddings.projection.bias",
+                need(timm, "patch_embed.proj.bias"));
         int dim = arch.embedDim();
         for (int i = 0; i < arch.depth(); i++) {
             String h = "vit.encoder.layer." + i + ".";
@@ -294,9 +336,13 @@ public final class TransformersVit {
                 Tensor weight = need(timm, t + "attn.qkv.weight");
                 Tensor bias = timm.get(t + "attn.qkv.bias");
                 for (int k = 0; k < 3; k++) {
-                    out.put(h + "attention.attention." + QKV[k] + ".weight", rows(weight, k * dim, dim));
+                    out.put(
+                            h + "attention.attention." + QKV[k] + ".weight",
+                            rows(weight, k * dim, dim));
                     if (bias != null) {
-                        out.put(h + "attention.attention." + QKV[k] + ".bias", rows(bias, k * dim, dim));
+                        out.put(
+                                h + "attention.attention." + QKV[k] + ".bias",
+                                rows(bias, k * dim, dim));
                     }
                 }
             }
@@ -311,7 +357,8 @@ public final class TransformersVit {
     private static Tensor need(Map<String, Tensor> timm, String name) {
         Tensor t = timm.get(name);
         if (t == null) {
-            throw new CheckpointException("the model has no tensor " + name + "; export a merged (plain) checkpoint");
+            throw new CheckpointException(
+                    "the model has no tensor " + name + "; export a merged (plain) checkpoint");
         }
         return t;
     }

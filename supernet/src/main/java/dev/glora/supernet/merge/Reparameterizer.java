@@ -18,12 +18,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Merges a supernet with a configuration into plain linear layers: per GLoRA layer,
- * \(W = W_0 + W_0 \odot A + B\) and \(b = b_0 + b_0 \odot D + E + W_0 C\), computed once by the
- * same functions the layer's forward pass uses, and stored as {@code weight} and {@code bias}.
+ * Merges a supernet with a configuration into plain linear layers: per GLoRA layer, \(W = W_0 + W_0
+ * \odot A + B\) and \(b = b_0 + b_0 \odot D + E + W_0 C\), computed once by the same functions the
+ * layer's forward pass uses, and stored as {@code weight} and {@code bias}.
  *
- * <p>The result has the backbone's tensor names, shapes and metadata and no GLoRA tensors. The
- * one exception: a bias-less {@code attn.qkv} (timm {@code qkv_bias=False}) whose E or C is active
+ * <p>The result has the backbone's tensor names, shapes and metadata and no GLoRA tensors. The one
+ * exception: a bias-less {@code attn.qkv} (timm {@code qkv_bias=False}) whose E or C is active
  * needs a bias, so the merged model gets {@code qkv_bias=true} (zero where no term adds one).
  */
 public final class Reparameterizer {
@@ -37,16 +37,24 @@ public final class Reparameterizer {
      * @param source the supernet's file, for error messages
      * @return the merged plain checkpoint
      */
-    public static Checkpoint merge(Checkpoint supernet, SubnetConfig config, Map<String, String> provenance,
+    public static Checkpoint merge(
+            Checkpoint supernet,
+            SubnetConfig config,
+            Map<String, String> provenance,
             String source) {
         VitArchitecture arch = VitArchitecture.fromMetadata(supernet.metadata(), source);
         int rank = Supernet.rankOf(supernet, source);
         List<LayerShape> shapes = Supernet.layerShapes(arch);
         config.checkFits(Supernet.layerNames(arch), rank);
-        boolean needsQkvBias = !arch.qkvBias() && shapes.stream()
-                .filter(s -> !s.bias())
-                .map(s -> config.layer(s.path()))
-                .anyMatch(c -> c.c().kind() != Mode.Kind.NONE || c.e().kind() != Mode.Kind.NONE);
+        boolean needsQkvBias =
+                !arch.qkvBias()
+                        && shapes.stream()
+                                .filter(s -> !s.bias())
+                                .map(s -> config.layer(s.path()))
+                                .anyMatch(
+                                        c ->
+                                                c.c().kind() != Mode.Kind.NONE
+                                                        || c.e().kind() != Mode.Kind.NONE);
 
         Map<String, Tensor> merged = new LinkedHashMap<>();
         Map<String, LayerShape> byPath = new LinkedHashMap<>();
@@ -67,9 +75,7 @@ public final class Reparameterizer {
                 }
             }
         }
-        VitArchitecture plain = needsQkvBias
-                ? arch.withQkvBias(true)
-                : arch;
+        VitArchitecture plain = needsQkvBias ? arch.withQkvBias(true) : arch;
         Map<String, String> meta = new LinkedHashMap<>(supernet.metadata());
         meta.remove(Supernet.RANK_KEY);
         meta.remove("glora_init_seed");
@@ -78,17 +84,24 @@ public final class Reparameterizer {
         return new Checkpoint(merged, meta);
     }
 
-    /** @return {weight, bias}; bias null when the merged layer has none */
+    /**
+     * @return {weight, bias}; bias null when the merged layer has none
+     */
     private static Tensor[] mergeLayer(Checkpoint supernet, LayerShape layer, LayerConfig config) {
         String p = layer.path() + ".";
         try (NDManager manager = TorchRuntime.newManager()) {
-            GloraTensors t = new GloraTensors(
-                    array(manager, supernet, p + "weight"),
-                    layer.bias() ? array(manager, supernet, p + "bias") : null,
-                    array(manager, supernet, p + "Ad"), array(manager, supernet, p + "Au"),
-                    array(manager, supernet, p + "Bd"), array(manager, supernet, p + "Bu"),
-                    array(manager, supernet, p + "Cd"), array(manager, supernet, p + "Cu"),
-                    array(manager, supernet, p + "D"), array(manager, supernet, p + "E"));
+            GloraTensors t =
+                    new GloraTensors(
+                            array(manager, supernet, p + "weight"),
+                            layer.bias() ? array(manager, supernet, p + "bias") : null,
+                            array(manager, supernet, p + "Ad"),
+                            array(manager, supernet, p + "Au"),
+                            array(manager, supernet, p + "Bd"),
+                            array(manager, supernet, p + "Bu"),
+                            array(manager, supernet, p + "Cd"),
+                            array(manager, supernet, p + "Cu"),
+                            array(manager, supernet, p + "D"),
+                            array(manager, supernet, p + "E"));
             NDArray w = GloraLinear.mergedWeight(t, config);
             NDArray b = GloraLinear.mergedBias(t, config);
             return new Tensor[] {Tensor.of(w), b == null ? null : Tensor.of(b)};

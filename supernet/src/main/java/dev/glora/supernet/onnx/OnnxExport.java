@@ -22,14 +22,14 @@ import java.util.Map;
  * Writes a plain (merged) timm ViT checkpoint as an ONNX graph, opset 17, with a dynamic batch: the
  * file ONNX Runtime, TensorRT or OpenVINO load for deployment.
  *
- * <p>Input {@code pixel_values} (batch, C, H, W), normalised as the architecture says
- * ({@code (pixel / 255 - mean) / std}; the values are in the graph's metadata as
- * {@code mean} and {@code std}); output {@code logits} (batch, classes). The graph computes what
- * {@link dev.glora.supernet.vit.VisionTransformer} computes, operation for operation: a strided
- * convolution for the patches, the class token and position embedding, per block
- * {@code LayerNormalization} (the architecture's epsilon), the fused qkv projection split into heads, scaled
- * soft-max attention, the exact (erf) GELU, and the head on the class token. Linear weights are
- * stored transposed, (in, out), so that each projection is one {@code MatMul}.
+ * <p>Input {@code pixel_values} (batch, C, H, W), normalised as the architecture says ({@code
+ * (pixel / 255 - mean) / std}; the values are in the graph's metadata as {@code mean} and {@code
+ * std}); output {@code logits} (batch, classes). The graph computes what {@link
+ * dev.glora.supernet.vit.VisionTransformer} computes, operation for operation: a strided
+ * convolution for the patches, the class token and position embedding, per block {@code
+ * LayerNormalization} (the architecture's epsilon), the fused qkv projection split into heads,
+ * scaled soft-max attention, the exact (erf) GELU, and the head on the class token. Linear weights
+ * are stored transposed, (in, out), so that each projection is one {@code MatMul}.
  *
  * <p>Tensors stream to the file one after another; nothing but the small graph is held twice.
  */
@@ -53,10 +53,13 @@ public final class OnnxExport {
     private final VitArchitecture arch;
     private final Checkpoint weights;
     private final List<Message> nodes = new ArrayList<>();
+
     /** Initializers in the order written: name, shape, and where the values come from. */
     private final List<Initializer> initializers = new ArrayList<>();
+
     /** The small constants (shapes, indices, scalars) by name, each made once. */
     private final Map<String, Message> constants = new LinkedHashMap<>();
+
     private int counter;
 
     private record Initializer(String name, long[] shape, Tensor source, boolean transposed) {}
@@ -77,17 +80,23 @@ public final class OnnxExport {
      * @throws CheckpointException if a tensor the architecture needs is missing or misshapen
      * @throws IOException if the file cannot be written
      */
-    public static void write(Checkpoint merged, VitArchitecture arch, Map<String, String> metadata, Path file)
+    public static void write(
+            Checkpoint merged, VitArchitecture arch, Map<String, String> metadata, Path file)
             throws IOException {
         OnnxExport export = prepare(merged, arch);
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path partial = Files.createTempFile(parent, ".onnx-", ".partial");
         try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(partial), 1 << 20)) {
+            try (OutputStream out =
+                    new BufferedOutputStream(Files.newOutputStream(partial), 1 << 20)) {
                 export.writeModel(out, properties(arch, metadata));
             }
-            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    partial,
+                    file,
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(partial);
         }
@@ -95,20 +104,32 @@ public final class OnnxExport {
 
     private static OnnxExport prepare(Checkpoint merged, VitArchitecture arch) {
         // exactly a plain ViT's tensors and shapes: a supernet's extra tensors are refused too
-        dev.glora.supernet.vit.ModelWeights.check(new dev.glora.supernet.vit.VisionTransformer(arch,
-                dev.glora.supernet.vit.LinearFactory.PLAIN), merged.tensors(), "the model to export as ONNX");
+        dev.glora.supernet.vit.ModelWeights.check(
+                new dev.glora.supernet.vit.VisionTransformer(
+                        arch, dev.glora.supernet.vit.LinearFactory.PLAIN),
+                merged.tensors(),
+                "the model to export as ONNX");
         OnnxExport export = new OnnxExport(arch, merged);
         export.buildGraph();
         return export;
     }
 
-    private static Map<String, String> properties(VitArchitecture arch, Map<String, String> metadata) {
+    private static Map<String, String> properties(
+            VitArchitecture arch, Map<String, String> metadata) {
         Map<String, String> props = new LinkedHashMap<>(metadata);
         // as the checkpoint's own metadata writes them: comma-separated, one per channel
         props.put("mean", arch.toMetadata().get("mean"));
         props.put("std", arch.toMetadata().get("std"));
-        props.put("input", INPUT + ": (batch, " + arch.inChans() + ", " + arch.imgSize() + ", " + arch.imgSize()
-                + ") float32, (pixel / 255 - mean) / std");
+        props.put(
+                "input",
+                INPUT
+                        + ": (batch, "
+                        + arch.inChans()
+                        + ", "
+                        + arch.imgSize()
+                        + ", "
+                        + arch.imgSize()
+                        + ") float32, (pixel / 255 - mean) / std");
         return props;
     }
 
@@ -117,14 +138,26 @@ public final class OnnxExport {
     private void buildGraph() {
         int dim = arch.embedDim();
         int p = arch.patchSize();
-        String grid = node("Conv", List.of(INPUT, weight("patch_embed.proj.weight", false),
-                weight("patch_embed.proj.bias", false)),
-                ints("kernel_shape", p, p), ints("strides", p, p));
+        String grid =
+                node(
+                        "Conv",
+                        List.of(
+                                INPUT,
+                                weight("patch_embed.proj.weight", false),
+                                weight("patch_embed.proj.bias", false)),
+                        ints("kernel_shape", p, p),
+                        ints("strides", p, p));
         String flat = node("Reshape", List.of(grid, int64s("patch_shape", 0, dim, -1)));
         String patches = node("Transpose", List.of(flat), ints("perm", 0, 2, 1));
-        String batch = node("Slice", List.of(node("Shape", List.of(INPUT)), int64s("zero_1d", 0),
-                int64s("one_1d", 1)));
-        String clsShape = node("Concat", List.of(batch, int64s("one_dim", 1, dim)), integer("axis", 0));
+        String batch =
+                node(
+                        "Slice",
+                        List.of(
+                                node("Shape", List.of(INPUT)),
+                                int64s("zero_1d", 0),
+                                int64s("one_1d", 1)));
+        String clsShape =
+                node("Concat", List.of(batch, int64s("one_dim", 1, dim)), integer("axis", 0));
         String cls = node("Expand", List.of(weight("cls_token", false), clsShape));
         String tokens = node("Concat", List.of(cls, patches), integer("axis", 1));
         String x = node("Add", List.of(tokens, weight("pos_embed", false)));
@@ -132,10 +165,19 @@ public final class OnnxExport {
             x = block("blocks." + i + ".", x);
         }
         String normed = layerNorm("norm.", x);
-        String first = node("Gather", List.of(normed, int64Scalar("index_0", 0)), integer("axis", 1));
-        String logits = node("Gemm", List.of(first, weight("head.weight", false), weight("head.bias", false)),
-                integer("transB", 1));
-        nodes.add(new Message().string(1, logits).string(2, OUTPUT).string(3, "output").string(4, "Identity"));
+        String first =
+                node("Gather", List.of(normed, int64Scalar("index_0", 0)), integer("axis", 1));
+        String logits =
+                node(
+                        "Gemm",
+                        List.of(first, weight("head.weight", false), weight("head.bias", false)),
+                        integer("transB", 1));
+        nodes.add(
+                new Message()
+                        .string(1, logits)
+                        .string(2, OUTPUT)
+                        .string(3, "output")
+                        .string(4, "Identity"));
     }
 
     private String block(String prefix, String x) {
@@ -143,28 +185,67 @@ public final class OnnxExport {
         int heads = arch.numHeads();
         int headDim = dim / heads;
         String qkv = linear(prefix + "attn.qkv.", layerNorm(prefix + "norm1.", x), arch.qkvBias());
-        String split = node("Transpose", List.of(node("Reshape", List.of(qkv,
-                int64s("qkv_shape", 0, 0, 3, heads, headDim)))), ints("perm", 2, 0, 3, 1, 4));
+        String split =
+                node(
+                        "Transpose",
+                        List.of(
+                                node(
+                                        "Reshape",
+                                        List.of(
+                                                qkv,
+                                                int64s("qkv_shape", 0, 0, 3, heads, headDim)))),
+                        ints("perm", 2, 0, 3, 1, 4));
         String q = node("Gather", List.of(split, int64Scalar("index_0", 0)), integer("axis", 0));
         String k = node("Gather", List.of(split, int64Scalar("index_1", 1)), integer("axis", 0));
         String v = node("Gather", List.of(split, int64Scalar("index_2", 2)), integer("axis", 0));
-        String scaled = node("Mul", List.of(q, floatScalar("attention_scale", (float) (1.0 / Math.sqrt(headDim)))));
-        String scores = node("MatMul", List.of(scaled, node("Transpose", List.of(k), ints("perm", 0, 1, 3, 2))));
+        String scaled =
+                node(
+                        "Mul",
+                        List.of(
+                                q,
+                                floatScalar(
+                                        "attention_scale", (float) (1.0 / Math.sqrt(headDim)))));
+        String scores =
+                node(
+                        "MatMul",
+                        List.of(scaled, node("Transpose", List.of(k), ints("perm", 0, 1, 3, 2))));
         String attention = node("Softmax", List.of(scores), integer("axis", -1));
-        String mixed = node("Reshape", List.of(node("Transpose", List.of(node("MatMul", List.of(attention, v))),
-                ints("perm", 0, 2, 1, 3)), int64s("token_shape", 0, 0, dim)));
+        String mixed =
+                node(
+                        "Reshape",
+                        List.of(
+                                node(
+                                        "Transpose",
+                                        List.of(node("MatMul", List.of(attention, v))),
+                                        ints("perm", 0, 2, 1, 3)),
+                                int64s("token_shape", 0, 0, dim)));
         String attended = node("Add", List.of(x, linear(prefix + "attn.proj.", mixed, true)));
         String hidden = linear(prefix + "mlp.fc1.", layerNorm(prefix + "norm2.", attended), true);
         // the exact GELU: 0.5 x (1 + erf(x / sqrt 2))
-        String erf = node("Erf", List.of(node("Div", List.of(hidden, floatScalar("sqrt_2", (float) Math.sqrt(2))))));
-        String gelu = node("Mul", List.of(node("Mul", List.of(hidden, floatScalar("half", 0.5f))),
-                node("Add", List.of(erf, floatScalar("one", 1f)))));
+        String erf =
+                node(
+                        "Erf",
+                        List.of(
+                                node(
+                                        "Div",
+                                        List.of(
+                                                hidden,
+                                                floatScalar("sqrt_2", (float) Math.sqrt(2))))));
+        String gelu =
+                node(
+                        "Mul",
+                        List.of(
+                                node("Mul", List.of(hidden, floatScalar("half", 0.5f))),
+                                node("Add", List.of(erf, floatScalar("one", 1f)))));
         return node("Add", List.of(attended, linear(prefix + "mlp.fc2.", gelu, true)));
     }
 
     private String layerNorm(String prefix, String x) {
-        return node("LayerNormalization", List.of(x, weight(prefix + "weight", false), weight(prefix + "bias", false)),
-                integer("axis", -1), real("epsilon", arch.layerNormEps()));
+        return node(
+                "LayerNormalization",
+                List.of(x, weight(prefix + "weight", false), weight(prefix + "bias", false)),
+                integer("axis", -1),
+                real("epsilon", arch.layerNormEps()));
     }
 
     private String linear(String prefix, String x, boolean bias) {
@@ -190,14 +271,19 @@ public final class OnnxExport {
     private String weight(String name, boolean transposed) {
         Tensor tensor = weights.tensors().get(name);
         if (tensor == null) {
-            throw new CheckpointException("the checkpoint has no tensor " + name + ", which a "
-                    + arch.depth() + "-block ViT needs; export a merged (plain) checkpoint");
+            throw new CheckpointException(
+                    "the checkpoint has no tensor "
+                            + name
+                            + ", which a "
+                            + arch.depth()
+                            + "-block ViT needs; export a merged (plain) checkpoint");
         }
         if (initializers.stream().noneMatch(i -> i.name.equals(name))) {
             long[] shape = tensor.shape();
             if (transposed) {
                 if (shape.length != 2) {
-                    throw new CheckpointException(name + " has shape " + tensor.shapeString() + ", not (out, in)");
+                    throw new CheckpointException(
+                            name + " has shape " + tensor.shapeString() + ", not (out, in)");
                 }
                 shape = new long[] {shape[1], shape[0]};
             }
@@ -207,19 +293,36 @@ public final class OnnxExport {
     }
 
     private String int64s(String name, long... values) {
-        constants.computeIfAbsent(name, n -> new Message().packedVarints(1, values.length).varint(2, INT64)
-                .string(8, n).packedVarints(7, values));
+        constants.computeIfAbsent(
+                name,
+                n ->
+                        new Message()
+                                .packedVarints(1, values.length)
+                                .varint(2, INT64)
+                                .string(8, n)
+                                .packedVarints(7, values));
         return name;
     }
 
     private String int64Scalar(String name, long value) {
-        constants.computeIfAbsent(name, n -> new Message().varint(2, INT64).string(8, n).packedVarints(7, value));
+        constants.computeIfAbsent(
+                name, n -> new Message().varint(2, INT64).string(8, n).packedVarints(7, value));
         return name;
     }
 
     private String floatScalar(String name, float value) {
-        constants.computeIfAbsent(name, n -> new Message().varint(2, FLOAT).string(8, n).bytes(9,
-                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array()));
+        constants.computeIfAbsent(
+                name,
+                n ->
+                        new Message()
+                                .varint(2, FLOAT)
+                                .string(8, n)
+                                .bytes(
+                                        9,
+                                        ByteBuffer.allocate(4)
+                                                .order(ByteOrder.LITTLE_ENDIAN)
+                                                .putFloat(value)
+                                                .array()));
         return name;
     }
 
@@ -238,9 +341,15 @@ public final class OnnxExport {
     // ---- the file ----
 
     private void writeModel(OutputStream out, Map<String, String> metadata) throws IOException {
-        Message head = new Message().varint(1, IR_VERSION).string(2, "glora")
-                .string(3, String.valueOf(dev.glora.supernet.checkpoint.Provenance.codeVersion()))
-                .message(8, new Message().string(1, "").varint(2, OPSET));
+        Message head =
+                new Message()
+                        .varint(1, IR_VERSION)
+                        .string(2, "glora")
+                        .string(
+                                3,
+                                String.valueOf(
+                                        dev.glora.supernet.checkpoint.Provenance.codeVersion()))
+                        .message(8, new Message().string(1, "").varint(2, OPSET));
         for (Map.Entry<String, String> entry : metadata.entrySet()) {
             head.message(14, new Message().string(1, entry.getKey()).string(2, entry.getValue()));
         }
@@ -254,14 +363,25 @@ public final class OnnxExport {
         for (Message constant : constants.values()) {
             graphHead.message(5, constant);
         }
-        Message graphTail = new Message()
-                .message(11, valueInfo(INPUT, "batch", arch.inChans(), arch.imgSize(), arch.imgSize()))
-                .message(12, valueInfo(OUTPUT, "batch", arch.numClasses()));
+        Message graphTail =
+                new Message()
+                        .message(
+                                11,
+                                valueInfo(
+                                        INPUT,
+                                        "batch",
+                                        arch.inChans(),
+                                        arch.imgSize(),
+                                        arch.imgSize()))
+                        .message(12, valueInfo(OUTPUT, "batch", arch.numClasses()));
         long graphLength = graphHead.size() + graphTail.size();
         List<byte[]> headers = new ArrayList<>();
         for (Initializer initializer : initializers) {
-            Message header = new Message().packedVarints(1, initializer.shape).varint(2, FLOAT)
-                    .string(8, initializer.name);
+            Message header =
+                    new Message()
+                            .packedVarints(1, initializer.shape)
+                            .varint(2, FLOAT)
+                            .string(8, initializer.name);
             long dataBytes = 4L * initializer.source.data().length;
             byte[] headerBytes = header.toByteArray();
             byte[] dataPrefix = Protobuf.lengthPrefix(9, dataBytes);
@@ -270,14 +390,18 @@ public final class OnnxExport {
             byte[] all = new byte[prefix.length + headerBytes.length + dataPrefix.length];
             System.arraycopy(prefix, 0, all, 0, prefix.length);
             System.arraycopy(headerBytes, 0, all, prefix.length, headerBytes.length);
-            System.arraycopy(dataPrefix, 0, all, prefix.length + headerBytes.length, dataPrefix.length);
+            System.arraycopy(
+                    dataPrefix, 0, all, prefix.length + headerBytes.length, dataPrefix.length);
             headers.add(all);
             graphLength += all.length + dataBytes;
         }
         if (graphLength >= Integer.MAX_VALUE) {
-            throw new CheckpointException("the model's " + graphLength + " bytes exceed ONNX's single-file limit of 2 GiB"
-                    + " (protocol buffers); a model this large needs ONNX's external-data layout, which this export"
-                    + " does not write");
+            throw new CheckpointException(
+                    "the model's "
+                            + graphLength
+                            + " bytes exceed ONNX's single-file limit of 2 GiB"
+                            + " (protocol buffers); a model this large needs ONNX's external-data layout, which this export"
+                            + " does not write");
         }
         out.write(Protobuf.lengthPrefix(7, graphLength));
         out.write(graphHead.toByteArray());

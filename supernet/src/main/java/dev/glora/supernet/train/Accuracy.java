@@ -10,16 +10,23 @@ package dev.glora.supernet.train;
  */
 public record Accuracy(long correct, long n, long[] correctPerClass, long[] countPerClass) {
 
-    /** @return correct / n */
+    /**
+     * @return correct / n
+     */
     public double value() {
         return n == 0 ? 0 : (double) correct / n;
     }
 
-    /** @return accuracy per class; NaN for a class without examples */
+    /**
+     * @return accuracy per class; NaN for a class without examples
+     */
     public double[] perClass() {
         double[] out = new double[countPerClass.length];
         for (int c = 0; c < out.length; c++) {
-            out[c] = countPerClass[c] == 0 ? Double.NaN : (double) correctPerClass[c] / countPerClass[c];
+            out[c] =
+                    countPerClass[c] == 0
+                            ? Double.NaN
+                            : (double) correctPerClass[c] / countPerClass[c];
         }
         return out;
     }

@@ -10,10 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * AdamW (Loshchilov and Hutter) with decoupled weight decay, β = (0.9, 0.999), ε = 1e-8:
- * \(w \leftarrow w - \eta\lambda w\); \(m \leftarrow \beta_1 m + (1-\beta_1) g\);
- * \(v \leftarrow \beta_2 v + (1-\beta_2) g^2\);
- * \(w \leftarrow w - \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t} \frac{m}{\sqrt v + \epsilon}\).
+ * AdamW (Loshchilov and Hutter) with decoupled weight decay, β = (0.9, 0.999), ε = 1e-8: \(w
+ * \leftarrow w - \eta\lambda w\); \(m \leftarrow \beta_1 m + (1-\beta_1) g\); \(v \leftarrow
+ * \beta_2 v + (1-\beta_2) g^2\); \(w \leftarrow w - \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}
+ * \frac{m}{\sqrt v + \epsilon}\).
  *
  * <p>One fused native call per parameter (DJL's PyTorch {@code adamUpdate}). A parameter that has
  * never received a gradient is skipped; once it has, it is updated every step (zeroed gradients
@@ -42,13 +42,16 @@ public final class AdamW implements AutoCloseable {
         this.manager = manager;
         this.parameters = parameters;
         this.weightDecay = weightDecay;
-        parameters.forEach((name, parameter) -> {
-            mean.put(name, manager.zeros(parameter.getArray().getShape()));
-            variance.put(name, manager.zeros(parameter.getArray().getShape()));
-        });
+        parameters.forEach(
+                (name, parameter) -> {
+                    mean.put(name, manager.zeros(parameter.getArray().getShape()));
+                    variance.put(name, manager.zeros(parameter.getArray().getShape()));
+                });
     }
 
-    /** @return the steps taken so far */
+    /**
+     * @return the steps taken so far
+     */
     public long steps() {
         return step;
     }
@@ -62,19 +65,34 @@ public final class AdamW implements AutoCloseable {
     public void step(double lr) {
         step++;
         double correction = Math.sqrt(1 - Math.pow(BETA2, step)) / (1 - Math.pow(BETA1, step));
-        parameters.forEach((name, parameter) -> {
-            PtNDArray weight = (PtNDArray) parameter.getArray();
-            if (!weight.hasGradient()) {
-                return;
-            }
-            PtNDArray grad = (PtNDArray) weight.getGradient();
-            JniUtils.adamUpdate(weight, grad, (PtNDArray) mean.get(name), (PtNDArray) variance.get(name), (float) lr,
-                    (float) (lr * correction), (float) weightDecay, 1f, -1f, BETA1, BETA2, EPS, true);
-            JniUtils.zeroGrad(weight);
-        });
+        parameters.forEach(
+                (name, parameter) -> {
+                    PtNDArray weight = (PtNDArray) parameter.getArray();
+                    if (!weight.hasGradient()) {
+                        return;
+                    }
+                    PtNDArray grad = (PtNDArray) weight.getGradient();
+                    JniUtils.adamUpdate(
+                            weight,
+                            grad,
+                            (PtNDArray) mean.get(name),
+                            (PtNDArray) variance.get(name),
+                            (float) lr,
+                            (float) (lr * correction),
+                            (float) weightDecay,
+                            1f,
+                            -1f,
+                            BETA1,
+                            BETA2,
+                            EPS,
+                            true);
+                    JniUtils.zeroGrad(weight);
+                });
     }
 
-    /** @return the moments as {@code adamw.m.<name>} and {@code adamw.v.<name>}, for a resume file */
+    /**
+     * @return the moments as {@code adamw.m.<name>} and {@code adamw.v.<name>}, for a resume file
+     */
     public Map<String, Tensor> state() {
         Map<String, Tensor> state = new LinkedHashMap<>();
         mean.forEach((name, m) -> state.put("adamw.m." + name, Tensor.of(m)));
@@ -95,8 +113,13 @@ public final class AdamW implements AutoCloseable {
                 Tensor saved = state.get("adamw." + kind + "." + name);
                 NDArray target = (kind.equals("m") ? mean : variance).get(name);
                 if (saved == null || saved.data().length != target.size()) {
-                    throw new TrainingException(source + ": no optimiser state adamw." + kind + "." + name
-                            + " of the right size; the file is from another model");
+                    throw new TrainingException(
+                            source
+                                    + ": no optimiser state adamw."
+                                    + kind
+                                    + "."
+                                    + name
+                                    + " of the right size; the file is from another model");
                 }
                 target.set(saved.data());
             }

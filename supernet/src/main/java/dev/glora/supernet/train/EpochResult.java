@@ -14,5 +14,11 @@ import java.util.Map;
  * @param validation accuracy on the validation set, per evaluation mode (e.g. {@code random},
  *     {@code all-lora}), in insertion order
  */
-public record EpochResult(int epoch, int epochs, double lr, double loss, double imagesPerSecond, double seconds,
+public record EpochResult(
+        int epoch,
+        int epochs,
+        double lr,
+        double loss,
+        double imagesPerSecond,
+        double seconds,
         Map<String, Double> validation) {}

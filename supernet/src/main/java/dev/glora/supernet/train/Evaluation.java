@@ -22,8 +22,12 @@ public final class Evaluation {
      * @param batchSize examples per forward pass
      * @return the accuracy
      */
-    public static Accuracy accuracy(UnaryOperator<NDArray> logits, Preprocess preprocess, ImageDataset data,
-            int numClasses, int batchSize) {
+    public static Accuracy accuracy(
+            UnaryOperator<NDArray> logits,
+            Preprocess preprocess,
+            ImageDataset data,
+            int numClasses,
+            int batchSize) {
         data.requireLabelsBelow(numClasses);
         long[] correctPerClass = new long[numClasses];
         long[] countPerClass = new long[numClasses];
@@ -31,11 +35,15 @@ public final class Evaluation {
         int batch = preprocess.architecture().imagesPerPass(batchSize);
         try (NDManager manager = TorchRuntime.newManager()) {
             for (int start = 0; start < data.size(); start += batch) {
-                int[] indices = IntStream.range(start, Math.min(data.size(), start + batch)).toArray();
+                int[] indices =
+                        IntStream.range(start, Math.min(data.size(), start + batch)).toArray();
                 long[] predicted;
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    predicted = logits.apply(preprocess.images(manager, data, indices)).argMax(1).toLongArray();
+                    predicted =
+                            logits.apply(preprocess.images(manager, data, indices))
+                                    .argMax(1)
+                                    .toLongArray();
                 }
                 for (int i = 0; i < indices.length; i++) {
                     int label = data.label(indices[i]);
@@ -51,8 +59,8 @@ public final class Evaluation {
     }
 
     /**
-     * The model's class probabilities for every image: the softmax of its logits,
-     * \(p_k = e^{z_k} / \sum_j e^{z_j}\), in batches, each in its own native-memory scope.
+     * The model's class probabilities for every image: the softmax of its logits, \(p_k = e^{z_k} /
+     * \sum_j e^{z_j}\), in batches, each in its own native-memory scope.
      *
      * @param logits the model: normalised images (B, C, H, W) to logits (B, K)
      * @param preprocess the model's input preprocessing
@@ -60,20 +68,25 @@ public final class Evaluation {
      * @param batchSize images per forward pass
      * @return (N, K): row i holds image i's probabilities
      */
-    public static float[][] probabilities(UnaryOperator<NDArray> logits, Preprocess preprocess, ImageDataset data,
+    public static float[][] probabilities(
+            UnaryOperator<NDArray> logits,
+            Preprocess preprocess,
+            ImageDataset data,
             int batchSize) {
         float[][] probabilities = new float[data.size()][];
         int batch = preprocess.architecture().imagesPerPass(batchSize);
         try (NDManager manager = TorchRuntime.newManager()) {
             for (int start = 0; start < data.size(); start += batch) {
-                int[] indices = IntStream.range(start, Math.min(data.size(), start + batch)).toArray();
+                int[] indices =
+                        IntStream.range(start, Math.min(data.size(), start + batch)).toArray();
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
                     NDArray p = logits.apply(preprocess.images(manager, data, indices)).softmax(1);
                     int classes = (int) p.getShape().get(1);
                     float[] flat = p.toFloatArray();
                     for (int i = 0; i < indices.length; i++) {
-                        probabilities[indices[i]] = java.util.Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
+                        probabilities[indices[i]] =
+                                java.util.Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
                     }
                 }
             }

@@ -20,25 +20,35 @@ import java.util.stream.Collectors;
 
 /**
  * Everything a supernet training starts from, the same for {@code glora train-supernet} and the
- * service's training task: the backbone with a new head for the task's classes and fresh
- * adapters, the training and validation sets, and the provenance the trained checkpoint carries.
+ * service's training task: the backbone with a new head for the task's classes and fresh adapters,
+ * the training and validation sets, and the provenance the trained checkpoint carries.
  *
  * @param fresh the untrained supernet checkpoint (backbone, new head, fresh adapters)
  * @param classes the task's classes
  * @param train the training set
  * @param val the validation set
- * @param provenance what the trained checkpoint records, in this order: producer, backbone and its SHA-256,
- *     task, lists and their SHA-256, training settings, path sampling, and the search space's ranks
- *     ({@link Supernet#RANKS_KEY})
+ * @param provenance what the trained checkpoint records, in this order: producer, backbone and its
+ *     SHA-256, task, lists and their SHA-256, training settings, path sampling, and the search
+ *     space's ranks ({@link Supernet#RANKS_KEY})
  * @param space the search space
  * @param sampling how a training step draws its paths
- * @param maxParams under {@link Trainees.Sampling#LIMITED}, the most adapter parameters a drawn path
- *     adds; otherwise -1
+ * @param maxParams under {@link Trainees.Sampling#LIMITED}, the most adapter parameters a drawn
+ *     path adds; otherwise -1
  */
-public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, ImageDataset val,
-        Map<String, String> provenance, SearchSpace space, Trainees.Sampling sampling, long maxParams) {
+public record SupernetSetup(
+        Checkpoint fresh,
+        int classes,
+        ImageDataset train,
+        ImageDataset val,
+        Map<String, String> provenance,
+        SearchSpace space,
+        Trainees.Sampling sampling,
+        long maxParams) {
 
-    /** Metadata key of the task's class names, a JSON array in label order, when the task names them. */
+    /**
+     * Metadata key of the task's class names, a JSON array in label order, when the task names
+     * them.
+     */
     public static final String CLASS_NAMES_KEY = "class_names";
 
     /**
@@ -54,15 +64,26 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @param producer who trains it, for the provenance
      * @return the setup
      */
-    public static SupernetSetup of(Path backbone, Path task, String trainList, String valList, SearchSpace space,
-            TrainSettings settings, Trainees.Sampling sampling, long maxParams, String producer) {
-        return of(null, backbone, null, task, trainList, valList, space, settings, sampling, maxParams, producer);
+    public static SupernetSetup of(
+            Path backbone,
+            Path task,
+            String trainList,
+            String valList,
+            SearchSpace space,
+            TrainSettings settings,
+            Trainees.Sampling sampling,
+            long maxParams,
+            String producer) {
+        return of(
+                null, backbone, null, task, trainList, valList, space, settings, sampling,
+                maxParams, producer);
     }
 
     /**
-     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, Trainees.Sampling, long, String)}, with every
-     * file opened by a walk from its root ({@link dev.glora.supernet.ConfinedFiles}): the service's
-     * model root for the backbone, its data root for the task.
+     * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, Trainees.Sampling,
+     * long, String)}, with every file opened by a walk from its root ({@link
+     * dev.glora.supernet.ConfinedFiles}): the service's model root for the backbone, its data root
+     * for the task.
      *
      * @param modelRoot the folder the backbone must lie in; null: anywhere
      * @param backbone the backbone
@@ -79,8 +100,17 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      * @return the setup
      * @throws IllegalArgumentException if limited sampling's limit is below the cheapest path
      */
-    public static SupernetSetup of(Path modelRoot, Path backbone, Path dataRoot, Path task, String trainList,
-            String valList, SearchSpace space, TrainSettings settings, Trainees.Sampling sampling, long maxParams,
+    public static SupernetSetup of(
+            Path modelRoot,
+            Path backbone,
+            Path dataRoot,
+            Path task,
+            String trainList,
+            String valList,
+            SearchSpace space,
+            TrainSettings settings,
+            Trainees.Sampling sampling,
+            long maxParams,
             String producer) {
         Checkpoint plain = Safetensors.read(modelRoot, backbone);
         VitArchitecture arch = VitModel.architectureOf(plain, null, backbone.toString());
@@ -91,7 +121,9 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         int classes = Vtab1k.classCount(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", producer + " " + Provenance.codeVersion());
-        provenance.put("backbone", backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(modelRoot, backbone));
+        provenance.put(
+                "backbone",
+                backbone.toAbsolutePath() + " sha256:" + Provenance.sha256(modelRoot, backbone));
         provenance.put(VitArchitecture.NAME_KEY, VitArchitecture.nameOf(plain.metadata()));
         provenance.put("task", task.toAbsolutePath().toString());
         putClassNames(provenance, task);
@@ -99,18 +131,30 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
         provenance.put("val_list", describe(task, valList));
         provenance.put("train_settings", settings.fingerprint());
         provenance.put("sampling", sampling.label() + (limit < 0 ? "" : " max_params " + limit));
-        provenance.put(Supernet.RANKS_KEY, space.ranks().stream().map(String::valueOf)
-                .collect(Collectors.joining(",")));
-        Checkpoint fresh = Supernet.fresh(VitInit.withNewHead(plain, arch, classes, settings.seed()),
-                arch.withNumClasses(classes), space.supernetRank(), settings.seed());
-        return new SupernetSetup(fresh, classes, Vtab1k.read(dataRoot, task, trainList), Vtab1k.read(dataRoot, task, valList),
-                java.util.Collections.unmodifiableMap(provenance), space, sampling, limit);
+        provenance.put(
+                Supernet.RANKS_KEY,
+                space.ranks().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        Checkpoint fresh =
+                Supernet.fresh(
+                        VitInit.withNewHead(plain, arch, classes, settings.seed()),
+                        arch.withNumClasses(classes),
+                        space.supernetRank(),
+                        settings.seed());
+        return new SupernetSetup(
+                fresh,
+                classes,
+                Vtab1k.read(dataRoot, task, trainList),
+                Vtab1k.read(dataRoot, task, valList),
+                java.util.Collections.unmodifiableMap(provenance),
+                space,
+                sampling,
+                limit);
     }
 
     /**
-     * Records a task's class names, when its {@code task.json} gives them, under
-     * {@link #CLASS_NAMES_KEY}: the head's outputs in order, so that whoever loads a model trained
-     * on it can name them.
+     * Records a task's class names, when its {@code task.json} gives them, under {@link
+     * #CLASS_NAMES_KEY}: the head's outputs in order, so that whoever loads a model trained on it
+     * can name them.
      *
      * @param metadata where to put them
      * @param task the task folder
@@ -150,6 +194,7 @@ public record SupernetSetup(Checkpoint fresh, int classes, ImageDataset train, I
      */
     public static String describe(Path task, String list) {
         Path file = Vtab1k.listFile(task, list);
-        return file.toAbsolutePath() + (Files.isRegularFile(file) ? " sha256:" + Provenance.sha256(file) : "");
+        return file.toAbsolutePath()
+                + (Files.isRegularFile(file) ? " sha256:" + Provenance.sha256(file) : "");
     }
 }

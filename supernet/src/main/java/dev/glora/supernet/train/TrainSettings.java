@@ -22,16 +22,43 @@ import java.util.Locale;
  *     as many as the architecture's training budget asks ({@link
  *     dev.glora.supernet.vit.VitArchitecture#trainingMicroBatches}), one for small models
  */
-public record TrainSettings(int epochs, int batchSize, double lr, double weightDecay, int warmupEpochs,
-        double warmupLr, double minLr, double dropPath, long seed, int accumulate) {
+public record TrainSettings(
+        int epochs,
+        int batchSize,
+        double lr,
+        double weightDecay,
+        int warmupEpochs,
+        double warmupLr,
+        double minLr,
+        double dropPath,
+        long seed,
+        int accumulate) {
 
     /** {@code accumulate}: micro-batches chosen by the architecture. */
     public static final int AUTO = 0;
 
     /** Settings whose micro-batches the architecture chooses ({@link #AUTO}). */
-    public TrainSettings(int epochs, int batchSize, double lr, double weightDecay, int warmupEpochs,
-            double warmupLr, double minLr, double dropPath, long seed) {
-        this(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed, AUTO);
+    public TrainSettings(
+            int epochs,
+            int batchSize,
+            double lr,
+            double weightDecay,
+            int warmupEpochs,
+            double warmupLr,
+            double minLr,
+            double dropPath,
+            long seed) {
+        this(
+                epochs,
+                batchSize,
+                lr,
+                weightDecay,
+                warmupEpochs,
+                warmupLr,
+                minLr,
+                dropPath,
+                seed,
+                AUTO);
     }
 
     /**
@@ -45,8 +72,17 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
 
     /** Checks every value ({@link #problems}). */
     public TrainSettings {
-        List<InvalidSettingsException.Problem> problems = problems(epochs, batchSize, lr, weightDecay, warmupEpochs,
-                warmupLr, minLr, dropPath, accumulate);
+        List<InvalidSettingsException.Problem> problems =
+                problems(
+                        epochs,
+                        batchSize,
+                        lr,
+                        weightDecay,
+                        warmupEpochs,
+                        warmupLr,
+                        minLr,
+                        dropPath,
+                        accumulate);
         if (!problems.isEmpty()) {
             throw new InvalidSettingsException(problems);
         }
@@ -65,8 +101,14 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      * @param minLr learning rate the cosine ends at
      * @param dropPath stochastic-depth rate of the last block
      */
-    public record Given(Integer epochs, Integer batchSize, Double lr, Double weightDecay, Integer warmupEpochs,
-            Double minLr, Double dropPath) {
+    public record Given(
+            Integer epochs,
+            Integer batchSize,
+            Double lr,
+            Double weightDecay,
+            Integer warmupEpochs,
+            Double minLr,
+            Double dropPath) {
 
         /**
          * @param defaults the command's or the job's defaults
@@ -77,9 +119,14 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
         public Given filledFrom(TrainSettings defaults) {
             int runEpochs = epochs != null ? epochs : defaults.epochs();
             double peak = lr != null ? lr : defaults.lr();
-            return new Given(runEpochs, batchSize != null ? batchSize : defaults.batchSize(), peak,
+            return new Given(
+                    runEpochs,
+                    batchSize != null ? batchSize : defaults.batchSize(),
+                    peak,
                     weightDecay != null ? weightDecay : defaults.weightDecay(),
-                    warmupEpochs != null ? warmupEpochs : warmupFor(defaults.warmupEpochs(), runEpochs),
+                    warmupEpochs != null
+                            ? warmupEpochs
+                            : warmupFor(defaults.warmupEpochs(), runEpochs),
                     minLr != null ? minLr : Math.min(defaults.minLr(), peak),
                     dropPath != null ? dropPath : defaults.dropPath());
         }
@@ -87,34 +134,66 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
 
     /** The largest epoch count any training accepts. */
     public static final int MAX_EPOCHS = 100_000;
+
     /** The largest batch any training accepts. */
     public static final int MAX_BATCH = 4096;
 
     /**
-     * Every rule of a training's settings, in the one place the constructor, a job's spec
-     * ({@code supernet.*}, {@code retrain.*}) and the command line ({@code --epochs}, …) take them from.
+     * Every rule of a training's settings, in the one place the constructor, a job's spec ({@code
+     * supernet.*}, {@code retrain.*}) and the command line ({@code --epochs}, …) take them from.
      *
      * @return the broken rules, under the names a job's spec uses; empty when all hold
      */
-    public static List<InvalidSettingsException.Problem> problems(int epochs, int batchSize, double lr,
-            double weightDecay, int warmupEpochs, double warmupLr, double minLr, double dropPath, int accumulate) {
+    public static List<InvalidSettingsException.Problem> problems(
+            int epochs,
+            int batchSize,
+            double lr,
+            double weightDecay,
+            int warmupEpochs,
+            double warmupLr,
+            double minLr,
+            double dropPath,
+            int accumulate) {
         List<InvalidSettingsException.Problem> p = new ArrayList<>();
-        InvalidSettingsException.require(p, epochs >= 1 && epochs <= MAX_EPOCHS, "epochs", "must be in [1, "
-                + MAX_EPOCHS + "], got " + epochs);
-        InvalidSettingsException.require(p, batchSize >= 1 && batchSize <= MAX_BATCH, "batchSize", "must be in [1, "
-                + MAX_BATCH + "], got " + batchSize);
-        InvalidSettingsException.require(p, lr > 0 && lr < 10, "lr", "must be in (0, 10), got " + lr);
-        InvalidSettingsException.require(p, weightDecay >= 0 && weightDecay < 10, "weightDecay",
+        InvalidSettingsException.require(
+                p,
+                epochs >= 1 && epochs <= MAX_EPOCHS,
+                "epochs",
+                "must be in [1, " + MAX_EPOCHS + "], got " + epochs);
+        InvalidSettingsException.require(
+                p,
+                batchSize >= 1 && batchSize <= MAX_BATCH,
+                "batchSize",
+                "must be in [1, " + MAX_BATCH + "], got " + batchSize);
+        InvalidSettingsException.require(
+                p, lr > 0 && lr < 10, "lr", "must be in (0, 10), got " + lr);
+        InvalidSettingsException.require(
+                p,
+                weightDecay >= 0 && weightDecay < 10,
+                "weightDecay",
                 "must be in [0, 10), got " + weightDecay);
-        InvalidSettingsException.require(p, warmupEpochs >= 0 && warmupEpochs <= Math.max(epochs, 0), "warmupEpochs",
+        InvalidSettingsException.require(
+                p,
+                warmupEpochs >= 0 && warmupEpochs <= Math.max(epochs, 0),
+                "warmupEpochs",
                 "must be in [0, epochs " + epochs + "], got " + warmupEpochs);
-        InvalidSettingsException.require(p, warmupLr >= 0 && warmupLr < 10, "warmupLr", "must be in [0, 10), got "
-                + warmupLr);
-        InvalidSettingsException.require(p, minLr >= 0 && minLr < 10, "minLr", "must be in [0, 10), got " + minLr);
-        InvalidSettingsException.require(p, dropPath >= 0 && dropPath < 1, "dropPath", "must be in [0, 1), got "
-                + dropPath);
-        InvalidSettingsException.require(p, accumulate >= AUTO && accumulate <= Math.max(1, batchSize), "accumulate",
-                "must be 0 (chosen by the architecture) or in [1, batch size " + batchSize + "], got " + accumulate);
+        InvalidSettingsException.require(
+                p,
+                warmupLr >= 0 && warmupLr < 10,
+                "warmupLr",
+                "must be in [0, 10), got " + warmupLr);
+        InvalidSettingsException.require(
+                p, minLr >= 0 && minLr < 10, "minLr", "must be in [0, 10), got " + minLr);
+        InvalidSettingsException.require(
+                p, dropPath >= 0 && dropPath < 1, "dropPath", "must be in [0, 1), got " + dropPath);
+        InvalidSettingsException.require(
+                p,
+                accumulate >= AUTO && accumulate <= Math.max(1, batchSize),
+                "accumulate",
+                "must be 0 (chosen by the architecture) or in [1, batch size "
+                        + batchSize
+                        + "], got "
+                        + accumulate);
         return p;
     }
 
@@ -127,17 +206,29 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      * @return the settings
      */
     public static TrainSettings reference(int epochs, long seed) {
-        return new TrainSettings(epochs, 64, 1e-4, 1e-4, warmupFor(REFERENCE_WARMUP_EPOCHS, epochs), 1e-6, 1e-5, 0.1,
-                seed, 1);
+        return new TrainSettings(
+                epochs,
+                64,
+                1e-4,
+                1e-4,
+                warmupFor(REFERENCE_WARMUP_EPOCHS, epochs),
+                1e-6,
+                1e-5,
+                0.1,
+                seed,
+                1);
     }
 
-    /** The reference's supernet epochs on VTAB-1K (no longer the default: {@link #supernetDefaults}). */
+    /**
+     * The reference's supernet epochs on VTAB-1K (no longer the default: {@link
+     * #supernetDefaults}).
+     */
     public static final int REFERENCE_EPOCHS = 500;
 
     /**
      * The supernet defaults of {@code train-supernet} and of a job: the reference's, but at lr 1e-3
-     * with 3 warm-up epochs (100 epochs at 1e-3 gave the same searched and retrained accuracy as the
-     * reference's 500 at 1e-4 in a fifth of the training), and 30 epochs: of a job's 130, the
+     * with 3 warm-up epochs (100 epochs at 1e-3 gave the same searched and retrained accuracy as
+     * the reference's 500 at 1e-4 in a fifth of the training), and 30 epochs: of a job's 130, the
      * retraining of the chosen adapter gets 100 (BENCHMARKS.md, issues 19 and 30).
      *
      * @param epochs passes over the training set ({@link #DEFAULT_SUPERNET_EPOCHS})
@@ -145,20 +236,32 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      * @return the settings
      */
     public static TrainSettings supernetDefaults(int epochs, long seed) {
-        return new TrainSettings(epochs, 64, DEFAULT_SUPERNET_LR, 1e-4, warmupFor(DEFAULT_WARMUP_EPOCHS, epochs), 1e-6,
-                1e-5, 0.1, seed, 1);
+        return new TrainSettings(
+                epochs,
+                64,
+                DEFAULT_SUPERNET_LR,
+                1e-4,
+                warmupFor(DEFAULT_WARMUP_EPOCHS, epochs),
+                1e-6,
+                1e-5,
+                0.1,
+                seed,
+                1);
     }
 
     /**
      * The default supernet epochs of {@code train-supernet} and of a job: 30, with 100 of
-     * retraining, delivered within 0.3 points of the LoRA trained the same 130 epochs where 100 + 30
-     * trailed it by up to 3.4 (BENCHMARKS.md, "Against the job's own LoRA baseline").
+     * retraining, delivered within 0.3 points of the LoRA trained the same 130 epochs where 100 +
+     * 30 trailed it by up to 3.4 (BENCHMARKS.md, "Against the job's own LoRA baseline").
      */
     public static final int DEFAULT_SUPERNET_EPOCHS = 30;
+
     /** The default supernet learning rate. */
     public static final double DEFAULT_SUPERNET_LR = 1e-3;
+
     /** The default warm-up epochs. */
     public static final int DEFAULT_WARMUP_EPOCHS = 3;
+
     /** The reference's warm-up epochs. */
     public static final int REFERENCE_WARMUP_EPOCHS = 10;
 
@@ -176,9 +279,9 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
 
     /**
      * The learning rate of an epoch, as timm's {@code CosineLRScheduler} stepped per epoch: linear
-     * from {@code warmupLr} to {@code lr} over the warm-up epochs, then
-     * \(\mathrm{minLr} + \tfrac12(\mathrm{lr} - \mathrm{minLr})(1 + \cos(\pi t / T))\) with t the
-     * epoch and T the epoch count.
+     * from {@code warmupLr} to {@code lr} over the warm-up epochs, then \(\mathrm{minLr} +
+     * \tfrac12(\mathrm{lr} - \mathrm{minLr})(1 + \cos(\pi t / T))\) with t the epoch and T the
+     * epoch count.
      *
      * @param epoch 0-based epoch
      * @return its learning rate
@@ -195,7 +298,16 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      * @return these settings with each batch trained in {@code parts} micro-batches
      */
     public TrainSettings withAccumulate(int parts) {
-        return new TrainSettings(epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath, seed,
+        return new TrainSettings(
+                epochs,
+                batchSize,
+                lr,
+                weightDecay,
+                warmupEpochs,
+                warmupLr,
+                minLr,
+                dropPath,
+                seed,
                 parts);
     }
 
@@ -204,8 +316,18 @@ public record TrainSettings(int epochs, int batchSize, double lr, double weightD
      *     belongs to this run (not {@code accumulate}: it changes memory, not the result)
      */
     public String fingerprint() {
-        return String.format(Locale.ROOT, "epochs=%d batch=%d lr=%s wd=%s warmup=%d warmup_lr=%s min_lr=%s"
-                + " drop_path=%s seed=%d", epochs, batchSize, lr, weightDecay, warmupEpochs, warmupLr, minLr, dropPath,
+        return String.format(
+                Locale.ROOT,
+                "epochs=%d batch=%d lr=%s wd=%s warmup=%d warmup_lr=%s min_lr=%s"
+                        + " drop_path=%s seed=%d",
+                epochs,
+                batchSize,
+                lr,
+                weightDecay,
+                warmupEpochs,
+                warmupLr,
+                minLr,
+                dropPath,
                 seed);
     }
 }

@@ -20,11 +20,16 @@ public final class Trainees {
 
     /** Validation mode: the network as it is (a plain network, or a supernet's fixed path). */
     public static final String FIXED = "fixed";
+
     /** Validation mode: every layer draws a random path for every batch. */
     public static final String RANDOM = "random";
+
     /** Validation mode: A, B, C at the largest LoRA rank, D and E vectors, in every layer. */
     public static final String ALL_LORA = "all-lora";
-    /** Validation mode: one path drawn within the training's parameter limit, the same every epoch. */
+
+    /**
+     * Validation mode: one path drawn within the training's parameter limit, the same every epoch.
+     */
     public static final String LIMITED = "limited";
 
     private static final Consumer<RandomGenerator> UNCHANGED = random -> {};
@@ -33,13 +38,16 @@ public final class Trainees {
 
     /** How a supernet training draws the paths of a step. */
     public enum Sampling {
-        /** One path per step, every layer's modes drawn uniformly (the reference, docs/GLORA.md §2). */
+        /**
+         * One path per step, every layer's modes drawn uniformly (the reference, docs/GLORA.md §2).
+         */
         UNIFORM,
         /**
-         * Four passes per step (BigNAS's sandwich rule with in-place distillation): the largest path
-         * (A, B, C at the largest rank, D and E vectors) learns the labels; the smallest (every term
-         * {@code none}) and two uniformly drawn paths learn the largest's predictions. A step costs
-         * four forward and backward passes, so 25 epochs cost what 100 uniform ones do.
+         * Four passes per step (BigNAS's sandwich rule with in-place distillation): the largest
+         * path (A, B, C at the largest rank, D and E vectors) learns the labels; the smallest
+         * (every term {@code none}) and two uniformly drawn paths learn the largest's predictions.
+         * A step costs four forward and backward passes, so 25 epochs cost what 100 uniform ones
+         * do.
          */
         SANDWICH,
         /**
@@ -50,7 +58,10 @@ public final class Trainees {
          */
         LIMITED;
 
-        /** @return the name in specs and on the command line: {@code uniform}, {@code sandwich}, {@code limited} */
+        /**
+         * @return the name in specs and on the command line: {@code uniform}, {@code sandwich},
+         *     {@code limited}
+         */
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
@@ -66,13 +77,15 @@ public final class Trainees {
                     return sampling;
                 }
             }
-            throw new IllegalArgumentException("must be uniform, sandwich or limited, got " + label);
+            throw new IllegalArgumentException(
+                    "must be uniform, sandwich or limited, got " + label);
         }
     }
 
     /**
-     * Supernet training (docs/GLORA.md §2): the adapters and the head learn, every layer draws a fresh
-     * path from {@code space} on every step; validated with random paths and with the all-LoRA path.
+     * Supernet training (docs/GLORA.md §2): the adapters and the head learn, every layer draws a
+     * fresh path from {@code space} on every step; validated with random paths and with the
+     * all-LoRA path.
      *
      * @param supernet the supernet
      * @param space the modes to draw from
@@ -91,7 +104,8 @@ public final class Trainees {
      * @param sampling how a step draws its paths
      * @return the trainee
      */
-    public static Trainer.Trainee supernet(Supernet supernet, SearchSpace space, Sampling sampling) {
+    public static Trainer.Trainee supernet(
+            Supernet supernet, SearchSpace space, Sampling sampling) {
         return supernet(supernet, space, sampling, -1);
     }
 
@@ -108,7 +122,8 @@ public final class Trainees {
      * @return the trainee
      * @throws IllegalArgumentException if the limit is below the cheapest path
      */
-    public static Trainer.Trainee supernet(Supernet supernet, SearchSpace space, Sampling sampling, long maxParams) {
+    public static Trainer.Trainee supernet(
+            Supernet supernet, SearchSpace space, Sampling sampling, long maxParams) {
         Map<String, Consumer<RandomGenerator>> validations = new LinkedHashMap<>();
         validations.put(RANDOM, random -> supernet.samplePaths(space, random));
         validations.put(ALL_LORA, random -> supernet.setConfig(allLora(supernet, space)));
@@ -118,23 +133,29 @@ public final class Trainees {
             PathCosts costs = new PathCosts(Supernet.layerShapes(supernet.architecture()), space);
             checkLimit(costs, maxParams);
             // a path for the whole supernet at once, so it is drawn per step, as a pass
-            Consumer<RandomGenerator> within = random -> supernet.setConfig(
-                    costs.decode(costs.withinBudget(0, maxParams, random)));
+            Consumer<RandomGenerator> within =
+                    random ->
+                            supernet.setConfig(
+                                    costs.decode(costs.withinBudget(0, maxParams, random)));
             validations.put(LIMITED, within);
             passes = List.of(new Trainer.Pass(within, false));
             sampled = UNCHANGED;
         } else if (sampling == Sampling.SANDWICH) {
             SubnetConfig largest = allLora(supernet, space);
-            SubnetConfig smallest = SubnetConfig.uniform(new ArrayList<>(supernet.layers().keySet()),
-                    new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE));
+            SubnetConfig smallest =
+                    SubnetConfig.uniform(
+                            new ArrayList<>(supernet.layers().keySet()),
+                            new LayerConfig(Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE, Mode.NONE));
             Consumer<RandomGenerator> drawn = sampled;
-            passes = List.of(
-                    new Trainer.Pass(random -> supernet.setConfig(largest), false),
-                    new Trainer.Pass(random -> supernet.setConfig(smallest), true),
-                    new Trainer.Pass(drawn, true),
-                    new Trainer.Pass(drawn, true));
+            passes =
+                    List.of(
+                            new Trainer.Pass(random -> supernet.setConfig(largest), false),
+                            new Trainer.Pass(random -> supernet.setConfig(smallest), true),
+                            new Trainer.Pass(drawn, true),
+                            new Trainer.Pass(drawn, true));
         }
-        return new Trainer.Trainee(supernet.network(), Supernet::isTrainable, sampled, validations, passes);
+        return new Trainer.Trainee(
+                supernet.network(), Supernet::isTrainable, sampled, validations, passes);
     }
 
     /**
@@ -145,8 +166,11 @@ public final class Trainees {
     public static void checkLimit(PathCosts costs, long maxParams) {
         long cheapest = costs.range()[0];
         if (maxParams < cheapest) {
-            throw new IllegalArgumentException("limited sampling needs a parameter limit of at least "
-                    + cheapest + " (the cheapest path), got " + maxParams);
+            throw new IllegalArgumentException(
+                    "limited sampling needs a parameter limit of at least "
+                            + cheapest
+                            + " (the cheapest path), got "
+                            + maxParams);
         }
     }
 
@@ -160,15 +184,16 @@ public final class Trainees {
      */
     public static Trainer.Trainee fixed(Supernet supernet, SubnetConfig config) {
         supernet.setConfig(config);
-        return new Trainer.Trainee(supernet.network(), Supernet::isTrainable, UNCHANGED, Map.of(FIXED, UNCHANGED));
+        return new Trainer.Trainee(
+                supernet.network(), Supernet::isTrainable, UNCHANGED, Map.of(FIXED, UNCHANGED));
     }
 
     /**
      * A plain network.
      *
      * @param model the network
-     * @param trainable which parameters learn (all of them for full fine-tuning or pretraining,
-     *     the head for a linear probe)
+     * @param trainable which parameters learn (all of them for full fine-tuning or pretraining, the
+     *     head for a linear probe)
      * @return the trainee
      */
     public static Trainer.Trainee plain(VitModel model, Predicate<String> trainable) {
@@ -178,11 +203,13 @@ public final class Trainees {
     /**
      * @param supernet a supernet
      * @param space its search space
-     * @return A, B, C in {@code LoRA_k} at the space's largest rank, D and E {@code vector}, everywhere
+     * @return A, B, C in {@code LoRA_k} at the space's largest rank, D and E {@code vector},
+     *     everywhere
      */
     public static SubnetConfig allLora(Supernet supernet, SearchSpace space) {
         Mode lora = Mode.lora(space.supernetRank());
-        return SubnetConfig.uniform(new ArrayList<>(supernet.layers().keySet()),
+        return SubnetConfig.uniform(
+                new ArrayList<>(supernet.layers().keySet()),
                 new LayerConfig(lora, lora, lora, Mode.VECTOR, Mode.VECTOR));
     }
 }

@@ -38,8 +38,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Every random choice of epoch e (data order, sampled paths, drop-path decisions) comes from a
  * generator seeded by (seed, e), so a resumed run continues exactly as an uninterrupted one would.
- * The resume file holds the weights, the optimiser's moments and the history; a run that finds
- * one with the same fingerprint continues after its last epoch.
+ * The resume file holds the weights, the optimiser's moments and the history; a run that finds one
+ * with the same fingerprint continues after its last epoch.
  */
 public final class Trainer {
 
@@ -64,21 +64,28 @@ public final class Trainer {
      * @param passes the passes of every step (empty: one pass on the path {@code trainingPaths}
      *     set, learning the labels)
      */
-    public record Trainee(VisionTransformer network, Predicate<String> trainable,
-            Consumer<RandomGenerator> trainingPaths, Map<String, Consumer<RandomGenerator>> validations,
+    public record Trainee(
+            VisionTransformer network,
+            Predicate<String> trainable,
+            Consumer<RandomGenerator> trainingPaths,
+            Map<String, Consumer<RandomGenerator>> validations,
             List<Pass> passes) {
 
         /** Checks that the first pass learns the labels (the others may learn its predictions). */
         public Trainee {
             passes = List.copyOf(passes);
             if (!passes.isEmpty() && passes.get(0).distils()) {
-                throw new IllegalArgumentException("the first pass of a step has no predictions to distil");
+                throw new IllegalArgumentException(
+                        "the first pass of a step has no predictions to distil");
             }
         }
 
         /** A trainee whose every step is one pass on the path {@code trainingPaths} set. */
-        public Trainee(VisionTransformer network, Predicate<String> trainable,
-                Consumer<RandomGenerator> trainingPaths, Map<String, Consumer<RandomGenerator>> validations) {
+        public Trainee(
+                VisionTransformer network,
+                Predicate<String> trainable,
+                Consumer<RandomGenerator> trainingPaths,
+                Map<String, Consumer<RandomGenerator>> validations) {
             this(network, trainable, trainingPaths, validations, List.of());
         }
     }
@@ -115,7 +122,11 @@ public final class Trainer {
      * @return every epoch's result, those before a resume included
      * @throws TrainingException on a non-finite loss, or a resume file of another run
      */
-    public List<EpochResult> fit(Trainee trainee, ImageDataset train, ImageDataset val, Path resumeFile,
+    public List<EpochResult> fit(
+            Trainee trainee,
+            ImageDataset train,
+            ImageDataset val,
+            Path resumeFile,
             String identity) {
         VisionTransformer network = trainee.network();
         int classes = network.architecture().numClasses();
@@ -123,26 +134,28 @@ public final class Trainer {
         val.requireLabelsBelow(classes);
         Map<String, Parameter> named = ModelWeights.named(network);
         Map<String, Parameter> trainable = new LinkedHashMap<>();
-        named.forEach((name, parameter) -> {
-            boolean update = trainee.trainable().test(name);
-            parameter.freeze(!update);
-            if (update) {
-                trainable.put(name, parameter);
-            }
-        });
+        named.forEach(
+                (name, parameter) -> {
+                    boolean update = trainee.trainable().test(name);
+                    parameter.freeze(!update);
+                    if (update) {
+                        trainable.put(name, parameter);
+                    }
+                });
         String fingerprint = settings.fingerprint() + " " + identity;
         Preprocess preprocess = new Preprocess(network.architecture());
         int batch = Math.min(settings.batchSize(), train.size());
         int steps = (train.size() + batch - 1) / batch;
         int microBatches = settings.microBatches(network.architecture());
-        try (NDManager manager = TorchRuntime.newManager(); AdamW adamw = new AdamW(manager, trainable,
-                settings.weightDecay())) {
+        try (NDManager manager = TorchRuntime.newManager();
+                AdamW adamw = new AdamW(manager, trainable, settings.weightDecay())) {
             List<EpochResult> history = new ArrayList<>();
             int first = resume(resumeFile, fingerprint, named, adamw, history);
             listener.onStart(first + 1, history, steps);
             ParameterStore store = new ParameterStore(manager, false);
             for (int epoch = first; epoch < settings.epochs(); epoch++) {
-                SplittableRandom random = new SplittableRandom(settings.seed() * 1_000_003L + epoch);
+                SplittableRandom random =
+                        new SplittableRandom(settings.seed() * 1_000_003L + epoch);
                 int[] order = Permutation.of(train.size(), random.split());
                 SplittableRandom paths = random.split();
                 trainee.trainingPaths().accept(paths);
@@ -151,30 +164,81 @@ public final class Trainer {
                 long start = System.nanoTime();
                 double lossSum = 0;
                 for (int step = 0; step < steps; step++) {
-                    int[] indices = java.util.Arrays.copyOfRange(order, step * batch,
-                            Math.min(order.length, (step + 1) * batch));
-                    double loss = step(network, store, manager, preprocess, train, indices, adamw, lr,
-                            microBatches, trainee.passes(), paths);
+                    int[] indices =
+                            java.util.Arrays.copyOfRange(
+                                    order,
+                                    step * batch,
+                                    Math.min(order.length, (step + 1) * batch));
+                    double loss =
+                            step(
+                                    network,
+                                    store,
+                                    manager,
+                                    preprocess,
+                                    train,
+                                    indices,
+                                    adamw,
+                                    lr,
+                                    microBatches,
+                                    trainee.passes(),
+                                    paths);
                     if (!Double.isFinite(loss)) {
-                        throw new TrainingException("the training loss is " + loss + " at epoch " + (epoch + 1)
-                                + ", step " + (step + 1) + " (step " + (epoch * steps + step + 1)
-                                + " overall; lr " + lr + "): the weights or the data hold non-finite values,"
-                                + " or the learning rate is too high");
+                        throw new TrainingException(
+                                "the training loss is "
+                                        + loss
+                                        + " at epoch "
+                                        + (epoch + 1)
+                                        + ", step "
+                                        + (step + 1)
+                                        + " (step "
+                                        + (epoch * steps + step + 1)
+                                        + " overall; lr "
+                                        + lr
+                                        + "): the weights or the data hold non-finite values,"
+                                        + " or the learning rate is too high");
                     }
                     lossSum += loss;
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    listener.onStep(epoch + 1, step + 1, steps, loss,
+                    listener.onStep(
+                            epoch + 1,
+                            step + 1,
+                            steps,
+                            loss,
                             (step * (double) batch + indices.length) / seconds);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 Map<String, Double> validation = new LinkedHashMap<>();
-                trainee.validations().forEach((mode, prepare) -> {
-                    prepare.accept(new SplittableRandom(settings.seed() ^ VALIDATION_SALT));
-                    validation.put(mode, Evaluation.accuracy(images -> network.forward(store, new NDList(images), false)
-                            .singletonOrThrow(), preprocess, val, classes, EVAL_BATCH).value());
-                });
-                EpochResult result = new EpochResult(epoch + 1, settings.epochs(), lr, lossSum / steps,
-                        train.size() / seconds, seconds, validation);
+                trainee.validations()
+                        .forEach(
+                                (mode, prepare) -> {
+                                    prepare.accept(
+                                            new SplittableRandom(
+                                                    settings.seed() ^ VALIDATION_SALT));
+                                    validation.put(
+                                            mode,
+                                            Evaluation.accuracy(
+                                                            images ->
+                                                                    network.forward(
+                                                                                    store,
+                                                                                    new NDList(
+                                                                                            images),
+                                                                                    false)
+                                                                            .singletonOrThrow(),
+                                                            preprocess,
+                                                            val,
+                                                            classes,
+                                                            EVAL_BATCH)
+                                                    .value());
+                                });
+                EpochResult result =
+                        new EpochResult(
+                                epoch + 1,
+                                settings.epochs(),
+                                lr,
+                                lossSum / steps,
+                                train.size() / seconds,
+                                seconds,
+                                validation);
                 history.add(result);
                 saveResume(resumeFile, fingerprint, network, adamw, history);
                 listener.onEpoch(result);
@@ -184,13 +248,34 @@ public final class Trainer {
     }
 
     /** One optimiser step on {@code indices}: the gradients of {@link #gradients}, then AdamW. */
-    private static double step(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, AdamW adamw, double lr, int accumulate,
-            List<Pass> passes, RandomGenerator paths) {
+    private static double step(
+            VisionTransformer network,
+            ParameterStore store,
+            NDManager manager,
+            Preprocess preprocess,
+            ImageDataset data,
+            int[] indices,
+            AdamW adamw,
+            double lr,
+            int accumulate,
+            List<Pass> passes,
+            RandomGenerator paths) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            double loss = passes.isEmpty() ? gradients(network, store, manager, preprocess, data, indices, accumulate)
-                    : gradients(network, store, manager, preprocess, data, indices, accumulate, passes, paths);
+            double loss =
+                    passes.isEmpty()
+                            ? gradients(
+                                    network, store, manager, preprocess, data, indices, accumulate)
+                            : gradients(
+                                    network,
+                                    store,
+                                    manager,
+                                    preprocess,
+                                    data,
+                                    indices,
+                                    accumulate,
+                                    passes,
+                                    paths);
             if (Double.isFinite(loss)) {
                 adamw.step(lr);
             }
@@ -199,15 +284,22 @@ public final class Trainer {
     }
 
     /**
-     * Accumulates into the trainable parameters' gradients those of the mean loss over
-     * {@code indices}, in {@code accumulate} micro-batches (each loss weighted by its share); the
-     * network holds its random draws over the micro-batches, so the gradients are the whole batch's
-     * up to float rounding. Run it inside the step's scope.
+     * Accumulates into the trainable parameters' gradients those of the mean loss over {@code
+     * indices}, in {@code accumulate} micro-batches (each loss weighted by its share); the network
+     * holds its random draws over the micro-batches, so the gradients are the whole batch's up to
+     * float rounding. Run it inside the step's scope.
      *
-     * @return the mean loss, or the first non-finite micro-batch loss (then no gradient is complete)
+     * @return the mean loss, or the first non-finite micro-batch loss (then no gradient is
+     *     complete)
      */
-    static double gradients(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, int accumulate) {
+    static double gradients(
+            VisionTransformer network,
+            ParameterStore store,
+            NDManager manager,
+            Preprocess preprocess,
+            ImageDataset data,
+            int[] indices,
+            int accumulate) {
         return pass(network, store, manager, preprocess, data, indices, accumulate, 1, null, null);
     }
 
@@ -218,8 +310,15 @@ public final class Trainer {
      *
      * @return the mean loss over the passes, or the first non-finite micro-batch loss
      */
-    static double gradients(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, int accumulate, List<Pass> passes,
+    static double gradients(
+            VisionTransformer network,
+            ParameterStore store,
+            NDManager manager,
+            Preprocess preprocess,
+            ImageDataset data,
+            int[] indices,
+            int accumulate,
+            List<Pass> passes,
             RandomGenerator paths) {
         float[][] teacher = new float[Math.min(accumulate, indices.length)][];
         // the first pass's predictions are kept only when a later pass learns them
@@ -228,8 +327,18 @@ public final class Trainer {
         for (int p = 0; p < passes.size(); p++) {
             Pass pass = passes.get(p);
             pass.path().accept(paths);
-            double passLoss = pass(network, store, manager, preprocess, data, indices, accumulate, passes.size(),
-                    pass.distils() ? teacher : null, p == 0 && distilling ? teacher : null);
+            double passLoss =
+                    pass(
+                            network,
+                            store,
+                            manager,
+                            preprocess,
+                            data,
+                            indices,
+                            accumulate,
+                            passes.size(),
+                            pass.distils() ? teacher : null,
+                            p == 0 && distilling ? teacher : null);
             if (!Double.isFinite(passLoss)) {
                 return passLoss;
             }
@@ -246,8 +355,16 @@ public final class Trainer {
      * @param predictions where to keep, per micro-batch, the predicted class probabilities; or null
      * @return the pass's loss, divided by {@code share}, or the first non-finite micro-batch loss
      */
-    private static double pass(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, int accumulate, int share, float[][] soft,
+    private static double pass(
+            VisionTransformer network,
+            ParameterStore store,
+            NDManager manager,
+            Preprocess preprocess,
+            ImageDataset data,
+            int[] indices,
+            int accumulate,
+            int share,
+            float[][] soft,
             float[][] predictions) {
         int parts = Math.min(accumulate, indices.length);
         double loss = 0;
@@ -258,9 +375,18 @@ public final class Trainer {
             for (int part = 0; part < parts; part++) {
                 int from = (int) ((long) indices.length * part / parts);
                 int to = (int) ((long) indices.length * (part + 1) / parts);
-                float partLoss = backward(network, store, manager, preprocess, data,
-                        java.util.Arrays.copyOfRange(indices, from, to), (double) (to - from) / indices.length / share,
-                        soft == null ? null : soft[part], predictions, part);
+                float partLoss =
+                        backward(
+                                network,
+                                store,
+                                manager,
+                                preprocess,
+                                data,
+                                java.util.Arrays.copyOfRange(indices, from, to),
+                                (double) (to - from) / indices.length / share,
+                                soft == null ? null : soft[part],
+                                predictions,
+                                part);
                 if (!Float.isFinite(partLoss)) {
                     return partLoss;
                 }
@@ -280,9 +406,17 @@ public final class Trainer {
      * probabilities) when given; {@code predictions[part]}, when given, receives the predicted
      * probabilities.
      */
-    private static float backward(VisionTransformer network, ParameterStore store, NDManager manager,
-            Preprocess preprocess, ImageDataset data, int[] indices, double weight, float[] soft,
-            float[][] predictions, int part) {
+    private static float backward(
+            VisionTransformer network,
+            ParameterStore store,
+            NDManager manager,
+            Preprocess preprocess,
+            ImageDataset data,
+            int[] indices,
+            double weight,
+            float[] soft,
+            float[][] predictions,
+            int part) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             int[] labels = new int[indices.length];
@@ -294,20 +428,30 @@ public final class Trainer {
             boolean wasRecording = JniUtils.isGradMode();
             JniUtils.setGradMode(true);
             try {
-                NDArray logits = network.forward(store, new NDList(images), true).singletonOrThrow();
+                NDArray logits =
+                        network.forward(store, new NDList(images), true).singletonOrThrow();
                 if (predictions != null) {
                     predictions[part] = logits.stopGradient().softmax(1).toFloatArray();
                 }
-                NDArray value = soft == null
-                        ? Loss.softmaxCrossEntropyLoss().evaluate(new NDList(target), new NDList(logits))
-                        : logits.logSoftmax(1).mul(manager.create(soft, logits.getShape())).sum(new int[] {1}).neg()
-                                .mean();
+                NDArray value =
+                        soft == null
+                                ? Loss.softmaxCrossEntropyLoss()
+                                        .evaluate(new NDList(target), new NDList(logits))
+                                : logits.logSoftmax(1)
+                                        .mul(manager.create(soft, logits.getShape()))
+                                        .sum(new int[] {1})
+                                        .neg()
+                                        .mean();
                 if (weight != 1) {
                     value = value.mul(TorchRuntime.scalar(manager, (float) weight));
                 }
                 float loss = value.getFloat();
                 if (Float.isFinite(loss)) {
-                    JniUtils.backward((PtNDArray) value, (PtNDArray) manager.ones(value.getShape()), false, false);
+                    JniUtils.backward(
+                            (PtNDArray) value,
+                            (PtNDArray) manager.ones(value.getShape()),
+                            false,
+                            false);
                 }
                 return loss;
             } finally {
@@ -316,7 +460,11 @@ public final class Trainer {
         }
     }
 
-    private int resume(Path file, String fingerprint, Map<String, Parameter> named, AdamW adamw,
+    private int resume(
+            Path file,
+            String fingerprint,
+            Map<String, Parameter> named,
+            AdamW adamw,
             List<EpochResult> history) {
         if (!Files.exists(file)) {
             return 0;
@@ -324,22 +472,36 @@ public final class Trainer {
         Checkpoint saved = Safetensors.read(file);
         Map<String, String> meta = saved.metadata();
         if (!fingerprint.equals(meta.get("resume_fingerprint"))) {
-            throw new TrainingException(file + " is the resume point of another run (" + meta.get("resume_fingerprint")
-                    + "), not of this one (" + fingerprint + "); delete it or choose another output");
+            throw new TrainingException(
+                    file
+                            + " is the resume point of another run ("
+                            + meta.get("resume_fingerprint")
+                            + "), not of this one ("
+                            + fingerprint
+                            + "); delete it or choose another output");
         }
-        named.forEach((name, parameter) -> {
-            Tensor tensor = saved.tensors().get(name);
-            if (tensor == null || tensor.data().length != parameter.getArray().size()) {
-                throw new TrainingException(file + ": no tensor " + name + " of the right size");
-            }
-            parameter.getArray().set(tensor.data());
-        });
+        named.forEach(
+                (name, parameter) -> {
+                    Tensor tensor = saved.tensors().get(name);
+                    if (tensor == null || tensor.data().length != parameter.getArray().size()) {
+                        throw new TrainingException(
+                                file + ": no tensor " + name + " of the right size");
+                    }
+                    parameter.getArray().set(tensor.data());
+                });
         adamw.restore(saved.tensors(), Long.parseLong(meta.get("resume_steps")), file.toString());
-        history.addAll(GSON.fromJson(meta.get("train_history"), new TypeToken<List<EpochResult>>() {}.getType()));
+        history.addAll(
+                GSON.fromJson(
+                        meta.get("train_history"),
+                        new TypeToken<List<EpochResult>>() {}.getType()));
         return Integer.parseInt(meta.get("resume_epochs_done"));
     }
 
-    private static void saveResume(Path file, String fingerprint, VisionTransformer network, AdamW adamw,
+    private static void saveResume(
+            Path file,
+            String fingerprint,
+            VisionTransformer network,
+            AdamW adamw,
             List<EpochResult> history) {
         Map<String, Tensor> tensors = new LinkedHashMap<>(ModelWeights.snapshot(network));
         tensors.putAll(adamw.state());

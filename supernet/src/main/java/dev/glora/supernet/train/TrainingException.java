@@ -7,7 +7,9 @@ public class TrainingException extends GloraException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param message what happened and when (epoch and step) */
+    /**
+     * @param message what happened and when (epoch and step)
+     */
     public TrainingException(String message) {
         super(message);
     }

@@ -21,6 +21,8 @@ public interface TrainingListener {
      */
     default void onStep(int epoch, int step, int steps, double loss, double imagesPerSecond) {}
 
-    /** @param result the finished epoch, after validation and after its resume point was saved */
+    /**
+     * @param result the finished epoch, after validation and after its resume point was saved
+     */
     default void onEpoch(EpochResult result) {}
 }

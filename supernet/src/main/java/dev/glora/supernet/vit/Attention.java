@@ -12,8 +12,8 @@ import ai.djl.util.PairList;
 import dev.glora.supernet.TorchRuntime;
 
 /**
- * Multi-head self-attention with timm's fused projection: {@code qkv} maps D to 3D, split as
- * (3, heads, D/heads); \(\mathrm{softmax}(q k^T / \sqrt{d_h}) v\) per head; {@code proj} maps back.
+ * Multi-head self-attention with timm's fused projection: {@code qkv} maps D to 3D, split as (3,
+ * heads, D/heads); \(\mathrm{softmax}(q k^T / \sqrt{d_h}) v\) per head; {@code proj} maps back.
  *
  * <p>Input (B, T, D); output (B, T, D).
  */
@@ -38,21 +38,29 @@ public class Attention extends AbstractBlock {
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Shape shape = x.getShape();
         long batch = shape.get(0);
         long tokens = shape.get(1);
         long dim = shape.get(2);
         long headDim = dim / heads;
-        NDArray fused = qkv.forward(store, new NDList(x), training).singletonOrThrow()
-                .reshape(batch, tokens, 3, heads, headDim)
-                .transpose(2, 0, 3, 1, 4);
+        NDArray fused =
+                qkv.forward(store, new NDList(x), training)
+                        .singletonOrThrow()
+                        .reshape(batch, tokens, 3, heads, headDim)
+                        .transpose(2, 0, 3, 1, 4);
         // one split, not three selects: each select's backward fills a zero tensor the size of
         // all three (17 % of a bench-s training step in the profile); split's backward is one cat
         NDList parts = fused.split(3, 0);
         // a scalar array of its own, not mul(Number): TorchRuntime.scalar says why
-        NDArray q = parts.get(0).squeeze(0).mul(TorchRuntime.scalar(x.getManager(), 1.0 / Math.sqrt(headDim)));
+        NDArray q =
+                parts.get(0)
+                        .squeeze(0)
+                        .mul(TorchRuntime.scalar(x.getManager(), 1.0 / Math.sqrt(headDim)));
         NDArray k = parts.get(1).squeeze(0);
         NDArray v = parts.get(2).squeeze(0);
         NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
@@ -61,7 +69,8 @@ public class Attention extends AbstractBlock {
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         qkv.initialize(manager, dataType, inputShapes);
         proj.initialize(manager, dataType, inputShapes);
     }

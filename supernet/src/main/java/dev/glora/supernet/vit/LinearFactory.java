@@ -17,8 +17,8 @@ public interface LinearFactory {
      * @param in input features
      * @param out output features
      * @param bias whether the layer has a bias
-     * @return a block mapping (..., in) to (..., out), whose parameters include {@code weight}
-     *     (out x in) and, with a bias, {@code bias} (out)
+     * @return a block mapping (..., in) to (..., out), whose parameters include {@code weight} (out
+     *     x in) and, with a bias, {@code bias} (out)
      */
     Block create(String path, int in, int out, boolean bias);
 }

@@ -12,9 +12,9 @@ import ai.djl.util.PairList;
 /**
  * A linear layer \(Y = XW^T + b\) whose tensors come from a checkpoint.
  *
- * <p>Input (..., in); output (..., out). Parameters {@code weight} (out x in) and optionally
- * {@code bias} (out). Unlike DJL's {@code Linear}, the shapes are fixed at construction, so the
- * block can be filled from a checkpoint before it sees any input.
+ * <p>Input (..., in); output (..., out). Parameters {@code weight} (out x in) and optionally {@code
+ * bias} (out). Unlike DJL's {@code Linear}, the shapes are fixed at construction, so the block can
+ * be filled from a checkpoint before it sees any input.
  */
 public class LinearLayer extends AbstractBlock {
 
@@ -29,17 +29,30 @@ public class LinearLayer extends AbstractBlock {
      */
     public LinearLayer(int in, int out, boolean hasBias) {
         this.out = out;
-        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(out, in)).build());
-        bias = hasBias
-                ? addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-                        .optShape(new Shape(out)).build())
-                : null;
+        weight =
+                addParameter(
+                        Parameter.builder()
+                                .setName("weight")
+                                .setType(Parameter.Type.WEIGHT)
+                                .optShape(new Shape(out, in))
+                                .build());
+        bias =
+                hasBias
+                        ? addParameter(
+                                Parameter.builder()
+                                        .setName("bias")
+                                        .setType(Parameter.Type.BIAS)
+                                        .optShape(new Shape(out))
+                                        .build())
+                        : null;
     }
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = store.getValue(weight, x.getDevice(), training);
         if (bias == null) {

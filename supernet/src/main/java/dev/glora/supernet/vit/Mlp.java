@@ -33,13 +33,17 @@ public class Mlp extends AbstractBlock {
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
         NDList hidden = fc1.forward(store, inputs, training);
         return fc2.forward(store, new NDList(Activation.gelu(hidden.singletonOrThrow())), training);
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         fc1.initialize(manager, dataType, inputShapes);
         fc2.initialize(manager, dataType, fc1.getOutputShapes(inputShapes));
     }

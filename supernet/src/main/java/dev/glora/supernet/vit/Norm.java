@@ -39,18 +39,35 @@ public class Norm extends AbstractBlock {
     public Norm(int dim, float eps) {
         this.dim = dim;
         this.eps = eps;
-        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA)
-                .optShape(new Shape(dim)).build());
-        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA)
-                .optShape(new Shape(dim)).build());
+        weight =
+                addParameter(
+                        Parameter.builder()
+                                .setName("weight")
+                                .setType(Parameter.Type.GAMMA)
+                                .optShape(new Shape(dim))
+                                .build());
+        bias =
+                addParameter(
+                        Parameter.builder()
+                                .setName("bias")
+                                .setType(Parameter.Type.BETA)
+                                .optShape(new Shape(dim))
+                                .build());
     }
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        return LayerNorm.layerNorm(x, new Shape(dim), store.getValue(weight, x.getDevice(), training),
-                store.getValue(bias, x.getDevice(), training), eps);
+        return LayerNorm.layerNorm(
+                x,
+                new Shape(dim),
+                store.getValue(weight, x.getDevice(), training),
+                store.getValue(bias, x.getDevice(), training),
+                eps);
     }
 
     @Override

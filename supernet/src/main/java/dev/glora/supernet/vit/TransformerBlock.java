@@ -12,12 +12,12 @@ import ai.djl.util.PairList;
 import java.util.random.RandomGenerator;
 
 /**
- * One pre-norm transformer block: \(x \leftarrow x + \mathrm{attn}(\mathrm{norm1}(x))\), then
- * \(x \leftarrow x + \mathrm{mlp}(\mathrm{norm2}(x))\).
+ * One pre-norm transformer block: \(x \leftarrow x + \mathrm{attn}(\mathrm{norm1}(x))\), then \(x
+ * \leftarrow x + \mathrm{mlp}(\mathrm{norm2}(x))\).
  *
- * <p>Input (B, T, D); output (B, T, D). In training, each residual branch may be dropped per
- * sample (stochastic depth, "drop path"): kept with probability 1 - p and then scaled by 1 / (1 - p),
- * the keep decisions drawn from a seeded Java source, so a training run is reproducible.
+ * <p>Input (B, T, D); output (B, T, D). In training, each residual branch may be dropped per sample
+ * (stochastic depth, "drop path"): kept with probability 1 - p and then scaled by 1 / (1 - p), the
+ * keep decisions drawn from a seeded Java source, so a training run is reproducible.
  */
 public class TransformerBlock extends AbstractBlock implements StepDraws {
 
@@ -27,8 +27,13 @@ public class TransformerBlock extends AbstractBlock implements StepDraws {
     private final Block mlp;
     private double dropRate;
     private RandomGenerator random;
-    /** While draws are held: the whole step's batch, its keep masks per branch, and the samples done. */
+
+    /**
+     * While draws are held: the whole step's batch, its keep masks per branch, and the samples
+     * done.
+     */
     private int heldBatch;
+
     private final float[][] heldKeep = new float[2][];
     private int heldOffset;
 
@@ -39,10 +44,19 @@ public class TransformerBlock extends AbstractBlock implements StepDraws {
      */
     public TransformerBlock(String path, VitArchitecture arch, LinearFactory linears) {
         norm1 = addChildBlock("norm1", new Norm(arch.embedDim(), arch.layerNormEps()));
-        attn = addChildBlock("attn",
-                new Attention(path + ".attn", arch.embedDim(), arch.numHeads(), arch.qkvBias(), linears));
+        attn =
+                addChildBlock(
+                        "attn",
+                        new Attention(
+                                path + ".attn",
+                                arch.embedDim(),
+                                arch.numHeads(),
+                                arch.qkvBias(),
+                                linears));
         norm2 = addChildBlock("norm2", new Norm(arch.embedDim(), arch.layerNormEps()));
-        mlp = addChildBlock("mlp", new Mlp(path + ".mlp", arch.embedDim(), arch.hiddenDim(), linears));
+        mlp =
+                addChildBlock(
+                        "mlp", new Mlp(path + ".mlp", arch.embedDim(), arch.hiddenDim(), linears));
     }
 
     /**
@@ -61,11 +75,18 @@ public class TransformerBlock extends AbstractBlock implements StepDraws {
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        NDArray a = attn.forward(store, norm1.forward(store, new NDList(x), training), training).singletonOrThrow();
+        NDArray a =
+                attn.forward(store, norm1.forward(store, new NDList(x), training), training)
+                        .singletonOrThrow();
         x = x.add(training ? dropPath(a, 0) : a);
-        NDArray m = mlp.forward(store, norm2.forward(store, new NDList(x), training), training).singletonOrThrow();
+        NDArray m =
+                mlp.forward(store, norm2.forward(store, new NDList(x), training), training)
+                        .singletonOrThrow();
         NDList out = new NDList(x.add(training ? dropPath(m, 1) : m));
         if (training && heldBatch > 0) {
             heldOffset += (int) x.getShape().get(0);
@@ -114,7 +135,8 @@ public class TransformerBlock extends AbstractBlock implements StepDraws {
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         for (Block child : new Block[] {norm1, attn, norm2, mlp}) {
             child.initialize(manager, dataType, inputShapes);
         }

@@ -39,10 +39,20 @@ public class VisionTransformer extends AbstractBlock {
     public VisionTransformer(VitArchitecture arch, LinearFactory linears) {
         this.arch = arch;
         int dim = arch.embedDim();
-        clsToken = addParameter(Parameter.builder().setName("cls_token").setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(1, 1, dim)).build());
-        posEmbed = addParameter(Parameter.builder().setName("pos_embed").setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(1, arch.tokens(), dim)).build());
+        clsToken =
+                addParameter(
+                        Parameter.builder()
+                                .setName("cls_token")
+                                .setType(Parameter.Type.WEIGHT)
+                                .optShape(new Shape(1, 1, dim))
+                                .build());
+        posEmbed =
+                addParameter(
+                        Parameter.builder()
+                                .setName("pos_embed")
+                                .setType(Parameter.Type.WEIGHT)
+                                .optShape(new Shape(1, arch.tokens(), dim))
+                                .build());
         patchEmbed = addChildBlock("patch_embed", new PatchEmbed(arch));
         for (int i = 0; i < arch.depth(); i++) {
             String path = "blocks." + i;
@@ -52,21 +62,25 @@ public class VisionTransformer extends AbstractBlock {
         head = addChildBlock("head", new LinearLayer(dim, arch.numClasses(), true));
     }
 
-    /** @return the architecture */
+    /**
+     * @return the architecture
+     */
     public VitArchitecture architecture() {
         return arch;
     }
 
     /**
-     * Sets stochastic depth for training passes, rising linearly over the blocks from 0 to
-     * {@code rate} (timm's schedule).
+     * Sets stochastic depth for training passes, rising linearly over the blocks from 0 to {@code
+     * rate} (timm's schedule).
      *
      * @param rate the drop-path rate of the last block, in [0, 1)
      * @param random the source of the keep decisions
      */
     public void setDropPath(double rate, RandomGenerator random) {
         for (int i = 0; i < blocks.size(); i++) {
-            blocks.get(i).setDropPath(blocks.size() == 1 ? rate : rate * i / (blocks.size() - 1), random);
+            blocks.get(i)
+                    .setDropPath(
+                            blocks.size() == 1 ? rate : rate * i / (blocks.size() - 1), random);
         }
     }
 
@@ -85,7 +99,8 @@ public class VisionTransformer extends AbstractBlock {
         forEachStepDraws(this, StepDraws::releaseDraws);
     }
 
-    private static void forEachStepDraws(Block block, java.util.function.Consumer<StepDraws> action) {
+    private static void forEachStepDraws(
+            Block block, java.util.function.Consumer<StepDraws> action) {
         if (block instanceof StepDraws draws) {
             action.accept(draws);
         }
@@ -94,15 +109,21 @@ public class VisionTransformer extends AbstractBlock {
         }
     }
 
-    /** @return the input shape of a batch of {@code batch} images, (B, C, H, W) */
+    /**
+     * @return the input shape of a batch of {@code batch} images, (B, C, H, W)
+     */
     public Shape inputShape(long batch) {
         return new Shape(batch, arch.inChans(), arch.imgSize(), arch.imgSize());
     }
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(fromTokens(store, embed(store, inputs.singletonOrThrow(), training), training));
+            ParameterStore store,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        return new NDList(
+                fromTokens(store, embed(store, inputs.singletonOrThrow(), training), training));
     }
 
     /**
@@ -115,9 +136,12 @@ public class VisionTransformer extends AbstractBlock {
      * @return tokens (B, N + 1, D)
      */
     public NDArray embed(ParameterStore store, NDArray images, boolean training) {
-        NDArray patches = patchEmbed.forward(store, new NDList(images), training).singletonOrThrow();
+        NDArray patches =
+                patchEmbed.forward(store, new NDList(images), training).singletonOrThrow();
         long batch = patches.getShape().get(0);
-        NDArray cls = store.getValue(clsToken, images.getDevice(), training).broadcast(batch, 1, arch.embedDim());
+        NDArray cls =
+                store.getValue(clsToken, images.getDevice(), training)
+                        .broadcast(batch, 1, arch.embedDim());
         return cls.concat(patches, 1).add(store.getValue(posEmbed, images.getDevice(), training));
     }
 
@@ -156,7 +180,8 @@ public class VisionTransformer extends AbstractBlock {
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         patchEmbed.initialize(manager, dataType, inputShapes);
         Shape tokens = new Shape(inputShapes[0].get(0), arch.tokens(), arch.embedDim());
         for (TransformerBlock block : blocks) {

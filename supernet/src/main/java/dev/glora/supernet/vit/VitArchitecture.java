@@ -20,8 +20,8 @@ import java.util.Map;
  * @param qkvBias whether {@code attn.qkv} has a bias (timm's default: true)
  * @param mean per-channel mean subtracted after scaling pixels to [0,1]
  * @param std per-channel standard deviation divided by after subtracting the mean
- * @param layerNormEps the epsilon of every LayerNorm: timm's 1e-6 ({@link #DEFAULT_LAYER_NORM_EPS}),
- *     transformers' ViT 1e-12
+ * @param layerNormEps the epsilon of every LayerNorm: timm's 1e-6 ({@link
+ *     #DEFAULT_LAYER_NORM_EPS}), transformers' ViT 1e-12
  */
 public record VitArchitecture(
         int imgSize,
@@ -37,7 +37,10 @@ public record VitArchitecture(
         float[] std,
         float layerNormEps) {
 
-    /** timm's {@code partial(nn.LayerNorm, eps=1e-6)}; metadata names the epsilon only when it differs. */
+    /**
+     * timm's {@code partial(nn.LayerNorm, eps=1e-6)}; metadata names the epsilon only when it
+     * differs.
+     */
     public static final float DEFAULT_LAYER_NORM_EPS = 1e-6f;
 
     /** Metadata key: the architecture's name, a timm model name for an imported checkpoint. */
@@ -53,34 +56,68 @@ public record VitArchitecture(
         positive("num_heads", numHeads);
         positive("num_classes", numClasses);
         if (imgSize % patchSize != 0) {
-            throw new IllegalArgumentException("patch_size " + patchSize + " does not divide img_size " + imgSize);
+            throw new IllegalArgumentException(
+                    "patch_size " + patchSize + " does not divide img_size " + imgSize);
         }
         if (embedDim % numHeads != 0) {
-            throw new IllegalArgumentException("num_heads " + numHeads + " does not divide embed_dim " + embedDim);
+            throw new IllegalArgumentException(
+                    "num_heads " + numHeads + " does not divide embed_dim " + embedDim);
         }
         if (!(mlpRatio > 0) || (int) (embedDim * mlpRatio) < 1) {
             throw new IllegalArgumentException("mlp_ratio must be positive, got " + mlpRatio);
         }
         if (mean.length != inChans || std.length != inChans) {
-            throw new IllegalArgumentException("mean " + Arrays.toString(mean) + " and std " + Arrays.toString(std)
-                    + " need one value per channel (" + inChans + ")");
+            throw new IllegalArgumentException(
+                    "mean "
+                            + Arrays.toString(mean)
+                            + " and std "
+                            + Arrays.toString(std)
+                            + " need one value per channel ("
+                            + inChans
+                            + ")");
         }
         for (float s : std) {
             if (!(s > 0)) {
-                throw new IllegalArgumentException("std must be positive, got " + Arrays.toString(std));
+                throw new IllegalArgumentException(
+                        "std must be positive, got " + Arrays.toString(std));
             }
         }
         if (!(layerNormEps > 0 && layerNormEps < 1)) {
-            throw new IllegalArgumentException("layer_norm_eps must be in (0, 1), got " + layerNormEps);
+            throw new IllegalArgumentException(
+                    "layer_norm_eps must be in (0, 1), got " + layerNormEps);
         }
         mean = mean.clone();
         std = std.clone();
     }
 
-    /** An architecture with timm's LayerNorm epsilon, 1e-6: every other parameter as the canonical constructor's. */
-    public VitArchitecture(int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
-            double mlpRatio, int numClasses, boolean qkvBias, float[] mean, float[] std) {
-        this(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, qkvBias, mean, std,
+    /**
+     * An architecture with timm's LayerNorm epsilon, 1e-6: every other parameter as the canonical
+     * constructor's.
+     */
+    public VitArchitecture(
+            int imgSize,
+            int patchSize,
+            int inChans,
+            int embedDim,
+            int depth,
+            int numHeads,
+            double mlpRatio,
+            int numClasses,
+            boolean qkvBias,
+            float[] mean,
+            float[] std) {
+        this(
+                imgSize,
+                patchSize,
+                inChans,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                numClasses,
+                qkvBias,
+                mean,
+                std,
                 DEFAULT_LAYER_NORM_EPS);
     }
 
@@ -89,8 +126,19 @@ public record VitArchitecture(
      * @return this architecture with or without it
      */
     public VitArchitecture withQkvBias(boolean bias) {
-        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, bias,
-                mean, std, layerNormEps);
+        return new VitArchitecture(
+                imgSize,
+                patchSize,
+                inChans,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                numClasses,
+                bias,
+                mean,
+                std,
+                layerNormEps);
     }
 
     /**
@@ -98,8 +146,19 @@ public record VitArchitecture(
      * @return this architecture with it
      */
     public VitArchitecture withLayerNormEps(float eps) {
-        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, qkvBias,
-                mean, std, eps);
+        return new VitArchitecture(
+                imgSize,
+                patchSize,
+                inChans,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                numClasses,
+                qkvBias,
+                mean,
+                std,
+                eps);
     }
 
     /**
@@ -107,8 +166,19 @@ public record VitArchitecture(
      * @return this architecture at that input size
      */
     public VitArchitecture withImgSize(int size) {
-        return new VitArchitecture(size, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, numClasses, qkvBias,
-                mean, std, layerNormEps);
+        return new VitArchitecture(
+                size,
+                patchSize,
+                inChans,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                numClasses,
+                qkvBias,
+                mean,
+                std,
+                layerNormEps);
     }
 
     private static void positive(String name, int value) {
@@ -122,14 +192,25 @@ public record VitArchitecture(
      * @return this architecture with a head for {@code classes} classes
      */
     public VitArchitecture withNumClasses(int classes) {
-        return new VitArchitecture(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, classes, qkvBias,
-                mean, std, layerNormEps);
+        return new VitArchitecture(
+                imgSize,
+                patchSize,
+                inChans,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                classes,
+                qkvBias,
+                mean,
+                std,
+                layerNormEps);
     }
 
     /**
      * @param meta a checkpoint's metadata
-     * @return the architecture's name: the recorded one (a timm name for imported checkpoints), else a
-     *     description of its shape, else {@code unknown}
+     * @return the architecture's name: the recorded one (a timm name for imported checkpoints),
+     *     else a description of its shape, else {@code unknown}
      */
     public static String nameOf(Map<String, String> meta) {
         String name = meta.get(NAME_KEY);
@@ -140,8 +221,14 @@ public record VitArchitecture(
             return "unknown";
         }
         VitArchitecture arch = fromMetadata(meta, "metadata");
-        return String.format(Locale.ROOT, "vit_custom_patch%d_%d (width %d, depth %d, heads %d)",
-                arch.patchSize, arch.imgSize, arch.embedDim, arch.depth, arch.numHeads);
+        return String.format(
+                Locale.ROOT,
+                "vit_custom_patch%d_%d (width %d, depth %d, heads %d)",
+                arch.patchSize,
+                arch.imgSize,
+                arch.embedDim,
+                arch.depth,
+                arch.numHeads);
     }
 
     /** The memory one transformer block's inference intermediates may take per forward pass. */
@@ -156,10 +243,13 @@ public record VitArchitecture(
      * @return at most {@code requested}, at least 1
      */
     public int imagesPerPass(int requested) {
-        return (int) Math.max(1, Math.min(requested, BLOCK_ACTIVATION_BUDGET / blockActivationBytes()));
+        return (int)
+                Math.max(1, Math.min(requested, BLOCK_ACTIVATION_BUDGET / blockActivationBytes()));
     }
 
-    /** @return one image's intermediates in one transformer block, {@code 4·T·(22·D + 2·H·T)} bytes */
+    /**
+     * @return one image's intermediates in one transformer block, {@code 4·T·(22·D + 2·H·T)} bytes
+     */
     private long blockActivationBytes() {
         return 4L * tokens() * (22L * embedDim + 2L * numHeads * tokens());
     }
@@ -173,9 +263,9 @@ public record VitArchitecture(
     public static final long TRAINING_ACTIVATION_BUDGET = 2L << 30;
 
     /**
-     * How many micro-batches a training step is split into, so that each holds at most
-     * {@link #TRAINING_ACTIVATION_BUDGET} of activations ({@code depth} blocks' intermediates per
-     * image): 1 for small models and small images; 4 for ViT-S/16 at 224 pixels and a batch of 64.
+     * How many micro-batches a training step is split into, so that each holds at most {@link
+     * #TRAINING_ACTIVATION_BUDGET} of activations ({@code depth} blocks' intermediates per image):
+     * 1 for small models and small images; 4 for ViT-S/16 at 224 pixels and a batch of 64.
      *
      * @param batchSize the images of a step
      * @return micro-batches, in [1, batchSize]
@@ -185,23 +275,31 @@ public record VitArchitecture(
         return (int) Math.max(1, Math.min(batchSize, (batchSize + fit - 1) / fit));
     }
 
-    /** @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it */
+    /**
+     * @return the MLP's hidden width, {@code int(embedDim * mlpRatio)} as timm computes it
+     */
     public int hiddenDim() {
         return (int) (embedDim * mlpRatio);
     }
 
-    /** @return the number of patches, (imgSize / patchSize)² */
+    /**
+     * @return the number of patches, (imgSize / patchSize)²
+     */
     public int numPatches() {
         int side = imgSize / patchSize;
         return side * side;
     }
 
-    /** @return tokens per image: the patches plus the class token */
+    /**
+     * @return tokens per image: the patches plus the class token
+     */
     public int tokens() {
         return numPatches() + 1;
     }
 
-    /** @return the safetensors metadata entries describing this architecture */
+    /**
+     * @return the safetensors metadata entries describing this architecture
+     */
     public Map<String, String> toMetadata() {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("img_size", Integer.toString(imgSize));
@@ -243,10 +341,12 @@ public record VitArchitecture(
                     Boolean.parseBoolean(meta.getOrDefault("qkv_bias", "true")),
                     floats(required(meta, "mean", source)),
                     floats(required(meta, "std", source)),
-                    meta.containsKey("layer_norm_eps") ? Float.parseFloat(meta.get("layer_norm_eps").trim())
+                    meta.containsKey("layer_norm_eps")
+                            ? Float.parseFloat(meta.get("layer_norm_eps").trim())
                             : DEFAULT_LAYER_NORM_EPS);
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(source + ": architecture metadata is not valid: " + e.getMessage(), e);
+            throw new CheckpointException(
+                    source + ": architecture metadata is not valid: " + e.getMessage(), e);
         }
     }
 
@@ -261,8 +361,11 @@ public record VitArchitecture(
     private static String required(Map<String, String> meta, String key, String source) {
         String value = meta.get(key);
         if (value == null) {
-            throw new CheckpointException(source + ": metadata has no \"" + key
-                    + "\"; supply the architecture for a plain timm checkpoint");
+            throw new CheckpointException(
+                    source
+                            + ": metadata has no \""
+                            + key
+                            + "\"; supply the architecture for a plain timm checkpoint");
         }
         return value;
     }
@@ -272,7 +375,8 @@ public record VitArchitecture(
         try {
             return Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new CheckpointException(source + ": metadata \"" + key + "\" is not an integer: " + value);
+            throw new CheckpointException(
+                    source + ": metadata \"" + key + "\" is not an integer: " + value);
         }
     }
 
@@ -298,7 +402,9 @@ public record VitArchitecture(
     }
 
     private static String formatDouble(double value) {
-        return value == Math.rint(value) ? String.format(Locale.ROOT, "%.1f", value) : Double.toString(value);
+        return value == Math.rint(value)
+                ? String.format(Locale.ROOT, "%.1f", value)
+                : Double.toString(value);
     }
 
     @Override

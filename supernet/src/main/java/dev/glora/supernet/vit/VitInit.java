@@ -8,11 +8,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Initial weights, as timm initialises a ViT (its default scheme): linear weights and the
- * position embedding truncated-normal with std 0.02 (cut at two std), biases zero, LayerNorms one
- * and zero, the class token normal with std 1e-6, the patch convolution as PyTorch's default
- * ({@code kaiming_uniform_(a=√5)}, i.e. U(±1/√fan_in), bias too). And the head a fine-tuning run
- * puts on a pretrained model: PyTorch's default {@code nn.Linear} initialisation.
+ * Initial weights, as timm initialises a ViT (its default scheme): linear weights and the position
+ * embedding truncated-normal with std 0.02 (cut at two std), biases zero, LayerNorms one and zero,
+ * the class token normal with std 1e-6, the patch convolution as PyTorch's default ({@code
+ * kaiming_uniform_(a=√5)}, i.e. U(±1/√fan_in), bias too). And the head a fine-tuning run puts on a
+ * pretrained model: PyTorch's default {@code nn.Linear} initialisation.
  */
 public final class VitInit {
 
@@ -26,23 +26,27 @@ public final class VitInit {
     public static Checkpoint random(VitArchitecture arch, long seed) {
         SplittableRandom root = new SplittableRandom(seed);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        ModelWeights.shapes(new VisionTransformer(arch, LinearFactory.PLAIN)).forEach((name, shape) -> {
-            SplittableRandom random = root.split();
-            long[] dims = shape.getShape();
-            Tensor t = Tensor.zeros(dims);
-            float[] data = t.data();
-            if (name.startsWith("patch_embed.")) {
-                long fanIn = arch.inChans() * (long) arch.patchSize() * arch.patchSize();
-                uniform(random, data, 1 / Math.sqrt(fanIn));
-            } else if (name.equals("cls_token")) {
-                normal(random, data, 1e-6);
-            } else if (name.equals("pos_embed") || (name.endsWith(".weight") && dims.length == 2)) {
-                normal(random, data, 0.02);
-            } else if (name.endsWith(".weight")) {
-                java.util.Arrays.fill(data, 1f);
-            }
-            tensors.put(name, t);
-        });
+        ModelWeights.shapes(new VisionTransformer(arch, LinearFactory.PLAIN))
+                .forEach(
+                        (name, shape) -> {
+                            SplittableRandom random = root.split();
+                            long[] dims = shape.getShape();
+                            Tensor t = Tensor.zeros(dims);
+                            float[] data = t.data();
+                            if (name.startsWith("patch_embed.")) {
+                                long fanIn =
+                                        arch.inChans() * (long) arch.patchSize() * arch.patchSize();
+                                uniform(random, data, 1 / Math.sqrt(fanIn));
+                            } else if (name.equals("cls_token")) {
+                                normal(random, data, 1e-6);
+                            } else if (name.equals("pos_embed")
+                                    || (name.endsWith(".weight") && dims.length == 2)) {
+                                normal(random, data, 0.02);
+                            } else if (name.endsWith(".weight")) {
+                                java.util.Arrays.fill(data, 1f);
+                            }
+                            tensors.put(name, t);
+                        });
         return new Checkpoint(tensors, arch.toMetadata());
     }
 
@@ -56,7 +60,8 @@ public final class VitInit {
      * @return the checkpoint with a new {@code head.weight} (numClasses x D) and {@code head.bias},
      *     both U(±1/√D), and metadata saying {@code num_classes}
      */
-    public static Checkpoint withNewHead(Checkpoint checkpoint, VitArchitecture arch, int numClasses, long seed) {
+    public static Checkpoint withNewHead(
+            Checkpoint checkpoint, VitArchitecture arch, int numClasses, long seed) {
         if (!checkpoint.tensors().containsKey("head.weight")) {
             throw new CheckpointException("the checkpoint has no head.weight to replace");
         }

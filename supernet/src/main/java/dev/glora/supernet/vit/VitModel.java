@@ -27,8 +27,8 @@ public final class VitModel implements AutoCloseable {
     }
 
     /**
-     * Loads a plain ViT. The architecture comes from the checkpoint's metadata, or from
-     * {@code fallback} for a plain timm checkpoint that has none.
+     * Loads a plain ViT. The architecture comes from the checkpoint's metadata, or from {@code
+     * fallback} for a plain timm checkpoint that has none.
      *
      * @param checkpoint the tensors and metadata
      * @param fallback the architecture to use when the metadata has none; may be null
@@ -57,23 +57,30 @@ public final class VitModel implements AutoCloseable {
      * @return the architecture the checkpoint describes, else {@code fallback}
      * @throws CheckpointException if neither gives one
      */
-    public static VitArchitecture architectureOf(Checkpoint checkpoint, VitArchitecture fallback, String source) {
+    public static VitArchitecture architectureOf(
+            Checkpoint checkpoint, VitArchitecture fallback, String source) {
         if (VitArchitecture.isDescribedBy(checkpoint.metadata())) {
             return VitArchitecture.fromMetadata(checkpoint.metadata(), source);
         }
         if (fallback == null) {
-            throw new CheckpointException(source + ": no architecture in the metadata (a plain timm checkpoint?);"
-                    + " supply img_size, patch_size, in_chans, embed_dim, depth, num_heads, mlp_ratio and num_classes");
+            throw new CheckpointException(
+                    source
+                            + ": no architecture in the metadata (a plain timm checkpoint?);"
+                            + " supply img_size, patch_size, in_chans, embed_dim, depth, num_heads, mlp_ratio and num_classes");
         }
         return fallback;
     }
 
-    /** @return the architecture */
+    /**
+     * @return the architecture
+     */
     public VitArchitecture architecture() {
         return network.architecture();
     }
 
-    /** @return the block, for callers that run it themselves (training, benchmarks) */
+    /**
+     * @return the block, for callers that run it themselves (training, benchmarks)
+     */
     public VisionTransformer network() {
         return network;
     }
@@ -88,7 +95,9 @@ public final class VitModel implements AutoCloseable {
         return network.forward(store, new NDList(images), false).singletonOrThrow();
     }
 
-    /** @return a heap copy of every weight, by timm name */
+    /**
+     * @return a heap copy of every weight, by timm name
+     */
     public Map<String, Tensor> tensors() {
         return ModelWeights.snapshot(network);
     }

@@ -23,8 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConfinedReadTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private static byte[] read(Path root, Path file) throws IOException {
         try (SeekableByteChannel channel = ConfinedFiles.open(root, file)) {
@@ -40,23 +39,34 @@ class ConfinedReadTest {
     void linksAreFollowedOnlyWhileTheyStayInsideTheRoot() throws IOException {
         Path root = Files.createDirectories(dir.resolve("root"));
         Path outside = Files.createDirectories(dir.resolve("outside"));
-        Files.write(Files.createDirectories(root.resolve("a/b")).resolve("f.txt"), new byte[] {1, 2, 3});
+        Files.write(
+                Files.createDirectories(root.resolve("a/b")).resolve("f.txt"),
+                new byte[] {1, 2, 3});
         Files.write(outside.resolve("secret.txt"), new byte[] {9});
         assertArrayEquals(new byte[] {1, 2, 3}, read(root, root.resolve("a/b/f.txt")));
 
         Files.createSymbolicLink(root.resolve("inside-link"), root.resolve("a"));
-        assertArrayEquals(new byte[] {1, 2, 3}, read(root, root.resolve("inside-link/b/f.txt")), "a link that stays in");
+        assertArrayEquals(
+                new byte[] {1, 2, 3},
+                read(root, root.resolve("inside-link/b/f.txt")),
+                "a link that stays in");
         Files.createSymbolicLink(root.resolve("file-link"), root.resolve("a/b/f.txt"));
         assertArrayEquals(new byte[] {1, 2, 3}, read(root, root.resolve("file-link")));
 
         Files.createSymbolicLink(root.resolve("out"), outside);
-        ConfinedFiles.OutsideRoot folder = assertThrows(ConfinedFiles.OutsideRoot.class,
-                () -> read(root, root.resolve("out/secret.txt")));
+        ConfinedFiles.OutsideRoot folder =
+                assertThrows(
+                        ConfinedFiles.OutsideRoot.class,
+                        () -> read(root, root.resolve("out/secret.txt")));
         assertTrue(folder.getMessage().contains("through a symbolic link"), folder.getMessage());
         Files.createSymbolicLink(root.resolve("secret-link"), outside.resolve("secret.txt"));
-        assertThrows(ConfinedFiles.OutsideRoot.class, () -> read(root, root.resolve("secret-link")));
-        assertThrows(ConfinedFiles.OutsideRoot.class, () -> read(root, root.resolve("a/../../outside/secret.txt")));
-        assertThrows(ConfinedFiles.OutsideRoot.class, () -> read(root, outside.resolve("secret.txt")));
+        assertThrows(
+                ConfinedFiles.OutsideRoot.class, () -> read(root, root.resolve("secret-link")));
+        assertThrows(
+                ConfinedFiles.OutsideRoot.class,
+                () -> read(root, root.resolve("a/../../outside/secret.txt")));
+        assertThrows(
+                ConfinedFiles.OutsideRoot.class, () -> read(root, outside.resolve("secret.txt")));
         assertThrows(NoSuchFileException.class, () -> read(root, root.resolve("a/missing.txt")));
     }
 
@@ -68,25 +78,40 @@ class ConfinedReadTest {
         Files.write(outside.resolveSibling("train800.txt"), List.of("images/0.png 0"));
         // a task folder that is (or became, after the job's check) a link out of the data root
         Files.createSymbolicLink(data.resolve("task"), outside.getParent());
-        assertEquals(1, Vtab1k.read(data.resolve("task"), "train800").size(), "the command line reads it");
-        DataException refused = assertThrows(DataException.class,
-                () -> Vtab1k.read(data, data.resolve("task"), "train800"));
+        assertEquals(
+                1,
+                Vtab1k.read(data.resolve("task"), "train800").size(),
+                "the command line reads it");
+        DataException refused =
+                assertThrows(
+                        DataException.class,
+                        () -> Vtab1k.read(data, data.resolve("task"), "train800"));
         assertTrue(refused.getMessage().contains("leads out of " + data), refused.getMessage());
 
         Path models = Files.createDirectories(dir.resolve("models"));
         Path backbone = dir.resolve("outside/backbone.safetensors");
-        dev.glora.supernet.checkpoint.Safetensors.write(dev.glora.supernet.vit.VitInit.random(
-                dev.glora.supernet.TinyModels.tinyArch(), 0), backbone);
+        dev.glora.supernet.checkpoint.Safetensors.write(
+                dev.glora.supernet.vit.VitInit.random(dev.glora.supernet.TinyModels.tinyArch(), 0),
+                backbone);
         Files.createSymbolicLink(models.resolve("vit.safetensors"), backbone);
-        dev.glora.supernet.checkpoint.CheckpointException escaped = assertThrows(
-                dev.glora.supernet.checkpoint.CheckpointException.class,
-                () -> dev.glora.supernet.checkpoint.Safetensors.read(models, models.resolve("vit.safetensors")));
+        dev.glora.supernet.checkpoint.CheckpointException escaped =
+                assertThrows(
+                        dev.glora.supernet.checkpoint.CheckpointException.class,
+                        () ->
+                                dev.glora.supernet.checkpoint.Safetensors.read(
+                                        models, models.resolve("vit.safetensors")));
         assertTrue(escaped.getMessage().contains("leads out of " + models), escaped.getMessage());
-        assertThrows(dev.glora.supernet.checkpoint.CheckpointException.class,
-                () -> dev.glora.supernet.checkpoint.Provenance.sha256(models, models.resolve("vit.safetensors")));
+        assertThrows(
+                dev.glora.supernet.checkpoint.CheckpointException.class,
+                () ->
+                        dev.glora.supernet.checkpoint.Provenance.sha256(
+                                models, models.resolve("vit.safetensors")));
         Files.copy(backbone, models.resolve("inside.safetensors"));
-        assertEquals(dev.glora.supernet.checkpoint.Safetensors.read(backbone).tensors().keySet(),
-                dev.glora.supernet.checkpoint.Safetensors.read(models, models.resolve("inside.safetensors")).tensors()
+        assertEquals(
+                dev.glora.supernet.checkpoint.Safetensors.read(backbone).tensors().keySet(),
+                dev.glora.supernet.checkpoint.Safetensors.read(
+                                models, models.resolve("inside.safetensors"))
+                        .tensors()
                         .keySet());
     }
 
@@ -107,9 +132,12 @@ class ConfinedReadTest {
         Files.createSymbolicLink(task.resolve("images"), dir.resolve("elsewhere/images"));
 
         Path root = task.toRealPath();
-        DataException refused = assertThrows(DataException.class, () -> ImageCodec.read(root, entries.get(0).image()));
+        DataException refused =
+                assertThrows(
+                        DataException.class, () -> ImageCodec.read(root, entries.get(0).image()));
         assertTrue(refused.getMessage().contains("leads out of"), refused.getMessage());
-        DataException whole = assertThrows(DataException.class, () -> Vtab1k.read(task, "train800"));
+        DataException whole =
+                assertThrows(DataException.class, () -> Vtab1k.read(task, "train800"));
         assertTrue(whole.getMessage().contains("leads out of"), whole.getMessage());
     }
 }

@@ -21,8 +21,7 @@ class FmnistVtabTest {
 
     private static final Sizes SIZES = new Sizes(40, 10, 30, 0);
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
 
     private static ImageDataset train;
     private static ImageDataset test;
@@ -83,43 +82,84 @@ class FmnistVtabTest {
         for (Task task : Task.values()) {
             for (String list : List.of("train800.txt", "val200.txt", "test.txt")) {
                 String a = Files.readString(dir.resolve("a").resolve(task.folder()).resolve(list));
-                assertEquals(a, Files.readString(dir.resolve("b").resolve(task.folder()).resolve(list)), task + list);
+                assertEquals(
+                        a,
+                        Files.readString(dir.resolve("b").resolve(task.folder()).resolve(list)),
+                        task + list);
             }
             Path image = Path.of(task.folder(), "images", "train", "00003.png");
-            assertArrayEquals(Files.readAllBytes(dir.resolve("a").resolve(image)),
+            assertArrayEquals(
+                    Files.readAllBytes(dir.resolve("a").resolve(image)),
                     Files.readAllBytes(dir.resolve("b").resolve(image)));
         }
-        assertNotEquals(Files.readString(dir.resolve("a/rotation/train800.txt")),
+        assertNotEquals(
+                Files.readString(dir.resolve("a/rotation/train800.txt")),
                 Files.readString(dir.resolve("c/rotation/train800.txt")));
     }
 
     @Test
-    void aLargerSelectionListLeavesTheProtocolsListsAsTheyWereAndSharesNoImageWithThem() throws IOException {
+    void aLargerSelectionListLeavesTheProtocolsListsAsTheyWereAndSharesNoImageWithThem()
+            throws IOException {
         ImageDataset numbered = synthetic(100);
         for (int i = 0; i < numbered.size(); i++) {
             numbered.images().get(i).set(0, 27, 27, i); // unique: all10 keeps every pixel
         }
         FmnistVtab.write(Task.ALL10, numbered, test, dir.resolve("plain"), 7, SIZES, Map.of());
-        FmnistVtab.write(Task.ALL10, numbered, test, dir.resolve("large"), 7, new Sizes(40, 10, 30, 45), Map.of());
+        FmnistVtab.write(
+                Task.ALL10,
+                numbered,
+                test,
+                dir.resolve("large"),
+                7,
+                new Sizes(40, 10, 30, 45),
+                Map.of());
         for (String list : List.of("train800", "val200", "train800val200", "test")) {
-            assertEquals(Files.readString(dir.resolve("plain").resolve(list + ".txt")),
-                    Files.readString(dir.resolve("large").resolve(list + ".txt")), list);
+            assertEquals(
+                    Files.readString(dir.resolve("plain").resolve(list + ".txt")),
+                    Files.readString(dir.resolve("large").resolve(list + ".txt")),
+                    list);
             ImageDataset plain = Vtab1k.read(dir.resolve("plain"), list);
             ImageDataset large = Vtab1k.read(dir.resolve("large"), list);
             for (int i = 0; i < plain.size(); i++) {
-                assertArrayEquals(plain.images().get(i).pixels(), large.images().get(i).pixels(), list + " " + i);
+                assertArrayEquals(
+                        plain.images().get(i).pixels(),
+                        large.images().get(i).pixels(),
+                        list + " " + i);
             }
         }
         ImageDataset selection = Vtab1k.read(dir.resolve("large"), "val45");
         assertEquals(45, selection.size());
         java.util.Set<Integer> used = new java.util.HashSet<>();
-        Vtab1k.read(dir.resolve("large"), "train800val200").images().forEach(image -> used.add(image.at(0, 27, 27)));
-        selection.images().forEach(image -> assertTrue(used.add(image.at(0, 27, 27)),
-                "image " + image.at(0, 27, 27) + " is in val45 and in train800val200 (or twice in val45)"));
-        assertTrue(Files.readString(dir.resolve("large").resolve(Vtab1k.TASK_FILE)).contains("\"val45\": 45"));
-        DataException tooFew = org.junit.jupiter.api.Assertions.assertThrows(DataException.class, () -> FmnistVtab.write(
-                Task.ALL10, numbered, test, dir.resolve("short"), 7, new Sizes(40, 10, 30, 51), Map.of()));
-        assertTrue(tooFew.getMessage().contains("needs 101 images, the split has 100"), tooFew.getMessage());
+        Vtab1k.read(dir.resolve("large"), "train800val200")
+                .images()
+                .forEach(image -> used.add(image.at(0, 27, 27)));
+        selection
+                .images()
+                .forEach(
+                        image ->
+                                assertTrue(
+                                        used.add(image.at(0, 27, 27)),
+                                        "image "
+                                                + image.at(0, 27, 27)
+                                                + " is in val45 and in train800val200 (or twice in val45)"));
+        assertTrue(
+                Files.readString(dir.resolve("large").resolve(Vtab1k.TASK_FILE))
+                        .contains("\"val45\": 45"));
+        DataException tooFew =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        DataException.class,
+                        () ->
+                                FmnistVtab.write(
+                                        Task.ALL10,
+                                        numbered,
+                                        test,
+                                        dir.resolve("short"),
+                                        7,
+                                        new Sizes(40, 10, 30, 51),
+                                        Map.of()));
+        assertTrue(
+                tooFew.getMessage().contains("needs 101 images, the split has 100"),
+                tooFew.getMessage());
     }
 
     @Test
@@ -133,7 +173,10 @@ class FmnistVtabTest {
             seen[k]++;
             Image image = set.images().get(i);
             assertEquals(200, image.at(0, corner[k][0] + 3, corner[k][1] + 3), "rotation " + k);
-            assertEquals(0, image.at(0, corner[(k + 2) % 4][0] + 7, corner[(k + 2) % 4][1] + 7), "rotation " + k);
+            assertEquals(
+                    0,
+                    image.at(0, corner[(k + 2) % 4][0] + 7, corner[(k + 2) % 4][1] + 7),
+                    "rotation " + k);
         }
         for (int count : seen) {
             assertTrue(count > 0, "every rotation occurs");
@@ -203,7 +246,8 @@ class FmnistVtabTest {
             for (int count : perClass) {
                 assertTrue(count <= shots && count > 0, shots + "-shot: " + count);
             }
-            List<String> origins = set.origins().stream().map(o -> o.replaceAll(".*:", "")).toList();
+            List<String> origins =
+                    set.origins().stream().map(o -> o.replaceAll(".*:", "")).toList();
             assertTrue(origins.size() >= previous.size());
             previous = origins;
         }

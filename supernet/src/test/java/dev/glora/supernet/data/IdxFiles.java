@@ -13,10 +13,12 @@ final class IdxFiles {
 
     private IdxFiles() {}
 
-    static void write(Path dir, String split, List<Image> images, int[] labels, boolean gzip) throws IOException {
+    static void write(Path dir, String split, List<Image> images, int[] labels, boolean gzip)
+            throws IOException {
         Files.createDirectories(dir);
         String suffix = gzip ? ".gz" : "";
-        try (DataOutputStream out = open(dir.resolve(split + "-images-idx3-ubyte" + suffix), gzip)) {
+        try (DataOutputStream out =
+                open(dir.resolve(split + "-images-idx3-ubyte" + suffix), gzip)) {
             out.writeInt(0x00000803);
             out.writeInt(images.size());
             out.writeInt(images.get(0).height());
@@ -25,7 +27,8 @@ final class IdxFiles {
                 out.write(image.pixels());
             }
         }
-        try (DataOutputStream out = open(dir.resolve(split + "-labels-idx1-ubyte" + suffix), gzip)) {
+        try (DataOutputStream out =
+                open(dir.resolve(split + "-labels-idx1-ubyte" + suffix), gzip)) {
             out.writeInt(0x00000801);
             out.writeInt(labels.length);
             for (int label : labels) {

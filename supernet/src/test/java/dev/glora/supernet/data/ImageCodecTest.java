@@ -17,8 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Images are refused by their header's size before a decompression bomb is decoded. */
 class ImageCodecTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /** A PNG of a header only: signature, IHDR of the given size, IEND. */
     private static byte[] pngHeader(int width, int height) throws IOException {
@@ -60,13 +59,17 @@ class ImageCodecTest {
 
     /**
      * Issue 31: decoding holds at most {@link ImageCodec#DECODE_BUDGET_PIXELS} pixels in the whole
-     * process: a decode waits, before decoding, until its image's pixels (from the header) are free.
+     * process: a decode waits, before decoding, until its image's pixels (from the header) are
+     * free.
      */
     @Test
     void aDecodeWaitsUntilItsPixelsFitTheProcesssBudget() throws Exception {
         Path file = dir.resolve("a.png");
         ImageCodec.writePng(new Image(1, 40, 50, new byte[40 * 50]), file);
-        int held = ImageCodec.DECODE_BUDGET_PIXELS - 40 * 50 + 1; // one pixel short of this image's 2,000
+        int held =
+                ImageCodec.DECODE_BUDGET_PIXELS
+                        - 40 * 50
+                        + 1; // one pixel short of this image's 2,000
         assertTrue(ImageCodec.DECODING.tryAcquire(held), "the budget was free");
         java.util.concurrent.CompletableFuture<Image> read;
         try {
@@ -77,6 +80,9 @@ class ImageCodecTest {
             ImageCodec.DECODING.release(held);
         }
         assertEquals(50, read.get(20, java.util.concurrent.TimeUnit.SECONDS).width());
-        assertEquals(ImageCodec.DECODE_BUDGET_PIXELS, ImageCodec.DECODING.availablePermits(), "every pixel came back");
+        assertEquals(
+                ImageCodec.DECODE_BUDGET_PIXELS,
+                ImageCodec.DECODING.availablePermits(),
+                "every pixel came back");
     }
 }

@@ -47,7 +47,9 @@ class PreprocessTest {
         assertArrayEquals(new byte[] {50, 60}, half.pixels());
         Image twice = new Image(1, 1, 2, new byte[] {0, 100}).resized(1, 4);
         assertArrayEquals(new byte[] {0, 25, 75, 100}, twice.pixels());
-        float[] fitted = new Preprocess(arch(2, 1, 0f, 1f)).batch(one(IdxFiles.pattern(0, 4)), new int[] {0});
+        float[] fitted =
+                new Preprocess(arch(2, 1, 0f, 1f))
+                        .batch(one(IdxFiles.pattern(0, 4)), new int[] {0});
         assertEquals(4, fitted.length);
     }
 }

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class Vtab1kTest {
 
-    @TempDir
-    Path task;
+    @TempDir Path task;
 
     @BeforeEach
     void writeTask() throws IOException {
@@ -29,7 +28,9 @@ class Vtab1kTest {
         rgb.setRGB(1, 2, 0x123456);
         ImageIO.write(rgb, "bmp", task.resolve("images/train/b.bmp").toFile());
         ImageIO.write(rgb, "jpg", task.resolve("images/train/c.jpg").toFile());
-        Files.writeString(task.resolve("train800.txt"), "images/train/a.png 2\n\nimages/train/b.bmp 0\nimages/train/c.jpg 1\n");
+        Files.writeString(
+                task.resolve("train800.txt"),
+                "images/train/a.png 2\n\nimages/train/b.bmp 0\nimages/train/c.jpg 1\n");
     }
 
     @Test
@@ -37,7 +38,10 @@ class Vtab1kTest {
         ImageDataset set = Vtab1k.read(task, "train800");
         assertEquals(3, set.size());
         assertArrayEquals(new int[] {2, 0, 1}, set.labels());
-        assertArrayEquals(IdxFiles.pattern(10, 6).pixels(), set.images().get(0).pixels(), "grey PNG is bit-exact");
+        assertArrayEquals(
+                IdxFiles.pattern(10, 6).pixels(),
+                set.images().get(0).pixels(),
+                "grey PNG is bit-exact");
         Image bmp = set.images().get(1);
         assertEquals(3, bmp.channels());
         assertEquals(0x12, bmp.at(0, 2, 1));
@@ -50,33 +54,52 @@ class Vtab1kTest {
 
     @Test
     void everyMalformedListNamesItsFileAndLine() throws IOException {
-        assertError("images/train/a.png 1\nimages/train/missing.png 0\n", "train800.txt:2: ", "no such image file");
+        assertError(
+                "images/train/a.png 1\nimages/train/missing.png 0\n",
+                "train800.txt:2: ",
+                "no such image file");
         Files.writeString(task.resolve("images/train/bad.png"), "not a png");
-        assertError("images/train/bad.png 0\n", "train800.txt:1: ", "not an image in a format the JDK reads");
-        assertError("images/train/a.png\n", "train800.txt:1: ", "expected \"<image path> <label>\"");
-        assertError("images/train/a.png 1\nimages/train/a.png x\n", "train800.txt:2: ", "label \"x\" is not an integer");
+        assertError(
+                "images/train/bad.png 0\n",
+                "train800.txt:1: ",
+                "not an image in a format the JDK reads");
+        assertError(
+                "images/train/a.png\n", "train800.txt:1: ", "expected \"<image path> <label>\"");
+        assertError(
+                "images/train/a.png 1\nimages/train/a.png x\n",
+                "train800.txt:2: ",
+                "label \"x\" is not an integer");
         assertError("images/train/a.png -1\n", "train800.txt:1: ", "label -1 is negative");
         assertError("../outside.png 1\n", "train800.txt:1: ", "leaves the task folder");
         assertError("\n\n", "train800.txt: ", "the split is empty");
-        DataException missing = assertThrows(DataException.class, () -> Vtab1k.read(task, "val200"));
-        assertTrue(missing.getMessage().contains("val200.txt: no such list file"), missing.getMessage());
+        DataException missing =
+                assertThrows(DataException.class, () -> Vtab1k.read(task, "val200"));
+        assertTrue(
+                missing.getMessage().contains("val200.txt: no such list file"),
+                missing.getMessage());
     }
 
     @Test
-    void symbolicLinksThatLeadOutOfTheTaskFolderAreRefusedAndThoseInsideFollowed(@TempDir Path outside)
-            throws IOException {
+    void symbolicLinksThatLeadOutOfTheTaskFolderAreRefusedAndThoseInsideFollowed(
+            @TempDir Path outside) throws IOException {
         ImageCodec.writePng(IdxFiles.pattern(10, 6), outside.resolve("secret.png"));
-        Files.createSymbolicLink(task.resolve("images/train/link.png"), outside.resolve("secret.png"));
-        assertError("images/train/link.png 0\n", "train800.txt:1: image \"images/train/link.png\"",
+        Files.createSymbolicLink(
+                task.resolve("images/train/link.png"), outside.resolve("secret.png"));
+        assertError(
+                "images/train/link.png 0\n",
+                "train800.txt:1: image \"images/train/link.png\"",
                 "leads out of the task folder");
         Files.createSymbolicLink(task.resolve("images/out"), outside);
         assertError("images/out/secret.png 0\n", "train800.txt:1:", "leads out of the task folder");
         Files.writeString(outside.resolve("val200.txt"), "images/train/a.png 0\n");
         Files.createSymbolicLink(task.resolve("val200.txt"), outside.resolve("val200.txt"));
         DataException list = assertThrows(DataException.class, () -> Vtab1k.read(task, "val200"));
-        assertTrue(list.getMessage().contains("val200.txt: the list file leads out of the task folder"),
+        assertTrue(
+                list.getMessage()
+                        .contains("val200.txt: the list file leads out of the task folder"),
                 list.getMessage());
-        Files.createSymbolicLink(task.resolve("images/train/alias.png"), task.resolve("images/train/a.png"));
+        Files.createSymbolicLink(
+                task.resolve("images/train/alias.png"), task.resolve("images/train/a.png"));
         Files.writeString(task.resolve("train800.txt"), "images/train/alias.png 2\n");
         assertEquals(1, Vtab1k.read(task, "train800").size(), "a link that stays inside is fine");
     }
@@ -85,8 +108,12 @@ class Vtab1kTest {
     void listsShareImagesWhenSomeImageIsInBothWhateverPathNamesIt() throws IOException {
         Files.writeString(task.resolve("val200.txt"), "images/train/c.jpg 1\n");
         Files.writeString(task.resolve("test.txt"), "images/train/b.bmp 0\n");
-        Files.writeString(task.resolve("train800val200.txt"), "images/train/a.png 2\nimages/../images/train/c.jpg 1\n");
-        assertTrue(Vtab1k.shareImages(task, "train800val200", "val200"), "the same image by another path");
+        Files.writeString(
+                task.resolve("train800val200.txt"),
+                "images/train/a.png 2\nimages/../images/train/c.jpg 1\n");
+        assertTrue(
+                Vtab1k.shareImages(task, "train800val200", "val200"),
+                "the same image by another path");
         assertFalse(Vtab1k.shareImages(task, "train800val200", "test"));
         assertFalse(Vtab1k.shareImages(task, "val200", "test.txt"));
         assertTrue(Vtab1k.shareImages(task, "train800", "test"));
@@ -96,7 +123,10 @@ class Vtab1kTest {
     void aLabelOutsideTheModelsClassesNamesItsLine() {
         ImageDataset set = Vtab1k.read(task, "train800");
         DataException e = assertThrows(DataException.class, () -> set.requireLabelsBelow(2));
-        assertTrue(e.getMessage().endsWith("train800.txt:1: label 2 is outside the model's 2 classes (0 to 1)"),
+        assertTrue(
+                e.getMessage()
+                        .endsWith(
+                                "train800.txt:1: label 2 is outside the model's 2 classes (0 to 1)"),
                 e.getMessage());
         assertEquals(set, set.requireLabelsBelow(3));
     }
@@ -112,11 +142,16 @@ class Vtab1kTest {
     @Test
     void taskJsonMayNameTheClassesOneNamePerClass() throws IOException {
         assertEquals(java.util.List.of(), Vtab1k.classNames(task));
-        Files.writeString(task.resolve("task.json"), "{\"num_classes\": 2, \"classes\": [\"ant\", \"bee\"]}");
+        Files.writeString(
+                task.resolve("task.json"), "{\"num_classes\": 2, \"classes\": [\"ant\", \"bee\"]}");
         assertEquals(java.util.List.of("ant", "bee"), Vtab1k.classNames(task));
-        Files.writeString(task.resolve("task.json"), "{\"num_classes\": 3, \"classes\": [\"ant\", \"bee\"]}");
-        String message = assertThrows(DataException.class, () -> Vtab1k.classNames(task)).getMessage();
-        assertTrue(message.endsWith("task.json: \"classes\" names 2 classes, the task has 3"), message);
+        Files.writeString(
+                task.resolve("task.json"), "{\"num_classes\": 3, \"classes\": [\"ant\", \"bee\"]}");
+        String message =
+                assertThrows(DataException.class, () -> Vtab1k.classNames(task)).getMessage();
+        assertTrue(
+                message.endsWith("task.json: \"classes\" names 2 classes, the task has 3"),
+                message);
     }
 
     @Test

@@ -39,7 +39,8 @@ class SubnetScorerTest {
         return new ImageDataset("random", images, labels, origins);
     }
 
-    private static SubnetConfig random(Supernet supernet, SearchSpace space, SplittableRandom random) {
+    private static SubnetConfig random(
+            Supernet supernet, SearchSpace space, SplittableRandom random) {
         var layers = new LinkedHashMap<String, dev.glora.supernet.config.LayerConfig>();
         supernet.layers().keySet().forEach(name -> layers.put(name, space.sample(random)));
         return new SubnetConfig(layers);
@@ -49,8 +50,10 @@ class SubnetScorerTest {
     void scoresEqualTheSupernetsOwnForwardPassForRandomConfigurations() {
         for (boolean qkvBias : new boolean[] {true, false}) {
             VitArchitecture tiny = TinyModels.tinyArch();
-            VitArchitecture arch = new VitArchitecture(8, 4, 1, 8, 2, 2, 2.0, 3, qkvBias, tiny.mean(), tiny.std());
-            Checkpoint checkpoint = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 1), arch, 4, 2);
+            VitArchitecture arch =
+                    new VitArchitecture(8, 4, 1, 8, 2, 2, 2.0, 3, qkvBias, tiny.mean(), tiny.std());
+            Checkpoint checkpoint =
+                    TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 1), arch, 4, 2);
             ImageDataset data = randomImages(70, 3, 3);
             SearchSpace space = SearchSpace.ofRanks(4, 2);
             SplittableRandom random = new SplittableRandom(4);
@@ -60,24 +63,36 @@ class SubnetScorerTest {
                 for (int i = 0; i < 25; i++) {
                     SubnetConfig config = random(supernet, space, random);
                     supernet.setConfig(config);
-                    Accuracy expected = Evaluation.accuracy(images -> supernet.logits(images, false),
-                            new Preprocess(arch), data, 3, 32);
+                    Accuracy expected =
+                            Evaluation.accuracy(
+                                    images -> supernet.logits(images, false),
+                                    new Preprocess(arch),
+                                    data,
+                                    3,
+                                    32);
                     Accuracy actual = scorer.score(config);
-                    assertEquals(expected.correct(), actual.correct(), "qkv bias " + qkvBias + ": " + config);
+                    assertEquals(
+                            expected.correct(),
+                            actual.correct(),
+                            "qkv bias " + qkvBias + ": " + config);
                     assertArrayEquals(expected.correctPerClass(), actual.correctPerClass());
                     assertEquals(70, actual.n());
                     distinct.add(actual.correct());
                 }
             }
-            assertTrue(distinct.size() > 3, "configurations should differ in accuracy, got " + distinct);
+            assertTrue(
+                    distinct.size() > 3,
+                    "configurations should differ in accuracy, got " + distinct);
         }
     }
 
     @Test
     void scoringLeavesNoArraysBehind() {
         VitArchitecture arch = TinyModels.tinyArch();
-        Checkpoint checkpoint = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 1), arch, 4, 2);
-        try (SubnetScorer scorer = new SubnetScorer(checkpoint, randomImages(40, 3, 5), 16, "tiny");
+        Checkpoint checkpoint =
+                TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 1), arch, 4, 2);
+        try (SubnetScorer scorer =
+                        new SubnetScorer(checkpoint, randomImages(40, 3, 5), 16, "tiny");
                 Supernet shapes = Supernet.load(checkpoint, "tiny");
                 ai.djl.ndarray.NDManager probe = dev.glora.supernet.TorchRuntime.newManager()) {
             SplittableRandom random = new SplittableRandom(6);

@@ -13,11 +13,11 @@ import java.nio.file.Path;
 
 /**
  * Issue 31: coverage-guided fuzz tests (Jazzer) of the parsers that read what users and uploads
- * hand in. Each may refuse an input only with this project's own {@link GloraException} (a
- * one-line reason naming the file); any other exception, a hang or running out of memory is a
- * finding. Under {@code ./mvnw verify} each replays its committed corpus
- * ({@code src/test/resources/dev/glora/supernet/fuzz/ParsersFuzzTestInputs/<method>/}) and an
- * empty input; {@code bin/fuzz TARGET MINUTES} fuzzes one.
+ * hand in. Each may refuse an input only with this project's own {@link GloraException} (a one-line
+ * reason naming the file); any other exception, a hang or running out of memory is a finding. Under
+ * {@code ./mvnw verify} each replays its committed corpus ({@code
+ * src/test/resources/dev/glora/supernet/fuzz/ParsersFuzzTestInputs/<method>/}) and an empty input;
+ * {@code bin/fuzz TARGET MINUTES} fuzzes one.
  */
 class ParsersFuzzTest {
 
@@ -31,7 +31,8 @@ class ParsersFuzzTest {
     }
 
     /** Runs a parser on the input written to a file; refusals are fine, nothing else is. */
-    private static void refusedOrRead(byte[] data, String suffix, FileParser parser) throws Exception {
+    private static void refusedOrRead(byte[] data, String suffix, FileParser parser)
+            throws Exception {
         Path file = write(data, suffix);
         try {
             parser.parse(file);
@@ -48,10 +49,13 @@ class ParsersFuzzTest {
 
     @FuzzTest(maxDuration = "2h")
     void safetensors(byte[] data) throws Exception {
-        refusedOrRead(data, ".safetensors", file -> {
-            Safetensors.header(file);
-            Safetensors.read(file);
-        });
+        refusedOrRead(
+                data,
+                ".safetensors",
+                file -> {
+                    Safetensors.header(file);
+                    Safetensors.read(file);
+                });
     }
 
     @FuzzTest(maxDuration = "2h")
@@ -61,10 +65,13 @@ class ParsersFuzzTest {
 
     @FuzzTest(maxDuration = "2h")
     void idx(byte[] data) throws Exception {
-        refusedOrRead(data, ".idx", file -> {
-            Idx.readImages(file);
-            Idx.readLabels(file);
-        });
+        refusedOrRead(
+                data,
+                ".idx",
+                file -> {
+                    Idx.readImages(file);
+                    Idx.readLabels(file);
+                });
     }
 
     @FuzzTest(maxDuration = "2h")

@@ -72,7 +72,8 @@ class GloraLinearTest {
 
     private static GloraLinear block(Map<String, Tensor> tensors) {
         GloraLinear layer = new GloraLinear(IN, OUT, tensors.containsKey("bias"), RANK);
-        ModelWeights.load(layer, new Shape(BATCH, IN), new Checkpoint(tensors, Map.of()), manager, "test");
+        ModelWeights.load(
+                layer, new Shape(BATCH, IN), new Checkpoint(tensors, Map.of()), manager, "test");
         return layer;
     }
 
@@ -81,7 +82,8 @@ class GloraLinearTest {
             scope.suppressNotUsedWarning();
             NDArray input = x.toNDArray(manager);
             return block.forward(new ParameterStore(manager, false), new NDList(input), false)
-                    .singletonOrThrow().toFloatArray();
+                    .singletonOrThrow()
+                    .toFloatArray();
         }
     }
 
@@ -134,7 +136,9 @@ class GloraLinearTest {
             for (int n = 0; n < BATCH; n++) {
                 double sum = bias;
                 for (int j = 0; j < IN; j++) {
-                    double w = at(w0, i, j) * (1 + matrixTerm(t, "A", c.a(), i, j)) + matrixTerm(t, "B", c.b(), i, j);
+                    double w =
+                            at(w0, i, j) * (1 + matrixTerm(t, "A", c.a(), i, j))
+                                    + matrixTerm(t, "B", c.b(), i, j);
                     sum += x.data()[n * IN + j] * w;
                 }
                 y[n * OUT + i] = sum;
@@ -143,7 +147,8 @@ class GloraLinearTest {
         return y;
     }
 
-    private static void assertClose(double[] expected, float[] actual, double tolerance, String what) {
+    private static void assertClose(
+            double[] expected, float[] actual, double tolerance, String what) {
         assertEquals(expected.length, actual.length, what);
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], actual[i], tolerance, what + " at " + i);
@@ -160,7 +165,11 @@ class GloraLinearTest {
             assertEquals(432, all.size());
             for (LayerConfig config : all) {
                 layer.setConfig(config);
-                assertClose(formula(tensors, config, x), run(layer, x), 1e-5, "bias=" + bias + " " + config);
+                assertClose(
+                        formula(tensors, config, x),
+                        run(layer, x),
+                        1e-5,
+                        "bias=" + bias + " " + config);
             }
         }
     }
@@ -175,12 +184,19 @@ class GloraLinearTest {
             Map<String, Tensor> merged = new LinkedHashMap<>();
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                GloraTensors t = layer.tensors(new ParameterStore(manager, false), manager.getDevice(), false);
+                GloraTensors t =
+                        layer.tensors(
+                                new ParameterStore(manager, false), manager.getDevice(), false);
                 merged.put("weight", Tensor.of(GloraLinear.mergedWeight(t, config)));
                 merged.put("bias", Tensor.of(GloraLinear.mergedBias(t, config)));
             }
             LinearLayer plain = new LinearLayer(IN, OUT, true);
-            ModelWeights.load(plain, new Shape(BATCH, IN), new Checkpoint(merged, Map.of()), manager, "merged");
+            ModelWeights.load(
+                    plain,
+                    new Shape(BATCH, IN),
+                    new Checkpoint(merged, Map.of()),
+                    manager,
+                    "merged");
             float[] expected = run(layer, x);
             float[] actual = run(plain, x);
             for (int i = 0; i < expected.length; i++) {
@@ -195,13 +211,17 @@ class GloraLinearTest {
         LayerConfig config = LayerConfig.of("LoRA_4", "LoRA_4", "LoRA_4", "none", "none");
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            GloraTensors t = block(tensors).tensors(new ParameterStore(manager, false), manager.getDevice(), false);
+            GloraTensors t =
+                    block(tensors)
+                            .tensors(
+                                    new ParameterStore(manager, false), manager.getDevice(), false);
             NDArray c = GloraLinear.matrixTerm(t.cd(), t.cu(), config.c());
             NDArray right = t.bias().add(t.weight().matMul(c).reshape(-1));
             NDArray wrong = t.bias().add(GloraLinear.mergedWeight(t, config).matMul(c).reshape(-1));
             NDArray merged = GloraLinear.mergedBias(t, config);
             assertTrue(merged.allClose(right, 1e-6, 1e-6, false), "bias must be b0 + W0·C");
-            assertTrue(merged.sub(wrong).abs().max().getFloat() > 1e-2,
+            assertTrue(
+                    merged.sub(wrong).abs().max().getFloat() > 1e-2,
                     "the test must tell W0·C from W·C apart");
         }
     }
@@ -210,8 +230,10 @@ class GloraLinearTest {
     void noneTermsAreSkippedNotMaterialised() {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            GloraTensors t = block(randomLayer(7, true)).tensors(new ParameterStore(manager, false),
-                    manager.getDevice(), false);
+            GloraTensors t =
+                    block(randomLayer(7, true))
+                            .tensors(
+                                    new ParameterStore(manager, false), manager.getDevice(), false);
             assertSame(t.weight(), GloraLinear.mergedWeight(t, LayerConfig.FROZEN));
             assertSame(t.bias(), GloraLinear.mergedBias(t, LayerConfig.FROZEN));
         }
@@ -238,7 +260,8 @@ class GloraLinearTest {
         GloraLinear changed = block(altered);
         original.setConfig(lora2);
         changed.setConfig(lora2);
-        assertClose(toDouble(run(original, x)), run(changed, x), 0, "LoRA_2 must ignore columns 2..3");
+        assertClose(
+                toDouble(run(original, x)), run(changed, x), 0, "LoRA_2 must ignore columns 2..3");
         assertClose(formula(tensors, lora2, x), run(original, x), 1e-5, "LoRA_2");
         original.setConfig(lora4);
         changed.setConfig(lora4);
@@ -266,7 +289,9 @@ class GloraLinearTest {
             seen.add(layer.lastConfig());
             first.add(layer.lastConfig());
         }
-        assertTrue(seen.size() > 40, "50 draws from 900 combinations should rarely repeat, saw " + seen.size());
+        assertTrue(
+                seen.size() > 40,
+                "50 draws from 900 combinations should rarely repeat, saw " + seen.size());
         layer.sampleFrom(space, new SplittableRandom(42));
         for (LayerConfig expected : first) {
             run(layer, x);
@@ -277,13 +302,18 @@ class GloraLinearTest {
     @Test
     void rankAboveTheSupernetIsRejected() {
         GloraLinear layer = new GloraLinear(IN, OUT, true, 2);
-        assertThrows(ConfigException.class, () -> layer.setConfig(LayerConfig.of("LoRA_4", "none", "none", "none", "none")));
-        assertThrows(ConfigException.class, () -> layer.sampleFrom(SearchSpace.ofRanks(4), new SplittableRandom(1)));
+        assertThrows(
+                ConfigException.class,
+                () -> layer.setConfig(LayerConfig.of("LoRA_4", "none", "none", "none", "none")));
+        assertThrows(
+                ConfigException.class,
+                () -> layer.sampleFrom(SearchSpace.ofRanks(4), new SplittableRandom(1)));
     }
 
     @Test
     void freshAdaptersAreZeroWhereSpecifiedAndXavierBounded() {
-        Map<String, Tensor> fresh = AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 7);
+        Map<String, Tensor> fresh =
+                AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 7);
         for (String zero : new String[] {"l.Ad", "l.Bd", "l.Cd", "l.D", "l.E"}) {
             for (float v : fresh.get(zero).data()) {
                 assertEquals(0f, v, zero);
@@ -297,7 +327,11 @@ class GloraLinearTest {
         }
         assertTrue(max > 0.9 * bound, "values should fill the Xavier range");
         assertArrayEquals(new long[] {4, 1}, fresh.get("l.Cu").shape());
-        assertEquals(fresh, AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 7));
-        assertNotEquals(fresh, AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 8));
+        assertEquals(
+                fresh,
+                AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 7));
+        assertNotEquals(
+                fresh,
+                AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 8));
     }
 }

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class PathCostsTest {
 
     private static final VitArchitecture ARCH = TinyModels.tinyArch();
-    private static final PathCosts COSTS = new PathCosts(Supernet.layerShapes(ARCH), SearchSpace.ofRanks(2, 1));
+    private static final PathCosts COSTS =
+            new PathCosts(Supernet.layerShapes(ARCH), SearchSpace.ofRanks(2, 1));
 
     private static long most() {
         return COSTS.range()[1];
@@ -31,10 +32,19 @@ class PathCostsTest {
 
     @Test
     void itsRangeRunsFromEveryTermNoneToTheLargestModes() {
-        try (Supernet supernet = Supernet.load(Supernet.fresh(dev.glora.supernet.vit.VitInit.random(ARCH, 1), ARCH, 2, 1),
-                "tiny")) {
-            assertArrayEquals(new long[] {0, Supernet.parameterCount(ARCH, dev.glora.supernet.train.Trainees.allLora(
-                    supernet, SearchSpace.ofRanks(2, 1)))}, COSTS.range());
+        try (Supernet supernet =
+                Supernet.load(
+                        Supernet.fresh(dev.glora.supernet.vit.VitInit.random(ARCH, 1), ARCH, 2, 1),
+                        "tiny")) {
+            assertArrayEquals(
+                    new long[] {
+                        0,
+                        Supernet.parameterCount(
+                                ARCH,
+                                dev.glora.supernet.train.Trainees.allLora(
+                                        supernet, SearchSpace.ofRanks(2, 1)))
+                    },
+                    COSTS.range());
         }
     }
 
@@ -45,31 +55,48 @@ class PathCostsTest {
         long smallest = Long.MAX_VALUE;
         long largest = 0;
         for (int i = 0; i < 2000; i++) {
-            long size = Supernet.parameterCount(ARCH, COSTS.decode(COSTS.withinBudget(0, limit, random)));
+            long size =
+                    Supernet.parameterCount(
+                            ARCH, COSTS.decode(COSTS.withinBudget(0, limit, random)));
             assertTrue(size <= limit, size + " over " + limit);
             smallest = Math.min(smallest, size);
             largest = Math.max(largest, size);
         }
-        assertTrue(smallest < limit / 10 && largest > 0.9 * limit, "sizes " + smallest + ".." + largest + " of " + limit);
-        assertArrayEquals(COSTS.withinBudget(0, limit, new SplittableRandom(9)),
+        assertTrue(
+                smallest < limit / 10 && largest > 0.9 * limit,
+                "sizes " + smallest + ".." + largest + " of " + limit);
+        assertArrayEquals(
+                COSTS.withinBudget(0, limit, new SplittableRandom(9)),
                 COSTS.withinBudget(0, limit, new SplittableRandom(9)));
     }
 
     @Test
     void theEqualSizeLoraRankIsTheLargestWithinTheSizeAndOneBelowRankOne() {
         java.util.List<String> layers = Supernet.layerNames(ARCH);
-        long perRank = Supernet.parameterCount(ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 1));
+        long perRank =
+                Supernet.parameterCount(
+                        ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 1));
         assertTrue(perRank > 0);
-        assertEquals(2 * perRank, Supernet.parameterCount(ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 2)),
+        assertEquals(
+                2 * perRank,
+                Supernet.parameterCount(
+                        ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 2)),
                 "LoRA on attn.qkv grows linearly with its rank");
         assertEquals(2 * perRank, Supernet.loraParameterCount(ARCH, 2));
         assertEquals(3, Supernet.loraRankWithin(ARCH, 3 * perRank), "exactly three ranks' worth");
         assertEquals(3, Supernet.loraRankWithin(ARCH, 4 * perRank - 1));
-        assertEquals(1, Supernet.loraRankWithin(ARCH, perRank - 1), "rank 1 when even it is larger");
+        assertEquals(
+                1, Supernet.loraRankWithin(ARCH, perRank - 1), "rank 1 when even it is larger");
         assertEquals(256, Supernet.loraRankWithin(ARCH, Long.MAX_VALUE), "at most rank 256");
         // only attn.qkv adapts; every other layer stays frozen
-        dev.glora.supernet.config.SubnetConfig lora = dev.glora.supernet.config.SubnetConfig.lora(layers, 2);
-        lora.layers().forEach((layer, config) -> assertEquals(layer.endsWith("attn.qkv"),
-                config.parameterCount(4, 4) > 0, layer));
+        dev.glora.supernet.config.SubnetConfig lora =
+                dev.glora.supernet.config.SubnetConfig.lora(layers, 2);
+        lora.layers()
+                .forEach(
+                        (layer, config) ->
+                                assertEquals(
+                                        layer.endsWith("attn.qkv"),
+                                        config.parameterCount(4, 4) > 0,
+                                        layer));
     }
 }

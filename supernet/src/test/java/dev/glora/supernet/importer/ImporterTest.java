@@ -24,16 +24,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Imports checkpoints written by real timm 1.0 and PyTorch 2.13 ({@code make_fixtures.py} beside the
- * files): a hub-style safetensors in F32, F16 and BF16 and a Google-layout {@code .npz} loaded by
- * timm's own {@code _load_weights}; each imported model must predict what timm predicts.
+ * Imports checkpoints written by real timm 1.0 and PyTorch 2.13 ({@code make_fixtures.py} beside
+ * the files): a hub-style safetensors in F32, F16 and BF16 and a Google-layout {@code .npz} loaded
+ * by timm's own {@code _load_weights}; each imported model must predict what timm predicts.
  */
 class ImporterTest {
 
     private static final double TOLERANCE = 1e-4;
 
-    @TempDir
-    Path temp;
+    @TempDir Path temp;
 
     static Path fixture(String name) {
         try {
@@ -69,8 +68,9 @@ class ImporterTest {
     void hubSafetensorsInEveryPrecisionPredictsWhatTimmPredicts() {
         Checkpoint expected = expected();
         for (String tag : new String[] {"f32", "f16", "bf16"}) {
-            CheckpointImporter.Imported imported = CheckpointImporter.read(
-                    fixture("timm-tiny-" + tag + ".safetensors"), heads(3, 0.5f));
+            CheckpointImporter.Imported imported =
+                    CheckpointImporter.read(
+                            fixture("timm-tiny-" + tag + ".safetensors"), heads(3, 0.5f));
             VitArchitecture arch = imported.architecture();
             assertEquals(32, arch.imgSize());
             assertEquals(16, arch.patchSize());
@@ -78,26 +78,32 @@ class ImporterTest {
             assertEquals(2, arch.depth());
             assertEquals(4.0, arch.mlpRatio());
             assertEquals(5, arch.numClasses());
-            assertClose(expected.tensor("logits_timm_" + tag), logits(imported.checkpoint(),
-                    expected.tensor("images")));
+            assertClose(
+                    expected.tensor("logits_timm_" + tag),
+                    logits(imported.checkpoint(), expected.tensor("images")));
         }
     }
 
     @Test
     void googleNpzPredictsWhatTimmLoadWeightsPredicts() {
-        CheckpointImporter.Imported imported = CheckpointImporter.read(fixture("google-tiny.npz"),
-                CheckpointImporter.Options.none());
-        assertEquals(3, imported.architecture().numHeads(), "heads read from the query kernel's shape");
+        CheckpointImporter.Imported imported =
+                CheckpointImporter.read(
+                        fixture("google-tiny.npz"), CheckpointImporter.Options.none());
+        assertEquals(
+                3, imported.architecture().numHeads(), "heads read from the query kernel's shape");
         assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, imported.architecture().mean());
         assertTrue(imported.dropped().isEmpty());
         Checkpoint expected = expected();
-        assertClose(expected.tensor("logits_npz"), logits(imported.checkpoint(), expected.tensor("images")));
+        assertClose(
+                expected.tensor("logits_npz"),
+                logits(imported.checkpoint(), expected.tensor("images")));
     }
 
     @Test
     void inTwentyOneKPreLogitsAndTheHeadOnItAreDroppedAndSaidSo() {
-        CheckpointImporter.Imported imported = CheckpointImporter.read(fixture("google-tiny-prelogits.npz"),
-                CheckpointImporter.Options.none());
+        CheckpointImporter.Imported imported =
+                CheckpointImporter.read(
+                        fixture("google-tiny-prelogits.npz"), CheckpointImporter.Options.none());
         assertEquals(2, imported.dropped().size(), imported.dropped().toString());
         assertTrue(imported.dropped().get(0).startsWith("pre_logits"));
         assertTrue(imported.dropped().get(1).startsWith("head [7, 48]"));
@@ -117,7 +123,9 @@ class ImporterTest {
         assertEquals(Provenance.sha256(source), written.meta("source_sha256"));
         assertEquals("timm-safetensors", written.meta("source_format"));
         assertEquals("nothing", written.meta("source_dropped"));
-        assertEquals(imported.architecture(), VitArchitecture.fromMetadata(written.metadata(), "written"));
+        assertEquals(
+                imported.architecture(),
+                VitArchitecture.fromMetadata(written.metadata(), "written"));
         Checkpoint expected = expected();
         assertClose(expected.tensor("logits_timm_f16"), logits(written, expected.tensor("images")));
     }
@@ -130,56 +138,115 @@ class ImporterTest {
             Tensor want = expected.tensor("pos_" + side);
             assertArrayEquals(want.shape(), actual.shape());
             for (int i = 0; i < actual.data().length; i++) {
-                assertEquals(want.data()[i], actual.data()[i], 1e-5, "side " + side + " value " + i);
+                assertEquals(
+                        want.data()[i], actual.data()[i], 1e-5, "side " + side + " value " + i);
             }
         }
     }
 
     @Test
     void imgSizeResamplesThePositionEmbeddingAndTheModelRuns() {
-        CheckpointImporter.Imported imported = CheckpointImporter.read(fixture("timm-tiny-f32.safetensors"),
-                new CheckpointImporter.Options(null, 3, new float[] {0.5f, 0.5f, 0.5f},
-                        new float[] {0.5f, 0.5f, 0.5f}, 64));
+        CheckpointImporter.Imported imported =
+                CheckpointImporter.read(
+                        fixture("timm-tiny-f32.safetensors"),
+                        new CheckpointImporter.Options(
+                                null,
+                                3,
+                                new float[] {0.5f, 0.5f, 0.5f},
+                                new float[] {0.5f, 0.5f, 0.5f},
+                                64));
         assertEquals(64, imported.architecture().imgSize());
-        assertArrayEquals(new long[] {1, 17, 48}, imported.checkpoint().tensor("pos_embed").shape());
+        assertArrayEquals(
+                new long[] {1, 17, 48}, imported.checkpoint().tensor("pos_embed").shape());
         Tensor images = TinyModels.images(imported.architecture(), 1, 3);
         assertEquals(5, logits(imported.checkpoint(), images).length);
-        assertThrows(CheckpointException.class, () -> CheckpointImporter.read(fixture("timm-tiny-f32.safetensors"),
-                new CheckpointImporter.Options(null, 3, new float[] {0, 0, 0}, new float[] {1, 1, 1}, 40)));
+        assertThrows(
+                CheckpointException.class,
+                () ->
+                        CheckpointImporter.read(
+                                fixture("timm-tiny-f32.safetensors"),
+                                new CheckpointImporter.Options(
+                                        null,
+                                        3,
+                                        new float[] {0, 0, 0},
+                                        new float[] {1, 1, 1},
+                                        40)));
     }
 
     @Test
     void unsupportedVariantsAreRefusedByName() {
-        Map<String, String> named = Map.of("layerscale", "LayerScale", "registers", "register tokens",
-                "avgpool", "fc_norm", "noclass", "class token");
-        named.forEach((variant, words) -> {
-            CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
-                    fixture("variant-" + variant + ".safetensors"), heads(3, 0.5f)));
-            assertTrue(e.getMessage().contains(words), variant + ": " + e.getMessage());
-            assertTrue(e.getMessage().contains("variant-" + variant), "names the file: " + e.getMessage());
-        });
+        Map<String, String> named =
+                Map.of(
+                        "layerscale",
+                        "LayerScale",
+                        "registers",
+                        "register tokens",
+                        "avgpool",
+                        "fc_norm",
+                        "noclass",
+                        "class token");
+        named.forEach(
+                (variant, words) -> {
+                    CheckpointException e =
+                            assertThrows(
+                                    CheckpointException.class,
+                                    () ->
+                                            CheckpointImporter.read(
+                                                    fixture("variant-" + variant + ".safetensors"),
+                                                    heads(3, 0.5f)));
+                    assertTrue(e.getMessage().contains(words), variant + ": " + e.getMessage());
+                    assertTrue(
+                            e.getMessage().contains("variant-" + variant),
+                            "names the file: " + e.getMessage());
+                });
     }
 
     @Test
     void aNamedArchitectureThatTheShapesContradictIsRefusedNamingTensorAndShapes() {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
-                fixture("timm-tiny-f32.safetensors"), new CheckpointImporter.Options(
-                        "vit_tiny_patch16_224", null, null, null, null)));
-        assertTrue(e.getMessage().contains("tensor cls_token has shape [1, 1, 48], but"
-                + " vit_tiny_patch16_224.augreg_in21k_ft_in1k has [1, 1, 192]"), e.getMessage());
-        CheckpointException unknown = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
-                fixture("timm-tiny-f32.safetensors"), new CheckpointImporter.Options("vit_huge", null, null, null,
-                        null)));
-        assertTrue(unknown.getMessage().startsWith("unknown architecture \"vit_huge\""), unknown.getMessage());
+        CheckpointException e =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                CheckpointImporter.read(
+                                        fixture("timm-tiny-f32.safetensors"),
+                                        new CheckpointImporter.Options(
+                                                "vit_tiny_patch16_224", null, null, null, null)));
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "tensor cls_token has shape [1, 1, 48], but"
+                                        + " vit_tiny_patch16_224.augreg_in21k_ft_in1k has [1, 1, 192]"),
+                e.getMessage());
+        CheckpointException unknown =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                CheckpointImporter.read(
+                                        fixture("timm-tiny-f32.safetensors"),
+                                        new CheckpointImporter.Options(
+                                                "vit_huge", null, null, null, null)));
+        assertTrue(
+                unknown.getMessage().startsWith("unknown architecture \"vit_huge\""),
+                unknown.getMessage());
     }
 
     @Test
     void missingHeadsOrNormalisationIsAskedFor() {
-        CheckpointException heads = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
-                fixture("timm-tiny-f32.safetensors"), CheckpointImporter.Options.none()));
+        CheckpointException heads =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                CheckpointImporter.read(
+                                        fixture("timm-tiny-f32.safetensors"),
+                                        CheckpointImporter.Options.none()));
         assertTrue(heads.getMessage().contains("--num-heads"), heads.getMessage());
-        CheckpointException norm = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
-                fixture("timm-tiny-f32.safetensors"), new CheckpointImporter.Options(null, 3, null, null, null)));
+        CheckpointException norm =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                CheckpointImporter.read(
+                                        fixture("timm-tiny-f32.safetensors"),
+                                        new CheckpointImporter.Options(null, 3, null, null, null)));
         assertTrue(norm.getMessage().contains("--mean and --std"), norm.getMessage());
     }
 
@@ -189,8 +256,10 @@ class ImporterTest {
             byte[] bytes = Files.readAllBytes(fixture(name));
             Path cut = temp.resolve("cut-" + name);
             Files.write(cut, Arrays.copyOf(bytes, bytes.length - 1000));
-            CheckpointException e = assertThrows(CheckpointException.class,
-                    () -> CheckpointImporter.read(cut, heads(3, 0.5f)));
+            CheckpointException e =
+                    assertThrows(
+                            CheckpointException.class,
+                            () -> CheckpointImporter.read(cut, heads(3, 0.5f)));
             assertTrue(e.getMessage().startsWith(cut.toString()), e.getMessage());
         }
     }
@@ -205,7 +274,10 @@ class ImporterTest {
         try (OutputStream file = Files.newOutputStream(npz);
                 java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
             zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
-            zip.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0});
+            zip.write(
+                    new byte[] {
+                        (byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0
+                    });
             zip.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             byte[] zeros = new byte[chunk];
             for (int i = 0; i < chunks; i++) {
@@ -232,10 +304,15 @@ class ImporterTest {
     void anNpzThatInflatesBeyondTheBudgetIsRefusedBeforeAllocating() throws IOException {
         Path npz = oneArrayNpz("bomb.npz", "(16, 1024, 1024)", 1 << 20, 64);
         assertTrue(Files.size(npz) < 1 << 20, "the file is small: " + Files.size(npz));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> Npz.read(npz, 16L << 20));
-        assertTrue(e.getMessage().contains("need at least " + (64L << 20) + " bytes"), e.getMessage());
+        CheckpointException e =
+                assertThrows(CheckpointException.class, () -> Npz.read(npz, 16L << 20));
+        assertTrue(
+                e.getMessage().contains("need at least " + (64L << 20) + " bytes"), e.getMessage());
         assertTrue(e.getMessage().startsWith(npz.toString()), "names the file: " + e.getMessage());
-        assertEquals(64L << 20, Npz.read(npz, 64L << 20).get("x").data().length * 4L, "within the budget it reads");
+        assertEquals(
+                64L << 20,
+                Npz.read(npz, 64L << 20).get("x").data().length * 4L,
+                "within the budget it reads");
         assertThrows(CheckpointException.class, () -> Npz.read(fixture("google-tiny.npz"), 1));
 
         Path overflow = oneArrayNpz("overflow.npz", "(4611686018427387904, 4)", 0, 0);
@@ -245,10 +322,21 @@ class ImporterTest {
 
     @Test
     void anImgSizeBeyondTheCapIsRefusedBeforeResampling() {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointImporter.read(
-                fixture("timm-tiny-f32.safetensors"), new CheckpointImporter.Options(null, 3,
-                        new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f}, 1 << 20)));
-        assertTrue(e.getMessage().contains("larger than " + CheckpointImporter.MAX_IMG_SIZE), e.getMessage());
+        CheckpointException e =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                CheckpointImporter.read(
+                                        fixture("timm-tiny-f32.safetensors"),
+                                        new CheckpointImporter.Options(
+                                                null,
+                                                3,
+                                                new float[] {0.5f, 0.5f, 0.5f},
+                                                new float[] {0.5f, 0.5f, 0.5f},
+                                                1 << 20)));
+        assertTrue(
+                e.getMessage().contains("larger than " + CheckpointImporter.MAX_IMG_SIZE),
+                e.getMessage());
     }
 
     @Test

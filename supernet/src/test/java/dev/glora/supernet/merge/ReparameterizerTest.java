@@ -23,8 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ReparameterizerTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private static SubnetConfig randomConfig(VitArchitecture arch, SearchSpace space, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -49,14 +48,16 @@ class ReparameterizerTest {
     @Test
     void aConfigurationListingItsLayersInAnotherOrderMergesTheSame() {
         VitArchitecture arch = TinyModels.tinyArch();
-        Checkpoint supernet = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 31), arch, 4, 32);
+        Checkpoint supernet =
+                TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 31), arch, 4, 32);
         SubnetConfig config = randomConfig(arch, SearchSpace.ofRanks(4, 2), 33);
         Map<String, LayerConfig> reversed = new LinkedHashMap<>();
         java.util.List<String> names = new java.util.ArrayList<>(config.layers().keySet());
         java.util.Collections.reverse(names);
         names.forEach(name -> reversed.put(name, config.layer(name)));
         Checkpoint inOrder = Reparameterizer.merge(supernet, config, Map.of(), "supernet");
-        Checkpoint shuffled = Reparameterizer.merge(supernet, new SubnetConfig(reversed), Map.of(), "supernet");
+        Checkpoint shuffled =
+                Reparameterizer.merge(supernet, new SubnetConfig(reversed), Map.of(), "supernet");
         assertEquals(inOrder.tensors(), shuffled.tensors());
     }
 
@@ -68,12 +69,22 @@ class ReparameterizerTest {
         Tensor images = TinyModels.images(arch, 4, 23);
         for (long seed = 0; seed < 5; seed++) {
             SubnetConfig config = randomConfig(arch, SearchSpace.ofRanks(4, 2), seed);
-            Checkpoint merged = Reparameterizer.merge(supernet, config, Map.of("producer", "test"), "supernet");
+            Checkpoint merged =
+                    Reparameterizer.merge(supernet, config, Map.of("producer", "test"), "supernet");
             Path file = dir.resolve("merged-" + seed + ".safetensors");
             Safetensors.write(merged, file);
             Checkpoint loaded = Safetensors.read(file);
-            assertEquals(backbone.tensors().keySet(), loaded.tensors().keySet(), "same names as the backbone");
-            loaded.tensors().forEach((name, t) -> assertEquals(backbone.tensor(name).shapeString(), t.shapeString(), name));
+            assertEquals(
+                    backbone.tensors().keySet(),
+                    loaded.tensors().keySet(),
+                    "same names as the backbone");
+            loaded.tensors()
+                    .forEach(
+                            (name, t) ->
+                                    assertEquals(
+                                            backbone.tensor(name).shapeString(),
+                                            t.shapeString(),
+                                            name));
             assertFalse(loaded.metadata().containsKey(Supernet.RANK_KEY));
             float[] expected = supernetLogits(supernet, config, images);
             float[] actual = plainLogits(loaded, images);
@@ -82,7 +93,8 @@ class ReparameterizerTest {
                 maxDiff = Math.max(maxDiff, Math.abs(expected[i] - actual[i]));
             }
             assertTrue(maxDiff <= 1e-4, "max |supernet - merged| = " + maxDiff + " for " + config);
-            assertTrue(Math.abs(expected[0] - plainLogits(backbone, images)[0]) > 1e-3,
+            assertTrue(
+                    Math.abs(expected[0] - plainLogits(backbone, images)[0]) > 1e-3,
                     "the adapters must matter, or this test proves nothing");
         }
     }
@@ -90,14 +102,28 @@ class ReparameterizerTest {
     @Test
     void biaslessQkvGainsABiasOnlyWhenATermNeedsOne() {
         VitArchitecture arch = TinyModels.tinyArch();
-        VitArchitecture noQkvBias = new VitArchitecture(arch.imgSize(), arch.patchSize(), arch.inChans(),
-                arch.embedDim(), arch.depth(), arch.numHeads(), arch.mlpRatio(), arch.numClasses(), false,
-                arch.mean(), arch.std());
-        Checkpoint supernet = TinyModels.trainedSupernet(TinyModels.randomBackbone(noQkvBias, 31), noQkvBias, 2, 32);
+        VitArchitecture noQkvBias =
+                new VitArchitecture(
+                        arch.imgSize(),
+                        arch.patchSize(),
+                        arch.inChans(),
+                        arch.embedDim(),
+                        arch.depth(),
+                        arch.numHeads(),
+                        arch.mlpRatio(),
+                        arch.numClasses(),
+                        false,
+                        arch.mean(),
+                        arch.std());
+        Checkpoint supernet =
+                TinyModels.trainedSupernet(
+                        TinyModels.randomBackbone(noQkvBias, 31), noQkvBias, 2, 32);
         Tensor images = TinyModels.images(noQkvBias, 2, 33);
 
-        SubnetConfig withE = SubnetConfig.uniform(Supernet.layerNames(noQkvBias),
-                LayerConfig.of("LoRA_2", "none", "LoRA_1", "vector", "constant"));
+        SubnetConfig withE =
+                SubnetConfig.uniform(
+                        Supernet.layerNames(noQkvBias),
+                        LayerConfig.of("LoRA_2", "none", "LoRA_1", "vector", "constant"));
         Checkpoint merged = Reparameterizer.merge(supernet, withE, Map.of(), "s");
         assertEquals("true", merged.metadata().get("qkv_bias"));
         assertTrue(merged.tensors().containsKey("blocks.0.attn.qkv.bias"));
@@ -107,8 +133,10 @@ class ReparameterizerTest {
             assertEquals(expected[i], actual[i], 1e-4);
         }
 
-        SubnetConfig weightOnly = SubnetConfig.uniform(Supernet.layerNames(noQkvBias),
-                LayerConfig.of("LoRA_2", "vector", "none", "vector", "none"));
+        SubnetConfig weightOnly =
+                SubnetConfig.uniform(
+                        Supernet.layerNames(noQkvBias),
+                        LayerConfig.of("LoRA_2", "vector", "none", "vector", "none"));
         Checkpoint plain = Reparameterizer.merge(supernet, weightOnly, Map.of(), "s");
         assertEquals("false", plain.metadata().get("qkv_bias"));
         assertFalse(plain.tensors().containsKey("blocks.0.attn.qkv.bias"));

@@ -36,13 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class OnnxExportTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private static float[] onnxLogits(Path file, Tensor images) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession session = env.createSession(file.toString(), new OrtSession.SessionOptions());
-                OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(images.data()), images.shape());
+        try (OrtSession session =
+                        env.createSession(file.toString(), new OrtSession.SessionOptions());
+                OnnxTensor input =
+                        OnnxTensor.createTensor(
+                                env, FloatBuffer.wrap(images.data()), images.shape());
                 OrtSession.Result result = session.run(Map.of(OnnxExport.INPUT, input))) {
             float[][] logits = (float[][]) result.get(OnnxExport.OUTPUT).orElseThrow().getValue();
             float[] flat = new float[logits.length * logits[0].length];
@@ -65,11 +67,14 @@ class OnnxExportTest {
     @Test
     void aMergedModelRunByOnnxRuntimeGivesDjlsLogitsAtAnyBatch() throws Exception {
         VitArchitecture arch = TinyModels.tinyArch();
-        Checkpoint supernet = TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 41), arch, 4, 42);
+        Checkpoint supernet =
+                TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 41), arch, 4, 42);
         SplittableRandom random = new SplittableRandom(43);
         Map<String, LayerConfig> layers = new LinkedHashMap<>();
-        Supernet.layerNames(arch).forEach(name -> layers.put(name, SearchSpace.ofRanks(4, 2).sample(random)));
-        Checkpoint merged = Reparameterizer.merge(supernet, new SubnetConfig(layers), Map.of(), "supernet");
+        Supernet.layerNames(arch)
+                .forEach(name -> layers.put(name, SearchSpace.ofRanks(4, 2).sample(random)));
+        Checkpoint merged =
+                Reparameterizer.merge(supernet, new SubnetConfig(layers), Map.of(), "supernet");
         Path file = dir.resolve("model.onnx");
         OnnxExport.write(merged, arch, Map.of("label_names", "a,b,c"), file);
         for (int batch : new int[] {1, 5}) {
@@ -85,22 +90,37 @@ class OnnxExportTest {
     @Test
     void threeChannelsWithoutQkvBiasAndAnOddShapeExportToo() throws Exception {
         // RGB, no qkv bias, 3 heads of width 4, 12 px in patches of 4: every extent the graph reads
-        VitArchitecture arch = new VitArchitecture(12, 4, 3, 12, 1, 3, 3.0, 4, false,
-                new float[] {0.5f, 0.4f, 0.3f}, new float[] {0.2f, 0.25f, 0.3f});
+        VitArchitecture arch =
+                new VitArchitecture(
+                        12,
+                        4,
+                        3,
+                        12,
+                        1,
+                        3,
+                        3.0,
+                        4,
+                        false,
+                        new float[] {0.5f, 0.4f, 0.3f},
+                        new float[] {0.2f, 0.25f, 0.3f});
         Checkpoint plain = TinyModels.randomBackbone(arch, 51);
         Path file = dir.resolve("plain.onnx");
         OnnxExport.write(plain, arch, Map.of(), file);
         Tensor images = TinyModels.images(arch, 3, 52);
         try (VitModel model = VitModel.load(plain, null, "plain")) {
-            assertClose(TinyModels.logits(model, images), onnxLogits(file, images), "RGB, no qkv bias");
+            assertClose(
+                    TinyModels.logits(model, images), onnxLogits(file, images), "RGB, no qkv bias");
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession session = env.createSession(file.toString(), new OrtSession.SessionOptions())) {
+        try (OrtSession session =
+                env.createSession(file.toString(), new OrtSession.SessionOptions())) {
             Map<String, String> props = session.getMetadata().getCustomMetadata();
             assertEquals("0.5,0.4,0.3", props.get("mean"));
             assertEquals("glora", session.getMetadata().getProducerName());
-            long[] inputShape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(OnnxExport.INPUT).getInfo())
-                    .getShape();
+            long[] inputShape =
+                    ((ai.onnxruntime.TensorInfo)
+                                    session.getInputInfo().get(OnnxExport.INPUT).getInfo())
+                            .getShape();
             assertArrayEquals(new long[] {-1, 3, 12, 12}, inputShape, "a dynamic batch");
         }
     }
@@ -111,8 +131,15 @@ class OnnxExportTest {
         Checkpoint plain = TinyModels.randomBackbone(arch, 61);
         Map<String, Tensor> tensors = new LinkedHashMap<>(plain.tensors());
         tensors.remove("blocks.1.mlp.fc2.weight");
-        CheckpointException e = assertThrows(CheckpointException.class,
-                () -> OnnxExport.write(new Checkpoint(tensors, plain.metadata()), arch, Map.of(), dir.resolve("x.onnx")));
+        CheckpointException e =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                OnnxExport.write(
+                                        new Checkpoint(tensors, plain.metadata()),
+                                        arch,
+                                        Map.of(),
+                                        dir.resolve("x.onnx")));
         assertTrue(e.getMessage().contains("blocks.1.mlp.fc2.weight"), e.getMessage());
     }
 }

@@ -15,14 +15,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** AdamW's state survives a save and restore exactly, including which parameters hold a gradient. */
+/**
+ * AdamW's state survives a save and restore exactly, including which parameters hold a gradient.
+ */
 class AdamWTest {
 
     private static Map<String, Parameter> parameters(NDManager manager) {
         Map<String, Parameter> parameters = new LinkedHashMap<>();
         for (String name : new String[] {"used", "idle"}) {
-            Parameter parameter = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT)
-                    .build();
+            Parameter parameter =
+                    Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).build();
             parameter.setArray(manager.create(new float[] {0.5f, -1f, 2f}));
             parameter.getArray().setRequiresGradient(true);
             parameters.put(name, parameter);
@@ -30,7 +32,9 @@ class AdamWTest {
         return parameters;
     }
 
-    /** Backward of sum(p * p) for the given parameters only: the others get no gradient this step. */
+    /**
+     * Backward of sum(p * p) for the given parameters only: the others get no gradient this step.
+     */
     private static void backward(NDManager manager, Parameter... used) {
         JniUtils.setGradMode(true);
         try {
@@ -38,7 +42,8 @@ class AdamWTest {
             for (Parameter p : used) {
                 loss = loss.add(p.getArray().mul(p.getArray()).sum());
             }
-            JniUtils.backward((PtNDArray) loss, (PtNDArray) manager.ones(loss.getShape()), false, false);
+            JniUtils.backward(
+                    (PtNDArray) loss, (PtNDArray) manager.ones(loss.getShape()), false, false);
         } finally {
             JniUtils.setGradMode(false);
         }
@@ -55,7 +60,9 @@ class AdamWTest {
                 adamw.step(0.1);
                 state = adamw.state();
                 Map<String, Parameter> restored = parameters(manager);
-                restored.forEach((name, p) -> p.getArray().set(original.get(name).getArray().toFloatArray()));
+                restored.forEach(
+                        (name, p) ->
+                                p.getArray().set(original.get(name).getArray().toFloatArray()));
                 try (AdamW resumed = new AdamW(manager, restored, 0.05)) {
                     resumed.restore(state, adamw.steps(), "test");
                     // the next step uses only "used": "idle" still moves by its momentum and decay
@@ -66,7 +73,8 @@ class AdamWTest {
                     expected = original.get("idle").getArray().toFloatArray();
                     assertFalse(java.util.Arrays.equals(new float[] {0.5f, -1f, 2f}, expected));
                     assertArrayEquals(expected, restored.get("idle").getArray().toFloatArray());
-                    assertArrayEquals(original.get("used").getArray().toFloatArray(),
+                    assertArrayEquals(
+                            original.get("used").getArray().toFloatArray(),
                             restored.get("used").getArray().toFloatArray());
                 }
             }

@@ -32,8 +32,7 @@ class TrainerTest {
     private static final VitArchitecture ARCH = TinyModels.tinyArch();
     private static final SearchSpace SPACE = SearchSpace.ofRanks(2, 1);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /** Three classes of noisy 8x8 images: dark, grey and bright. */
     static ImageDataset task(int n, long seed) {
@@ -64,11 +63,21 @@ class TrainerTest {
         return new TrainSettings(epochs, 10, 1e-2, 1e-4, 1, 1e-3, 1e-2, 0.1, 11);
     }
 
-    private List<EpochResult> train(Checkpoint checkpoint, int epochs, Path resume, TrainingListener listener,
+    private List<EpochResult> train(
+            Checkpoint checkpoint,
+            int epochs,
+            Path resume,
+            TrainingListener listener,
             Map<String, Tensor> weightsOut) {
         try (Supernet supernet = Supernet.load(checkpoint, "tiny")) {
-            List<EpochResult> history = new Trainer(settings(epochs), listener)
-                    .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), resume, "tiny");
+            List<EpochResult> history =
+                    new Trainer(settings(epochs), listener)
+                            .fit(
+                                    Trainees.supernet(supernet, SPACE),
+                                    task(60, 1),
+                                    task(30, 2),
+                                    resume,
+                                    "tiny");
             if (weightsOut != null) {
                 weightsOut.putAll(ModelWeights.snapshot(supernet.network()));
             }
@@ -78,8 +87,13 @@ class TrainerTest {
 
     /** One training step's gradient computation on a freshly loaded tiny supernet. */
     private interface Step {
-        double run(Supernet supernet, ai.djl.training.ParameterStore store, ai.djl.ndarray.NDManager manager,
-                dev.glora.supernet.data.Preprocess preprocess, ImageDataset data, int[] indices);
+        double run(
+                Supernet supernet,
+                ai.djl.training.ParameterStore store,
+                ai.djl.ndarray.NDManager manager,
+                dev.glora.supernet.data.Preprocess preprocess,
+                ImageDataset data,
+                int[] indices);
     }
 
     /** The loss and every trainable gradient of one batch of 12, as {@code step} computes them. */
@@ -91,25 +105,38 @@ class TrainerTest {
                 ai.djl.ndarray.NDManager manager = dev.glora.supernet.TorchRuntime.newManager();
                 ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
             scope.suppressNotUsedWarning();
-            ModelWeights.named(supernet.network()).forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
-            lossOut.put("loss", step.run(supernet, new ai.djl.training.ParameterStore(manager, false), manager,
-                    new dev.glora.supernet.data.Preprocess(ARCH), data, indices));
-            ModelWeights.named(supernet.network()).forEach((name, p) -> {
-                if (Supernet.isTrainable(name) && p.getArray().hasGradient()) {
-                    gradients.put(name, p.getArray().getGradient().toFloatArray());
-                }
-            });
+            ModelWeights.named(supernet.network())
+                    .forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
+            lossOut.put(
+                    "loss",
+                    step.run(
+                            supernet,
+                            new ai.djl.training.ParameterStore(manager, false),
+                            manager,
+                            new dev.glora.supernet.data.Preprocess(ARCH),
+                            data,
+                            indices));
+            ModelWeights.named(supernet.network())
+                    .forEach(
+                            (name, p) -> {
+                                if (Supernet.isTrainable(name) && p.getArray().hasGradient()) {
+                                    gradients.put(name, p.getArray().getGradient().toFloatArray());
+                                }
+                            });
         }
         return gradients;
     }
 
     /** The loss and every trainable gradient of one batch of 12, in {@code parts} micro-batches. */
     private static Map<String, float[]> gradients(int parts, Map<String, Double> lossOut) {
-        return gradients((supernet, store, manager, preprocess, data, indices) -> {
-            supernet.samplePaths(SPACE, new SplittableRandom(21));
-            supernet.network().setDropPath(0.3, new SplittableRandom(22));
-            return Trainer.gradients(supernet.network(), store, manager, preprocess, data, indices, parts);
-        }, lossOut);
+        return gradients(
+                (supernet, store, manager, preprocess, data, indices) -> {
+                    supernet.samplePaths(SPACE, new SplittableRandom(21));
+                    supernet.network().setDropPath(0.3, new SplittableRandom(22));
+                    return Trainer.gradients(
+                            supernet.network(), store, manager, preprocess, data, indices, parts);
+                },
+                lossOut);
     }
 
     @Test
@@ -121,12 +148,17 @@ class TrainerTest {
             Map<String, float[]> accumulated = gradients(parts, loss);
             assertEquals(wholeLoss.get("loss"), loss.get("loss"), 1e-6, parts + " parts");
             assertEquals(whole.keySet(), accumulated.keySet());
-            whole.forEach((name, g) -> {
-                float[] a = accumulated.get(name);
-                for (int i = 0; i < g.length; i++) {
-                    assertEquals(g[i], a[i], 1e-5 + 1e-4 * Math.abs(g[i]), parts + " parts: " + name + "[" + i + "]");
-                }
-            });
+            whole.forEach(
+                    (name, g) -> {
+                        float[] a = accumulated.get(name);
+                        for (int i = 0; i < g.length; i++) {
+                            assertEquals(
+                                    g[i],
+                                    a[i],
+                                    1e-5 + 1e-4 * Math.abs(g[i]),
+                                    parts + " parts: " + name + "[" + i + "]");
+                        }
+                    });
         }
         assertThrows(IllegalArgumentException.class, () -> settings(1).withAccumulate(11));
     }
@@ -139,13 +171,18 @@ class TrainerTest {
     @Test
     void theDefaultMicroBatchesFollowTheArchitecture() {
         float[] half = {0.5f, 0.5f, 0.5f};
-        VitArchitecture small = new VitArchitecture(224, 16, 3, 384, 12, 6, 4.0, 10, true, half, half);
+        VitArchitecture small =
+                new VitArchitecture(224, 16, 3, 384, 12, 6, 4.0, 10, true, half, half);
         assertEquals(4, small.trainingMicroBatches(64));
-        assertEquals(7, new VitArchitecture(224, 16, 3, 768, 12, 12, 4.0, 10, true, half, half).trainingMicroBatches(64));
+        assertEquals(
+                7,
+                new VitArchitecture(224, 16, 3, 768, 12, 12, 4.0, 10, true, half, half)
+                        .trainingMicroBatches(64));
         assertEquals(1, small.trainingMicroBatches(16), "a batch within the budget trains whole");
         assertEquals(2, small.trainingMicroBatches(22), "21 images fit: 22 take two");
-        VitArchitecture benchS = new VitArchitecture(28, 4, 1, 96, 6, 3, 4.0, 10, true, new float[] {0.5f},
-                new float[] {0.5f});
+        VitArchitecture benchS =
+                new VitArchitecture(
+                        28, 4, 1, 96, 6, 3, 4.0, 10, true, new float[] {0.5f}, new float[] {0.5f});
         assertEquals(1, benchS.trainingMicroBatches(64), "small models train whole batches");
         TrainSettings auto = new TrainSettings(1, 64, 1e-2, 1e-4, 1, 1e-3, 1e-2, 0.1, 11);
         assertEquals(TrainSettings.AUTO, auto.accumulate(), "the default");
@@ -155,13 +192,24 @@ class TrainerTest {
     }
 
     /** The loss and gradients of one batch of 12 in one step of {@code passes}, on no drop-path. */
-    private static Map<String, float[]> passGradients(java.util.function.Function<Supernet, List<Trainer.Pass>> passes,
+    private static Map<String, float[]> passGradients(
+            java.util.function.Function<Supernet, List<Trainer.Pass>> passes,
             Map<String, Double> lossOut) {
-        return gradients((supernet, store, manager, preprocess, data, indices) -> {
-            supernet.network().setDropPath(0, new SplittableRandom(22));
-            return Trainer.gradients(supernet.network(), store, manager, preprocess, data, indices, 2,
-                    passes.apply(supernet), new SplittableRandom(21));
-        }, lossOut);
+        return gradients(
+                (supernet, store, manager, preprocess, data, indices) -> {
+                    supernet.network().setDropPath(0, new SplittableRandom(22));
+                    return Trainer.gradients(
+                            supernet.network(),
+                            store,
+                            manager,
+                            preprocess,
+                            data,
+                            indices,
+                            2,
+                            passes.apply(supernet),
+                            new SplittableRandom(21));
+                },
+                lossOut);
     }
 
     @Test
@@ -169,29 +217,55 @@ class TrainerTest {
         // on the teacher's own path, -sum(q log p) with q = p (detached) has gradient p - q = 0:
         // the step's gradient is half the labels pass's, and its loss the mean of the
         // cross-entropy and the predictions' entropy
-        java.util.function.Function<Supernet, java.util.function.Consumer<java.util.random.RandomGenerator>> allLora =
-                supernet -> random -> supernet.setConfig(Trainees.allLora(supernet, SPACE));
+        java.util.function.Function<
+                        Supernet, java.util.function.Consumer<java.util.random.RandomGenerator>>
+                allLora =
+                        supernet -> random -> supernet.setConfig(Trainees.allLora(supernet, SPACE));
         Map<String, Double> labelsLoss = new LinkedHashMap<>();
-        Map<String, float[]> labels = passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false)), labelsLoss);
+        Map<String, float[]> labels =
+                passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false)), labelsLoss);
         Map<String, Double> bothLoss = new LinkedHashMap<>();
-        Map<String, float[]> both = passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false),
-                new Trainer.Pass(allLora.apply(n), true)), bothLoss);
+        Map<String, float[]> both =
+                passGradients(
+                        n ->
+                                List.of(
+                                        new Trainer.Pass(allLora.apply(n), false),
+                                        new Trainer.Pass(allLora.apply(n), true)),
+                        bothLoss);
         assertEquals(labels.keySet(), both.keySet());
         assertFalse(labels.isEmpty());
-        labels.forEach((name, g) -> {
-            float[] b = both.get(name);
-            for (int i = 0; i < g.length; i++) {
-                assertEquals(g[i] / 2, b[i], 1e-6 + 1e-4 * Math.abs(g[i]), name + "[" + i + "]");
-            }
-        });
+        labels.forEach(
+                (name, g) -> {
+                    float[] b = both.get(name);
+                    for (int i = 0; i < g.length; i++) {
+                        assertEquals(
+                                g[i] / 2, b[i], 1e-6 + 1e-4 * Math.abs(g[i]), name + "[" + i + "]");
+                    }
+                });
         double entropy = 2 * bothLoss.get("loss") - labelsLoss.get("loss");
-        assertTrue(entropy > 0 && entropy < Math.log(3) + 1e-6, "the predictions' entropy: " + entropy);
+        assertTrue(
+                entropy > 0 && entropy < Math.log(3) + 1e-6,
+                "the predictions' entropy: " + entropy);
         // learning the labels on that second pass instead gives the labels pass's own gradient
-        Map<String, float[]> twice = passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false),
-                new Trainer.Pass(allLora.apply(n), false)), new LinkedHashMap<>());
-        labels.forEach((name, g) -> assertEquals(g[0], twice.get(name)[0], 1e-6 + 1e-4 * Math.abs(g[0]), name));
-        assertThrows(IllegalArgumentException.class, () -> new Trainer.Trainee(null, name -> true, random -> { },
-                Map.of(), List.of(new Trainer.Pass(random -> { }, true))));
+        Map<String, float[]> twice =
+                passGradients(
+                        n ->
+                                List.of(
+                                        new Trainer.Pass(allLora.apply(n), false),
+                                        new Trainer.Pass(allLora.apply(n), false)),
+                        new LinkedHashMap<>());
+        labels.forEach(
+                (name, g) ->
+                        assertEquals(g[0], twice.get(name)[0], 1e-6 + 1e-4 * Math.abs(g[0]), name));
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        new Trainer.Trainee(
+                                null,
+                                name -> true,
+                                random -> {},
+                                Map.of(),
+                                List.of(new Trainer.Pass(random -> {}, true))));
     }
 
     @Test
@@ -199,24 +273,45 @@ class TrainerTest {
         Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
         Map<String, List<EpochResult>> histories = new LinkedHashMap<>();
         for (String run : List.of("sandwich", "sandwich again", "uniform")) {
-            Trainees.Sampling sampling = run.startsWith("sandwich") ? Trainees.Sampling.SANDWICH
-                    : Trainees.Sampling.UNIFORM;
+            Trainees.Sampling sampling =
+                    run.startsWith("sandwich")
+                            ? Trainees.Sampling.SANDWICH
+                            : Trainees.Sampling.UNIFORM;
             Map<String, Tensor> out = new LinkedHashMap<>();
             try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
-                histories.put(run, new Trainer(settings(8), new TrainingListener() {})
-                        .fit(Trainees.supernet(supernet, SPACE, sampling), task(60, 1), task(30, 2),
-                                dir.resolve(run + ".resume"), "tiny " + sampling));
+                histories.put(
+                        run,
+                        new Trainer(settings(8), new TrainingListener() {})
+                                .fit(
+                                        Trainees.supernet(supernet, SPACE, sampling),
+                                        task(60, 1),
+                                        task(30, 2),
+                                        dir.resolve(run + ".resume"),
+                                        "tiny " + sampling));
                 out.putAll(ModelWeights.snapshot(supernet.network()));
             }
             weights.put(run, out);
         }
         List<EpochResult> sandwich = histories.get("sandwich");
         assertTrue(sandwich.get(7).loss() < 0.8 * sandwich.get(0).loss(), sandwich.toString());
-        assertTrue(sandwich.get(7).validation().get(Trainees.ALL_LORA) >= 0.6, sandwich.get(7).toString());
-        weights.get("sandwich").forEach((name, tensor) -> assertArrayEquals(tensor.data(),
-                weights.get("sandwich again").get(name).data(), name + ": two sandwich runs differ"));
-        assertTrue(weights.get("sandwich").entrySet().stream().anyMatch(e -> !java.util.Arrays.equals(
-                e.getValue().data(), weights.get("uniform").get(e.getKey()).data())), "sandwich trained as uniform");
+        assertTrue(
+                sandwich.get(7).validation().get(Trainees.ALL_LORA) >= 0.6,
+                sandwich.get(7).toString());
+        weights.get("sandwich")
+                .forEach(
+                        (name, tensor) ->
+                                assertArrayEquals(
+                                        tensor.data(),
+                                        weights.get("sandwich again").get(name).data(),
+                                        name + ": two sandwich runs differ"));
+        assertTrue(
+                weights.get("sandwich").entrySet().stream()
+                        .anyMatch(
+                                e ->
+                                        !java.util.Arrays.equals(
+                                                e.getValue().data(),
+                                                weights.get("uniform").get(e.getKey()).data())),
+                "sandwich trained as uniform");
     }
 
     @Test
@@ -225,8 +320,9 @@ class TrainerTest {
         try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
             long most = Supernet.parameterCount(ARCH, Trainees.allLora(supernet, SPACE));
             limit = most / 4;
-            assertThrows(IllegalArgumentException.class, () -> Trainees.supernet(supernet, SPACE,
-                    Trainees.Sampling.LIMITED, -1));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Trainees.supernet(supernet, SPACE, Trainees.Sampling.LIMITED, -1));
         }
         Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
         Map<String, List<EpochResult>> histories = new LinkedHashMap<>();
@@ -235,80 +331,153 @@ class TrainerTest {
         for (String run : List.of("limited", "limited again")) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {
-                Trainer.Trainee limited = Trainees.supernet(supernet, SPACE, Trainees.Sampling.LIMITED, limit);
+                Trainer.Trainee limited =
+                        Trainees.supernet(supernet, SPACE, Trainees.Sampling.LIMITED, limit);
                 assertEquals(1, limited.passes().size());
                 Trainer.Pass pass = limited.passes().get(0);
-                Trainer.Trainee watched = new Trainer.Trainee(limited.network(), limited.trainable(),
-                        limited.trainingPaths(), limited.validations(), List.of(new Trainer.Pass(random -> {
-                            pass.path().accept(random);
-                            if (run.equals("limited")) {
-                                sizes.add(Supernet.parameterCount(ARCH, supernet.lastPath()));
-                                paths.add(supernet.lastPath().toString());
-                            }
-                        }, false)));
-                histories.put(run, new Trainer(settings(8), new TrainingListener() {})
-                        .fit(watched, task(60, 1), task(30, 2), dir.resolve(run + ".resume"), "tiny limited"));
+                Trainer.Trainee watched =
+                        new Trainer.Trainee(
+                                limited.network(),
+                                limited.trainable(),
+                                limited.trainingPaths(),
+                                limited.validations(),
+                                List.of(
+                                        new Trainer.Pass(
+                                                random -> {
+                                                    pass.path().accept(random);
+                                                    if (run.equals("limited")) {
+                                                        sizes.add(
+                                                                Supernet.parameterCount(
+                                                                        ARCH, supernet.lastPath()));
+                                                        paths.add(supernet.lastPath().toString());
+                                                    }
+                                                },
+                                                false)));
+                histories.put(
+                        run,
+                        new Trainer(settings(8), new TrainingListener() {})
+                                .fit(
+                                        watched,
+                                        task(60, 1),
+                                        task(30, 2),
+                                        dir.resolve(run + ".resume"),
+                                        "tiny limited"));
                 out.putAll(ModelWeights.snapshot(supernet.network()));
             }
             weights.put(run, out);
         }
         assertEquals(8 * 6, sizes.size(), "one path a step");
         assertTrue(sizes.stream().allMatch(size -> size <= limit), sizes + " over " + limit);
-        assertTrue(paths.size() > sizes.size() / 2, paths.size() + " distinct paths in " + sizes.size() + " steps");
+        assertTrue(
+                paths.size() > sizes.size() / 2,
+                paths.size() + " distinct paths in " + sizes.size() + " steps");
         List<EpochResult> history = histories.get("limited");
-        assertEquals(List.of(Trainees.RANDOM, Trainees.ALL_LORA, Trainees.LIMITED),
+        assertEquals(
+                List.of(Trainees.RANDOM, Trainees.ALL_LORA, Trainees.LIMITED),
                 List.copyOf(history.get(7).validation().keySet()));
         assertTrue(history.get(7).loss() < 0.8 * history.get(0).loss(), history.toString());
-        weights.get("limited").forEach((name, tensor) -> assertArrayEquals(tensor.data(),
-                weights.get("limited again").get(name).data(), name + ": two limited runs differ"));
+        weights.get("limited")
+                .forEach(
+                        (name, tensor) ->
+                                assertArrayEquals(
+                                        tensor.data(),
+                                        weights.get("limited again").get(name).data(),
+                                        name + ": two limited runs differ"));
     }
 
     @Test
     void supernetTrainingLowersTheLossAndValidatesBothWays() {
-        List<EpochResult> history = train(supernetCheckpoint(), 25, dir.resolve("a.resume"), new TrainingListener() {},
-                null);
+        List<EpochResult> history =
+                train(
+                        supernetCheckpoint(),
+                        25,
+                        dir.resolve("a.resume"),
+                        new TrainingListener() {},
+                        null);
         assertEquals(25, history.size());
-        double first = history.subList(0, 3).stream().mapToDouble(EpochResult::loss).average().orElseThrow();
-        double last = history.subList(22, 25).stream().mapToDouble(EpochResult::loss).average().orElseThrow();
-        assertTrue(last < 0.85 * first, "mean loss of the first three epochs " + first + ", of the last three " + last);
-        assertEquals(List.of(Trainees.RANDOM, Trainees.ALL_LORA), List.copyOf(history.get(24).validation().keySet()));
-        assertTrue(history.get(24).validation().get(Trainees.ALL_LORA) >= 0.6, history.get(24).toString());
+        double first =
+                history.subList(0, 3).stream()
+                        .mapToDouble(EpochResult::loss)
+                        .average()
+                        .orElseThrow();
+        double last =
+                history.subList(22, 25).stream()
+                        .mapToDouble(EpochResult::loss)
+                        .average()
+                        .orElseThrow();
+        assertTrue(
+                last < 0.85 * first,
+                "mean loss of the first three epochs " + first + ", of the last three " + last);
+        assertEquals(
+                List.of(Trainees.RANDOM, Trainees.ALL_LORA),
+                List.copyOf(history.get(24).validation().keySet()));
+        assertTrue(
+                history.get(24).validation().get(Trainees.ALL_LORA) >= 0.6,
+                history.get(24).toString());
     }
 
     @Test
     void anInterruptedRunResumesFromItsLastEpochAndEndsAsTheStraightRun() {
         Map<String, Tensor> straight = new LinkedHashMap<>();
-        train(supernetCheckpoint(), 4, dir.resolve("straight.resume"), new TrainingListener() {}, straight);
+        train(
+                supernetCheckpoint(),
+                4,
+                dir.resolve("straight.resume"),
+                new TrainingListener() {},
+                straight);
 
         Path resume = dir.resolve("interrupted.resume");
-        assertThrows(IllegalStateException.class, () -> train(supernetCheckpoint(), 4, resume, new TrainingListener() {
-            @Override
-            public void onEpoch(EpochResult result) {
-                if (result.epoch() == 2) {
-                    throw new IllegalStateException("killed");
-                }
-            }
-        }, null));
+        assertThrows(
+                IllegalStateException.class,
+                () ->
+                        train(
+                                supernetCheckpoint(),
+                                4,
+                                resume,
+                                new TrainingListener() {
+                                    @Override
+                                    public void onEpoch(EpochResult result) {
+                                        if (result.epoch() == 2) {
+                                            throw new IllegalStateException("killed");
+                                        }
+                                    }
+                                },
+                                null));
         assertTrue(Files.exists(resume));
         int[] firstEpoch = new int[1];
         Map<String, Tensor> resumed = new LinkedHashMap<>();
-        List<EpochResult> history = train(supernetCheckpoint(), 4, resume, new TrainingListener() {
-            @Override
-            public void onStart(int first, List<EpochResult> before, int steps) {
-                firstEpoch[0] = first;
-            }
-        }, resumed);
+        List<EpochResult> history =
+                train(
+                        supernetCheckpoint(),
+                        4,
+                        resume,
+                        new TrainingListener() {
+                            @Override
+                            public void onStart(int first, List<EpochResult> before, int steps) {
+                                firstEpoch[0] = first;
+                            }
+                        },
+                        resumed);
         assertEquals(3, firstEpoch[0]);
         assertEquals(4, history.size());
-        straight.forEach((name, tensor) -> assertArrayEquals(tensor.data(), resumed.get(name).data(), name));
+        straight.forEach(
+                (name, tensor) -> assertArrayEquals(tensor.data(), resumed.get(name).data(), name));
     }
 
     @Test
     void aResumeFileOfAnotherRunIsRefused() {
         Path resume = dir.resolve("other.resume");
         train(supernetCheckpoint(), 1, resume, new TrainingListener() {}, null);
-        TrainingException e = assertThrows(TrainingException.class,
-                () -> train(supernetCheckpoint(), 2, resume, new TrainingListener() {}, null));
+        TrainingException e =
+                assertThrows(
+                        TrainingException.class,
+                        () ->
+                                train(
+                                        supernetCheckpoint(),
+                                        2,
+                                        resume,
+                                        new TrainingListener() {},
+                                        null));
         assertTrue(e.getMessage().contains("is the resume point of another run"), e.getMessage());
     }
 
@@ -320,9 +489,19 @@ class TrainerTest {
         float[] data = weight.data().clone();
         data[3] = Float.NaN;
         tensors.put("blocks.1.mlp.fc2.weight", new Tensor(weight.shape(), data));
-        TrainingException e = assertThrows(TrainingException.class, () -> train(new Checkpoint(tensors,
-                healthy.metadata()), 2, dir.resolve("nan.resume"), new TrainingListener() {}, null));
-        assertTrue(e.getMessage().startsWith("the training loss is NaN at epoch 1, step 1 "), e.getMessage());
+        TrainingException e =
+                assertThrows(
+                        TrainingException.class,
+                        () ->
+                                train(
+                                        new Checkpoint(tensors, healthy.metadata()),
+                                        2,
+                                        dir.resolve("nan.resume"),
+                                        new TrainingListener() {},
+                                        null));
+        assertTrue(
+                e.getMessage().startsWith("the training loss is NaN at epoch 1, step 1 "),
+                e.getMessage());
     }
 
     @Test
@@ -330,24 +509,46 @@ class TrainerTest {
         try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
                 ai.djl.ndarray.NDManager probe = dev.glora.supernet.TorchRuntime.newManager()) {
             BaseNDManager root = (BaseNDManager) probe.getParentManager();
-            BaseNDManager weights = (BaseNDManager) supernet.network().getParameters().get(0).getValue().getArray()
-                    .getManager();
+            BaseNDManager weights =
+                    (BaseNDManager)
+                            supernet.network()
+                                    .getParameters()
+                                    .get(0)
+                                    .getValue()
+                                    .getArray()
+                                    .getManager();
             List<Integer> alive = new ArrayList<>();
-            TrainingListener counter = new TrainingListener() {
-                @Override
-                public void onEpoch(EpochResult result) {
-                    alive.add(root.getManagedArrays().size());
-                }
-            };
+            TrainingListener counter =
+                    new TrainingListener() {
+                        @Override
+                        public void onEpoch(EpochResult result) {
+                            alive.add(root.getManagedArrays().size());
+                        }
+                    };
             new Trainer(settings(1), counter)
-                    .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m1"), "tiny");
+                    .fit(
+                            Trainees.supernet(supernet, SPACE),
+                            task(60, 1),
+                            task(30, 2),
+                            dir.resolve("m1"),
+                            "tiny");
             int after1 = weights.getManagedArrays().size();
             alive.clear();
             new Trainer(settings(5), counter)
-                    .fit(Trainees.supernet(supernet, SPACE), task(60, 1), task(30, 2), dir.resolve("m2"), "tiny");
-            assertEquals(after1, weights.getManagedArrays().size(), "arrays left in the model's manager");
+                    .fit(
+                            Trainees.supernet(supernet, SPACE),
+                            task(60, 1),
+                            task(30, 2),
+                            dir.resolve("m2"),
+                            "tiny");
+            assertEquals(
+                    after1,
+                    weights.getManagedArrays().size(),
+                    "arrays left in the model's manager");
             assertEquals(5, alive.size());
-            assertTrue(alive.stream().distinct().count() == 1, "arrays alive after each epoch: " + alive);
+            assertTrue(
+                    alive.stream().distinct().count() == 1,
+                    "arrays alive after each epoch: " + alive);
         }
     }
 
@@ -356,8 +557,14 @@ class TrainerTest {
         TrainSettings s = new TrainSettings(100, 64, 1e-4, 1e-4, 10, 1e-6, 1e-5, 0.1, 0);
         assertEquals(1e-6, s.learningRate(0), 1e-12);
         assertEquals(1e-6 + (1e-4 - 1e-6) * 5 / 10, s.learningRate(5), 1e-12);
-        assertEquals(1e-5 + 0.5 * (1e-4 - 1e-5) * (1 + Math.cos(Math.PI * 10 / 100)), s.learningRate(10), 1e-12);
-        assertEquals(1e-5 + 0.5 * (1e-4 - 1e-5) * (1 + Math.cos(Math.PI * 99 / 100)), s.learningRate(99), 1e-12);
+        assertEquals(
+                1e-5 + 0.5 * (1e-4 - 1e-5) * (1 + Math.cos(Math.PI * 10 / 100)),
+                s.learningRate(10),
+                1e-12);
+        assertEquals(
+                1e-5 + 0.5 * (1e-4 - 1e-5) * (1 + Math.cos(Math.PI * 99 / 100)),
+                s.learningRate(99),
+                1e-12);
         assertFalse(s.learningRate(50) > s.learningRate(20));
     }
 }

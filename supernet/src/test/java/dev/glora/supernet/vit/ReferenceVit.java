@@ -54,7 +54,11 @@ final class ReferenceVit {
                     for (int ch = 0; ch < c; ch++) {
                         for (int i = 0; i < p; i++) {
                             for (int j = 0; j < p; j++) {
-                                double pixel = images.data()[((n * c + ch) * size + py * p + i) * size + px * p + j];
+                                double pixel =
+                                        images.data()[
+                                                ((n * c + ch) * size + py * p + i) * size
+                                                        + px * p
+                                                        + j];
                                 sum += proj[((k * c + ch) * p + i) * p + j] * pixel;
                             }
                         }
@@ -139,7 +143,9 @@ final class ReferenceVit {
         }
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            y[i] = (x[i] - mean) / Math.sqrt(var + 1e-6) * w.get(p + "weight").data()[i] + w.get(p + "bias").data()[i];
+            y[i] =
+                    (x[i] - mean) / Math.sqrt(var + 1e-6) * w.get(p + "weight").data()[i]
+                            + w.get(p + "bias").data()[i];
         }
         return y;
     }

@@ -39,7 +39,8 @@ class VitTest {
     void geluIsTheExactErfForm() {
         try (NDManager manager = TorchRuntime.newManager()) {
             float[] y = Activation.gelu(manager.create(new float[] {1f, -0.5f})).toFloatArray();
-            assertEquals(0.8413447460685429, y[0], 1e-6, "exact GELU(1); the tanh form gives 0.841192");
+            assertEquals(
+                    0.8413447460685429, y[0], 1e-6, "exact GELU(1); the tanh form gives 0.841192");
             assertEquals(-0.15426876936299344, y[1], 1e-6);
         }
     }
@@ -49,10 +50,16 @@ class VitTest {
         VitArchitecture arch = TinyModels.tinyArch();
         Checkpoint withMeta = TinyModels.randomBackbone(arch, 3);
         Checkpoint timm = new Checkpoint(withMeta.tensors(), Map.of());
-        CheckpointException missing = assertThrows(CheckpointException.class, () -> VitModel.load(timm, null, "timm.safetensors"));
-        assertTrue(missing.getMessage().contains("timm.safetensors: no architecture"), missing.getMessage());
+        CheckpointException missing =
+                assertThrows(
+                        CheckpointException.class,
+                        () -> VitModel.load(timm, null, "timm.safetensors"));
+        assertTrue(
+                missing.getMessage().contains("timm.safetensors: no architecture"),
+                missing.getMessage());
         Tensor images = TinyModels.images(arch, 1, 4);
-        try (VitModel a = VitModel.load(timm, arch, "timm"); VitModel b = VitModel.load(withMeta, null, "meta")) {
+        try (VitModel a = VitModel.load(timm, arch, "timm");
+                VitModel b = VitModel.load(withMeta, null, "meta")) {
             assertArrayEquals(TinyModels.logits(b, images), TinyModels.logits(a, images));
         }
     }
@@ -60,16 +67,28 @@ class VitTest {
     @Test
     void mismatchedTensorsAreNamedWithBothShapes() {
         VitArchitecture arch = TinyModels.tinyArch();
-        Map<String, Tensor> tensors = new LinkedHashMap<>(TinyModels.randomBackbone(arch, 5).tensors());
+        Map<String, Tensor> tensors =
+                new LinkedHashMap<>(TinyModels.randomBackbone(arch, 5).tensors());
         tensors.remove("blocks.1.mlp.fc2.bias");
         tensors.put("blocks.0.attn.qkv.weight", Tensor.zeros(24, 7));
         tensors.put("fc_norm.weight", Tensor.zeros(8));
-        CheckpointException e = assertThrows(CheckpointException.class,
-                () -> VitModel.load(new Checkpoint(tensors, arch.toMetadata()), null, "bad.safetensors"));
+        CheckpointException e =
+                assertThrows(
+                        CheckpointException.class,
+                        () ->
+                                VitModel.load(
+                                        new Checkpoint(tensors, arch.toMetadata()),
+                                        null,
+                                        "bad.safetensors"));
         String message = e.getMessage();
         assertTrue(message.startsWith("bad.safetensors: "), message);
-        assertTrue(message.contains("missing tensor blocks.1.mlp.fc2.bias (expected shape [8])"), message);
-        assertTrue(message.contains("tensor blocks.0.attn.qkv.weight: expected shape [24, 8], found [24, 7]"), message);
+        assertTrue(
+                message.contains("missing tensor blocks.1.mlp.fc2.bias (expected shape [8])"),
+                message);
+        assertTrue(
+                message.contains(
+                        "tensor blocks.0.attn.qkv.weight: expected shape [24, 8], found [24, 7]"),
+                message);
         assertTrue(message.contains("unexpected tensor fc_norm.weight [8]"), message);
     }
 
@@ -106,21 +125,35 @@ class VitTest {
         }
     }
 
-    /** Full fine-tuning gradients of a fixed loss; {@code disturb}: collect and reuse memory before the backward pass. */
-    private static Map<String, float[]> gradients(VitArchitecture arch, Tensor images, boolean disturb) {
+    /**
+     * Full fine-tuning gradients of a fixed loss; {@code disturb}: collect and reuse memory before
+     * the backward pass.
+     */
+    private static Map<String, float[]> gradients(
+            VitArchitecture arch, Tensor images, boolean disturb) {
         Map<String, float[]> gradients = new LinkedHashMap<>();
         java.util.List<java.nio.ByteBuffer> junk = new java.util.ArrayList<>();
         try (VitModel model = VitModel.load(TinyModels.randomBackbone(arch, 4), null, "tiny");
-                NDManager manager = TorchRuntime.newManager(); NDScope scope = new NDScope()) {
+                NDManager manager = TorchRuntime.newManager();
+                NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Map<String, ai.djl.nn.Parameter> named = ModelWeights.named(model.network());
             named.values().forEach(p -> p.freeze(false));
             boolean was = ai.djl.pytorch.jni.JniUtils.isGradMode();
             ai.djl.pytorch.jni.JniUtils.setGradMode(true);
             try {
-                NDArray logits = model.network().forward(new ai.djl.training.ParameterStore(manager, false),
-                        new ai.djl.ndarray.NDList(images.toNDArray(manager)), true).singletonOrThrow();
-                NDArray loss = logits.mul(manager.arange(1f, 1f + logits.size()).reshape(logits.getShape())).sum();
+                NDArray logits =
+                        model.network()
+                                .forward(
+                                        new ai.djl.training.ParameterStore(manager, false),
+                                        new ai.djl.ndarray.NDList(images.toNDArray(manager)),
+                                        true)
+                                .singletonOrThrow();
+                NDArray loss =
+                        logits.mul(
+                                        manager.arange(1f, 1f + logits.size())
+                                                .reshape(logits.getShape()))
+                                .sum();
                 if (disturb) {
                     for (int round = 0; round < 5; round++) {
                         System.gc();
@@ -130,18 +163,24 @@ class VitTest {
                             Thread.currentThread().interrupt();
                         }
                         for (int i = 0; i < 2000; i++) {
-                            junk.add(java.nio.ByteBuffer.allocateDirect(8 << (i % 4)).putDouble(0, 1e6));
+                            junk.add(
+                                    java.nio.ByteBuffer.allocateDirect(8 << (i % 4))
+                                            .putDouble(0, 1e6));
                         }
                     }
                 }
-                ai.djl.pytorch.jni.JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) loss,
-                        (ai.djl.pytorch.engine.PtNDArray) manager.ones(loss.getShape()), false, false);
+                ai.djl.pytorch.jni.JniUtils.backward(
+                        (ai.djl.pytorch.engine.PtNDArray) loss,
+                        (ai.djl.pytorch.engine.PtNDArray) manager.ones(loss.getShape()),
+                        false,
+                        false);
                 // the junk holds the freed memory until the backward pass has read it
                 java.lang.ref.Reference.reachabilityFence(junk);
             } finally {
                 ai.djl.pytorch.jni.JniUtils.setGradMode(was);
             }
-            named.forEach((name, p) -> gradients.put(name, p.getArray().getGradient().toFloatArray()));
+            named.forEach(
+                    (name, p) -> gradients.put(name, p.getArray().getGradient().toFloatArray()));
         }
         return gradients;
     }
