@@ -25,7 +25,7 @@ public final class JobStore {
     private static final Gson GSON =
             new GsonBuilder().serializeSpecialFloatingPointValues().create();
     private static final String COLUMNS =
-            "id, name, spec::text, seed, status, error, epochs_done, epochs_total,"
+            "id, name, spec::text AS spec, seed, status, error, epochs_done, epochs_total,"
                     + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
                     + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch, baseline_test_accuracy";
 
@@ -573,28 +573,7 @@ public final class JobStore {
                         List<JobView> jobs = new ArrayList<>();
                         try (ResultSet r = select.executeQuery()) {
                             while (r.next()) {
-                                jobs.add(
-                                        new JobView(
-                                                r.getLong(1),
-                                                r.getString(2),
-                                                r.getString(3),
-                                                r.getLong(4),
-                                                JobStatus.valueOf(r.getString(5)),
-                                                r.getString(6),
-                                                r.getInt(7),
-                                                r.getInt(8),
-                                                r.getInt(9),
-                                                r.getInt(10),
-                                                r.getInt(11),
-                                                (Double) r.getObject(12),
-                                                (Long) r.getObject(13),
-                                                (Double) r.getObject(14),
-                                                instant(r, 15),
-                                                instant(r, 16),
-                                                instant(r, 17),
-                                                instant(r, 18),
-                                                r.getString(19),
-                                                (Double) r.getObject(20)));
+                                jobs.add(view(r));
                             }
                         }
                         return jobs;
@@ -602,7 +581,34 @@ public final class JobStore {
                 });
     }
 
-    private static Instant instant(ResultSet row, int column) throws SQLException {
+    /**
+     * The one row mapper of {@link #COLUMNS}: every field by its column's name, none by position.
+     */
+    private static JobView view(ResultSet r) throws SQLException {
+        return new JobView(
+                r.getLong("id"),
+                r.getString("name"),
+                r.getString("spec"),
+                r.getLong("seed"),
+                JobStatus.valueOf(r.getString("status")),
+                r.getString("error"),
+                r.getInt("epochs_done"),
+                r.getInt("epochs_total"),
+                r.getInt("generations_done"),
+                r.getInt("generations_total"),
+                r.getInt("candidates_evaluated"),
+                r.getObject("best_accuracy", Double.class),
+                r.getObject("best_parameters", Long.class),
+                r.getObject("test_accuracy", Double.class),
+                instant(r, "created_at"),
+                instant(r, "started_at"),
+                instant(r, "finished_at"),
+                instant(r, "updated_at"),
+                r.getString("backbone_arch"),
+                r.getObject("baseline_test_accuracy", Double.class));
+    }
+
+    private static Instant instant(ResultSet row, String column) throws SQLException {
         Timestamp time = row.getTimestamp(column);
         return time == null ? null : time.toInstant();
     }
