@@ -9,7 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -104,14 +103,11 @@ public abstract class ServiceTest {
 
     protected JsonNode awaitStatus(long id, String... statuses) throws Exception {
         List<String> wanted = List.of(statuses);
-        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-                System.nanoTime() < deadline; ) {
-            JsonNode job = JSON.readTree(get("/api/v1/jobs/" + id).body());
-            if (wanted.contains(job.get("status").asText())) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " never reached " + wanted);
+        return dev.glora.worker.Await.until(
+                java.time.Duration.ofMinutes(3),
+                java.time.Duration.ofMillis(100),
+                "job " + id + " reaching " + wanted,
+                () -> JSON.readTree(get("/api/v1/jobs/" + id).body()),
+                job -> wanted.contains(job.get("status").asText()));
     }
 }

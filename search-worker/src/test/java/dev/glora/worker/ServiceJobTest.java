@@ -81,16 +81,13 @@ class ServiceJobTest {
      * @param job a job
      * @return it once it ended
      */
-    static JobView awaitEnd(Stores stores, long job) throws InterruptedException {
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-                System.nanoTime() < deadline; ) {
-            JobView view = stores.jobs().find(job).orElseThrow();
-            if (view.status().terminal()) {
-                return view;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + job + " did not end: " + stores.jobs().find(job));
+    static JobView awaitEnd(Stores stores, long job) throws Exception {
+        return Await.until(
+                Duration.ofMinutes(3),
+                Duration.ofMillis(100),
+                "job " + job + " ending",
+                () -> stores.jobs().find(job).orElseThrow(),
+                view -> view.status().terminal());
     }
 
     /**

@@ -290,16 +290,11 @@ class WorkerCrashTest {
             java.util.function.Predicate<JobView> condition,
             Process victim)
             throws Exception {
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-                System.nanoTime() < deadline; ) {
-            JobView view = stores.jobs().find(job).orElseThrow();
-            if (condition.test(view) || view.status().terminal() || !victim.isAlive()) {
-                return view;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(
-                "the worker process never got far enough (its output is victim.log in the test's"
-                        + " folder)");
+        return Await.until(
+                Duration.ofMinutes(3),
+                Duration.ofMillis(20),
+                "the worker process getting far enough (its output is victim.log in the test's folder)",
+                () -> stores.jobs().find(job).orElseThrow(),
+                view -> condition.test(view) || view.status().terminal() || !victim.isAlive());
     }
 }

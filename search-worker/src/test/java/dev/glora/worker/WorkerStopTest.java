@@ -63,11 +63,12 @@ class WorkerStopTest {
                             TinyJob.settings("stopping", roots, dir.resolve("cache")),
                             new SimpleMeterRegistry());
             worker.start();
-            for (long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-                    stores.jobs().find(job).orElseThrow().epochsDone() < 1; ) {
-                assertTrue(System.nanoTime() < deadline, "the training never started");
-                Thread.sleep(20);
-            }
+            Await.until(
+                    Duration.ofMinutes(2),
+                    Duration.ofMillis(20),
+                    "the training starting",
+                    () -> stores.jobs().find(job).orElseThrow(),
+                    view -> view.epochsDone() >= 1);
             long start = System.nanoTime();
             worker.close();
             long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
