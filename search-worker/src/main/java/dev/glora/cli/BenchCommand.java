@@ -236,15 +236,15 @@ final class BenchCommand implements Callable<Integer> {
                         Locale.ROOT,
                         "  supernet training       %8.1f images/s (batch 64 in %d micro-batch(es));"
                                 + " peak RSS %d MiB%n",
-                        figures.get("supernet_training_images_per_s"),
-                        figures.get("accumulate"),
-                        figures.get("peak_rss_mib_after_training"));
+                        ((Number) figures.get("supernet_training_images_per_s")).doubleValue(),
+                        ((Number) figures.get("accumulate")).intValue(),
+                        ((Number) figures.get("peak_rss_mib_after_training")).longValue());
             }
             if (eval == null) {
                 out.printf(
                         Locale.ROOT,
                         "  peak resident memory    %8d MiB%n",
-                        figures.get("peak_rss_mib"));
+                        ((Number) figures.get("peak_rss_mib")).longValue());
                 return;
             }
             out.printf(
@@ -279,7 +279,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(
                     Locale.ROOT,
                     "  peak resident memory    %8d MiB%n",
-                    figures.get("peak_rss_mib"));
+                    ((Number) figures.get("peak_rss_mib")).longValue());
         }
     }
 

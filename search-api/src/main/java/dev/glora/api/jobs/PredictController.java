@@ -81,7 +81,9 @@ public class PredictController {
             @RequestParam(defaultValue = "5") int top)
             throws IOException {
         check(files, top);
-        jobs.find(id).orElseThrow(() -> new ApiExceptions.JobNotFound(id));
+        if (jobs.find(id).isEmpty()) {
+            throw new ApiExceptions.JobNotFound(id);
+        }
         var stored =
                 results.artefactInfo(id, ArtefactKind.MODEL)
                         .orElseThrow(
