@@ -3,15 +3,16 @@ package dev.glora.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.worker.Await;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -25,12 +26,13 @@ class EventStreamTest extends ServiceTest {
 
     @Autowired private DataSource database;
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                !condition.getAsBoolean(); ) {
-            assertTrue(System.nanoTime() < deadline, what);
-            Thread.sleep(20);
-        }
+    private static void await(String what, BooleanSupplier condition) throws Exception {
+        Await.until(
+                Duration.ofSeconds(30),
+                Duration.ofMillis(20),
+                what,
+                condition::getAsBoolean,
+                Boolean::booleanValue);
     }
 
     /** Opens a stream and collects its lines in the background. */
@@ -110,7 +112,13 @@ class EventStreamTest extends ServiceTest {
         await(
                 "the event committed last arrives too",
                 () -> lines.stream().anyMatch(l -> l.contains("committed last")));
-        Thread.sleep(1_500);
+        // a later event marks a later dispatch round: a repeat of either would have come before it
+        try (Connection marker = database.getConnection()) {
+            insert(marker, id, "{\"n\": \"a later event\"}");
+        }
+        await(
+                "the later event arrives",
+                () -> lines.stream().anyMatch(l -> l.contains("a later event")));
         assertEquals(
                 1,
                 lines.stream().filter(l -> l.contains("committed last")).count(),

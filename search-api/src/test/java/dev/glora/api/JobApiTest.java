@@ -79,6 +79,10 @@ class JobApiTest extends ServiceTest {
                 top.get(0).get("accuracy").asDouble());
         JsonNode pareto = JSON.readTree(get("/api/v1/jobs/" + id + "/pareto").body());
         assertTrue(pareto.get("front").size() >= 1);
+        assertTrue(pareto.get("final").asBoolean(), "the exported front once the job is done");
+        assertEquals(2, pareto.get("objectives").size());
+        assertTrue(pareto.get("front").get(0).get("config").isObject());
+        assertTrue(pareto.get("front").get(0).get("trainable_parameters").asLong() > 0);
         JsonNode best = JSON.readTree(get("/api/v1/jobs/" + id + "/best-config").body());
         assertEquals("glora-config/1", best.get("format").asText());
         assertEquals(done.get("testAccuracy").asDouble(), best.get("test_accuracy").asDouble());

@@ -1,16 +1,13 @@
 package dev.glora.api.events;
 
 import dev.glora.api.system.GloraProperties;
-import dev.glora.db.DatabaseException;
 import dev.glora.db.Listener;
 import dev.glora.jobs.JobEvent;
 import dev.glora.jobs.JobStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +23,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
@@ -59,255 +55,23 @@ class EventBroadcaster implements SmartLifecycle {
 
     private static final Logger LOG = Logger.getLogger(EventBroadcaster.class.getName());
     private static final long POLL_MS = 1000;
-    private static final int QUEUE_CAPACITY = 512;
 
     /**
      * A client stuck in one write at least this long (and twice the keep-alive period) is dropped.
      */
     private static final long MIN_STALL_MS = 10_000;
 
-    private static final int HISTORY_PAGE = 1_000;
-    private static final int RECENT_IDS = 4_096;
+    private static final int HISTORY_PAGE = EventSubscriber.HISTORY_PAGE;
     private static final long MISSING_FOR_NANOS = TimeUnit.MINUTES.toNanos(2);
     private static final int MAX_MISSING = 10_000;
 
     /** Subscribers to every job's events. */
-    static final long ALL_JOBS = 0;
-
-    /** One item for a subscriber: an event, or a keep-alive when {@code event} is null. */
-    private record Item(JobEvent event, boolean late) {}
-
-    /** One subscriber: its emitter, its queue, and what it was sent. */
-    private final class Subscriber {
-        final long jobId;
-        final SseEmitter emitter;
-        final ArrayDeque<Item> queue = new ArrayDeque<>();
-
-        /** Live events that arrived while the history was going out. */
-        final List<JobEvent> held = new ArrayList<>();
-
-        final Map<Long, Boolean> recent =
-                new LinkedHashMap<>(64, 0.75f, false) {
-                    @Override
-                    protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-                        return size() > RECENT_IDS;
-                    }
-                };
-        boolean loadingHistory = true;
-        boolean draining;
-        boolean closed;
-
-        /**
-         * The queue overflowed: live events are read back from the database after {@link
-         * #lastSent}.
-         */
-        boolean behind;
-
-        /** The largest live id offered while behind: catching up ends only past it. */
-        long offeredWhileBehind;
-
-        /** Late events (out-of-order commits) that arrived while behind; sent after catching up. */
-        final List<JobEvent> lateWhileBehind = new ArrayList<>();
-
-        /** When the write in progress began (System.nanoTime()), or 0 when none is. */
-        volatile long writingSince;
-
-        long lastSent;
-
-        Subscriber(long jobId, SseEmitter emitter, long after) {
-            this.jobId = jobId;
-            this.emitter = emitter;
-            this.lastSent = after;
-        }
-
-        /** Called by the listener: never blocks on the client. */
-        synchronized void offer(JobEvent event, boolean late) {
-            if (closed) {
-                return;
-            }
-            if (loadingHistory) {
-                held.add(event);
-                return;
-            }
-            if (behind) {
-                if (!late) {
-                    offeredWhileBehind = Math.max(offeredWhileBehind, event.id());
-                } else if (lateWhileBehind.size() < MAX_MISSING) {
-                    lateWhileBehind.add(event);
-                }
-                return;
-            }
-            enqueue(new Item(event, late));
-        }
-
-        /**
-         * Called on every keep-alive tick: a client that has not taken one write for this long is
-         * gone.
-         */
-        boolean stalled(long now, long stallNanos) {
-            long since = writingSince;
-            return since != 0 && now - since > stallNanos;
-        }
-
-        synchronized void keepAlive() {
-            if (!closed && !loadingHistory && queue.isEmpty()) {
-                enqueue(new Item(null, false));
-            }
-        }
-
-        private void enqueue(Item item) {
-            if (queue.size() >= QUEUE_CAPACITY) {
-                // let the queue go and read the events back from the database when the client is
-                // ready
-                for (Item queued : queue) {
-                    if (queued.event() != null && queued.late()) {
-                        lateWhileBehind.add(queued.event());
-                    } else if (queued.event() != null) {
-                        offeredWhileBehind = Math.max(offeredWhileBehind, queued.event().id());
-                    }
-                }
-                queue.clear();
-                behind = true;
-                if (item.event() != null) {
-                    offer(item.event(), item.late());
-                }
-                return;
-            }
-            queue.add(item);
-            if (!draining) {
-                draining = true;
-                try {
-                    senders.execute(this::drain);
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    draining = false;
-                    drop();
-                }
-            }
-        }
-
-        /** Ends the live part of the history: events held meanwhile go out after it, each once. */
-        synchronized void historySent() {
-            loadingHistory = false;
-            for (JobEvent event : held) {
-                enqueue(new Item(event, event.id() <= lastSent));
-            }
-            held.clear();
-        }
-
-        /**
-         * Runs on a pool thread: writes out what is queued, catches up from the database when the
-         * queue overflowed, then lets the next offer start it again.
-         */
-        void drain() {
-            try {
-                while (true) {
-                    Item item;
-                    List<JobEvent> late = List.of();
-                    boolean catchUp = false;
-                    synchronized (this) {
-                        item = queue.poll();
-                        if (item == null && behind && !closed) {
-                            catchUp = true;
-                        } else if (item == null || closed) {
-                            draining = false;
-                            return;
-                        }
-                    }
-                    if (catchUp) {
-                        List<JobEvent> page =
-                                jobs.events(
-                                        jobId == ALL_JOBS ? null : jobId, lastSent, HISTORY_PAGE);
-                        for (JobEvent event : page) {
-                            write(new Item(event, false));
-                        }
-                        synchronized (this) {
-                            if (page.size() < HISTORY_PAGE && offeredWhileBehind <= lastSent) {
-                                behind = false;
-                                late = new ArrayList<>(lateWhileBehind);
-                                lateWhileBehind.clear();
-                            }
-                        }
-                        for (JobEvent event : late) {
-                            write(new Item(event, true));
-                        }
-                        continue;
-                    }
-                    write(item);
-                }
-            } catch (IOException | IllegalStateException | DatabaseException e) {
-                drop();
-            }
-        }
-
-        /**
-         * Sends one item, unless it was sent before. Called by the drain thread or, for history,
-         * the request's.
-         */
-        void write(Item item) throws IOException {
-            if (item.event() == null) {
-                send(SseEmitter.event().comment("keep-alive"));
-                return;
-            }
-            JobEvent event = item.event();
-            synchronized (this) {
-                if (recent.containsKey(event.id()) || (!item.late() && event.id() <= lastSent)) {
-                    return;
-                }
-                recent.put(event.id(), Boolean.TRUE);
-                if (event.id() > lastSent) {
-                    lastSent = event.id();
-                }
-            }
-            String data =
-                    jobId == ALL_JOBS
-                            ? "{\"job\": " + event.jobId() + ", \"event\": " + event.data() + "}"
-                            : event.data();
-            SseEmitter.SseEventBuilder sse =
-                    SseEmitter.event().name(event.type()).data(data, MediaType.APPLICATION_JSON);
-            send(item.late() ? sse : sse.id(Long.toString(event.id())));
-        }
-
-        private void send(SseEmitter.SseEventBuilder sse) throws IOException {
-            writingSince = System.nanoTime();
-            try {
-                emitter.send(sse);
-            } finally {
-                writingSince = 0;
-            }
-        }
-
-        void drop() {
-            synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                queue.clear();
-            }
-            remove(this);
-            // completing waits for the emitter's write lock, which a write stuck on a client that
-            // reads nothing holds: never on the caller's thread (the one keep-alive thread, or a
-            // sender), so one stalled client cannot stop the keep-alives of every stream
-            try {
-                closers.execute(this::complete);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                complete(); // stopping: nothing else is left to hold up
-            }
-        }
-
-        private void complete() {
-            try {
-                emitter.complete();
-            } catch (RuntimeException ignored) {
-                // the connection is gone already
-            }
-        }
-    }
+    static final long ALL_JOBS = EventSubscriber.ALL_JOBS;
 
     private final JobStore jobs;
     private final DataSource database;
     private final GloraProperties properties;
-    private final Map<Long, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
+    private final Map<Long, Set<EventSubscriber>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger open = new AtomicInteger();
     private final ThreadPoolExecutor senders;
 
@@ -376,9 +140,15 @@ class EventBroadcaster implements SmartLifecycle {
             throw new TooManyStreams(properties.maxStreams());
         }
         SseEmitter emitter = new SseEmitter(properties.streamTimeout().toMillis());
-        Subscriber subscriber =
-                new Subscriber(
-                        jobId, emitter, jobId == ALL_JOBS ? Math.max(after, lastSeen) : after);
+        EventSubscriber subscriber =
+                new EventSubscriber(
+                        jobId,
+                        emitter,
+                        jobId == ALL_JOBS ? Math.max(after, lastSeen) : after,
+                        jobs::events,
+                        senders,
+                        closers,
+                        this::remove);
         subscribers.computeIfAbsent(jobId, id -> new CopyOnWriteArraySet<>()).add(subscriber);
         emitter.onCompletion(subscriber::drop);
         emitter.onTimeout(subscriber::drop);
@@ -391,7 +161,7 @@ class EventBroadcaster implements SmartLifecycle {
                 for (long from = after; ; ) {
                     List<JobEvent> page = jobs.events(jobId, from, HISTORY_PAGE);
                     for (JobEvent event : page) {
-                        subscriber.write(new Item(event, false));
+                        subscriber.write(new EventSubscriber.Item(event, false));
                     }
                     if (page.size() < HISTORY_PAGE) {
                         break;
@@ -407,8 +177,8 @@ class EventBroadcaster implements SmartLifecycle {
         return emitter;
     }
 
-    private void remove(Subscriber subscriber) {
-        Set<Subscriber> set = subscribers.get(subscriber.jobId);
+    private void remove(EventSubscriber subscriber) {
+        Set<EventSubscriber> set = subscribers.get(subscriber.jobId());
         if (set != null && set.remove(subscriber)) {
             open.decrementAndGet();
         }
@@ -442,10 +212,10 @@ class EventBroadcaster implements SmartLifecycle {
     }
 
     private void fanOut(JobEvent event, boolean late) {
-        for (Subscriber subscriber : subscribers.getOrDefault(event.jobId(), Set.of())) {
+        for (EventSubscriber subscriber : subscribers.getOrDefault(event.jobId(), Set.of())) {
             subscriber.offer(event, late);
         }
-        for (Subscriber subscriber : subscribers.getOrDefault(ALL_JOBS, Set.of())) {
+        for (EventSubscriber subscriber : subscribers.getOrDefault(ALL_JOBS, Set.of())) {
             subscriber.offer(event, late);
         }
     }
@@ -498,9 +268,9 @@ class EventBroadcaster implements SmartLifecycle {
             listener.close();
         }
         keepAlives.shutdownNow();
-        List<Subscriber> all = new ArrayList<>();
+        List<EventSubscriber> all = new ArrayList<>();
         subscribers.values().forEach(all::addAll);
-        all.forEach(Subscriber::drop);
+        all.forEach(EventSubscriber::drop);
         senders.shutdown();
         closers.shutdown();
     }

@@ -49,7 +49,7 @@ class JobController {
     private final LoadedModels models;
 
     /** The running front of each job, computed once per generation. */
-    private final Map<Long, Map.Entry<Integer, Object>> fronts =
+    private final Map<Long, Map.Entry<Integer, ParetoResponse>> fronts =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     JobController(
@@ -237,46 +237,40 @@ class JobController {
     }
 
     /** The final front once exported; while the search runs, the front of the candidates so far. */
-    @GetMapping(value = "/{id}/pareto", produces = MediaType.APPLICATION_JSON_VALUE)
-    Object pareto(@PathVariable long id) {
+    @GetMapping("/{id}/pareto")
+    ParetoResponse pareto(@PathVariable long id) {
         JobView job = job(id);
         int generations = job.generationsDone();
         return results.artefact(id, ArtefactKind.PARETO)
-                .<Object>map(
+                .map(
                         a -> {
                             fronts.remove(id);
-                            return new String(a.content(), java.nio.charset.StandardCharsets.UTF_8);
+                            ParetoResponse stored =
+                                    json.readValue(a.content(), ParetoResponse.class);
+                            return new ParetoResponse(
+                                    true, stored.objectives(), stored.maxParams(), stored.front());
                         })
                 .orElseGet(
                         () -> {
                             if (job.status().terminal()) {
-                                fronts.remove(
-                                        id); // a failed or cancelled job: nothing more will change,
-                                // keep nothing
+                                // a failed or cancelled job: nothing more will change, keep nothing
+                                fronts.remove(id);
                                 return runningFront(id);
                             }
-                            Map.Entry<Integer, Object> cached = fronts.get(id);
+                            Map.Entry<Integer, ParetoResponse> cached = fronts.get(id);
                             if (cached != null && cached.getKey() == generations) {
                                 return cached.getValue();
                             }
-                            Object computed = runningFront(id);
+                            ParetoResponse computed = runningFront(id);
                             fronts.put(id, Map.entry(generations, computed));
                             return computed;
                         });
     }
 
     /** The front of the candidates so far: one O(n log n) sweep ({@link Pareto#front}). */
-    private Object runningFront(long id) {
-        List<Map<String, Object>> front = new ArrayList<>();
-        for (Candidate c : Pareto.front(results.candidates(id, "ordinal", Integer.MAX_VALUE))) {
-            Map<String, Object> point = new LinkedHashMap<>();
-            point.put("trainable_parameters", c.parameters());
-            point.put("validation_accuracy", c.accuracy());
-            point.put("generation", c.generation());
-            point.put("key", c.key());
-            front.add(point);
-        }
-        return Map.of("final", false, "front", front);
+    private ParetoResponse runningFront(long id) {
+        return ParetoResponse.running(
+                Pareto.front(results.candidates(id, "ordinal", Integer.MAX_VALUE)));
     }
 
     @GetMapping("/{id}/best-config")
