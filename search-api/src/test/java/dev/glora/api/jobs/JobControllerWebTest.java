@@ -1,0 +1,213 @@
+package dev.glora.api.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+
+import dev.glora.api.system.ApiToken;
+import dev.glora.api.system.GloraProperties;
+import dev.glora.jobs.Artefact;
+import dev.glora.jobs.ArtefactKind;
+import dev.glora.jobs.JobStatus;
+import dev.glora.jobs.JobStore;
+import dev.glora.jobs.JobView;
+import dev.glora.jobs.ResultStore;
+import dev.glora.jobs.Roots;
+import dev.glora.search.Candidate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.test.context.TestPropertySource;
+import org.springframework.test.context.bean.override.mockito.MockitoBean;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilder;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * The jobs controller alone (issue 35: a web slice): the web layer, the access filter and the
+ * problem replies over stores that answer what each test says. No database, no worker, no port.
+ */
+@WebMvcTest(controllers = JobController.class)
+@Import(JobControllerWebTest.Beans.class)
+@TestPropertySource(properties = "glora.api-token=" + JobControllerWebTest.TOKEN)
+@Timeout(60)
+class JobControllerWebTest {
+
+    static final String TOKEN = "slice-test-token";
+
+    /** What the slice does not scan: the settings, the token, the roots. */
+    @TestConfiguration
+    @EnableConfigurationProperties(GloraProperties.class)
+    @Import(ApiToken.class)
+    static class Beans {
+        @Bean
+        Roots roots() {
+            try {
+                return new Roots(
+                        Files.createTempDirectory("slice-models"),
+                        Files.createTempDirectory("slice-data"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    @Autowired private MockMvc mvc;
+    @Autowired private ObjectMapper json;
+    @MockitoBean private JobStore jobs;
+    @MockitoBean private ResultStore results;
+    @MockitoBean private LoadedModels models;
+
+    private static JobView job(long id, JobStatus status, int generationsDone) {
+        Instant at = Instant.parse("2026-12-07T00:00:00Z");
+        return new JobView(
+                id,
+                "slice",
+                "{}",
+                1,
+                status,
+                null,
+                3,
+                3,
+                generationsDone,
+                5,
+                40,
+                0.8,
+                1000L,
+                null,
+                at,
+                at,
+                null,
+                at,
+                "vit",
+                null);
+    }
+
+    private static Candidate candidate(String key, long parameters, double accuracy) {
+        return new Candidate(key, new int[0], parameters, accuracy, 1, true, null);
+    }
+
+    private JsonNode send(MockHttpServletRequestBuilder request, int status) throws Exception {
+        MockHttpServletResponse response =
+                mvc.perform(request.header("Authorization", "Bearer " + TOKEN))
+                        .andReturn()
+                        .getResponse();
+        String body = response.getContentAsString(StandardCharsets.UTF_8);
+        assertEquals(status, response.getStatus(), body);
+        return body.isEmpty() ? null : json.readTree(body);
+    }
+
+    @Test
+    void anUnknownJobIsA404ProblemNamingIt() throws Exception {
+        when(jobs.find(9)).thenReturn(Optional.empty());
+        JsonNode problem = send(get("/api/v1/jobs/9/pareto"), 404);
+        assertTrue(problem.get("detail").asText().contains("9"), problem.toString());
+    }
+
+    @Test
+    void aRunningJobsFrontIsTheParetoFrontOfEveryCandidateSoFar() throws Exception {
+        when(jobs.find(5)).thenReturn(Optional.of(job(5, JobStatus.SEARCHING, 2)));
+        when(results.artefact(5, ArtefactKind.PARETO)).thenReturn(Optional.empty());
+        when(results.candidates(eq(5L), eq("ordinal"), anyInt()))
+                .thenReturn(
+                        List.of(
+                                candidate("a", 100, 0.70),
+                                candidate("b", 200, 0.65), // dominated by a
+                                candidate("c", 300, 0.80),
+                                candidate("d", 50, 0.60)));
+        JsonNode pareto = send(get("/api/v1/jobs/5/pareto"), 200);
+        assertFalse(pareto.get("final").asBoolean());
+        List<String> keys =
+                pareto.get("front").valueStream().map(p -> p.get("key").asText()).toList();
+        assertEquals(List.of("d", "a", "c"), keys, pareto.toString());
+        assertEquals(50, pareto.get("front").get(0).get("trainable_parameters").asLong());
+        assertFalse(pareto.has("objectives"), "the running front has no export fields");
+        // the same generation: the front is not computed again
+        send(get("/api/v1/jobs/5/pareto"), 200);
+        verify(results, org.mockito.Mockito.times(1)).candidates(eq(5L), anyString(), anyInt());
+    }
+
+    @Test
+    void anExportedFrontIsServedAsStoredAndMarkedFinal() throws Exception {
+        when(jobs.find(6)).thenReturn(Optional.of(job(6, JobStatus.SUCCEEDED, 5)));
+        byte[] stored =
+                """
+                {"objectives": ["validation_accuracy (max)", "trainable_parameters (min)"],
+                 "max_params": 10000,
+                 "front": [{"trainable_parameters": 120, "validation_accuracy": 0.75,
+                            "generation": 3, "chosen": true, "seed": "lora_qkv_r4",
+                            "config": {"layers": {}}}]}
+                """
+                        .getBytes(StandardCharsets.UTF_8);
+        when(results.artefact(6, ArtefactKind.PARETO))
+                .thenReturn(
+                        Optional.of(new Artefact(ArtefactKind.PARETO, stored.length, "x", stored)));
+        JsonNode pareto = send(get("/api/v1/jobs/6/pareto"), 200);
+        assertTrue(pareto.get("final").asBoolean());
+        assertEquals(10000, pareto.get("max_params").asLong());
+        assertEquals(2, pareto.get("objectives").size());
+        JsonNode point = pareto.get("front").get(0);
+        assertEquals(120, point.get("trainable_parameters").asLong());
+        assertTrue(point.get("chosen").asBoolean());
+        assertEquals("lora_qkv_r4", point.get("seed").asText());
+        assertTrue(point.get("config").has("layers"));
+        assertFalse(point.has("key"), point.toString());
+        verify(results, never()).candidates(eq(6L), anyString(), anyInt());
+    }
+
+    @Test
+    void aSpecThatWouldFailLaterIsRefusedAtSubmitWithEachFieldNamedAndNothingStored()
+            throws Exception {
+        JsonNode problem =
+                send(
+                        post("/api/v1/jobs")
+                                .contentType(MediaType.APPLICATION_JSON)
+                                .content(
+                                        "{\"backbone\": \"none.safetensors\", \"data\": \"t\","
+                                                + " \"search\": {\"population\": 0}}"),
+                        400);
+        List<String> fields =
+                problem.get("errors").valueStream().map(e -> e.get("field").asText()).toList();
+        assertTrue(fields.stream().anyMatch(f -> f.contains("population")), problem.toString());
+        verify(jobs, never())
+                .submit(
+                        org.mockito.ArgumentMatchers.any(),
+                        org.mockito.ArgumentMatchers.any(),
+                        org.mockito.ArgumentMatchers.any());
+    }
+
+    @Test
+    void withoutTheTokenNothingIsReadAndTheStoresAreNotAsked() throws Exception {
+        MockHttpServletResponse response =
+                mvc.perform(get("/api/v1/jobs/5/pareto")).andReturn().getResponse();
+        assertEquals(401, response.getStatus());
+        verify(jobs, never()).find(anyLong());
+    }
+
+    private static long anyLong() {
+        return org.mockito.ArgumentMatchers.anyLong();
+    }
+}
