@@ -16,12 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
@@ -51,7 +53,7 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * </ul>
  */
 @Component
-class EventBroadcaster implements SmartLifecycle {
+class EventBroadcaster implements SmartLifecycle, DisposableBean {
 
     private static final Logger LOG = Logger.getLogger(EventBroadcaster.class.getName());
     private static final long POLL_MS = 1000;
@@ -84,6 +86,7 @@ class EventBroadcaster implements SmartLifecycle {
     /** Ids below {@link #lastSeen} not seen yet, with when they were first missed. */
     private final TreeMap<Long, Long> missing = new TreeMap<>();
 
+    private ScheduledFuture<?> keepAliveTask;
     private volatile boolean running;
     private volatile long lastSeen;
     private Listener listener;
@@ -236,41 +239,57 @@ class EventBroadcaster implements SmartLifecycle {
         long every = properties.streamKeepAlive().toMillis();
         long stallMillis = Math.max(2 * every, MIN_STALL_MS);
         long stallNanos = TimeUnit.MILLISECONDS.toNanos(stallMillis);
-        keepAlives.scheduleAtFixedRate(
-                () -> {
-                    long now = System.nanoTime();
-                    subscribers
-                            .values()
-                            .forEach(
-                                    set ->
-                                            set.forEach(
-                                                    subscriber -> {
-                                                        if (subscriber.stalled(now, stallNanos)) {
-                                                            LOG.info(
-                                                                    "dropping an event stream whose client took no data for "
-                                                                            + stallMillis
-                                                                            + " ms");
-                                                            subscriber.drop();
-                                                        } else {
-                                                            subscriber.keepAlive();
-                                                        }
-                                                    }));
-                },
-                every,
-                every,
-                TimeUnit.MILLISECONDS);
+        keepAliveTask =
+                keepAlives.scheduleAtFixedRate(
+                        () -> keepAliveRound(stallNanos, stallMillis),
+                        every,
+                        every,
+                        TimeUnit.MILLISECONDS);
     }
 
+    /** One keep-alive tick: a keep-alive to every stream, or a drop where a write has stalled. */
+    private void keepAliveRound(long stallNanos, long stallMillis) {
+        long now = System.nanoTime();
+        for (Set<EventSubscriber> set : subscribers.values()) {
+            for (EventSubscriber subscriber : set) {
+                if (subscriber.stalled(now, stallNanos)) {
+                    LOG.info(
+                            "dropping an event stream whose client took no data for "
+                                    + stallMillis
+                                    + " ms");
+                    subscriber.drop();
+                } else {
+                    subscriber.keepAlive();
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops listening and closes every stream; {@link #start} may follow (a context that is paused
+     * and resumed, as Spring's test context cache does), so the pools stay until {@link #destroy}.
+     */
     @Override
     public synchronized void stop() {
         running = false;
         if (listener != null) {
             listener.close();
+            listener = null;
         }
-        keepAlives.shutdownNow();
+        if (keepAliveTask != null) {
+            keepAliveTask.cancel(false);
+            keepAliveTask = null;
+        }
         List<EventSubscriber> all = new ArrayList<>();
         subscribers.values().forEach(all::addAll);
         all.forEach(EventSubscriber::drop);
+    }
+
+    /** The context is closing: the pools' threads end. */
+    @Override
+    public synchronized void destroy() {
+        stop();
+        keepAlives.shutdownNow();
         senders.shutdown();
         closers.shutdown();
     }

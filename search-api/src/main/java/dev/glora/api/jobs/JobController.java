@@ -2,14 +2,13 @@ package dev.glora.api.jobs;
 
 import dev.glora.jobs.Artefact;
 import dev.glora.jobs.ArtefactKind;
-import dev.glora.jobs.Catalog;
-import dev.glora.jobs.JobException;
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
 import dev.glora.jobs.JobView;
 import dev.glora.jobs.ResultStore;
 import dev.glora.jobs.Roots;
+import dev.glora.jobs.SubmitChecks;
 import dev.glora.search.Candidate;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.Pareto;
@@ -17,7 +16,6 @@ import dev.glora.supernet.train.EpochResult;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,100 +81,24 @@ class JobController {
         } catch (JobSpec.Unreadable e) {
             throw new ApiExceptions.InvalidSpec(e.errors());
         }
-        List<JobSpec.FieldError> errors = new ArrayList<>(spec.validate());
-        String architecture = null;
-        if (spec.backbone() != null && !spec.backbone().isBlank()) {
-            try {
-                Catalog.Model backbone =
-                        Catalog.model(roots.models(), roots.backbone(spec.backbone()));
-                if (backbone.kind().equals("plain")) {
-                    architecture = backbone.architecture();
-                    if (errors.isEmpty()) {
-                        errors.addAll(
-                                spec.validateFor(
-                                        dev.glora.supernet.vit.VitArchitecture.fromMetadata(
-                                                backbone.shape(), backbone.name())));
-                    }
-                } else {
-                    errors.add(
-                            new JobSpec.FieldError(
-                                    "backbone",
-                                    backbone.kind().equals("supernet")
-                                            ? "'"
-                                                    + spec.backbone()
-                                                    + "' is a supernet; a job starts from a plain backbone"
-                                            : "'"
-                                                    + spec.backbone()
-                                                    + "' cannot be used: "
-                                                    + backbone.error()));
-                }
-            } catch (JobException e) {
-                errors.add(new JobSpec.FieldError(e.field(), e.reason()));
-            }
-        }
-        if (spec.data() != null && !spec.data().isBlank()) {
-            check(
-                    errors,
-                    () -> {
-                        java.nio.file.Path folder = roots.task(spec.data());
-                        java.util.Set<String> invalid = new java.util.HashSet<>();
-                        errors.forEach(e -> invalid.add(e.field()));
-                        // every list the job will read, so that none is found missing after hours
-                        // of training
-                        spec.listsRead()
-                                .forEach(
-                                        (list, field) -> {
-                                            if (!invalid.contains(field)
-                                                    && !java.nio.file.Files.isRegularFile(
-                                                            dev.glora.supernet.data.Vtab1k.listFile(
-                                                                    folder, list))) {
-                                                errors.add(
-                                                        new JobSpec.FieldError(
-                                                                field,
-                                                                "the task '"
-                                                                        + spec.data()
-                                                                        + "' has no list "
-                                                                        + list
-                                                                        + " ("
-                                                                        + list
-                                                                        + ".txt)"
-                                                                        + (field.equals(
-                                                                                        "retrain.trainList")
-                                                                                ? ": give one, or retrain on "
-                                                                                        + JobSpec
-                                                                                                .TRAIN_LIST
-                                                                                : "")));
-                                            }
-                                        });
-                    });
-        }
-        if (!errors.isEmpty()) {
-            throw new ApiExceptions.InvalidSpec(errors);
+        SubmitChecks.Outcome checked = SubmitChecks.check(spec, roots);
+        if (!checked.errors().isEmpty()) {
+            throw new ApiExceptions.InvalidSpec(checked.errors());
         }
         // under the catalog lock: a backbone or task deleted since the checks above is named, not
         // used
         long id =
                 jobs.submit(
                         spec,
-                        architecture,
+                        checked.architecture(),
                         () -> {
-                            List<JobSpec.FieldError> gone = new ArrayList<>();
-                            check(gone, () -> roots.backbone(spec.backbone()));
-                            check(gone, () -> roots.task(spec.data()));
+                            List<JobSpec.FieldError> gone = SubmitChecks.stillThere(spec, roots);
                             if (!gone.isEmpty()) {
                                 throw new ApiExceptions.InvalidSpec(gone);
                             }
                         });
         return ResponseEntity.created(URI.create("/api/v1/jobs/" + id))
                 .body(JobResponse.of(job(id), json));
-    }
-
-    private static void check(List<JobSpec.FieldError> errors, Runnable resolve) {
-        try {
-            resolve.run();
-        } catch (JobException e) {
-            errors.add(new JobSpec.FieldError(e.field(), e.reason()));
-        }
     }
 
     /** The spec every field of which is a default (the dashboard's form starts from it). */

@@ -85,25 +85,27 @@ class DemoJob implements ApplicationRunner {
                             "source",
                             sample.toString()));
         }
-        long id =
-                jobs.submit(
-                        new JobRequest(
-                                        NAME,
-                                        BACKBONE,
-                                        TASK,
-                                        // a job's default split of the epochs, scaled down: 3 in
-                                        // the supernet, 10 retraining the
-                                        // chosen subnet (a job: 30 and 100)
-                                        new JobRequest.Supernet(
-                                                4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
-                                        new JobRequest.Search(
-                                                20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"),
-                                        new JobRequest.Retrain(10, 1e-3, 1),
-                                        new JobRequest.Baseline(true, null, null),
-                                        0L)
-                                .withDefaults(),
-                        dev.glora.jobs.Catalog.model(roots.models(), roots.backbone(BACKBONE))
-                                .architecture());
+        dev.glora.jobs.JobSpec spec =
+                new JobRequest(
+                                NAME,
+                                BACKBONE,
+                                TASK,
+                                // a job's default split of the epochs, scaled down: 3 in
+                                // the supernet, 10 retraining the
+                                // chosen subnet (a job: 30 and 100)
+                                new JobRequest.Supernet(4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
+                                new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"),
+                                new JobRequest.Retrain(10, 1e-3, 1),
+                                new JobRequest.Baseline(true, null, null),
+                                0L)
+                        .withDefaults();
+        // the checks every submitted spec passes: a demo that would fail later fails here, by field
+        dev.glora.jobs.SubmitChecks.Outcome checked =
+                dev.glora.jobs.SubmitChecks.check(spec, roots);
+        if (!checked.errors().isEmpty()) {
+            throw new IllegalStateException("the demo job's spec is refused: " + checked.errors());
+        }
+        long id = jobs.submit(spec, checked.architecture());
         LOG.info(() -> "demo: submitted job " + id + "; follow it at /api/v1/jobs/" + id);
     }
 }

@@ -1,6 +1,7 @@
 package dev.glora.api.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -25,9 +26,11 @@ class DemoJobTest {
     @Test
     void aRestartWithDemoResumesTheUnfinishedDemoJobAndSubmitsANewOneOnlyAfterItEnded(
             @TempDir Path data) throws Exception {
-        // the task as an earlier start wrote it (only its test list is looked for)
+        // the task as an earlier start wrote it: its lists, which the submit checks look for
         Files.createDirectories(data.resolve(DemoJob.TASK));
-        Files.writeString(data.resolve(DemoJob.TASK).resolve("test.txt"), "");
+        for (String list : List.of("train800", "val200", "train800val200", "test")) {
+            Files.writeString(data.resolve(DemoJob.TASK).resolve(list + ".txt"), "");
+        }
         Path models = Path.of("..", "models").toAbsolutePath().normalize();
         GloraProperties properties =
                 new GloraProperties(
@@ -51,6 +54,28 @@ class DemoJobTest {
             List<JobView> after = jobs.list();
             assertEquals(2, after.size(), "the earlier one ended: a new demo");
             assertEquals(1, after.stream().filter(j -> j.status() == JobStatus.QUEUED).count());
+        }
+    }
+
+    @Test
+    void aDemoTaskMissingAListIsRefusedAtSubmitNamingItAndNothingIsStored(@TempDir Path data)
+            throws Exception {
+        Files.createDirectories(data.resolve(DemoJob.TASK));
+        Files.writeString(data.resolve(DemoJob.TASK).resolve("test.txt"), "");
+        Path models = Path.of("..", "models").toAbsolutePath().normalize();
+        GloraProperties properties =
+                new GloraProperties(
+                        models, data, null, null, null, null, null, null, null, null, null, null,
+                        null, null, null, null, null, null);
+        try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
+            JobStore jobs = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS).jobs();
+            DemoJob demo = new DemoJob(jobs, properties, new Roots(models, data));
+            IllegalStateException refused =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> demo.run(new DefaultApplicationArguments("--demo")));
+            assertTrue(refused.getMessage().contains("train800val200"), refused.getMessage());
+            assertEquals(List.of(), jobs.list());
         }
     }
 }

@@ -1,0 +1,125 @@
+package dev.glora.jobs;
+
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.vit.VitArchitecture;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a job spec is checked against before it is stored: its own fields ({@link
+ * JobSpec#validate}), then the files it names under the roots: the backbone is a plain checkpoint
+ * whose architecture the spec fits ({@link JobSpec#validateFor}), and the task holds every list the
+ * job will read. A spec that would fail after hours of training is refused at submit, every error
+ * named by field.
+ */
+public final class SubmitChecks {
+
+    private SubmitChecks() {}
+
+    /**
+     * The outcome of the checks.
+     *
+     * @param errors every field that is wrong, in the order found; empty when the spec may be
+     *     stored
+     * @param architecture the backbone's architecture label, or null when it could not be read
+     */
+    public record Outcome(List<JobSpec.FieldError> errors, String architecture) {}
+
+    /**
+     * @param spec a spec with its defaults filled in
+     * @param roots the model and data roots its paths are relative to
+     * @return its errors, and the backbone's architecture
+     */
+    public static Outcome check(JobSpec spec, Roots roots) {
+        List<JobSpec.FieldError> errors = new ArrayList<>(spec.validate());
+        String architecture = null;
+        if (spec.backbone() != null && !spec.backbone().isBlank()) {
+            try {
+                Catalog.Model backbone =
+                        Catalog.model(roots.models(), roots.backbone(spec.backbone()));
+                if (backbone.kind().equals("plain")) {
+                    architecture = backbone.architecture();
+                    if (errors.isEmpty()) {
+                        errors.addAll(
+                                spec.validateFor(
+                                        VitArchitecture.fromMetadata(
+                                                backbone.shape(), backbone.name())));
+                    }
+                } else {
+                    errors.add(new JobSpec.FieldError("backbone", notPlain(spec, backbone)));
+                }
+            } catch (JobException e) {
+                errors.add(new JobSpec.FieldError(e.field(), e.reason()));
+            }
+        }
+        if (spec.data() != null && !spec.data().isBlank()) {
+            try {
+                Path folder = roots.task(spec.data());
+                Set<String> invalid = new HashSet<>();
+                errors.forEach(e -> invalid.add(e.field()));
+                // every list the job will read, so that none is found missing after hours of
+                // training
+                spec.listsRead()
+                        .forEach(
+                                (list, field) -> {
+                                    if (!invalid.contains(field)
+                                            && !Files.isRegularFile(
+                                                    Vtab1k.listFile(folder, list))) {
+                                        errors.add(
+                                                new JobSpec.FieldError(
+                                                        field, missingList(spec, list, field)));
+                                    }
+                                });
+            } catch (JobException e) {
+                errors.add(new JobSpec.FieldError(e.field(), e.reason()));
+            }
+        }
+        return new Outcome(List.copyOf(errors), architecture);
+    }
+
+    /**
+     * Run again under the catalog lock as the job is stored: a backbone or task deleted since
+     * {@link #check} is named, not used.
+     *
+     * @param spec the spec being stored
+     * @param roots its roots
+     * @return the fields whose files are gone; empty when both are still there
+     */
+    public static List<JobSpec.FieldError> stillThere(JobSpec spec, Roots roots) {
+        List<JobSpec.FieldError> gone = new ArrayList<>();
+        try {
+            roots.backbone(spec.backbone());
+        } catch (JobException e) {
+            gone.add(new JobSpec.FieldError(e.field(), e.reason()));
+        }
+        try {
+            roots.task(spec.data());
+        } catch (JobException e) {
+            gone.add(new JobSpec.FieldError(e.field(), e.reason()));
+        }
+        return gone;
+    }
+
+    private static String notPlain(JobSpec spec, Catalog.Model backbone) {
+        return backbone.kind().equals("supernet")
+                ? "'" + spec.backbone() + "' is a supernet; a job starts from a plain backbone"
+                : "'" + spec.backbone() + "' cannot be used: " + backbone.error();
+    }
+
+    private static String missingList(JobSpec spec, String list, String field) {
+        return "the task '"
+                + spec.data()
+                + "' has no list "
+                + list
+                + " ("
+                + list
+                + ".txt)"
+                + (field.equals("retrain.trainList")
+                        ? ": give one, or retrain on " + JobSpec.TRAIN_LIST
+                        : "");
+    }
+}

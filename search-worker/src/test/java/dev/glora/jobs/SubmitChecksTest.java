@@ -1,0 +1,102 @@
+package dev.glora.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.worker.TinyJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The checks a spec passes before it is stored, against real files under real roots. */
+@Timeout(60)
+class SubmitChecksTest {
+
+    @TempDir Path dir;
+
+    private static List<String> fields(SubmitChecks.Outcome outcome) {
+        return outcome.errors().stream().map(JobSpec.FieldError::field).toList();
+    }
+
+    @Test
+    void aSpecWhoseFilesAreThereAndFitPassesWithTheBackbonesArchitecture() throws Exception {
+        Roots roots = TinyJob.write(dir);
+        SubmitChecks.Outcome outcome = SubmitChecks.check(TinyJob.spec(1, 2, 6), roots);
+        assertEquals(List.of(), outcome.errors());
+        assertEquals(
+                Catalog.model(roots.models(), roots.backbone(TinyJob.BACKBONE)).architecture(),
+                outcome.architecture());
+        assertEquals(List.of(), SubmitChecks.stillThere(TinyJob.spec(1, 2, 6), roots));
+    }
+
+    @Test
+    void aMissingBackboneAndAMissingTaskAreBothNamed() throws Exception {
+        Roots roots = TinyJob.write(dir);
+        JobSpec spec = TinyJob.spec(1, 2, 6);
+        Files.delete(roots.backbone(TinyJob.BACKBONE));
+        try (java.util.stream.Stream<Path> files = Files.walk(roots.task(TinyJob.TASK))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        SubmitChecks.Outcome outcome = SubmitChecks.check(spec, roots);
+        assertEquals(List.of("backbone", "data"), fields(outcome), outcome.toString());
+        assertNull(outcome.architecture());
+        assertEquals(List.of("backbone", "data"), fieldsOf(SubmitChecks.stillThere(spec, roots)));
+    }
+
+    @Test
+    void aSupernetIsRefusedAsABackbone() throws Exception {
+        Roots roots = TinyJob.write(dir);
+        Path supernet = roots.models().resolve("supernet.safetensors");
+        Safetensors.write(
+                TinyModels.trainedSupernet(
+                        TinyModels.randomBackbone(TinyModels.tinyArch(), 1),
+                        TinyModels.tinyArch(),
+                        4,
+                        2),
+                supernet);
+        JobSpec tiny = TinyJob.spec(1, 2, 6);
+        JobSpec spec =
+                new JobRequest(
+                                "tiny",
+                                "supernet.safetensors",
+                                TinyJob.TASK,
+                                null,
+                                null,
+                                tiny.seed())
+                        .withDefaults();
+        SubmitChecks.Outcome outcome = SubmitChecks.check(spec, roots);
+        assertTrue(
+                outcome.errors().stream()
+                        .anyMatch(
+                                e ->
+                                        e.field().equals("backbone")
+                                                && e.message().contains("is a supernet")),
+                outcome.toString());
+    }
+
+    @Test
+    void aListTheJobWouldReadHoursLaterIsRequiredNow() throws Exception {
+        Roots roots = TinyJob.write(dir);
+        Files.delete(roots.task(TinyJob.TASK).resolve("train800val200.txt"));
+        SubmitChecks.Outcome outcome = SubmitChecks.check(TinyJob.spec(1, 2, 6), roots);
+        JobSpec.FieldError error =
+                outcome.errors().stream()
+                        .filter(e -> e.field().equals("retrain.trainList"))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError(outcome.toString()));
+        assertTrue(error.message().contains("train800val200"), error.message());
+        assertTrue(error.message().contains("or retrain on"), error.message());
+    }
+
+    private static List<String> fieldsOf(List<JobSpec.FieldError> errors) {
+        return errors.stream().map(JobSpec.FieldError::field).toList();
+    }
+}
