@@ -317,12 +317,18 @@ class CatalogApiTest extends ServiceTest {
         assertEquals(409, used.statusCode(), used.body());
         assertTrue(
                 used.body().contains("used by unfinished job(s) [" + running + "]"), used.body());
+        assertEquals("In use", JSON.readTree(used.body()).get("title").asText());
+        assertEquals(
+                "application/problem+json",
+                used.headers().firstValue("Content-Type").orElseThrow());
         assertEquals(
                 200,
                 post("/api/v1/jobs/" + running + "/cancel", "{}", ServiceTestEnvironment.TOKEN)
                         .statusCode());
         assertEquals(204, delete("/api/v1/datasets/short-lived").statusCode());
-        assertEquals(404, get("/api/v1/datasets/short-lived").statusCode());
+        HttpResponse<String> gone = get("/api/v1/datasets/short-lived");
+        assertEquals(404, gone.statusCode());
+        assertEquals("Data set not found", JSON.readTree(gone.body()).get("title").asText());
         assertFalse(Files.exists(ServiceTestEnvironment.ROOTS.data().resolve("short-lived")));
         assertEquals(404, delete("/api/v1/datasets/short-lived").statusCode());
         assertEquals(404, delete("/api/v1/datasets/../" + TinyJob.TASK).statusCode());

@@ -15,9 +15,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -56,14 +56,13 @@ class CatalogController {
 
     /** One checkpoint of {@link #models}, by its name there (the {@code Location} of an upload). */
     @GetMapping("/api/v1/models/{*name}")
-    ResponseEntity<?> model(@PathVariable String name) {
+    Catalog.Model model(@PathVariable String name) {
         String wanted = name.substring(1); // the captured path starts with its '/'
         // looked up in the listing, never resolved against the root: no name leads outside it
         return Catalog.models(roots.models()).stream()
                 .filter(m -> m.name().equals(wanted))
                 .findFirst()
-                .<ResponseEntity<?>>map(ResponseEntity::ok)
-                .orElseGet(
+                .orElseThrow(
                         () -> notFound("Model", "no model '" + wanted + "' under the model root"));
     }
 
@@ -71,13 +70,12 @@ class CatalogController {
      * One task folder of {@link #datasets}, by its name there (the {@code Location} of an upload).
      */
     @GetMapping("/api/v1/datasets/{*name}")
-    ResponseEntity<?> dataset(@PathVariable String name) {
+    Catalog.Dataset dataset(@PathVariable String name) {
         String wanted = name.substring(1);
         return Catalog.datasets(roots.data()).stream()
                 .filter(d -> d.name().equals(wanted))
                 .findFirst()
-                .<ResponseEntity<?>>map(ResponseEntity::ok)
-                .orElseGet(
+                .orElseThrow(
                         () ->
                                 notFound(
                                         "Data set",
@@ -86,7 +84,7 @@ class CatalogController {
 
     /** Deletes a checkpoint no unfinished job uses: 204, 404, or 409 naming the jobs. */
     @DeleteMapping("/api/v1/models/{*name}")
-    ResponseEntity<?> deleteModel(@PathVariable String name) {
+    ResponseEntity<Void> deleteModel(@PathVariable String name) {
         return delete(
                 "backbone",
                 "Model",
@@ -97,7 +95,7 @@ class CatalogController {
 
     /** Deletes a task folder no unfinished job uses: 204, 404, or 409 naming the jobs. */
     @DeleteMapping("/api/v1/datasets/{*name}")
-    ResponseEntity<?> deleteDataset(@PathVariable String name) {
+    ResponseEntity<Void> deleteDataset(@PathVariable String name) {
         return delete(
                 "data",
                 "Data set",
@@ -110,7 +108,7 @@ class CatalogController {
      * Refuses while a job's spec names it in {@code field}; else deletes it (false: there was
      * none).
      */
-    private ResponseEntity<?> delete(
+    private ResponseEntity<Void> delete(
             String field,
             String title,
             String what,
@@ -139,21 +137,20 @@ class CatalogController {
                                     + using
                                     + ": cancel them or wait for them to end");
             problem.setTitle("In use");
-            return ResponseEntity.status(HttpStatus.CONFLICT)
-                    .contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                    .body(problem);
+            throw new ErrorResponseException(HttpStatus.CONFLICT, problem, null);
         }
-        return deletion.deleted()
-                ? ResponseEntity.noContent().build()
-                : notFound(
-                        title,
-                        "no "
-                                + what
-                                + " '"
-                                + name
-                                + "' under the "
-                                + (field.equals("data") ? "data" : "model")
-                                + " root");
+        if (deletion.deleted()) {
+            return ResponseEntity.noContent().build();
+        }
+        throw notFound(
+                title,
+                "no "
+                        + what
+                        + " '"
+                        + name
+                        + "' under the "
+                        + (field.equals("data") ? "data" : "model")
+                        + " root");
     }
 
     private static java.nio.file.Path realOrNormal(java.nio.file.Path path) {
@@ -164,12 +161,11 @@ class CatalogController {
         }
     }
 
-    private static ResponseEntity<ProblemDetail> notFound(String what, String detail) {
+    /** A 404 problem reply, titled and detailed, rendered as every other problem reply is. */
+    private static ErrorResponseException notFound(String what, String detail) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, detail);
         problem.setTitle(what + " not found");
-        return ResponseEntity.status(HttpStatus.NOT_FOUND)
-                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .body(problem);
+        return new ErrorResponseException(HttpStatus.NOT_FOUND, problem, null);
     }
 
     /**
