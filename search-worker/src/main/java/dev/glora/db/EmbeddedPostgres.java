@@ -44,6 +44,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final DataFolderLock lock;
     private final Thread shutdownHook;
     private boolean stopped;
+    private volatile String stopMode = "fast";
 
     private EmbeddedPostgres(
             Path bin, Path data, int port, String password, Path secretFile, DataFolderLock lock) {
@@ -366,11 +367,21 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Marks this cluster as throwaway (a test's, deleted once stopped): stopping it, by {@link
+     * #close} or at exit, then skips the shutdown checkpoint ({@code pg_ctl stop -m immediate}),
+     * which after many databases were created and dropped can take longer than a test runner waits
+     * for a process to exit.
+     */
+    public void throwaway() {
+        stopMode = "immediate";
+    }
+
     private synchronized void stop() {
         if (!stopped) {
             stopped = true;
             try {
-                pgCtl.run(List.of("stop", "-m", "fast", "-w"), true);
+                pgCtl.run(List.of("stop", "-m", stopMode, "-w"), true);
             } finally {
                 lock.close();
             }

@@ -36,6 +36,7 @@ public final class TestDatabase {
                 Path dir = Files.createTempDirectory("glora-test-pg-");
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
                 EmbeddedPostgres started = EmbeddedPostgres.start(dir.resolve("data"), 0);
+                started.throwaway();
                 Runtime.getRuntime()
                         .addShutdownHook(
                                 new Thread(
