@@ -63,9 +63,9 @@ public final class SubnetScorer implements AutoCloseable {
         /** Screened in float16, re-scored in float32 when it could matter. */
         FP16,
         /**
-         * Screened in bfloat16: refused, because the PyTorch engine aborts the process on any
-         * bfloat16 array (DJL 0.35 and 0.36 with libtorch 2.7.1; BENCHMARKS.md has the
-         * reproduction).
+         * Screened in bfloat16: refused, because DJL 0.36's JNI library aborts the process on any
+         * bfloat16 array. The same libtorch 2.7.1 through another binding computes in bfloat16
+         * ({@code bin/bf16-check}; BENCHMARKS.md, issue 32), so this becomes real with a DJL fix.
          */
         BF16;
 
@@ -118,9 +118,10 @@ public final class SubnetScorer implements AutoCloseable {
             double margin) {
         if (precision == Precision.BF16) {
             throw new dev.glora.supernet.GloraException(
-                    "bfloat16 scoring is not available: the PyTorch engine aborts the"
-                            + " whole process on any bfloat16 array (DJL 0.35/0.36, libtorch 2.7.1: std::terminate when one is"
-                            + " created or cast); screen in float16 instead (fp16)");
+                    "bfloat16 scoring is not available: DJL 0.36's PyTorch JNI aborts the whole"
+                            + " process on any bfloat16 array (std::terminate when one is created or"
+                            + " cast; libtorch 2.7.1 itself computes in bfloat16, see bin/bf16-check);"
+                            + " screen in float16 instead (fp16)");
         }
         if (precision != Precision.FP32 && !(margin > 0 && Double.isFinite(margin))) {
             throw new IllegalArgumentException(
