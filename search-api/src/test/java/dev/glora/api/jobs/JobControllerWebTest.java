@@ -12,30 +12,22 @@ import static org.mockito.Mockito.when;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 
-import dev.glora.api.system.ApiToken;
-import dev.glora.api.system.GloraProperties;
+import dev.glora.api.system.WebSliceBeans;
 import dev.glora.jobs.Artefact;
 import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobStore;
 import dev.glora.jobs.JobView;
 import dev.glora.jobs.ResultStore;
-import dev.glora.jobs.Roots;
 import dev.glora.search.Candidate;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.MediaType;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -51,29 +43,12 @@ import tools.jackson.databind.ObjectMapper;
  * problem replies over stores that answer what each test says. No database, no worker, no port.
  */
 @WebMvcTest(controllers = JobController.class)
-@Import(JobControllerWebTest.Beans.class)
-@TestPropertySource(properties = "glora.api-token=" + JobControllerWebTest.TOKEN)
+@Import(WebSliceBeans.class)
+@TestPropertySource(properties = WebSliceBeans.PROPERTY)
 @Timeout(60)
 class JobControllerWebTest {
 
-    static final String TOKEN = "slice-test-token";
-
-    /** What the slice does not scan: the settings, the token, the roots. */
-    @TestConfiguration
-    @EnableConfigurationProperties(GloraProperties.class)
-    @Import(ApiToken.class)
-    static class Beans {
-        @Bean
-        Roots roots() {
-            try {
-                return new Roots(
-                        Files.createTempDirectory("slice-models"),
-                        Files.createTempDirectory("slice-data"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
+    private static final String TOKEN = WebSliceBeans.TOKEN;
 
     @Autowired private MockMvc mvc;
     @Autowired private ObjectMapper json;
