@@ -23,6 +23,16 @@ import org.springframework.boot.DefaultApplicationArguments;
 /** {@code --demo} submits one demo job, and not another while an earlier start's is unfinished. */
 class DemoJobTest {
 
+    /** The demo on the repository's models and the given data folder. */
+    private static DemoJob demo(JobStore jobs, Path data) {
+        Path models = Path.of("..", "models").toAbsolutePath().normalize();
+        GloraProperties properties =
+                new GloraProperties(
+                        models, data, null, null, null, null, null, null, null, null, null, null,
+                        null, null, null, null, null, null);
+        return new DemoJob(jobs, properties, new Roots(models, data));
+    }
+
     @Test
     void aRestartWithDemoResumesTheUnfinishedDemoJobAndSubmitsANewOneOnlyAfterItEnded(
             @TempDir Path data) throws Exception {
@@ -31,14 +41,9 @@ class DemoJobTest {
         for (String list : List.of("train800", "val200", "train800val200", "test")) {
             Files.writeString(data.resolve(DemoJob.TASK).resolve(list + ".txt"), "");
         }
-        Path models = Path.of("..", "models").toAbsolutePath().normalize();
-        GloraProperties properties =
-                new GloraProperties(
-                        models, data, null, null, null, null, null, null, null, null, null, null,
-                        null, null, null, null, null, null);
         try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
             JobStore jobs = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS).jobs();
-            DemoJob demo = new DemoJob(jobs, properties, new Roots(models, data));
+            DemoJob demo = demo(jobs, data);
             demo.run(new DefaultApplicationArguments("--server.port=0"));
             assertEquals(List.of(), jobs.list(), "without --demo, nothing");
 
@@ -62,14 +67,9 @@ class DemoJobTest {
             throws Exception {
         Files.createDirectories(data.resolve(DemoJob.TASK));
         Files.writeString(data.resolve(DemoJob.TASK).resolve("test.txt"), "");
-        Path models = Path.of("..", "models").toAbsolutePath().normalize();
-        GloraProperties properties =
-                new GloraProperties(
-                        models, data, null, null, null, null, null, null, null, null, null, null,
-                        null, null, null, null, null, null);
         try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 2)) {
             JobStore jobs = Stores.open(database, Clock.systemUTC(), QueueSettings.DEFAULTS).jobs();
-            DemoJob demo = new DemoJob(jobs, properties, new Roots(models, data));
+            DemoJob demo = demo(jobs, data);
             IllegalStateException refused =
                     assertThrows(
                             IllegalStateException.class,
