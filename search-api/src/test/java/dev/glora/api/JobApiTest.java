@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.glora.jobs.ResultStore;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.worker.Await;
 import dev.glora.worker.TinyJob;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -25,6 +26,9 @@ import tools.jackson.databind.JsonNode;
  * The REST API over real HTTP, on the embedded PostgreSQL with in-process workers, on tiny jobs.
  */
 class JobApiTest extends ServiceTest {
+
+    @org.springframework.beans.factory.annotation.Autowired
+    private io.micrometer.core.instrument.MeterRegistry metrics;
 
     @Test
     void aJobIsSubmittedStreamsItsEventsAndItsResultsDownload() throws Exception {
@@ -353,6 +357,18 @@ class JobApiTest extends ServiceTest {
         assertTrue(JSON.readTree(huge.body()).get("detail").asText().contains("4096 bytes"));
     }
 
+    /** Trainings the in-process workers stopped because their lease was gone. */
+    private double trainingsStopped() {
+        return metrics
+                .find("glora.worker.tasks")
+                .tag("kind", "train")
+                .tag("outcome", "lease_lost")
+                .counters()
+                .stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count)
+                .sum();
+    }
+
     @Test
     void cancelStopsTheWorkAndResultsAskedForEarlyAreConflicts() throws Exception {
         long id = submit(2000, 3).get("id").asLong();
@@ -369,11 +385,18 @@ class JobApiTest extends ServiceTest {
             assertTrue(System.nanoTime() < deadline, "training started");
             Thread.sleep(50);
         }
+        double stoppedBefore = trainingsStopped();
         HttpResponse<String> cancelled =
                 post("/api/v1/jobs/" + id + "/cancel", "", ServiceTestEnvironment.TOKEN);
         assertEquals(200, cancelled.statusCode(), cancelled.body());
         assertEquals("CANCELLED", JSON.readTree(cancelled.body()).get("status").asText());
-        Thread.sleep(Duration.ofSeconds(4).toMillis());
+        // the worker finds its training's lease gone and stops it (counted as lease_lost)
+        Await.until(
+                Duration.ofSeconds(60),
+                Duration.ofMillis(50),
+                "the worker stops the cancelled training",
+                this::trainingsStopped,
+                stopped -> stopped > stoppedBefore);
         int epochs =
                 JSON.readTree(get("/api/v1/jobs/" + id).body()).get("epochs").get("done").asInt();
         Thread.sleep(Duration.ofSeconds(2).toMillis());
