@@ -155,23 +155,46 @@ async function refreshFinalists(summary) {
   drawFinalists(await getJson(`/api/v1/jobs/${id}/finalists`), finalistSummary);
 }
 
-/** The job's LoRA baseline, beside the delivered adapter: the answer to "would plain LoRA have done as well?" */
-function drawBaseline(b) {
+/**
+ * The job's LoRA baseline, beside the delivered adapter: the answer to "would plain LoRA have done as well?"
+ * A gap within two standard errors of the test split's sampling error (each accuracy a binomial proportion
+ * over the split's images) is no lead; either way both sides had one training seed.
+ */
+async function drawBaseline(b) {
   const note = document.getElementById("baseline-note"), download = document.getElementById("download-baseline");
   note.hidden = !b;
   download.hidden = !b;
   if (!b) return;
   download.href = `/api/v1/jobs/${id}/baseline-model`;
-  const gap = 100 * (b.delivered_test_accuracy - b.test_accuracy);
-  const verdict = gap > 0 ? `the searched adapter leads by ${gap.toFixed(2)} points`
-    : gap < 0 ? `LoRA leads by ${(-gap).toFixed(2)} points` : "they tie";
+  let images = null;
+  try {
+    images = (await getJson("/api/v1/datasets/" + job.spec.data)).splits.test || null;
+  } catch (e) {
+    images = null; // the task folder is gone: no sampling error to state
+  }
   note.textContent = `LoRA baseline: rank ${b.rank} on ${b.layers}, ${int(b.trainable_parameters)} trainable `
     + `parameters (the searched adapter: ${int(b.searched_trainable_parameters)}), ${b.epochs} epoch`
     + `${b.epochs === 1 ? "" : "s"} on ${b.train_list}: test ${pct(b.test_accuracy)} against the delivered model's `
-    + `${pct(b.delivered_test_accuracy)}; ${verdict} on this test split. The same LoRA from the command line: `;
+    + `${pct(b.delivered_test_accuracy)}; ${baselineVerdict(b.delivered_test_accuracy, b.test_accuracy, images)}`
+    + " on this test split, one training seed each (a LoRA's test accuracy alone can move by points between"
+    + " seeds). The same LoRA from the command line: ";
   const code = document.createElement("code");
   code.textContent = b.command;
   note.append(code);
+}
+
+/** Who leads, if anyone: a gap within two standard errors over `images` test images is none. */
+function baselineVerdict(delivered, lora, images) {
+  const gap = 100 * (delivered - lora);
+  if (images) {
+    const twoSe = 200 * Math.sqrt((delivered * (1 - delivered) + lora * (1 - lora)) / images);
+    if (Math.abs(gap) <= twoSe) {
+      return `a gap of ${Math.abs(gap).toFixed(2)} points, within the sampling error of ${int(images)} test images`
+        + ` (±${twoSe.toFixed(2)} at two standard errors): neither leads`;
+    }
+  }
+  return gap > 0 ? `the searched adapter leads by ${gap.toFixed(2)} points`
+    : gap < 0 ? `LoRA leads by ${(-gap).toFixed(2)} points` : "they tie";
 }
 
 function eta() {

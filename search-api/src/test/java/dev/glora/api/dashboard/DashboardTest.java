@@ -421,20 +421,35 @@ class DashboardTest extends ServiceTest {
         assertEquals(6, seeded, "no limit: every known adapter is a seed");
         assertEquals(seeded, count("#pareto-chart .pt.seeded"));
         assertTrue(compared.contains(baseline.get("command").asText()), compared);
-        double gap =
-                100
-                        * (baseline.get("delivered_test_accuracy").asDouble()
-                                - baseline.get("test_accuracy").asDouble());
+        double delivered = baseline.get("delivered_test_accuracy").asDouble();
+        double lora = baseline.get("test_accuracy").asDouble();
+        int images =
+                JSON.readTree(get("/api/v1/datasets/" + dev.glora.worker.TinyJob.TASK).body())
+                        .get("splits")
+                        .get("test")
+                        .asInt();
+        double gap = 100 * (delivered - lora);
+        double twoSe = 200 * Math.sqrt((delivered * (1 - delivered) + lora * (1 - lora)) / images);
         String verdict =
-                gap > 0
+                Math.abs(gap) <= twoSe
                         ? String.format(
                                 java.util.Locale.ROOT,
-                                "the searched adapter leads by %.2f points",
-                                gap)
-                        : gap < 0
+                                "a gap of %.2f points, within the sampling error of %,d test images"
+                                        + " (±%.2f at two standard errors): neither leads",
+                                Math.abs(gap),
+                                images,
+                                twoSe)
+                        : gap > 0
                                 ? String.format(
-                                        java.util.Locale.ROOT, "LoRA leads by %.2f points", -gap)
-                                : "they tie";
+                                        java.util.Locale.ROOT,
+                                        "the searched adapter leads by %.2f points",
+                                        gap)
+                                : gap < 0
+                                        ? String.format(
+                                                java.util.Locale.ROOT,
+                                                "LoRA leads by %.2f points",
+                                                -gap)
+                                        : "they tie";
         assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
         for (String link :
                 new String[] {
