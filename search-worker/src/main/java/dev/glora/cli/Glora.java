@@ -1,7 +1,12 @@
 package dev.glora.cli;
 
+import dev.glora.search.SearchSettings;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.config.Choice;
+import dev.glora.supernet.eval.Racing;
+import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.train.Trainees;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -62,6 +67,12 @@ public final class Glora {
         CommandLine cli = new CommandLine(new Glora());
         cli.setOut(out);
         cli.setErr(err);
+        choices(cli, SearchSettings.Objective.class);
+        choices(cli, SearchSettings.Init.class);
+        choices(cli, SearchSettings.Seeds.class);
+        choices(cli, SubnetScorer.Precision.class);
+        choices(cli, Trainees.Sampling.class);
+        choices(cli, Racing.Bound.class);
         cli.setExecutionExceptionHandler(
                 (e, line, parsed) -> {
                     if (e instanceof GloraException) {
@@ -75,6 +86,22 @@ public final class Glora {
                     throw e;
                 });
         return cli.execute(args);
+    }
+
+    /**
+     * Reads an option of a closed set by its label, any case, as a job's spec does ({@link
+     * Choice#parse}): a wrong one is refused naming the allowed values.
+     */
+    private static <E extends Enum<E> & Choice> void choices(CommandLine cli, Class<E> type) {
+        cli.registerConverter(
+                type,
+                text -> {
+                    try {
+                        return Choice.parse(type, text);
+                    } catch (IllegalArgumentException e) {
+                        throw new CommandLine.TypeConversionException(e.getMessage());
+                    }
+                });
     }
 
     /** Reports the code version recorded in the jar. */

@@ -77,7 +77,7 @@ final class PrecisionCommand implements Callable<Integer> {
             names = "--format",
             defaultValue = "fp16",
             description = "the reduced format: fp16 (default: ${DEFAULT-VALUE})")
-    private String format;
+    private SubnetScorer.Precision format;
 
     @Option(
             names = "--threads",
@@ -111,12 +111,7 @@ final class PrecisionCommand implements Callable<Integer> {
         long fp32Nanos = 0;
         long reducedNanos = 0;
         int[] labels = data.labels();
-        SubnetScorer.Precision reduced;
-        try {
-            reduced = SubnetScorer.Precision.valueOf(format.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new GloraException("--format " + format + " is not one of fp16, bf16");
-        }
+        SubnetScorer.Precision reduced = format;
         if (reduced == SubnetScorer.Precision.FP32) {
             throw new GloraException("--format fp32 compares float32 with itself; give fp16");
         }
@@ -193,7 +188,7 @@ final class PrecisionCommand implements Callable<Integer> {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("candidates", candidates);
         out.put("images", labels.length);
-        out.put("format", reduced.name().toLowerCase(java.util.Locale.ROOT));
+        out.put("format", reduced.label());
         out.put("cpu", cpuModel());
         out.put("threads", threads);
         out.put(

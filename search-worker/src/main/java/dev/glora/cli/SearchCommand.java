@@ -135,7 +135,7 @@ final class SearchCommand implements Callable<Integer> {
             names = "--objective",
             defaultValue = "accuracy",
             description = "accuracy or pareto (default: ${DEFAULT-VALUE})")
-    private String objective;
+    private SearchSettings.Objective objective;
 
     @Option(
             names = "--init",
@@ -144,7 +144,7 @@ final class SearchCommand implements Callable<Integer> {
                     "random candidates under a limit: repair (draw, then cheapen genes until it fits; the"
                             + " reference's) or budget (draw a budget between the limits, fill it gene by gene)"
                             + " (default: ${DEFAULT-VALUE})")
-    private String init;
+    private SearchSettings.Init init;
 
     @Option(
             names = "--seeds",
@@ -153,7 +153,7 @@ final class SearchCommand implements Callable<Integer> {
                     "known adapters that open the first generation: none (the reference's random draws) or"
                             + " known (LoRA on attn.qkv and on every layer at each rank, all-vector, all-constant: those that"
                             + " fit the limits) (default: ${DEFAULT-VALUE})")
-    private String seeds;
+    private SearchSettings.Seeds seeds;
 
     @Option(
             names = "--finalists",
@@ -240,7 +240,7 @@ final class SearchCommand implements Callable<Integer> {
             description =
                     "stop candidates early that cannot enter the top-k: off, exact (never wrong) or hoeffding"
                             + " (wrong with probability at most --racing-delta per decision) (default: ${DEFAULT-VALUE})")
-    private String racing;
+    private Racing.Bound racing;
 
     @Option(
             names = "--racing-delta",
@@ -260,9 +260,9 @@ final class SearchCommand implements Callable<Integer> {
             description =
                     "fp32, or fp16: screen each candidate in float16 and score it again in float32 when it could"
                             + " enter the top-k, so parents and best stay those of fp32 (faster only on CPUs with native"
-                            + " float16 arithmetic, e.g. AVX512-FP16 or AMX-FP16); bf16 is refused (the engine aborts on"
-                            + " bfloat16) (default: ${DEFAULT-VALUE})")
-    private String precision;
+                            + " float16 arithmetic, e.g. AVX512-FP16 or AMX-FP16); no bf16: DJL's engine aborts on"
+                            + " bfloat16 (default: ${DEFAULT-VALUE})")
+    private SubnetScorer.Precision precision;
 
     @Option(
             names = "--screen-margin",
@@ -343,7 +343,7 @@ final class SearchCommand implements Callable<Integer> {
                         batch,
                         supernet.toString(),
                         racing(),
-                        precision(),
+                        precision,
                         screenMargin)) {
             result =
                     new EvolutionarySearch(encoding, settings)
@@ -521,26 +521,7 @@ final class SearchCommand implements Callable<Integer> {
     static final String FINALISTS_FILE = "finalists.jsonl";
 
     private SearchSettings settings() {
-        SearchSettings.Objective chosen;
         try {
-            chosen = SearchSettings.Objective.valueOf(objective.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new GloraException(
-                    "--objective " + objective + " is not one of accuracy, pareto");
-        }
-        try {
-            SearchSettings.Init drawn;
-            try {
-                drawn = SearchSettings.Init.valueOf(init.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new GloraException("--init " + init + " is not one of repair, budget");
-            }
-            SearchSettings.Seeds seeded;
-            try {
-                seeded = SearchSettings.Seeds.parse(seeds);
-            } catch (IllegalArgumentException e) {
-                throw new GloraException("--seeds " + e.getMessage());
-            }
             if (finalists < 0) {
                 throw new GloraException("--finalists must not be negative, got " + finalists);
             }
@@ -553,10 +534,10 @@ final class SearchCommand implements Callable<Integer> {
                     mutationProb,
                     maxParams,
                     minParams,
-                    chosen,
+                    objective,
                     seed,
-                    drawn,
-                    seeded);
+                    init,
+                    seeds);
         } catch (InvalidSettingsException e) {
             throw new GloraException(
                     e.describe(
@@ -580,29 +561,11 @@ final class SearchCommand implements Callable<Integer> {
         }
     }
 
-    private SubnetScorer.Precision precision() {
-        try {
-            return SubnetScorer.Precision.valueOf(precision.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new GloraException(
-                    "--precision " + precision + " is not one of fp32, fp16, bf16");
-        }
-    }
-
     private Racing racing() {
         try {
-            return new Racing(
-                    Racing.Bound.valueOf(racing.toUpperCase(Locale.ROOT)),
-                    racingDelta,
-                    racingStage);
+            return new Racing(racing, racingDelta, racingStage);
         } catch (IllegalArgumentException e) {
-            throw new GloraException(
-                    "--racing "
-                            + racing
-                            + ": "
-                            + (e.getMessage().startsWith("No enum")
-                                    ? "not one of off, exact, hoeffding"
-                                    : e.getMessage()));
+            throw new GloraException("--racing " + racing.label() + ": " + e.getMessage());
         }
     }
 

@@ -66,7 +66,7 @@ final class TrainSupernetCommand implements Callable<Integer> {
                     "paths per step: uniform, one drawn path (the reference); sandwich, the largest, the smallest"
                             + " and two drawn paths, the last three distilled from the largest (4 passes a step); limited, one"
                             + " path drawn within --max-params as the search's --init budget draws (default: ${DEFAULT-VALUE})")
-    private String sampling;
+    private Trainees.Sampling sampling;
 
     @Option(
             names = "--max-params",
@@ -93,12 +93,7 @@ final class TrainSupernetCommand implements Callable<Integer> {
                         TrainSettings.supernetDefaults(TrainSettings.DEFAULT_SUPERNET_EPOCHS, 0));
         SearchSpace space = space(rank, ranks);
         TrainingRun.checkOutput(out);
-        Trainees.Sampling paths;
-        try {
-            paths = Trainees.Sampling.parse(sampling);
-        } catch (IllegalArgumentException e) {
-            throw new GloraException("--sampling " + e.getMessage());
-        }
+        Trainees.Sampling paths = sampling;
         if ((paths == Trainees.Sampling.LIMITED) != (maxParams != null)) {
             throw new GloraException(
                     maxParams == null

@@ -2,6 +2,7 @@ package dev.glora.jobs;
 
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.Choice;
 import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
@@ -41,8 +42,8 @@ public final class Catalog {
      *
      * @param name its path relative to the model root, as a job's {@code backbone} names it
      * @param bytes its size
-     * @param kind {@code plain} (a usable backbone), {@code supernet}, {@code undescribed} (a
-     *     foreign file: import it first) or {@code invalid}
+     * @param kind what it is, written as {@code plain}, {@code supernet}, {@code undescribed} or
+     *     {@code invalid}
      * @param architecture its architecture's name, or null
      * @param shape the architecture's entries (img_size, patch_size, embed_dim, …), empty when
      *     unknown
@@ -53,12 +54,24 @@ public final class Catalog {
     public record Model(
             String name,
             long bytes,
-            String kind,
+            Kind kind,
             String architecture,
             Map<String, String> shape,
             long parameters,
             Map<String, String> provenance,
             String error) {}
+
+    /** What a checkpoint in the model root is. */
+    public enum Kind implements Choice {
+        /** A usable backbone. */
+        PLAIN,
+        /** A supernet a job trained. */
+        SUPERNET,
+        /** A foreign file without an architecture in its metadata: import it first. */
+        UNDESCRIBED,
+        /** Not a checkpoint this service can read. */
+        INVALID
+    }
 
     /**
      * One task folder.
@@ -154,7 +167,7 @@ public final class Catalog {
                 return new Model(
                         name,
                         bytes,
-                        "undescribed",
+                        Kind.UNDESCRIBED,
                         null,
                         Map.of(),
                         header.parameters(),
@@ -162,7 +175,7 @@ public final class Catalog {
                         "no architecture in its metadata: import it first (glora import, or POST /api/v1/models)");
             }
             VitArchitecture arch = VitArchitecture.fromMetadata(meta, name);
-            String kind = meta.containsKey(Supernet.RANK_KEY) ? "supernet" : "plain";
+            Kind kind = meta.containsKey(Supernet.RANK_KEY) ? Kind.SUPERNET : Kind.PLAIN;
             return new Model(
                     name,
                     bytes,
@@ -173,7 +186,8 @@ public final class Catalog {
                     provenance,
                     null);
         } catch (GloraException e) {
-            return new Model(name, bytes, "invalid", null, Map.of(), 0, Map.of(), e.getMessage());
+            return new Model(
+                    name, bytes, Kind.INVALID, null, Map.of(), 0, Map.of(), e.getMessage());
         }
     }
 

@@ -81,7 +81,7 @@ public record JobRequest(
             Double weightDecay,
             Integer warmupEpochs,
             Integer threads,
-            String sampling) {
+            Trainees.Sampling sampling) {
 
         /** Supernet training on the default thread count and sampling. */
         public Supernet(
@@ -106,11 +106,11 @@ public record JobRequest(
             Double mutationProbability,
             Long maxParams,
             Long minParams,
-            String objective,
-            String init,
+            SearchSettings.Objective objective,
+            SearchSettings.Init init,
             String rerankList,
             Integer rerankTop,
-            String seeds,
+            SearchSettings.Seeds seeds,
             Integer finalists,
             Integer finalistEpochs) {
 
@@ -124,8 +124,8 @@ public record JobRequest(
                 Double mutationProbability,
                 Long maxParams,
                 Long minParams,
-                String objective,
-                String init,
+                SearchSettings.Objective objective,
+                SearchSettings.Init init,
                 String rerankList,
                 Integer rerankTop) {
             this(
@@ -158,7 +158,7 @@ public record JobRequest(
                 Double mutationProbability,
                 Long maxParams,
                 Long minParams,
-                String objective) {
+                SearchSettings.Objective objective) {
             this(
                     population,
                     generations,
@@ -201,8 +201,10 @@ public record JobRequest(
      *
      * @param json the request body
      * @return the spec
-     * @throws JobSpec.Unreadable naming every unknown field and every boolean that is not one, or
-     *     the first field of the wrong type
+     * @throws JobSpec.Unreadable naming every unknown field, every boolean that is not one and
+     *     every choice that is none of its values (as {@code "must be one of accuracy, pareto, got
+     *     best"}), or else the first field of the wrong type; the spec's own checks ({@link
+     *     JobSpec#validate}) come after these
      */
     public static JobRequest parse(String json) {
         if (json == null || json.isBlank()) {
@@ -248,10 +250,14 @@ public record JobRequest(
                             .replaceAll(";? at (line \\d+ column \\d+ )?path \\S+", "")
                             .replaceAll("\\s*See https://\\S+", "")
                             .strip();
+            // a value that is none of its enum's choices says which are (ChoiceAdapters)
             throw new JobSpec.Unreadable(
                     List.of(
                             new JobSpec.FieldError(
-                                    field != null ? field : "body", "has the wrong type: " + why)));
+                                    field != null ? field : "body",
+                                    e instanceof ChoiceAdapters.BadChoice
+                                            ? e.getMessage()
+                                            : "has the wrong type: " + why)));
         }
     }
 
@@ -340,6 +346,13 @@ public record JobRequest(
                                 field,
                                 "has the wrong type: expected true or false, got "
                                         + entry.getValue()));
+            } else if (component.getType().isEnum() && !entry.getValue().isJsonNull()) {
+                // an enum of choices: every wrong one named with the values it allows
+                try {
+                    strictly(entry.getValue().toString(), component.getType());
+                } catch (ChoiceAdapters.BadChoice e) {
+                    errors.add(new JobSpec.FieldError(field, e.getMessage()));
+                }
             } else if (component.getType().isRecord() && entry.getValue().isJsonObject()) {
                 checkFields(
                         entry.getValue().getAsJsonObject(),
@@ -395,9 +408,7 @@ public record JobRequest(
                         train.weightDecay(),
                         train.warmupEpochs(),
                         or(n.threads(), Runtime.getRuntime().availableProcessors()),
-                        n.sampling() == null
-                                ? Trainees.Sampling.UNIFORM.label()
-                                : n.sampling().toLowerCase(Locale.ROOT));
+                        n.sampling() == null ? Trainees.Sampling.UNIFORM : n.sampling());
         SearchSettings d = SearchSettings.defaults(s);
         Search h =
                 search == null
@@ -408,10 +419,7 @@ public record JobRequest(
         // as glora search: finalists are trained when some are asked for (the best by the proxy,
         // and
         // with them every seed), FINALIST_EPOCHS each unless said; not where a larger list chooses
-        String seeds =
-                h.seeds() == null
-                        ? SearchSettings.DEFAULT_SEEDS.label()
-                        : h.seeds().toLowerCase(Locale.ROOT);
+        SearchSettings.Seeds seeds = h.seeds() == null ? SearchSettings.DEFAULT_SEEDS : h.seeds();
         int finalists =
                 or(h.finalists(), h.rerankList() == null ? SearchSettings.DEFAULT_FINALISTS : 0);
         int finalistEpochs =
@@ -428,10 +436,8 @@ public record JobRequest(
                         or(h.mutationProbability(), d.mutationProbability()),
                         or(h.maxParams(), d.maxParams()),
                         or(h.minParams(), d.minParams()),
-                        h.objective() == null ? "accuracy" : h.objective().toLowerCase(Locale.ROOT),
-                        h.init() == null
-                                ? d.init().name().toLowerCase(Locale.ROOT)
-                                : h.init().toLowerCase(Locale.ROOT),
+                        h.objective() == null ? SearchSettings.Objective.ACCURACY : h.objective(),
+                        h.init() == null ? d.init() : h.init(),
                         h.rerankList(),
                         or(h.rerankTop(), SearchSettings.DEFAULT_TOP_K),
                         seeds,

@@ -2,6 +2,7 @@ package dev.glora.jobs;
 
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.InvalidSettingsException;
+import dev.glora.supernet.config.Choice;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
@@ -11,7 +12,6 @@ import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -69,7 +69,7 @@ public record JobSpec(
             double weightDecay,
             int warmupEpochs,
             int threads,
-            String sampling) {
+            Trainees.Sampling sampling) {
 
         /** Supernet training with uniform path sampling. */
         public Supernet(
@@ -90,7 +90,7 @@ public record JobSpec(
                     weightDecay,
                     warmupEpochs,
                     threads,
-                    Trainees.Sampling.UNIFORM.label());
+                    Trainees.Sampling.UNIFORM);
         }
     }
 
@@ -115,11 +115,11 @@ public record JobSpec(
             double mutationProbability,
             long maxParams,
             long minParams,
-            String objective,
-            String init,
+            SearchSettings.Objective objective,
+            SearchSettings.Init init,
             String rerankList,
             int rerankTop,
-            String seeds,
+            SearchSettings.Seeds seeds,
             int finalists,
             int finalistEpochs) {
 
@@ -133,8 +133,8 @@ public record JobSpec(
                 double mutationProbability,
                 long maxParams,
                 long minParams,
-                String objective,
-                String init,
+                SearchSettings.Objective objective,
+                SearchSettings.Init init,
                 String rerankList,
                 int rerankTop) {
             this(
@@ -150,7 +150,7 @@ public record JobSpec(
                     init,
                     rerankList,
                     rerankTop,
-                    SearchSettings.Seeds.NONE.label(),
+                    SearchSettings.Seeds.NONE,
                     0,
                     0);
         }
@@ -174,8 +174,8 @@ public record JobSpec(
                 double mutationProbability,
                 long maxParams,
                 long minParams,
-                String objective,
-                String init) {
+                SearchSettings.Objective objective,
+                SearchSettings.Init init) {
             this(
                     population,
                     generations,
@@ -358,16 +358,13 @@ public record JobSpec(
                 "supernet.threads",
                 "must be in [1, 1024], got " + n.threads());
         Search h = search;
-        try {
-            require(
-                    errors,
-                    Trainees.Sampling.parse(n.sampling()) != Trainees.Sampling.LIMITED
-                            || h.maxParams() >= 0,
-                    "supernet.sampling",
-                    "limited draws paths within search.maxParams: set it");
-        } catch (IllegalArgumentException e) {
-            errors.add(new FieldError("supernet.sampling", e.getMessage()));
-        }
+        Map<String, List<String>> choices = choices();
+        requireChoice(errors, choices, "supernet.sampling", n.sampling());
+        require(
+                errors,
+                n.sampling() != Trainees.Sampling.LIMITED || h.maxParams() >= 0,
+                "supernet.sampling",
+                "limited draws paths within search.maxParams: set it");
         // the search's own rules, as glora search applies them (SearchSettings.problems)
         section(
                 errors,
@@ -381,7 +378,6 @@ public record JobSpec(
                         h.mutationProbability(),
                         h.maxParams(),
                         h.minParams()));
-        Map<String, List<String>> choices = choices();
         requireChoice(errors, choices, "search.objective", h.objective());
         requireChoice(errors, choices, "search.init", h.init());
         if (h.rerankList() != null) {
@@ -407,11 +403,7 @@ public record JobSpec(
                     "search.rerankTop",
                     "must be in [1, 1000], got " + h.rerankTop());
         }
-        try {
-            SearchSettings.Seeds.parse(h.seeds());
-        } catch (IllegalArgumentException e) {
-            errors.add(new FieldError("search.seeds", e.getMessage()));
-        }
+        requireChoice(errors, choices, "search.seeds", h.seeds());
         require(
                 errors,
                 h.finalists() >= 0 && h.finalists() <= 1000,
@@ -631,7 +623,7 @@ public record JobSpec(
      * @return how the supernet training draws its paths
      */
     public Trainees.Sampling sampling() {
-        return Trainees.Sampling.parse(supernet.sampling());
+        return supernet.sampling();
     }
 
     /**
@@ -673,10 +665,10 @@ public record JobSpec(
                 search.mutationProbability(),
                 search.maxParams(),
                 search.minParams(),
-                SearchSettings.Objective.valueOf(search.objective().toUpperCase(Locale.ROOT)),
+                search.objective(),
                 seed,
-                SearchSettings.Init.valueOf(search.init().toUpperCase(Locale.ROOT)),
-                SearchSettings.Seeds.parse(search.seeds()));
+                search.init(),
+                search.seeds());
     }
 
     /**
@@ -702,30 +694,28 @@ public record JobSpec(
      */
     public static Map<String, List<String>> choices() {
         Map<String, List<String>> choices = new java.util.LinkedHashMap<>();
-        choices.put("supernet.sampling", labels(Trainees.Sampling.values()));
-        choices.put("search.objective", labels(SearchSettings.Objective.values()));
-        choices.put("search.init", labels(SearchSettings.Init.values()));
-        choices.put("search.seeds", labels(SearchSettings.Seeds.values()));
+        choices.put("supernet.sampling", Choice.labels(Trainees.Sampling.class));
+        choices.put("search.objective", Choice.labels(SearchSettings.Objective.class));
+        choices.put("search.init", Choice.labels(SearchSettings.Init.class));
+        choices.put("search.seeds", Choice.labels(SearchSettings.Seeds.class));
         choices.put("retrain.trainList", List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200));
         choices.put("retrain.start", List.of(Retrain.FROM_SUPERNET, Retrain.FRESH));
         return java.util.Collections.unmodifiableMap(choices);
     }
 
-    private static List<String> labels(Enum<?>[] values) {
-        return java.util.Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT)).toList();
-    }
-
+    /** A text field of a closed set, or a field of an enum of choices (never null once filled). */
     private static void requireChoice(
             List<FieldError> errors,
             Map<String, List<String>> choices,
             String field,
-            String value) {
+            Object value) {
         List<String> allowed = choices.get(field);
+        String label = value instanceof Choice c ? c.label() : (String) value;
         require(
                 errors,
-                allowed.contains(value),
+                allowed.contains(label),
                 field,
-                "must be one of " + String.join(", ", allowed) + ", got " + value);
+                "must be one of " + String.join(", ", allowed) + ", got " + label);
     }
 
     private static void require(List<FieldError> errors, boolean ok, String field, String message) {

@@ -23,7 +23,10 @@ import javax.sql.DataSource;
 public final class JobStore {
 
     private static final Gson GSON =
-            new GsonBuilder().serializeSpecialFloatingPointValues().create();
+            new GsonBuilder()
+                    .serializeSpecialFloatingPointValues()
+                    .registerTypeAdapterFactory(new ChoiceAdapters())
+                    .create();
     private static final String COLUMNS =
             "id, name, spec::text AS spec, seed, status, error, epochs_done, epochs_total,"
                     + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"

@@ -1,7 +1,6 @@
 package dev.glora.jobs;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -42,8 +41,8 @@ public final class StoredSpec {
     /** The field that holds the version. */
     public static final String FIELD = "specVersion";
 
-    private static final Gson GSON =
-            new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    /** The store's own form: enums of choices as their labels ({@link ChoiceAdapters}). */
+    private static final Gson GSON = JobStore.gson();
 
     /** Step {@code i} takes a spec of version {@code i} to version {@code i + 1}. */
     private static final List<Consumer<JsonObject>> UPGRADES = List.of(StoredSpec::toVersion1);

@@ -41,7 +41,7 @@ public final class SubmitChecks {
             try {
                 Catalog.Model backbone =
                         Catalog.model(roots.models(), roots.backbone(spec.backbone()));
-                if (backbone.kind().equals("plain")) {
+                if (backbone.kind() == Catalog.Kind.PLAIN) {
                     architecture = backbone.architecture();
                     if (errors.isEmpty()) {
                         errors.addAll(
@@ -105,7 +105,7 @@ public final class SubmitChecks {
     }
 
     private static String notPlain(JobSpec spec, Catalog.Model backbone) {
-        return backbone.kind().equals("supernet")
+        return backbone.kind() == Catalog.Kind.SUPERNET
                 ? "'" + spec.backbone() + "' is a supernet; a job starts from a plain backbone"
                 : "'" + spec.backbone() + "' cannot be used: " + backbone.error();
     }

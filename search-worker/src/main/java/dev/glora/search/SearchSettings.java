@@ -1,6 +1,7 @@
 package dev.glora.search;
 
 import dev.glora.supernet.InvalidSettingsException;
+import dev.glora.supernet.config.Choice;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -94,7 +95,7 @@ public record SearchSettings(
     }
 
     /** How a random candidate is drawn when a parameter limit applies. */
-    public enum Init {
+    public enum Init implements Choice {
         /**
          * Every gene uniformly, then genes picked at random set to their cheapest mode until the
          * candidate fits: under a tight limit the draws pile up just under it.
@@ -108,7 +109,7 @@ public record SearchSettings(
     }
 
     /** Which known adapters open the first generation ({@link KnownAdapters}). */
-    public enum Seeds {
+    public enum Seeds implements Choice {
         /** None: the first generation is all random draws, as the reference's. */
         NONE,
         /**
@@ -118,29 +119,17 @@ public record SearchSettings(
         KNOWN;
 
         /**
-         * @return the name a spec and the command line use
-         */
-        public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-
-        /**
          * @param label a name, any case
          * @return the set
          * @throws IllegalArgumentException naming the allowed values
          */
         public static Seeds parse(String label) {
-            for (Seeds s : values()) {
-                if (s.label().equalsIgnoreCase(label)) {
-                    return s;
-                }
-            }
-            throw new IllegalArgumentException("must be one of none, known, got " + label);
+            return Choice.parse(Seeds.class, label);
         }
     }
 
     /** What the search optimises. */
-    public enum Objective {
+    public enum Objective implements Choice {
         /** Validation accuracy; parents are the top-k so far. */
         ACCURACY,
         /** NSGA-II on (accuracy up, parameters down); parents by front, then crowding distance. */

@@ -420,7 +420,9 @@ class SearchCommandTest {
         assertTrue(stopped > 0, "the float16 screen stopped no candidate");
         CliRun bf16 = search(dir.resolve("bf16"), "1", "--precision", "bf16");
         assertEquals(Glora.INPUT_ERROR, bf16.status());
-        assertTrue(bf16.err().contains("bfloat16 scoring is not available"), bf16.err());
+        assertTrue(
+                bf16.err().contains("'--precision': must be one of fp32, fp16, got bf16"),
+                bf16.err());
     }
 
     @Test
@@ -509,7 +511,9 @@ class SearchCommandTest {
                 plain.err());
         CliRun objective = search(dir.resolve("y"), "1", "--objective", "speed");
         assertTrue(
-                objective.err().contains("--objective speed is not one of accuracy, pareto"),
+                objective
+                        .err()
+                        .contains("'--objective': must be one of accuracy, pareto, got speed"),
                 objective.err());
         CliRun limits = search(dir.resolve("z"), "1", "--min-params", "500", "--max-params", "100");
         assertTrue(
@@ -519,11 +523,12 @@ class SearchCommandTest {
                 limits.err());
         CliRun precision = search(dir.resolve("u"), "1", "--precision", "fp8");
         assertTrue(
-                precision.err().contains("--precision fp8 is not one of fp32, fp16, bf16"),
+                precision.err().contains("'--precision': must be one of fp32, fp16, got fp8"),
                 precision.err());
         CliRun racing = search(dir.resolve("w"), "1", "--racing", "maybe");
         assertTrue(
-                racing.err().contains("--racing maybe: not one of off, exact, hoeffding"),
+                racing.err()
+                        .contains("'--racing': must be one of off, exact, hoeffding, got maybe"),
                 racing.err());
         Files.writeString(task.resolve("val200.txt"), "images/val200/0.png 7\n");
         CliRun label = search(dir.resolve("v"), "1");

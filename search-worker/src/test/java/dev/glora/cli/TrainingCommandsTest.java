@@ -126,7 +126,8 @@ class TrainingCommandsTest {
         assertEquals(Glora.INPUT_ERROR, greedy.status());
         assertTrue(
                 greedy.err()
-                        .contains("--sampling must be uniform, sandwich or limited, got greedy"),
+                        .contains(
+                                "'--sampling': must be one of uniform, sandwich, limited, got greedy"),
                 greedy.err());
 
         Path limited = dir.resolve("limited.safetensors");

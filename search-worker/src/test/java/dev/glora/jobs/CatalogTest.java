@@ -22,7 +22,7 @@ class CatalogTest {
         Safetensors.write(VitInit.random(TinyModels.tinyArch(), 0), file);
         long before = Catalog.HEADERS_READ.get();
         Catalog.Model first = Catalog.models(root).get(0);
-        assertEquals("plain", first.kind());
+        assertEquals(Catalog.Kind.PLAIN, first.kind());
         for (int i = 0; i < 5; i++) {
             assertEquals(first, Catalog.models(root).get(0));
         }
@@ -33,7 +33,7 @@ class CatalogTest {
         assertEquals(before + 2, Catalog.HEADERS_READ.get(), "a changed file is parsed again");
         Files.writeString(file, "not a checkpoint any more");
         assertEquals(
-                "invalid",
+                Catalog.Kind.INVALID,
                 Catalog.models(root).get(0).kind(),
                 "and what it now says is what is listed");
     }

@@ -85,19 +85,31 @@ class JobSpecParseTest {
         JobSpec sandwich =
                 JobRequest.parse("{\"supernet\": {\"sampling\": \"Sandwich\"}}").withDefaults();
         assertEquals(Trainees.Sampling.SANDWICH, sandwich.sampling());
-        assertEquals("sandwich", sandwich.supernet().sampling());
-        List<JobSpec.FieldError> bad =
-                JobRequest.parse(
-                                "{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
-                                        + " {\"sampling\": \"greedy\"}}")
-                        .withDefaults()
-                        .validate();
+        // stored as the label it was given in, whatever its case, so stored specs read back
+        assertTrue(
+                JobStore.gson().toJson(sandwich).contains("\"sampling\":\"sandwich\""),
+                JobStore.gson().toJson(sandwich));
+        assertEquals(
+                sandwich,
+                JobStore.gson().fromJson(JobStore.gson().toJson(sandwich), JobSpec.class));
+        // every choice that is none of its values is named at once, with the values it allows
+        JobSpec.Unreadable bad =
+                assertThrows(
+                        JobSpec.Unreadable.class,
+                        () ->
+                                JobRequest.parse(
+                                        "{\"backbone\": \"b\", \"data\": \"t\", \"supernet\":"
+                                                + " {\"sampling\": \"greedy\"}, \"search\":"
+                                                + " {\"objective\": 3, \"seeds\": \"KNOWN\"}}"));
         assertEquals(
                 List.of(
                         new JobSpec.FieldError(
                                 "supernet.sampling",
-                                "must be uniform, sandwich or limited, got greedy")),
-                bad);
+                                "must be one of uniform, sandwich, limited, got greedy"),
+                        new JobSpec.FieldError(
+                                "search.objective",
+                                "must be one of accuracy, pareto (a string), got number")),
+                bad.errors());
         // limited sampling trains the paths within the search's limit, so it needs one, at submit
         JobSpec unlimited =
                 JobRequest.parse(

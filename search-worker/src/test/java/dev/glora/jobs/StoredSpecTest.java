@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.search.SearchSettings;
+import dev.glora.supernet.train.Trainees;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,7 +28,15 @@ class StoredSpecTest {
                         "fmnist-vit-upstream.safetensors",
                         "new5",
                         new JobSpec.Supernet(
-                                4, List.of(4, 2), 500, 64, 1e-4, 1e-4, 10, 0, "uniform"),
+                                4,
+                                List.of(4, 2),
+                                500,
+                                64,
+                                1e-4,
+                                1e-4,
+                                10,
+                                0,
+                                Trainees.Sampling.UNIFORM),
                         new JobSpec.Search(
                                 50,
                                 20,
@@ -36,11 +46,11 @@ class StoredSpecTest {
                                 0.1,
                                 -1,
                                 0,
-                                "accuracy",
-                                "repair",
+                                SearchSettings.Objective.ACCURACY,
+                                SearchSettings.Init.REPAIR,
                                 null,
                                 0,
-                                "none",
+                                SearchSettings.Seeds.NONE,
                                 0,
                                 0),
                         new JobSpec.Retrain(0, 1e-3, 0, "train800", "supernet"),

@@ -19,6 +19,7 @@ import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.search.Candidate;
+import dev.glora.search.SearchSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -86,11 +87,11 @@ class ServiceFinalistsTest {
                                 0.2,
                                 600L,
                                 0L,
-                                "accuracy",
+                                SearchSettings.Objective.ACCURACY,
                                 null,
                                 null,
                                 null,
-                                "known",
+                                SearchSettings.Seeds.KNOWN,
                                 2,
                                 2),
                         new JobRequest.Retrain(1, 1e-2, 0),

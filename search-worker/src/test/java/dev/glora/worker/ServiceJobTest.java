@@ -20,10 +20,12 @@ import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.search.GenerationStats;
+import dev.glora.search.SearchSettings;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.train.Trainees;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -330,7 +332,7 @@ class ServiceJobTest {
                                 n.weightDecay(),
                                 n.warmupEpochs(),
                                 n.threads(),
-                                "limited"),
+                                Trainees.Sampling.LIMITED),
                         new JobSpec.Search(
                                 h.population(),
                                 h.generations(),
@@ -564,11 +566,11 @@ class ServiceJobTest {
                                         0.2,
                                         600L,
                                         0L,
-                                        "accuracy",
+                                        SearchSettings.Objective.ACCURACY,
                                         null,
                                         null,
                                         null,
-                                        "none",
+                                        SearchSettings.Seeds.NONE,
                                         0,
                                         null),
                                 new JobRequest.Retrain(2, 1e-2, 0),

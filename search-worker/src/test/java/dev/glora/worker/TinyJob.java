@@ -8,6 +8,7 @@ import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.search.GenerationStats;
+import dev.glora.search.SearchSettings;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.Image;
@@ -68,7 +69,7 @@ public final class TinyJob {
                                 0.2,
                                 -1L,
                                 0L,
-                                "accuracy"),
+                                SearchSettings.Objective.ACCURACY),
                         seed)
                 .withDefaults();
     }
@@ -170,7 +171,7 @@ public final class TinyJob {
                             "--min-params",
                             String.valueOf(search.minParams()),
                             "--objective",
-                            search.objective(),
+                            search.objective().label(),
                             "--seed",
                             String.valueOf(spec.seed())
                         },

@@ -12,6 +12,7 @@ import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.search.GenerationStats;
+import dev.glora.search.SearchSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,7 +120,7 @@ class WorkerCrashTest {
                                 h.init(),
                                 null,
                                 h.rerankTop(),
-                                "known",
+                                SearchSettings.Seeds.KNOWN,
                                 4,
                                 12),
                         tiny.retrain(),

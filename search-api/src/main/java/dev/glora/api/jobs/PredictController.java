@@ -128,12 +128,12 @@ public class PredictController {
             throw new ApiExceptions.NoSuchResult("no model '" + name + "' in the catalog");
         }
         Catalog.Model entry = Catalog.model(roots.models(), file);
-        if (!entry.kind().equals("plain")) {
+        if (entry.kind() != Catalog.Kind.PLAIN) {
             throw new GloraException(
                     "'"
                             + name
                             + "' is "
-                            + (entry.kind().equals("supernet")
+                            + (entry.kind() == Catalog.Kind.SUPERNET
                                     ? "a supernet: it predicts only with a configuration; try a job's merged model"
                                     : "not usable: " + entry.error()));
         }

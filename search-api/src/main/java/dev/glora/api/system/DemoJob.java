@@ -2,6 +2,7 @@ package dev.glora.api.system;
 
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobStore;
+import dev.glora.search.SearchSettings;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.data.FmnistVtab;
 import dev.glora.supernet.data.Idx;
@@ -90,11 +91,19 @@ class DemoJob implements ApplicationRunner {
                                 NAME,
                                 BACKBONE,
                                 TASK,
-                                // a job's default split of the epochs, scaled down: 3 in
-                                // the supernet, 10 retraining the
-                                // chosen subnet (a job: 30 and 100)
+                                // a job's default split of the epochs, scaled down: 3 in the
+                                // supernet, 10 retraining the chosen subnet (a job: 30, 100)
                                 new JobRequest.Supernet(4, List.of(4, 2), 3, 32, 1e-3, 1e-4, 1),
-                                new JobRequest.Search(20, 6, 5, 8, 8, 0.2, -1L, 0L, "accuracy"),
+                                new JobRequest.Search(
+                                        20,
+                                        6,
+                                        5,
+                                        8,
+                                        8,
+                                        0.2,
+                                        -1L,
+                                        0L,
+                                        SearchSettings.Objective.ACCURACY),
                                 new JobRequest.Retrain(10, 1e-3, 1),
                                 new JobRequest.Baseline(true, null, null),
                                 0L)

@@ -175,6 +175,50 @@ class JobControllerWebTest {
     }
 
     @Test
+    void theDefaultsNameEachChoiceAsTheChoicesListAndASpecReadsThem() throws Exception {
+        JsonNode defaults = send(get("/api/v1/jobs/defaults"), 200);
+        JsonNode choices = send(get("/api/v1/jobs/choices"), 200);
+        for (String field :
+                List.of(
+                        "supernet.sampling",
+                        "search.objective",
+                        "search.init",
+                        "search.seeds",
+                        "retrain.trainList",
+                        "retrain.start")) {
+            String[] path = field.split("\\.");
+            String value = defaults.get(path[0]).get(path[1]).asText();
+            List<String> allowed = choices.get(field).valueStream().map(JsonNode::asText).toList();
+            assertTrue(allowed.contains(value), field + " = " + value + ", choices " + allowed);
+        }
+        assertEquals(
+                "[\"accuracy\",\"pareto\"]", choices.get("search.objective").toString(), "labels");
+    }
+
+    @Test
+    void aChoiceThatIsNoneOfItsValuesIsRefusedNamingThemAndNothingStored() throws Exception {
+        JsonNode problem =
+                send(
+                        post("/api/v1/jobs")
+                                .contentType(MediaType.APPLICATION_JSON)
+                                .content(
+                                        "{\"backbone\": \"b.safetensors\", \"data\": \"t\","
+                                                + " \"search\": {\"objective\": \"speed\"}}"),
+                        400);
+        JsonNode error = problem.get("errors").get(0);
+        assertEquals("search.objective", error.get("field").asText(), problem.toString());
+        assertEquals(
+                "must be one of accuracy, pareto, got speed",
+                error.get("message").asText(),
+                problem.toString());
+        verify(jobs, never())
+                .submit(
+                        org.mockito.ArgumentMatchers.any(),
+                        org.mockito.ArgumentMatchers.any(),
+                        org.mockito.ArgumentMatchers.any());
+    }
+
+    @Test
     void withoutTheTokenNothingIsReadAndTheStoresAreNotAsked() throws Exception {
         MockHttpServletResponse response =
                 mvc.perform(get("/api/v1/jobs/5/pareto")).andReturn().getResponse();

@@ -1,5 +1,7 @@
 package dev.glora.supernet.eval;
 
+import dev.glora.supernet.config.Choice;
+
 /**
  * When a candidate may stop being evaluated early: after each stage of {@code stage} images, it
  * stops once it cannot beat the accuracy {@code mustBeat} (the search's current k-th best).
@@ -25,7 +27,7 @@ public record Racing(Bound bound, double delta, int stage) {
     public static final Racing OFF = new Racing(Bound.OFF, 0, Integer.MAX_VALUE);
 
     /** The bounds. */
-    public enum Bound {
+    public enum Bound implements Choice {
         /** Every candidate sees every image. */
         OFF,
         /** Stop only when beating the threshold is impossible. */

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Tensor;
+import dev.glora.supernet.config.Choice;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
@@ -57,25 +58,22 @@ public final class SubnetScorer implements AutoCloseable {
     private final List<NDArray> lowTokens = new ArrayList<>();
 
     /** The number format candidates are screened in. */
-    public enum Precision {
+    public enum Precision implements Choice {
         /** Every candidate scored in float32 only. */
         FP32,
         /** Screened in float16, re-scored in float32 when it could matter. */
-        FP16,
-        /**
-         * Screened in bfloat16: refused, because DJL 0.36's JNI library aborts the process on any
-         * bfloat16 array. The same libtorch 2.7.1 through another binding computes in bfloat16
-         * ({@code bin/bf16-check}; BENCHMARKS.md, issue 32), so this becomes real with a DJL fix.
-         */
-        BF16;
+        FP16;
+
+        // no bfloat16 screen: DJL 0.36's JNI library aborts the process on any bfloat16 array,
+        // while
+        // the same libtorch 2.7.1 through another binding computes in bfloat16 (bin/bf16-check;
+        // BENCHMARKS.md, issue 32); a BF16 value returns with a DJL that can hold one
 
         /**
          * @return the array type of the screen
          */
         DataType dataType() {
-            return this == FP16
-                    ? DataType.FLOAT16
-                    : this == BF16 ? DataType.BFLOAT16 : DataType.FLOAT32;
+            return this == FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
         }
     }
 
@@ -116,13 +114,6 @@ public final class SubnetScorer implements AutoCloseable {
             String source,
             Precision precision,
             double margin) {
-        if (precision == Precision.BF16) {
-            throw new dev.glora.supernet.GloraException(
-                    "bfloat16 scoring is not available: DJL 0.36's PyTorch JNI aborts the whole"
-                            + " process on any bfloat16 array (std::terminate when one is created or"
-                            + " cast; libtorch 2.7.1 itself computes in bfloat16, see bin/bf16-check);"
-                            + " screen in float16 instead (fp16)");
-        }
         if (precision != Precision.FP32 && !(margin > 0 && Double.isFinite(margin))) {
             throw new IllegalArgumentException(
                     "a reduced-precision screen needs a positive margin, got " + margin);

@@ -1,5 +1,6 @@
 package dev.glora.supernet.train;
 
+import dev.glora.supernet.config.Choice;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
@@ -37,7 +38,7 @@ public final class Trainees {
     private Trainees() {}
 
     /** How a supernet training draws the paths of a step. */
-    public enum Sampling {
+    public enum Sampling implements Choice {
         /**
          * One path per step, every layer's modes drawn uniformly (the reference, docs/GLORA.md §2).
          */
@@ -59,26 +60,12 @@ public final class Trainees {
         LIMITED;
 
         /**
-         * @return the name in specs and on the command line: {@code uniform}, {@code sandwich},
-         *     {@code limited}
-         */
-        public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-
-        /**
          * @param label {@code uniform}, {@code sandwich} or {@code limited}, any case
          * @return the sampling
          * @throws IllegalArgumentException naming the choices
          */
         public static Sampling parse(String label) {
-            for (Sampling sampling : values()) {
-                if (sampling.label().equalsIgnoreCase(label)) {
-                    return sampling;
-                }
-            }
-            throw new IllegalArgumentException(
-                    "must be uniform, sandwich or limited, got " + label);
+            return Choice.parse(Sampling.class, label);
         }
     }
 
