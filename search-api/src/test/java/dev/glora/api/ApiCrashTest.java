@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.jobs.Roots;
+import dev.glora.worker.Await;
 import dev.glora.worker.TinyJob;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -190,29 +191,29 @@ class ApiCrashTest {
      */
     private static JsonNode progressAfter(String base, long id, int target, boolean searching)
             throws Exception {
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos(); ; ) {
-            JsonNode job = JSON.readTree(get(base, "/api/v1/jobs/" + id));
-            String status = job.get("status").asText();
-            assertTrue(
-                    !List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(status),
-                    "the job ended before the kill: " + job);
-            if (progress(job) >= target && (!searching || status.equals("SEARCHING"))) {
-                return job;
-            }
-            assertTrue(System.nanoTime() < deadline, "the job made no progress: " + job);
-            Thread.sleep(20);
-        }
+        return Await.until(
+                Duration.ofMinutes(3),
+                Duration.ofMillis(20),
+                "progress " + target + (searching ? " while searching" : ""),
+                () -> JSON.readTree(get(base, "/api/v1/jobs/" + id)),
+                job -> {
+                    String status = job.get("status").asText();
+                    assertTrue(
+                            !List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(status),
+                            "the job ended before the kill: " + job);
+                    return progress(job) >= target && (!searching || status.equals("SEARCHING"));
+                });
     }
 
     private static JsonNode awaitEnd(String base, long id) throws Exception {
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos(); ; ) {
-            JsonNode job = JSON.readTree(get(base, "/api/v1/jobs/" + id));
-            if (List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(job.get("status").asText())) {
-                return job;
-            }
-            assertTrue(System.nanoTime() < deadline, "the job did not end: " + job);
-            Thread.sleep(100);
-        }
+        return Await.until(
+                Duration.ofMinutes(4),
+                Duration.ofMillis(100),
+                "the job's end",
+                () -> JSON.readTree(get(base, "/api/v1/jobs/" + id)),
+                job ->
+                        List.of("SUCCEEDED", "FAILED", "CANCELLED")
+                                .contains(job.get("status").asText()));
     }
 
     private static String get(String base, String path) throws IOException, InterruptedException {

@@ -374,12 +374,16 @@ class JobApiTest extends ServiceTest {
                         .get("detail")
                         .asText()
                         .contains("exists once it has SUCCEEDED"));
-        for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-                JSON.readTree(get("/api/v1/jobs/" + id).body()).get("epochs").get("done").asInt()
-                        < 2; ) {
-            assertTrue(System.nanoTime() < deadline, "training started");
-            Thread.sleep(50);
-        }
+        Await.until(
+                Duration.ofMinutes(2),
+                Duration.ofMillis(50),
+                "two epochs trained",
+                () ->
+                        JSON.readTree(get("/api/v1/jobs/" + id).body())
+                                .get("epochs")
+                                .get("done")
+                                .asInt(),
+                done -> done >= 2);
         double stoppedBefore = trainingsStopped();
         HttpResponse<String> cancelled =
                 post("/api/v1/jobs/" + id + "/cancel", "", ServiceTestEnvironment.TOKEN);

@@ -126,16 +126,13 @@ class DatabaseOutageTest {
         }
     }
 
-    private static JobView awaitEnd(Stores stores, long job) throws InterruptedException {
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos(); ; ) {
-            JobView view = view(stores, job);
-            if (view.status().terminal()) {
-                return view;
-            }
-            assertTrue(
-                    System.nanoTime() < deadline, "job " + job + " did not end: " + view.status());
-            Thread.sleep(100);
-        }
+    private static JobView awaitEnd(Stores stores, long job) throws Exception {
+        return Await.until(
+                Duration.ofMinutes(4),
+                Duration.ofMillis(100),
+                "job " + job + "'s end",
+                () -> view(stores, job),
+                view -> view.status().terminal());
     }
 
     /**
@@ -144,17 +141,18 @@ class DatabaseOutageTest {
      */
     private void restartWhen(
             Stores stores, long job, Predicate<JobView> condition, Path data, int port)
-            throws InterruptedException {
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos(); ; ) {
-            JobView view = view(stores, job);
-            assertTrue(
-                    !view.status().terminal(), "the job ended before the outage: " + view.status());
-            if (condition.test(view)) {
-                break;
-            }
-            assertTrue(System.nanoTime() < deadline, "the job never got there");
-            Thread.sleep(20);
-        }
+            throws Exception {
+        Await.until(
+                Duration.ofMinutes(3),
+                Duration.ofMillis(20),
+                "the state before the outage",
+                () -> view(stores, job),
+                view -> {
+                    assertTrue(
+                            !view.status().terminal(),
+                            "the job ended before the outage: " + view.status());
+                    return condition.test(view);
+                });
         postgres.close();
         Thread.sleep(3_000);
         postgres = EmbeddedPostgres.start(data, port);
