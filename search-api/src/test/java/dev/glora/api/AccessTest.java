@@ -3,8 +3,10 @@ package dev.glora.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -170,7 +172,7 @@ class AccessTest extends ServiceTest {
      */
     private String raw(String method, String path, String host, String origin, String body)
             throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             StringBuilder request =
                     new StringBuilder(
@@ -186,19 +188,16 @@ class AccessTest extends ServiceTest {
             if (origin != null) {
                 request.append("Origin: ").append(origin).append("\r\n");
             }
-            byte[] content = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] content = body.getBytes(StandardCharsets.UTF_8);
             if (!method.equals("GET")) {
                 request.append("Content-Type: application/json\r\nContent-Length: ")
                         .append(content.length)
                         .append("\r\n");
             }
             request.append("\r\n");
-            socket.getOutputStream()
-                    .write(request.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
             socket.getOutputStream().write(content);
-            return new String(
-                    socket.getInputStream().readAllBytes(),
-                    java.nio.charset.StandardCharsets.UTF_8);
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -171,7 +172,7 @@ class ApiCrashTest {
                 if (health.statusCode() == 200) {
                     return process;
                 }
-            } catch (ConnectException | java.net.http.HttpTimeoutException e) {
+            } catch (ConnectException | HttpTimeoutException e) {
                 // not listening yet
             }
             assertTrue(

@@ -5,15 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.worker.TinyJob;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -184,19 +193,17 @@ class CatalogApiTest extends ServiceTest {
      * itself.
      */
     private static byte[] zip(String... entries) throws IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
             int i = 0;
             for (String entry : entries) {
-                zip.putNextEntry(new java.util.zip.ZipEntry(entry));
+                zip.putNextEntry(new ZipEntry(entry));
                 if (entry.endsWith(".png")) {
-                    java.awt.image.BufferedImage image =
-                            new java.awt.image.BufferedImage(
-                                    8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                    BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
                     image.setRGB(0, 0, 0x10101 * (i++ % 256));
-                    javax.imageio.ImageIO.write(image, "png", zip);
+                    ImageIO.write(image, "png", zip);
                 } else {
-                    zip.write(entry.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    zip.write(entry.getBytes(StandardCharsets.UTF_8));
                 }
                 zip.closeEntry();
             }
@@ -206,7 +213,7 @@ class CatalogApiTest extends ServiceTest {
 
     /** Image entries under {@code prefix}: {@code perClass} of each class. */
     private static List<String> images(String prefix, int perClass, String... classes) {
-        List<String> entries = new java.util.ArrayList<>();
+        List<String> entries = new ArrayList<>();
         for (String name : classes) {
             for (int i = 0; i < perClass; i++) {
                 entries.add(prefix + name + "/" + i + ".png");
@@ -233,7 +240,7 @@ class CatalogApiTest extends ServiceTest {
 
     @Test
     void anUploadedZipOfImageFoldersBecomesATaskListedAndAJobRunsOnIt() throws Exception {
-        List<String> entries = new java.util.ArrayList<>(images("my data/train/", 8, "ant", "bee"));
+        List<String> entries = new ArrayList<>(images("my data/train/", 8, "ant", "bee"));
         entries.addAll(images("my data/test/", 3, "ant", "bee"));
         entries.add("__MACOSX/my data/train/ant/._0.png");
         entries.add("my data/.DS_Store");
@@ -273,14 +280,8 @@ class CatalogApiTest extends ServiceTest {
                                 HttpResponse.BodyHandlers.ofByteArray())
                         .body();
         int headerLength =
-                (int)
-                        java.nio.ByteBuffer.wrap(model, 0, 8)
-                                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                                .getLong();
-        JsonNode header =
-                JSON.readTree(
-                        new String(
-                                model, 8, headerLength, java.nio.charset.StandardCharsets.UTF_8));
+                (int) ByteBuffer.wrap(model, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonNode header = JSON.readTree(new String(model, 8, headerLength, StandardCharsets.UTF_8));
         assertEquals("[\"ant\",\"bee\"]", header.get("__metadata__").get("class_names").asText());
     }
 
@@ -292,7 +293,7 @@ class CatalogApiTest extends ServiceTest {
 
     @Test
     void aDataSetOrAModelIsDeletedOnlyWhileNoUnfinishedJobUsesIt() throws Exception {
-        List<String> entries = new java.util.ArrayList<>(images("train/", 6, "ant", "bee"));
+        List<String> entries = new ArrayList<>(images("train/", 6, "ant", "bee"));
         entries.addAll(images("test/", 1, "ant", "bee"));
         assertEquals(
                 201,
@@ -357,10 +358,10 @@ class CatalogApiTest extends ServiceTest {
     @Test
     void badDataUploadsGetOneClearErrorAndLeaveNothingBehind() throws Exception {
         List<String> before = dataRootEntries();
-        List<String> good = new java.util.ArrayList<>(images("train/", 4, "ant", "bee"));
+        List<String> good = new ArrayList<>(images("train/", 4, "ant", "bee"));
         good.addAll(images("test/", 1, "ant", "bee"));
 
-        List<String> slip = new java.util.ArrayList<>(good);
+        List<String> slip = new ArrayList<>(good);
         slip.add("train/../../escaped.png");
         HttpResponse<String> escaped =
                 uploadData("name=slip&trainSize=4&valSize=2", zip(slip.toArray(String[]::new)));
@@ -372,7 +373,7 @@ class CatalogApiTest extends ServiceTest {
                 Files.exists(
                         ServiceTestEnvironment.ROOTS.data().getParent().resolve("escaped.png")));
 
-        List<String> corrupt = new java.util.ArrayList<>(good);
+        List<String> corrupt = new ArrayList<>(good);
         corrupt.add("train/bee/notes.txt");
         HttpResponse<String> notImage =
                 uploadData("name=bad&trainSize=4&valSize=2", zip(corrupt.toArray(String[]::new)));
@@ -394,8 +395,7 @@ class CatalogApiTest extends ServiceTest {
                 tooFew.body());
 
         HttpResponse<String> notZip =
-                uploadData(
-                        "name=bad", "plain text".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                uploadData("name=bad", "plain text".getBytes(StandardCharsets.UTF_8));
         assertEquals(422, notZip.statusCode(), notZip.body());
         assertTrue(notZip.body().contains("not a zip archive"), notZip.body());
 

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.worker.Await;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -14,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,9 +40,8 @@ class EventStreamTest extends ServiceTest {
     }
 
     /** Opens a stream and collects its lines in the background. */
-    private CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> open(
-            String path, List<String> lines) {
-        CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> response =
+    private CompletableFuture<HttpResponse<Stream<String>>> open(String path, List<String> lines) {
+        CompletableFuture<HttpResponse<Stream<String>>> response =
                 http.sendAsync(
                         request(path).header("Accept", "text/event-stream").build(),
                         HttpResponse.BodyHandlers.ofLines());
@@ -133,9 +136,9 @@ class EventStreamTest extends ServiceTest {
     void aClientThatStopsReadingIsDroppedAndTheOthersGetEveryEvent() throws Exception {
         long id = submit(1, 1).get("id").asLong();
         awaitStatus(id, "SUCCEEDED", "FAILED");
-        try (java.net.Socket stalled = new java.net.Socket()) {
+        try (Socket stalled = new Socket()) {
             stalled.setReceiveBufferSize(1024);
-            stalled.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+            stalled.connect(new InetSocketAddress("127.0.0.1", port));
             stalled.getOutputStream()
                     .write(
                             ("GET /api/v1/jobs/"
@@ -144,7 +147,7 @@ class EventStreamTest extends ServiceTest {
                                             + "Accept: text/event-stream\r\nAuthorization: Bearer "
                                             + ServiceTestEnvironment.TOKEN
                                             + "\r\n\r\n")
-                                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                                    .getBytes(StandardCharsets.US_ASCII));
             List<String> lines = new CopyOnWriteArrayList<>();
             open("/api/v1/jobs/" + id + "/events", lines);
             await(

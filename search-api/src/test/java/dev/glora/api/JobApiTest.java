@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -40,7 +41,7 @@ class JobApiTest extends ServiceTest {
                 job.get("spec").get("search").get("mutationProbability").asDouble(),
                 "defaults filled in");
         List<String> lines = new CopyOnWriteArrayList<>();
-        CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> stream =
+        CompletableFuture<HttpResponse<Stream<String>>> stream =
                 http.sendAsync(
                         request("/api/v1/jobs/" + id + "/events")
                                 .header("Accept", "text/event-stream")
@@ -479,9 +480,8 @@ class JobApiTest extends ServiceTest {
      */
     @Test
     void aRefusalNamesFilesRelativeToTheirRootAndNoJavaClass() throws Exception {
-        java.nio.file.Path corrupt =
-                ServiceTestEnvironment.ROOTS.models().resolve("corrupt-api.safetensors");
-        java.nio.file.Files.writeString(corrupt, "not a checkpoint");
+        Path corrupt = ServiceTestEnvironment.ROOTS.models().resolve("corrupt-api.safetensors");
+        Files.writeString(corrupt, "not a checkpoint");
         try {
             HttpResponse<String> refused =
                     post(
@@ -493,8 +493,8 @@ class JobApiTest extends ServiceTest {
                             ServiceTestEnvironment.TOKEN);
             assertEquals(400, refused.statusCode(), refused.body());
             assertTrue(refused.body().contains("corrupt-api.safetensors"), refused.body());
-            for (java.nio.file.Path root :
-                    new java.nio.file.Path[] {
+            for (Path root :
+                    new Path[] {
                         ServiceTestEnvironment.ROOTS.models(),
                         ServiceTestEnvironment.ROOTS.models().toRealPath()
                     }) {
@@ -506,7 +506,7 @@ class JobApiTest extends ServiceTest {
                     !refused.body().matches("(?s).*\\bjava\\.[a-z]+\\..*"),
                     "no Java class: " + refused.body());
         } finally {
-            java.nio.file.Files.deleteIfExists(corrupt);
+            Files.deleteIfExists(corrupt);
         }
     }
 }

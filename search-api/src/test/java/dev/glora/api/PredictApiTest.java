@@ -9,13 +9,17 @@ import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageCodec;
 import dev.glora.worker.TinyJob;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -79,7 +83,7 @@ class PredictApiTest extends ServiceTest {
             throws Exception {
         long id = submit(1, 1).get("id").asLong();
         assertEquals("SUCCEEDED", awaitStatus(id, "SUCCEEDED", "FAILED").get("status").asText());
-        Map<String, byte[]> sent = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> sent = new LinkedHashMap<>();
         sent.put("small.png", png(8, 1));
         sent.put("large.png", png(24, 2)); // resized to the model's 8 px, as glora predict does
         HttpResponse<String> answered =
@@ -160,7 +164,7 @@ class PredictApiTest extends ServiceTest {
         assertTrue(
                 notImage.body().contains("notes.txt") && notImage.body().contains("not an image"),
                 notImage.body());
-        Map<String, byte[]> nine = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> nine = new LinkedHashMap<>();
         for (int i = 0; i < 9; i++) {
             nine.put("i" + i + ".png", png(8, 10 + i));
         }
@@ -174,7 +178,7 @@ class PredictApiTest extends ServiceTest {
                         .statusCode(),
                 "a write: it needs the token");
         // a body over the limit is refused from its Content-Length, before a byte of it is read
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream()
                     .write(
@@ -195,8 +199,8 @@ class PredictApiTest extends ServiceTest {
             // the status line arrives while the body is still owed (the server then drops the
             // connection)
             String status =
-                    new java.io.BufferedReader(
-                                    new java.io.InputStreamReader(
+                    new BufferedReader(
+                                    new InputStreamReader(
                                             socket.getInputStream(), StandardCharsets.UTF_8))
                             .readLine();
             assertTrue(status != null && status.startsWith("HTTP/1.1 413"), status);

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.glora.worker.TinyJob;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -50,7 +52,7 @@ public abstract class ServiceTest {
      * @return its bytes
      */
     protected static byte[] fixture(String name) throws IOException {
-        try (java.io.InputStream in = ServiceTest.class.getResourceAsStream("/importer/" + name)) {
+        try (InputStream in = ServiceTest.class.getResourceAsStream("/importer/" + name)) {
             return in.readAllBytes();
         }
     }
@@ -104,8 +106,8 @@ public abstract class ServiceTest {
     protected JsonNode awaitStatus(long id, String... statuses) throws Exception {
         List<String> wanted = List.of(statuses);
         return dev.glora.worker.Await.until(
-                java.time.Duration.ofMinutes(3),
-                java.time.Duration.ofMillis(100),
+                Duration.ofMinutes(3),
+                Duration.ofMillis(100),
                 "job " + id + " reaching " + wanted,
                 () -> JSON.readTree(get("/api/v1/jobs/" + id).body()),
                 job -> wanted.contains(job.get("status").asText()));

@@ -18,6 +18,7 @@ import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitModel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -114,7 +115,7 @@ final class EvaluationBench {
         Checkpoint merged = Reparameterizer.merge(supernetCheckpoint, chosen, Map.of(), "bench-s");
         double[][] ratios = new double[4][runs];
         for (double[] row : ratios) {
-            java.util.Arrays.fill(row, Double.NaN);
+            Arrays.fill(row, Double.NaN);
         }
         if (latency) {
             try (VitModel base = VitModel.load(backbone, null, "backbone");

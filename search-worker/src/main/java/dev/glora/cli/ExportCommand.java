@@ -8,9 +8,11 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -84,7 +86,7 @@ final class ExportCommand implements Callable<Integer> {
     private Path task;
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() throws IOException {
         Checkpoint checkpoint = Safetensors.read(supernet);
         SubnetConfig subnet = ConfigJson.read(config);
         if ((format == Format.bundle || format == Format.transformers)
@@ -92,10 +94,8 @@ final class ExportCommand implements Callable<Integer> {
             throw new dev.glora.supernet.checkpoint.CheckpointException(
                     out + " holds a model already; choose" + " another --out");
         }
-        java.util.List<String> labels =
-                task == null
-                        ? java.util.List.of()
-                        : dev.glora.supernet.data.Vtab1k.classNames(task);
+        List<String> labels =
+                task == null ? List.of() : dev.glora.supernet.data.Vtab1k.classNames(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", "glora export " + Provenance.codeVersion());
         provenance.put("merged_from_sha256", Provenance.sha256(supernet));
@@ -188,7 +188,7 @@ final class ExportCommand implements Callable<Integer> {
     private static long fileSize(Path file) {
         try {
             return Files.size(file);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return -1;
         }
     }

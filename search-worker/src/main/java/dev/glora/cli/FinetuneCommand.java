@@ -22,6 +22,7 @@ import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
 import dev.glora.supernet.vit.VitModel;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -307,8 +308,7 @@ final class FinetuneCommand implements Callable<Integer> {
                                 return;
                             }
                             Tensor own = trained.tensors().get(name);
-                            if (own == null
-                                    || !java.util.Arrays.equals(own.data(), tensor.data())) {
+                            if (own == null || !Arrays.equals(own.data(), tensor.data())) {
                                 throw new GloraException(
                                         source
                                                 + ": tensor "

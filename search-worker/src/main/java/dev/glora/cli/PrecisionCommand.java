@@ -12,15 +12,21 @@ import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -125,10 +131,9 @@ final class PrecisionCommand implements Callable<Integer> {
         double[] shift = new double[candidates];
         long[] fp32Time = new long[candidates];
         long[] reducedTime = new long[candidates];
-        java.util.concurrent.atomic.AtomicInteger next =
-                new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger next = new AtomicInteger();
         List<Thread> workers = new ArrayList<>();
-        List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<RuntimeException> failures = Collections.synchronizedList(new ArrayList<>());
         for (int t = 0; t < threads; t++) {
             Thread worker =
                     new Thread(
@@ -215,13 +220,12 @@ final class PrecisionCommand implements Callable<Integer> {
     }
 
     private static String cpuModel() {
-        try (java.util.stream.Stream<String> lines =
-                java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             return lines.filter(l -> l.startsWith("model name"))
                     .map(l -> l.substring(l.indexOf(':') + 1).trim())
                     .findFirst()
                     .orElse(System.getProperty("os.arch"));
-        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return System.getProperty("os.arch");
         }
     }

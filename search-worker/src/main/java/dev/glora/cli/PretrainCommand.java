@@ -15,6 +15,7 @@ import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
 import dev.glora.supernet.vit.VitModel;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -96,14 +97,12 @@ final class PretrainCommand implements Callable<Integer> {
                 IntStream.range(0, train.size()).filter(i -> train.label(i) < classes).toArray();
         Permutation.shuffle(eligible, new SplittableRandom(settings.seed()));
         if (limit != null) {
-            eligible =
-                    java.util.Arrays.copyOf(eligible, Math.min(eligible.length, limit + valSize));
+            eligible = Arrays.copyOf(eligible, Math.min(eligible.length, limit + valSize));
         }
-        ImageDataset val =
-                train.subset(java.util.Arrays.copyOf(eligible, valSize), "held-out train images");
+        ImageDataset val = train.subset(Arrays.copyOf(eligible, valSize), "held-out train images");
         ImageDataset fit =
                 train.subset(
-                        java.util.Arrays.copyOfRange(eligible, valSize, eligible.length),
+                        Arrays.copyOfRange(eligible, valSize, eligible.length),
                         "train images of classes 0-" + (classes - 1));
         ImageDataset upstreamTest =
                 test.subset(

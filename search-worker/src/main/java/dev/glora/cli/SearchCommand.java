@@ -37,6 +37,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -512,8 +514,7 @@ final class SearchCommand implements Callable<Integer> {
      * @return a value of a training's fingerprint ({@code name=value}), or the fallback
      */
     private static double setting(String fingerprint, String name, double fallback) {
-        java.util.regex.Matcher m =
-                java.util.regex.Pattern.compile("(?:^| )" + name + "=([^ ]+)").matcher(fingerprint);
+        Matcher m = Pattern.compile("(?:^| )" + name + "=([^ ]+)").matcher(fingerprint);
         return m.find() ? Double.parseDouble(m.group(1)) : fallback;
     }
 

@@ -9,6 +9,7 @@ import dev.glora.supernet.GloraException;
 import dev.glora.worker.Worker;
 import dev.glora.worker.WorkerSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -144,7 +145,7 @@ final class WorkerCommand implements Callable<Integer> {
         if (passwordFile == null) {
             return password;
         }
-        try (java.io.BufferedReader in = Files.newBufferedReader(passwordFile)) {
+        try (BufferedReader in = Files.newBufferedReader(passwordFile)) {
             String line = in.readLine();
             if (line == null || line.isBlank()) {
                 throw new GloraException(
@@ -218,9 +219,7 @@ final class WorkerCommand implements Callable<Integer> {
                 try {
                     metrics =
                             dev.glora.worker.MetricsServer.start(
-                                    prometheus,
-                                    java.net.InetAddress.getByName(metricsAddress),
-                                    metricsPort);
+                                    prometheus, InetAddress.getByName(metricsAddress), metricsPort);
                 } catch (IOException e) {
                     throw new GloraException(
                             "--metrics-port "

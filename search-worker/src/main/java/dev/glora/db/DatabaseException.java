@@ -1,5 +1,11 @@
 package dev.glora.db;
 
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+
 /**
  * The database cannot be reached, started, or has the wrong schema: the service's fault, not the
  * input's, so it is not a {@link dev.glora.supernet.GloraException} (the family of bad input). The
@@ -33,13 +39,13 @@ public class DatabaseException extends RuntimeException {
      */
     public boolean isTransient() {
         for (Throwable t = getCause(); t != null; t = t.getCause()) {
-            if (t instanceof java.sql.SQLTransientException
-                    || t instanceof java.sql.SQLRecoverableException
-                    || t instanceof java.sql.SQLNonTransientConnectionException
-                    || t instanceof java.net.ConnectException) {
+            if (t instanceof SQLTransientException
+                    || t instanceof SQLRecoverableException
+                    || t instanceof SQLNonTransientConnectionException
+                    || t instanceof ConnectException) {
                 return true;
             }
-            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
                 if (state.startsWith("08")
                         || state.startsWith("57P")

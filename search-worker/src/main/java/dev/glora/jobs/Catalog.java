@@ -10,10 +10,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -116,7 +119,7 @@ public final class Catalog {
         // a header is parsed once per file version, not on every listing (issue 31: headers may be
         // up to 100 MiB of JSON, and GET /api/v1/models lists every file)
         Path key = file.toAbsolutePath().normalize();
-        java.nio.file.attribute.FileTime modified = modified(file);
+        FileTime modified = modified(file);
         Cached cached = HEADERS.get(key);
         if (cached != null
                 && cached.bytes() == bytes
@@ -133,21 +136,19 @@ public final class Catalog {
     }
 
     /** A model as its file's header described it, for a size and modification time. */
-    private record Cached(long bytes, java.nio.file.attribute.FileTime modified, Model model) {}
+    private record Cached(long bytes, FileTime modified, Model model) {}
 
-    private static final java.util.concurrent.ConcurrentHashMap<Path, Cached> HEADERS =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Path, Cached> HEADERS = new ConcurrentHashMap<>();
     private static final int MAX_CACHED = 4096;
 
     /** Headers parsed, for tests. */
-    static final java.util.concurrent.atomic.AtomicLong HEADERS_READ =
-            new java.util.concurrent.atomic.AtomicLong();
+    static final AtomicLong HEADERS_READ = new AtomicLong();
 
-    private static java.nio.file.attribute.FileTime modified(Path file) {
+    private static FileTime modified(Path file) {
         try {
             return Files.getLastModifiedTime(file);
-        } catch (java.io.IOException e) {
-            return java.nio.file.attribute.FileTime.fromMillis(0);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
         }
     }
 

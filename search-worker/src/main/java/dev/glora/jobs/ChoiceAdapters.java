@@ -10,6 +10,7 @@ import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import dev.glora.supernet.config.Choice;
 import java.io.IOException;
+import java.util.Locale;
 
 /**
  * Gson's form of every enum of choices ({@link Choice}) in a spec: written as its label ({@code
@@ -60,7 +61,7 @@ final class ChoiceAdapters implements TypeAdapterFactory {
                             "must be one of "
                                     + String.join(", ", Choice.labels(type))
                                     + " (a string), got "
-                                    + token.name().toLowerCase(java.util.Locale.ROOT));
+                                    + token.name().toLowerCase(Locale.ROOT));
                 }
                 String text = in.nextString();
                 try {

@@ -9,11 +9,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -65,8 +67,7 @@ public final class DataLibrary {
      */
     public static final int CONCURRENT_UPLOADS = 2;
 
-    private static final java.util.concurrent.Semaphore UPLOADS =
-            new java.util.concurrent.Semaphore(CONCURRENT_UPLOADS, true);
+    private static final Semaphore UPLOADS = new Semaphore(CONCURRENT_UPLOADS, true);
 
     /**
      * Streams a zip archive of image folders into the data root and makes a task folder of it.
@@ -220,7 +221,7 @@ public final class DataLibrary {
                 Path file;
                 try {
                     file = into.resolve(name).normalize();
-                } catch (java.nio.file.InvalidPathException e) {
+                } catch (InvalidPathException e) {
                     throw new UploadException(
                             Refusal.UNUSABLE,
                             "file",

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -382,7 +383,7 @@ public record JobRequest(
                 n.rank() != null
                         ? n.rank()
                         : ranks.stream()
-                                .filter(java.util.Objects::nonNull)
+                                .filter(Objects::nonNull)
                                 .mapToInt(Integer::intValue)
                                 .max()
                                 .orElse(4);

@@ -11,8 +11,12 @@ import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A search job, resolved: every value given or defaulted ({@link JobRequest#withDefaults}), none
@@ -195,8 +199,7 @@ public record JobSpec(
     /**
      * A list name a spec may give: a file {@code <name>.txt} in the task folder, nothing above it.
      */
-    private static final java.util.regex.Pattern LIST_NAME =
-            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
+    private static final Pattern LIST_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
 
     /**
      * Training the chosen subnet's adapters and head further, from the supernet's weights, before
@@ -334,7 +337,7 @@ public record JobSpec(
                 "must include supernet.rank " + n.rank() + " as its largest, got " + n.ranks());
         require(
                 errors,
-                new java.util.HashSet<>(n.ranks()).size() == n.ranks().size(),
+                new HashSet<>(n.ranks()).size() == n.ranks().size(),
                 "supernet.ranks",
                 "must not repeat a rank, got " + n.ranks());
         // the training's own rules, as the command line applies them (TrainSettings.problems)
@@ -522,7 +525,7 @@ public record JobSpec(
      *     submit rather than found after the supernet's training
      */
     public Map<String, String> listsRead() {
-        Map<String, String> lists = new java.util.LinkedHashMap<>();
+        Map<String, String> lists = new LinkedHashMap<>();
         lists.put(TRAIN_LIST, "data");
         lists.put(VAL_LIST, "data");
         lists.put(TEST_LIST, "data");
@@ -693,14 +696,14 @@ public record JobSpec(
      * @return field name ({@code section.field}) to allowed values
      */
     public static Map<String, List<String>> choices() {
-        Map<String, List<String>> choices = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> choices = new LinkedHashMap<>();
         choices.put("supernet.sampling", Choice.labels(Trainees.Sampling.class));
         choices.put("search.objective", Choice.labels(SearchSettings.Objective.class));
         choices.put("search.init", Choice.labels(SearchSettings.Init.class));
         choices.put("search.seeds", Choice.labels(SearchSettings.Seeds.class));
         choices.put("retrain.trainList", List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200));
         choices.put("retrain.start", List.of(Retrain.FROM_SUPERNET, Retrain.FRESH));
-        return java.util.Collections.unmodifiableMap(choices);
+        return Collections.unmodifiableMap(choices);
     }
 
     /** A text field of a closed set, or a field of an enum of choices (never null once filled). */

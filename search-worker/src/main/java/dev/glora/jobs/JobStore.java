@@ -5,6 +5,8 @@ import com.google.gson.GsonBuilder;
 import dev.glora.db.Sql;
 import dev.glora.queue.TaskKind;
 import dev.glora.queue.TaskQueue;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,10 +15,15 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 /** Jobs, their status and their events. */
@@ -32,8 +39,8 @@ public final class JobStore {
                     + " generations_done, generations_total, candidates_evaluated, best_accuracy, best_parameters,"
                     + " test_accuracy, created_at, started_at, finished_at, updated_at, backbone_arch, baseline_test_accuracy";
 
-    private static final java.util.Set<String> PROGRESS =
-            java.util.Set.of(
+    private static final Set<String> PROGRESS =
+            Set.of(
                     "epochs_done",
                     "generations_done",
                     "candidates_evaluated",
@@ -149,9 +156,8 @@ public final class JobStore {
      * @return the unfinished jobs whose spec names it there, oldest first
      */
     public List<Long> unfinishedUsing(String field, String name) {
-        java.nio.file.Path wanted = java.nio.file.Path.of(name).normalize();
-        return unfinishedUsing(
-                field, value -> java.nio.file.Path.of(value).normalize().equals(wanted));
+        Path wanted = Path.of(name).normalize();
+        return unfinishedUsing(field, value -> Path.of(value).normalize().equals(wanted));
     }
 
     /**
@@ -160,7 +166,7 @@ public final class JobStore {
      *     {@code vit.safetensors}, or a link to it, are the same file)
      * @return the unfinished jobs whose spec names it, by id
      */
-    public List<Long> unfinishedUsing(String field, java.util.function.Predicate<String> names) {
+    public List<Long> unfinishedUsing(String field, Predicate<String> names) {
         return Sql.inTransaction(
                 database,
                 "listing the jobs using a " + field,
@@ -186,9 +192,7 @@ public final class JobStore {
      * @return what happened
      */
     public CatalogDeletion deleteUnlessUsed(
-            String field,
-            java.util.function.Predicate<String> names,
-            java.util.function.BooleanSupplier deleter) {
+            String field, Predicate<String> names, BooleanSupplier deleter) {
         return Sql.inTransaction(
                 database,
                 "deleting a " + field,
@@ -208,8 +212,7 @@ public final class JobStore {
     }
 
     private static List<Long> unfinishedUsing(
-            Connection connection, String field, java.util.function.Predicate<String> names)
-            throws SQLException {
+            Connection connection, String field, Predicate<String> names) throws SQLException {
         if (!field.equals("backbone") && !field.equals("data")) {
             throw new IllegalArgumentException("not a spec field naming a file: " + field);
         }
@@ -226,7 +229,7 @@ public final class JobStore {
                         if (value != null && names.test(value)) {
                             ids.add(row.getLong(1));
                         }
-                    } catch (java.nio.file.InvalidPathException e) {
+                    } catch (InvalidPathException e) {
                         // a value no file has: it names nothing
                     }
                 }
@@ -482,7 +485,7 @@ public final class JobStore {
      * @param ids event ids
      * @return those of them that exist (committed), in id order
      */
-    public List<JobEvent> eventsWithIds(java.util.Collection<Long> ids) {
+    public List<JobEvent> eventsWithIds(Collection<Long> ids) {
         return Sql.inTransaction(
                 database,
                 "reading events",
@@ -547,10 +550,7 @@ public final class JobStore {
                 throw new IllegalArgumentException("not a progress column: " + column);
             }
         }
-        String set =
-                values.keySet().stream()
-                        .map(c -> c + " = ?, ")
-                        .collect(java.util.stream.Collectors.joining());
+        String set = values.keySet().stream().map(c -> c + " = ?, ").collect(Collectors.joining());
         try (PreparedStatement update =
                 connection.prepareStatement(
                         "UPDATE job SET " + set + "updated_at = ?" + " WHERE id = ?")) {

@@ -8,11 +8,13 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -297,7 +299,7 @@ public final class ModelBundle {
      * @return per mode, how many layers use it for each term
      */
     private static Map<String, Map<String, Integer>> modes(JsonObject bestConfig) {
-        Map<String, Map<String, Integer>> modes = new java.util.TreeMap<>();
+        Map<String, Map<String, Integer>> modes = new TreeMap<>();
         for (JsonElement layer : bestConfig.getAsJsonArray("layers")) {
             for (String term : new String[] {"A", "B", "C", "D", "E"}) {
                 JsonElement mode = layer.getAsJsonObject().get(term);
@@ -315,7 +317,7 @@ public final class ModelBundle {
      */
     private static ZipEntry entry(String name) {
         ZipEntry entry = new ZipEntry(name);
-        entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
+        entry.setTimeLocal(LocalDateTime.of(1980, 1, 1, 0, 0));
         return entry;
     }
 

@@ -7,8 +7,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Semaphore;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Adds checkpoints to the model root: a body streamed to disk (never held in memory) under a size
@@ -68,22 +73,22 @@ public final class ModelLibrary {
      * @param age how old a leftover must be
      * @return how many were removed
      */
-    public static int sweep(Path root, java.time.Duration age) {
+    public static int sweep(Path root, Duration age) {
         int removed = 0;
         if (!Files.isDirectory(root)) {
             return 0;
         }
-        java.time.Instant before = java.time.Instant.now().minus(age);
-        try (java.util.stream.Stream<Path> entries = Files.list(root)) {
+        Instant before = Instant.now().minus(age);
+        try (Stream<Path> entries = Files.list(root)) {
             for (Path entry : entries.toList()) {
                 String name = entry.getFileName().toString();
                 if ((name.startsWith(".upload-")
                                 || name.startsWith(".import-")
                                 || name.startsWith(".unpack-"))
-                        && Files.getLastModifiedTime(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS)
                                 .toInstant()
                                 .isBefore(before)) {
-                    if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
                         dev.glora.supernet.ConfinedFiles.deleteTree(entry);
                     } else {
                         Files.deleteIfExists(entry);
@@ -144,8 +149,7 @@ public final class ModelLibrary {
      * Imports run one at a time in a process (uploads stream to disk concurrently, then queue
      * here).
      */
-    private static final java.util.concurrent.Semaphore IMPORTS =
-            new java.util.concurrent.Semaphore(1, true);
+    private static final Semaphore IMPORTS = new Semaphore(1, true);
 
     /**
      * Streams a checkpoint into the model root, imports it and makes it visible.

@@ -11,6 +11,7 @@ import dev.glora.supernet.vit.VitModel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -107,7 +108,7 @@ public final class Predictor {
      * @return the class names it keeps ({@code class_names}), or empty
      * @throws GloraException if they are not a JSON array of names
      */
-    public static List<String> classNames(java.util.Map<String, String> metadata, String source) {
+    public static List<String> classNames(Map<String, String> metadata, String source) {
         String text = metadata.get(SupernetSetup.CLASS_NAMES_KEY);
         if (text == null) {
             return List.of();

@@ -6,6 +6,9 @@ import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.GenerationStats;
 import dev.glora.supernet.train.EpochResult;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,6 +17,7 @@ import java.lang.reflect.Type;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Array;
@@ -24,7 +28,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -172,7 +178,7 @@ public final class ResultStore {
                 insert.setArray(
                         4,
                         connection.createArrayOf(
-                                "integer", java.util.Arrays.stream(c.alleles()).boxed().toArray()));
+                                "integer", Arrays.stream(c.alleles()).boxed().toArray()));
                 insert.setDouble(5, c.accuracy());
                 insert.setLong(6, c.parameters());
                 insert.setInt(7, c.generation());
@@ -263,7 +269,7 @@ public final class ResultStore {
                                 candidates.add(
                                         new Candidate(
                                                 r.getString(1),
-                                                java.util.Arrays.stream(boxed)
+                                                Arrays.stream(boxed)
                                                         .mapToInt(Integer::intValue)
                                                         .toArray(),
                                                 r.getLong(3),
@@ -314,7 +320,7 @@ public final class ResultStore {
                 return;
             }
         }
-        Map<String, Object> event = new java.util.LinkedHashMap<>();
+        Map<String, Object> event = new LinkedHashMap<>();
         event.put("ordinal", ordinal);
         event.put("count", count);
         event.put("proxyAccuracy", candidate.accuracy());
@@ -397,7 +403,7 @@ public final class ResultStore {
     public void putArtefact(Connection connection, long jobId, ArtefactKind kind, byte[] content)
             throws SQLException {
         try {
-            putArtefact(connection, jobId, kind, new java.io.ByteArrayInputStream(content), CHUNK);
+            putArtefact(connection, jobId, kind, new ByteArrayInputStream(content), CHUNK);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a byte array does not fail
         }
@@ -460,7 +466,7 @@ public final class ResultStore {
                 insert.setLong(1, jobId);
                 insert.setString(2, kind.label());
                 insert.setInt(3, ordinal);
-                insert.setBytes(4, n == chunk ? buffer : java.util.Arrays.copyOf(buffer, n));
+                insert.setBytes(4, n == chunk ? buffer : Arrays.copyOf(buffer, n));
                 insert.executeUpdate();
             }
         }
@@ -518,8 +524,8 @@ public final class ResultStore {
                                                 + info.size()
                                                 + " bytes, too many to read into memory");
                             }
-                            java.io.ByteArrayOutputStream out =
-                                    new java.io.ByteArrayOutputStream((int) info.size());
+                            ByteArrayOutputStream out =
+                                    new ByteArrayOutputStream((int) info.size());
                             try {
                                 copyArtefact(jobId, kind, info.size(), CHUNK, out);
                             } catch (IOException e) {
@@ -573,8 +579,8 @@ public final class ResultStore {
         try {
             MessageDigest digest = sha256();
             try (OutputStream out =
-                    new java.security.DigestOutputStream(
-                            new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16),
+                    new DigestOutputStream(
+                            new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16),
                             digest)) {
                 copyArtefact(jobId, info.kind(), info.size(), CHUNK, out);
             }

@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.train.Trainees;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -111,10 +112,7 @@ public final class StoredSpec {
         JsonObject supernet = section(spec, "supernet");
         putIfMissing(supernet, "sampling", Trainees.Sampling.UNIFORM.label());
         JsonObject search = section(spec, "search");
-        putIfMissing(
-                search,
-                "init",
-                SearchSettings.Init.REPAIR.name().toLowerCase(java.util.Locale.ROOT));
+        putIfMissing(search, "init", SearchSettings.Init.REPAIR.name().toLowerCase(Locale.ROOT));
         putIfMissing(search, "seeds", SearchSettings.Seeds.NONE.label());
         JsonObject retrain = section(spec, "retrain");
         putIfMissing(retrain, "trainList", JobSpec.Retrain.TRAIN800);

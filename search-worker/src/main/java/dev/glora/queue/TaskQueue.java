@@ -10,7 +10,9 @@ import java.sql.Types;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 
@@ -465,7 +467,7 @@ public final class TaskQueue {
      * @param ids tasks
      * @return where each stands, by id
      */
-    public java.util.Map<Long, TaskState> states(List<Long> ids) {
+    public Map<Long, TaskState> states(List<Long> ids) {
         return Sql.inTransaction(
                 database,
                 "reading task states",
@@ -475,7 +477,7 @@ public final class TaskQueue {
                                     "SELECT id, status, result::text, error,"
                                             + " attempt FROM task WHERE id = ANY (?)")) {
                         select.setArray(1, connection.createArrayOf("bigint", ids.toArray()));
-                        java.util.Map<Long, TaskState> states = new java.util.HashMap<>();
+                        Map<Long, TaskState> states = new HashMap<>();
                         try (ResultSet rows = select.executeQuery()) {
                             while (rows.next()) {
                                 states.put(

@@ -7,9 +7,11 @@ import dev.glora.supernet.config.Term;
 import dev.glora.supernet.glora.LayerShape;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The known adapters of the GLoRA space, as seeds of a search's first generation: points a user
@@ -81,7 +83,7 @@ public final class KnownAdapters {
                                 Mode.CONSTANT,
                                 Mode.CONSTANT)));
         List<Seed> seeds = new ArrayList<>();
-        java.util.Set<String> keys = new java.util.HashSet<>();
+        Set<String> keys = new HashSet<>();
         for (Map.Entry<String, SubnetConfig> entry : known.entrySet()) {
             int[] alleles = encoding.encode(entry.getValue());
             long parameters = encoding.parameters(alleles);

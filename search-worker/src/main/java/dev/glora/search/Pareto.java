@@ -1,10 +1,13 @@
 package dev.glora.search;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /** Non-dominated sorting and crowding distance (NSGA-II) on (accuracy up, parameters down). */
@@ -63,8 +66,7 @@ public final class Pareto {
         while (!rest.isEmpty()) {
             List<Candidate> front = frontOfSorted(rest);
             fronts.add(front);
-            java.util.Set<Candidate> taken =
-                    java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<Candidate> taken = Collections.newSetFromMap(new IdentityHashMap<>());
             taken.addAll(front);
             rest.removeIf(taken::contains);
         }

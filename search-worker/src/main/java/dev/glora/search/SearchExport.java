@@ -16,7 +16,10 @@ import dev.glora.supernet.vit.VitArchitecture;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What a finished search hands back, the same whether the command line or the service ran it: the
@@ -147,10 +150,8 @@ public record SearchExport(
      */
     static int supernetEpochs(Map<String, String> metadata) {
         String trained = metadata.get("train_settings");
-        java.util.regex.Matcher m =
-                trained == null
-                        ? null
-                        : java.util.regex.Pattern.compile("(?:^| )epochs=(\\d+)").matcher(trained);
+        Matcher m =
+                trained == null ? null : Pattern.compile("(?:^| )epochs=(\\d+)").matcher(trained);
         return m != null && m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
@@ -305,7 +306,7 @@ public record SearchExport(
         // is per JVM)
         Map<String, Object> search = new LinkedHashMap<>();
         search.put("seed", settings.seed());
-        search.put("objective", settings.objective().name().toLowerCase(java.util.Locale.ROOT));
+        search.put("objective", settings.objective().name().toLowerCase(Locale.ROOT));
         search.put("max_params", settings.maxParams());
         search.put("min_params", settings.minParams());
         search.put("supernet", source);

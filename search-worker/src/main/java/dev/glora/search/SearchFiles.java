@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -57,7 +58,7 @@ public final class SearchFiles {
         }
         if (saved == null
                 || !(fingerprint.equals(saved.fingerprint())
-                        || java.util.Arrays.asList(formerly).contains(saved.fingerprint()))) {
+                        || Arrays.asList(formerly).contains(saved.fingerprint()))) {
             throw new SearchException(
                     file
                             + " belongs to another search ("

@@ -7,6 +7,7 @@ import dev.glora.supernet.eval.Racing;
 import dev.glora.supernet.eval.SubnetScorer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,7 +45,7 @@ final class CandidateEvaluation {
                 long start = System.nanoTime();
                 SubnetScorer.Scored scored =
                         scorer.score(job.encoding.decode(alleles), Racing.OFF, mustBeat);
-                timer.record(java.time.Duration.ofNanos(System.nanoTime() - start));
+                timer.record(Duration.ofNanos(System.nanoTime() - start));
                 evaluated.increment();
                 scores.add(new Evaluator.Score(scored.accuracy().value(), scored.complete()));
             }

@@ -18,6 +18,7 @@ import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -158,7 +159,7 @@ final class JobInputs implements AutoCloseable {
         Path file = settings.cacheDir().resolve(name);
         try {
             // a file already there is used only if its content is the artefact's, byte for byte
-            if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
                     || Files.size(file) != artefact.size()
                     || !dev.glora.supernet.checkpoint.Provenance.sha256(file)
                             .equals(artefact.sha256())) {

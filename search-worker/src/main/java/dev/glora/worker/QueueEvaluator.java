@@ -9,6 +9,7 @@ import dev.glora.search.Encoding;
 import dev.glora.search.Evaluator;
 import dev.glora.search.SearchException;
 import dev.glora.supernet.config.SubnetConfig;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,7 @@ final class QueueEvaluator implements Evaluator {
      * How soon a waiting coordinator looks at its tasks again: a query of their states (and a claim
      * attempt) ten times a second per running search.
      */
-    static final java.time.Duration LOOK_AGAIN = java.time.Duration.ofMillis(100);
+    static final Duration LOOK_AGAIN = Duration.ofMillis(100);
 
     /**
      * What the coordinator does while it waits: its own worker's slots' share of the work, so a job
@@ -48,7 +49,7 @@ final class QueueEvaluator implements Evaluator {
          *
          * @param atMost the longest wait
          */
-        void awaitWork(java.time.Duration atMost);
+        void awaitWork(Duration atMost);
     }
 
     QueueEvaluator(

@@ -29,12 +29,15 @@ import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
 import dev.glora.supernet.vit.VitModel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code COORDINATE} task: runs a job's evolutionary search (the same engine and seed as {@code
@@ -196,7 +199,7 @@ final class SearchCoordination {
         JobSpec spec = job.spec;
         List<Candidate> picked =
                 Finalists.pick(result.state().evaluated(), spec.search().finalists());
-        java.util.Set<String> stored = new java.util.HashSet<>();
+        Set<String> stored = new HashSet<>();
         stores.results().finalists(jobId).forEach(f -> stored.add(f.key()));
         List<Long> ids =
                 stores.queue()
@@ -502,6 +505,6 @@ final class SearchCoordination {
     }
 
     private static byte[] bytes(String text) {
-        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -20,7 +20,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.DoubleConsumer;
 
 /**
  * The {@code TRAIN} task: trains a job's supernet as {@code glora train-supernet} does. After every
@@ -36,14 +38,14 @@ final class SupernetTraining {
     private final Timer stepTimer;
 
     /** Told each step's training images per second (the worker's gauge). */
-    private final java.util.function.DoubleConsumer imageRate;
+    private final DoubleConsumer imageRate;
 
     SupernetTraining(
             Stores stores,
             WorkerSettings settings,
             JobInputs inputs,
             Timer stepTimer,
-            java.util.function.DoubleConsumer imageRate) {
+            DoubleConsumer imageRate) {
         this.stores = stores;
         this.settings = settings;
         this.inputs = inputs;
@@ -135,7 +137,7 @@ final class SupernetTraining {
             public void onStep(
                     int epoch, int step, int steps, double loss, double imagesPerSecond) {
                 long now = System.nanoTime();
-                stepTimer.record(java.time.Duration.ofNanos(now - last));
+                stepTimer.record(Duration.ofNanos(now - last));
                 imageRate.accept(imagesPerSecond);
                 last = now;
                 held.check();

@@ -13,12 +13,15 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -68,8 +71,7 @@ public final class Worker implements AutoCloseable {
         this.settings = settings;
         this.inputs = new JobInputs(stores, settings);
         this.metrics = metrics;
-        java.util.concurrent.atomic.AtomicLong imageRate =
-                new java.util.concurrent.atomic.AtomicLong(Double.doubleToLongBits(0));
+        AtomicLong imageRate = new AtomicLong(Double.doubleToLongBits(0));
         Gauge.builder(
                         "glora.training.images.per.second",
                         imageRate,
@@ -96,7 +98,7 @@ public final class Worker implements AutoCloseable {
                             }
 
                             @Override
-                            public void awaitWork(java.time.Duration atMost) {
+                            public void awaitWork(Duration atMost) {
                                 Worker.this.awaitWork(atMost);
                             }
                         },
@@ -136,7 +138,7 @@ public final class Worker implements AutoCloseable {
     private void count(Task task, String outcome) {
         Counter.builder("glora.worker.tasks")
                 .tag("worker", settings.name())
-                .tag("kind", task.kind().name().toLowerCase(java.util.Locale.ROOT))
+                .tag("kind", task.kind().name().toLowerCase(Locale.ROOT))
                 .tag("outcome", outcome)
                 .description("tasks by kind and outcome")
                 .register(metrics)
@@ -326,7 +328,7 @@ public final class Worker implements AutoCloseable {
     }
 
     /** Waits for a notification, the poll interval or {@code atMost}, whichever comes first. */
-    void awaitWork(java.time.Duration atMost) {
+    void awaitWork(Duration atMost) {
         synchronized (wake) {
             try {
                 wake.wait(Math.max(1, Math.min(settings.poll().toMillis(), atMost.toMillis())));

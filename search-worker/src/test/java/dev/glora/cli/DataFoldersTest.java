@@ -14,9 +14,11 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeEach;
@@ -97,7 +99,7 @@ class DataFoldersTest {
         assertEquals(6, lines(task, "val200").size());
         assertEquals(6, lines(task, "test").size());
         assertEquals(5, lines(task, "val5").size());
-        List<String> both = new java.util.ArrayList<>(lines(task, "train800"));
+        List<String> both = new ArrayList<>(lines(task, "train800"));
         both.addAll(lines(task, "val200"));
         assertEquals(both, lines(task, "train800val200"));
 
@@ -329,8 +331,7 @@ class DataFoldersTest {
         assertTrue(
                 plain.out()
                         .matches(
-                                java.util.regex.Pattern.quote(
-                                                test.resolve("dog").resolve("img 0.PNG").toString())
+                                Pattern.quote(test.resolve("dog").resolve("img 0.PNG").toString())
                                         + "\t(cat|dog|red fox) [01]\\.\\d{4}\\R"),
                 plain.out());
         CliRun missing =
@@ -364,7 +365,7 @@ class DataFoldersTest {
             "--val-size",
             "3"
         };
-        List<List<String>> draws = new java.util.ArrayList<>();
+        List<List<String>> draws = new ArrayList<>();
         for (String[] run : new String[][] {{"a", "0"}, {"b", "0"}, {"c", "1"}}) {
             Path task = dir.resolve(run[0]);
             String[] args =
@@ -373,7 +374,7 @@ class DataFoldersTest {
                                     Stream.of("--out", task.toString(), "--seed", run[1]))
                             .toArray(String[]::new);
             assertEquals(0, CliRun.glora(args).status());
-            List<String> draw = new java.util.ArrayList<>();
+            List<String> draw = new ArrayList<>();
             for (String list : Vtab1k.LISTS) {
                 ImageDataset read = Vtab1k.read(task, list);
                 for (int i = 0; i < read.size(); i++) {

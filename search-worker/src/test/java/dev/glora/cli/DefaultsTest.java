@@ -7,6 +7,7 @@ import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.supernet.train.TrainSettings;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -191,7 +192,7 @@ class DefaultsTest {
         assertEquals(
                 searchJob.stream()
                         .map(e -> e.field().substring("search.".length()) + " " + e.message())
-                        .collect(java.util.stream.Collectors.joining("; ")),
+                        .collect(Collectors.joining("; ")),
                 search);
     }
 }

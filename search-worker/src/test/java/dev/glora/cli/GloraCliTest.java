@@ -14,9 +14,12 @@ import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,10 +76,10 @@ class GloraCliTest {
      * reads are architecture, num_classes, label_names, model_args and pretrained_cfg.
      */
     /** A task folder whose task.json names the classes {@code prefix + i}. */
-    private Path namedTask(String name, String prefix) throws java.io.IOException {
+    private Path namedTask(String name, String prefix) throws IOException {
         Path task = dir.resolve(name);
-        java.nio.file.Files.createDirectories(task);
-        java.nio.file.Files.writeString(
+        Files.createDirectories(task);
+        Files.writeString(
                 task.resolve("task.json"),
                 "{\"name\": \""
                         + name
@@ -85,7 +88,7 @@ class GloraCliTest {
                         + ", \"classes\": ["
                         + String.join(
                                 ", ",
-                                java.util.stream.IntStream.range(0, arch.numClasses())
+                                IntStream.range(0, arch.numClasses())
                                         .mapToObj(i -> "\"" + prefix + i + "\"")
                                         .toList())
                         + "]}");
@@ -113,8 +116,7 @@ class GloraCliTest {
         Checkpoint merged = Safetensors.read(out.resolve("model.safetensors"));
         assertTrue(merged.metadata().get("producer").startsWith("glora export"));
         com.google.gson.JsonObject timm =
-                com.google.gson.JsonParser.parseString(
-                                java.nio.file.Files.readString(out.resolve("config.json")))
+                com.google.gson.JsonParser.parseString(Files.readString(out.resolve("config.json")))
                         .getAsJsonObject();
         assertEquals(
                 "vit_base_patch16_224",
@@ -131,13 +133,13 @@ class GloraCliTest {
         assertEquals(arch.qkvBias(), args.get("qkv_bias").getAsBoolean());
         com.google.gson.JsonObject cfg = timm.getAsJsonObject("pretrained_cfg");
         assertEquals(
-                java.util.List.of(arch.inChans(), arch.imgSize(), arch.imgSize()),
+                List.of(arch.inChans(), arch.imgSize(), arch.imgSize()),
                 cfg.getAsJsonArray("input_size").asList().stream()
                         .map(com.google.gson.JsonElement::getAsInt)
                         .toList());
         assertEquals(arch.mean()[0], cfg.getAsJsonArray("mean").get(0).getAsFloat(), 1e-6);
         assertEquals(arch.inChans(), cfg.getAsJsonArray("std").size());
-        String card = java.nio.file.Files.readString(out.resolve("README.md"));
+        String card = Files.readString(out.resolve("README.md"));
         assertTrue(card.contains("class 0, class 1"), card);
         assertTrue(
                 card.contains(
@@ -206,9 +208,8 @@ class GloraCliTest {
         try (ai.onnxruntime.OrtSession session = env.createSession(onnx.toString());
                 ai.onnxruntime.OnnxTensor input =
                         ai.onnxruntime.OnnxTensor.createTensor(
-                                env, java.nio.FloatBuffer.wrap(images.data()), images.shape());
-                ai.onnxruntime.OrtSession.Result out =
-                        session.run(java.util.Map.of("pixel_values", input))) {
+                                env, FloatBuffer.wrap(images.data()), images.shape());
+                ai.onnxruntime.OrtSession.Result out = session.run(Map.of("pixel_values", input))) {
             float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
             for (int i = 0; i < logits.length; i++) {
                 for (int j = 0; j < logits[i].length; j++) {
@@ -219,7 +220,7 @@ class GloraCliTest {
                             "image " + i + ", class " + j);
                 }
             }
-            java.util.Map<String, String> props = session.getMetadata().getCustomMetadata();
+            Map<String, String> props = session.getMetadata().getCustomMetadata();
             assertEquals(
                     "pet, 1",
                     com.google.gson.JsonParser.parseString(props.get("label_names"))
@@ -246,8 +247,8 @@ class GloraCliTest {
                         "--format",
                         "transformers");
         assertEquals(0, result.status(), result.err());
-        assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("config.json")));
-        assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("preprocessor_config.json")));
+        assertTrue(Files.isRegularFile(folder.resolve("config.json")));
+        assertTrue(Files.isRegularFile(folder.resolve("preprocessor_config.json")));
         Path merged = dir.resolve("merged-for-hf.safetensors");
         assertEquals(
                 0,

@@ -10,12 +10,18 @@ import com.google.gson.JsonParser;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.vit.VitArchitecture;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -324,14 +330,13 @@ class ImportCommandTest {
                         + "],\"data_offsets\":[0,"
                         + 2 * values
                         + "]}}";
-        try (java.io.OutputStream out =
-                new java.io.BufferedOutputStream(Files.newOutputStream(file))) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
             out.write(
-                    java.nio.ByteBuffer.allocate(8)
-                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    ByteBuffer.allocate(8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
                             .putLong(header.length())
                             .array());
-            out.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(header.getBytes(StandardCharsets.US_ASCII));
             out.write(new byte[(int) (2 * values)]);
         }
         Process importer =
@@ -358,9 +363,7 @@ class ImportCommandTest {
                         .redirectErrorStream(true)
                         .start();
         String output =
-                new String(
-                        importer.getInputStream().readAllBytes(),
-                        java.nio.charset.StandardCharsets.UTF_8);
+                new String(importer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(2, importer.waitFor(), output);
         assertTrue(
                 output.contains(
@@ -389,7 +392,7 @@ class ImportCommandTest {
                         true,
                         new float[] {0.5f, 0.5f, 0.5f},
                         new float[] {0.5f, 0.5f, 0.5f});
-        java.util.Map<String, ai.djl.ndarray.types.Shape> shapes =
+        Map<String, ai.djl.ndarray.types.Shape> shapes =
                 dev.glora.supernet.vit.ModelWeights.shapes(
                         new dev.glora.supernet.vit.VisionTransformer(
                                 arch, dev.glora.supernet.vit.LinearFactory.PLAIN));
@@ -409,15 +412,13 @@ class ImportCommandTest {
                     .append("]}");
             offset += bytes;
         }
-        byte[] json =
-                header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] json = header.append('}').toString().getBytes(StandardCharsets.US_ASCII);
         Path file = dir.resolve("deep-f16.safetensors");
         int ordinal = 0;
-        try (java.io.OutputStream out =
-                new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
             out.write(
-                    java.nio.ByteBuffer.allocate(8)
-                            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    ByteBuffer.allocate(8)
+                            .order(ByteOrder.LITTLE_ENDIAN)
                             .putLong(json.length)
                             .array());
             out.write(json);
@@ -457,9 +458,7 @@ class ImportCommandTest {
                         .redirectErrorStream(true)
                         .start();
         String output =
-                new String(
-                        importer.getInputStream().readAllBytes(),
-                        java.nio.charset.StandardCharsets.UTF_8);
+                new String(importer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, importer.waitFor(), output);
         assertFalse(output.contains("OutOfMemoryError"), output);
         try (Safetensors.Reader reader = Safetensors.Reader.open(out)) {

@@ -18,7 +18,10 @@ import dev.glora.supernet.vit.VitInit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,7 +78,7 @@ class SearchCommandTest {
 
     /** The arguments of {@link #search}. */
     private List<String> searchArgs(Path out, String threads, String... more) {
-        java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
+        Map<String, String> options = new LinkedHashMap<>();
         String[] defaults = {
             "--supernet",
             supernet.toString(),
@@ -106,7 +109,7 @@ class SearchCommandTest {
         for (int i = 0; i < more.length; i += 2) {
             options.put(more[i], more[i + 1]);
         }
-        List<String> args = new java.util.ArrayList<>(List.of("search"));
+        List<String> args = new ArrayList<>(List.of("search"));
         options.forEach(
                 (option, value) -> {
                     args.add(option);
@@ -182,7 +185,7 @@ class SearchCommandTest {
                         .containsKey(Supernet.RANK_KEY));
         assertEquals(
                 List.of("seed", "objective", "max_params", "min_params", "supernet", "seeds"),
-                new java.util.ArrayList<>(best.getAsJsonObject("search").keySet()),
+                new ArrayList<>(best.getAsJsonObject("search").keySet()),
                 "the settings in a fixed order, so every JVM writes the same bytes");
     }
 
@@ -356,7 +359,7 @@ class SearchCommandTest {
         List<Path> outs = List.of(dir.resolve("jvm-a"), dir.resolve("jvm-b"));
         for (Path out : outs) {
             List<String> command =
-                    new java.util.ArrayList<>(
+                    new ArrayList<>(
                             List.of(
                                     Path.of(System.getProperty("java.home"), "bin", "java")
                                             .toString(),

@@ -22,6 +22,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -430,10 +431,7 @@ class TrainingCommandsTest {
         assertTrue(
                 result.out()
                         .contains(
-                                String.format(
-                                        java.util.Locale.ROOT,
-                                        "%,d trainable parameters",
-                                        trainable)),
+                                String.format(Locale.ROOT, "%,d trainable parameters", trainable)),
                 result.out());
         Checkpoint retrained = Safetensors.read(out);
         assertEquals("glora", retrained.metadata().get("method"));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -45,9 +46,7 @@ class DataFolderLockTest {
                         .start();
         try {
             assumeTrue(
-                    new String(
-                                    holder.getInputStream().readNBytes(4),
-                                    java.nio.charset.StandardCharsets.US_ASCII)
+                    new String(holder.getInputStream().readNBytes(4), StandardCharsets.US_ASCII)
                             .equals("held"),
                     "python3 takes the lock");
             assertThrows(

@@ -8,14 +8,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -144,10 +152,10 @@ class EmbeddedPostgresTest {
                         PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
                 assertEquals(pg.password(), Files.readString(secret).strip());
                 assertTrue(pg.password().matches("[0-9a-f]{64}"), "256 random bits");
-                java.sql.SQLException refused =
+                SQLException refused =
                         org.junit.jupiter.api.Assertions.assertThrows(
-                                java.sql.SQLException.class,
-                                () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
+                                SQLException.class,
+                                () -> DriverManager.getConnection(pg.jdbcUrl()).close());
                 assertTrue(refused.getMessage().contains("password"), refused.getMessage());
                 assertEquals(1, count(pg, "INSERT INTO kept VALUES (1)"));
             }
@@ -163,8 +171,8 @@ class EmbeddedPostgresTest {
                                 .noneMatch(l -> !l.startsWith("#") && l.endsWith("trust")),
                         String.join("\n", Files.readAllLines(hba)));
                 org.junit.jupiter.api.Assertions.assertThrows(
-                        java.sql.SQLException.class,
-                        () -> java.sql.DriverManager.getConnection(pg.jdbcUrl()).close());
+                        SQLException.class,
+                        () -> DriverManager.getConnection(pg.jdbcUrl()).close());
                 assertEquals(
                         2,
                         count(pg, "INSERT INTO kept VALUES (2)"),
@@ -229,13 +237,10 @@ class EmbeddedPostgresTest {
     @Test
     void aPortAnotherProcessTookFirstNeverReceivesTheConnection() throws Exception {
         Path dir = reachableDir();
-        java.util.concurrent.atomic.AtomicInteger accepted =
-                new java.util.concurrent.atomic.AtomicInteger();
-        try (java.net.ServerSocket impostor =
-                        new java.net.ServerSocket(
-                                0, 50, java.net.InetAddress.getByName("127.0.0.1"));
-                java.net.ServerSocket impostor6 = v6Impostor()) {
-            for (java.net.ServerSocket socket : new java.net.ServerSocket[] {impostor, impostor6}) {
+        AtomicInteger accepted = new AtomicInteger();
+        try (ServerSocket impostor = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+                ServerSocket impostor6 = v6Impostor()) {
+            for (ServerSocket socket : new ServerSocket[] {impostor, impostor6}) {
                 if (socket != null) {
                     Thread listener =
                             new Thread(
@@ -245,7 +250,7 @@ class EmbeddedPostgresTest {
                                                 socket.accept().close();
                                                 accepted.incrementAndGet();
                                             }
-                                        } catch (java.io.IOException closed) {
+                                        } catch (IOException closed) {
                                             // the test is over
                                         }
                                     });
@@ -256,9 +261,8 @@ class EmbeddedPostgresTest {
             int[] offered = {
                 impostor.getLocalPort(), impostor6 == null ? 0 : impostor6.getLocalPort()
             };
-            java.util.concurrent.atomic.AtomicInteger calls =
-                    new java.util.concurrent.atomic.AtomicInteger();
-            java.util.function.IntSupplier ports =
+            AtomicInteger calls = new AtomicInteger();
+            IntSupplier ports =
                     () -> {
                         int call = calls.getAndIncrement();
                         if (call == 0) {
@@ -267,10 +271,10 @@ class EmbeddedPostgresTest {
                         if (call == 1 && offered[1] != 0) {
                             return offered[1]; // free on 127.0.0.1, taken on ::1
                         }
-                        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                        try (ServerSocket free = new ServerSocket(0)) {
                             return free.getLocalPort();
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
                         }
                     };
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(dir.resolve("postgres"), 0, ports)) {
@@ -296,21 +300,18 @@ class EmbeddedPostgresTest {
      * @return a listener on [::1] at a port free on 127.0.0.1, or null where there is no IPv6
      *     loopback
      */
-    private static java.net.ServerSocket v6Impostor() {
+    private static ServerSocket v6Impostor() {
         for (int i = 0; i < 20; i++) {
             try {
-                java.net.ServerSocket socket =
-                        new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("::1"));
-                try (java.net.ServerSocket v4 =
-                        new java.net.ServerSocket(
-                                socket.getLocalPort(),
-                                50,
-                                java.net.InetAddress.getByName("127.0.0.1"))) {
+                ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName("::1"));
+                try (ServerSocket v4 =
+                        new ServerSocket(
+                                socket.getLocalPort(), 50, InetAddress.getByName("127.0.0.1"))) {
                     return socket;
-                } catch (java.io.IOException takenOnV4) {
+                } catch (IOException takenOnV4) {
                     socket.close();
                 }
-            } catch (java.io.IOException noV6) {
+            } catch (IOException noV6) {
                 return null;
             }
         }
@@ -328,7 +329,7 @@ class EmbeddedPostgresTest {
         try {
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0);
                     Connection admin =
-                            java.sql.DriverManager.getConnection(
+                            DriverManager.getConnection(
                                     "jdbc:postgresql://127.0.0.1:"
                                             + pg.port()
                                             + "/postgres?user=postgres",
@@ -342,8 +343,7 @@ class EmbeddedPostgresTest {
             }
             try (EmbeddedPostgres pg = EmbeddedPostgres.start(data, 0);
                     Connection c =
-                            java.sql.DriverManager.getConnection(
-                                    pg.jdbcUrl(), "glora", pg.password());
+                            DriverManager.getConnection(pg.jdbcUrl(), "glora", pg.password());
                     Statement s = c.createStatement()) {
                 assertTrue(pg.jdbcUrl().contains("user=glora"), pg.jdbcUrl());
                 try (ResultSet r =
@@ -354,9 +354,9 @@ class EmbeddedPostgresTest {
                     assertEquals("glora", r.getString(1));
                     assertFalse(r.getBoolean(2), "the service's role is no superuser");
                 }
-                java.sql.SQLException program =
+                SQLException program =
                         org.junit.jupiter.api.Assertions.assertThrows(
-                                java.sql.SQLException.class,
+                                SQLException.class,
                                 () -> s.execute("COPY (SELECT 1) TO PROGRAM 'true'"));
                 assertTrue(
                         program.getMessage().contains("permission denied")

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
@@ -55,8 +56,7 @@ class MigrationsFrozenTest {
                         + " here yet (add its hash when it lands; never change a landed one: write the next V<n>)");
     }
 
-    private static String sha256OfLines(Path file)
-            throws IOException, java.security.NoSuchAlgorithmException {
+    private static String sha256OfLines(Path file) throws IOException, NoSuchAlgorithmException {
         String text = Files.readString(file, StandardCharsets.UTF_8).replace("\r\n", "\n");
         return HexFormat.of()
                 .formatHex(

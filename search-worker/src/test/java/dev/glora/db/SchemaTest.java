@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -122,7 +123,7 @@ class SchemaTest {
     private static int v5Checksum(HikariDataSource database) throws Exception {
         try (Connection c = database.getConnection();
                 Statement s = c.createStatement();
-                java.sql.ResultSet r =
+                ResultSet r =
                         s.executeQuery(
                                 "SELECT checksum FROM flyway_schema_history WHERE version = '5'")) {
             r.next();

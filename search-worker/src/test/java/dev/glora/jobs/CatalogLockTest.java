@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.TestDatabase;
 import dev.glora.queue.QueueSettings;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -105,11 +106,7 @@ class CatalogLockTest {
         JobStore.CatalogDeletion deletion =
                 jobs.deleteUnlessUsed(
                         "backbone",
-                        value ->
-                                java.nio.file.Path.of(value)
-                                        .normalize()
-                                        .toString()
-                                        .equals("vit.safetensors"),
+                        value -> Path.of(value).normalize().toString().equals("vit.safetensors"),
                         () -> {
                             called.set(true);
                             return true;

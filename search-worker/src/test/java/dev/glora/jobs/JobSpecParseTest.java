@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -273,7 +274,7 @@ class JobSpecParseTest {
     @Test
     void aSpecNamesEveryListItWillReadWithTheFieldThatAsksForIt() {
         assertEquals(
-                java.util.Map.of("train800", "data", "val200", "data", "test", "data"),
+                Map.of("train800", "data", "val200", "data", "test", "data"),
                 JobRequest.parse("{\"retrain\": {\"epochs\": 0}}").withDefaults().listsRead(),
                 "no retraining, no reranking");
         assertEquals(

@@ -9,7 +9,9 @@ import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.worker.TinyJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,8 +42,8 @@ class SubmitChecksTest {
         Roots roots = TinyJob.write(dir);
         JobSpec spec = TinyJob.spec(1, 2, 6);
         Files.delete(roots.backbone(TinyJob.BACKBONE));
-        try (java.util.stream.Stream<Path> files = Files.walk(roots.task(TinyJob.TASK))) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        try (Stream<Path> files = Files.walk(roots.task(TinyJob.TASK))) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
         }

@@ -11,6 +11,9 @@ import dev.glora.db.TestDatabase;
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,10 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -113,11 +118,10 @@ class TaskQueueTest {
      *
      * @return what the work returned in the end
      */
-    private <T> T losesADeadlockWithAWorker(long heldTask, java.util.concurrent.Callable<T> work)
-            throws Exception {
+    private <T> T losesADeadlockWithAWorker(long heldTask, Callable<T> work) throws Exception {
         ExecutorService other = Executors.newSingleThreadExecutor();
-        try (java.sql.Connection worker = database.getConnection();
-                java.sql.Statement sql = worker.createStatement()) {
+        try (Connection worker = database.getConnection();
+                Statement sql = worker.createStatement()) {
             worker.setAutoCommit(false);
             // PostgreSQL aborts the transaction whose deadlock check runs first: the work's (the
             // default 1 s after it began to wait), not this one's
@@ -134,7 +138,7 @@ class TaskQueueTest {
             // ... and the worker then wants the job: a deadlock, which aborts the work's first run
             sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
             worker.commit();
-            return result.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            return result.get(30, TimeUnit.SECONDS);
         } finally {
             other.shutdownNow();
         }
@@ -146,8 +150,8 @@ class TaskQueueTest {
                 database,
                 "locks",
                 c -> {
-                    try (java.sql.Statement s = c.createStatement();
-                            java.sql.ResultSet row =
+                    try (Statement s = c.createStatement();
+                            ResultSet row =
                                     s.executeQuery(
                                             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                                                     + " AND wait_event_type = 'Lock'")) {

@@ -9,8 +9,12 @@ import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -108,11 +112,11 @@ class EvolutionarySearchTest {
         // the share of the first generation within 20 % of the limit (seed 3: 0.58 and 0.18)
         assertTrue(
                 nearTheLimit[SearchSettings.Init.REPAIR.ordinal()] > 0.4,
-                "repair piles up at the limit: " + java.util.Arrays.toString(nearTheLimit));
+                "repair piles up at the limit: " + Arrays.toString(nearTheLimit));
         assertTrue(
                 nearTheLimit[SearchSettings.Init.BUDGET.ordinal()]
                         < nearTheLimit[SearchSettings.Init.REPAIR.ordinal()] / 2,
-                "a budget spreads: " + java.util.Arrays.toString(nearTheLimit));
+                "a budget spreads: " + Arrays.toString(nearTheLimit));
     }
 
     @Test
@@ -193,10 +197,9 @@ class EvolutionarySearchTest {
         Planted planted = new Planted();
         new EvolutionarySearch(encoding, settings)
                 .run(planted, EvolutionarySearch.State.EMPTY, (s, p, st) -> {});
-        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-        planted.asked.forEach(
-                key -> sha.update((key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 8);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        planted.asked.forEach(key -> sha.update((key + "\n").getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of().formatHex(sha.digest()).substring(0, 8);
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -159,9 +160,7 @@ class SeedsAndFinalistsTest {
         FinalistLog.append(log, "settings-1", a, 0.75);
         FinalistLog.append(log, "settings-2", a, 0.60);
         Files.writeString(
-                log,
-                "{\"identity\":\"settings-1\",\"key\":\"b\",\"acc",
-                java.nio.file.StandardOpenOption.APPEND);
+                log, "{\"identity\":\"settings-1\",\"key\":\"b\",\"acc", StandardOpenOption.APPEND);
         assertEquals(Map.of("a", 0.75), FinalistLog.read(log, "settings-1"));
         assertEquals(Map.of("a", 0.60), FinalistLog.read(log, "settings-2"));
     }

@@ -23,13 +23,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -78,7 +81,7 @@ class QueueScaleTest {
 
         String json() {
             return String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "{\"workers\": %d, \"generations\": %d, \"candidates\": %d,"
                             + " \"per_task\": %d, \"candidate_ms\": %d, \"overhead\": %.4f, \"claim_median_ms\": %.2f,"
                             + " \"claim_p99_ms\": %.2f, \"transactions_per_s\": %.1f, \"connections\": %d}",
@@ -125,7 +128,7 @@ class QueueScaleTest {
             HeldTask coordinator = new HeldTask(coordinatorTask);
             Object wake = new Object();
             AtomicBoolean running = new AtomicBoolean(true);
-            List<Long> claimNanos = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Long> claimNanos = Collections.synchronizedList(new ArrayList<>());
             List<Thread> fleet = new ArrayList<>();
             for (int w = 0; w < workers; w++) {
                 String name = "sim-" + w;
@@ -268,7 +271,7 @@ class QueueScaleTest {
         }
     }
 
-    private static long transactions(javax.sql.DataSource database) throws Exception {
+    private static long transactions(DataSource database) throws Exception {
         try (Connection c = database.getConnection();
                 Statement s = c.createStatement();
                 ResultSet r =

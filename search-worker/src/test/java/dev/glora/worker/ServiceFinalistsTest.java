@@ -26,6 +26,9 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -160,12 +163,12 @@ class ServiceFinalistsTest {
                         .filter(e -> e.type().equals("finalist"))
                         .count(),
                 "one event per finalist");
-        try (java.sql.Connection c = database.getConnection();
-                java.sql.PreparedStatement tasks =
+        try (Connection c = database.getConnection();
+                PreparedStatement tasks =
                         c.prepareStatement(
                                 "SELECT count(*) FROM task WHERE job_id = ? AND kind = 'FINALIST' AND status = 'DONE'")) {
             tasks.setLong(1, job);
-            try (java.sql.ResultSet r = tasks.executeQuery()) {
+            try (ResultSet r = tasks.executeQuery()) {
                 r.next();
                 assertEquals(
                         finalists.size(),

@@ -35,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -392,7 +393,7 @@ class ServiceJobTest {
                         Map.of(),
                         "supernet");
         assertFalse(
-                java.util.Arrays.equals(
+                Arrays.equals(
                         unretrained.tensors().get("blocks.0.attn.qkv.weight").data(),
                         delivered.tensors().get("blocks.0.attn.qkv.weight").data()),
                 "the delivered model is the retrained one");
@@ -636,7 +637,7 @@ class ServiceJobTest {
         // the command it records trains the same LoRA from the command line: the same test accuracy
         String[] command = baseline.get("command").getAsString().split(" ");
         assertEquals("glora", command[0]);
-        String[] args = java.util.Arrays.copyOfRange(command, 1, command.length);
+        String[] args = Arrays.copyOfRange(command, 1, command.length);
         Path cliModel = dir.resolve("cli-lora.safetensors");
         for (int i = 0; i < args.length - 1; i++) {
             switch (args[i]) {

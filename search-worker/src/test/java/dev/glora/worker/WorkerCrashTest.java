@@ -19,6 +19,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongConsumer;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,7 +134,7 @@ class WorkerCrashTest {
                     List<dev.glora.jobs.ResultStore.StoredFinalist> finalists =
                             current.results().finalists(job);
                     assertEquals(
-                            java.util.stream.IntStream.range(0, finalists.size()).boxed().toList(),
+                            IntStream.range(0, finalists.size()).boxed().toList(),
                             finalists.stream()
                                     .map(dev.glora.jobs.ResultStore.StoredFinalist::ordinal)
                                     .toList(),
@@ -159,7 +162,7 @@ class WorkerCrashTest {
     }
 
     /** What the next rescue checks with the crashed job's id, its database still open. */
-    private java.util.function.LongConsumer afterRescue = job -> {};
+    private LongConsumer afterRescue = job -> {};
 
     /**
      * Runs a job on a worker process, kills it with SIGKILL when {@code killWhen} holds, lets an
@@ -169,15 +172,13 @@ class WorkerCrashTest {
      *     (else: every epoch once, none retrained, losses close to an undisturbed job's)
      * @return the job as it stood when the process was killed
      */
-    private JobView crashAndRescue(
-            JobSpec spec, java.util.function.Predicate<JobView> killWhen, boolean exact)
+    private JobView crashAndRescue(JobSpec spec, Predicate<JobView> killWhen, boolean exact)
             throws Exception {
         return crashAndRescue(spec, List.of(killWhen), exact);
     }
 
     /** As above, with one worker process started and killed per condition, one after another. */
-    private JobView crashAndRescue(
-            JobSpec spec, List<java.util.function.Predicate<JobView>> killWhens, boolean exact)
+    private JobView crashAndRescue(JobSpec spec, List<Predicate<JobView>> killWhens, boolean exact)
             throws Exception {
         String url = TestDatabase.createDatabase(true);
         Roots roots = TinyJob.write(dir);
@@ -286,10 +287,7 @@ class WorkerCrashTest {
     }
 
     private static JobView await(
-            Stores stores,
-            long job,
-            java.util.function.Predicate<JobView> condition,
-            Process victim)
+            Stores stores, long job, Predicate<JobView> condition, Process victim)
             throws Exception {
         return Await.until(
                 Duration.ofMinutes(3),

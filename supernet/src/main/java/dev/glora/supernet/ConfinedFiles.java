@@ -1,6 +1,8 @@
 package dev.glora.supernet;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -12,7 +14,11 @@ import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Opens a file for reading only if it lies inside a root folder, in a way that a path swapped after
@@ -45,7 +51,7 @@ public final class ConfinedFiles {
     /**
      * @param root the folder the file must lie in
      * @param file the file, absolute or relative to the working folder
-     * @return a channel open for reading (a {@link java.nio.channels.FileChannel} on Linux)
+     * @return a channel open for reading (a {@link FileChannel} on Linux)
      * @throws OutsideRoot if the file lies outside the root, at the moment it is opened
      * @throws NoSuchFileException if it does not exist
      * @throws IOException if it cannot be read
@@ -92,7 +98,7 @@ public final class ConfinedFiles {
             SecureDirectoryStream<Path> top, Path realRoot, Path relative, Path file, Path root)
             throws IOException {
         SecureDirectoryStream<Path> dir = top;
-        java.util.List<SecureDirectoryStream<Path>> opened = new java.util.ArrayList<>();
+        List<SecureDirectoryStream<Path>> opened = new ArrayList<>();
         try {
             int names = relative.getNameCount();
             for (int i = 0; i < names; i++) {
@@ -168,11 +174,11 @@ public final class ConfinedFiles {
         if (dir == null || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return true;
         }
-        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(file);
             }
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // what is left is reported by the return value
         }
         return !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);

@@ -13,7 +13,10 @@ import dev.glora.supernet.vit.VitArchitecture;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.Predicate;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -38,8 +41,8 @@ class CatalogController {
         this.properties = properties;
         this.jobs = jobs;
         // what uploads killed mid-way (a crash, a kill) left behind; one in progress is younger
-        ModelLibrary.sweep(roots.models(), java.time.Duration.ofHours(1));
-        ModelLibrary.sweep(roots.data(), java.time.Duration.ofHours(1));
+        ModelLibrary.sweep(roots.models(), Duration.ofHours(1));
+        ModelLibrary.sweep(roots.data(), Duration.ofHours(1));
     }
 
     /** Every checkpoint under the model root, with its architecture, size and provenance. */
@@ -109,13 +112,9 @@ class CatalogController {
      * none).
      */
     private ResponseEntity<Void> delete(
-            String field,
-            String title,
-            String what,
-            String name,
-            java.util.function.Predicate<String> deleter) {
-        java.nio.file.Path root = field.equals("data") ? roots.data() : roots.models();
-        java.nio.file.Path target = realOrNormal(root.resolve(name));
+            String field, String title, String what, String name, Predicate<String> deleter) {
+        Path root = field.equals("data") ? roots.data() : roots.models();
+        Path target = realOrNormal(root.resolve(name));
         // the same file however a spec spells it: ./vit.safetensors, a/../vit.safetensors, a link
         // to it
         // checked and deleted as one step: no job is submitted in between (JobStore's catalog lock)
@@ -153,7 +152,7 @@ class CatalogController {
                         + " root");
     }
 
-    private static java.nio.file.Path realOrNormal(java.nio.file.Path path) {
+    private static Path realOrNormal(Path path) {
         try {
             return path.toRealPath();
         } catch (IOException | SecurityException e) {

@@ -7,6 +7,7 @@ import dev.glora.jobs.JobStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +15,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,7 +81,7 @@ class EventBroadcaster implements SmartLifecycle, DisposableBean {
     private final ThreadPoolExecutor senders;
 
     /** Completes dropped emitters, each on a thread of its own (at most one per open stream). */
-    private final java.util.concurrent.ExecutorService closers =
+    private final ExecutorService closers =
             Executors.newCachedThreadPool(daemon("glora-event-close"));
 
     private final ScheduledExecutorService keepAlives;
@@ -111,7 +114,7 @@ class EventBroadcaster implements SmartLifecycle, DisposableBean {
                 Executors.newSingleThreadScheduledExecutor(daemon("glora-event-keep-alive"));
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    private static ThreadFactory daemon(String name) {
         return runnable -> {
             Thread thread = new Thread(runnable, name);
             thread.setDaemon(true);
@@ -232,7 +235,7 @@ class EventBroadcaster implements SmartLifecycle, DisposableBean {
                 new Listener(
                         database,
                         "glora_event",
-                        java.time.Duration.ofMillis(POLL_MS),
+                        Duration.ofMillis(POLL_MS),
                         notified -> dispatch(),
                         "glora-event-listener");
         listener.start();

@@ -15,10 +15,18 @@ import dev.glora.search.Pareto;
 import dev.glora.supernet.train.EpochResult;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -47,8 +55,7 @@ class JobController {
     private final LoadedModels models;
 
     /** The running front of each job, computed once per generation. */
-    private final Map<Long, Map.Entry<Integer, ParetoResponse>> fronts =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Long, Map.Entry<Integer, ParetoResponse>> fronts = new ConcurrentHashMap<>();
 
     JobController(
             JobStore jobs,
@@ -229,7 +236,7 @@ class JobController {
                                                                                 + " has no best"
                                                                                 + " configuration"))
                                                 .content(),
-                                        java.nio.charset.StandardCharsets.UTF_8))
+                                        StandardCharsets.UTF_8))
                         .getAsJsonObject();
         JobSpec spec = jobs.spec(id);
         List<String> labels = taskLabels(spec);
@@ -395,12 +402,10 @@ class JobController {
                                                                                             folder
                                                                                                     + "/"
                                                                                                     + name));
-                                                                            java.nio.file.Files
-                                                                                    .copy(
-                                                                                            dir
-                                                                                                    .resolve(
-                                                                                                            name),
-                                                                                            zip);
+                                                                            Files.copy(
+                                                                                    dir.resolve(
+                                                                                            name),
+                                                                                    zip);
                                                                             zip.closeEntry();
                                                                         }
                                                                     }
@@ -431,12 +436,11 @@ class JobController {
      * Streams a converted file to the client, then deletes it, whether the client read it all or
      * not.
      */
-    private static void streamAndDelete(java.nio.file.Path file, java.io.OutputStream out)
-            throws java.io.IOException {
+    private static void streamAndDelete(Path file, OutputStream out) throws IOException {
         try {
-            java.nio.file.Files.copy(file, out);
+            Files.copy(file, out);
         } finally {
-            java.nio.file.Files.deleteIfExists(file);
+            Files.deleteIfExists(file);
         }
     }
 
@@ -540,10 +544,8 @@ class JobController {
                 .header(
                         "Digest",
                         "sha-256="
-                                + java.util.Base64.getEncoder()
-                                        .encodeToString(
-                                                java.util.HexFormat.of()
-                                                        .parseHex(artefact.sha256())))
+                                + Base64.getEncoder()
+                                        .encodeToString(HexFormat.of().parseHex(artefact.sha256())))
                 .header(
                         HttpHeaders.CONTENT_DISPOSITION,
                         ContentDisposition.attachment().filename(filename).build().toString())

@@ -6,6 +6,7 @@ import dev.glora.jobs.ResultStore;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -118,7 +119,7 @@ public class LoadedModels {
                         try {
                             conversion.write(model, file);
                         } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                            throw new UncheckedIOException(e);
                         }
                         return null;
                     });

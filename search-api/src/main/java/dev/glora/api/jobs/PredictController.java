@@ -13,6 +13,7 @@ import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageCodec;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -204,7 +205,7 @@ public class PredictController {
                 throw new ModelLibrary.UploadException(
                         ModelLibrary.Refusal.UNUSABLE, "image", e.getMessage());
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             pixels += (long) image.height() * image.width();
             if (pixels > Image.MAX_PIXELS) {

@@ -3,8 +3,14 @@ package dev.glora.api.jobs;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.ModelLibrary;
 import dev.glora.supernet.GloraException;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -25,16 +31,16 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     private final List<String> rootPrefixes;
 
     ProblemAdvice(dev.glora.jobs.Roots roots) {
-        java.util.Set<String> prefixes =
-                new java.util.TreeSet<>(
-                        java.util.Comparator.comparingInt(String::length)
+        Set<String> prefixes =
+                new TreeSet<>(
+                        Comparator.comparingInt(String::length)
                                 .reversed()
-                                .thenComparing(java.util.Comparator.naturalOrder()));
-        for (java.nio.file.Path root : List.of(roots.models(), roots.data())) {
+                                .thenComparing(Comparator.naturalOrder()));
+        for (Path root : List.of(roots.models(), roots.data())) {
             prefixes.add(root.toAbsolutePath().normalize() + "/");
             try {
                 prefixes.add(root.toRealPath() + "/");
-            } catch (java.io.IOException | SecurityException e) {
+            } catch (IOException | SecurityException e) {
                 // a root that does not exist yet has no other spelling
             }
         }
@@ -44,9 +50,8 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     /**
      * A Java exception's class name at the head of a cause's text, which says nothing to a client.
      */
-    private static final java.util.regex.Pattern CLASS_NAME =
-            java.util.regex.Pattern.compile(
-                    "\\b(?:java|javax|jdk|sun)\\.[\\w.$]+?(?:Exception|Error)(?::\\s*)?");
+    private static final Pattern CLASS_NAME =
+            Pattern.compile("\\b(?:java|javax|jdk|sun)\\.[\\w.$]+?(?:Exception|Error)(?::\\s*)?");
 
     /**
      * Issue 31: a reply names files relative to the model or data root, as the client named them,

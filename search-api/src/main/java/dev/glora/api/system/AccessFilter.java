@@ -5,10 +5,13 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.Principal;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
@@ -53,21 +56,19 @@ class AccessFilter extends OncePerRequestFilter {
     static final String COOKIE = "glora-token";
 
     /** The dashboard's files: no data in them, and the page that asks for the token. */
-    private static final java.util.regex.Pattern STATIC =
-            java.util.regex.Pattern.compile(
-                    "/|/(index|job)\\.html|/[a-z]+\\.(js|css)|/favicon\\.ico");
+    private static final Pattern STATIC =
+            Pattern.compile("/|/(index|job)\\.html|/[a-z]+\\.(js|css)|/favicon\\.ico");
 
     /** The health status without details, for load balancers and container probes. */
-    private static final java.util.regex.Pattern HEALTH =
-            java.util.regex.Pattern.compile("/actuator/health(/liveness|/readiness)?");
+    private static final Pattern HEALTH =
+            Pattern.compile("/actuator/health(/liveness|/readiness)?");
 
     /** The endpoints that take large bodies, under their own limit. */
-    private static final java.util.Set<String> UPLOADS =
-            java.util.Set.of("/api/v1/models", "/api/v1/datasets");
+    private static final Set<String> UPLOADS = Set.of("/api/v1/models", "/api/v1/datasets");
 
     /** The prediction endpoints: images, under {@code PredictController.MAX_REQUEST_BYTES}. */
-    private static final java.util.regex.Pattern PREDICT =
-            java.util.regex.Pattern.compile("/api/v1/(jobs/[0-9]+|models/.+)/predict");
+    private static final Pattern PREDICT =
+            Pattern.compile("/api/v1/(jobs/[0-9]+|models/.+)/predict");
 
     private final GloraProperties properties;
 
@@ -282,7 +283,7 @@ class AccessFilter extends OncePerRequestFilter {
             return false;
         }
         try {
-            java.net.URI uri = java.net.URI.create(origin.trim());
+            URI uri = URI.create(origin.trim());
             if (uri.getHost() == null) {
                 return false; // "null" (a sandboxed frame, a file) or garbage
             }
@@ -311,14 +312,14 @@ class AccessFilter extends OncePerRequestFilter {
     private static final class Authenticated
             extends jakarta.servlet.http.HttpServletRequestWrapper {
 
-        private static final java.security.Principal API_CLIENT = () -> "api-client";
+        private static final Principal API_CLIENT = () -> "api-client";
 
         Authenticated(HttpServletRequest request) {
             super(request);
         }
 
         @Override
-        public java.security.Principal getUserPrincipal() {
+        public Principal getUserPrincipal() {
             return API_CLIENT;
         }
 

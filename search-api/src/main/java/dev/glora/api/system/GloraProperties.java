@@ -1,6 +1,9 @@
 package dev.glora.api.system;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -43,10 +46,10 @@ public record GloraProperties(
         Long maxUploadBytes,
         Boolean openReads,
         Integer maxStreams,
-        java.time.Duration streamTimeout,
-        java.time.Duration streamKeepAlive,
-        java.time.Duration retention,
-        java.util.List<String> allowedHosts,
+        Duration streamTimeout,
+        Duration streamKeepAlive,
+        Duration retention,
+        List<String> allowedHosts,
         Boolean requireToken,
         Path apiTokenFile) {
 
@@ -68,16 +71,15 @@ public record GloraProperties(
         apiTokenFile = apiTokenFile != null ? apiTokenFile : Path.of("glora-data", "api-token");
         allowedHosts =
                 allowedHosts == null
-                        ? java.util.List.of()
+                        ? List.of()
                         : allowedHosts.stream()
                                 .map(String::trim)
                                 .filter(h -> !h.isEmpty())
-                                .map(h -> h.toLowerCase(java.util.Locale.ROOT))
+                                .map(h -> h.toLowerCase(Locale.ROOT))
                                 .toList();
         maxStreams = maxStreams != null ? maxStreams : 64;
-        streamTimeout = streamTimeout != null ? streamTimeout : java.time.Duration.ofMinutes(30);
-        streamKeepAlive =
-                streamKeepAlive != null ? streamKeepAlive : java.time.Duration.ofSeconds(15);
+        streamTimeout = streamTimeout != null ? streamTimeout : Duration.ofMinutes(30);
+        streamKeepAlive = streamKeepAlive != null ? streamKeepAlive : Duration.ofSeconds(15);
         if (retention != null && (retention.isNegative() || retention.isZero())) {
             throw new IllegalArgumentException(
                     "glora.retention must be positive (e.g. 30d), got " + retention);

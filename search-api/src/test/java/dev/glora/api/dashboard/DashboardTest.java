@@ -6,11 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.api.ServiceTest;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,7 +90,7 @@ class DashboardTest extends ServiceTest {
     }
 
     /** Waits for a condition; on time-out the failure carries the browser's console. */
-    private void await(String what, java.util.function.BooleanSupplier condition) {
+    private void await(String what, BooleanSupplier condition) {
         try {
             new WebDriverWait(browser, Duration.ofSeconds(90))
                     .until(driver -> condition.getAsBoolean());
@@ -152,8 +170,7 @@ class DashboardTest extends ServiceTest {
         for (var field : dev.glora.jobs.JobSpec.choices().entrySet()) {
             assertEquals(
                     field.getValue(),
-                    java.util.stream.StreamSupport.stream(
-                                    choices.get(field.getKey()).spliterator(), false)
+                    StreamSupport.stream(choices.get(field.getKey()).spliterator(), false)
                             .map(JsonNode::asText)
                             .toList(),
                     field.getKey());
@@ -203,9 +220,8 @@ class DashboardTest extends ServiceTest {
 
     @Test
     void aModelUploadedFromTheFormIsImportedAndOfferedAsABackbone() throws Exception {
-        java.nio.file.Path file =
-                java.nio.file.Files.createTempDirectory("upload").resolve("google-tiny.npz");
-        java.nio.file.Files.write(file, fixture("google-tiny.npz"));
+        Path file = Files.createTempDirectory("upload").resolve("google-tiny.npz");
+        Files.write(file, fixture("google-tiny.npz"));
         browser.get(page("/"));
         await("the models table is drawn", () -> count("#models tbody tr") >= 1);
         browser.findElement(By.id("u-file")).sendKeys(file.toString());
@@ -245,7 +261,7 @@ class DashboardTest extends ServiceTest {
                                                         "#f-backbone option[value='dashboard-npz.safetensors']"))
                                         .isEmpty());
         assertFalse(
-                java.nio.file.Files.exists(
+                Files.exists(
                         dev.glora.api.ServiceTestEnvironment.ROOTS
                                 .models()
                                 .resolve("dashboard-npz.safetensors")));
@@ -270,20 +286,14 @@ class DashboardTest extends ServiceTest {
     @Test
     void aDataSetUploadedFromTheFormIsListedAndOfferedAndAProblemShowsBesideTheForm()
             throws Exception {
-        java.nio.file.Path file =
-                java.nio.file.Files.createTempDirectory("upload").resolve("petals.zip");
-        try (java.util.zip.ZipOutputStream zip =
-                new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(file))) {
+        Path file = Files.createTempDirectory("upload").resolve("petals.zip");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
             for (String split : new String[] {"train", "test"}) {
                 for (String label : new String[] {"iris", "rose"}) {
                     for (int i = 0; i < (split.equals("train") ? 5 : 1); i++) {
-                        zip.putNextEntry(
-                                new java.util.zip.ZipEntry(split + "/" + label + "/" + i + ".png"));
-                        javax.imageio.ImageIO.write(
-                                new java.awt.image.BufferedImage(
-                                        6, 6, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
-                                "png",
-                                zip);
+                        zip.putNextEntry(new ZipEntry(split + "/" + label + "/" + i + ".png"));
+                        ImageIO.write(
+                                new BufferedImage(6, 6, BufferedImage.TYPE_BYTE_GRAY), "png", zip);
                         zip.closeEntry();
                     }
                 }
@@ -410,7 +420,7 @@ class DashboardTest extends ServiceTest {
                 browser.findElement(By.id("finalists")).getText().contains("lora_qkv_r4"),
                 browser.findElement(By.id("finalists")).getText());
         long seeded =
-                java.util.stream.StreamSupport.stream(
+                StreamSupport.stream(
                                 JSON.readTree(
                                                 get("/api/v1/jobs/" + id + "/candidates?top=1000")
                                                         .body())
@@ -433,7 +443,7 @@ class DashboardTest extends ServiceTest {
         String verdict =
                 Math.abs(gap) <= twoSe
                         ? String.format(
-                                java.util.Locale.ROOT,
+                                Locale.ROOT,
                                 "a gap of %.2f points, within the sampling error of %,d test images"
                                         + " (±%.2f at two standard errors): neither leads",
                                 Math.abs(gap),
@@ -441,14 +451,12 @@ class DashboardTest extends ServiceTest {
                                 twoSe)
                         : gap > 0
                                 ? String.format(
-                                        java.util.Locale.ROOT,
+                                        Locale.ROOT,
                                         "the searched adapter leads by %.2f points",
                                         gap)
                                 : gap < 0
                                         ? String.format(
-                                                java.util.Locale.ROOT,
-                                                "LoRA leads by %.2f points",
-                                                -gap)
+                                                Locale.ROOT, "LoRA leads by %.2f points", -gap)
                                         : "they tie";
         assertTrue(compared.contains(verdict + " on this test split"), verdict + " in " + compared);
         for (String link :
@@ -465,7 +473,7 @@ class DashboardTest extends ServiceTest {
             assertTrue(a.isDisplayed(), link);
             HttpResponse<byte[]> fromPage =
                     http.send(
-                            HttpRequest.newBuilder(java.net.URI.create(a.getDomProperty("href")))
+                            HttpRequest.newBuilder(URI.create(a.getDomProperty("href")))
                                     .header(
                                             "Authorization",
                                             "Bearer " + dev.glora.api.ServiceTestEnvironment.TOKEN)
@@ -488,17 +496,16 @@ class DashboardTest extends ServiceTest {
             if (link.equals("download-transformers")) {
                 // issue 33: a ViTForImageClassification folder whose tensors are the merged
                 // model's, renamed
-                java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
-                try (java.util.zip.ZipInputStream zip =
-                        new java.util.zip.ZipInputStream(
-                                new java.io.ByteArrayInputStream(fromPage.body()))) {
-                    for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                Map<String, byte[]> entries = new TreeMap<>();
+                try (ZipInputStream zip =
+                        new ZipInputStream(new ByteArrayInputStream(fromPage.body()))) {
+                    for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                         entries.put(e.getName(), zip.readAllBytes());
                     }
                 }
                 String folder = "job-" + id + "-transformers/";
                 assertEquals(
-                        java.util.Set.of(
+                        Set.of(
                                 folder + "config.json",
                                 folder + "preprocessor_config.json",
                                 folder + "model.safetensors"),
@@ -508,17 +515,16 @@ class DashboardTest extends ServiceTest {
                 assertEquals(
                         config.get("backbone").get("num_classes").asInt(),
                         hf.get("id2label").size());
-                java.nio.file.Path weights =
-                        java.nio.file.Files.createTempFile("glora-hf-", ".safetensors");
+                Path weights = Files.createTempFile("glora-hf-", ".safetensors");
                 try {
-                    java.nio.file.Files.write(weights, entries.get(folder + "model.safetensors"));
+                    Files.write(weights, entries.get(folder + "model.safetensors"));
                     assertTrue(
                             dev.glora.supernet.checkpoint.Safetensors.read(weights)
                                     .tensors()
                                     .containsKey(
                                             "vit.encoder.layer.0.attention.attention.query.weight"));
                 } finally {
-                    java.nio.file.Files.deleteIfExists(weights);
+                    Files.deleteIfExists(weights);
                 }
             }
             if (link.equals("download-onnx")) {
@@ -531,10 +537,10 @@ class DashboardTest extends ServiceTest {
                         ai.onnxruntime.OnnxTensor image =
                                 ai.onnxruntime.OnnxTensor.createTensor(
                                         env,
-                                        java.nio.FloatBuffer.allocate(channels * side * side),
+                                        FloatBuffer.allocate(channels * side * side),
                                         new long[] {1, channels, side, side});
                         ai.onnxruntime.OrtSession.Result out =
-                                session.run(java.util.Map.of("pixel_values", image))) {
+                                session.run(Map.of("pixel_values", image))) {
                     float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
                     assertEquals(
                             config.get("backbone").get("num_classes").asInt(), logits[0].length);
@@ -545,17 +551,16 @@ class DashboardTest extends ServiceTest {
             }
             if (link.equals("download-bundle")) {
                 // issue 33: the merged model, timm's config.json and the card, in one folder
-                java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
-                try (java.util.zip.ZipInputStream zip =
-                        new java.util.zip.ZipInputStream(
-                                new java.io.ByteArrayInputStream(fromPage.body()))) {
-                    for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                Map<String, byte[]> entries = new TreeMap<>();
+                try (ZipInputStream zip =
+                        new ZipInputStream(new ByteArrayInputStream(fromPage.body()))) {
+                    for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                         entries.put(e.getName(), zip.readAllBytes());
                     }
                 }
                 String folder = "job-" + id + "-bundle/";
                 assertEquals(
-                        java.util.Set.of(
+                        Set.of(
                                 folder + "README.md",
                                 folder + "config.json",
                                 folder + "model.safetensors"),
@@ -570,14 +575,11 @@ class DashboardTest extends ServiceTest {
                 assertEquals(
                         config.get("backbone").get("num_classes").asInt(),
                         timm.get("num_classes").asInt());
-                String card =
-                        new String(
-                                entries.get(folder + "README.md"),
-                                java.nio.charset.StandardCharsets.UTF_8);
+                String card = new String(entries.get(folder + "README.md"), StandardCharsets.UTF_8);
                 assertTrue(
                         card.contains(
                                 String.format(
-                                        java.util.Locale.ROOT,
+                                        Locale.ROOT,
                                         "%.2f %%",
                                         100 * retrained.get("test_accuracy").asDouble())),
                         card);
@@ -587,10 +589,10 @@ class DashboardTest extends ServiceTest {
 
         // issue 33: "Try the model" sends a chosen image to /predict and lists its classes
         assertTrue(browser.findElement(By.id("try-card")).isDisplayed());
-        java.nio.file.Path picture = java.nio.file.Files.createTempFile("glora-try-", ".png");
+        Path picture = Files.createTempFile("glora-try-", ".png");
         try {
             byte[] pixels = new byte[12 * 12];
-            new java.util.SplittableRandom(5).nextBytes(pixels);
+            new SplittableRandom(5).nextBytes(pixels);
             dev.glora.supernet.data.ImageCodec.writePng(
                     new dev.glora.supernet.data.Image(1, 12, 12, pixels), picture);
             browser.findElement(By.id("try-input")).sendKeys(picture.toString());
@@ -603,7 +605,7 @@ class DashboardTest extends ServiceTest {
             assertEquals(Math.min(5, classes), count("#try-results li.prediction li"), shown);
             assertTrue(shown.matches("(?s).*: \\d+\\.\\d %.*"), shown);
         } finally {
-            java.nio.file.Files.deleteIfExists(picture);
+            Files.deleteIfExists(picture);
         }
 
         // the jobs table shows both test accuracies
@@ -615,7 +617,7 @@ class DashboardTest extends ServiceTest {
         assertTrue(
                 listed.contains(
                         String.format(
-                                java.util.Locale.ROOT,
+                                Locale.ROOT,
                                 "%.2f %% (%.2f %%)",
                                 100 * view.get("testAccuracy").asDouble(),
                                 100 * baseline.get("test_accuracy").asDouble())),
@@ -666,11 +668,11 @@ class DashboardTest extends ServiceTest {
                         .sorted()
                         .toList();
         List<String> served =
-                java.util.stream.StreamSupport.stream(front.spliterator(), false)
+                StreamSupport.stream(front.spliterator(), false)
                         .map(
                                 c ->
                                         String.format(
-                                                java.util.Locale.US,
+                                                Locale.US,
                                                 "front: %,d",
                                                 c.get("trainable_parameters").asLong()))
                         .sorted()

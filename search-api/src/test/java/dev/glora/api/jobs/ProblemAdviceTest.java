@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.db.DatabaseException;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.ProblemDetail;
@@ -16,9 +17,7 @@ class ProblemAdviceTest {
     void aDatabaseFailureIsA503WithRetryAfterAndAUserErrorA400() {
         ProblemAdvice advice =
                 new ProblemAdvice(
-                        new dev.glora.jobs.Roots(
-                                java.nio.file.Path.of("/srv/models"),
-                                java.nio.file.Path.of("/srv/data")));
+                        new dev.glora.jobs.Roots(Path.of("/srv/models"), Path.of("/srv/data")));
         ResponseEntity<ProblemDetail> down =
                 advice.unavailable(
                         new DatabaseException(

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,10 +30,12 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -144,11 +147,7 @@ class KubernetesManifestsTest {
                                 "WorkerCommand.java"));
         Set<String> properties =
                 Stream.of(GloraProperties.class.getRecordComponents())
-                        .map(
-                                c ->
-                                        c.getName()
-                                                .replaceAll("([A-Z])", "_$1")
-                                                .toUpperCase(java.util.Locale.ROOT))
+                        .map(c -> c.getName().replaceAll("([A-Z])", "_$1").toUpperCase(Locale.ROOT))
                         .map(n -> "GLORA_" + n)
                         .collect(Collectors.toSet());
         Set<String> others =
@@ -206,8 +205,7 @@ class KubernetesManifestsTest {
             assertNotNull(c.getResources().getLimits().get("memory"), d.getMetadata().getName());
             assertNotNull(c.getResources().getRequests().get("memory"), d.getMetadata().getName());
         }
-        java.lang.reflect.Field stopWait =
-                dev.glora.worker.Worker.class.getDeclaredField("STOP_WAIT_MS");
+        Field stopWait = dev.glora.worker.Worker.class.getDeclaredField("STOP_WAIT_MS");
         stopWait.setAccessible(true);
         assertTrue(
                 worker.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds() * 1000
@@ -307,7 +305,7 @@ class KubernetesManifestsTest {
         }
     }
 
-    private static long count(javax.sql.DataSource database, String query) throws Exception {
+    private static long count(DataSource database, String query) throws Exception {
         try (Connection c = database.getConnection();
                 Statement s = c.createStatement();
                 ResultSet r = s.executeQuery(query)) {
@@ -334,10 +332,7 @@ class KubernetesManifestsTest {
                                             .withVersion(groupVersion[1])
                                             .withKind(custom.getKind())
                                             .withPlural(
-                                                    custom.getKind()
-                                                                    .toLowerCase(
-                                                                            java.util.Locale.ROOT)
-                                                            + "s")
+                                                    custom.getKind().toLowerCase(Locale.ROOT) + "s")
                                             .withNamespaced(true)
                                             .build())
                             .inNamespace(namespace)

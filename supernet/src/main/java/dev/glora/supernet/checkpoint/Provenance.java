@@ -2,6 +2,7 @@ package dev.glora.supernet.checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -44,7 +45,7 @@ public final class Provenance {
         try (InputStream in =
                 root == null
                         ? Files.newInputStream(file)
-                        : java.nio.channels.Channels.newInputStream(
+                        : Channels.newInputStream(
                                 dev.glora.supernet.ConfinedFiles.open(root, file))) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             byte[] buffer = new byte[1 << 16];

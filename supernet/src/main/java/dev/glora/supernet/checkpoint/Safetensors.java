@@ -7,18 +7,25 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.BufferedOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
@@ -78,8 +85,7 @@ public final class Safetensors {
         if (root == null) {
             return FileChannel.open(file, StandardOpenOption.READ);
         }
-        java.nio.channels.SeekableByteChannel channel =
-                dev.glora.supernet.ConfinedFiles.open(root, file);
+        SeekableByteChannel channel = dev.glora.supernet.ConfinedFiles.open(root, file);
         if (channel instanceof FileChannel fileChannel) {
             return fileChannel;
         }
@@ -207,7 +213,7 @@ public final class Safetensors {
      * streams from, so that it holds one tensor as float32, never the whole file. The layout is
      * checked once, at {@link #open}, as {@link #read} checks it.
      */
-    public static final class Reader implements java.io.Closeable {
+    public static final class Reader implements Closeable {
         private final Path file;
         private final FileChannel channel;
         private final JsonObject json;
@@ -345,8 +351,8 @@ public final class Safetensors {
      * it holds) and nothing hides between them.
      */
     private static void checkTiling(Path file, JsonObject header, long dataBytes) {
-        java.util.List<long[]> spans = new java.util.ArrayList<>();
-        java.util.List<String> names = new java.util.ArrayList<>();
+        List<long[]> spans = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
             if (!entry.getKey().equals(METADATA) && entry.getValue().isJsonObject()) {
                 long[] offsets =
@@ -360,7 +366,7 @@ public final class Safetensors {
             }
         }
         spans.sort(
-                java.util.Comparator.<long[]>comparingLong(span -> span[0])
+                Comparator.<long[]>comparingLong(span -> span[0])
                         .thenComparingLong(span -> span[1]));
         long end = 0;
         String last = null;
@@ -441,19 +447,12 @@ public final class Safetensors {
             } catch (ArithmeticException e) {
                 throw bad(
                         file,
-                        where
-                                + ": shape "
-                                + java.util.Arrays.toString(shape)
-                                + " overflows a 64-bit size");
+                        where + ": shape " + Arrays.toString(shape) + " overflows a 64-bit size");
             }
         }
         if (count > Long.MAX_VALUE / dtype.bytes) {
             throw bad(
-                    file,
-                    where
-                            + ": shape "
-                            + java.util.Arrays.toString(shape)
-                            + " overflows a 64-bit size");
+                    file, where + ": shape " + Arrays.toString(shape) + " overflows a 64-bit size");
         }
         long begin = offsets[0];
         long end = offsets[1];
@@ -465,7 +464,7 @@ public final class Safetensors {
                     file,
                     where
                             + ": shape "
-                            + java.util.Arrays.toString(shape)
+                            + Arrays.toString(shape)
                             + " of "
                             + dtype
                             + " needs "
@@ -548,7 +547,7 @@ public final class Safetensors {
     public static void write(
             Map<String, long[]> shapes,
             Map<String, String> metadata,
-            java.util.function.Function<String, Tensor> values,
+            Function<String, Tensor> values,
             Path file) {
         Map<String, Object> header = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
@@ -584,14 +583,13 @@ public final class Safetensors {
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
                 for (Map.Entry<String, long[]> entry : shapes.entrySet()) {
                     Tensor tensor = values.apply(entry.getKey());
-                    if (tensor == null
-                            || !java.util.Arrays.equals(tensor.shape(), entry.getValue())) {
+                    if (tensor == null || !Arrays.equals(tensor.shape(), entry.getValue())) {
                         throw new CheckpointException(
                                 file
                                         + ": tensor "
                                         + entry.getKey()
                                         + " was announced as "
-                                        + java.util.Arrays.toString(entry.getValue())
+                                        + Arrays.toString(entry.getValue())
                                         + " but its values are "
                                         + (tensor == null ? "missing" : tensor.shapeString()));
                     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -167,7 +168,7 @@ public final class FmnistVtab {
                             + " eligible");
         }
         Permutation.shuffle(pool, random);
-        int[] drawn = java.util.Arrays.copyOf(pool, sizes.train() + sizes.val());
+        int[] drawn = Arrays.copyOf(pool, sizes.train() + sizes.val());
         List<Example> trainVal = new ArrayList<>();
         for (int index : drawn) {
             trainVal.add(make(task, train, index, pool, random));
@@ -238,8 +239,7 @@ public final class FmnistVtab {
                 for (int i = 1; i < count; i++) {
                     objects.add(split.images().get(pool[random.nextInt(pool.length)]));
                 }
-                yield new Example(
-                        scatter(objects, java.util.Arrays.copyOf(cells, count)), count - 1);
+                yield new Example(scatter(objects, Arrays.copyOf(cells, count)), count - 1);
             }
         };
     }

@@ -6,11 +6,14 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Stream;
 
 /**
@@ -182,7 +185,7 @@ public final class FolderTask {
             if (Files.exists(out)) {
                 Files.delete(out); // empty, checked above
             }
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new DataException(out + ": cannot write the task: " + e.getMessage(), e);
         } finally {
@@ -197,15 +200,14 @@ public final class FolderTask {
             Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private static void checkAll(List<ImageFolders.Labelled> images) {
-        java.util.concurrent.ForkJoinPool pool =
-                new java.util.concurrent.ForkJoinPool(CHECK_THREADS);
+        ForkJoinPool pool = new ForkJoinPool(CHECK_THREADS);
         try {
             pool.submit(
                             () ->
                                     images.parallelStream()
                                             .forEach(image -> ImageCodec.read(image.file())))
                     .get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
             }

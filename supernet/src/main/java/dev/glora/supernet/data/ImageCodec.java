@@ -5,6 +5,7 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
@@ -12,7 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Iterator;
+import java.util.concurrent.Semaphore;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Reads any image format the JDK reads (PNG, JPEG, BMP, GIF, WBMP) and writes PNG.
@@ -63,8 +70,8 @@ public final class ImageCodec {
             Path file,
             Io<Long> size,
             Io<BufferedImage> read,
-            java.util.function.Function<IOException, DataException> unreadable,
-            java.util.function.Supplier<DataException> notAnImage) {
+            Function<IOException, DataException> unreadable,
+            Supplier<DataException> notAnImage) {
         int permits;
         try {
             permits = permits(size.get());
@@ -93,8 +100,7 @@ public final class ImageCodec {
     public static final int DECODE_BUDGET_PIXELS = (int) Image.MAX_PIXELS;
 
     /** Permits are pixels: a decode takes its image's count from the header before it starts. */
-    static final java.util.concurrent.Semaphore DECODING =
-            new java.util.concurrent.Semaphore(DECODE_BUDGET_PIXELS, true);
+    static final Semaphore DECODING = new Semaphore(DECODE_BUDGET_PIXELS, true);
 
     private static int permits(long pixels) {
         return (int) Math.max(1, Math.min(pixels, DECODE_BUDGET_PIXELS));
@@ -127,8 +133,8 @@ public final class ImageCodec {
         Path label = Path.of(name.replaceAll("[\\x00-\\x1f/\\\\]", "_"));
         return decode(
                 label,
-                () -> checkSize(new java.io.ByteArrayInputStream(bytes), label),
-                () -> ImageIO.read(new java.io.ByteArrayInputStream(bytes)),
+                () -> checkSize(new ByteArrayInputStream(bytes), label),
+                () -> ImageIO.read(new ByteArrayInputStream(bytes)),
                 e -> new DataException(name + ": unreadable image: " + e.getMessage(), e),
                 () -> new DataException(name + ": " + NOT_AN_IMAGE));
     }
@@ -170,8 +176,8 @@ public final class ImageCodec {
         byte[] image = bytes;
         return decode(
                 file,
-                () -> checkSize(new java.io.ByteArrayInputStream(image), file),
-                () -> ImageIO.read(new java.io.ByteArrayInputStream(image)),
+                () -> checkSize(new ByteArrayInputStream(image), file),
+                () -> ImageIO.read(new ByteArrayInputStream(image)),
                 e -> new DataException(file + ": unreadable image: " + e.getMessage(), e),
                 () -> new DataException(file + ": " + NOT_AN_IMAGE));
     }
@@ -182,15 +188,15 @@ public final class ImageCodec {
      * @return its pixels; 1 where no reader knows the format (the decode then finds no image)
      */
     private static long checkSize(Object input, Path file) throws IOException {
-        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(input)) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(input)) {
             if (in == null) {
                 return 1;
             }
-            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 return 1;
             }
-            javax.imageio.ImageReader reader = readers.next();
+            ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);

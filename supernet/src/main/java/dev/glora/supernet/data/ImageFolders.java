@@ -1,6 +1,7 @@
 package dev.glora.supernet.data;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ public final class ImageFolders {
                                 .filter(p -> !hidden(dir.relativize(p)))
                                 .sorted()
                                 .toList();
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 throw new DataException(dir + ": unreadable folder: " + e.getMessage(), e);
             }
             if (images.isEmpty()) {

@@ -4,14 +4,21 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.glora.supernet.ConfinedFiles;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
@@ -107,7 +114,7 @@ public final class Vtab1k {
      * file that does not exist is returned as it is (reading it names it).
      */
     private static Path confined(Path file, Path root, String what) {
-        if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return file;
         }
         try {
@@ -141,9 +148,9 @@ public final class Vtab1k {
         Path file =
                 confined(listFile(root, list), root, listFile(taskDir, list) + ": the list file");
         List<String> lines;
-        try (java.io.BufferedReader in =
-                new java.io.BufferedReader(
-                        java.nio.channels.Channels.newReader(
+        try (BufferedReader in =
+                new BufferedReader(
+                        Channels.newReader(
                                 ConfinedFiles.open(root, file), StandardCharsets.UTF_8))) {
             lines = in.lines().toList();
         } catch (ConfinedFiles.OutsideRoot e) {
@@ -209,7 +216,7 @@ public final class Vtab1k {
      * @throws DataException naming the file and line of the first problem in either list
      */
     public static boolean shareImages(Path taskDir, String list, String other) {
-        java.util.Set<Path> images = new java.util.HashSet<>();
+        Set<Path> images = new HashSet<>();
         entries(taskDir, list).forEach(entry -> images.add(entry.image()));
         return entries(taskDir, other).stream().anyMatch(entry -> images.contains(entry.image()));
     }
@@ -341,9 +348,7 @@ public final class Vtab1k {
                 taskDir,
                 "train800val200",
                 both,
-                IntStream.concat(
-                                java.util.Arrays.stream(train.labels()),
-                                java.util.Arrays.stream(val.labels()))
+                IntStream.concat(Arrays.stream(train.labels()), Arrays.stream(val.labels()))
                         .toArray());
         writeList(taskDir, "test", test.paths(), test.labels());
     }
@@ -366,10 +371,7 @@ public final class Vtab1k {
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
             Files.move(
-                    tmp,
-                    file,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new DataException(file + ": cannot write: " + e.getMessage(), e);
         }

@@ -10,6 +10,9 @@ import dev.glora.supernet.vit.LinearFactory;
 import dev.glora.supernet.vit.ModelWeights;
 import dev.glora.supernet.vit.VisionTransformer;
 import dev.glora.supernet.vit.VitArchitecture;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +20,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.ZipFile;
 
 /**
  * Turns a foreign ViT checkpoint (timm-named safetensors, a transformers ViT's safetensors ({@link
@@ -158,10 +162,10 @@ public final class CheckpointImporter {
      * @throws CheckpointException naming the file, and the tensor where one is at fault
      */
     public static Imported read(Path from, Options options) {
-        if (java.nio.file.Files.isDirectory(from)) {
+        if (Files.isDirectory(from)) {
             // a transformers folder (save_pretrained): its weights, with config.json beside them
             Path weights = from.resolve(TransformersVit.WEIGHTS);
-            if (!java.nio.file.Files.isRegularFile(weights)) {
+            if (!Files.isRegularFile(weights)) {
                 throw new CheckpointException(
                         from
                                 + ": a folder without "
@@ -432,16 +436,16 @@ public final class CheckpointImporter {
      */
     static void refusePickles(Path from, String source) {
         String why = null;
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(from)) {
+        try (InputStream in = Files.newInputStream(from)) {
             byte[] head = in.readNBytes(2);
             if (head.length == 2 && (head[0] & 0xFF) == 0x80 && head[1] >= 2 && head[1] <= 5) {
                 why = "a pickle (torch.save before PyTorch 1.6)";
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CheckpointException(source + ": cannot read: " + e, e);
         }
         if (why == null && Npz.looksLikeNpz(from)) {
-            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(from.toFile())) {
+            try (ZipFile zip = new ZipFile(from.toFile())) {
                 if (zip.stream()
                         .anyMatch(
                                 e ->
@@ -449,7 +453,7 @@ public final class CheckpointImporter {
                                                 || e.getName().endsWith("/data.pkl"))) {
                     why = "a zip holding data.pkl (torch.save)";
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // not a readable zip: the .npz reader says what is wrong with it
             }
         }

@@ -11,8 +11,10 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +48,7 @@ public final class Npz {
      * @return whether it starts like a zip archive (an {@code .npz})
      */
     public static boolean looksLikeNpz(Path file) {
-        try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file)) {
             byte[] head = in.readNBytes(4);
             return head.length == 4
                     && head[0] == 'P'
@@ -170,7 +172,7 @@ public final class Npz {
         String where = file + ": array " + name;
         DataInputStream in = new DataInputStream(raw);
         byte[] magic = in.readNBytes(MAGIC.length);
-        if (!java.util.Arrays.equals(magic, MAGIC)) {
+        if (!Arrays.equals(magic, MAGIC)) {
             throw new CheckpointException(where + ": not a .npy array (bad magic)");
         }
         int major = in.readUnsignedByte();
@@ -214,7 +216,7 @@ public final class Npz {
             throw new CheckpointException(
                     where
                             + ": shape "
-                            + java.util.Arrays.toString(shape)
+                            + Arrays.toString(shape)
                             + " of "
                             + descr
                             + " needs "

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * timm's plain ViT and DeiT model names and their pretrained tags, as timm 1.0's {@code
@@ -156,7 +157,7 @@ public final class TimmArchitectures {
                             + "\"; known: "
                             + String.join(", ", MODELS.keySet())
                             + " (each with an optional .tag), "
-                            + String.join(", ", new java.util.TreeSet<>(LEGACY.keySet()))
+                            + String.join(", ", new TreeSet<>(LEGACY.keySet()))
                             + "; or leave --arch out and give --num-heads, --mean and --std");
         }
         String wanted = dot < 0 ? null : full.substring(dot + 1);

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +83,7 @@ public final class TransformersVit {
      * @param names a safetensors file's tensor names
      * @return whether they are in transformers' ViT layout
      */
-    public static boolean isTransformers(java.util.Collection<String> names) {
+    public static boolean isTransformers(Collection<String> names) {
         return names.contains(PATCH) || names.contains("vit." + PATCH);
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -254,7 +255,7 @@ public final class OnnxExport {
     }
 
     private String node(String op, List<String> inputs, Message... attributes) {
-        String output = op.toLowerCase(java.util.Locale.ROOT) + "_" + counter++;
+        String output = op.toLowerCase(Locale.ROOT) + "_" + counter++;
         Message node = new Message();
         for (String input : inputs) {
             node.string(1, input);

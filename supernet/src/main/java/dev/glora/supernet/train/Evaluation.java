@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Preprocess;
+import java.util.Arrays;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
@@ -86,7 +87,7 @@ public final class Evaluation {
                     float[] flat = p.toFloatArray();
                     for (int i = 0; i < indices.length; i++) {
                         probabilities[indices[i]] =
-                                java.util.Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
+                                Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
                     }
                 }
             }

@@ -13,6 +13,7 @@ import dev.glora.supernet.vit.VitInit;
 import dev.glora.supernet.vit.VitModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,7 +146,7 @@ public record SupernetSetup(
                 classes,
                 Vtab1k.read(dataRoot, task, trainList),
                 Vtab1k.read(dataRoot, task, valList),
-                java.util.Collections.unmodifiableMap(provenance),
+                Collections.unmodifiableMap(provenance),
                 space,
                 sampling,
                 limit);

@@ -24,6 +24,7 @@ import dev.glora.supernet.vit.VisionTransformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -165,7 +166,7 @@ public final class Trainer {
                 double lossSum = 0;
                 for (int step = 0; step < steps; step++) {
                     int[] indices =
-                            java.util.Arrays.copyOfRange(
+                            Arrays.copyOfRange(
                                     order,
                                     step * batch,
                                     Math.min(order.length, (step + 1) * batch));
@@ -382,7 +383,7 @@ public final class Trainer {
                                 manager,
                                 preprocess,
                                 data,
-                                java.util.Arrays.copyOfRange(indices, from, to),
+                                Arrays.copyOfRange(indices, from, to),
                                 (double) (to - from) / indices.length / share,
                                 soft == null ? null : soft[part],
                                 predictions,

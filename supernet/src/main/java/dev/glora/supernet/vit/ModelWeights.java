@@ -106,7 +106,7 @@ public final class ModelWeights {
 
     private static void check(
             Map<String, Parameter> named, Map<String, Tensor> tensors, String source) {
-        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
         tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
         checkShapes(named, shapes, source);
     }

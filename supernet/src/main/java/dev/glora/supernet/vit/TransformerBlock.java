@@ -9,6 +9,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
@@ -104,7 +105,7 @@ public class TransformerBlock extends AbstractBlock implements StepDraws {
             if (heldKeep[which] == null) {
                 heldKeep[which] = draw(heldBatch);
             }
-            keep = java.util.Arrays.copyOfRange(heldKeep[which], heldOffset, heldOffset + batch);
+            keep = Arrays.copyOfRange(heldKeep[which], heldOffset, heldOffset + batch);
         } else {
             keep = draw(batch);
         }

@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
 /**
@@ -99,8 +100,7 @@ public class VisionTransformer extends AbstractBlock {
         forEachStepDraws(this, StepDraws::releaseDraws);
     }
 
-    private static void forEachStepDraws(
-            Block block, java.util.function.Consumer<StepDraws> action) {
+    private static void forEachStepDraws(Block block, Consumer<StepDraws> action) {
         if (block instanceof StepDraws draws) {
             action.accept(draws);
         }

@@ -3,6 +3,7 @@ package dev.glora.supernet.vit;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.CheckpointException;
 import dev.glora.supernet.checkpoint.Tensor;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -43,7 +44,7 @@ public final class VitInit {
                                     || (name.endsWith(".weight") && dims.length == 2)) {
                                 normal(random, data, 0.02);
                             } else if (name.endsWith(".weight")) {
-                                java.util.Arrays.fill(data, 1f);
+                                Arrays.fill(data, 1f);
                             }
                             tensors.put(name, t);
                         });

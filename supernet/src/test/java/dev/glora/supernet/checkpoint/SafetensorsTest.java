@@ -9,10 +9,14 @@ import dev.glora.supernet.TinyModels;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -103,7 +107,7 @@ class SafetensorsTest {
         Path whole = dir.resolve("whole.safetensors");
         Path streamed = dir.resolve("streamed.safetensors");
         Safetensors.write(Safetensors.read(f16), whole);
-        java.util.List<String> asked = new java.util.ArrayList<>();
+        List<String> asked = new ArrayList<>();
         try (Safetensors.Reader reader = Safetensors.Reader.open(f16)) {
             assertEquals(Map.of("k", "v"), reader.header().metadata());
             assertArrayEquals(new float[] {1024f, -0.75f}, reader.tensor("b").data());
@@ -119,7 +123,7 @@ class SafetensorsTest {
                     assertThrows(CheckpointException.class, () -> reader.tensor("c")).getMessage();
             assertTrue(missing.contains("no tensor c"), missing);
         }
-        assertEquals(java.util.List.of("a", "b"), asked);
+        assertEquals(List.of("a", "b"), asked);
         assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(streamed));
         assertArrayEquals(Arrays.copyOf(values, 4), Safetensors.read(streamed).tensor("a").data());
     }
@@ -219,8 +223,7 @@ class SafetensorsTest {
                         + "]}}";
         Path path = dir.resolve("large.safetensors");
         Files.write(path, file(header, new byte[0]));
-        try (var channel =
-                java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
             channel.write(
                     ByteBuffer.allocate(8)
                             .order(ByteOrder.LITTLE_ENDIAN)

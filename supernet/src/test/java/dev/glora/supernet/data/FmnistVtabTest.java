@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -129,7 +131,7 @@ class FmnistVtabTest {
         }
         ImageDataset selection = Vtab1k.read(dir.resolve("large"), "val45");
         assertEquals(45, selection.size());
-        java.util.Set<Integer> used = new java.util.HashSet<>();
+        Set<Integer> used = new HashSet<>();
         Vtab1k.read(dir.resolve("large"), "train800val200")
                 .images()
                 .forEach(image -> used.add(image.at(0, 27, 27)));

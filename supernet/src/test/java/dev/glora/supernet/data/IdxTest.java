@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +25,8 @@ class IdxTest {
     @Test
     void aHeaderDeclaringBillionsAllocatesNothingAndSaysTheFileIsTruncated() throws IOException {
         Path labelsFile = dir.resolve("huge-labels-idx1-ubyte");
-        java.nio.ByteBuffer header =
-                java.nio.ByteBuffer.allocate(11)
+        ByteBuffer header =
+                ByteBuffer.allocate(11)
                         .putInt(0x00000801)
                         .putInt(Integer.MAX_VALUE)
                         .put(new byte[] {1, 2, 3});
@@ -37,7 +39,7 @@ class IdxTest {
         Path imagesFile = dir.resolve("huge-images-idx3-ubyte");
         Files.write(
                 imagesFile,
-                java.nio.ByteBuffer.allocate(20)
+                ByteBuffer.allocate(20)
                         .putInt(0x00000803)
                         .putInt(Integer.MAX_VALUE)
                         .putInt(2)
@@ -48,7 +50,7 @@ class IdxTest {
         assertTrue(images.getMessage().contains("truncated in image 1"), images.getMessage());
         Files.write(
                 imagesFile,
-                java.nio.ByteBuffer.allocate(16)
+                ByteBuffer.allocate(16)
                         .putInt(0x00000803)
                         .putInt(1)
                         .putInt(1 << 16)
@@ -95,7 +97,7 @@ class IdxTest {
         IdxFiles.write(dir, "train", images, labels, false);
         Path imagesFile = dir.resolve("train-images-idx3-ubyte");
         byte[] bytes = Files.readAllBytes(imagesFile);
-        Files.write(imagesFile, java.util.Arrays.copyOf(bytes, bytes.length - 4));
+        Files.write(imagesFile, Arrays.copyOf(bytes, bytes.length - 4));
         DataException truncated =
                 assertThrows(DataException.class, () -> Idx.readSplit(dir, "train"));
         assertTrue(

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,15 +73,15 @@ class ImageCodecTest {
                         - 40 * 50
                         + 1; // one pixel short of this image's 2,000
         assertTrue(ImageCodec.DECODING.tryAcquire(held), "the budget was free");
-        java.util.concurrent.CompletableFuture<Image> read;
+        CompletableFuture<Image> read;
         try {
-            read = java.util.concurrent.CompletableFuture.supplyAsync(() -> ImageCodec.read(file));
+            read = CompletableFuture.supplyAsync(() -> ImageCodec.read(file));
             Thread.sleep(500);
             assertTrue(!read.isDone(), "the decode waited for its pixels");
         } finally {
             ImageCodec.DECODING.release(held);
         }
-        assertEquals(50, read.get(20, java.util.concurrent.TimeUnit.SECONDS).width());
+        assertEquals(50, read.get(20, TimeUnit.SECONDS).width());
         assertEquals(
                 ImageCodec.DECODE_BUDGET_PIXELS,
                 ImageCodec.DECODING.availablePermits(),

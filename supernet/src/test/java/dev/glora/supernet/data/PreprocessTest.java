@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.glora.supernet.vit.VitArchitecture;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -12,8 +13,8 @@ class PreprocessTest {
     private static VitArchitecture arch(int size, int channels, float mean, float std) {
         float[] m = new float[channels];
         float[] s = new float[channels];
-        java.util.Arrays.fill(m, mean);
-        java.util.Arrays.fill(s, std);
+        Arrays.fill(m, mean);
+        Arrays.fill(s, std);
         return new VitArchitecture(size, 2, channels, 4, 1, 1, 1.0, 2, true, m, s);
     }
 

@@ -141,10 +141,10 @@ class Vtab1kTest {
 
     @Test
     void taskJsonMayNameTheClassesOneNamePerClass() throws IOException {
-        assertEquals(java.util.List.of(), Vtab1k.classNames(task));
+        assertEquals(List.of(), Vtab1k.classNames(task));
         Files.writeString(
                 task.resolve("task.json"), "{\"num_classes\": 2, \"classes\": [\"ant\", \"bee\"]}");
-        assertEquals(java.util.List.of("ant", "bee"), Vtab1k.classNames(task));
+        assertEquals(List.of("ant", "bee"), Vtab1k.classNames(task));
         Files.writeString(
                 task.resolve("task.json"), "{\"num_classes\": 3, \"classes\": [\"ant\", \"bee\"]}");
         String message =

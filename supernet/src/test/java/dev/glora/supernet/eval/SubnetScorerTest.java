@@ -17,8 +17,10 @@ import dev.glora.supernet.train.Accuracy;
 import dev.glora.supernet.train.Evaluation;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +59,7 @@ class SubnetScorerTest {
             ImageDataset data = randomImages(70, 3, 3);
             SearchSpace space = SearchSpace.ofRanks(4, 2);
             SplittableRandom random = new SplittableRandom(4);
-            java.util.Set<Long> distinct = new java.util.HashSet<>();
+            Set<Long> distinct = new HashSet<>();
             try (SubnetScorer scorer = new SubnetScorer(checkpoint, data, 32, "tiny");
                     Supernet supernet = Supernet.load(checkpoint, "tiny")) {
                 for (int i = 0; i < 25; i++) {

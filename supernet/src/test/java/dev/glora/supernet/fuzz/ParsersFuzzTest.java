@@ -7,6 +7,7 @@ import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.data.Idx;
 import dev.glora.supernet.data.ImageCodec;
 import dev.glora.supernet.importer.Npz;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ class ParsersFuzzTest {
     /** The memory an import may take while fuzzed: a bomb must be refused, not allocated. */
     private static final long BUDGET = 64L << 20;
 
-    private static Path write(byte[] data, String suffix) throws java.io.IOException {
+    private static Path write(byte[] data, String suffix) throws IOException {
         Path file = Files.createTempFile("fuzz", suffix);
         Files.write(file, data);
         return file;

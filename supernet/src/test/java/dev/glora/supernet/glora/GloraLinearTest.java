@@ -23,8 +23,10 @@ import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.vit.LinearLayer;
 import dev.glora.supernet.vit.ModelWeights;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -282,7 +284,7 @@ class GloraLinearTest {
         Tensor x = TinyModels.random(new SplittableRandom(11), BATCH, IN);
         SearchSpace space = SearchSpace.ofRanks(4, 2);
         Set<LayerConfig> seen = new HashSet<>();
-        java.util.List<LayerConfig> first = new java.util.ArrayList<>();
+        List<LayerConfig> first = new ArrayList<>();
         layer.sampleFrom(space, new SplittableRandom(42));
         for (int i = 0; i < 50; i++) {
             run(layer, x);
@@ -313,7 +315,7 @@ class GloraLinearTest {
     @Test
     void freshAdaptersAreZeroWhereSpecifiedAndXavierBounded() {
         Map<String, Tensor> fresh =
-                AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 7);
+                AdapterInit.fresh(List.of(new LayerShape("l", 96, 288, true)), 4, 7);
         for (String zero : new String[] {"l.Ad", "l.Bd", "l.Cd", "l.D", "l.E"}) {
             for (float v : fresh.get(zero).data()) {
                 assertEquals(0f, v, zero);
@@ -327,11 +329,8 @@ class GloraLinearTest {
         }
         assertTrue(max > 0.9 * bound, "values should fill the Xavier range");
         assertArrayEquals(new long[] {4, 1}, fresh.get("l.Cu").shape());
-        assertEquals(
-                fresh,
-                AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 7));
+        assertEquals(fresh, AdapterInit.fresh(List.of(new LayerShape("l", 96, 288, true)), 4, 7));
         assertNotEquals(
-                fresh,
-                AdapterInit.fresh(java.util.List.of(new LayerShape("l", 96, 288, true)), 4, 8));
+                fresh, AdapterInit.fresh(List.of(new LayerShape("l", 96, 288, true)), 4, 8));
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.vit.VitArchitecture;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -72,7 +73,7 @@ class PathCostsTest {
 
     @Test
     void theEqualSizeLoraRankIsTheLargestWithinTheSizeAndOneBelowRankOne() {
-        java.util.List<String> layers = Supernet.layerNames(ARCH);
+        List<String> layers = Supernet.layerNames(ARCH);
         long perRank =
                 Supernet.parameterCount(
                         ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 1));

@@ -16,10 +16,13 @@ import dev.glora.supernet.vit.VitModel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -272,13 +275,13 @@ class ImporterTest {
         Path npz = temp.resolve(name);
         String header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
         try (OutputStream file = Files.newOutputStream(npz);
-                java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(file)) {
-            zip.putNextEntry(new java.util.zip.ZipEntry("x.npy"));
+                ZipOutputStream zip = new ZipOutputStream(file)) {
+            zip.putNextEntry(new ZipEntry("x.npy"));
             zip.write(
                     new byte[] {
                         (byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0
                     });
-            zip.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            zip.write(header.getBytes(StandardCharsets.US_ASCII));
             byte[] zeros = new byte[chunk];
             for (int i = 0; i < chunks; i++) {
                 zip.write(zeros);

@@ -17,9 +17,12 @@ import dev.glora.supernet.vit.VitModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,11 +99,11 @@ class TransformersVitTest {
         for (int k = 0; k < 3; k++) {
             String name = "vit.encoder.layer.1.attention.attention." + parts[k];
             assertArrayEquals(
-                    java.util.Arrays.copyOfRange(qkv, k * d * d, (k + 1) * d * d),
+                    Arrays.copyOfRange(qkv, k * d * d, (k + 1) * d * d),
                     written.tensor(name + ".weight").data(),
                     name);
             assertArrayEquals(
-                    java.util.Arrays.copyOfRange(qkvBias, k * d, (k + 1) * d),
+                    Arrays.copyOfRange(qkvBias, k * d, (k + 1) * d),
                     written.tensor(name + ".bias").data(),
                     name);
         }
@@ -236,9 +239,8 @@ class TransformersVitTest {
     void aPickledCheckpointIsRefusedWhateverItsName() throws IOException {
         // torch.save since PyTorch 1.6: a zip holding archive/data.pkl
         Path zipped = dir.resolve("model.safetensors");
-        try (java.util.zip.ZipOutputStream zip =
-                new java.util.zip.ZipOutputStream(Files.newOutputStream(zipped))) {
-            zip.putNextEntry(new java.util.zip.ZipEntry("archive/data.pkl"));
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(zipped))) {
+            zip.putNextEntry(new ZipEntry("archive/data.pkl"));
             zip.write(new byte[] {(byte) 0x80, 2, '.'});
             zip.closeEntry();
         }

@@ -15,7 +15,10 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitModel;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -52,8 +55,8 @@ class ReparameterizerTest {
                 TinyModels.trainedSupernet(TinyModels.randomBackbone(arch, 31), arch, 4, 32);
         SubnetConfig config = randomConfig(arch, SearchSpace.ofRanks(4, 2), 33);
         Map<String, LayerConfig> reversed = new LinkedHashMap<>();
-        java.util.List<String> names = new java.util.ArrayList<>(config.layers().keySet());
-        java.util.Collections.reverse(names);
+        List<String> names = new ArrayList<>(config.layers().keySet());
+        Collections.reverse(names);
         names.forEach(name -> reversed.put(name, config.layer(name)));
         Checkpoint inOrder = Reparameterizer.merge(supernet, config, Map.of(), "supernet");
         Checkpoint shuffled =

@@ -15,6 +15,7 @@ import dev.glora.supernet.vit.VitModel;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -86,8 +87,8 @@ class OnnxRuntimeBench {
         } finally {
             Files.deleteIfExists(file);
         }
-        java.util.Arrays.sort(ort);
-        java.util.Arrays.sort(djl);
+        Arrays.sort(ort);
+        Arrays.sort(djl);
         System.out.printf(
                 Locale.ROOT,
                 "BENCH {\"shape\":\"vit-s16-224\",\"threads\":1,\"images\":%d,\"images_per_pass\":%d,"
@@ -98,7 +99,7 @@ class OnnxRuntimeBench {
                 ROUNDS,
                 ort[ROUNDS / 2],
                 djl[ROUNDS / 2],
-                java.util.Arrays.toString(ort),
-                java.util.Arrays.toString(djl));
+                Arrays.toString(ort),
+                Arrays.toString(djl));
     }
 }

@@ -11,6 +11,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Tensor;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -71,7 +72,7 @@ class AdamWTest {
                     backward(manager, restored.get("used"));
                     resumed.step(0.1);
                     expected = original.get("idle").getArray().toFloatArray();
-                    assertFalse(java.util.Arrays.equals(new float[] {0.5f, -1f, 2f}, expected));
+                    assertFalse(Arrays.equals(new float[] {0.5f, -1f, 2f}, expected));
                     assertArrayEquals(expected, restored.get("idle").getArray().toFloatArray());
                     assertArrayEquals(
                             original.get("used").getArray().toFloatArray(),

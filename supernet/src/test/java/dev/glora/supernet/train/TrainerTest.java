@@ -20,10 +20,16 @@ import dev.glora.supernet.vit.VitInit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -193,8 +199,7 @@ class TrainerTest {
 
     /** The loss and gradients of one batch of 12 in one step of {@code passes}, on no drop-path. */
     private static Map<String, float[]> passGradients(
-            java.util.function.Function<Supernet, List<Trainer.Pass>> passes,
-            Map<String, Double> lossOut) {
+            Function<Supernet, List<Trainer.Pass>> passes, Map<String, Double> lossOut) {
         return gradients(
                 (supernet, store, manager, preprocess, data, indices) -> {
                     supernet.network().setDropPath(0, new SplittableRandom(22));
@@ -217,10 +222,8 @@ class TrainerTest {
         // on the teacher's own path, -sum(q log p) with q = p (detached) has gradient p - q = 0:
         // the step's gradient is half the labels pass's, and its loss the mean of the
         // cross-entropy and the predictions' entropy
-        java.util.function.Function<
-                        Supernet, java.util.function.Consumer<java.util.random.RandomGenerator>>
-                allLora =
-                        supernet -> random -> supernet.setConfig(Trainees.allLora(supernet, SPACE));
+        Function<Supernet, Consumer<RandomGenerator>> allLora =
+                supernet -> random -> supernet.setConfig(Trainees.allLora(supernet, SPACE));
         Map<String, Double> labelsLoss = new LinkedHashMap<>();
         Map<String, float[]> labels =
                 passGradients(n -> List.of(new Trainer.Pass(allLora.apply(n), false)), labelsLoss);
@@ -308,7 +311,7 @@ class TrainerTest {
                 weights.get("sandwich").entrySet().stream()
                         .anyMatch(
                                 e ->
-                                        !java.util.Arrays.equals(
+                                        !Arrays.equals(
                                                 e.getValue().data(),
                                                 weights.get("uniform").get(e.getKey()).data())),
                 "sandwich trained as uniform");
@@ -327,7 +330,7 @@ class TrainerTest {
         Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
         Map<String, List<EpochResult>> histories = new LinkedHashMap<>();
         List<Long> sizes = new ArrayList<>();
-        java.util.Set<String> paths = new java.util.HashSet<>();
+        Set<String> paths = new HashSet<>();
         for (String run : List.of("limited", "limited again")) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny")) {

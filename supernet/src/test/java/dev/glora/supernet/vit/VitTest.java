@@ -15,7 +15,11 @@ import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.CheckpointException;
 import dev.glora.supernet.checkpoint.Tensor;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -132,7 +136,7 @@ class VitTest {
     private static Map<String, float[]> gradients(
             VitArchitecture arch, Tensor images, boolean disturb) {
         Map<String, float[]> gradients = new LinkedHashMap<>();
-        java.util.List<java.nio.ByteBuffer> junk = new java.util.ArrayList<>();
+        List<ByteBuffer> junk = new ArrayList<>();
         try (VitModel model = VitModel.load(TinyModels.randomBackbone(arch, 4), null, "tiny");
                 NDManager manager = TorchRuntime.newManager();
                 NDScope scope = new NDScope()) {
@@ -163,9 +167,7 @@ class VitTest {
                             Thread.currentThread().interrupt();
                         }
                         for (int i = 0; i < 2000; i++) {
-                            junk.add(
-                                    java.nio.ByteBuffer.allocateDirect(8 << (i % 4))
-                                            .putDouble(0, 1e6));
+                            junk.add(ByteBuffer.allocateDirect(8 << (i % 4)).putDouble(0, 1e6));
                         }
                     }
                 }
@@ -175,7 +177,7 @@ class VitTest {
                         false,
                         false);
                 // the junk holds the freed memory until the backward pass has read it
-                java.lang.ref.Reference.reachabilityFence(junk);
+                Reference.reachabilityFence(junk);
             } finally {
                 ai.djl.pytorch.jni.JniUtils.setGradMode(was);
             }
