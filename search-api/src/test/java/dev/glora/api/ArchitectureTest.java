@@ -6,6 +6,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,11 +31,9 @@ class ArchitectureTest {
                     "dev.glora.worker.Worker",
                     "dev.glora.api.SearchApiApplication"
                 }) {
-            org.junit.jupiter.api.Assertions.assertTrue(
-                    classes.contain(name), "every module is checked: " + name);
+            Assertions.assertTrue(classes.contain(name), "every module is checked: " + name);
         }
-        org.junit.jupiter.api.Assertions.assertFalse(
-                classes.contain("dev.glora.worker.TinyJob"), "no test class");
+        Assertions.assertFalse(classes.contain("dev.glora.worker.TinyJob"), "no test class");
     }
 
     @Test

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.importer.TransformersVit;
+import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.worker.TinyJob;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -93,11 +96,10 @@ class CatalogApiTest extends ServiceTest {
     void anUploadedTransformersCheckpointIsImportedWithItsLayerNormEpsilon() throws Exception {
         // issue 33: a transformers ViT's weights, as save_pretrained writes them (made here by the
         // export)
-        dev.glora.supernet.vit.VitArchitecture arch = dev.glora.supernet.TinyModels.tinyArch();
+        VitArchitecture arch = TinyModels.tinyArch();
         Path folder = Files.createTempDirectory("glora-hf-upload");
         try {
-            dev.glora.supernet.importer.TransformersVit.write(
-                    dev.glora.supernet.TinyModels.randomBackbone(arch, 3), arch, List.of(), folder);
+            TransformersVit.write(TinyModels.randomBackbone(arch, 3), arch, List.of(), folder);
             byte[] weights = Files.readAllBytes(folder.resolve("model.safetensors"));
             HttpResponse<String> created =
                     upload(

@@ -9,6 +9,8 @@ import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.worker.Await;
 import dev.glora.worker.TinyJob;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -28,8 +31,7 @@ import tools.jackson.databind.JsonNode;
  */
 class JobApiTest extends ServiceTest {
 
-    @org.springframework.beans.factory.annotation.Autowired
-    private io.micrometer.core.instrument.MeterRegistry metrics;
+    @Autowired private MeterRegistry metrics;
 
     @Test
     void aJobIsSubmittedStreamsItsEventsAndItsResultsDownload() throws Exception {
@@ -194,11 +196,7 @@ class JobApiTest extends ServiceTest {
     @Test
     void specsThatWouldFailLaterAreRefusedAtSubmit() throws Exception {
         String base =
-                "{\"backbone\": \""
-                        + dev.glora.worker.TinyJob.BACKBONE
-                        + "\", \"data\": \""
-                        + dev.glora.worker.TinyJob.TASK
-                        + "\", ";
+                "{\"backbone\": \"" + TinyJob.BACKBONE + "\", \"data\": \"" + TinyJob.TASK + "\", ";
         for (String[] bad :
                 new String[][] {
                     {"\"supernet\": {\"ranks\": [null]}}", "supernet.ranks", "positive ranks"},
@@ -361,7 +359,7 @@ class JobApiTest extends ServiceTest {
                 .tag("outcome", "lease_lost")
                 .counters()
                 .stream()
-                .mapToDouble(io.micrometer.core.instrument.Counter::count)
+                .mapToDouble(Counter::count)
                 .sum();
     }
 
@@ -488,7 +486,7 @@ class JobApiTest extends ServiceTest {
                             "/api/v1/jobs",
                             "{\"backbone\": \"corrupt-api.safetensors\","
                                     + " \"data\": \""
-                                    + dev.glora.worker.TinyJob.TASK
+                                    + TinyJob.TASK
                                     + "\"}",
                             ServiceTestEnvironment.TOKEN);
             assertEquals(400, refused.statusCode(), refused.body());

@@ -3,6 +3,7 @@ package dev.glora.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.api.jobs.PredictController;
 import dev.glora.jobs.Predictor;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -191,9 +192,7 @@ class PredictApiTest extends ServiceTest {
                                             + " boundary="
                                             + BOUNDARY
                                             + "\r\nContent-Length: "
-                                            + (dev.glora.api.jobs.PredictController
-                                                            .MAX_REQUEST_BYTES
-                                                    + 1)
+                                            + (PredictController.MAX_REQUEST_BYTES + 1)
                                             + "\r\nConnection: close\r\n\r\n")
                                     .getBytes(StandardCharsets.UTF_8));
             // the status line arrives while the body is still owed (the server then drops the

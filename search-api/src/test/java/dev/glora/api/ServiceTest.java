@@ -2,6 +2,7 @@ package dev.glora.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.glora.worker.Await;
 import dev.glora.worker.TinyJob;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,7 +106,7 @@ public abstract class ServiceTest {
 
     protected JsonNode awaitStatus(long id, String... statuses) throws Exception {
         List<String> wanted = List.of(statuses);
-        return dev.glora.worker.Await.until(
+        return Await.until(
                 Duration.ofMinutes(3),
                 Duration.ofMillis(100),
                 "job " + id + " reaching " + wanted,

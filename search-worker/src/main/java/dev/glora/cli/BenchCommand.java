@@ -1,12 +1,16 @@
 package dev.glora.cli;
 
+import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.GsonBuilder;
+import dev.glora.search.Encoding;
+import dev.glora.supernet.GloraException;
 import dev.glora.supernet.TorchNatives;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.eval.SubnetScorer;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.train.EpochResult;
 import dev.glora.supernet.train.TrainSettings;
@@ -78,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
                     return shape;
                 }
             }
-            throw new dev.glora.supernet.GloraException(
+            throw new GloraException(
                     "--shape " + label + " is not one of bench-s, vit-s16-224," + " vit-b16-224");
         }
     }
@@ -343,7 +347,7 @@ final class BenchCommand implements Callable<Integer> {
                         new TrainSettings(
                                 1, 64, 1e-4, 1e-4, 0, 1e-6, 1e-5, 0.1, run + 1, accumulate);
                 if (run == 1) {
-                    ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                    JniUtils.startProfile(false, true, false);
                 }
                 try {
                     new Trainer(settings, new TrainingListener() {})
@@ -355,33 +359,28 @@ final class BenchCommand implements Callable<Integer> {
                                     "bench");
                 } finally {
                     if (run == 1) {
-                        ai.djl.pytorch.jni.JniUtils.stopProfile(
-                                profile.resolve("training-trace.json").toString());
+                        JniUtils.stopProfile(profile.resolve("training-trace.json").toString());
                     }
                 }
             }
         } finally {
             deleteFlat(dir);
         }
-        dev.glora.search.Encoding encoding =
-                new dev.glora.search.Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
+        Encoding encoding = new Encoding(Supernet.layerShapes(arch), SearchSpace.ofRanks(4));
         SplittableRandom random = new SplittableRandom(11);
         ImageDataset images = randomImages(arch, 200, 10, 3);
         TorchRuntime.setThreads(threads);
-        try (dev.glora.supernet.eval.SubnetScorer scorer =
-                new dev.glora.supernet.eval.SubnetScorer(
-                        supernet, images, images.size(), "bench")) {
+        try (SubnetScorer scorer = new SubnetScorer(supernet, images, images.size(), "bench")) {
             for (int c = 0; c < candidates; c++) {
                 scorer.score(encoding.decode(encoding.random(random)));
             }
-            ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+            JniUtils.startProfile(false, true, false);
             try {
                 for (int c = 0; c < candidates; c++) {
                     scorer.score(encoding.decode(encoding.random(random)));
                 }
             } finally {
-                ai.djl.pytorch.jni.JniUtils.stopProfile(
-                        profile.resolve("scoring-trace.json").toString());
+                JniUtils.stopProfile(profile.resolve("scoring-trace.json").toString());
             }
         }
     }

@@ -1,12 +1,20 @@
 package dev.glora.cli;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.glora.jobs.ModelBundle;
 import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.CheckpointException;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.importer.TransformersVit;
 import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.onnx.OnnxExport;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,12 +98,11 @@ final class ExportCommand implements Callable<Integer> {
         Checkpoint checkpoint = Safetensors.read(supernet);
         SubnetConfig subnet = ConfigJson.read(config);
         if ((format == Format.bundle || format == Format.transformers)
-                && Files.exists(out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS))) {
-            throw new dev.glora.supernet.checkpoint.CheckpointException(
+                && Files.exists(out.resolve(ModelBundle.WEIGHTS))) {
+            throw new CheckpointException(
                     out + " holds a model already; choose" + " another --out");
         }
-        List<String> labels =
-                task == null ? List.of() : dev.glora.supernet.data.Vtab1k.classNames(task);
+        List<String> labels = task == null ? List.of() : Vtab1k.classNames(task);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("producer", "glora export " + Provenance.codeVersion());
         provenance.put("merged_from_sha256", Provenance.sha256(supernet));
@@ -107,7 +114,7 @@ final class ExportCommand implements Callable<Integer> {
                 VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
         Path file =
                 format == Format.bundle || format == Format.transformers
-                        ? out.resolve(dev.glora.jobs.ModelBundle.WEIGHTS)
+                        ? out.resolve(ModelBundle.WEIGHTS)
                         : out;
         if (format == Format.bundle) {
             Files.createDirectories(out);
@@ -118,28 +125,26 @@ final class ExportCommand implements Callable<Integer> {
         if (format == Format.onnx) {
             Map<String, String> props = new LinkedHashMap<>(merged.metadata());
             if (!labels.isEmpty()) {
-                props.put("label_names", new com.google.gson.Gson().toJson(labels));
+                props.put("label_names", new Gson().toJson(labels));
             }
-            dev.glora.supernet.onnx.OnnxExport.write(merged, mergedArch, props, file);
+            OnnxExport.write(merged, mergedArch, props, file);
         } else if (format == Format.transformers) {
             if (!labels.isEmpty() && labels.size() != arch.numClasses()) {
-                throw new dev.glora.supernet.checkpoint.CheckpointException(
+                throw new CheckpointException(
                         "the task names "
                                 + labels.size()
                                 + " classes, the model has "
                                 + arch.numClasses());
             }
-            dev.glora.supernet.importer.TransformersVit.write(merged, mergedArch, labels, out);
+            TransformersVit.write(merged, mergedArch, labels, out);
         } else {
             Safetensors.write(merged, file);
         }
         if (format == Format.bundle) {
-            com.google.gson.JsonObject best =
-                    com.google.gson.JsonParser.parseString(Files.readString(config))
-                            .getAsJsonObject();
+            JsonObject best = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
             if (!best.has("backbone")) {
                 // a configuration written by hand: the card describes the supernet's architecture
-                com.google.gson.JsonObject backbone = new com.google.gson.JsonObject();
+                JsonObject backbone = new JsonObject();
                 backbone.addProperty("arch", VitArchitecture.nameOf(checkpoint.metadata()));
                 arch.toMetadata().forEach(backbone::addProperty);
                 best.add("backbone", backbone);
@@ -147,18 +152,14 @@ final class ExportCommand implements Callable<Integer> {
             if (!best.has("trainable_parameters")) {
                 best.addProperty("trainable_parameters", Supernet.parameterCount(arch, subnet));
             }
-            dev.glora.jobs.ModelBundle.Facts facts =
-                    new dev.glora.jobs.ModelBundle.Facts(
+            ModelBundle.Facts facts =
+                    new ModelBundle.Facts(
                             config.getFileName().toString().replaceAll("\\.json$", ""),
                             task == null ? null : task.getFileName().toString(),
                             labels,
                             Provenance.sha256(file));
-            Files.writeString(
-                    out.resolve(dev.glora.jobs.ModelBundle.CONFIG),
-                    dev.glora.jobs.ModelBundle.config(best, labels));
-            Files.writeString(
-                    out.resolve(dev.glora.jobs.ModelBundle.CARD),
-                    dev.glora.jobs.ModelBundle.card(best, facts));
+            Files.writeString(out.resolve(ModelBundle.CONFIG), ModelBundle.config(best, labels));
+            Files.writeString(out.resolve(ModelBundle.CARD), ModelBundle.card(best, facts));
         }
         long parameters = merged.tensors().values().stream().mapToLong(t -> t.data().length).sum();
         spec.commandLine()
@@ -176,11 +177,7 @@ final class ExportCommand implements Callable<Integer> {
                     .printf(
                             "bundle %s: %s, %s, %s (timm.create_model(\"local-dir:%s\","
                                     + " pretrained=True))%n",
-                            out,
-                            dev.glora.jobs.ModelBundle.WEIGHTS,
-                            dev.glora.jobs.ModelBundle.CONFIG,
-                            dev.glora.jobs.ModelBundle.CARD,
-                            out);
+                            out, ModelBundle.WEIGHTS, ModelBundle.CONFIG, ModelBundle.CARD, out);
         }
         return 0;
     }

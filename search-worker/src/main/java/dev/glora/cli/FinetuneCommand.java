@@ -15,6 +15,7 @@ import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.train.EpochResult;
 import dev.glora.supernet.train.Retraining;
+import dev.glora.supernet.train.SupernetSetup;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.train.Trainer;
@@ -176,7 +177,7 @@ final class FinetuneCommand implements Callable<Integer> {
         provenance.put("train_list", TaskData.describe(task, lists.train));
         provenance.put("val_list", TaskData.describe(task, lists.val));
         provenance.put("train_settings", settings.fingerprint());
-        dev.glora.supernet.train.SupernetSetup.putClassNames(provenance, task);
+        SupernetSetup.putClassNames(provenance, task);
         String identity = "finetune " + provenance.values();
         PrintWrapper printer = new PrintWrapper(spec);
         long head = (long) classes * target.embedDim() + classes;

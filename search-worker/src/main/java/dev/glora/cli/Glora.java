@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import dev.glora.db.DatabaseException;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Provenance;
@@ -79,7 +80,7 @@ public final class Glora {
                         line.getErr().println("glora: error: " + e.getMessage());
                         return INPUT_ERROR;
                     }
-                    if (e instanceof dev.glora.db.DatabaseException) {
+                    if (e instanceof DatabaseException) {
                         line.getErr().println("glora: database error: " + e.getMessage());
                         return DATABASE_ERROR;
                     }

@@ -1,5 +1,6 @@
 package dev.glora.cli;
 
+import dev.glora.supernet.checkpoint.CheckpointException;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.importer.CheckpointImporter;
 import dev.glora.supernet.vit.VitArchitecture;
@@ -82,8 +83,7 @@ final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (Files.exists(out) && !force) {
-            throw new dev.glora.supernet.checkpoint.CheckpointException(
-                    out + " exists; choose another --out or give --force");
+            throw new CheckpointException(out + " exists; choose another --out or give --force");
         }
         CheckpointImporter.Imported imported =
                 CheckpointImporter.read(

@@ -3,6 +3,7 @@ package dev.glora.cli;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.glora.jobs.Predictor;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -85,7 +86,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         List<Path> files = images(inputs);
         List<String> names =
-                dev.glora.jobs.Predictor.classNames(
+                Predictor.classNames(
                         Safetensors.header(model.file()).metadata(), model.file().toString());
         PrintWriter out = spec.commandLine().getOut();
         JsonArray all = new JsonArray();
@@ -129,12 +130,12 @@ final class PredictCommand implements Callable<Integer> {
 
     /** Prints an image's line, or adds its entry to {@code all} under {@code --json}. */
     private void report(Path image, float[] p, List<String> names, PrintWriter out, JsonArray all) {
-        List<dev.glora.jobs.Predictor.Ranked> best = dev.glora.jobs.Predictor.rank(p, names, top);
+        List<Predictor.Ranked> best = Predictor.rank(p, names, top);
         if (json) {
             JsonObject entry = new JsonObject();
             entry.addProperty("image", image.toString());
             JsonArray ranked = new JsonArray();
-            for (dev.glora.jobs.Predictor.Ranked r : best) {
+            for (Predictor.Ranked r : best) {
                 JsonObject c = new JsonObject();
                 c.addProperty("class", r.index());
                 c.addProperty("name", r.name());
@@ -145,7 +146,7 @@ final class PredictCommand implements Callable<Integer> {
             all.add(entry);
         } else {
             StringBuilder line = new StringBuilder(image.toString());
-            for (dev.glora.jobs.Predictor.Ranked r : best) {
+            for (Predictor.Ranked r : best) {
                 line.append(String.format(Locale.ROOT, "\t%s %.4f", r.name(), p[r.index()]));
             }
             out.println(line);

@@ -648,10 +648,9 @@ final class SearchCommand implements Callable<Integer> {
                         out);
         // what a job's baseline would train (JobSpec.Baseline): the comparison the search has to
         // win
-        dev.glora.supernet.vit.VitArchitecture arch =
-                dev.glora.supernet.vit.VitArchitecture.fromMetadata(
-                        checkpoint.metadata(), supernet.toString());
-        int rank = dev.glora.supernet.glora.Supernet.loraRankWithin(arch, best.parameters());
+        VitArchitecture arch =
+                VitArchitecture.fromMetadata(checkpoint.metadata(), supernet.toString());
+        int rank = Supernet.loraRankWithin(arch, best.parameters());
         printer.err()
                 .printf(
                         Locale.ROOT,
@@ -660,7 +659,7 @@ final class SearchCommand implements Callable<Integer> {
                                 + " plus the finalists' and any"
                                 + " retraining's%n",
                         rank,
-                        dev.glora.supernet.glora.Supernet.loraParameterCount(arch, rank),
+                        Supernet.loraParameterCount(arch, rank),
                         rank);
     }
 }

@@ -5,6 +5,7 @@ import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.train.Retraining;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainer;
 import dev.glora.supernet.train.TrainingListener;
@@ -74,8 +75,8 @@ final class TrainingRun {
     }
 
     /**
-     * As {@link #train}, for a stage that runs its own {@link Trainer} (e.g. {@link
-     * dev.glora.supernet.train.Retraining}) against {@code resumeFile(out)}.
+     * As {@link #train}, for a stage that runs its own {@link Trainer} (e.g. {@link Retraining})
+     * against {@code resumeFile(out)}.
      *
      * @param settings hyper-parameters (for the progress bar's epochs)
      * @param out output checkpoint

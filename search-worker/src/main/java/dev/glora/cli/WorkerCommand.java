@@ -6,9 +6,16 @@ import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.supernet.GloraException;
+import dev.glora.worker.MetricsServer;
 import dev.glora.worker.Worker;
 import dev.glora.worker.WorkerSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -201,24 +208,22 @@ final class WorkerCommand implements Callable<Integer> {
                 throw new GloraException(e.getMessage());
             }
             CountDownLatch stopped = new CountDownLatch(1);
-            io.micrometer.core.instrument.MeterRegistry registry = new SimpleMeterRegistry();
-            dev.glora.worker.MetricsServer metrics = null;
+            MeterRegistry registry = new SimpleMeterRegistry();
+            MetricsServer metrics = null;
             if (metricsPort != null) {
                 if (metricsPort < 0 || metricsPort > 65535) {
                     throw new GloraException(
                             "--metrics-port must be 0 to 65535, got " + metricsPort);
                 }
-                io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus =
-                        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-                                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
-                new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus);
-                new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(prometheus);
-                new io.micrometer.core.instrument.binder.system.ProcessorMetrics()
-                        .bindTo(prometheus);
+                PrometheusMeterRegistry prometheus =
+                        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                new JvmMemoryMetrics().bindTo(prometheus);
+                new JvmThreadMetrics().bindTo(prometheus);
+                new ProcessorMetrics().bindTo(prometheus);
                 registry = prometheus;
                 try {
                     metrics =
-                            dev.glora.worker.MetricsServer.start(
+                            MetricsServer.start(
                                     prometheus, InetAddress.getByName(metricsAddress), metricsPort);
                 } catch (IOException e) {
                     throw new GloraException(
@@ -234,7 +239,7 @@ final class WorkerCommand implements Callable<Integer> {
                         "glora worker %s: metrics at http://%s:%d/metrics%n",
                         me, metricsAddress, metrics.port());
             }
-            try (dev.glora.worker.MetricsServer served = metrics;
+            try (MetricsServer served = metrics;
                     Worker worker = new Worker(stores, settings, registry)) {
                 worker.start();
                 System.err.printf(

@@ -1,5 +1,6 @@
 package dev.glora.db;
 
+import dev.glora.supernet.GloraException;
 import java.net.ConnectException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -8,9 +9,9 @@ import java.sql.SQLTransientException;
 
 /**
  * The database cannot be reached, started, or has the wrong schema: the service's fault, not the
- * input's, so it is not a {@link dev.glora.supernet.GloraException} (the family of bad input). The
- * API answers it 503 with {@code Retry-After}, the command line with exit status 3, and a worker
- * hands a task back without spending an attempt when it {@link #isTransient is transient}.
+ * input's, so it is not a {@link GloraException} (the family of bad input). The API answers it 503
+ * with {@code Retry-After}, the command line with exit status 3, and a worker hands a task back
+ * without spending an attempt when it {@link #isTransient is transient}.
  */
 public class DatabaseException extends RuntimeException {
 

@@ -3,8 +3,10 @@ package dev.glora.jobs;
 import dev.glora.jobs.ModelLibrary.Refusal;
 import dev.glora.jobs.ModelLibrary.UploadException;
 import dev.glora.supernet.ConfinedFiles;
+import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.data.DataException;
 import dev.glora.supernet.data.FolderTask;
+import dev.glora.supernet.data.ImageFolders;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -124,11 +126,8 @@ public final class DataLibrary {
             Map<String, String> provenance = new LinkedHashMap<>();
             provenance.put(
                     "producer",
-                    "glora search service, data set upload "
-                            + dev.glora.supernet.checkpoint.Provenance.codeVersion());
-            provenance.put(
-                    "source_archive_sha256",
-                    dev.glora.supernet.checkpoint.Provenance.sha256(upload));
+                    "glora search service, data set upload " + Provenance.codeVersion());
+            provenance.put("source_archive_sha256", Provenance.sha256(upload));
             provenance.put("source_train", "train/ of the uploaded archive");
             if (Files.isDirectory(val)) {
                 provenance.put("source_val", "val/ of the uploaded archive");
@@ -276,8 +275,7 @@ public final class DataLibrary {
 
     /** Hidden files and macOS's {@code __MACOSX} folder are not images of the data set. */
     private static boolean skipped(Path relative) {
-        return dev.glora.supernet.data.ImageFolders.hidden(relative)
-                || relative.getName(0).toString().equals("__MACOSX");
+        return ImageFolders.hidden(relative) || relative.getName(0).toString().equals("__MACOSX");
     }
 
     /** The folder holding {@code train/}: the archive's top, or its one top-level folder. */

@@ -1,5 +1,8 @@
 package dev.glora.jobs;
 
+import dev.glora.search.Finalists;
+import dev.glora.search.KnownAdapters;
+import dev.glora.search.Reranking;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.config.Choice;
@@ -102,13 +105,12 @@ public record JobSpec(
      * The search ({@code maxParams} -1: no limit; {@code objective}: {@code accuracy} or {@code
      * pareto}; {@code init}: {@code repair} or {@code budget}, see {@link SearchSettings.Init}).
      * {@code rerankList}: a list of the task folder (e.g. {@code val2000}) on which the best {@code
-     * rerankTop} are scored again and the best there chosen ({@link dev.glora.search.Reranking}),
-     * as {@code glora search --rerank-list}; null: none. {@code seeds}: {@code none} or {@code
-     * known}, the known adapters that open the first generation ({@link
-     * dev.glora.search.KnownAdapters}); {@code finalists} and {@code finalistEpochs}: after the
-     * search, every seed and the best {@code finalists} others by the proxy are trained {@code
-     * finalistEpochs} from the supernet's weights on the supernet's training list and the best on
-     * val after it is chosen ({@link dev.glora.search.Finalists}; 0 epochs: none).
+     * rerankTop} are scored again and the best there chosen ({@link Reranking}), as {@code glora
+     * search --rerank-list}; null: none. {@code seeds}: {@code none} or {@code known}, the known
+     * adapters that open the first generation ({@link KnownAdapters}); {@code finalists} and {@code
+     * finalistEpochs}: after the search, every seed and the best {@code finalists} others by the
+     * proxy are trained {@code finalistEpochs} from the supernet's weights on the supernet's
+     * training list and the best on val after it is chosen ({@link Finalists}; 0 epochs: none).
      */
     public record Search(
             int population,
@@ -160,9 +162,8 @@ public record JobSpec(
         }
 
         /**
-         * @return whether the job trains finalists after the search ({@link
-         *     dev.glora.search.Finalists}): the best {@code finalists} by the proxy, and with them
-         *     every seed
+         * @return whether the job trains finalists after the search ({@link Finalists}): the best
+         *     {@code finalists} by the proxy, and with them every seed
          */
         public boolean hasFinalists() {
             return finalistEpochs > 0 && finalists > 0;

@@ -1,5 +1,6 @@
 package dev.glora.jobs;
 
+import dev.glora.supernet.ConfinedFiles;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.importer.CheckpointImporter;
 import java.io.IOException;
@@ -89,7 +90,7 @@ public final class ModelLibrary {
                                 .toInstant()
                                 .isBefore(before)) {
                     if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                        dev.glora.supernet.ConfinedFiles.deleteTree(entry);
+                        ConfinedFiles.deleteTree(entry);
                     } else {
                         Files.deleteIfExists(entry);
                     }

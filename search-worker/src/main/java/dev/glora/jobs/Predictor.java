@@ -1,5 +1,6 @@
 package dev.glora.jobs;
 
+import com.google.gson.JsonParser;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.data.Image;
@@ -115,9 +116,7 @@ public final class Predictor {
         }
         try {
             List<String> names = new ArrayList<>();
-            com.google.gson.JsonParser.parseString(text)
-                    .getAsJsonArray()
-                    .forEach(n -> names.add(n.getAsString()));
+            JsonParser.parseString(text).getAsJsonArray().forEach(n -> names.add(n.getAsString()));
             return names;
         } catch (RuntimeException e) {
             throw new GloraException(

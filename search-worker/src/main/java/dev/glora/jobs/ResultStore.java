@@ -1,6 +1,7 @@
 package dev.glora.jobs;
 
 import com.google.gson.Gson;
+import com.google.gson.reflect.TypeToken;
 import dev.glora.db.Sql;
 import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
@@ -47,8 +48,7 @@ public final class ResultStore {
     /** The largest artefact {@link #artefact} reads into memory. */
     static final int IN_MEMORY = 64 << 20;
 
-    private static final Type VALIDATION =
-            new com.google.gson.reflect.TypeToken<Map<String, Double>>() {}.getType();
+    private static final Type VALIDATION = new TypeToken<Map<String, Double>>() {}.getType();
 
     private final DataSource database;
     private final JobStore jobs;

@@ -1,8 +1,10 @@
 package dev.glora.queue;
 
+import dev.glora.supernet.GloraException;
+
 /**
  * The task was requeued, cancelled or claimed by another worker: this worker must stop its work.
- * Neither bad input nor a fault, so outside the {@link dev.glora.supernet.GloraException} family.
+ * Neither bad input nor a fault, so outside the {@link GloraException} family.
  */
 public class LeaseLostException extends RuntimeException {
 

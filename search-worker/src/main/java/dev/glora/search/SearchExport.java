@@ -10,6 +10,7 @@ import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.eval.SubnetScorer;
+import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.vit.VitArchitecture;
@@ -299,9 +300,7 @@ public record SearchExport(
         backbone.put("arch", VitArchitecture.nameOf(supernet.metadata()));
         backbone.putAll(arch.toMetadata());
         extra.put("backbone", backbone);
-        extra.put(
-                "layer_parameters",
-                dev.glora.supernet.glora.Supernet.parameterCounts(arch, config));
+        extra.put("layer_parameters", Supernet.parameterCounts(arch, config));
         // insertion-ordered, so the same search writes the same bytes in every JVM (Map.of's order
         // is per JVM)
         Map<String, Object> search = new LinkedHashMap<>();

@@ -2,6 +2,8 @@ package dev.glora.search;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import dev.glora.supernet.GloraException;
 import java.io.IOException;
@@ -84,14 +86,14 @@ public final class SearchFiles {
         StringBuilder lines = new StringBuilder();
         StringBuilder timings = new StringBuilder();
         for (GenerationStats stats : state.history()) {
-            com.google.gson.JsonObject line = GSON.toJsonTree(stats).getAsJsonObject();
+            JsonObject line = GSON.toJsonTree(stats).getAsJsonObject();
             line.remove("seconds");
             // the known adapters this generation opened with (none: no field, as before seeds
             // existed)
-            com.google.gson.JsonArray seeded = new com.google.gson.JsonArray();
+            JsonArray seeded = new JsonArray();
             for (Candidate c : state.evaluated()) {
                 if (c.seed() != null && c.generation() == stats.generation()) {
-                    com.google.gson.JsonObject seed = new com.google.gson.JsonObject();
+                    JsonObject seed = new JsonObject();
                     seed.addProperty("seed", c.seed());
                     seed.addProperty("parameters", c.parameters());
                     seed.addProperty("accuracy", c.accuracy());

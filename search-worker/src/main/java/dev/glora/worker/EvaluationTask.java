@@ -1,6 +1,7 @@
 package dev.glora.worker;
 
 import dev.glora.jobs.JobStore;
+import dev.glora.search.Encoding;
 import dev.glora.search.Evaluator;
 import java.util.List;
 
@@ -11,7 +12,7 @@ import java.util.List;
  * the result ({@link QueueEvaluator}); any slot reads the payload and writes the result ({@link
  * CandidateEvaluation}).
  *
- * @param alleles each candidate's genes, as {@link dev.glora.search.Encoding} writes them
+ * @param alleles each candidate's genes, as {@link Encoding} writes them
  * @param mustBeat the accuracy to beat, or {@code null} for none
  */
 record EvaluationTask(List<int[]> alleles, Double mustBeat) {

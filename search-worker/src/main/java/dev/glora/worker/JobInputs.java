@@ -9,6 +9,7 @@ import dev.glora.jobs.Stores;
 import dev.glora.queue.Lease;
 import dev.glora.search.Encoding;
 import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
@@ -161,8 +162,7 @@ final class JobInputs implements AutoCloseable {
             // a file already there is used only if its content is the artefact's, byte for byte
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
                     || Files.size(file) != artefact.size()
-                    || !dev.glora.supernet.checkpoint.Provenance.sha256(file)
-                            .equals(artefact.sha256())) {
+                    || !Provenance.sha256(file).equals(artefact.sha256())) {
                 Files.createDirectories(settings.cacheDir());
                 stores.results().saveArtefact(jobId, artefact, file);
             }

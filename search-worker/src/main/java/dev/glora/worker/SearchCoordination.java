@@ -4,13 +4,17 @@ import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
+import dev.glora.queue.LeaseLostException;
 import dev.glora.queue.Task;
 import dev.glora.queue.TaskKind;
+import dev.glora.queue.TaskQueue;
+import dev.glora.queue.TaskStatus;
 import dev.glora.search.Candidate;
 import dev.glora.search.EvolutionarySearch;
 import dev.glora.search.Finalists;
 import dev.glora.search.LocalEvaluator;
 import dev.glora.search.Reranking;
+import dev.glora.search.SearchException;
 import dev.glora.search.SearchExport;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
@@ -228,15 +232,14 @@ final class SearchCoordination {
                                 });
         while (true) {
             held.check();
-            Map<Long, dev.glora.queue.TaskQueue.TaskState> states = stores.queue().states(ids);
-            if (ids.stream()
-                    .allMatch(id -> states.get(id).status() == dev.glora.queue.TaskStatus.DONE)) {
+            Map<Long, TaskQueue.TaskState> states = stores.queue().states(ids);
+            if (ids.stream().allMatch(id -> states.get(id).status() == TaskStatus.DONE)) {
                 break;
             }
             for (long id : ids) {
-                dev.glora.queue.TaskQueue.TaskState state = states.get(id);
-                if (state.status() == dev.glora.queue.TaskStatus.DEAD) {
-                    throw new dev.glora.search.SearchException(
+                TaskQueue.TaskState state = states.get(id);
+                if (state.status() == TaskStatus.DEAD) {
+                    throw new SearchException(
                             "finalist task "
                                     + id
                                     + " of job "
@@ -246,8 +249,8 @@ final class SearchCoordination {
                                     + " attempt(s): "
                                     + state.error());
                 }
-                if (state.status() == dev.glora.queue.TaskStatus.CANCELLED) {
-                    throw new dev.glora.queue.LeaseLostException(held.task().lease());
+                if (state.status() == TaskStatus.CANCELLED) {
+                    throw new LeaseLostException(held.task().lease());
                 }
             }
             if (!localWork.runOne(jobId, TaskKind.FINALIST)) {

@@ -4,6 +4,7 @@ import dev.glora.db.DatabaseException;
 import dev.glora.db.Listener;
 import dev.glora.db.Schema;
 import dev.glora.jobs.Stores;
+import dev.glora.queue.Lease;
 import dev.glora.queue.LeaseLostException;
 import dev.glora.queue.Task;
 import dev.glora.queue.TaskKind;
@@ -44,7 +45,7 @@ public final class Worker implements AutoCloseable {
      * Keyed by lease (task and version): a task re-claimed by a sibling slot is the sibling's
      * entry.
      */
-    private final Map<dev.glora.queue.Lease, HeldTask> held = new ConcurrentHashMap<>();
+    private final Map<Lease, HeldTask> held = new ConcurrentHashMap<>();
 
     /** How long {@link #close} waits for a slot to finish the step it is in. */
     private static final long STOP_WAIT_MS = 60_000;

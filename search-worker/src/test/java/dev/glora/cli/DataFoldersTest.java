@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.data.ImageDataset;
 import dev.glora.supernet.data.Vtab1k;
 import java.awt.image.BufferedImage;
@@ -206,11 +208,7 @@ class DataFoldersTest {
                         "1");
         assertEquals(0, trained.status(), trained.err());
         String names = "[\"cat\",\"dog\",\"red fox\"]";
-        assertEquals(
-                names,
-                dev.glora.supernet.checkpoint.Safetensors.header(supernet)
-                        .metadata()
-                        .get("class_names"));
+        assertEquals(names, Safetensors.header(supernet).metadata().get("class_names"));
         Path searched = dir.resolve("search");
         CliRun search =
                 CliRun.glora(
@@ -236,8 +234,7 @@ class DataFoldersTest {
         assertEquals(0, search.status(), search.err());
         assertEquals(
                 names,
-                dev.glora.supernet.checkpoint.Safetensors.header(
-                                searched.resolve("model.safetensors"))
+                Safetensors.header(searched.resolve("model.safetensors"))
                         .metadata()
                         .get("class_names"));
         Path lora = dir.resolve("lora.safetensors");
@@ -257,11 +254,7 @@ class DataFoldersTest {
                         "--threads",
                         "1");
         assertEquals(0, finetuned.status(), finetuned.err());
-        assertEquals(
-                names,
-                dev.glora.supernet.checkpoint.Safetensors.header(lora)
-                        .metadata()
-                        .get("class_names"));
+        assertEquals(names, Safetensors.header(lora).metadata().get("class_names"));
 
         // glora predict names the classes, and its top-1 agrees with glora evaluate on the same
         // images
@@ -279,13 +272,12 @@ class DataFoldersTest {
                         "1",
                         test.toString());
         assertEquals(0, predicted.status(), predicted.err());
-        com.google.gson.JsonArray answers =
-                JsonParser.parseString(predicted.out()).getAsJsonArray();
+        JsonArray answers = JsonParser.parseString(predicted.out()).getAsJsonArray();
         assertEquals(6, answers.size(), "every image of the test folder");
         int correct = 0;
         for (var answer : answers) {
             Path image = Path.of(answer.getAsJsonObject().get("image").getAsString());
-            com.google.gson.JsonArray ranked = answer.getAsJsonObject().get("top").getAsJsonArray();
+            JsonArray ranked = answer.getAsJsonObject().get("top").getAsJsonArray();
             double sum = 0;
             for (var c : ranked) {
                 sum += c.getAsJsonObject().get("probability").getAsDouble();

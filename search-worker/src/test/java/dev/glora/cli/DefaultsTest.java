@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
+import dev.glora.search.SearchSettings;
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.InvalidSettingsException;
 import dev.glora.supernet.train.TrainSettings;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -75,8 +79,8 @@ class DefaultsTest {
         // breeding follows the population on both sides (issue 35): half of it each
         assertEquals(null, cli.findOption("--mutations").defaultValue());
         assertEquals(null, cli.findOption("--crossovers").defaultValue());
-        assertEquals(dev.glora.search.SearchSettings.offspring(job.population()), job.mutations());
-        assertEquals(dev.glora.search.SearchSettings.offspring(job.population()), job.crossovers());
+        assertEquals(SearchSettings.offspring(job.population()), job.mutations());
+        assertEquals(SearchSettings.offspring(job.population()), job.crossovers());
         assertEquals(
                 job.mutationProbability(),
                 Double.parseDouble(cli.findOption("--mutation-prob").defaultValue()));
@@ -126,8 +130,8 @@ class DefaultsTest {
                         "--warmup",
                         "9");
         String cli =
-                org.junit.jupiter.api.Assertions.assertThrows(
-                                dev.glora.supernet.GloraException.class,
+                Assertions.assertThrows(
+                                GloraException.class,
                                 () ->
                                         command.training.settings(
                                                 TrainSettings.supernetDefaults(
@@ -154,10 +158,10 @@ class DefaultsTest {
 
         // a search: a maximum below the minimum, and more children than the population
         String search =
-                org.junit.jupiter.api.Assertions.assertThrows(
-                                dev.glora.supernet.InvalidSettingsException.class,
+                Assertions.assertThrows(
+                                InvalidSettingsException.class,
                                 () ->
-                                        new dev.glora.search.SearchSettings(
+                                        new SearchSettings(
                                                 10,
                                                 2,
                                                 2,
@@ -166,7 +170,7 @@ class DefaultsTest {
                                                 0.2,
                                                 100,
                                                 500,
-                                                dev.glora.search.SearchSettings.Objective.ACCURACY,
+                                                SearchSettings.Objective.ACCURACY,
                                                 0))
                         .getMessage();
         List<JobSpec.FieldError> searchJob =

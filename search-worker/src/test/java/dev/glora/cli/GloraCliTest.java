@@ -5,14 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitModel;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -115,8 +124,8 @@ class GloraCliTest {
         assertEquals(0, result.status(), result.err());
         Checkpoint merged = Safetensors.read(out.resolve("model.safetensors"));
         assertTrue(merged.metadata().get("producer").startsWith("glora export"));
-        com.google.gson.JsonObject timm =
-                com.google.gson.JsonParser.parseString(Files.readString(out.resolve("config.json")))
+        JsonObject timm =
+                JsonParser.parseString(Files.readString(out.resolve("config.json")))
                         .getAsJsonObject();
         assertEquals(
                 "vit_base_patch16_224",
@@ -124,28 +133,24 @@ class GloraCliTest {
                 "an inferred backbone");
         assertEquals(arch.numClasses(), timm.get("num_classes").getAsInt());
         assertEquals("class 1", timm.getAsJsonArray("label_names").get(1).getAsString());
-        com.google.gson.JsonObject args = timm.getAsJsonObject("model_args");
+        JsonObject args = timm.getAsJsonObject("model_args");
         assertEquals(arch.embedDim(), args.get("embed_dim").getAsInt());
         assertEquals(arch.depth(), args.get("depth").getAsInt());
         assertEquals(arch.numHeads(), args.get("num_heads").getAsInt());
         assertEquals(arch.patchSize(), args.get("patch_size").getAsInt());
         assertEquals(arch.imgSize(), args.get("img_size").getAsInt());
         assertEquals(arch.qkvBias(), args.get("qkv_bias").getAsBoolean());
-        com.google.gson.JsonObject cfg = timm.getAsJsonObject("pretrained_cfg");
+        JsonObject cfg = timm.getAsJsonObject("pretrained_cfg");
         assertEquals(
                 List.of(arch.inChans(), arch.imgSize(), arch.imgSize()),
                 cfg.getAsJsonArray("input_size").asList().stream()
-                        .map(com.google.gson.JsonElement::getAsInt)
+                        .map(JsonElement::getAsInt)
                         .toList());
         assertEquals(arch.mean()[0], cfg.getAsJsonArray("mean").get(0).getAsFloat(), 1e-6);
         assertEquals(arch.inChans(), cfg.getAsJsonArray("std").size());
         String card = Files.readString(out.resolve("README.md"));
         assertTrue(card.contains("class 0, class 1"), card);
-        assertTrue(
-                card.contains(
-                        dev.glora.supernet.checkpoint.Provenance.sha256(
-                                out.resolve("model.safetensors"))),
-                card);
+        assertTrue(card.contains(Provenance.sha256(out.resolve("model.safetensors"))), card);
         assertTrue(
                 card.contains(
                         String.format(
@@ -197,19 +202,17 @@ class GloraCliTest {
                                 "--out",
                                 merged.toString())
                         .status());
-        dev.glora.supernet.checkpoint.Tensor images =
-                dev.glora.supernet.TinyModels.images(arch, 3, 7);
+        Tensor images = TinyModels.images(arch, 3, 7);
         float[] expected;
-        try (dev.glora.supernet.vit.VitModel model =
-                dev.glora.supernet.vit.VitModel.load(Safetensors.read(merged), null, "merged")) {
-            expected = dev.glora.supernet.TinyModels.logits(model, images);
+        try (VitModel model = VitModel.load(Safetensors.read(merged), null, "merged")) {
+            expected = TinyModels.logits(model, images);
         }
-        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
-        try (ai.onnxruntime.OrtSession session = env.createSession(onnx.toString());
-                ai.onnxruntime.OnnxTensor input =
-                        ai.onnxruntime.OnnxTensor.createTensor(
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(onnx.toString());
+                OnnxTensor input =
+                        OnnxTensor.createTensor(
                                 env, FloatBuffer.wrap(images.data()), images.shape());
-                ai.onnxruntime.OrtSession.Result out = session.run(Map.of("pixel_values", input))) {
+                OrtSession.Result out = session.run(Map.of("pixel_values", input))) {
             float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
             for (int i = 0; i < logits.length; i++) {
                 for (int j = 0; j < logits[i].length; j++) {
@@ -223,7 +226,7 @@ class GloraCliTest {
             Map<String, String> props = session.getMetadata().getCustomMetadata();
             assertEquals(
                     "pet, 1",
-                    com.google.gson.JsonParser.parseString(props.get("label_names"))
+                    JsonParser.parseString(props.get("label_names"))
                             .getAsJsonArray()
                             .get(1)
                             .getAsString(),

@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.vit.LinearFactory;
+import dev.glora.supernet.vit.ModelWeights;
+import dev.glora.supernet.vit.VisionTransformer;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -320,8 +324,7 @@ class ImportCommandTest {
      * file).
      */
     @Test
-    void anImportThatWouldNotFitTheHeapIsRefusedFromItsHeader(
-            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    void anImportThatWouldNotFitTheHeapIsRefusedFromItsHeader(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("large-f16.safetensors");
         long values = 20_000_000;
         String header =
@@ -392,10 +395,8 @@ class ImportCommandTest {
                         true,
                         new float[] {0.5f, 0.5f, 0.5f},
                         new float[] {0.5f, 0.5f, 0.5f});
-        Map<String, ai.djl.ndarray.types.Shape> shapes =
-                dev.glora.supernet.vit.ModelWeights.shapes(
-                        new dev.glora.supernet.vit.VisionTransformer(
-                                arch, dev.glora.supernet.vit.LinearFactory.PLAIN));
+        Map<String, Shape> shapes =
+                ModelWeights.shapes(new VisionTransformer(arch, LinearFactory.PLAIN));
         StringBuilder header = new StringBuilder("{");
         long offset = 0;
         for (var e : shapes.entrySet()) {

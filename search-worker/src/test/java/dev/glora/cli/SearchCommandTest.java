@@ -13,7 +13,9 @@ import com.google.gson.JsonParser;
 import dev.glora.search.SearchFiles;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,18 +133,15 @@ class SearchCommandTest {
                         .getAsJsonObject()
                         .get("trainable_parameters")
                         .getAsLong();
-        dev.glora.supernet.vit.VitArchitecture arch =
-                dev.glora.supernet.vit.VitArchitecture.fromMetadata(
-                        Safetensors.read(supernet).metadata(), "supernet");
+        VitArchitecture arch =
+                VitArchitecture.fromMetadata(Safetensors.read(supernet).metadata(), "supernet");
         int rank = Supernet.loraRankWithin(arch, chosen);
         assertTrue(
                 result.err().contains("LoRA of this size is rank " + rank + " on attn.qkv"),
                 result.err());
         assertTrue(
                 Supernet.parameterCount(
-                                arch,
-                                dev.glora.supernet.config.SubnetConfig.lora(
-                                        Supernet.layerNames(arch), rank + 1))
+                                arch, SubnetConfig.lora(Supernet.layerNames(arch), rank + 1))
                         > chosen);
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
         assertEquals(4, lines.size());
@@ -384,7 +384,7 @@ class SearchCommandTest {
                         "pareto.json",
                         SearchFiles.GENERATIONS,
                         "model.safetensors")) {
-            org.junit.jupiter.api.Assertions.assertArrayEquals(
+            Assertions.assertArrayEquals(
                     Files.readAllBytes(outs.get(0).resolve(file)),
                     Files.readAllBytes(outs.get(1).resolve(file)),
                     file + " differs between the two JVMs");

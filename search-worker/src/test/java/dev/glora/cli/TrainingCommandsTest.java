@@ -14,8 +14,11 @@ import dev.glora.supernet.config.ConfigJson;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.merge.Reparameterizer;
+import dev.glora.supernet.train.EpochResult;
 import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.supernet.vit.VitInit;
+import dev.glora.worker.TinyJob;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -47,7 +50,7 @@ class TrainingCommandsTest {
 
     /** A VTAB-1K folder of 8x8 grey PNGs in {@code classes} brightness classes. */
     static void writeTask(Path task, int classes) throws IOException {
-        dev.glora.worker.TinyJob.writeTask(task, classes, 24, 12);
+        TinyJob.writeTask(task, classes, 24, 12);
     }
 
     @Test
@@ -81,7 +84,7 @@ class TrainingCommandsTest {
                 result.err());
         Checkpoint supernet = Safetensors.read(out);
         assertEquals("2", supernet.metadata().get(Supernet.RANK_KEY));
-        assertEquals("2,1", supernet.metadata().get(dev.glora.supernet.glora.Supernet.RANKS_KEY));
+        assertEquals("2,1", supernet.metadata().get(Supernet.RANKS_KEY));
         assertEquals("2", supernet.metadata().get("num_classes"));
         assertTrue(supernet.metadata().get("train_history").contains("\"epoch\":2"));
         assertEquals("uniform", supernet.metadata().get("sampling"));
@@ -438,8 +441,7 @@ class TrainingCommandsTest {
         assertTrue(retrained.metadata().get("supernet").contains("sha256:"));
         assertFalse(retrained.tensors().keySet().stream().anyMatch(name -> name.endsWith(".Bd")));
         Checkpoint expected =
-                dev.glora.supernet.merge.Reparameterizer.merge(
-                        Safetensors.read(supernet), modes, Map.of(), "supernet");
+                Reparameterizer.merge(Safetensors.read(supernet), modes, Map.of(), "supernet");
         String weight = "blocks.0.mlp.fc1.weight";
         float[] got = retrained.tensors().get(weight).data();
         float[] want = expected.tensors().get(weight).data();
@@ -559,9 +561,7 @@ class TrainingCommandsTest {
         ProgressBar bar = new ProgressBar(new PrintWriter(console, true), 3, true);
         bar.onStart(1, List.of(), 4);
         bar.onStep(1, 4, 4, 0.5, 100);
-        bar.onEpoch(
-                new dev.glora.supernet.train.EpochResult(
-                        1, 3, 1e-4, 0.5, 100, 1, Map.of("fixed", 0.75)));
+        bar.onEpoch(new EpochResult(1, 3, 1e-4, 0.5, 100, 1, Map.of("fixed", 0.75)));
         assertTrue(
                 console.toString()
                         .startsWith(

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** The embedded server starts wherever a user runs it, and keeps its data across restarts. */
@@ -153,7 +154,7 @@ class EmbeddedPostgresTest {
                 assertEquals(pg.password(), Files.readString(secret).strip());
                 assertTrue(pg.password().matches("[0-9a-f]{64}"), "256 random bits");
                 SQLException refused =
-                        org.junit.jupiter.api.Assertions.assertThrows(
+                        Assertions.assertThrows(
                                 SQLException.class,
                                 () -> DriverManager.getConnection(pg.jdbcUrl()).close());
                 assertTrue(refused.getMessage().contains("password"), refused.getMessage());
@@ -170,7 +171,7 @@ class EmbeddedPostgresTest {
                         Files.readAllLines(hba).stream()
                                 .noneMatch(l -> !l.startsWith("#") && l.endsWith("trust")),
                         String.join("\n", Files.readAllLines(hba)));
-                org.junit.jupiter.api.Assertions.assertThrows(
+                Assertions.assertThrows(
                         SQLException.class,
                         () -> DriverManager.getConnection(pg.jdbcUrl()).close());
                 assertEquals(
@@ -190,7 +191,7 @@ class EmbeddedPostgresTest {
         try (EmbeddedPostgres first = EmbeddedPostgres.start(data, 0)) {
             assertEquals(1, count(first, "INSERT INTO kept VALUES (1)"));
             DatabaseException refused =
-                    org.junit.jupiter.api.Assertions.assertThrows(
+                    Assertions.assertThrows(
                             DatabaseException.class, () -> EmbeddedPostgres.start(data, 0));
             assertTrue(
                     refused.getMessage().contains("another service is running on " + data),
@@ -214,7 +215,7 @@ class EmbeddedPostgresTest {
         try (EmbeddedPostgres first = EmbeddedPostgres.start(data, 0)) {
             assertEquals(1, count(first, "INSERT INTO kept VALUES (1)"));
             DatabaseException refused =
-                    org.junit.jupiter.api.Assertions.assertThrows(
+                    Assertions.assertThrows(
                             DatabaseException.class,
                             () -> EmbeddedPostgres.start(alias.resolve("postgres"), 0));
             assertTrue(
@@ -284,7 +285,7 @@ class EmbeddedPostgresTest {
                 assertTrue(pg.jdbcUrl().startsWith("jdbc:postgresql://127.0.0.1:"), pg.jdbcUrl());
             }
             DatabaseException taken =
-                    org.junit.jupiter.api.Assertions.assertThrows(
+                    Assertions.assertThrows(
                             DatabaseException.class,
                             () ->
                                     EmbeddedPostgres.start(dir.resolve("postgres"), offered[0])
@@ -355,7 +356,7 @@ class EmbeddedPostgresTest {
                     assertFalse(r.getBoolean(2), "the service's role is no superuser");
                 }
                 SQLException program =
-                        org.junit.jupiter.api.Assertions.assertThrows(
+                        Assertions.assertThrows(
                                 SQLException.class,
                                 () -> s.execute("COPY (SELECT 1) TO PROGRAM 'true'"));
                 assertTrue(

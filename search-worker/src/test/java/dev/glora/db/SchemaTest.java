@@ -17,7 +17,9 @@ import java.sql.Statement;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Workers run only against the schema version they were written for. */
 class SchemaTest {
@@ -72,8 +74,7 @@ class SchemaTest {
      * with today's migrations: it gets the column V5 gained and passes Flyway's validation.
      */
     @Test
-    void aDatabaseThatRanV5AsItFirstLandedMigratesToday(@org.junit.jupiter.api.io.TempDir Path old)
-            throws Exception {
+    void aDatabaseThatRanV5AsItFirstLandedMigratesToday(@TempDir Path old) throws Exception {
         try (Stream<Path> files = Files.list(Path.of("..", "migrations"))) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 String n = f.getFileName().toString();
@@ -92,14 +93,14 @@ class SchemaTest {
                     CHECK (kind IN ('supernet', 'supernet-resume', 'best-config', 'pareto', 'model', 'baseline-model'));
                 """);
         String url = TestDatabase.createDatabase(false);
-        org.flywaydb.core.Flyway.configure()
+        Flyway.configure()
                 .dataSource(url, null, null)
                 .locations("filesystem:" + old)
                 .load()
                 .migrate();
         try (HikariDataSource database = TestDatabase.pool(url, 2)) {
             assertEquals(734022448, v5Checksum(database), "V5 as it first landed");
-            org.flywaydb.core.Flyway.configure()
+            Flyway.configure()
                     .dataSource(database)
                     .locations("classpath:db/migration")
                     .load()
@@ -112,7 +113,7 @@ class SchemaTest {
                 // exists
             }
             // and at the next start nothing changes: validation passes as it is
-            org.flywaydb.core.Flyway.configure()
+            Flyway.configure()
                     .dataSource(database)
                     .locations("classpath:db/migration")
                     .load()

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -90,7 +91,7 @@ class CatalogLockTest {
         assertEquals(
                 new JobStore.CatalogDeletion(List.of(), true), delete.get(20, TimeUnit.SECONDS));
         ExecutionException refused =
-                org.junit.jupiter.api.Assertions.assertThrows(
+                Assertions.assertThrows(
                         ExecutionException.class, () -> submit.get(20, TimeUnit.SECONDS));
         assertInstanceOf(IllegalStateException.class, refused.getCause());
         assertTrue(jobs.list().isEmpty(), "no job was stored with a deleted backbone");

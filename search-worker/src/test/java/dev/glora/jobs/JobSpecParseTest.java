@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.glora.search.SearchSettings;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
 import java.util.List;
@@ -52,10 +53,8 @@ class JobSpecParseTest {
                 small.validate().stream().noneMatch(e -> e.field().startsWith("search")),
                 small.validate().toString());
         JobSpec defaults = JobRequest.parse("{}").withDefaults();
-        assertEquals(
-                dev.glora.search.SearchSettings.DEFAULT_MUTATIONS, defaults.search().mutations());
-        assertEquals(
-                dev.glora.search.SearchSettings.DEFAULT_CROSSOVERS, defaults.search().crossovers());
+        assertEquals(SearchSettings.DEFAULT_MUTATIONS, defaults.search().mutations());
+        assertEquals(SearchSettings.DEFAULT_CROSSOVERS, defaults.search().crossovers());
         JobSpec given =
                 JobRequest.parse("{\"search\": {\"population\": 20, \"mutations\": 3}}")
                         .withDefaults();
@@ -348,7 +347,7 @@ class JobSpecParseTest {
      * Found by RequestsFuzzTest: a string where a number belongs is a 400 naming the field, not a
      * 500.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aStringWhereANumberBelongsNamesTheField() {
         JobSpec.Unreadable e =
                 assertThrows(

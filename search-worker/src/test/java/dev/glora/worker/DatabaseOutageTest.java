@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.glora.db.DatabaseException;
 import dev.glora.db.EmbeddedPostgres;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
@@ -117,7 +118,7 @@ class DatabaseOutageTest {
         for (long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); ; ) {
             try {
                 return stores.jobs().find(job).orElseThrow();
-            } catch (dev.glora.db.DatabaseException e) {
+            } catch (DatabaseException e) {
                 assertTrue(
                         System.nanoTime() < deadline,
                         "the database did not come back: " + e.getMessage());

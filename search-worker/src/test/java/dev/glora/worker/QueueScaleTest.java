@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.glora.db.Listener;
 import dev.glora.db.Sql;
 import dev.glora.db.TestDatabase;
 import dev.glora.jobs.Stores;
@@ -183,8 +184,8 @@ class QueueScaleTest {
             }
             // the fleet hears of queued tasks through LISTEN/NOTIFY, as workers do (one listener
             // for all)
-            dev.glora.db.Listener listener =
-                    new dev.glora.db.Listener(
+            Listener listener =
+                    new Listener(
                             database,
                             "glora_task",
                             poll,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.zaxxer.hikari.HikariDataSource;
@@ -21,11 +22,16 @@ import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.SearchSettings;
+import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
 import dev.glora.supernet.config.ConfigJson;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.merge.Reparameterizer;
 import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.vit.VitArchitecture;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -97,7 +103,7 @@ class ServiceJobTest {
      * @return how many tasks of a kind the worker counted with an outcome
      */
     private double tasks(String kind, String outcome) {
-        io.micrometer.core.instrument.Counter counter =
+        Counter counter =
                 metrics.find("glora.worker.tasks")
                         .tag("kind", kind)
                         .tag("outcome", outcome)
@@ -257,10 +263,7 @@ class ServiceJobTest {
         assertEquals(0, status, err.toString());
         List<GenerationStats> cli =
                 Files.readAllLines(out.resolve("generations.jsonl")).stream()
-                        .map(
-                                line ->
-                                        new com.google.gson.Gson()
-                                                .fromJson(line, GenerationStats.class))
+                        .map(line -> new Gson().fromJson(line, GenerationStats.class))
                         .toList();
         assertEquals(
                 cli.stream().map(ServiceJobTest::timeless).toList(),
@@ -620,18 +623,13 @@ class ServiceJobTest {
         long searched = best.get("trainable_parameters").getAsLong();
         assertEquals(searched, baseline.get("searched_trainable_parameters").getAsLong());
         int rank = baseline.get("rank").getAsInt();
-        dev.glora.supernet.vit.VitArchitecture arch =
-                dev.glora.supernet.TinyModels.tinyArch().withNumClasses(2);
-        List<String> layers = dev.glora.supernet.glora.Supernet.layerNames(arch);
-        long size =
-                dev.glora.supernet.glora.Supernet.parameterCount(
-                        arch, dev.glora.supernet.config.SubnetConfig.lora(layers, rank));
+        VitArchitecture arch = TinyModels.tinyArch().withNumClasses(2);
+        List<String> layers = Supernet.layerNames(arch);
+        long size = Supernet.parameterCount(arch, SubnetConfig.lora(layers, rank));
         assertEquals(size, baseline.get("trainable_parameters").getAsLong());
         assertTrue(size <= searched || rank == 1, size + " > " + searched);
         assertTrue(
-                dev.glora.supernet.glora.Supernet.parameterCount(
-                                arch, dev.glora.supernet.config.SubnetConfig.lora(layers, rank + 1))
-                        > searched,
+                Supernet.parameterCount(arch, SubnetConfig.lora(layers, rank + 1)) > searched,
                 "rank " + (rank + 1) + " fits");
 
         // the command it records trains the same LoRA from the command line: the same test accuracy

@@ -8,6 +8,7 @@ import dev.glora.db.TestDatabase;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobView;
+import dev.glora.jobs.ResultStore;
 import dev.glora.jobs.Roots;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
@@ -131,13 +132,10 @@ class WorkerCrashTest {
                         tiny.seed());
         afterRescue =
                 job -> {
-                    List<dev.glora.jobs.ResultStore.StoredFinalist> finalists =
-                            current.results().finalists(job);
+                    List<ResultStore.StoredFinalist> finalists = current.results().finalists(job);
                     assertEquals(
                             IntStream.range(0, finalists.size()).boxed().toList(),
-                            finalists.stream()
-                                    .map(dev.glora.jobs.ResultStore.StoredFinalist::ordinal)
-                                    .toList(),
+                            finalists.stream().map(ResultStore.StoredFinalist::ordinal).toList(),
                             "each once");
                     assertEquals(
                             finalists.size(),
@@ -147,11 +145,9 @@ class WorkerCrashTest {
                             "no finalist trained and recorded twice");
                     assertTrue(finalists.size() > 4, "the seeds and the 4 others");
                     assertEquals(
-                            finalists.stream()
-                                    .map(dev.glora.jobs.ResultStore.StoredFinalist::accuracy)
-                                    .toList(),
+                            finalists.stream().map(ResultStore.StoredFinalist::accuracy).toList(),
                             current.results().finalists(job + 1).stream()
-                                    .map(dev.glora.jobs.ResultStore.StoredFinalist::accuracy)
+                                    .map(ResultStore.StoredFinalist::accuracy)
                                     .toList(),
                             "the rescued finalists score as an undisturbed job's");
                 };

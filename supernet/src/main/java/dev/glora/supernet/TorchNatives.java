@@ -1,6 +1,7 @@
 package dev.glora.supernet;
 
 import ai.djl.util.Utils;
+import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -140,7 +141,7 @@ public final class TorchNatives {
         if (folder == null) {
             return false;
         }
-        com.sun.jna.NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
+        NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
                 .getFunction("openblas_set_num_threads")
                 .invokeVoid(new Object[] {threads});
         return true;
@@ -153,8 +154,7 @@ public final class TorchNatives {
         Path folder = openblasFolder;
         return folder == null
                 ? 0
-                : com.sun.jna.NativeLibrary.getInstance(
-                                folder.resolve("libopenblas.so.0").toString())
+                : NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
                         .getFunction("openblas_get_num_threads")
                         .invokeInt(new Object[0]);
     }

@@ -3,6 +3,7 @@ package dev.glora.supernet;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Loads DJL's PyTorch engine from the natives on the class path, never from the network; which
@@ -50,7 +51,7 @@ public final class TorchRuntime {
             throw new GloraException("--threads must be at least 1, got " + threads);
         }
         engine();
-        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        JniUtils.setNumThreads(threads);
         TorchNatives.setBlasThreads(threads);
         THREADS.set(threads);
     }

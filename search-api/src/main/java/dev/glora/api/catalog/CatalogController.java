@@ -118,7 +118,7 @@ class CatalogController {
         // the same file however a spec spells it: ./vit.safetensors, a/../vit.safetensors, a link
         // to it
         // checked and deleted as one step: no job is submitted in between (JobStore's catalog lock)
-        dev.glora.jobs.JobStore.CatalogDeletion deletion =
+        JobStore.CatalogDeletion deletion =
                 jobs.deleteUnlessUsed(
                         field,
                         value -> realOrNormal(root.resolve(value)).equals(target),

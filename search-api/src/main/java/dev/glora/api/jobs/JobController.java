@@ -1,18 +1,28 @@
 package dev.glora.api.jobs;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.glora.jobs.Artefact;
 import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
 import dev.glora.jobs.JobView;
+import dev.glora.jobs.ModelBundle;
 import dev.glora.jobs.ResultStore;
 import dev.glora.jobs.Roots;
 import dev.glora.jobs.SubmitChecks;
 import dev.glora.search.Candidate;
 import dev.glora.search.GenerationStats;
 import dev.glora.search.Pareto;
+import dev.glora.supernet.GloraException;
+import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.data.Vtab1k;
+import dev.glora.supernet.importer.TransformersVit;
+import dev.glora.supernet.onnx.OnnxExport;
 import dev.glora.supernet.train.EpochResult;
+import dev.glora.supernet.vit.VitArchitecture;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.IOException;
@@ -31,6 +41,7 @@ import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -71,8 +82,8 @@ class JobController {
     }
 
     /**
-     * The body is read by {@link dev.glora.jobs.JobRequest#parse}, with the JSON library that
-     * stores and reloads the spec, so one library's rules decide what a spec is.
+     * The body is read by {@link JobRequest#parse}, with the JSON library that stores and reloads
+     * the spec, so one library's rules decide what a spec is.
      */
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     @io.swagger.v3.oas.annotations.parameters.RequestBody(
@@ -148,8 +159,7 @@ class JobController {
     List<Candidate> candidates(@PathVariable long id, @RequestParam(defaultValue = "10") int top) {
         job(id);
         if (top < 1 || top > MAX_TOP) {
-            throw new dev.glora.supernet.GloraException(
-                    "top must be in [1, " + MAX_TOP + "], got " + top);
+            throw new GloraException("top must be in [1, " + MAX_TOP + "], got " + top);
         }
         return results.candidates(id, "best", top);
     }
@@ -160,7 +170,7 @@ class JobController {
      * the best-config JSON's {@code finalists}.
      */
     @GetMapping("/{id}/finalists")
-    List<dev.glora.jobs.ResultStore.StoredFinalist> finalists(@PathVariable long id) {
+    List<ResultStore.StoredFinalist> finalists(@PathVariable long id) {
         job(id);
         return results.finalists(id);
     }
@@ -218,14 +228,14 @@ class JobController {
     /**
      * The model as a hub folder, zipped: {@code model.safetensors}, timm's {@code config.json}
      * (class names from the task's {@code task.json}, when it has them) and a {@code README.md}
-     * model card ({@link dev.glora.jobs.ModelBundle}). The weights stream from the database.
+     * model card ({@link ModelBundle}). The weights stream from the database.
      */
     @GetMapping("/{id}/bundle")
     ResponseEntity<StreamingResponseBody> bundle(@PathVariable long id) {
         Located model = artefact(id, ArtefactKind.MODEL, "the merged model");
         JobView job = job(id);
-        com.google.gson.JsonObject best =
-                com.google.gson.JsonParser.parseString(
+        JsonObject best =
+                JsonParser.parseString(
                                 new String(
                                         results.artefact(id, ArtefactKind.BEST_CONFIG)
                                                 .orElseThrow(
@@ -241,12 +251,12 @@ class JobController {
         JobSpec spec = jobs.spec(id);
         List<String> labels = taskLabels(spec);
         try {
-            dev.glora.jobs.ModelBundle.config(best, labels);
+            ModelBundle.config(best, labels);
         } catch (RuntimeException e) {
             labels = List.of(); // the task's names do not fit the model: labels 0 to n-1
         }
-        dev.glora.jobs.ModelBundle.Facts facts =
-                new dev.glora.jobs.ModelBundle.Facts(
+        ModelBundle.Facts facts =
+                new ModelBundle.Facts(
                         job.name() + " (job " + id + ")", spec.data(), labels, model.sha256());
         String folder = "job-" + id + "-bundle";
         return ResponseEntity.ok()
@@ -259,7 +269,7 @@ class JobController {
                                 .toString())
                 .body(
                         out ->
-                                dev.glora.jobs.ModelBundle.writeZip(
+                                ModelBundle.writeZip(
                                         out,
                                         folder,
                                         best,
@@ -274,10 +284,10 @@ class JobController {
     }
 
     /**
-     * The merged model as an ONNX graph ({@link dev.glora.supernet.onnx.OnnxExport}: opset 17,
-     * dynamic batch, the class names in its metadata), converted on request from the stored model
-     * into a file of the cache folder ({@link LoadedModels#convertJobModel}: one conversion at a
-     * time), then streamed and deleted: a client that reads slowly holds no lock.
+     * The merged model as an ONNX graph ({@link OnnxExport}: opset 17, dynamic batch, the class
+     * names in its metadata), converted on request from the stored model into a file of the cache
+     * folder ({@link LoadedModels#convertJobModel}: one conversion at a time), then streamed and
+     * deleted: a client that reads slowly holds no lock.
      */
     @GetMapping("/{id}/onnx")
     ResponseEntity<StreamingResponseBody> onnx(@PathVariable long id) {
@@ -306,10 +316,9 @@ class JobController {
                                                     if (!names.isEmpty()) {
                                                         props.put(
                                                                 "label_names",
-                                                                new com.google.gson.Gson()
-                                                                        .toJson(names));
+                                                                new Gson().toJson(names));
                                                     }
-                                                    dev.glora.supernet.onnx.OnnxExport.write(
+                                                    OnnxExport.write(
                                                             merged,
                                                             architecture(merged, id),
                                                             props,
@@ -320,9 +329,9 @@ class JobController {
 
     /**
      * The merged model as a transformers {@code ViTForImageClassification} folder, zipped ({@link
-     * dev.glora.supernet.importer.TransformersVit}): {@code model.safetensors} in transformers'
-     * names, {@code config.json} with the task's class names and {@code preprocessor_config.json};
-     * made in the cache folder as {@link #onnx} is, streamed, and deleted.
+     * TransformersVit}): {@code model.safetensors} in transformers' names, {@code config.json} with
+     * the task's class names and {@code preprocessor_config.json}; made in the cache folder as
+     * {@link #onnx} is, streamed, and deleted.
      */
     @GetMapping("/{id}/transformers")
     ResponseEntity<StreamingResponseBody> transformers(@PathVariable long id) {
@@ -420,16 +429,14 @@ class JobController {
     /** The job's task's class names in label order, or none when the task is gone or names none. */
     static List<String> taskLabels(Roots roots, JobSpec spec) {
         try {
-            return dev.glora.supernet.data.Vtab1k.classNames(roots.task(spec.data()));
+            return Vtab1k.classNames(roots.task(spec.data()));
         } catch (RuntimeException e) {
             return List.of(); // the task is gone: labels 0 to n-1
         }
     }
 
-    private static dev.glora.supernet.vit.VitArchitecture architecture(
-            dev.glora.supernet.checkpoint.Checkpoint merged, long id) {
-        return dev.glora.supernet.vit.VitArchitecture.fromMetadata(
-                merged.metadata(), "job " + id + "'s model");
+    private static VitArchitecture architecture(Checkpoint merged, long id) {
+        return VitArchitecture.fromMetadata(merged.metadata(), "job " + id + "'s model");
     }
 
     /**
@@ -482,7 +489,7 @@ class JobController {
      * Deletes a finished job and everything it produced; a job still running is refused with 409
      * (cancel it first).
      */
-    @org.springframework.web.bind.annotation.DeleteMapping("/{id}")
+    @DeleteMapping("/{id}")
     ResponseEntity<Void> delete(@PathVariable long id) {
         switch (jobs.delete(id)) {
             case NOT_FOUND -> throw new ApiExceptions.JobNotFound(id);

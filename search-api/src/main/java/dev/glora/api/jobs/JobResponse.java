@@ -1,9 +1,11 @@
 package dev.glora.api.jobs;
 
 import dev.glora.jobs.JobView;
+import dev.glora.jobs.StoredSpec;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -77,8 +79,8 @@ record JobResponse(
         }
         JsonNode spec;
         try {
-            spec = json.readTree(dev.glora.jobs.StoredSpec.upgraded(job.spec()).toString());
-        } catch (tools.jackson.core.JacksonException e) {
+            spec = json.readTree(StoredSpec.upgraded(job.spec()).toString());
+        } catch (JacksonException e) {
             throw new IllegalStateException("job " + job.id() + " has an unreadable spec", e);
         }
         if (spec.path("baseline").path("lora").asBoolean(false)) {

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.function.Function;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -36,7 +37,7 @@ public class LoadedModels {
     private final Map<String, Checkpoint> cache = new LinkedHashMap<>(16, 0.75f, true);
     private long held;
 
-    @org.springframework.beans.factory.annotation.Autowired
+    @Autowired
     LoadedModels(GloraProperties properties, ResultStore results) {
         this(properties.cacheDir().toAbsolutePath(), results, DEFAULT_CACHE_BYTES);
     }

@@ -10,6 +10,7 @@ import dev.glora.jobs.ResultStore;
 import dev.glora.jobs.Roots;
 import dev.glora.supernet.GloraException;
 import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.data.DataException;
 import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageCodec;
 import java.io.IOException;
@@ -201,7 +202,7 @@ public class PredictController {
             Image image;
             try {
                 image = ImageCodec.read(file.getBytes(), label(file, i));
-            } catch (dev.glora.supernet.data.DataException e) {
+            } catch (DataException e) {
                 throw new ModelLibrary.UploadException(
                         ModelLibrary.Refusal.UNUSABLE, "image", e.getMessage());
             } catch (IOException e) {

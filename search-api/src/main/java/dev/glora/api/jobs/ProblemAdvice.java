@@ -1,7 +1,9 @@
 package dev.glora.api.jobs;
 
+import dev.glora.db.DatabaseException;
 import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.ModelLibrary;
+import dev.glora.jobs.Roots;
 import dev.glora.supernet.GloraException;
 import java.io.IOException;
 import java.net.URI;
@@ -30,7 +32,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     /** The roots' absolute and real paths, longest first: replies name files relative to them. */
     private final List<String> rootPrefixes;
 
-    ProblemAdvice(dev.glora.jobs.Roots roots) {
+    ProblemAdvice(Roots roots) {
         Set<String> prefixes =
                 new TreeSet<>(
                         Comparator.comparingInt(String::length)
@@ -120,8 +122,8 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
      * The database failing is the service's problem, not the request's: 503 with {@code
      * Retry-After}, and nothing of the request was kept.
      */
-    @ExceptionHandler(dev.glora.db.DatabaseException.class)
-    ResponseEntity<ProblemDetail> unavailable(dev.glora.db.DatabaseException e) {
+    @ExceptionHandler(DatabaseException.class)
+    ResponseEntity<ProblemDetail> unavailable(DatabaseException e) {
         logger.warn("database failure answered 503: " + e.getMessage());
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_S))

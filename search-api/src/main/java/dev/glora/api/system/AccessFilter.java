@@ -1,5 +1,6 @@
 package dev.glora.api.system;
 
+import dev.glora.api.jobs.PredictController;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -12,6 +13,7 @@ import java.security.Principal;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
@@ -81,8 +83,7 @@ class AccessFilter extends OncePerRequestFilter {
     AccessFilter(
             GloraProperties properties,
             ApiToken token,
-            @org.springframework.beans.factory.annotation.Value("${server.address:}")
-                    String address) {
+            @Value("${server.address:}") String address) {
         this.properties = properties;
         this.token = token.value();
         this.loopbackOnly = ExposureCheck.isLoopback(address);
@@ -178,7 +179,7 @@ class AccessFilter extends OncePerRequestFilter {
                 upload
                         ? properties.maxUploadBytes()
                         : predict
-                                ? dev.glora.api.jobs.PredictController.MAX_REQUEST_BYTES
+                                ? PredictController.MAX_REQUEST_BYTES
                                 : properties.maxRequestBytes();
         // An upload may stream without a length: the model and data libraries count its bytes
         // against the limit.

@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Set;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -29,7 +30,7 @@ public class ApiToken {
     /**
      * @param properties the settings
      */
-    @org.springframework.beans.factory.annotation.Autowired
+    @Autowired
     ApiToken(GloraProperties properties) {
         this(properties.apiToken(), properties.requireToken(), properties.apiTokenFile());
     }

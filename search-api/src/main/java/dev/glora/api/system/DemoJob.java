@@ -1,7 +1,10 @@
 package dev.glora.api.system;
 
 import dev.glora.jobs.JobRequest;
+import dev.glora.jobs.JobSpec;
 import dev.glora.jobs.JobStore;
+import dev.glora.jobs.Roots;
+import dev.glora.jobs.SubmitChecks;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.data.FmnistVtab;
@@ -32,9 +35,9 @@ class DemoJob implements ApplicationRunner {
 
     private final JobStore jobs;
     private final GloraProperties properties;
-    private final dev.glora.jobs.Roots roots;
+    private final Roots roots;
 
-    DemoJob(JobStore jobs, GloraProperties properties, dev.glora.jobs.Roots roots) {
+    DemoJob(JobStore jobs, GloraProperties properties, Roots roots) {
         this.jobs = jobs;
         this.properties = properties;
         this.roots = roots;
@@ -86,7 +89,7 @@ class DemoJob implements ApplicationRunner {
                             "source",
                             sample.toString()));
         }
-        dev.glora.jobs.JobSpec spec =
+        JobSpec spec =
                 new JobRequest(
                                 NAME,
                                 BACKBONE,
@@ -109,8 +112,7 @@ class DemoJob implements ApplicationRunner {
                                 0L)
                         .withDefaults();
         // the checks every submitted spec passes: a demo that would fail later fails here, by field
-        dev.glora.jobs.SubmitChecks.Outcome checked =
-                dev.glora.jobs.SubmitChecks.check(spec, roots);
+        SubmitChecks.Outcome checked = SubmitChecks.check(spec, roots);
         if (!checked.errors().isEmpty()) {
             throw new IllegalStateException("the demo job's spec is refused: " + checked.errors());
         }

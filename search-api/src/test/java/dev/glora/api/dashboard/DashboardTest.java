@@ -5,7 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import dev.glora.api.ServiceTest;
+import dev.glora.api.ServiceTestEnvironment;
+import dev.glora.jobs.JobSpec;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.data.Image;
+import dev.glora.supernet.data.ImageCodec;
+import dev.glora.worker.TinyJob;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -33,11 +42,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import tools.jackson.databind.JsonNode;
@@ -53,15 +64,14 @@ class DashboardTest extends ServiceTest {
         browser = Browser.start();
         browser.get(page("/"));
         await("the dashboard asks for the API token", () -> count("#auth-token") == 1);
-        browser.findElement(By.id("auth-token"))
-                .sendKeys(dev.glora.api.ServiceTestEnvironment.TOKEN);
+        browser.findElement(By.id("auth-token")).sendKeys(ServiceTestEnvironment.TOKEN);
         browser.findElement(By.cssSelector("#auth button[type=submit]")).click();
         await(
                 "the page reloads signed in",
                 () ->
                         count("#auth-token") == 0
                                 && browser.manage().getCookieNamed("glora-token-" + port) != null);
-        org.openqa.selenium.Cookie cookie = browser.manage().getCookieNamed("glora-token-" + port);
+        Cookie cookie = browser.manage().getCookieNamed("glora-token-" + port);
         assertTrue(cookie.isHttpOnly(), "the token's cookie is out of scripts' reach");
         assertEquals("Strict", cookie.getSameSite());
         assertEquals(
@@ -123,7 +133,7 @@ class DashboardTest extends ServiceTest {
                                                 .getDomProperty("value")));
 
         assertEquals(
-                Integer.toString(dev.glora.jobs.JobSpec.DEFAULT_RETRAIN_EPOCHS),
+                Integer.toString(JobSpec.DEFAULT_RETRAIN_EPOCHS),
                 browser.findElement(By.id("f-retrain-epochs")).getDomProperty("value"),
                 "retraining is offered, on by default (issue 30)");
 
@@ -148,8 +158,7 @@ class DashboardTest extends ServiceTest {
                                                                                 dev.glora.worker
                                                                                         .TinyJob
                                                                                         .TASK)));
-        new Select(browser.findElement(By.id("f-data")))
-                .selectByValue(dev.glora.worker.TinyJob.TASK);
+        new Select(browser.findElement(By.id("f-data"))).selectByValue(TinyJob.TASK);
         WebElement population = browser.findElement(By.id("f-search-population"));
         population.clear();
         population.sendKeys("0");
@@ -167,7 +176,7 @@ class DashboardTest extends ServiceTest {
                 "supernet", browser.findElement(By.id("f-retrain-start")).getDomProperty("value"));
         // every select offers what the service accepts, from GET /api/v1/jobs/choices (issue 35)
         JsonNode choices = JSON.readTree(get("/api/v1/jobs/choices").body());
-        for (var field : dev.glora.jobs.JobSpec.choices().entrySet()) {
+        for (var field : JobSpec.choices().entrySet()) {
             assertEquals(
                     field.getValue(),
                     StreamSupport.stream(choices.get(field.getKey()).spliterator(), false)
@@ -180,11 +189,8 @@ class DashboardTest extends ServiceTest {
                             .getOptions().stream().map(o -> o.getDomProperty("value")).toList(),
                     field.getKey());
         }
-        assertEquals(
-                List.of("none", "known"), dev.glora.jobs.JobSpec.choices().get("search.seeds"));
-        assertEquals(
-                List.of("supernet", "fresh"),
-                dev.glora.jobs.JobSpec.choices().get("retrain.start"));
+        assertEquals(List.of("none", "known"), JobSpec.choices().get("search.seeds"));
+        assertEquals(List.of("supernet", "fresh"), JobSpec.choices().get("retrain.start"));
         assertEquals(
                 "",
                 browser.findElement(By.id("f-search-finalistEpochs")).getDomProperty("value"),
@@ -262,7 +268,7 @@ class DashboardTest extends ServiceTest {
                                         .isEmpty());
         assertFalse(
                 Files.exists(
-                        dev.glora.api.ServiceTestEnvironment.ROOTS
+                        ServiceTestEnvironment.ROOTS
                                 .models()
                                 .resolve("dashboard-npz.safetensors")));
     }
@@ -277,7 +283,7 @@ class DashboardTest extends ServiceTest {
     /** Accepts the question the page asks, after checking that it is the expected one. */
     private void answerYes(String question) {
         new WebDriverWait(browser, Duration.ofSeconds(10))
-                .until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+                .until(ExpectedConditions.alertIsPresent());
         String asked = browser.switchTo().alert().getText();
         assertTrue(asked.contains(question), asked);
         browser.switchTo().alert().accept();
@@ -392,7 +398,7 @@ class DashboardTest extends ServiceTest {
         assertTrue(
                 browser.findElement(By.id("facts"))
                         .getText()
-                        .contains(dev.glora.worker.TinyJob.BACKBONE + " (vit_custom"),
+                        .contains(TinyJob.BACKBONE + " (vit_custom"),
                 "the job page names the backbone's architecture: "
                         + browser.findElement(By.id("facts")).getText());
 
@@ -434,7 +440,7 @@ class DashboardTest extends ServiceTest {
         double delivered = baseline.get("delivered_test_accuracy").asDouble();
         double lora = baseline.get("test_accuracy").asDouble();
         int images =
-                JSON.readTree(get("/api/v1/datasets/" + dev.glora.worker.TinyJob.TASK).body())
+                JSON.readTree(get("/api/v1/datasets/" + TinyJob.TASK).body())
                         .get("splits")
                         .get("test")
                         .asInt();
@@ -476,7 +482,7 @@ class DashboardTest extends ServiceTest {
                             HttpRequest.newBuilder(URI.create(a.getDomProperty("href")))
                                     .header(
                                             "Authorization",
-                                            "Bearer " + dev.glora.api.ServiceTestEnvironment.TOKEN)
+                                            "Bearer " + ServiceTestEnvironment.TOKEN)
                                     .build(),
                             HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, fromPage.statusCode(), link);
@@ -519,7 +525,7 @@ class DashboardTest extends ServiceTest {
                 try {
                     Files.write(weights, entries.get(folder + "model.safetensors"));
                     assertTrue(
-                            dev.glora.supernet.checkpoint.Safetensors.read(weights)
+                            Safetensors.read(weights)
                                     .tensors()
                                     .containsKey(
                                             "vit.encoder.layer.0.attention.attention.query.weight"));
@@ -530,17 +536,16 @@ class DashboardTest extends ServiceTest {
             if (link.equals("download-onnx")) {
                 // issue 33: the merged model as ONNX, run by ONNX Runtime on one image of the
                 // task's shape
-                ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+                OrtEnvironment env = OrtEnvironment.getEnvironment();
                 int side = config.get("backbone").get("img_size").asInt();
                 int channels = config.get("backbone").get("in_chans").asInt();
-                try (ai.onnxruntime.OrtSession session = env.createSession(fromPage.body());
-                        ai.onnxruntime.OnnxTensor image =
-                                ai.onnxruntime.OnnxTensor.createTensor(
+                try (OrtSession session = env.createSession(fromPage.body());
+                        OnnxTensor image =
+                                OnnxTensor.createTensor(
                                         env,
                                         FloatBuffer.allocate(channels * side * side),
                                         new long[] {1, channels, side, side});
-                        ai.onnxruntime.OrtSession.Result out =
-                                session.run(Map.of("pixel_values", image))) {
+                        OrtSession.Result out = session.run(Map.of("pixel_values", image))) {
                     float[][] logits = (float[][]) out.get("logits").orElseThrow().getValue();
                     assertEquals(
                             config.get("backbone").get("num_classes").asInt(), logits[0].length);
@@ -593,8 +598,7 @@ class DashboardTest extends ServiceTest {
         try {
             byte[] pixels = new byte[12 * 12];
             new SplittableRandom(5).nextBytes(pixels);
-            dev.glora.supernet.data.ImageCodec.writePng(
-                    new dev.glora.supernet.data.Image(1, 12, 12, pixels), picture);
+            ImageCodec.writePng(new Image(1, 12, 12, pixels), picture);
             browser.findElement(By.id("try-input")).sendKeys(picture.toString());
             await(
                     "the panel lists the image's classes",
@@ -697,7 +701,7 @@ class DashboardTest extends ServiceTest {
         assertFalse(
                 browser.findElement(By.id("delete")).isDisplayed(),
                 "a running job offers no delete");
-        post("/api/v1/jobs/" + id + "/cancel", "", dev.glora.api.ServiceTestEnvironment.TOKEN);
+        post("/api/v1/jobs/" + id + "/cancel", "", ServiceTestEnvironment.TOKEN);
         await(
                 "the cancel shows",
                 () -> browser.findElement(By.id("status")).getText().contains("CANCELLED"));

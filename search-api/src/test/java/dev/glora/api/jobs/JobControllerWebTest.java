@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mockito.ArgumentMatchers;
+import org.mockito.Mockito;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Import;
@@ -122,7 +124,7 @@ class JobControllerWebTest {
         assertFalse(pareto.has("objectives"), "the running front has no export fields");
         // the same generation: the front is not computed again
         send(get("/api/v1/jobs/5/pareto"), 200);
-        verify(results, org.mockito.Mockito.times(1)).candidates(eq(5L), anyString(), anyInt());
+        verify(results, Mockito.times(1)).candidates(eq(5L), anyString(), anyInt());
     }
 
     @Test
@@ -168,10 +170,7 @@ class JobControllerWebTest {
                 problem.get("errors").valueStream().map(e -> e.get("field").asText()).toList();
         assertTrue(fields.stream().anyMatch(f -> f.contains("population")), problem.toString());
         verify(jobs, never())
-                .submit(
-                        org.mockito.ArgumentMatchers.any(),
-                        org.mockito.ArgumentMatchers.any(),
-                        org.mockito.ArgumentMatchers.any());
+                .submit(ArgumentMatchers.any(), ArgumentMatchers.any(), ArgumentMatchers.any());
     }
 
     @Test
@@ -212,10 +211,7 @@ class JobControllerWebTest {
                 error.get("message").asText(),
                 problem.toString());
         verify(jobs, never())
-                .submit(
-                        org.mockito.ArgumentMatchers.any(),
-                        org.mockito.ArgumentMatchers.any(),
-                        org.mockito.ArgumentMatchers.any());
+                .submit(ArgumentMatchers.any(), ArgumentMatchers.any(), ArgumentMatchers.any());
     }
 
     @Test
@@ -227,6 +223,6 @@ class JobControllerWebTest {
     }
 
     private static long anyLong() {
-        return org.mockito.ArgumentMatchers.anyLong();
+        return ArgumentMatchers.anyLong();
     }
 }

@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mockito.ArgumentMatchers;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Import;
@@ -76,7 +77,7 @@ class PredictControllerWebTest {
         JsonNode many = refused(nine, 400);
         assertEquals("image", many.get("field").asText());
         assertTrue(many.get("detail").asText().contains("got 9"), many.toString());
-        verify(jobs, never()).find(org.mockito.ArgumentMatchers.anyLong());
+        verify(jobs, never()).find(ArgumentMatchers.anyLong());
     }
 
     @Test

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.db.DatabaseException;
+import dev.glora.jobs.JobException;
+import dev.glora.jobs.Roots;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
@@ -16,8 +18,7 @@ class ProblemAdviceTest {
     @Test
     void aDatabaseFailureIsA503WithRetryAfterAndAUserErrorA400() {
         ProblemAdvice advice =
-                new ProblemAdvice(
-                        new dev.glora.jobs.Roots(Path.of("/srv/models"), Path.of("/srv/data")));
+                new ProblemAdvice(new Roots(Path.of("/srv/models"), Path.of("/srv/data")));
         ResponseEntity<ProblemDetail> down =
                 advice.unavailable(
                         new DatabaseException(
@@ -32,15 +33,12 @@ class ProblemAdviceTest {
         assertTrue(
                 !new DatabaseException("x", new SQLException("syntax", "42601")).isTransient(),
                 "a wrong statement is not transient");
-        assertEquals(
-                400,
-                advice.rejected(new dev.glora.jobs.JobException("backbone", "bad path"))
-                        .getStatus());
+        assertEquals(400, advice.rejected(new JobException("backbone", "bad path")).getStatus());
         // issue 31: no server paths, no Java class names
         assertEquals(
                 "backbone: vit.safetensors: cannot read: Is a directory",
                 advice.rejected(
-                                new dev.glora.jobs.JobException(
+                                new JobException(
                                         "backbone",
                                         "/srv/models/vit.safetensors: cannot read: java.io.IOException: Is a directory"))
                         .getDetail());

@@ -4,16 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.glora.db.TestDatabase;
 import dev.glora.jobs.Stores;
 import dev.glora.queue.QueueSettings;
 import dev.glora.queue.TaskKind;
 import dev.glora.worker.TinyJob;
+import dev.glora.worker.Worker;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.IOException;
@@ -38,6 +43,7 @@ import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * Issue 34: {@code deploy/kubernetes}, without a cluster. Every manifest loads with fabric8's
@@ -57,7 +63,7 @@ class KubernetesManifestsTest {
 
     /** The resources a kustomization lists, its bases' first, read with fabric8's model. */
     private static List<HasMetadata> load(Path kustomization) throws IOException {
-        Map<String, Object> k = new org.yaml.snakeyaml.Yaml().load(Files.readString(kustomization));
+        Map<String, Object> k = new Yaml().load(Files.readString(kustomization));
         List<HasMetadata> resources = new ArrayList<>();
         for (Object entry : (List<?>) k.get("resources")) {
             Path path = kustomization.getParent().resolve(entry.toString()).normalize();
@@ -84,15 +90,8 @@ class KubernetesManifestsTest {
 
     private static Map<String, String> data(List<HasMetadata> resources) {
         Map<String, String> settings =
-                new HashMap<>(
-                        one(
-                                        resources,
-                                        io.fabric8.kubernetes.api.model.ConfigMap.class,
-                                        "glora-settings")
-                                .getData());
-        settings.putAll(
-                one(resources, io.fabric8.kubernetes.api.model.Secret.class, "glora-secrets")
-                        .getStringData());
+                new HashMap<>(one(resources, ConfigMap.class, "glora-settings").getData());
+        settings.putAll(one(resources, Secret.class, "glora-secrets").getStringData());
         return settings;
     }
 
@@ -205,7 +204,7 @@ class KubernetesManifestsTest {
             assertNotNull(c.getResources().getLimits().get("memory"), d.getMetadata().getName());
             assertNotNull(c.getResources().getRequests().get("memory"), d.getMetadata().getName());
         }
-        Field stopWait = dev.glora.worker.Worker.class.getDeclaredField("STOP_WAIT_MS");
+        Field stopWait = Worker.class.getDeclaredField("STOP_WAIT_MS");
         stopWait.setAccessible(true);
         assertTrue(
                 worker.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds() * 1000
@@ -265,8 +264,7 @@ class KubernetesManifestsTest {
                                 .get(0);
         assertEquals("postgresql", trigger.get("type"));
         String query = (String) ((Map<?, ?>) trigger.get("metadata")).get("query");
-        try (com.zaxxer.hikari.HikariDataSource database =
-                TestDatabase.pool(TestDatabase.createDatabase(true), 4)) {
+        try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(true), 4)) {
             Stores stores =
                     Stores.open(
                             database,
@@ -367,11 +365,7 @@ class KubernetesManifestsTest {
                 settings.get("GLORA_DB_URL")
                         .contains("//" + cluster.getMetadata().getName() + "-rw:"),
                 "the URLs name the service CloudNativePG makes for the cluster");
-        io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy db =
-                one(
-                        cnpg,
-                        io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class,
-                        "glora-db");
+        NetworkPolicy db = one(cnpg, NetworkPolicy.class, "glora-db");
         Set<String> allowed =
                 db.getSpec().getIngress().get(0).getFrom().stream()
                         .filter(p -> p.getPodSelector() != null)

@@ -1,5 +1,6 @@
 package dev.glora.supernet.checkpoint;
 
+import dev.glora.supernet.ConfinedFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -35,8 +36,7 @@ public final class Provenance {
     }
 
     /**
-     * @param root the folder the file must lie in, opened by {@link
-     *     dev.glora.supernet.ConfinedFiles}; null: any file
+     * @param root the folder the file must lie in, opened by {@link ConfinedFiles}; null: any file
      * @param file a file
      * @return its SHA-256 in lower-case hex
      * @throws CheckpointException if it cannot be read, or lies outside the root
@@ -45,8 +45,7 @@ public final class Provenance {
         try (InputStream in =
                 root == null
                         ? Files.newInputStream(file)
-                        : Channels.newInputStream(
-                                dev.glora.supernet.ConfinedFiles.open(root, file))) {
+                        : Channels.newInputStream(ConfinedFiles.open(root, file))) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             byte[] buffer = new byte[1 << 16];
             for (int n; (n = in.read(buffer)) > 0; ) {

@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.glora.supernet.ConfinedFiles;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -64,7 +65,7 @@ public final class Safetensors {
 
     /**
      * Reads a safetensors file that must lie inside {@code root}, opened so that no path swapped
-     * after a check can lead outside it ({@link dev.glora.supernet.ConfinedFiles}).
+     * after a check can lead outside it ({@link ConfinedFiles}).
      *
      * @param root the folder the file must lie in; null: any file
      * @param file the file
@@ -85,7 +86,7 @@ public final class Safetensors {
         if (root == null) {
             return FileChannel.open(file, StandardOpenOption.READ);
         }
-        SeekableByteChannel channel = dev.glora.supernet.ConfinedFiles.open(root, file);
+        SeekableByteChannel channel = ConfinedFiles.open(root, file);
         if (channel instanceof FileChannel fileChannel) {
             return fileChannel;
         }

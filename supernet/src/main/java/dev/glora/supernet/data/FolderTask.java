@@ -3,6 +3,7 @@ package dev.glora.supernet.data;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.glora.supernet.ConfinedFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,7 +191,7 @@ public final class FolderTask {
             throw new DataException(out + ": cannot write the task: " + e.getMessage(), e);
         } finally {
             // a leftover is a hidden temporary folder beside the task; nothing reads it
-            dev.glora.supernet.ConfinedFiles.deleteTree(tmp);
+            ConfinedFiles.deleteTree(tmp);
         }
         return new Summary(classes, train.size(), val.size(), largeVal.size(), test.size());
     }

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Tensor;
@@ -192,7 +194,7 @@ public final class SubnetScorer implements AutoCloseable {
      */
     private void buildLowPrecision(DataType type) {
         lowStore = new OverrideStore(manager);
-        for (ai.djl.util.Pair<String, Parameter> named : plain.getParameters()) {
+        for (Pair<String, Parameter> named : plain.getParameters()) {
             NDArray cast = named.getValue().getArray().toType(type, true);
             cast.attach(manager);
             lowStore.keep(named.getValue(), cast);
@@ -371,7 +373,7 @@ public final class SubnetScorer implements AutoCloseable {
             OverrideStore target,
             Map<String, Parameter[]> into,
             DataType type) {
-        ai.djl.training.ParameterStore own = new ai.djl.training.ParameterStore(manager, false);
+        ParameterStore own = new ParameterStore(manager, false);
         supernet.layers()
                 .forEach(
                         (path, layer) -> {

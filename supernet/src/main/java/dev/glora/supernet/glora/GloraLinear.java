@@ -13,6 +13,7 @@ import dev.glora.supernet.config.ConfigException;
 import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.Mode;
 import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.vit.StepDraws;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -34,7 +35,7 @@ import java.util.random.RandomGenerator;
  * LayerConfig} ({@link #setConfig}) or a fresh uniform draw from a {@link SearchSpace} on every
  * forward pass ({@link #sampleFrom}).
  */
-public class GloraLinear extends AbstractBlock implements dev.glora.supernet.vit.StepDraws {
+public class GloraLinear extends AbstractBlock implements StepDraws {
 
     /** The names of the eight shared tensors, in checkpoint order. */
     public static final List<String> ADAPTER_NAMES =

@@ -3,6 +3,7 @@ package dev.glora.supernet.glora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.training.ParameterStore;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
@@ -27,7 +28,7 @@ import java.util.random.RandomGenerator;
  * <p>Trainable: the GLoRA tensors and the head; everything else is frozen. A checkpoint holds the
  * backbone's tensors plus {@code <layer>.Ad} … {@code <layer>.E}, and the metadata key {@value
  * #RANK_KEY}. One supernet serves one thread at a time; it owns the native memory of its weights
- * until closed. Run every forward pass inside an {@link ai.djl.ndarray.NDScope}.
+ * until closed. Run every forward pass inside an {@link NDScope}.
  */
 public final class Supernet implements AutoCloseable {
 

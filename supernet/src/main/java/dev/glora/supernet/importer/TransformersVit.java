@@ -1,5 +1,6 @@
 package dev.glora.supernet.importer;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -404,7 +405,7 @@ public final class TransformersVit {
         c.add("id2label", id2label);
         c.add("label2id", label2id);
         c.addProperty("torch_dtype", "float32");
-        return new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(c) + "\n";
+        return new GsonBuilder().setPrettyPrinting().create().toJson(c) + "\n";
     }
 
     private static String preprocessorJson(VitArchitecture arch) {
@@ -427,6 +428,6 @@ public final class TransformersVit {
         }
         p.add("image_mean", mean);
         p.add("image_std", std);
-        return new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(p) + "\n";
+        return new GsonBuilder().setPrettyPrinting().create().toJson(p) + "\n";
     }
 }

@@ -2,8 +2,12 @@ package dev.glora.supernet.onnx;
 
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.CheckpointException;
+import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.onnx.Protobuf.Message;
+import dev.glora.supernet.vit.LinearFactory;
+import dev.glora.supernet.vit.ModelWeights;
+import dev.glora.supernet.vit.VisionTransformer;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -25,12 +29,12 @@ import java.util.Map;
  *
  * <p>Input {@code pixel_values} (batch, C, H, W), normalised as the architecture says ({@code
  * (pixel / 255 - mean) / std}; the values are in the graph's metadata as {@code mean} and {@code
- * std}); output {@code logits} (batch, classes). The graph computes what {@link
- * dev.glora.supernet.vit.VisionTransformer} computes, operation for operation: a strided
- * convolution for the patches, the class token and position embedding, per block {@code
- * LayerNormalization} (the architecture's epsilon), the fused qkv projection split into heads,
- * scaled soft-max attention, the exact (erf) GELU, and the head on the class token. Linear weights
- * are stored transposed, (in, out), so that each projection is one {@code MatMul}.
+ * std}); output {@code logits} (batch, classes). The graph computes what {@link VisionTransformer}
+ * computes, operation for operation: a strided convolution for the patches, the class token and
+ * position embedding, per block {@code LayerNormalization} (the architecture's epsilon), the fused
+ * qkv projection split into heads, scaled soft-max attention, the exact (erf) GELU, and the head on
+ * the class token. Linear weights are stored transposed, (in, out), so that each projection is one
+ * {@code MatMul}.
  *
  * <p>Tensors stream to the file one after another; nothing but the small graph is held twice.
  */
@@ -105,9 +109,8 @@ public final class OnnxExport {
 
     private static OnnxExport prepare(Checkpoint merged, VitArchitecture arch) {
         // exactly a plain ViT's tensors and shapes: a supernet's extra tensors are refused too
-        dev.glora.supernet.vit.ModelWeights.check(
-                new dev.glora.supernet.vit.VisionTransformer(
-                        arch, dev.glora.supernet.vit.LinearFactory.PLAIN),
+        ModelWeights.check(
+                new VisionTransformer(arch, LinearFactory.PLAIN),
                 merged.tensors(),
                 "the model to export as ONNX");
         OnnxExport export = new OnnxExport(arch, merged);
@@ -346,10 +349,7 @@ public final class OnnxExport {
                 new Message()
                         .varint(1, IR_VERSION)
                         .string(2, "glora")
-                        .string(
-                                3,
-                                String.valueOf(
-                                        dev.glora.supernet.checkpoint.Provenance.codeVersion()))
+                        .string(3, String.valueOf(Provenance.codeVersion()))
                         .message(8, new Message().string(1, "").varint(2, OPSET));
         for (Map.Entry<String, String> entry : metadata.entrySet()) {
             head.message(14, new Message().string(1, entry.getKey()).string(2, entry.getValue()));

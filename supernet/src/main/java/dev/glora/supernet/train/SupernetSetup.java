@@ -1,5 +1,8 @@
 package dev.glora.supernet.train;
 
+import com.google.gson.Gson;
+import dev.glora.supernet.ConfinedFiles;
+import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Provenance;
 import dev.glora.supernet.checkpoint.Safetensors;
@@ -82,9 +85,8 @@ public record SupernetSetup(
 
     /**
      * As {@link #of(Path, Path, String, String, SearchSpace, TrainSettings, Trainees.Sampling,
-     * long, String)}, with every file opened by a walk from its root ({@link
-     * dev.glora.supernet.ConfinedFiles}): the service's model root for the backbone, its data root
-     * for the task.
+     * long, String)}, with every file opened by a walk from its root ({@link ConfinedFiles}): the
+     * service's model root for the backbone, its data root for the task.
      *
      * @param modelRoot the folder the backbone must lie in; null: anywhere
      * @param backbone the backbone
@@ -163,7 +165,7 @@ public record SupernetSetup(
     public static void putClassNames(Map<String, String> metadata, Path task) {
         List<String> names = Vtab1k.classNames(task);
         if (!names.isEmpty()) {
-            metadata.put(CLASS_NAMES_KEY, new com.google.gson.Gson().toJson(names));
+            metadata.put(CLASS_NAMES_KEY, new Gson().toJson(names));
         }
     }
 
@@ -184,7 +186,7 @@ public record SupernetSetup(
         Map<String, String> meta = new LinkedHashMap<>(provenance);
         meta.put("train_history", Trainer.historyJson(history));
         // the floats depend on it, so it belongs with the settings (0: PyTorch's default)
-        meta.put("train_threads", Integer.toString(dev.glora.supernet.TorchRuntime.threads()));
+        meta.put("train_threads", Integer.toString(TorchRuntime.threads()));
         return supernet.toCheckpoint(meta);
     }
 

@@ -1,6 +1,7 @@
 package dev.glora.supernet.train;
 
 import dev.glora.supernet.InvalidSettingsException;
+import dev.glora.supernet.vit.VitArchitecture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +21,7 @@ import java.util.Locale;
  * @param accumulate micro-batches per step (gradient accumulation): the same result as the whole
  *     batch up to float rounding, with the activation memory of one micro-batch; {@link #AUTO} (0):
  *     as many as the architecture's training budget asks ({@link
- *     dev.glora.supernet.vit.VitArchitecture#trainingMicroBatches}), one for small models
+ *     VitArchitecture#trainingMicroBatches}), one for small models
  */
 public record TrainSettings(
         int epochs,
@@ -66,7 +67,7 @@ public record TrainSettings(
      * @return the micro-batches per step: {@code accumulate}, or the architecture's choice for
      *     {@link #AUTO}, never more than the batch's images
      */
-    public int microBatches(dev.glora.supernet.vit.VitArchitecture arch) {
+    public int microBatches(VitArchitecture arch) {
         return accumulate == AUTO ? arch.trainingMicroBatches(batchSize) : accumulate;
     }
 

@@ -3,7 +3,9 @@
  * progress events, resumption and loss checks ({@link dev.glora.supernet.train.Trainer}), and
  * accuracy on a data set ({@link dev.glora.supernet.train.Evaluation}).
  *
- * <p>Every batch runs inside its own {@link ai.djl.ndarray.NDScope}; optimiser state lives outside
- * any scope, so native memory stays flat over epochs.
+ * <p>Every batch runs inside its own {@link NDScope}; optimiser state lives outside any scope, so
+ * native memory stays flat over epochs.
  */
 package dev.glora.supernet.train;
+
+import ai.djl.ndarray.NDScope;

@@ -97,8 +97,7 @@ public final class ModelWeights {
      * @param block the model
      * @param shapes each tensor's shape by name
      * @param source what to name in the error
-     * @throws dev.glora.supernet.checkpoint.CheckpointException listing what is missing, extra or
-     *     misshapen
+     * @throws CheckpointException listing what is missing, extra or misshapen
      */
     public static void checkShapes(Block block, Map<String, long[]> shapes, String source) {
         checkShapes(named(block), shapes, source);

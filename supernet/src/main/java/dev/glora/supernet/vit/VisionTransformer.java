@@ -3,6 +3,7 @@ package dev.glora.supernet.vit;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -170,12 +171,12 @@ public class VisionTransformer extends AbstractBlock {
      */
     private static NDList inferenceBlock(ParameterStore store, TransformerBlock block, NDList x) {
         NDArray out;
-        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+        try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             out = block.forward(store, x, false).singletonOrThrow();
-            ai.djl.ndarray.NDScope.unregister(out);
+            NDScope.unregister(out);
         }
-        ai.djl.ndarray.NDScope.register(out);
+        NDScope.register(out);
         return new NDList(out);
     }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class ConfigTest {
@@ -165,7 +166,7 @@ class ConfigTest {
                         .contains(
                                 "layer blocks.0.attn.qkv term A: LoRA_8 is above the supernet rank 4"),
                 e.getMessage());
-        org.junit.jupiter.api.Assertions.assertDoesNotThrow(
+        Assertions.assertDoesNotThrow(
                 () ->
                         SubnetConfig.uniform(
                                         List.of(LAYERS.get(1), LAYERS.get(0)), LayerConfig.FROZEN)

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.supernet.ConfinedFiles;
+import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.checkpoint.CheckpointException;
+import dev.glora.supernet.checkpoint.Provenance;
+import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.vit.VitInit;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
@@ -90,29 +95,20 @@ class ConfinedReadTest {
 
         Path models = Files.createDirectories(dir.resolve("models"));
         Path backbone = dir.resolve("outside/backbone.safetensors");
-        dev.glora.supernet.checkpoint.Safetensors.write(
-                dev.glora.supernet.vit.VitInit.random(dev.glora.supernet.TinyModels.tinyArch(), 0),
-                backbone);
+        Safetensors.write(VitInit.random(TinyModels.tinyArch(), 0), backbone);
         Files.createSymbolicLink(models.resolve("vit.safetensors"), backbone);
-        dev.glora.supernet.checkpoint.CheckpointException escaped =
+        CheckpointException escaped =
                 assertThrows(
-                        dev.glora.supernet.checkpoint.CheckpointException.class,
-                        () ->
-                                dev.glora.supernet.checkpoint.Safetensors.read(
-                                        models, models.resolve("vit.safetensors")));
+                        CheckpointException.class,
+                        () -> Safetensors.read(models, models.resolve("vit.safetensors")));
         assertTrue(escaped.getMessage().contains("leads out of " + models), escaped.getMessage());
         assertThrows(
-                dev.glora.supernet.checkpoint.CheckpointException.class,
-                () ->
-                        dev.glora.supernet.checkpoint.Provenance.sha256(
-                                models, models.resolve("vit.safetensors")));
+                CheckpointException.class,
+                () -> Provenance.sha256(models, models.resolve("vit.safetensors")));
         Files.copy(backbone, models.resolve("inside.safetensors"));
         assertEquals(
-                dev.glora.supernet.checkpoint.Safetensors.read(backbone).tensors().keySet(),
-                dev.glora.supernet.checkpoint.Safetensors.read(
-                                models, models.resolve("inside.safetensors"))
-                        .tensors()
-                        .keySet());
+                Safetensors.read(backbone).tensors().keySet(),
+                Safetensors.read(models, models.resolve("inside.safetensors")).tensors().keySet());
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,7 +149,7 @@ class FmnistVtabTest {
                 Files.readString(dir.resolve("large").resolve(Vtab1k.TASK_FILE))
                         .contains("\"val45\": 45"));
         DataException tooFew =
-                org.junit.jupiter.api.Assertions.assertThrows(
+                Assertions.assertThrows(
                         DataException.class,
                         () ->
                                 FmnistVtab.write(

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDManager;
 import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
+import dev.glora.supernet.config.LayerConfig;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.config.SubnetConfig;
 import dev.glora.supernet.data.Image;
@@ -43,7 +46,7 @@ class SubnetScorerTest {
 
     private static SubnetConfig random(
             Supernet supernet, SearchSpace space, SplittableRandom random) {
-        var layers = new LinkedHashMap<String, dev.glora.supernet.config.LayerConfig>();
+        var layers = new LinkedHashMap<String, LayerConfig>();
         supernet.layers().keySet().forEach(name -> layers.put(name, space.sample(random)));
         return new SubnetConfig(layers);
     }
@@ -96,7 +99,7 @@ class SubnetScorerTest {
         try (SubnetScorer scorer =
                         new SubnetScorer(checkpoint, randomImages(40, 3, 5), 16, "tiny");
                 Supernet shapes = Supernet.load(checkpoint, "tiny");
-                ai.djl.ndarray.NDManager probe = dev.glora.supernet.TorchRuntime.newManager()) {
+                NDManager probe = TorchRuntime.newManager()) {
             SplittableRandom random = new SplittableRandom(6);
             scorer.score(random(shapes, SearchSpace.ofRanks(4), random));
             BaseNDManager root = (BaseNDManager) probe.getParentManager();

@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.TorchRuntime;
@@ -79,7 +80,7 @@ class GloraLinearTest {
         return layer;
     }
 
-    private static float[] run(ai.djl.nn.Block block, Tensor x) {
+    private static float[] run(Block block, Tensor x) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray input = x.toNDArray(manager);

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.config.SearchSpace;
+import dev.glora.supernet.config.SubnetConfig;
+import dev.glora.supernet.train.Trainees;
 import dev.glora.supernet.vit.VitArchitecture;
+import dev.glora.supernet.vit.VitInit;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -34,16 +37,12 @@ class PathCostsTest {
     @Test
     void itsRangeRunsFromEveryTermNoneToTheLargestModes() {
         try (Supernet supernet =
-                Supernet.load(
-                        Supernet.fresh(dev.glora.supernet.vit.VitInit.random(ARCH, 1), ARCH, 2, 1),
-                        "tiny")) {
+                Supernet.load(Supernet.fresh(VitInit.random(ARCH, 1), ARCH, 2, 1), "tiny")) {
             assertArrayEquals(
                     new long[] {
                         0,
                         Supernet.parameterCount(
-                                ARCH,
-                                dev.glora.supernet.train.Trainees.allLora(
-                                        supernet, SearchSpace.ofRanks(2, 1)))
+                                ARCH, Trainees.allLora(supernet, SearchSpace.ofRanks(2, 1)))
                     },
                     COSTS.range());
         }
@@ -74,14 +73,11 @@ class PathCostsTest {
     @Test
     void theEqualSizeLoraRankIsTheLargestWithinTheSizeAndOneBelowRankOne() {
         List<String> layers = Supernet.layerNames(ARCH);
-        long perRank =
-                Supernet.parameterCount(
-                        ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 1));
+        long perRank = Supernet.parameterCount(ARCH, SubnetConfig.lora(layers, 1));
         assertTrue(perRank > 0);
         assertEquals(
                 2 * perRank,
-                Supernet.parameterCount(
-                        ARCH, dev.glora.supernet.config.SubnetConfig.lora(layers, 2)),
+                Supernet.parameterCount(ARCH, SubnetConfig.lora(layers, 2)),
                 "LoRA on attn.qkv grows linearly with its rank");
         assertEquals(2 * perRank, Supernet.loraParameterCount(ARCH, 2));
         assertEquals(3, Supernet.loraRankWithin(ARCH, 3 * perRank), "exactly three ranks' worth");
@@ -90,8 +86,7 @@ class PathCostsTest {
                 1, Supernet.loraRankWithin(ARCH, perRank - 1), "rank 1 when even it is larger");
         assertEquals(256, Supernet.loraRankWithin(ARCH, Long.MAX_VALUE), "at most rank 256");
         // only attn.qkv adapts; every other layer stays frozen
-        dev.glora.supernet.config.SubnetConfig lora =
-                dev.glora.supernet.config.SubnetConfig.lora(layers, 2);
+        SubnetConfig lora = SubnetConfig.lora(layers, 2);
         lora.layers()
                 .forEach(
                         (layer, config) ->

@@ -9,6 +9,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.CheckpointException;
@@ -118,8 +119,7 @@ class OnnxExportTest {
             assertEquals("0.5,0.4,0.3", props.get("mean"));
             assertEquals("glora", session.getMetadata().getProducerName());
             long[] inputShape =
-                    ((ai.onnxruntime.TensorInfo)
-                                    session.getInputInfo().get(OnnxExport.INPUT).getInfo())
+                    ((TensorInfo) session.getInputInfo().get(OnnxExport.INPUT).getInfo())
                             .getShape();
             assertArrayEquals(new long[] {-1, 3, 12, 12}, inputShape, "a dynamic batch");
         }

@@ -7,12 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.ParameterStore;
 import dev.glora.supernet.TinyModels;
+import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Tensor;
 import dev.glora.supernet.config.SearchSpace;
 import dev.glora.supernet.data.Image;
 import dev.glora.supernet.data.ImageDataset;
+import dev.glora.supernet.data.Preprocess;
 import dev.glora.supernet.glora.Supernet;
 import dev.glora.supernet.vit.ModelWeights;
 import dev.glora.supernet.vit.VitArchitecture;
@@ -95,9 +100,9 @@ class TrainerTest {
     private interface Step {
         double run(
                 Supernet supernet,
-                ai.djl.training.ParameterStore store,
-                ai.djl.ndarray.NDManager manager,
-                dev.glora.supernet.data.Preprocess preprocess,
+                ParameterStore store,
+                NDManager manager,
+                Preprocess preprocess,
                 ImageDataset data,
                 int[] indices);
     }
@@ -108,8 +113,8 @@ class TrainerTest {
         int[] indices = {5, 0, 11, 3, 8, 1, 9, 2, 7, 4, 10, 6};
         Map<String, float[]> gradients = new LinkedHashMap<>();
         try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
-                ai.djl.ndarray.NDManager manager = dev.glora.supernet.TorchRuntime.newManager();
-                ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                NDManager manager = TorchRuntime.newManager();
+                NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             ModelWeights.named(supernet.network())
                     .forEach((name, p) -> p.freeze(!Supernet.isTrainable(name)));
@@ -117,9 +122,9 @@ class TrainerTest {
                     "loss",
                     step.run(
                             supernet,
-                            new ai.djl.training.ParameterStore(manager, false),
+                            new ParameterStore(manager, false),
                             manager,
-                            new dev.glora.supernet.data.Preprocess(ARCH),
+                            new Preprocess(ARCH),
                             data,
                             indices));
             ModelWeights.named(supernet.network())
@@ -510,7 +515,7 @@ class TrainerTest {
     @Test
     void nativeArraysStayFlatOverEpochsAndNoneAreLeftInTheModel() {
         try (Supernet supernet = Supernet.load(supernetCheckpoint(), "tiny");
-                ai.djl.ndarray.NDManager probe = dev.glora.supernet.TorchRuntime.newManager()) {
+                NDManager probe = TorchRuntime.newManager()) {
             BaseNDManager root = (BaseNDManager) probe.getParentManager();
             BaseNDManager weights =
                     (BaseNDManager)

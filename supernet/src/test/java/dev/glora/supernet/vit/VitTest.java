@@ -7,9 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.TorchRuntime;
 import dev.glora.supernet.checkpoint.Checkpoint;
@@ -141,16 +146,16 @@ class VitTest {
                 NDManager manager = TorchRuntime.newManager();
                 NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            Map<String, ai.djl.nn.Parameter> named = ModelWeights.named(model.network());
+            Map<String, Parameter> named = ModelWeights.named(model.network());
             named.values().forEach(p -> p.freeze(false));
-            boolean was = ai.djl.pytorch.jni.JniUtils.isGradMode();
-            ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+            boolean was = JniUtils.isGradMode();
+            JniUtils.setGradMode(true);
             try {
                 NDArray logits =
                         model.network()
                                 .forward(
-                                        new ai.djl.training.ParameterStore(manager, false),
-                                        new ai.djl.ndarray.NDList(images.toNDArray(manager)),
+                                        new ParameterStore(manager, false),
+                                        new NDList(images.toNDArray(manager)),
                                         true)
                                 .singletonOrThrow();
                 NDArray loss =
@@ -171,15 +176,12 @@ class VitTest {
                         }
                     }
                 }
-                ai.djl.pytorch.jni.JniUtils.backward(
-                        (ai.djl.pytorch.engine.PtNDArray) loss,
-                        (ai.djl.pytorch.engine.PtNDArray) manager.ones(loss.getShape()),
-                        false,
-                        false);
+                JniUtils.backward(
+                        (PtNDArray) loss, (PtNDArray) manager.ones(loss.getShape()), false, false);
                 // the junk holds the freed memory until the backward pass has read it
                 Reference.reachabilityFence(junk);
             } finally {
-                ai.djl.pytorch.jni.JniUtils.setGradMode(was);
+                JniUtils.setGradMode(was);
             }
             named.forEach(
                     (name, p) -> gradients.put(name, p.getArray().getGradient().toFloatArray()));
