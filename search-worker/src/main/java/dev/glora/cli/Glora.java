@@ -65,15 +65,9 @@ public final class Glora {
      * @return the exit status
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Glora());
+        CommandLine cli = commandLine(new Glora());
         cli.setOut(out);
         cli.setErr(err);
-        choices(cli, SearchSettings.Objective.class);
-        choices(cli, SearchSettings.Init.class);
-        choices(cli, SearchSettings.Seeds.class);
-        choices(cli, SubnetScorer.Precision.class);
-        choices(cli, Trainees.Sampling.class);
-        choices(cli, Racing.Bound.class);
         cli.setExecutionExceptionHandler(
                 (e, line, parsed) -> {
                     if (e instanceof GloraException) {
@@ -87,6 +81,21 @@ public final class Glora {
                     throw e;
                 });
         return cli.execute(args);
+    }
+
+    /**
+     * @param command {@code glora} or one of its commands
+     * @return its command line, reading every option of a closed set as {@link #run} does
+     */
+    static CommandLine commandLine(Object command) {
+        CommandLine cli = new CommandLine(command);
+        choices(cli, SearchSettings.Objective.class);
+        choices(cli, SearchSettings.Init.class);
+        choices(cli, SearchSettings.Seeds.class);
+        choices(cli, SubnetScorer.Precision.class);
+        choices(cli, Trainees.Sampling.class);
+        choices(cli, Racing.Bound.class);
+        return cli;
     }
 
     /**

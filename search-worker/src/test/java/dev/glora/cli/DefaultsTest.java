@@ -24,7 +24,7 @@ class DefaultsTest {
     @Test
     void aShortTrainingWarmsUpAsLongOnTheCommandLineAsInAJob() {
         TrainSupernetCommand command = new TrainSupernetCommand();
-        new CommandLine(command)
+        Glora.commandLine(command)
                 .parseArgs("--backbone", "b", "--task", "t", "--out", "o", "--epochs", "5");
         TrainSettings cli =
                 command.training.settings(
@@ -46,7 +46,7 @@ class DefaultsTest {
         assertEquals(command.training.threads(), job.supernet().threads(), "threads: every core");
 
         TrainSupernetCommand plain = new TrainSupernetCommand();
-        new CommandLine(plain).parseArgs("--backbone", "b", "--task", "t", "--out", "o");
+        Glora.commandLine(plain).parseArgs("--backbone", "b", "--task", "t", "--out", "o");
         JobSpec defaults = new JobRequest("n", "b", "t", null, null, 0L).withDefaults();
         TrainSettings plainCli =
                 plain.training.settings(
@@ -69,7 +69,7 @@ class DefaultsTest {
 
     @Test
     void theSearchDefaultsOfTheCommandLineAreAJobs() {
-        CommandLine.Model.CommandSpec cli = new CommandLine(new SearchCommand()).getCommandSpec();
+        CommandLine.Model.CommandSpec cli = Glora.commandLine(new SearchCommand()).getCommandSpec();
         JobSpec.Search job = new JobRequest("n", "b", "t", null, null, 0L).withDefaults().search();
         assertEquals(
                 List.of(job.population(), job.generations(), job.topK()),
@@ -88,9 +88,9 @@ class DefaultsTest {
                 job.maxParams(), Long.parseLong(cli.findOption("--max-params").defaultValue()));
         assertEquals(
                 job.minParams(), Long.parseLong(cli.findOption("--min-params").defaultValue()));
-        assertEquals(job.objective(), cli.findOption("--objective").defaultValue());
-        assertEquals(job.init(), cli.findOption("--init").defaultValue());
-        assertEquals(job.seeds(), cli.findOption("--seeds").defaultValue());
+        assertEquals(job.objective().label(), cli.findOption("--objective").defaultValue());
+        assertEquals(job.init().label(), cli.findOption("--init").defaultValue());
+        assertEquals(job.seeds().label(), cli.findOption("--seeds").defaultValue());
         assertEquals(
                 job.finalists(), Integer.parseInt(cli.findOption("--finalists").defaultValue()));
         // finalists asked for, their epochs not: the command line's default epochs
@@ -115,7 +115,7 @@ class DefaultsTest {
         // a training: --lr 20 and --warmup 9 of 5 epochs, and supernet.lr 20, supernet.warmupEpochs
         // 9
         TrainSupernetCommand command = new TrainSupernetCommand();
-        new CommandLine(command)
+        Glora.commandLine(command)
                 .parseArgs(
                         "--backbone",
                         "b",
