@@ -20,7 +20,6 @@ import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -178,7 +177,11 @@ public record JobRequest(
 
     /** The retraining as submitted; see {@link JobSpec.Retrain}. */
     public record Retrain(
-            Integer epochs, Double lr, Integer warmupEpochs, String trainList, String start) {
+            Integer epochs,
+            Double lr,
+            Integer warmupEpochs,
+            String trainList,
+            JobSpec.Retrain.Start start) {
 
         /** A retraining on the supernet's training list. */
         public Retrain(Integer epochs, Double lr, Integer warmupEpochs) {
@@ -454,9 +457,7 @@ public record JobRequest(
                                 r.warmupEpochs(),
                                 TrainSettings.warmupFor(filled.warmupEpochs(), retrainEpochs)),
                         or(r.trainList(), JobSpec.Retrain.TRAIN800VAL200),
-                        r.start() == null
-                                ? JobSpec.Retrain.DEFAULT_START
-                                : r.start().toLowerCase(Locale.ROOT));
+                        r.start() == null ? JobSpec.Retrain.DEFAULT_START : r.start());
         Baseline b = baseline == null ? new Baseline(null, null, null) : baseline;
         boolean lora = or(b.lora(), false);
         // not given: 0, the pipeline's own budget, counted once the finalists are known

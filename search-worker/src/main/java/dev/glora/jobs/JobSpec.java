@@ -210,7 +210,7 @@ public record JobSpec(
      * issue 19; the choice is already made and the test split stays untouched), or {@code
      * train800}, the supernet's training list. {@code start}: {@code supernet} or {@code fresh}.
      */
-    public record Retrain(int epochs, double lr, int warmupEpochs, String trainList, String start) {
+    public record Retrain(int epochs, double lr, int warmupEpochs, String trainList, Start start) {
 
         /** The supernet's training list. */
         public static final String TRAIN800 = "train800";
@@ -218,14 +218,16 @@ public record JobSpec(
         /** Every labelled image of a VTAB-1K task, a new spec's default. */
         public static final String TRAIN800VAL200 = "train800val200";
 
-        /** Start from the supernet's trained adapters and head. */
-        public static final String FROM_SUPERNET = "supernet";
-
-        /** Start from fresh adapters (LoRA's zero-start) and a new head on the backbone. */
-        public static final String FRESH = "fresh";
+        /** Where the retraining starts. */
+        public enum Start implements Choice {
+            /** From the supernet's trained adapters and head. */
+            SUPERNET,
+            /** From fresh adapters (LoRA's zero-start) and a new head on the backbone. */
+            FRESH
+        }
 
         /** What a spec that names no start retrains from. */
-        public static final String DEFAULT_START = FROM_SUPERNET;
+        public static final Start DEFAULT_START = Start.SUPERNET;
 
         /** A retraining on the supernet's training list. */
         public Retrain(int epochs, double lr, int warmupEpochs) {
@@ -241,7 +243,7 @@ public record JobSpec(
          * @return whether it starts from fresh adapters rather than the supernet's
          */
         public boolean fresh() {
-            return FRESH.equals(start);
+            return start == Start.FRESH;
         }
     }
 
@@ -703,7 +705,7 @@ public record JobSpec(
         choices.put("search.init", Choice.labels(SearchSettings.Init.class));
         choices.put("search.seeds", Choice.labels(SearchSettings.Seeds.class));
         choices.put("retrain.trainList", List.of(Retrain.TRAIN800, Retrain.TRAIN800VAL200));
-        choices.put("retrain.start", List.of(Retrain.FROM_SUPERNET, Retrain.FRESH));
+        choices.put("retrain.start", Choice.labels(Retrain.Start.class));
         return Collections.unmodifiableMap(choices);
     }
 

@@ -116,7 +116,7 @@ public final class StoredSpec {
         putIfMissing(search, "seeds", SearchSettings.Seeds.NONE.label());
         JsonObject retrain = section(spec, "retrain");
         putIfMissing(retrain, "trainList", JobSpec.Retrain.TRAIN800);
-        putIfMissing(retrain, "start", JobSpec.Retrain.FROM_SUPERNET);
+        putIfMissing(retrain, "start", JobSpec.Retrain.Start.SUPERNET.label());
         if (!spec.has("baseline") || spec.get("baseline").isJsonNull()) {
             spec.add("baseline", GSON.toJsonTree(JobSpec.Baseline.NONE));
         }

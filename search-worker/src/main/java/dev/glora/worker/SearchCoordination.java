@@ -317,7 +317,7 @@ final class SearchCoordination {
                 config,
                 train,
                 job.spec.retrainList(),
-                job.spec.retrain().fresh() ? JobSpec.Retrain.FRESH : null,
+                job.spec.retrain().fresh() ? JobSpec.Retrain.Start.FRESH.label() : null,
                 scores.val(),
                 scores.test(),
                 source);

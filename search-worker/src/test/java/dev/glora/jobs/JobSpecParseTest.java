@@ -69,14 +69,15 @@ class JobSpecParseTest {
                 JobRequest.parse("{}").withDefaults().retrain().start());
         JobSpec fresh = JobRequest.parse("{\"retrain\": {\"start\": \"Fresh\"}}").withDefaults();
         assertTrue(fresh.retrain().fresh());
-        JobSpec other = JobRequest.parse("{\"retrain\": {\"start\": \"backbone\"}}").withDefaults();
-        assertTrue(
-                other.validate().stream()
-                        .anyMatch(
-                                e ->
-                                        e.field().equals("retrain.start")
-                                                && e.message().contains("one of supernet, fresh")),
-                other.validate().toString());
+        JobSpec.Unreadable other =
+                assertThrows(
+                        JobSpec.Unreadable.class,
+                        () -> JobRequest.parse("{\"retrain\": {\"start\": \"backbone\"}}"));
+        assertEquals(
+                List.of(
+                        new JobSpec.FieldError(
+                                "retrain.start", "must be one of supernet, fresh, got backbone")),
+                other.errors());
     }
 
     @Test

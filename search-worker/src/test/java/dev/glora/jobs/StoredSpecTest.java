@@ -53,7 +53,7 @@ class StoredSpecTest {
                                 SearchSettings.Seeds.NONE,
                                 0,
                                 0),
-                        new JobSpec.Retrain(0, 1e-3, 0, "train800", "supernet"),
+                        new JobSpec.Retrain(0, 1e-3, 0, "train800", JobSpec.Retrain.Start.SUPERNET),
                         JobSpec.Baseline.NONE,
                         0),
                 old);

@@ -488,7 +488,11 @@ class ServiceJobTest {
                         tiny.supernet(),
                         tiny.search(),
                         new JobSpec.Retrain(
-                                3, 1e-2, 0, JobSpec.Retrain.TRAIN800VAL200, JobSpec.Retrain.FRESH),
+                                3,
+                                1e-2,
+                                0,
+                                JobSpec.Retrain.TRAIN800VAL200,
+                                JobSpec.Retrain.Start.FRESH),
                         tiny.seed());
         long job = stores.jobs().submit(spec);
         JobView done = awaitEnd(stores, job);
