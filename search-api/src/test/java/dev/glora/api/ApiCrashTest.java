@@ -154,32 +154,31 @@ class ApiCrashTest {
                         .redirectErrorStream(true)
                         .redirectOutput(dir.resolve("service" + life + ".log").toFile())
                         .start();
-        for (long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos(); ; ) {
-            assertTrue(
-                    process.isAlive(),
-                    "the service stopped; see service" + life + ".log in " + dir);
-            try {
-                HttpResponse<String> health =
-                        HTTP.send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://127.0.0.1:"
-                                                                + port
-                                                                + "/actuator/health"))
-                                        .timeout(Duration.ofSeconds(5))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-                if (health.statusCode() == 200) {
-                    return process;
-                }
-            } catch (ConnectException | HttpTimeoutException e) {
-                // not listening yet
-            }
-            assertTrue(
-                    System.nanoTime() < deadline,
-                    "the service did not start; see service" + life + ".log");
-            Thread.sleep(200);
-        }
+        Await.until(
+                Duration.ofMinutes(3),
+                Duration.ofMillis(200),
+                "the service's health (see service" + life + ".log in " + dir + ")",
+                () -> {
+                    assertTrue(
+                            process.isAlive(),
+                            "the service stopped; see service" + life + ".log in " + dir);
+                    try {
+                        return HTTP.send(
+                                        HttpRequest.newBuilder(
+                                                        URI.create(
+                                                                "http://127.0.0.1:"
+                                                                        + port
+                                                                        + "/actuator/health"))
+                                                .timeout(Duration.ofSeconds(5))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .statusCode();
+                    } catch (ConnectException | HttpTimeoutException e) {
+                        return -1; // not listening yet
+                    }
+                },
+                status -> status == 200);
+        return process;
     }
 
     private static int progress(JsonNode job) {
