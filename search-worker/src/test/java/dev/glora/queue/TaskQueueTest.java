@@ -11,6 +11,7 @@ import dev.glora.db.TestDatabase;
 import dev.glora.jobs.JobRequest;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.Stores;
+import dev.glora.worker.Await;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -130,11 +131,12 @@ class TaskQueueTest {
             sql.executeQuery("SELECT id FROM task WHERE id = " + heldTask + " FOR UPDATE").close();
             Future<T> result = other.submit(work);
             // ... the work locks the job, then waits for that task ...
-            for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                    waiting() == 0; ) {
-                assertTrue(System.nanoTime() < deadline, "the work waits for the worker's task");
-                Thread.sleep(5);
-            }
+            Await.until(
+                    Duration.ofSeconds(20),
+                    Duration.ofMillis(5),
+                    "the work waiting for the worker's task",
+                    this::waiting,
+                    waiting -> waiting > 0);
             // ... and the worker then wants the job: a deadlock, which aborts the work's first run
             sql.executeUpdate("UPDATE job SET updated_at = updated_at WHERE id = " + job);
             worker.commit();

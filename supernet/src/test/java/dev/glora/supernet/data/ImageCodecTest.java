@@ -76,7 +76,12 @@ class ImageCodecTest {
         CompletableFuture<Image> read;
         try {
             read = CompletableFuture.supplyAsync(() -> ImageCodec.read(file));
-            Thread.sleep(500);
+            // the decode queues on the budget (a signal, not a pause that hopes it got there)
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    !ImageCodec.DECODING.hasQueuedThreads(); ) {
+                assertTrue(System.nanoTime() < deadline, "the decode never asked for its pixels");
+                Thread.sleep(5);
+            }
             assertTrue(!read.isDone(), "the decode waited for its pixels");
         } finally {
             ImageCodec.DECODING.release(held);
