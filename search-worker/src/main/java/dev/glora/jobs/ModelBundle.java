@@ -313,9 +313,11 @@ public final class ModelBundle {
     }
 
     /**
-     * An entry dated 1980-01-01 (the zip format's first day): the same job gives the same bytes.
+     * @param name the entry's path in the zip
+     * @return an entry dated 1980-01-01 (the zip format's first day), so the same job gives the
+     *     same bytes whenever it is zipped
      */
-    private static ZipEntry entry(String name) {
+    public static ZipEntry entry(String name) {
         ZipEntry entry = new ZipEntry(name);
         entry.setTimeLocal(LocalDateTime.of(1980, 1, 1, 0, 0));
         return entry;

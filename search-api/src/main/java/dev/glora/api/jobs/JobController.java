@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.ZipOutputStream;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -355,71 +356,37 @@ class JobController {
                                                 ".zip",
                                                 (merged, file) ->
                                                         models.withScratchFolder(
-                                                                dir -> {
-                                                                    dev.glora.supernet.vit
-                                                                                    .VitArchitecture
-                                                                            arch =
-                                                                                    architecture(
-                                                                                            merged,
-                                                                                            id);
-                                                                    dev.glora.supernet.importer
-                                                                            .TransformersVit.write(
-                                                                            merged,
-                                                                            arch,
-                                                                            names.size()
-                                                                                            == arch
-                                                                                                    .numClasses()
-                                                                                    ? names
-                                                                                    : List.of(),
-                                                                            dir);
-                                                                    try (java.util.zip
-                                                                                    .ZipOutputStream
-                                                                            zip =
-                                                                                    new java.util
-                                                                                            .zip
-                                                                                            .ZipOutputStream(
-                                                                                            java.nio
-                                                                                                    .file
-                                                                                                    .Files
-                                                                                                    .newOutputStream(
-                                                                                                            file),
-                                                                                            java.nio
-                                                                                                    .charset
-                                                                                                    .StandardCharsets
-                                                                                                    .UTF_8)) {
-                                                                        for (String name :
-                                                                                List.of(
-                                                                                        dev.glora
-                                                                                                .supernet
-                                                                                                .importer
-                                                                                                .TransformersVit
-                                                                                                .CONFIG,
-                                                                                        dev.glora
-                                                                                                .supernet
-                                                                                                .importer
-                                                                                                .TransformersVit
-                                                                                                .PREPROCESSOR,
-                                                                                        dev.glora
-                                                                                                .supernet
-                                                                                                .importer
-                                                                                                .TransformersVit
-                                                                                                .WEIGHTS)) {
-                                                                            zip.putNextEntry(
-                                                                                    new java.util
-                                                                                            .zip
-                                                                                            .ZipEntry(
-                                                                                            folder
-                                                                                                    + "/"
-                                                                                                    + name));
-                                                                            Files.copy(
-                                                                                    dir.resolve(
-                                                                                            name),
-                                                                                    zip);
-                                                                            zip.closeEntry();
-                                                                        }
-                                                                    }
-                                                                })),
+                                                                dir ->
+                                                                        zipTransformers(
+                                                                                merged, id, names,
+                                                                                folder, dir,
+                                                                                file))),
                                         out));
+    }
+
+    /**
+     * Writes the transformers folder of {@code merged} into {@code dir}, then zips it into {@code
+     * file} under {@code folder}, each entry dated as a model bundle's ({@link ModelBundle#entry}),
+     * so the same job gives the same bytes at every download.
+     */
+    private static void zipTransformers(
+            Checkpoint merged, long id, List<String> names, String folder, Path dir, Path file)
+            throws IOException {
+        VitArchitecture arch = architecture(merged, id);
+        TransformersVit.write(
+                merged, arch, names.size() == arch.numClasses() ? names : List.of(), dir);
+        try (ZipOutputStream zip =
+                new ZipOutputStream(Files.newOutputStream(file), StandardCharsets.UTF_8)) {
+            for (String name :
+                    List.of(
+                            TransformersVit.CONFIG,
+                            TransformersVit.PREPROCESSOR,
+                            TransformersVit.WEIGHTS)) {
+                zip.putNextEntry(ModelBundle.entry(folder + "/" + name));
+                Files.copy(dir.resolve(name), zip);
+                zip.closeEntry();
+            }
+        }
     }
 
     private List<String> taskLabels(JobSpec spec) {

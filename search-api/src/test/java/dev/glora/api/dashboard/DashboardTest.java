@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -506,6 +507,9 @@ class DashboardTest extends ServiceTest {
                 try (ZipInputStream zip =
                         new ZipInputStream(new ByteArrayInputStream(fromPage.body()))) {
                     for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                        // dated as a bundle's, so every download of a job is the same bytes
+                        assertEquals(
+                                LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
                         entries.put(e.getName(), zip.readAllBytes());
                     }
                 }
@@ -560,6 +564,9 @@ class DashboardTest extends ServiceTest {
                 try (ZipInputStream zip =
                         new ZipInputStream(new ByteArrayInputStream(fromPage.body()))) {
                     for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                        // dated as a bundle's, so every download of a job is the same bytes
+                        assertEquals(
+                                LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
                         entries.put(e.getName(), zip.readAllBytes());
                     }
                 }
