@@ -17,6 +17,7 @@ import dev.glora.supernet.data.ImageCodec;
 import dev.glora.worker.TinyJob;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -503,16 +504,7 @@ class DashboardTest extends ServiceTest {
             if (link.equals("download-transformers")) {
                 // issue 33: a ViTForImageClassification folder whose tensors are the merged
                 // model's, renamed
-                Map<String, byte[]> entries = new TreeMap<>();
-                try (ZipInputStream zip =
-                        new ZipInputStream(new ByteArrayInputStream(fromPage.body()))) {
-                    for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                        // dated as a bundle's, so every download of a job is the same bytes
-                        assertEquals(
-                                LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
-                        entries.put(e.getName(), zip.readAllBytes());
-                    }
-                }
+                Map<String, byte[]> entries = datedEntries(fromPage.body());
                 String folder = "job-" + id + "-transformers/";
                 assertEquals(
                         Set.of(
@@ -560,16 +552,7 @@ class DashboardTest extends ServiceTest {
             }
             if (link.equals("download-bundle")) {
                 // issue 33: the merged model, timm's config.json and the card, in one folder
-                Map<String, byte[]> entries = new TreeMap<>();
-                try (ZipInputStream zip =
-                        new ZipInputStream(new ByteArrayInputStream(fromPage.body()))) {
-                    for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                        // dated as a bundle's, so every download of a job is the same bytes
-                        assertEquals(
-                                LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
-                        entries.put(e.getName(), zip.readAllBytes());
-                    }
-                }
+                Map<String, byte[]> entries = datedEntries(fromPage.body());
                 String folder = "job-" + id + "-bundle/";
                 assertEquals(
                         Set.of(
@@ -717,5 +700,20 @@ class DashboardTest extends ServiceTest {
                 () ->
                         browser.findElement(By.id("delete")).isDisplayed()
                                 && !browser.findElement(By.id("cancel")).isDisplayed());
+    }
+
+    /**
+     * @return a zip's entries by name, each checked to be dated 1980-01-01 as a bundle's, so every
+     *     download of a job is the same bytes
+     */
+    private static Map<String, byte[]> datedEntries(byte[] zipped) throws IOException {
+        Map<String, byte[]> entries = new TreeMap<>();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(zipped))) {
+            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                assertEquals(LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
+                entries.put(e.getName(), zip.readAllBytes());
+            }
+        }
+        return entries;
     }
 }

@@ -17,11 +17,9 @@ import dev.glora.jobs.Artefact;
 import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobStore;
-import dev.glora.jobs.JobView;
 import dev.glora.jobs.ResultStore;
 import dev.glora.search.Candidate;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -58,31 +56,6 @@ class JobControllerWebTest {
     @MockitoBean private ResultStore results;
     @MockitoBean private LoadedModels models;
 
-    private static JobView job(long id, JobStatus status, int generationsDone) {
-        Instant at = Instant.parse("2026-12-07T00:00:00Z");
-        return new JobView(
-                id,
-                "slice",
-                "{}",
-                1,
-                status,
-                null,
-                3,
-                3,
-                generationsDone,
-                5,
-                40,
-                0.8,
-                1000L,
-                null,
-                at,
-                at,
-                null,
-                at,
-                "vit",
-                null);
-    }
-
     private static Candidate candidate(String key, long parameters, double accuracy) {
         return new Candidate(key, new int[0], parameters, accuracy, 1, true, null);
     }
@@ -106,7 +79,7 @@ class JobControllerWebTest {
 
     @Test
     void aRunningJobsFrontIsTheParetoFrontOfEveryCandidateSoFar() throws Exception {
-        when(jobs.find(5)).thenReturn(Optional.of(job(5, JobStatus.SEARCHING, 2)));
+        when(jobs.find(5)).thenReturn(Optional.of(WebSliceBeans.job(5, JobStatus.SEARCHING, 2)));
         when(results.artefact(5, ArtefactKind.PARETO)).thenReturn(Optional.empty());
         when(results.candidates(eq(5L), eq("ordinal"), anyInt()))
                 .thenReturn(
@@ -129,7 +102,7 @@ class JobControllerWebTest {
 
     @Test
     void anExportedFrontIsServedAsStoredAndMarkedFinal() throws Exception {
-        when(jobs.find(6)).thenReturn(Optional.of(job(6, JobStatus.SUCCEEDED, 5)));
+        when(jobs.find(6)).thenReturn(Optional.of(WebSliceBeans.job(6, JobStatus.SUCCEEDED, 5)));
         byte[] stored =
                 """
                 {"objectives": ["validation_accuracy (max)", "trainable_parameters (min)"],

@@ -12,10 +12,8 @@ import dev.glora.api.system.WebSliceBeans;
 import dev.glora.jobs.ArtefactKind;
 import dev.glora.jobs.JobStatus;
 import dev.glora.jobs.JobStore;
-import dev.glora.jobs.JobView;
 import dev.glora.jobs.ResultStore;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -84,31 +82,7 @@ class PredictControllerWebTest {
     void anUnknownJobIs404AndOneWithoutAMergedModelIs409() throws Exception {
         when(jobs.find(2)).thenReturn(Optional.empty());
         refused(multipart("/api/v1/jobs/2/predict").file(image()), 404);
-        Instant at = Instant.parse("2026-12-07T00:00:00Z");
-        when(jobs.find(3))
-                .thenReturn(
-                        Optional.of(
-                                new JobView(
-                                        3,
-                                        "j",
-                                        "{}",
-                                        1,
-                                        JobStatus.SEARCHING,
-                                        null,
-                                        1,
-                                        1,
-                                        0,
-                                        2,
-                                        0,
-                                        null,
-                                        null,
-                                        null,
-                                        at,
-                                        at,
-                                        null,
-                                        at,
-                                        "vit",
-                                        null)));
+        when(jobs.find(3)).thenReturn(Optional.of(WebSliceBeans.job(3, JobStatus.SEARCHING, 0)));
         when(results.artefactInfo(3, ArtefactKind.MODEL)).thenReturn(Optional.empty());
         JsonNode early = refused(multipart("/api/v1/jobs/3/predict").file(image()), 409);
         assertTrue(early.get("detail").asText().contains("SUCCEEDED"), early.toString());

@@ -1,9 +1,12 @@
 package dev.glora.api.system;
 
+import dev.glora.jobs.JobStatus;
+import dev.glora.jobs.JobView;
 import dev.glora.jobs.Roots;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Instant;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -33,5 +36,35 @@ public class WebSliceBeans {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * @return a job as the store lists it, in {@code status} after {@code generationsDone} of 5
+     *     generations and all 3 epochs, with no test accuracy yet
+     */
+    public static JobView job(long id, JobStatus status, int generationsDone) {
+
+        Instant at = Instant.parse("2026-12-07T00:00:00Z");
+        return new JobView(
+                id,
+                "slice",
+                "{}",
+                1,
+                status,
+                null,
+                3,
+                3,
+                generationsDone,
+                5,
+                40,
+                0.8,
+                1000L,
+                null,
+                at,
+                at,
+                null,
+                at,
+                "vit",
+                null);
     }
 }
