@@ -43,7 +43,6 @@ public class WebSliceBeans {
      *     generations and all 3 epochs, with no test accuracy yet
      */
     public static JobView job(long id, JobStatus status, int generationsDone) {
-
         Instant at = Instant.parse("2026-12-07T00:00:00Z");
         return new JobView(
                 id,
