@@ -101,6 +101,12 @@ class DashboardTest extends ServiceTest {
         return browser.findElements(By.cssSelector(css)).size();
     }
 
+    /** Whether the select with this id offers this value. */
+    private boolean offers(String select, String value) {
+        return new Select(browser.findElement(By.id(select)))
+                .getOptions().stream().anyMatch(o -> value.equals(o.getDomProperty("value")));
+    }
+
     /** Waits for a condition; on time-out the failure carries the browser's console. */
     private void await(String what, BooleanSupplier condition) {
         try {
@@ -141,25 +147,7 @@ class DashboardTest extends ServiceTest {
 
         await(
                 "the backbone and data lists are filled from the catalogs",
-                () ->
-                        new Select(browser.findElement(By.id("f-backbone")))
-                                        .getOptions().stream()
-                                                .anyMatch(
-                                                        o ->
-                                                                o.getDomProperty("value")
-                                                                        .equals(
-                                                                                dev.glora.worker
-                                                                                        .TinyJob
-                                                                                        .BACKBONE))
-                                && new Select(browser.findElement(By.id("f-data")))
-                                        .getOptions().stream()
-                                                .anyMatch(
-                                                        o ->
-                                                                o.getDomProperty("value")
-                                                                        .equals(
-                                                                                dev.glora.worker
-                                                                                        .TinyJob
-                                                                                        .TASK)));
+                () -> offers("f-backbone", TinyJob.BACKBONE) && offers("f-data", TinyJob.TASK));
         new Select(browser.findElement(By.id("f-data"))).selectByValue(TinyJob.TASK);
         WebElement population = browser.findElement(By.id("f-search-population"));
         population.clear();
