@@ -1,7 +1,11 @@
 package dev.glora.db;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /** Transactions without a framework: commit when the work returns, roll back when it throws. */
@@ -16,6 +20,17 @@ public final class Sql {
          * @throws SQLException to roll back
          */
         T run(Connection connection) throws SQLException;
+    }
+
+    /** Reads the current row of a result set as a value. */
+    @FunctionalInterface
+    public interface Row<T> {
+        /**
+         * @param row the result set, on the row to read; do not move it
+         * @return the row's value
+         * @throws SQLException from the driver
+         */
+        T read(ResultSet row) throws SQLException;
     }
 
     /**
@@ -86,6 +101,50 @@ public final class Sql {
             }
         } catch (SQLException e) {
             throw new DatabaseException(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The rows of one query, in a transaction of their own.
+     *
+     * @param database the database
+     * @param what the query, for the error message
+     * @param query the SQL, with a {@code ?} for each parameter
+     * @param row reads one row
+     * @param parameters the query's parameters, in order
+     * @return every row's value, in the query's order
+     * @throws DatabaseException wrapping any SQL failure, with {@code what} in front
+     */
+    public static <T> List<T> list(
+            DataSource database, String what, String query, Row<T> row, Object... parameters) {
+        return inTransaction(
+                database, what, connection -> list(connection, query, row, parameters));
+    }
+
+    /**
+     * The rows of one query, in the caller's transaction.
+     *
+     * @param connection the transaction
+     * @param query the SQL, with a {@code ?} for each parameter
+     * @param row reads one row
+     * @param parameters the query's parameters, in order
+     * @return every row's value, in the query's order
+     * @throws SQLException from the driver
+     */
+    public static <T> List<T> list(
+            Connection connection, String query, Row<T> row, Object... parameters)
+            throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(query)) {
+            for (int i = 0; i < parameters.length; i++) {
+                select.setObject(i + 1, parameters[i]);
+            }
+            List<T> values = new ArrayList<>();
+            try (ResultSet r = select.executeQuery()) {
+                while (r.next()) {
+                    values.add(row.read(r));
+                }
+            }
+            return values;
         }
     }
 }

@@ -397,24 +397,13 @@ public final class JobStore {
      * @return the ids of finished jobs that ended before it, oldest first
      */
     public List<Long> finishedBefore(Instant before) {
-        return Sql.inTransaction(
+        return Sql.list(
                 database,
                 "listing old jobs",
-                connection -> {
-                    try (PreparedStatement select =
-                            connection.prepareStatement(
-                                    "SELECT id FROM job WHERE finished_at < ?"
-                                            + " AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY finished_at, id")) {
-                        select.setTimestamp(1, Timestamp.from(before));
-                        List<Long> ids = new ArrayList<>();
-                        try (ResultSet rows = select.executeQuery()) {
-                            while (rows.next()) {
-                                ids.add(rows.getLong(1));
-                            }
-                        }
-                        return ids;
-                    }
-                });
+                "SELECT id FROM job WHERE finished_at < ?"
+                        + " AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY finished_at, id",
+                r -> r.getLong(1),
+                Timestamp.from(before));
     }
 
     /**
@@ -565,23 +554,7 @@ public final class JobStore {
     }
 
     private List<JobView> query(String what, String sql, Object... args) {
-        return Sql.inTransaction(
-                database,
-                what,
-                connection -> {
-                    try (PreparedStatement select = connection.prepareStatement(sql)) {
-                        for (int i = 0; i < args.length; i++) {
-                            select.setObject(i + 1, args[i]);
-                        }
-                        List<JobView> jobs = new ArrayList<>();
-                        try (ResultSet r = select.executeQuery()) {
-                            while (r.next()) {
-                                jobs.add(view(r));
-                            }
-                        }
-                        return jobs;
-                    }
-                });
+        return Sql.list(database, what, sql, JobStore::view, args);
     }
 
     /**

@@ -21,14 +21,12 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -100,33 +98,21 @@ public final class ResultStore {
      * @return its supernet epochs, in order
      */
     public List<EpochResult> epochs(long jobId) {
-        return Sql.inTransaction(
+        return Sql.list(
                 database,
                 "reading epochs of job " + jobId,
-                connection -> {
-                    try (PreparedStatement select =
-                            connection.prepareStatement(
-                                    "SELECT epoch, epochs, lr, loss,"
-                                            + " images_per_second, seconds, validation::text FROM supernet_epoch WHERE job_id = ?"
-                                            + " ORDER BY epoch")) {
-                        select.setLong(1, jobId);
-                        List<EpochResult> epochs = new ArrayList<>();
-                        try (ResultSet r = select.executeQuery()) {
-                            while (r.next()) {
-                                epochs.add(
-                                        new EpochResult(
-                                                r.getInt(1),
-                                                r.getInt(2),
-                                                r.getDouble(3),
-                                                r.getDouble(4),
-                                                r.getDouble(5),
-                                                r.getDouble(6),
-                                                GSON.fromJson(r.getString(7), VALIDATION)));
-                            }
-                        }
-                        return epochs;
-                    }
-                });
+                "SELECT epoch, epochs, lr, loss, images_per_second, seconds, validation::text"
+                        + " FROM supernet_epoch WHERE job_id = ? ORDER BY epoch",
+                r ->
+                        new EpochResult(
+                                r.getInt(1),
+                                r.getInt(2),
+                                r.getDouble(3),
+                                r.getDouble(4),
+                                r.getDouble(5),
+                                r.getDouble(6),
+                                GSON.fromJson(r.getString(7), VALIDATION)),
+                jobId);
     }
 
     /**
@@ -208,36 +194,23 @@ public final class ResultStore {
      * @return its generations, in order
      */
     public List<GenerationStats> generations(long jobId) {
-        return Sql.inTransaction(
+        return Sql.list(
                 database,
                 "reading generations of job " + jobId,
-                connection -> {
-                    try (PreparedStatement select =
-                            connection.prepareStatement(
-                                    "SELECT generation, best, mean, worst,"
-                                            + " best_parameters, best_so_far, evaluated, seconds, raced FROM"
-                                            + " generation WHERE job_id = ?"
-                                            + " ORDER BY generation")) {
-                        select.setLong(1, jobId);
-                        List<GenerationStats> generations = new ArrayList<>();
-                        try (ResultSet r = select.executeQuery()) {
-                            while (r.next()) {
-                                generations.add(
-                                        new GenerationStats(
-                                                r.getInt(1),
-                                                r.getDouble(2),
-                                                r.getDouble(3),
-                                                r.getDouble(4),
-                                                r.getLong(5),
-                                                r.getDouble(6),
-                                                r.getInt(7),
-                                                r.getDouble(8),
-                                                r.getInt(9)));
-                            }
-                        }
-                        return generations;
-                    }
-                });
+                "SELECT generation, best, mean, worst, best_parameters, best_so_far, evaluated,"
+                        + " seconds, raced FROM generation WHERE job_id = ? ORDER BY generation",
+                r ->
+                        new GenerationStats(
+                                r.getInt(1),
+                                r.getDouble(2),
+                                r.getDouble(3),
+                                r.getDouble(4),
+                                r.getLong(5),
+                                r.getDouble(6),
+                                r.getInt(7),
+                                r.getDouble(8),
+                                r.getInt(9)),
+                jobId);
     }
 
     /**
@@ -249,39 +222,26 @@ public final class ResultStore {
      */
     public List<Candidate> candidates(long jobId, String order, int limit) {
         String by = "best".equals(order) ? "accuracy DESC, parameters, config_key" : "ordinal";
-        return Sql.inTransaction(
+        return Sql.list(
                 database,
                 "reading candidates of job " + jobId,
-                connection -> {
-                    try (PreparedStatement select =
-                            connection.prepareStatement(
-                                    "SELECT config_key, alleles, parameters,"
-                                            + " accuracy, generation, complete, seed FROM candidate WHERE job_id = ? ORDER BY "
-                                            + by
-                                            + " LIMIT ?")) {
-                        select.setLong(1, jobId);
-                        select.setInt(2, limit);
-                        List<Candidate> candidates = new ArrayList<>();
-                        try (ResultSet r = select.executeQuery()) {
-                            while (r.next()) {
-                                Array alleles = r.getArray(2);
-                                Integer[] boxed = (Integer[]) alleles.getArray();
-                                candidates.add(
-                                        new Candidate(
-                                                r.getString(1),
-                                                Arrays.stream(boxed)
-                                                        .mapToInt(Integer::intValue)
-                                                        .toArray(),
-                                                r.getLong(3),
-                                                r.getDouble(4),
-                                                r.getInt(5),
-                                                r.getBoolean(6),
-                                                r.getString(7)));
-                            }
-                        }
-                        return candidates;
-                    }
-                });
+                "SELECT config_key, alleles, parameters, accuracy, generation, complete, seed"
+                        + " FROM candidate WHERE job_id = ? ORDER BY "
+                        + by
+                        + " LIMIT ?",
+                r ->
+                        new Candidate(
+                                r.getString(1),
+                                Arrays.stream((Integer[]) r.getArray(2).getArray())
+                                        .mapToInt(Integer::intValue)
+                                        .toArray(),
+                                r.getLong(3),
+                                r.getDouble(4),
+                                r.getInt(5),
+                                r.getBoolean(6),
+                                r.getString(7)),
+                jobId,
+                limit);
     }
 
     /**
@@ -355,31 +315,20 @@ public final class ResultStore {
      * @return its trained finalists, in the proxy's order
      */
     public List<StoredFinalist> finalists(long jobId) {
-        return Sql.inTransaction(
+        return Sql.list(
                 database,
                 "reading finalists of job " + jobId,
-                connection -> {
-                    try (PreparedStatement select =
-                            connection.prepareStatement(
-                                    "SELECT ordinal, config_key, proxy_accuracy,"
-                                            + " accuracy, parameters, seed FROM finalist WHERE job_id = ? ORDER BY ordinal")) {
-                        select.setLong(1, jobId);
-                        List<StoredFinalist> finalists = new ArrayList<>();
-                        try (ResultSet r = select.executeQuery()) {
-                            while (r.next()) {
-                                finalists.add(
-                                        new StoredFinalist(
-                                                r.getInt(1),
-                                                r.getString(2),
-                                                r.getDouble(3),
-                                                r.getDouble(4),
-                                                r.getLong(5),
-                                                r.getString(6)));
-                            }
-                        }
-                        return finalists;
-                    }
-                });
+                "SELECT ordinal, config_key, proxy_accuracy, accuracy, parameters, seed"
+                        + " FROM finalist WHERE job_id = ? ORDER BY ordinal",
+                r ->
+                        new StoredFinalist(
+                                r.getInt(1),
+                                r.getString(2),
+                                r.getDouble(3),
+                                r.getDouble(4),
+                                r.getLong(5),
+                                r.getString(6)),
+                jobId);
     }
 
     /**
@@ -619,25 +568,14 @@ public final class ResultStore {
             throws IOException {
         String what = "reading the " + kind + " of job " + jobId;
         List<Integer> lengths =
-                Sql.inTransaction(
+                Sql.list(
                         database,
                         what,
-                        connection -> {
-                            try (PreparedStatement select =
-                                    connection.prepareStatement(
-                                            "SELECT octet_length(content) FROM"
-                                                    + " artefact_chunk WHERE job_id = ? AND kind = ? ORDER BY ordinal")) {
-                                select.setLong(1, jobId);
-                                select.setString(2, kind.label());
-                                List<Integer> found = new ArrayList<>();
-                                try (ResultSet r = select.executeQuery()) {
-                                    while (r.next()) {
-                                        found.add(r.getInt(1));
-                                    }
-                                }
-                                return found;
-                            }
-                        });
+                        "SELECT octet_length(content) FROM artefact_chunk"
+                                + " WHERE job_id = ? AND kind = ? ORDER BY ordinal",
+                        r -> r.getInt(1),
+                        jobId,
+                        kind.label());
         long stored = lengths.stream().mapToLong(Integer::longValue).sum();
         if (stored != size) {
             throw new IOException(

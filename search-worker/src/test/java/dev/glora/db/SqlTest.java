@@ -2,10 +2,12 @@ package dev.glora.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +70,24 @@ class SqlTest {
                                         throw new SQLException("duplicate key", "23505");
                                     }));
             assertEquals(1, runs.get(), "any other failure is passed on at once");
+        }
+    }
+
+    @Test
+    void aListBindsItsParametersInOrderAndReadsEveryRowInTheQuerysOrder() throws Exception {
+        try (HikariDataSource database = TestDatabase.pool(TestDatabase.createDatabase(false), 1)) {
+            String query =
+                    "SELECT n, 'row ' || n FROM generate_series(1, 10) AS n"
+                            + " WHERE n >= ? AND n <= ? ORDER BY n DESC";
+            assertEquals(
+                    List.of("row 7", "row 6", "row 5"),
+                    Sql.list(database, "rows", query, r -> r.getString(2), 5, 7));
+            assertEquals(List.of(), Sql.list(database, "none", query, r -> r.getInt(1), 8, 7));
+            DatabaseException wrong =
+                    assertThrows(
+                            DatabaseException.class,
+                            () -> Sql.list(database, "reading rows", query, r -> r.getInt(1), 5));
+            assertTrue(wrong.getMessage().startsWith("reading rows: "), wrong.getMessage());
         }
     }
 
