@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.glora.jobs.ResultStore;
 import dev.glora.supernet.checkpoint.Checkpoint;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.worker.Await;
 import dev.glora.worker.TinyJob;
 import io.micrometer.core.instrument.Counter;
@@ -262,6 +264,30 @@ class JobApiTest extends ServiceTest {
                     bad[1], problem.get("errors").get(0).get("field").asText(), problem.toString());
             assertTrue(problem.get("detail").asText().contains(bad[2]), problem.toString());
         }
+    }
+
+    @Test
+    void aLimitWithoutRanksGetsTheRanksThatFollowItOnTheBackboneNamed() throws Exception {
+        Path backbone = ServiceTestEnvironment.ROOTS.models().resolve(TinyJob.BACKBONE);
+        VitArchitecture arch =
+                VitArchitecture.fromMetadata(
+                        Safetensors.header(backbone).metadata(), backbone.toString());
+        long limit = 8 * Supernet.loraParameterCount(arch, 1);
+        // TINY without its ranks, as a user who sets only the limit sends it
+        String request =
+                TINY.formatted(1, 1)
+                        .replace("\"rank\": 4, \"ranks\": [4, 2], ", "")
+                        .replace(
+                                "\"crossovers\": 3}",
+                                "\"crossovers\": 3, \"maxParams\": " + limit + "}");
+        JsonNode job = submit(request);
+        JsonNode supernet = job.get("spec").get("supernet");
+        assertEquals("[8,4]", supernet.get("ranks").toString(), job.toString());
+        assertEquals(8, supernet.get("rank").asInt());
+        post(
+                "/api/v1/jobs/" + job.get("id").asLong() + "/cancel",
+                "",
+                ServiceTestEnvironment.TOKEN);
     }
 
     @Test

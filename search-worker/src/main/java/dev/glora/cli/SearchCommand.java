@@ -33,12 +33,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -319,6 +321,21 @@ final class SearchCommand implements Callable<Integer> {
                                     + rerankList
                                     + " chooses on the test split: the test"
                                     + " accuracy reported is an optimistic bound, not an estimate");
+        }
+        List<Integer> fitting = maxParams < 0 ? List.of() : Supernet.ranksWithin(arch, maxParams);
+        int largest = Collections.max(space.ranks());
+        if (!fitting.isEmpty() && fitting.get(0) > largest) {
+            // the space cannot hold the LoRA the search is compared with (issue 30)
+            printer.err()
+                    .printf(
+                            Locale.ROOT,
+                            "note: the supernet's largest LoRA rank, %d, is below the %d whose LoRA on"
+                                    + " attn.qkv fits --max-params %d; a supernet trained with --ranks %s"
+                                    + " holds it (a job chooses those ranks for its limit)%n",
+                            largest,
+                            fitting.get(0),
+                            maxParams,
+                            fitting.stream().map(String::valueOf).collect(Collectors.joining(",")));
         }
         if (!resume.history().isEmpty()) {
             printer.err()

@@ -13,6 +13,7 @@ import com.google.gson.stream.JsonToken;
 import dev.glora.search.SearchSettings;
 import dev.glora.supernet.train.TrainSettings;
 import dev.glora.supernet.train.Trainees;
+import dev.glora.supernet.vit.VitArchitecture;
 import java.io.IOException;
 import java.io.StringReader;
 import java.lang.reflect.ParameterizedType;
@@ -47,6 +48,9 @@ public record JobRequest(
         Retrain retrain,
         Baseline baseline,
         Long seed) {
+
+    /** A job's supernet rank where neither the request nor a limit says one. */
+    public static final int DEFAULT_RANK = 4;
 
     /** A request without retraining. */
     public JobRequest(
@@ -375,13 +379,35 @@ public record JobRequest(
      * @return the complete spec (check it with {@link JobSpec#validate})
      */
     public JobSpec withDefaults() {
+        return withDefaults(null);
+    }
+
+    /**
+     * As {@link #withDefaults()}, where the backbone is known: a request that names neither {@code
+     * supernet.rank} nor {@code supernet.ranks} but a {@code search.maxParams} gets the ranks that
+     * follow that limit ({@link dev.glora.supernet.glora.Supernet#ranksWithin}); without a limit,
+     * or without the backbone, rank {@value #DEFAULT_RANK}.
+     *
+     * @param architecture the architecture of the backbone the request names, or null when it is
+     *     not known (not yet read, or not a plain checkpoint: the checks name that)
+     * @return the complete spec (check it with {@link JobSpec#validate})
+     */
+    public JobSpec withDefaults(VitArchitecture architecture) {
         long s = seed == null ? 0 : seed;
         Supernet n =
                 supernet == null
                         ? new Supernet(null, null, null, null, null, null, null, null, null)
                         : supernet;
+        Long limit = search == null ? null : search.maxParams();
         List<Integer> ranks =
-                n.ranks() != null ? n.ranks() : List.of(n.rank() != null ? n.rank() : 4);
+                n.ranks() != null
+                        ? n.ranks()
+                        : n.rank() != null
+                                ? List.of(n.rank())
+                                : architecture != null && limit != null && limit >= 0
+                                        ? dev.glora.supernet.glora.Supernet.ranksWithin(
+                                                architecture, limit)
+                                        : List.of(DEFAULT_RANK);
         int rank =
                 n.rank() != null
                         ? n.rank()
@@ -389,7 +415,7 @@ public record JobRequest(
                                 .filter(Objects::nonNull)
                                 .mapToInt(Integer::intValue)
                                 .max()
-                                .orElse(4);
+                                .orElse(DEFAULT_RANK);
         // the command line's rule for what was not given (TrainSettings.Given), on the reference's
         // defaults
         TrainSettings.Given train =

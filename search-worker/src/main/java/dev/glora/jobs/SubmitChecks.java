@@ -1,5 +1,6 @@
 package dev.glora.jobs;
 
+import dev.glora.supernet.GloraException;
 import dev.glora.supernet.data.Vtab1k;
 import dev.glora.supernet.vit.VitArchitecture;
 import java.nio.file.Files;
@@ -79,6 +80,32 @@ public final class SubmitChecks {
             }
         }
         return new Outcome(List.copyOf(errors), architecture);
+    }
+
+    /**
+     * The request resolved into a complete spec, with the architecture of the backbone it names
+     * where that is a readable plain checkpoint, so that defaults that follow the backbone apply
+     * ({@link JobRequest#withDefaults(VitArchitecture)}); a backbone that cannot be read resolves
+     * without it, and {@link #check} names what is wrong with it.
+     *
+     * @param request the request as submitted
+     * @param roots the model root its backbone is relative to
+     * @return the spec with its defaults
+     */
+    public static JobSpec resolve(JobRequest request, Roots roots) {
+        VitArchitecture arch = null;
+        if (request.backbone() != null && !request.backbone().isBlank()) {
+            try {
+                Catalog.Model backbone =
+                        Catalog.model(roots.models(), roots.backbone(request.backbone()));
+                if (backbone.kind() == Catalog.Kind.PLAIN) {
+                    arch = VitArchitecture.fromMetadata(backbone.shape(), backbone.name());
+                }
+            } catch (GloraException e) {
+                // check names what is wrong with it, by field, on the spec resolved without it
+            }
+        }
+        return request.withDefaults(arch);
     }
 
     /**

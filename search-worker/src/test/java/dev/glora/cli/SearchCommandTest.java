@@ -143,6 +143,30 @@ class SearchCommandTest {
                 Supernet.parameterCount(
                                 arch, SubnetConfig.lora(Supernet.layerNames(arch), rank + 1))
                         > chosen);
+        // a limit whose LoRA needs more than the supernet's rank 4 is pointed to the ranks that
+        // hold it; one the space holds is not
+        assertEquals(
+                Supernet.ranksWithin(arch, 3000).get(0) > 4,
+                result.err().contains("note: the supernet's largest LoRA rank"),
+                result.err());
+        long wide = 16 * Supernet.loraParameterCount(arch, 1);
+        CliRun wider =
+                search(
+                        dir.resolve("wide"),
+                        "1",
+                        "--max-params",
+                        Long.toString(wide),
+                        "--generations",
+                        "1");
+        assertEquals(0, wider.status(), wider.err());
+        assertTrue(
+                wider.err()
+                        .contains(
+                                "note: the supernet's largest LoRA rank, 4, is below the 16 whose"
+                                        + " LoRA on attn.qkv fits --max-params "
+                                        + wide
+                                        + "; a supernet trained with --ranks 16,8 holds it"),
+                wider.err());
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
         assertEquals(4, lines.size());
         assertEquals(

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glora.supernet.TinyModels;
 import dev.glora.supernet.checkpoint.Safetensors;
+import dev.glora.supernet.glora.Supernet;
+import dev.glora.supernet.vit.VitArchitecture;
 import dev.glora.worker.TinyJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,6 +98,51 @@ class SubmitChecksTest {
                         .orElseThrow(() -> new AssertionError(outcome.toString()));
         assertTrue(error.message().contains("train800val200"), error.message());
         assertTrue(error.message().contains("or retrain on"), error.message());
+    }
+
+    @Test
+    void theRanksFollowTheLimitOnTheBackboneNamedUnlessTheRequestGivesThem() throws Exception {
+        Roots roots = TinyJob.write(dir);
+        VitArchitecture arch =
+                VitArchitecture.fromMetadata(
+                        Catalog.model(roots.models(), roots.backbone(TinyJob.BACKBONE)).shape(),
+                        TinyJob.BACKBONE);
+        long limit = 8 * Supernet.loraParameterCount(arch, 1) + 5;
+        JobSpec limited = SubmitChecks.resolve(request(TinyJob.BACKBONE, null, null, limit), roots);
+        assertEquals(List.of(8, 4), limited.supernet().ranks());
+        assertEquals(8, limited.supernet().rank());
+        assertEquals(List.of(), SubmitChecks.check(limited, roots).errors());
+        // what the request says wins; no limit, or a backbone that cannot be read: rank 4
+        assertEquals(
+                List.of(2),
+                SubmitChecks.resolve(request(TinyJob.BACKBONE, 2, null, limit), roots)
+                        .supernet()
+                        .ranks());
+        assertEquals(
+                List.of(4, 1),
+                SubmitChecks.resolve(request(TinyJob.BACKBONE, null, List.of(4, 1), limit), roots)
+                        .supernet()
+                        .ranks());
+        assertEquals(
+                List.of(JobRequest.DEFAULT_RANK),
+                SubmitChecks.resolve(request(TinyJob.BACKBONE, null, null, -1L), roots)
+                        .supernet()
+                        .ranks());
+        JobSpec missing =
+                SubmitChecks.resolve(request("gone.safetensors", null, null, limit), roots);
+        assertEquals(List.of(JobRequest.DEFAULT_RANK), missing.supernet().ranks());
+        assertEquals(List.of("backbone"), fields(SubmitChecks.check(missing, roots)));
+    }
+
+    private static JobRequest request(
+            String backbone, Integer rank, List<Integer> ranks, long maxParams) {
+        return new JobRequest(
+                "tiny",
+                backbone,
+                TinyJob.TASK,
+                new JobRequest.Supernet(rank, ranks, 1, null, null, null, null),
+                new JobRequest.Search(null, null, null, null, null, null, maxParams, null, null),
+                0L);
     }
 
     private static List<String> fieldsOf(List<JobSpec.FieldError> errors) {

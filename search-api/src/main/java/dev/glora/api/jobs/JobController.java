@@ -96,7 +96,7 @@ class JobController {
     ResponseEntity<JobResponse> submit(@RequestBody(required = false) String body) {
         JobSpec spec;
         try {
-            spec = JobRequest.parse(body).withDefaults();
+            spec = SubmitChecks.resolve(JobRequest.parse(body), roots);
         } catch (JobSpec.Unreadable e) {
             throw new ApiExceptions.InvalidSpec(e.errors());
         }

@@ -129,6 +129,23 @@ public final class Supernet implements AutoCloseable {
     }
 
     /**
+     * The LoRA ranks of a search space sized to an adapter limit, on the paper's ladder ({8,4},
+     * {4,2}, {2}): the largest power of two r whose LoRA on every {@code attn.qkv} fits the limit,
+     * and its half. So the space holds the LoRA of the limit's size, or the power of two below it,
+     * as one of its points (and a seed, {@code lora_qkv_r<r>}); with a space of smaller ranks the
+     * search cannot reach the LoRA it is compared with (issue 30, BENCHMARKS "Supernet ranks that
+     * follow the limit").
+     *
+     * @param arch the architecture
+     * @param maxParams the search's adapter limit (at least 0)
+     * @return the ranks, largest first: {@code [r, r/2]}, or {@code [1]} when r is 1
+     */
+    public static List<Integer> ranksWithin(VitArchitecture arch, long maxParams) {
+        int rank = Integer.highestOneBit(loraRankWithin(arch, maxParams));
+        return rank == 1 ? List.of(1) : List.of(rank, rank / 2);
+    }
+
+    /**
      * @param arch the architecture
      * @param rank a LoRA rank
      * @return the adapter parameters LoRA of that rank on every {@code attn.qkv} adds ({@link

@@ -71,6 +71,20 @@ class PathCostsTest {
     }
 
     @Test
+    void theRanksThatFollowALimitAreThePowerOfTwoWhoseLoraFitsAndItsHalf() {
+        long perRank = Supernet.loraParameterCount(ARCH, 1);
+        assertEquals(List.of(4, 2), Supernet.ranksWithin(ARCH, 4 * perRank), "rank 4 fits exactly");
+        assertEquals(List.of(4, 2), Supernet.ranksWithin(ARCH, 8 * perRank - 1), "8 does not");
+        assertEquals(List.of(8, 4), Supernet.ranksWithin(ARCH, 8 * perRank));
+        assertEquals(
+                List.of(16, 8), Supernet.ranksWithin(ARCH, 21 * perRank), "not 21: a power of two");
+        assertEquals(List.of(2, 1), Supernet.ranksWithin(ARCH, 3 * perRank));
+        assertEquals(List.of(1), Supernet.ranksWithin(ARCH, perRank));
+        assertEquals(List.of(1), Supernet.ranksWithin(ARCH, 0), "rank 1 when even it is larger");
+        assertEquals(List.of(256, 128), Supernet.ranksWithin(ARCH, Long.MAX_VALUE));
+    }
+
+    @Test
     void theEqualSizeLoraRankIsTheLargestWithinTheSizeAndOneBelowRankOne() {
         List<String> layers = Supernet.layerNames(ARCH);
         long perRank = Supernet.parameterCount(ARCH, SubnetConfig.lora(layers, 1));
