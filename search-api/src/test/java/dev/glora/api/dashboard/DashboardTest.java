@@ -644,11 +644,18 @@ class DashboardTest extends ServiceTest {
                 () ->
                         count("#pareto-chart .pt.front") == front.size()
                                 && count("#pareto-chart .pt.candidate") == listed.size());
+        // read in one script: the page may draw the chart again between a lookup and a read
         List<String> drawn =
-                browser.findElements(By.cssSelector("#pareto-chart .pt.front title")).stream()
-                        .map(t -> t.getDomProperty("textContent").replaceAll(" params,.*", ""))
-                        .sorted()
-                        .toList();
+                ((List<?>)
+                                ((JavascriptExecutor) browser)
+                                        .executeScript(
+                                                "return [...document.querySelectorAll("
+                                                        + "'#pareto-chart .pt.front title')]"
+                                                        + ".map(t => t.textContent);"))
+                        .stream()
+                                .map(t -> t.toString().replaceAll(" params,.*", ""))
+                                .sorted()
+                                .toList();
         List<String> served =
                 StreamSupport.stream(front.spliterator(), false)
                         .map(
