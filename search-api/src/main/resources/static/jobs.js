@@ -196,12 +196,12 @@ async function buildForm() {
   const [defaults, choices] = await Promise.all([getJson("/api/v1/jobs/defaults"), getJson("/api/v1/jobs/choices")]);
   Object.assign(CHOICES, choices);
   document.getElementById("f-seed").value = defaults.seed;
-  // the ranks follow the search's limit unless given (JobRequest.withDefaults), as the service decides them
+  // the ranks follow the search's limit unless given (Supernet.ranksFor), as the service decides them
   document.getElementById("supernet-fields").append(...SUPERNET.map(f => input("supernet", f,
     f[0] === "rank" || f[0] === "ranks" ? "" : defaults.supernet[f[0]])));
   document.getElementById("f-supernet-rank").placeholder = "the largest of ranks";
   document.getElementById("f-supernet-ranks").placeholder =
-    `r,r/2 for a maxParams (r: its LoRA on qkv); else ${defaults.supernet.ranks.join(",")}`;
+    `with a maxParams: 4,2, or r,r/2 where its LoRA on qkv reaches rank r ≥ 16; else ${defaults.supernet.ranks.join(",")}`;
   // finalists' epochs follow whether there are finalists (seeds or a count), as the service decides
   // the finalists and their epochs follow the rest of the form, as the service decides them
   document.getElementById("search-fields").append(...SEARCH.map(f => input("search", f,

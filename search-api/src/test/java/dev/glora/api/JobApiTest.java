@@ -272,7 +272,7 @@ class JobApiTest extends ServiceTest {
         VitArchitecture arch =
                 VitArchitecture.fromMetadata(
                         Safetensors.header(backbone).metadata(), backbone.toString());
-        long limit = 8 * Supernet.loraParameterCount(arch, 1);
+        long limit = 16 * Supernet.loraParameterCount(arch, 1);
         // TINY without its ranks, as a user who sets only the limit sends it
         String request =
                 TINY.formatted(1, 1)
@@ -282,8 +282,8 @@ class JobApiTest extends ServiceTest {
                                 "\"crossovers\": 3, \"maxParams\": " + limit + "}");
         JsonNode job = submit(request);
         JsonNode supernet = job.get("spec").get("supernet");
-        assertEquals("[8,4]", supernet.get("ranks").toString(), job.toString());
-        assertEquals(8, supernet.get("rank").asInt());
+        assertEquals("[16,8]", supernet.get("ranks").toString(), job.toString());
+        assertEquals(16, supernet.get("rank").asInt());
         post(
                 "/api/v1/jobs/" + job.get("id").asLong() + "/cancel",
                 "",

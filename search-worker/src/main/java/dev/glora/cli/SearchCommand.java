@@ -322,7 +322,7 @@ final class SearchCommand implements Callable<Integer> {
                                     + " chooses on the test split: the test"
                                     + " accuracy reported is an optimistic bound, not an estimate");
         }
-        List<Integer> fitting = maxParams < 0 ? List.of() : Supernet.ranksWithin(arch, maxParams);
+        List<Integer> fitting = maxParams < 0 ? List.of() : Supernet.ranksFor(arch, maxParams);
         int largest = Collections.max(space.ranks());
         if (!fitting.isEmpty() && fitting.get(0) > largest) {
             // the space cannot hold the LoRA the search is compared with (issue 30)
@@ -331,7 +331,7 @@ final class SearchCommand implements Callable<Integer> {
                             Locale.ROOT,
                             "note: the supernet's largest LoRA rank, %d, is below the %d whose LoRA on"
                                     + " attn.qkv fits --max-params %d; a supernet trained with --ranks %s"
-                                    + " holds it (a job chooses those ranks for its limit)%n",
+                                    + " holds it, and a job trains those ranks for this limit%n",
                             largest,
                             fitting.get(0),
                             maxParams,

@@ -384,9 +384,9 @@ public record JobRequest(
 
     /**
      * As {@link #withDefaults()}, where the backbone is known: a request that names neither {@code
-     * supernet.rank} nor {@code supernet.ranks} but a {@code search.maxParams} gets the ranks that
-     * follow that limit ({@link dev.glora.supernet.glora.Supernet#ranksWithin}); without a limit,
-     * or without the backbone, rank {@value #DEFAULT_RANK}.
+     * supernet.rank} nor {@code supernet.ranks} but a {@code search.maxParams} gets the ranks
+     * measured for that limit ({@link dev.glora.supernet.glora.Supernet#ranksFor}); without a
+     * limit, or without the backbone, rank {@value #DEFAULT_RANK}.
      *
      * @param architecture the architecture of the backbone the request names, or null when it is
      *     not known (not yet read, or not a plain checkpoint: the checks name that)
@@ -405,7 +405,7 @@ public record JobRequest(
                         : n.rank() != null
                                 ? List.of(n.rank())
                                 : architecture != null && limit != null && limit >= 0
-                                        ? dev.glora.supernet.glora.Supernet.ranksWithin(
+                                        ? dev.glora.supernet.glora.Supernet.ranksFor(
                                                 architecture, limit)
                                         : List.of(DEFAULT_RANK);
         int rank =

@@ -146,7 +146,7 @@ class SearchCommandTest {
         // a limit whose LoRA needs more than the supernet's rank 4 is pointed to the ranks that
         // hold it; one the space holds is not
         assertEquals(
-                Supernet.ranksWithin(arch, 3000).get(0) > 4,
+                Supernet.ranksFor(arch, 3000).get(0) > 4,
                 result.err().contains("note: the supernet's largest LoRA rank"),
                 result.err());
         long wide = 16 * Supernet.loraParameterCount(arch, 1);
@@ -165,7 +165,8 @@ class SearchCommandTest {
                                 "note: the supernet's largest LoRA rank, 4, is below the 16 whose"
                                         + " LoRA on attn.qkv fits --max-params "
                                         + wide
-                                        + "; a supernet trained with --ranks 16,8 holds it"),
+                                        + "; a supernet trained with --ranks 16,8 holds it, and a"
+                                        + " job trains those ranks for this limit"),
                 wider.err());
         List<String> lines = Files.readAllLines(out.resolve(SearchFiles.GENERATIONS));
         assertEquals(4, lines.size());

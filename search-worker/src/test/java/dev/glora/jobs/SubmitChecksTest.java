@@ -107,11 +107,17 @@ class SubmitChecksTest {
                 VitArchitecture.fromMetadata(
                         Catalog.model(roots.models(), roots.backbone(TinyJob.BACKBONE)).shape(),
                         TinyJob.BACKBONE);
-        long limit = 8 * Supernet.loraParameterCount(arch, 1) + 5;
+        long limit = 16 * Supernet.loraParameterCount(arch, 1) + 5;
         JobSpec limited = SubmitChecks.resolve(request(TinyJob.BACKBONE, null, null, limit), roots);
-        assertEquals(List.of(8, 4), limited.supernet().ranks());
-        assertEquals(8, limited.supernet().rank());
+        assertEquals(List.of(16, 8), limited.supernet().ranks());
+        assertEquals(16, limited.supernet().rank());
         assertEquals(List.of(), SubmitChecks.check(limited, roots).errors());
+        assertEquals(
+                List.of(4, 2),
+                SubmitChecks.resolve(request(TinyJob.BACKBONE, null, null, limit / 2), roots)
+                        .supernet()
+                        .ranks(),
+                "below rank 16, the measured 4,2");
         // what the request says wins; no limit, or a backbone that cannot be read: rank 4
         assertEquals(
                 List.of(2),

@@ -71,7 +71,7 @@ class PathCostsTest {
     }
 
     @Test
-    void theRanksThatFollowALimitAreThePowerOfTwoWhoseLoraFitsAndItsHalf() {
+    void theRanksThatFollowALimitAreThePowerOfTwoWhoseLoraFitsAndItsHalfFromSixteenOn() {
         long perRank = Supernet.loraParameterCount(ARCH, 1);
         assertEquals(List.of(4, 2), Supernet.ranksWithin(ARCH, 4 * perRank), "rank 4 fits exactly");
         assertEquals(List.of(4, 2), Supernet.ranksWithin(ARCH, 8 * perRank - 1), "8 does not");
@@ -82,6 +82,12 @@ class PathCostsTest {
         assertEquals(List.of(1), Supernet.ranksWithin(ARCH, perRank));
         assertEquals(List.of(1), Supernet.ranksWithin(ARCH, 0), "rank 1 when even it is larger");
         assertEquals(List.of(256, 128), Supernet.ranksWithin(ARCH, Long.MAX_VALUE));
+        // a job follows the limit from rank 16 on, and searches 4,2 below it (as measured)
+        assertEquals(List.of(16, 8), Supernet.ranksFor(ARCH, 16 * perRank));
+        assertEquals(List.of(32, 16), Supernet.ranksFor(ARCH, 40 * perRank));
+        assertEquals(List.of(4, 2), Supernet.ranksFor(ARCH, 16 * perRank - 1), "8 is not followed");
+        assertEquals(List.of(4, 2), Supernet.ranksFor(ARCH, 4 * perRank));
+        assertEquals(List.of(4, 2), Supernet.ranksFor(ARCH, 0));
     }
 
     @Test
