@@ -152,9 +152,10 @@ public final class Supernet implements AutoCloseable {
     /**
      * The ranks a job trains its supernet with for a limit, as measured (issue 30, BENCHMARKS
      * "Supernet ranks that follow the limit"): {@link #ranksWithin} where that reaches rank {@value
-     * #FOLLOWED_RANK} (at ≤ 50,000 on the shipped backbone, 16,8 lifted the delivered model by 0.7
-     * to 1.5 points over 4,2), else 4,2 (at ≤ 18,432, 8,4 lowered it by 1.3 points in both cells
-     * measured; at ≤ 10,000 4,2 is the limit's own).
+     * #FOLLOWED_RANK}, so that the space holds the LoRA the job is compared with (at ≤ 50,000 on
+     * the shipped backbone, 16,8 against 4,2: level on average over three tasks, the worst cell a
+     * point better), else 4,2 (at ≤ 18,432, 8,4 lowered the delivered model by 1.3 points in both
+     * cells measured; at ≤ 10,000 4,2 is the limit's own).
      *
      * @param arch the architecture
      * @param maxParams the search's adapter limit (at least 0)
