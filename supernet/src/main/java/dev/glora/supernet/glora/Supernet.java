@@ -154,8 +154,8 @@ public final class Supernet implements AutoCloseable {
      * "Supernet ranks that follow the limit"): {@link #ranksWithin} where that reaches rank {@value
      * #FOLLOWED_RANK}, so that the space holds the LoRA the job is compared with (at ≤ 50,000 on
      * the shipped backbone, 16,8 against 4,2: level on average over three tasks, the worst cell a
-     * point better), else 4,2 (at ≤ 18,432, 8,4 lowered the delivered model by 1.3 points in both
-     * cells measured; at ≤ 10,000 4,2 is the limit's own).
+     * point better), else 4,2 (at ≤ 18,432, 8,4 lowered the delivered model by 1.3 points on two
+     * tasks of three and raised it by 0.2 on the third; at ≤ 10,000 4,2 is the limit's own).
      *
      * @param arch the architecture
      * @param maxParams the search's adapter limit (at least 0)
