@@ -38,24 +38,18 @@ public final class SubmitChecks {
     public static Outcome check(JobSpec spec, Roots roots) {
         List<JobSpec.FieldError> errors = new ArrayList<>(spec.validate());
         String architecture = null;
-        if (spec.backbone() != null && !spec.backbone().isBlank()) {
-            try {
-                Catalog.Model backbone =
-                        Catalog.model(roots.models(), roots.backbone(spec.backbone()));
-                if (backbone.kind() == Catalog.Kind.PLAIN) {
-                    architecture = backbone.architecture();
-                    if (errors.isEmpty()) {
-                        errors.addAll(
-                                spec.validateFor(
-                                        VitArchitecture.fromMetadata(
-                                                backbone.shape(), backbone.name())));
-                    }
-                } else {
-                    errors.add(new JobSpec.FieldError("backbone", notPlain(spec, backbone)));
+        try {
+            Catalog.Model backbone = backbone(spec.backbone(), roots);
+            if (backbone != null && backbone.kind() == Catalog.Kind.PLAIN) {
+                architecture = backbone.architecture();
+                if (errors.isEmpty()) {
+                    errors.addAll(spec.validateFor(architecture(backbone)));
                 }
-            } catch (JobException e) {
-                errors.add(new JobSpec.FieldError(e.field(), e.reason()));
+            } else if (backbone != null) {
+                errors.add(new JobSpec.FieldError("backbone", notPlain(spec, backbone)));
             }
+        } catch (JobException e) {
+            errors.add(new JobSpec.FieldError(e.field(), e.reason()));
         }
         if (spec.data() != null && !spec.data().isBlank()) {
             try {
@@ -94,16 +88,13 @@ public final class SubmitChecks {
      */
     public static JobSpec resolve(JobRequest request, Roots roots) {
         VitArchitecture arch = null;
-        if (request.backbone() != null && !request.backbone().isBlank()) {
-            try {
-                Catalog.Model backbone =
-                        Catalog.model(roots.models(), roots.backbone(request.backbone()));
-                if (backbone.kind() == Catalog.Kind.PLAIN) {
-                    arch = VitArchitecture.fromMetadata(backbone.shape(), backbone.name());
-                }
-            } catch (GloraException e) {
-                // check names what is wrong with it, by field, on the spec resolved without it
+        try {
+            Catalog.Model backbone = backbone(request.backbone(), roots);
+            if (backbone != null && backbone.kind() == Catalog.Kind.PLAIN) {
+                arch = architecture(backbone);
             }
+        } catch (GloraException e) {
+            // check names what is wrong with it, by field, on the spec resolved without it
         }
         return request.withDefaults(arch);
     }
@@ -129,6 +120,17 @@ public final class SubmitChecks {
             gone.add(new JobSpec.FieldError(e.field(), e.reason()));
         }
         return gone;
+    }
+
+    /** The checkpoint named as a backbone, read from the model root; null where none is named. */
+    private static Catalog.Model backbone(String name, Roots roots) {
+        return name == null || name.isBlank()
+                ? null
+                : Catalog.model(roots.models(), roots.backbone(name));
+    }
+
+    private static VitArchitecture architecture(Catalog.Model plain) {
+        return VitArchitecture.fromMetadata(plain.shape(), plain.name());
     }
 
     private static String notPlain(JobSpec spec, Catalog.Model backbone) {
