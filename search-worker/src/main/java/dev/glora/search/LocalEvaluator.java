@@ -90,14 +90,28 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
             all.forEach(SubnetScorer::close);
             throw e;
         }
-        pool =
-                Executors.newFixedThreadPool(
-                        threads,
-                        runnable -> {
-                            Thread thread = new Thread(runnable, "glora-evaluator");
-                            thread.setDaemon(true);
-                            return thread;
-                        });
+        pool = Executors.newFixedThreadPool(threads, LocalEvaluator::evaluatorThread);
+    }
+
+    /**
+     * A thread of the evaluator's pool. PyTorch keeps its intra-op thread count per calling thread,
+     * and a new thread starts from whatever PyTorch holds then (its default, one per core, or the
+     * count another thread set last): each pool thread sets its own to one before it scores
+     * anything, so that no candidate's scoring depends on what ran before it.
+     *
+     * @param work what the pool runs on it
+     * @return the thread, a daemon, not started
+     */
+    static Thread evaluatorThread(Runnable work) {
+        Thread thread =
+                new Thread(
+                        () -> {
+                            TorchRuntime.setThreads(1);
+                            work.run();
+                        },
+                        "glora-evaluator");
+        thread.setDaemon(true);
+        return thread;
     }
 
     @Override
