@@ -4,6 +4,7 @@ import ai.djl.util.Utils;
 import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,18 +19,20 @@ import org.slf4j.LoggerFactory;
  * <p>Two builds of libtorch 2.7.1 come from Maven Central with the project: DJL's own ({@code
  * ai.djl.pytorch:pytorch-native-cpu}, built on Intel MKL) and Bytedeco's ({@code
  * org.bytedeco:pytorch:2.7.1-1.5.12}, built on OpenBLAS {@code
- * org.bytedeco:openblas:0.3.30-1.5.12}). On x86-64 Linux the OpenBLAS build trains and scores
- * faster on every CPU measured (BENCHMARKS.md, "The engine's build"), so it is the default there:
- * its eight libraries are unpacked once from the class path into DJL's engine cache (one folder per
- * version, written to a temporary folder and renamed into place, so that processes starting
- * together never load a half-written copy) and DJL is pointed at that folder with its own {@code
- * PYTORCH_LIBRARY_PATH}, {@code PYTORCH_VERSION} and {@code PYTORCH_FLAVOR} settings. DJL's JNI
- * library for 2.7.1 is the same for both builds.
+ * org.bytedeco:openblas:0.3.30-1.5.12}). On x86-64 Linux with an AMD CPU the OpenBLAS build trains
+ * and scores faster (BENCHMARKS.md, "The engine's build"), so it is the default there; on an Intel
+ * CPU DJL's MKL build is the faster one (BENCHMARKS.md, "On an Intel Xeon with AMX") and stays the
+ * default. The OpenBLAS build's eight libraries are unpacked once from the class path into DJL's
+ * engine cache (one folder per version, written to a temporary folder and renamed into place, so
+ * that processes starting together never load a half-written copy) and DJL is pointed at that
+ * folder with its own {@code PYTORCH_LIBRARY_PATH}, {@code PYTORCH_VERSION} and {@code
+ * PYTORCH_FLAVOR} settings. DJL's JNI library for 2.7.1 is the same for both builds.
  *
  * <p>The setting {@code glora.natives} (environment {@code GLORA_NATIVES}) picks the build: {@code
- * auto} (the default: OpenBLAS where its jars are on the class path, else DJL's), {@code openblas}
- * (refuses to start without it) or {@code mkl} (DJL's build). A {@code PYTORCH_LIBRARY_PATH} the
- * user set (a CUDA libtorch, say) always wins and is left alone.
+ * auto} (the default: DJL's on an Intel CPU, else OpenBLAS where its jars are on the class path,
+ * else DJL's; {@link #automatic}), {@code openblas} (refuses to start without it) or {@code mkl}
+ * (DJL's build). A {@code PYTORCH_LIBRARY_PATH} the user set (a CUDA libtorch, say) always wins and
+ * is left alone.
  */
 public final class TorchNatives {
 
@@ -96,6 +99,10 @@ public final class TorchNatives {
             return "mkl";
         }
         boolean required = setting.equals("openblas");
+        if (!required && automatic(cpuVendor()).equals("mkl")) {
+            LOG.debug("libtorch: DJL's MKL build (an Intel CPU)");
+            return "mkl";
+        }
         String unavailable = unavailableReason();
         if (unavailable != null) {
             if (required) {
@@ -157,6 +164,36 @@ public final class TorchNatives {
                 : NativeLibrary.getInstance(folder.resolve("libopenblas.so.0").toString())
                         .getFunction("openblas_get_num_threads")
                         .invokeInt(new Object[0]);
+    }
+
+    /**
+     * The build {@code auto} prefers on a CPU, as measured with {@code bin/bench-natives}, one
+     * thread on both sides: on AMD EPYCs (Zen 3, 4, 5) the OpenBLAS build trained and scored
+     * faster; on an Intel Xeon with AVX-512 and AMX DJL's MKL build was ahead of it on every figure
+     * (at ViT-S/16 224 px candidates 0.0651 against 0.0526 per second), as MKL is on the CPUs it is
+     * made for.
+     *
+     * @param vendor the CPU's {@code vendor_id} ({@link #cpuVendor}), or "" when unknown
+     * @return {@code mkl} for {@code GenuineIntel}, else {@code openblas} (which falls back to
+     *     DJL's build where the OpenBLAS one is unavailable)
+     */
+    static String automatic(String vendor) {
+        return vendor.equals("GenuineIntel") ? "mkl" : "openblas";
+    }
+
+    /**
+     * @return the first {@code vendor_id} of {@code /proc/cpuinfo} ({@code GenuineIntel}, {@code
+     *     AuthenticAMD}, ...), or "" where there is none (not Linux, or unreadable)
+     */
+    static String cpuVendor() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(line -> line.startsWith("vendor_id"))
+                    .map(line -> line.substring(line.indexOf(':') + 1).strip())
+                    .findFirst()
+                    .orElse("");
+        } catch (IOException | UncheckedIOException e) {
+            return "";
+        }
     }
 
     /**

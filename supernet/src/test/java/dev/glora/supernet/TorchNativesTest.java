@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine's build: OpenBLAS libtorch by default on x86-64 Linux, unpacked safely, chosen by a
- * setting.
+ * The engine's build: DJL's MKL libtorch on Intel CPUs, OpenBLAS libtorch on other x86-64 Linux
+ * CPUs, unpacked safely, chosen by a setting.
  */
 @Timeout(300)
 class TorchNativesTest {
@@ -33,24 +34,61 @@ class TorchNativesTest {
         return TorchNatives.unavailableReason() == null;
     }
 
+    /**
+     * The build this process loaded is the one its setting asks for: {@code auto}'s choice for this
+     * CPU ({@link TorchNatives#automatic}) unless {@code GLORA_NATIVES} names one. The module's
+     * tests run twice, the second time with {@code GLORA_NATIVES=openblas} (the pom's {@code
+     * openblas-build} execution), so that both builds are loaded and checked on every CPU.
+     */
     @Test
-    void theEngineThisProcessLoadedIsTheOpenBlasBuildOnX86Linux() throws IOException {
+    void theEngineThisProcessLoadedIsTheBuildItsSettingPicks() throws IOException {
         assumeTrue(linuxX86(), "the OpenBLAS build exists for x86-64 Linux only");
-        assumeTrue(
-                System.getenv("PYTORCH_LIBRARY_PATH") == null
-                        && System.getenv(TorchNatives.ENV) == null,
-                "the user chose the engine's build");
+        assumeTrue(System.getenv("PYTORCH_LIBRARY_PATH") == null, "the user chose a libtorch");
+        String setting = TorchNatives.setting(System.getenv(TorchNatives.ENV));
+        String expected =
+                setting.equals("auto") ? TorchNatives.automatic(TorchNatives.cpuVendor()) : setting;
         TorchRuntime.engine();
-        assertEquals("openblas", TorchNatives.choose());
+        assertEquals(expected, TorchNatives.choose());
         String maps = Files.readString(Path.of("/proc/self/maps"));
+        if (expected.equals("openblas")) {
+            assertTrue(
+                    maps.contains("/2.7.1-openblas-1.5.12-linux-x86_64/libtorch_cpu.so"),
+                    "libtorch_cpu.so is Bytedeco's");
+            assertTrue(maps.contains("/libopenblas.so.0"), "OpenBLAS is loaded");
+            assertFalse(maps.contains("libmkl"), "no MKL library is loaded");
+            assertFalse(
+                    maps.contains("-cpu-linux-x86_64/libtorch_cpu.so"),
+                    "DJL's MKL libtorch is not loaded");
+        } else {
+            assertTrue(
+                    maps.contains("-cpu-linux-x86_64/libtorch_cpu.so"),
+                    "libtorch_cpu.so is DJL's MKL build");
+            assertFalse(maps.contains("/libopenblas.so.0"), "OpenBLAS is not loaded");
+            assertFalse(
+                    maps.contains("-openblas-1.5.12-linux-x86_64/"),
+                    "Bytedeco's libtorch is not loaded");
+        }
+    }
+
+    /**
+     * Issue 32: DJL's MKL build on an Intel CPU, where it was measured faster; OpenBLAS elsewhere.
+     */
+    @Test
+    void autoPrefersMklOnIntelAndOpenBlasElsewhere() {
+        assertEquals("mkl", TorchNatives.automatic("GenuineIntel"));
+        assertEquals("openblas", TorchNatives.automatic("AuthenticAMD"));
+        assertEquals("openblas", TorchNatives.automatic(""));
+        assumeTrue(Files.isReadable(Path.of("/proc/cpuinfo")), "Linux");
+        String cpuinfo;
+        try {
+            cpuinfo = Files.readString(Path.of("/proc/cpuinfo"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertFalse(TorchNatives.cpuVendor().isEmpty());
         assertTrue(
-                maps.contains("/2.7.1-openblas-1.5.12-linux-x86_64/libtorch_cpu.so"),
-                "libtorch_cpu.so is Bytedeco's");
-        assertTrue(maps.contains("/libopenblas.so.0"), "OpenBLAS is loaded");
-        assertFalse(maps.contains("libmkl"), "no MKL library is loaded");
-        assertFalse(
-                maps.contains("-cpu-linux-x86_64/libtorch_cpu.so"),
-                "DJL's MKL libtorch is not loaded");
+                cpuinfo.contains("vendor_id\t: " + TorchNatives.cpuVendor()),
+                "cpuVendor is /proc/cpuinfo's vendor_id");
     }
 
     /**
@@ -60,11 +98,10 @@ class TorchNativesTest {
     @Test
     void theThreadCountReachesOpenBlassOwnThreads() {
         assumeTrue(linuxX86(), "the OpenBLAS build exists for x86-64 Linux only");
-        assumeTrue(
-                System.getenv("PYTORCH_LIBRARY_PATH") == null
-                        && System.getenv(TorchNatives.ENV) == null,
-                "the user chose the engine's build");
         TorchRuntime.engine();
+        assumeTrue(
+                TorchNatives.choose().equals("openblas"),
+                "this run loaded another build (the openblas-build run checks it)");
         int before = TorchRuntime.threads();
         try {
             TorchRuntime.setThreads(1);
