@@ -210,6 +210,8 @@ final class BenchCommand implements Callable<Integer> {
                         !skipLatency);
         figures.put("candidates_per_s", eval.candidatesPerSecond());
         figures.put("search_candidates_per_s", eval.searchCandidatesPerSecond());
+        figures.put("minor_faults_per_candidate", eval.minorFaultsPerCandidate());
+        figures.put("search_minor_faults_per_candidate", eval.searchMinorFaultsPerCandidate());
         figures.put("plain_forward_passes_per_s", eval.plainPassesPerSecond());
         figures.put("eval_overhead", eval.overhead());
         if (!skipLatency) {
@@ -301,6 +303,24 @@ final class BenchCommand implements Callable<Integer> {
             return -1;
         }
         return -1;
+    }
+
+    /**
+     * The process's minor page faults so far (field 10 of {@code /proc/self/stat}): each is a page
+     * the kernel mapped in, zero-filled, on first touch. A count, so it does not depend on what
+     * else the machine runs, unlike a time.
+     *
+     * @return the count, or -1 where {@code /proc} cannot be read
+     */
+    static long minorFaults() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            // the command name (field 2) may hold blanks: count from the parenthesis that closes it
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[7]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private double[] training(Checkpoint supernet, VitArchitecture arch) throws IOException {

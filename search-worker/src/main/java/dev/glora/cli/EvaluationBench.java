@@ -43,6 +43,9 @@ final class EvaluationBench {
      * @param unmergedRatio64 the same, batch 64
      * @param searchCandidatesPerSecond candidates per second through the search's evaluator, one
      *     worker thread per requested thread, each with one intra-op thread
+     * @param minorFaultsPerCandidate the process's minor page faults per candidate while the scorer
+     *     ran the measured runs ({@link BenchCommand#minorFaults}; -1 without {@code /proc})
+     * @param searchMinorFaultsPerCandidate the same while the search's evaluator ran them
      */
     record Figures(
             double candidatesPerSecond,
@@ -52,7 +55,9 @@ final class EvaluationBench {
             double mergedRatio64,
             double unmergedRatio1,
             double unmergedRatio64,
-            double searchCandidatesPerSecond) {}
+            double searchCandidatesPerSecond,
+            double minorFaultsPerCandidate,
+            double searchMinorFaultsPerCandidate) {}
 
     static Figures measure(
             Checkpoint supernetCheckpoint,
@@ -73,6 +78,7 @@ final class EvaluationBench {
         Preprocess preprocess = new Preprocess(arch);
         double[] candidateSeconds = new double[runs];
         double[] plainSeconds = new double[runs];
+        long scorerFaults = 0;
         try (SubnetScorer scorer =
                         new SubnetScorer(supernetCheckpoint, validation, imagesPerPass, "bench-s");
                 NDManager manager = TorchRuntime.newManager()) {
@@ -90,11 +96,15 @@ final class EvaluationBench {
                                         .toArray()));
             }
             for (int run = -1; run < runs; run++) {
+                long faults = BenchCommand.minorFaults();
                 long start = System.nanoTime();
                 for (int c = 0; c < candidates; c++) {
                     scorer.score(configs.get((run + 1) * candidates + c));
                 }
                 double perCandidate = (System.nanoTime() - start) / 1e9 / candidates;
+                if (run >= 0) {
+                    scorerFaults += BenchCommand.minorFaults() - faults;
+                }
                 start = System.nanoTime();
                 for (int c = 0; c < candidates; c++) {
                     try (NDScope scope = new NDScope()) {
@@ -151,6 +161,7 @@ final class EvaluationBench {
             }
         }
         double[] searchRates = new double[runs];
+        long searchFaults = 0;
         try (LocalEvaluator evaluator =
                 new LocalEvaluator(
                         supernetCheckpoint,
@@ -162,10 +173,12 @@ final class EvaluationBench {
             for (int run = -1; run < runs; run++) {
                 List<SubnetConfig> batch =
                         configs.subList((run + 1) * candidates, (run + 2) * candidates);
+                long faults = BenchCommand.minorFaults();
                 long start = System.nanoTime();
                 evaluator.evaluate(batch, Double.NEGATIVE_INFINITY);
                 if (run >= 0) {
                     searchRates[run] = candidates / ((System.nanoTime() - start) / 1e9);
+                    searchFaults += BenchCommand.minorFaults() - faults;
                 }
             }
         }
@@ -180,7 +193,13 @@ final class EvaluationBench {
                 BenchCommand.median(ratios[1]),
                 BenchCommand.median(ratios[2]),
                 BenchCommand.median(ratios[3]),
-                BenchCommand.median(searchRates));
+                BenchCommand.median(searchRates),
+                faultsPerCandidate(scorerFaults, runs * candidates),
+                faultsPerCandidate(searchFaults, runs * candidates));
+    }
+
+    private static double faultsPerCandidate(long faults, int candidates) {
+        return BenchCommand.minorFaults() < 0 ? -1 : (double) faults / candidates;
     }
 
     private static double latency(UnaryOperator<NDArray> forward, NDArray images) {

@@ -138,7 +138,7 @@ final class PrecisionCommand implements Callable<Integer> {
             Thread worker =
                     new Thread(
                             () -> {
-                                TorchRuntime.setThreads(1);
+                                TorchRuntime.prepareThread(1);
                                 try (SubnetScorer scorer =
                                         new SubnetScorer(
                                                 checkpoint,

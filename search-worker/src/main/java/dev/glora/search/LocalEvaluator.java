@@ -94,10 +94,12 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
     }
 
     /**
-     * A thread of the evaluator's pool. PyTorch keeps its intra-op thread count per calling thread,
-     * and a new thread starts from whatever PyTorch holds then (its default, one per core, or the
-     * count another thread set last): each pool thread sets its own to one before it scores
-     * anything, so that no candidate's scoring depends on what ran before it.
+     * A thread of the evaluator's pool. PyTorch keeps its intra-op thread count and its autograd
+     * switch per calling thread, and a new thread starts from whatever PyTorch holds then (its
+     * default, one thread per core and autograd on, or the count another thread set last): each
+     * pool thread sets its count to one and turns autograd off before it scores anything ({@link
+     * TorchRuntime#prepareThread}), so that no candidate's scoring depends on what ran before it
+     * and none records a graph it never uses.
      *
      * @param work what the pool runs on it
      * @return the thread, a daemon, not started
@@ -106,7 +108,7 @@ public final class LocalEvaluator implements Evaluator, AutoCloseable {
         Thread thread =
                 new Thread(
                         () -> {
-                            TorchRuntime.setThreads(1);
+                            TorchRuntime.prepareThread(1);
                             work.run();
                         },
                         "glora-evaluator");

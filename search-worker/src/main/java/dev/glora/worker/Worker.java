@@ -232,10 +232,11 @@ public final class Worker implements AutoCloseable {
             mine.markLost(); // claimed while closing: close() has already stopped the others
         }
         try {
-            // PyTorch's thread count is per calling thread: set it for every task this slot runs.
-            // Training uses every thread the worker offers; scoring stays on one, so that a
-            // candidate's score never depends on the worker that computes it.
-            TorchRuntime.setThreads(task.kind() == TaskKind.TRAIN ? settings.slots() : 1);
+            // PyTorch's thread count and autograd switch are per calling thread: set them for every
+            // task this slot runs (autograd off: training turns it on for its own steps). Training
+            // uses every thread the worker offers; scoring stays on one, so that a candidate's
+            // score never depends on the worker that computes it.
+            TorchRuntime.prepareThread(task.kind() == TaskKind.TRAIN ? settings.slots() : 1);
             try {
                 switch (task.kind()) {
                     case TRAIN -> training.run(mine);
