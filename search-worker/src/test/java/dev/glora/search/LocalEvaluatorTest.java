@@ -18,8 +18,8 @@ class LocalEvaluatorTest {
 
     @Test
     void eachPoolThreadSetsOnePyTorchThreadBeforeItRunsAnything() throws InterruptedException {
-        TorchRuntime
-                .engine(); // loaded here, as in the search: DJL prepares only its loading thread
+        // loaded here, as in the search: DJL prepares only the thread that loads the engine
+        TorchRuntime.engine();
         AtomicInteger set = new AtomicInteger(-1);
         AtomicInteger pytorch = new AtomicInteger(-1);
         AtomicBoolean recording = new AtomicBoolean(true);
